@@ -1,0 +1,189 @@
+"""Reading and writing one org's catalog.
+
+A :class:`CatalogRepository` is bound to one org when it is made, and every query it runs is
+scoped by that org here, in one place: callers cannot forget the filter, and another org's
+module is simply not found.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
+from typing import Iterable, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from content_catalog.models import ModuleRow, ModuleTagRow, Org, UnknownValueRow
+from content_catalog.modules import ContentModule, ModuleInput
+from content_catalog.taxonomy import Audience, Dimension, ModuleKind, ModuleStatus
+
+
+class OrgNotFound(LookupError):
+    pass
+
+
+class ModuleNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+_CONTENT_FIELDS = tuple(f.name for f in fields(ModuleInput) if f.name not in ("key", "tags"))
+
+
+def ensure_org(session: Session, org_id: str, name: str, *, is_demo: bool = False) -> Org:
+    org = session.get(Org, org_id)
+    if org is None:
+        org = Org(org_id=org_id, name=name, is_demo=is_demo, catalog_revision=0)
+        session.add(org)
+        session.flush()
+    return org
+
+
+class CatalogRepository:
+    def __init__(self, session: Session, org_id: str):
+        self.session = session
+        self.org_id = org_id
+
+    def _org(self) -> Org:
+        org = self.session.get(Org, self.org_id)
+        if org is None:
+            raise OrgNotFound(self.org_id)
+        return org
+
+    def _modules(self):
+        return select(ModuleRow).where(ModuleRow.org_id == self.org_id)
+
+    # -- reading --------------------------------------------------------------------------------
+    def revision(self) -> int:
+        """Changes whenever the org's catalog does; cheap enough to ask on every request."""
+        value = self.session.scalar(select(Org.catalog_revision).where(Org.org_id == self.org_id))
+        if value is None:
+            raise OrgNotFound(self.org_id)
+        return value
+
+    def get(self, key: str) -> ContentModule:
+        row = self.session.scalar(self._modules().where(ModuleRow.module_key == key))
+        if row is None:
+            raise ModuleNotFound(key)
+        return _to_domain(row)
+
+    def find(self, keys: Iterable[str]) -> dict[str, ContentModule]:
+        keys = list(keys)
+        if not keys:
+            return {}
+        rows = self.session.scalars(self._modules().where(ModuleRow.module_key.in_(keys)))
+        return {row.module_key: _to_domain(row) for row in rows}
+
+    def list(self, status: ModuleStatus | None = None) -> list[ContentModule]:
+        query = self._modules().order_by(ModuleRow.module_key)
+        if status is not None:
+            query = query.where(ModuleRow.status == status.value)
+        return [_to_domain(row) for row in self.session.scalars(query)]
+
+    def published(self) -> list[ContentModule]:
+        return self.list(ModuleStatus.PUBLISHED)
+
+    def count(self) -> int:
+        return self.session.scalar(
+            select(func.count()).select_from(ModuleRow).where(ModuleRow.org_id == self.org_id)
+        )
+
+    # -- writing --------------------------------------------------------------------------------
+    def upsert_many(self, modules: Sequence[ModuleInput]) -> UpsertResult:
+        """Create or update modules by key; an identical module is left alone (no new version).
+
+        Runs inside the caller's transaction: the caller commits all or nothing.
+        """
+        org = self._org()
+        existing = {
+            row.module_key: row
+            for row in self.session.scalars(
+                self._modules().where(ModuleRow.module_key.in_([m.key for m in modules]))
+            )
+        }
+        created = updated = unchanged = 0
+        now = datetime.now(timezone.utc)
+        for module in modules:
+            row = existing.get(module.key)
+            if row is None:
+                row = ModuleRow(org_id=self.org_id, module_key=module.key, version=1, created_at=now)
+                _write(row, module, now)
+                self.session.add(row)
+                existing[module.key] = row
+                created += 1
+            elif _to_input(row) == module:
+                unchanged += 1
+            else:
+                _write(row, module, now)
+                row.version += 1
+                updated += 1
+        if created or updated:
+            org.catalog_revision += 1
+        self.session.flush()
+        return UpsertResult(created, updated, unchanged)
+
+    def record_unknown_values(self, unknown: dict[str, Sequence[str]]) -> None:
+        """Count CRM values the taxonomy does not know, so admins can map them."""
+        now = datetime.now(timezone.utc)
+        for dimension, values in unknown.items():
+            for value in values:
+                key = (self.org_id, dimension, value[:255])
+                row = self.session.get(UnknownValueRow, key)
+                if row is None:
+                    self.session.add(UnknownValueRow(org_id=key[0], dimension=dimension, value=key[2], first_seen=now, last_seen=now, times_seen=1))
+                else:
+                    row.times_seen += 1
+                    row.last_seen = now
+        self.session.flush()
+
+    def unknown_values(self) -> list[UnknownValueRow]:
+        query = (
+            select(UnknownValueRow)
+            .where(UnknownValueRow.org_id == self.org_id)
+            .order_by(UnknownValueRow.dimension, UnknownValueRow.value)
+        )
+        return list(self.session.scalars(query))
+
+
+def _write(row: ModuleRow, module: ModuleInput, now: datetime) -> None:
+    for name in _CONTENT_FIELDS:
+        value = getattr(module, name)
+        setattr(row, name, value.value if hasattr(value, "value") else value)
+    row.updated_at = now
+    row.tags = [
+        ModuleTagRow(dimension=dim.value, value=value, position=position)
+        for dim in Dimension
+        for position, value in enumerate(module.tag_values(dim))
+    ]
+
+
+def _tags(row: ModuleRow) -> dict[Dimension, tuple[str, ...]]:
+    tags: dict[Dimension, list[str]] = {}
+    for tag in sorted(row.tags, key=lambda t: (t.dimension, t.position)):
+        tags.setdefault(Dimension(tag.dimension), []).append(tag.value)
+    return {dim: tuple(values) for dim, values in tags.items()}
+
+
+def _input_fields(row: ModuleRow) -> dict:
+    return dict(
+        key=row.module_key, title=row.title, summary=row.summary, body=row.body,
+        kind=ModuleKind(row.kind), audience=Audience(row.audience), author=row.author,
+        status=ModuleStatus(row.status), link=row.link, review_by=row.review_by, tags=_tags(row),
+    )  # fmt: skip
+
+
+def _to_input(row: ModuleRow) -> ModuleInput:
+    return ModuleInput(**_input_fields(row))
+
+
+def _to_domain(row: ModuleRow) -> ContentModule:
+    return ContentModule(
+        **_input_fields(row), org_id=row.org_id, version=row.version,
+        created_at=row.created_at, updated_at=row.updated_at,
+    )  # fmt: skip

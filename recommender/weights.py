@@ -1,0 +1,72 @@
+"""The one place the scoring rules and weights live.
+
+A module's score for an opportunity is the sum of one contribution per tag dimension plus a text
+similarity term:
+
+* **Exact tag** — the module is tagged with the opportunity's value: ``+ weight``. For buyer
+  roles a match on a non-primary contact's role earns ``secondary_role_factor × weight``.
+* **"Any"** — the module has no tag on the dimension, so it is meant for everyone:
+  ``+ any_factor × weight``. It matches, but weakly, so specific content outranks generic.
+* **Conflict** — the module is tagged, but not with the opportunity's value. On journey phase
+  and industry the module is **excluded** (an awareness teaser is wrong for a signed customer;
+  a healthcare case study is wrong for a bank). On the other dimensions it is **penalised** by
+  ``conflict_penalty × weight``: a battle card for economic buyers can still help when only the
+  technical buyer is named.
+* **Unknown** — the opportunity has no value for the dimension: contributes nothing either way.
+* **Text** — ``text_weight ×`` the cosine similarity of TF-IDF vectors of the opportunity's free
+  text and the module's title, summary and body.
+
+Modules whose review-by date has passed are never scored. Ties are broken by module id, so the
+same catalog and context always give the same order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Mapping
+
+
+class ConflictPolicy(StrEnum):
+    EXCLUDE = "exclude"
+    PENALISE = "penalise"
+
+
+@dataclass(frozen=True)
+class ScoringWeights:
+    dimension_weights: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "journey_phase": 3.0,
+            "industry": 2.5,
+            "buyer_role": 2.0,
+            "deal_stage": 1.5,
+            "challenge": 1.5,
+            "deal_size": 0.5,
+        }
+    )
+    conflict_policies: Mapping[str, ConflictPolicy] = field(
+        default_factory=lambda: {
+            "journey_phase": ConflictPolicy.EXCLUDE,
+            "industry": ConflictPolicy.EXCLUDE,
+            "buyer_role": ConflictPolicy.PENALISE,
+            "deal_stage": ConflictPolicy.PENALISE,
+            "challenge": ConflictPolicy.PENALISE,
+            "deal_size": ConflictPolicy.PENALISE,
+        }
+    )
+    any_factor: float = 0.25
+    conflict_penalty: float = 0.5
+    secondary_role_factor: float = 0.75
+    text_weight: float = 4.0
+    #: How many words of the text match to name in a reason ("mentions 'audit', 'HIPAA'").
+    text_terms_in_reason: int = 2
+    #: A text term is named only if it adds at least this much cosine similarity.
+    text_term_floor: float = 0.01
+
+    def weight(self, dimension: str) -> float:
+        return self.dimension_weights.get(dimension, 0.0)
+
+    def policy(self, dimension: str) -> ConflictPolicy:
+        return self.conflict_policies.get(dimension, ConflictPolicy.PENALISE)
+
+
+DEFAULT_WEIGHTS = ScoringWeights()

@@ -1,0 +1,47 @@
+"""The bundled demo org: a catalog and Salesforce-shaped opportunities, so that a newcomer sees
+the whole product without a Salesforce account."""
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from importlib.resources import files
+from typing import Any
+
+from plugin.opportunity_sources import OpportunityNotFound
+from plugin.salesforce.ids import InvalidSalesforceId, to_18
+from plugin.salesforce.records import OpportunityRecord, parse_opportunity
+
+DEMO_ORG_ID = to_18("00D5e00000DEMO1")
+DEMO_ORG_NAME = "Northwind Cloud (demo org)"
+
+
+def _bundled(name: str) -> Any:
+    return json.loads(files(__name__).joinpath(name).read_text(encoding="utf-8"))
+
+
+def demo_module_payloads() -> list[dict[str, Any]]:
+    return _bundled("modules.json")
+
+
+class DemoOrg:
+    """An :class:`~plugin.opportunity_sources.OpportunitySource` over the bundled records."""
+
+    org_id = DEMO_ORG_ID
+
+    @cached_property
+    def _records(self) -> dict[str, OpportunityRecord]:
+        records = (parse_opportunity(raw) for raw in _bundled("opportunities.json"))
+        return {r.opportunity_id: r for r in records}
+
+    def opportunities(self) -> list[OpportunityRecord]:
+        return list(self._records.values())
+
+    def fetch(self, opportunity_id: str) -> OpportunityRecord:
+        try:
+            key = to_18(opportunity_id, prefix="006")
+        except InvalidSalesforceId:
+            raise OpportunityNotFound(str(opportunity_id)[:40]) from None
+        try:
+            return self._records[key]
+        except KeyError:
+            raise OpportunityNotFound(key) from None

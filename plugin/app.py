@@ -1,0 +1,52 @@
+"""The Flask application factory."""
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Callable
+
+from flask import Flask, redirect, url_for
+
+from plugin.errors import register_error_handlers
+from plugin.services import build_services
+from plugin.settings import Settings
+from plugin.web import api, demo, panel
+
+
+def create_app(settings: Settings | None = None, *, today: Callable[[], date] = date.today) -> Flask:
+    settings = settings or Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.json.sort_keys = False
+    app.extensions["be_inspired"] = build_services(settings, today)
+    register_error_handlers(app)
+    app.register_blueprint(api.blueprint)
+    app.register_blueprint(panel.blueprint)
+    if settings.demo_mode:
+        app.register_blueprint(demo.blueprint)
+
+    @app.get("/")
+    def index():
+        if settings.demo_mode:
+            return redirect(url_for("demo.record_page"))
+        return redirect(url_for("api.openapi"))
+
+    @app.get("/healthz")
+    def health():
+        return {"status": "ok"}
+
+    app.after_request(_security_headers)
+    return app
+
+
+def _security_headers(response):
+    """Defaults for every response; the panel widens frame-ancestors for the hosts that frame it."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
+    )
+    return response

@@ -1,0 +1,108 @@
+"""The ``beinspired`` command."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from content_catalog.database import current_revision, upgrade
+from content_catalog.importing import ImportRejected, import_modules
+from content_catalog.repository import CatalogRepository, ensure_org
+from plugin.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME, demo_module_payloads
+from plugin.services import Services, build_services
+from plugin.settings import Settings
+
+
+def _services(**overrides) -> Services:
+    return build_services(Settings(**overrides))
+
+
+@click.group(help="Be Inspired: content suggestions inside the Salesforce Opportunity page.")
+def main() -> None:
+    pass
+
+
+@main.command("init-db", help="Create or upgrade the database schema (safe to repeat).")
+def init_db() -> None:
+    svc = _services()
+    upgrade(svc.engine)
+    click.echo(f"Database {svc.engine.url.render_as_string(hide_password=True)} at revision {current_revision(svc.engine)}")
+
+
+def _load_demo(svc: Services) -> None:
+    upgrade(svc.engine)
+    try:
+        with svc.sessions.begin() as session:
+            ensure_org(session, DEMO_ORG_ID, DEMO_ORG_NAME, is_demo=True)
+            result = import_modules(session, DEMO_ORG_ID, demo_module_payloads(), svc.taxonomy)
+    except ImportRejected as exc:
+        for error in exc.errors:
+            click.echo(f"  {error}", err=True)
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Demo org {DEMO_ORG_ID}: {result.created} modules created, {result.updated} updated, "
+        f"{result.unchanged} unchanged."
+    )
+
+
+@main.command("load-demo", help="Load the bundled demo org's catalog (idempotent).")
+def load_demo() -> None:
+    _load_demo(_services())
+
+
+@main.command(help="Serve the web app with waitress.")
+@click.option("--host", default=None, help="Interface to bind (default: BEINSPIRED_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: BEINSPIRED_PORT or 8000).")
+@click.option("--threads", type=int, default=8, show_default=True)
+def serve(host: str | None, port: int | None, threads: int) -> None:
+    _serve(Settings(), host, port, threads)
+
+
+@main.command(help="Everything a newcomer needs: database, demo org, and the server, then the URL.")
+@click.option("--port", type=int, default=None, help="Port (default: BEINSPIRED_PORT or 8000).")
+@click.option("--no-serve", is_flag=True, help="Prepare the database and demo org, then stop.")
+def demo(port: int | None, no_serve: bool) -> None:
+    settings = Settings(demo_mode=True)
+    _load_demo(build_services(settings))
+    if not no_serve:
+        _serve(settings, None, port, 8)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, threads: int) -> None:
+    from waitress import serve as waitress_serve
+
+    from plugin.app import create_app
+
+    host = host or settings.host
+    port = port or settings.port
+    app = create_app(settings)
+    upgrade(app.extensions["be_inspired"].engine)
+    shown = "localhost" if host in ("127.0.0.1", "::1", "localhost") else host
+    if settings.demo_mode:
+        click.echo(f"\n  Be Inspired demo: http://{shown}:{port}/demo\n")
+    else:
+        click.echo(f"\n  Be Inspired: http://{shown}:{port}/  (API: /api/v1/openapi.yaml)\n")
+    sys.stdout.flush()
+    waitress_serve(app, host=host, port=port, threads=threads, ident="be-inspired")
+
+
+@main.command("unknown-values", help="CRM picklist values the taxonomy does not know yet.")
+@click.option("--org", "org_id", default=DEMO_ORG_ID, show_default=True)
+def unknown_values(org_id: str) -> None:
+    svc = _services()
+    with svc.sessions() as session:
+        rows = CatalogRepository(session, org_id).unknown_values()
+    if not rows:
+        click.echo("No unknown values recorded.")
+    for row in rows:
+        click.echo(f"{row.dimension:14} {row.value!r:40} seen {row.times_seen}× (last {row.last_seen:%Y-%m-%d %H:%M})")
+
+
+@main.command(help="Ranking speed on a synthetic catalog, beside a naive Python loop.")
+@click.option("--modules", type=int, default=10_000, show_default=True)
+@click.option("--contexts", type=int, default=200, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+def benchmark(modules: int, contexts: int, seed: int) -> None:
+    from recommender.benchmark import format_report, run_ranking_benchmark
+
+    click.echo(format_report(run_ranking_benchmark(n_modules=modules, n_contexts=contexts, seed=seed)))

@@ -1,0 +1,81 @@
+"""The service's exceptions, and the one place that turns them into HTTP responses.
+
+Under ``/api`` every error is JSON (``{"error": {"code", "message", ...}}``), never an HTML page
+or a stack trace. Elsewhere errors render a short page in the product's look.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from content_catalog.modules import FieldError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, errors: list[FieldError] | None = None, **extra: Any):
+        self.message = message
+        self.errors = errors or []
+        self.extra = extra
+        super().__init__(message)
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message, **self.extra}
+        if self.errors:
+            error["fields"] = [e.as_dict() for e in self.errors]
+        return {"error": error}
+
+
+class InvalidInput(ApiError):
+    status = 400
+    code = "invalid_input"
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _json(status: int, code: str, message: str) -> Response:
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError):
+        if _wants_json():
+            response = jsonify(exc.body())
+            response.status_code = exc.status
+            return response
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        message = {
+            413: f"Request body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes",
+        }.get(exc.code or 500, exc.description or exc.name)
+        if _wants_json():
+            return _json(exc.code or 500, code, message)
+        return render_template("error.html", status=exc.code, message=message), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        message = "Something went wrong on our side; it has been logged."
+        if _wants_json():
+            return _json(500, "internal_error", message)
+        return render_template("error.html", status=500, message=message), 500

@@ -1,0 +1,61 @@
+"""One panel view: fetch the opportunity, map it, rank the catalog, and degrade gracefully.
+
+Shared by the panel page and the JSON API so that both always show the same suggestions.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from content_catalog.repository import CatalogRepository
+from plugin.context_mapping import MappedContext, context_from_record, map_context
+from plugin.opportunity_sources import OpportunitySource, SourceUnavailable
+from plugin.recommendations import PanelSuggestions
+from plugin.salesforce.records import OpportunityRecord
+from plugin.services import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PanelView:
+    opportunity: OpportunityRecord | None
+    mapped: MappedContext
+    suggestions: PanelSuggestions
+    #: Said to the rep when the suggestions are less specific than usual (CRM unavailable).
+    notice: str | None = None
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+
+def build_panel_view(services: Services, source: OpportunitySource, opportunity_id: str) -> PanelView:
+    """Raises :class:`~plugin.opportunity_sources.OpportunityNotFound` for an unknown record;
+    every other failure of the source ends in general suggestions and a notice."""
+    try:
+        record = source.fetch(opportunity_id)
+    except SourceUnavailable as exc:
+        log.warning("org %s: opportunity source unavailable: %s", source.org_id, exc.notice)
+        mapped = map_context(services.taxonomy, stage=exc.stage)
+        return PanelView(None, mapped, _rank(services, source.org_id, mapped), notice=exc.notice)
+    mapped = context_from_record(record, services.taxonomy)
+    if mapped.unknown:
+        _record_unknown(services, source.org_id, mapped)
+    return PanelView(record, mapped, _rank(services, source.org_id, mapped), problems=record.problems)
+
+
+def recommend_for_context(services: Services, org_id: str, mapped: MappedContext) -> PanelSuggestions:
+    if mapped.unknown:
+        _record_unknown(services, org_id, mapped)
+    return _rank(services, org_id, mapped)
+
+
+def _rank(services: Services, org_id: str, mapped: MappedContext) -> PanelSuggestions:
+    return services.recommendations.recommend(org_id, mapped.context, services.today())
+
+
+def _record_unknown(services: Services, org_id: str, mapped: MappedContext) -> None:
+    """Keep unmapped CRM values for admins; never let that bookkeeping cost the rep a panel."""
+    try:
+        with services.sessions.begin() as session:
+            CatalogRepository(session, org_id).record_unknown_values(dict(mapped.unknown))
+    except Exception:  # noqa: BLE001 - reporting is best effort by design
+        log.exception("could not record unknown CRM values for org %s", org_id)

@@ -1,0 +1,109 @@
+"""Per-org state that outlives a request: the circuit breaker, API usage and what admins should
+hear about (limit hits, degraded queries, failures).
+
+Held in process memory: with several worker processes each keeps its own view, which at worst
+costs one extra refused call per process after the org's limit is hit.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable
+
+from plugin.salesforce.client import ApiUsage
+from plugin.salesforce.soql import OptionalPart
+
+#: Salesforce sends no Retry-After with REQUEST_LIMIT_EXCEEDED; 15 minutes is our guess.
+DEFAULT_BREAKER_SECONDS = 15 * 60
+#: How long a part of the query that failed stays left out before we try it again.
+DEFAULT_DEGRADATION_SECONDS = 60 * 60
+_EVENTS_KEPT = 50
+
+
+@dataclass(frozen=True)
+class OrgEvent:
+    at: float
+    kind: str  # "limit_exceeded", "degraded", "unavailable", "auth_failed"
+    message: str
+
+
+@dataclass(frozen=True)
+class OrgStatus:
+    """What an admin page shows about one org's connection."""
+
+    org_id: str
+    api_usage: ApiUsage | None
+    api_calls: int
+    breaker_open_until: float | None
+    degraded_parts: tuple[str, ...]
+    recent_events: tuple[OrgEvent, ...]
+
+
+class OrgHealth:
+    def __init__(self, org_id: str, *, clock: Callable[[], float] = time.time,
+                 breaker_seconds: float = DEFAULT_BREAKER_SECONDS,
+                 degradation_seconds: float = DEFAULT_DEGRADATION_SECONDS):
+        self.org_id = org_id
+        self.clock = clock
+        self.breaker_seconds = breaker_seconds
+        self.degradation_seconds = degradation_seconds
+        self._lock = threading.Lock()
+        self._breaker_until: float | None = None
+        self._degraded: dict[OptionalPart, tuple[str, float]] = {}
+        self._events: deque[OrgEvent] = deque(maxlen=_EVENTS_KEPT)
+        self.api_usage: ApiUsage | None = None
+        self.api_calls = 0
+
+    # Circuit breaker -----------------------------------------------------------------------
+    def breaker_open(self) -> bool:
+        with self._lock:
+            if self._breaker_until is not None and self.clock() >= self._breaker_until:
+                self._breaker_until = None
+            return self._breaker_until is not None
+
+    def open_breaker(self, reason: str) -> None:
+        with self._lock:
+            self._breaker_until = self.clock() + self.breaker_seconds
+        self.record("limit_exceeded", reason)
+
+    # Degraded query ------------------------------------------------------------------------
+    def degraded_parts(self) -> dict[OptionalPart, str]:
+        """Parts to leave out of the query now, with the reason each was left out."""
+        now = self.clock()
+        with self._lock:
+            self._degraded = {p: v for p, v in self._degraded.items() if v[1] > now}
+            return {part: reason for part, (reason, _) in self._degraded.items()}
+
+    def degrade(self, part: OptionalPart, reason: str) -> None:
+        with self._lock:
+            self._degraded[part] = (reason, self.clock() + self.degradation_seconds)
+        self.record("degraded", reason)
+
+    # Accounting ----------------------------------------------------------------------------
+    def count_call(self, usage: ApiUsage | None) -> None:
+        with self._lock:
+            self.api_calls += 1
+            if usage is not None:
+                self.api_usage = usage
+
+    def record(self, kind: str, message: str) -> None:
+        with self._lock:
+            self._events.append(OrgEvent(at=self.clock(), kind=kind, message=message))
+
+    def status(self) -> OrgStatus:
+        parts = self.degraded_parts()
+        open_ = self.breaker_open()
+        with self._lock:
+            return OrgStatus(
+                org_id=self.org_id,
+                api_usage=self.api_usage,
+                api_calls=self.api_calls,
+                breaker_open_until=self._breaker_until if open_ else None,
+                degraded_parts=tuple(sorted(f"{p.value}: {r}" for p, r in parts.items())),
+                recent_events=tuple(self._events),
+            )
+
+
+__all__ = ["OrgEvent", "OrgHealth", "OrgStatus"]

@@ -1,0 +1,208 @@
+"""A live org as an :class:`~plugin.opportunity_sources.OpportunitySource`.
+
+One fetch is one SOQL query (see :mod:`plugin.salesforce.soql`), answered from the context
+cache when a fresh copy exists. When Salesforce fails, the policy is:
+
+* timeout, connection failure or 5xx: one retry after a short back-off;
+* 401 ``INVALID_SESSION_ID``: log in again once (for Canvas tokens: :class:`CanvasSessionExpired`,
+  the page must refresh its signed request);
+* 403 ``REQUEST_LIMIT_EXCEEDED``: open the org's circuit breaker, so no further call is made
+  for a while;
+* 400 ``INVALID_FIELD`` / ``INVALID_TYPE`` naming the challenge field or the contact roles:
+  one retry without that part, remembered for the org and listed in ``degradations``;
+* anything still failing: the stale cached copy if there is one, else :class:`SourceUnavailable`.
+
+The panel therefore always has something to render.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from plugin.opportunity_sources import OpportunityNotFound, SourceUnavailable
+from plugin.salesforce.client import CanvasSession, SalesforceClient
+from plugin.salesforce.config import AuthMode, OrgConnection
+from plugin.salesforce.context_cache import CacheKey, CachedContext, ContextCache, InProcessContextCache
+from plugin.salesforce.errors import (
+    AuthenticationFailed, CanvasSessionExpired, QueryRejected, RequestLimitExceeded,
+    SalesforceApiError, SalesforceUnreachable, SessionExpired, UnexpectedResponse,
+)
+from plugin.salesforce.health import OrgHealth
+from plugin.salesforce.ids import InvalidSalesforceId, to_18
+from plugin.salesforce.records import OpportunityRecord, parse_opportunity
+from plugin.salesforce.soql import OptionalPart, opportunity_context_query
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE_NOTICE = "Salesforce data unavailable, showing general suggestions"
+DEFAULT_RETRY_BACKOFF = 0.5
+_DEGRADABLE_CODES = ("INVALID_FIELD", "INVALID_TYPE")
+_CONTACT_ROLE_NAMES = {"opportunitycontactroles", "opportunitycontactrole", "contact"}
+
+
+@dataclass(frozen=True)
+class ContextFetch:
+    """One fetch and how it went. ``record.problems`` also lists the degradations."""
+
+    record: OpportunityRecord
+    degradations: tuple[str, ...] = ()
+    from_cache: bool = False
+    stale: bool = False
+    api_calls: int = 0
+
+
+class SalesforceOpportunitySource:
+    def __init__(self, connection: OrgConnection, *, client: SalesforceClient | None = None,
+                 cache: ContextCache | None = None, health: OrgHealth | None = None,
+                 canvas_session: CanvasSession | None = None, viewer: str | None = None,
+                 sleep: Callable[[float], None] = time.sleep,
+                 retry_backoff: float = DEFAULT_RETRY_BACKOFF):
+        self.connection = connection
+        self.org_id = connection.org_id
+        self.client = client or SalesforceClient(connection, canvas_session=canvas_session)
+        self.cache = cache if cache is not None else InProcessContextCache()
+        self.health = health or OrgHealth(connection.org_id)
+        self.sleep = sleep
+        self.retry_backoff = retry_backoff
+        canvas = connection.auth_mode is AuthMode.CANVAS
+        self._viewer = (canvas_session.user_id if canvas_session else viewer) if canvas else None
+
+    def fetch(self, opportunity_id: str) -> OpportunityRecord:
+        return self.fetch_context(opportunity_id).record
+
+    def fetch_context(self, opportunity_id: str) -> ContextFetch:
+        try:
+            record_id = to_18(opportunity_id, prefix="006")
+        except InvalidSalesforceId:
+            raise OpportunityNotFound(str(opportunity_id)[:40]) from None
+        key = CacheKey(self.org_id, record_id, self._viewer)
+        cached = self.cache.get(key)
+        if cached is not None and not cached.stale:
+            fresh = self._from_cache(cached)
+            if fresh is not None:
+                return fresh
+        if self.health.breaker_open():
+            return self._fallback(cached, "API limit reached earlier; not calling Salesforce")
+        calls_before = self.client.api_calls
+        try:
+            answer, degradations = self._query(record_id)
+            row = _single_row(answer)
+        except CanvasSessionExpired:
+            raise
+        except AuthenticationFailed as exc:
+            self.health.record("auth_failed", f"{exc.reason} {exc.error_code or ''}".strip())
+            return self._fallback(cached, exc.reason)
+        except SalesforceApiError as exc:
+            return self._fallback(cached, _describe(exc))
+        if row is None:
+            self.cache.delete(key)
+            raise OpportunityNotFound(record_id)
+        try:
+            record = self._parse(row, degradations)
+        except InvalidSalesforceId:
+            return self._fallback(cached, "Salesforce returned a record with an unexpected Id")
+        if record.opportunity_id != record_id:
+            return self._fallback(cached, "Salesforce returned a different record")
+        self.cache.put(key, row, degradations)
+        return ContextFetch(record=record, degradations=degradations,
+                            api_calls=self.client.api_calls - calls_before)
+
+    # The retry policy ----------------------------------------------------------------------
+    def _query(self, record_id: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+        left_out = self.health.degraded_parts()
+        retried = reauthenticated = degraded = False
+        while True:
+            soql = opportunity_context_query(record_id, challenge_field=self.connection.challenge_field,
+                                             without=frozenset(left_out))
+            try:
+                answer = self._counted_query(soql)
+                return answer, tuple(f"{part.value} left out: {why}" for part, why in left_out.items())
+            except SalesforceUnreachable:
+                if retried:
+                    raise
+                retried = True
+                self.sleep(self.retry_backoff)
+            except SessionExpired:
+                if reauthenticated:
+                    raise
+                reauthenticated = True
+                self.client.reauthenticate()
+            except RequestLimitExceeded as exc:
+                self.health.open_breaker(_describe(exc))
+                raise
+            except QueryRejected as exc:
+                parts = self._parts_to_leave_out(exc, left_out)
+                if degraded or not parts:
+                    raise
+                degraded = True
+                for part in parts:
+                    why = f"{exc.error_code}: {exc.detail[-200:].strip()}"
+                    self.health.degrade(part, why)
+                    left_out[part] = exc.error_code or "rejected"
+
+    def _counted_query(self, soql: str) -> dict[str, Any]:
+        before = self.client.api_calls
+        try:
+            return self.client.query(soql)
+        finally:
+            if self.client.api_calls > before:
+                self.health.count_call(self.client.api_usage)
+
+    def _parts_to_leave_out(self, exc: QueryRejected, left_out: dict) -> list[OptionalPart]:
+        """Which optional part Salesforce's message names, judged from the quoted names after its
+        echo of the query (the echo itself quotes the record Id, nothing else)."""
+        if exc.error_code not in _DEGRADABLE_CODES:
+            return []
+        explanation = exc.detail.rsplit("ERROR at Row", 1)[-1]
+        names = {name.lower() for name in re.findall(r"'([^']*)'", explanation)}
+        challenge = self.connection.challenge_field
+        if challenge and OptionalPart.CHALLENGE_FIELD not in left_out and challenge.lower() in names:
+            return [OptionalPart.CHALLENGE_FIELD]
+        if OptionalPart.CONTACT_ROLES not in left_out and names & _CONTACT_ROLE_NAMES:
+            return [OptionalPart.CONTACT_ROLES]
+        return []
+
+    # Answers -------------------------------------------------------------------------------
+    def _parse(self, row: dict[str, Any], degradations: tuple[str, ...],
+               extra: tuple[str, ...] = ()) -> OpportunityRecord:
+        record = parse_opportunity(row, challenge_field=self.connection.challenge_field)
+        problems = record.problems + degradations + extra
+        return dataclasses.replace(record, problems=problems) if problems != record.problems else record
+
+    def _from_cache(self, cached: CachedContext, extra: tuple[str, ...] = ()) -> ContextFetch | None:
+        try:
+            record = self._parse(cached.record, cached.degradations, extra)
+        except InvalidSalesforceId:
+            return None
+        return ContextFetch(record=record, degradations=cached.degradations, from_cache=True,
+                            stale=cached.stale)
+
+    def _fallback(self, cached: CachedContext | None, reason: str) -> ContextFetch:
+        log.warning("Salesforce org %s: %s", self.org_id, reason)
+        self.health.record("unavailable", reason)
+        if cached is not None:
+            when = datetime.fromtimestamp(cached.fetched_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            served = self._from_cache(cached, (f"live Salesforce data unavailable ({reason}); showing a copy from {when}",))
+            if served is not None:
+                return dataclasses.replace(served, stale=True)
+        raise SourceUnavailable(UNAVAILABLE_NOTICE, stage=None)
+
+
+def _single_row(answer: dict[str, Any]) -> dict[str, Any] | None:
+    records = answer.get("records")
+    if not isinstance(records, list) or (records and not isinstance(records[0], dict)):
+        raise UnexpectedResponse("the query answer has no records list")
+    return records[0] if records else None
+
+
+def _describe(exc: SalesforceApiError) -> str:
+    code = f" {exc.error_code}" if exc.error_code else ""
+    return f"{exc.reason}{code}"
+
+
+__all__ = ["ContextFetch", "SalesforceOpportunitySource", "UNAVAILABLE_NOTICE"]

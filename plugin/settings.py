@@ -1,0 +1,44 @@
+"""The one settings object. Nothing else in the service reads the environment."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_database_url() -> str:
+    path = Path(user_data_dir("be-inspired", appauthor=False)) / "be-inspired.sqlite3"
+    return f"sqlite:///{path}"
+
+
+class Settings(BaseSettings):
+    """Configuration from environment variables (``BEINSPIRED_*``, plus the usual
+    ``DATABASE_URL`` and ``REDIS_URL``)."""
+
+    model_config = SettingsConfigDict(env_prefix="BEINSPIRED_", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=default_database_url,
+        validation_alias=AliasChoices("DATABASE_URL", "BEINSPIRED_DATABASE_URL"),
+    )
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "BEINSPIRED_REDIS_URL")
+    )
+    #: Serves /demo, the bundled demo org and the demo panel. Off in production.
+    demo_mode: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    #: Request bodies larger than this are refused with 413 before they are parsed.
+    max_request_bytes: int = Field(default=1_000_000, ge=1024)
+    #: How many suggestions the panel shows, per list.
+    suggestions_client_facing: int = Field(default=5, ge=1, le=50)
+    suggestions_internal: int = Field(default=3, ge=0, le=50)
+    log_level: str = "INFO"
+
+    def ensure_data_dir(self) -> None:
+        """Create the SQLite file's folder (a fresh machine has no per-user data dir yet)."""
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and self.database_url != "sqlite://":
+            Path(self.database_url[len(prefix):]).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""Blueprints: ``api`` (JSON for any CRM), ``panel`` (the page Salesforce frames), ``demo``."""

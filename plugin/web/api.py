@@ -1,0 +1,58 @@
+"""``/api/v1``: recommendations as JSON, for the panel and for any CRM."""
+from __future__ import annotations
+
+from importlib.resources import files
+
+from flask import Blueprint, Response, request
+
+from plugin.errors import InvalidInput, NotFound
+from plugin.opportunity_sources import OpportunityNotFound
+from plugin.panel_view import build_panel_view, recommend_for_context
+from plugin.services import services
+from plugin.web.context_request import parse_context_request
+from plugin.web.orgs import current_source
+from plugin.web.serialise import recommendations_json
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@blueprint.get("/opportunities/<opportunity_id>/recommendations")
+def opportunity_recommendations(opportunity_id: str):
+    source = current_source()
+    try:
+        view = build_panel_view(services(), source, opportunity_id)
+    except OpportunityNotFound:
+        raise NotFound(f"No opportunity {opportunity_id[:40]!r} in this org.") from None
+    return recommendations_json(view.mapped, view.suggestions, opportunity=view.opportunity, notice=view.notice)
+
+
+@blueprint.post("/recommendations")
+def context_recommendations():
+    source = current_source()
+    if not request.is_json:
+        raise InvalidInput("Send the opportunity context as JSON (Content-Type: application/json).")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise InvalidInput("The body is not valid JSON.")
+    mapped = parse_context_request(body, services().taxonomy)
+    suggestions = recommend_for_context(services(), source.org_id, mapped)
+    return recommendations_json(mapped, suggestions)
+
+
+@blueprint.get("/taxonomy")
+def taxonomy():
+    """Every dimension's allowed values, so a CRM integration can map its picklists."""
+    tax = services().taxonomy
+    return {
+        "dimensions": {
+            dim.value: {"label": spec.label, "values": [{"value": v.value, "label": v.label} for v in spec.values]}
+            for dim, spec in tax.dimensions.items()
+        },
+        "stage_phases": {stage: phase.value for stage, phase in tax.stage_phases.items()},
+    }
+
+
+@blueprint.get("/openapi.yaml")
+def openapi():
+    text = files("plugin").joinpath("openapi.yaml").read_text(encoding="utf-8")
+    return Response(text, mimetype="application/yaml")

@@ -1,0 +1,59 @@
+"""The Be Inspired panel: the compact page Salesforce frames on the Opportunity record."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from content_catalog.repository import CatalogRepository, ModuleNotFound
+from content_catalog.taxonomy import Dimension, ModuleStatus
+from plugin.errors import NotFound
+from plugin.opportunity_sources import OpportunityNotFound
+from plugin.panel_view import PanelView, build_panel_view
+from plugin.rendering import markdown_to_html
+from plugin.services import services
+from plugin.web.orgs import current_source
+
+blueprint = Blueprint("panel", __name__, url_prefix="/panel")
+
+
+@blueprint.get("/<opportunity_id>")
+def suggestions(opportunity_id: str):
+    source = current_source()
+    try:
+        view = build_panel_view(services(), source, opportunity_id)
+    except OpportunityNotFound:
+        raise NotFound("This opportunity could not be found in the org.") from None
+    return render_template(
+        "panel/suggestions.html",
+        view=view,
+        opportunity_id=opportunity_id,
+        context_summary=context_summary(view),
+    )
+
+
+def context_summary(view: PanelView) -> str:
+    """"Buying phase · Healthcare · Economic Buyer": what the suggestions were chosen for."""
+    context = view.mapped.context
+    taxonomy = services().taxonomy
+    parts = []
+    if context.journey_phase:
+        parts.append(taxonomy.spec(Dimension.JOURNEY_PHASE).label_of(context.journey_phase) + " phase")
+    parts += [v for v in (context.industry, context.primary_role) if v]
+    return " · ".join(parts)
+
+
+@blueprint.get("/<opportunity_id>/modules/<module_id>")
+def open_module(opportunity_id: str, module_id: str):
+    source = current_source()
+    with services().sessions() as session:
+        try:
+            module = CatalogRepository(session, source.org_id).get(module_id)
+        except ModuleNotFound:
+            module = None
+    if module is None or module.status is not ModuleStatus.PUBLISHED:
+        raise NotFound("This content module is not available.")
+    return render_template(
+        "panel/module.html",
+        module=module,
+        body_html=markdown_to_html(module.body),
+        opportunity_id=opportunity_id,
+    )

@@ -6,9 +6,9 @@ import sys
 import click
 
 from content_catalog.database import current_revision, upgrade
-from content_catalog.importing import ImportRejected, import_modules
-from content_catalog.repository import CatalogRepository, ensure_org
-from plugin.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME, demo_module_payloads
+from content_catalog.importing import ImportRejected
+from content_catalog.repository import CatalogRepository
+from plugin.demo_org import DEMO_ORG_ID, load_demo_catalog
 from plugin.services import Services, build_services
 from plugin.settings import Settings
 
@@ -30,11 +30,8 @@ def init_db() -> None:
 
 
 def _load_demo(svc: Services) -> None:
-    upgrade(svc.engine)
     try:
-        with svc.sessions.begin() as session:
-            ensure_org(session, DEMO_ORG_ID, DEMO_ORG_NAME, is_demo=True)
-            result = import_modules(session, DEMO_ORG_ID, demo_module_payloads(), svc.taxonomy)
+        result = load_demo_catalog(svc.engine, svc.sessions, svc.taxonomy)
     except ImportRejected as exc:
         for error in exc.errors:
             click.echo(f"  {error}", err=True)

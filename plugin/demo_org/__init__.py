@@ -7,6 +7,13 @@ from functools import cached_property
 from importlib.resources import files
 from typing import Any
 
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from content_catalog.database import upgrade
+from content_catalog.importing import import_modules
+from content_catalog.repository import UpsertResult, ensure_org
+from content_catalog.taxonomy import Taxonomy
 from plugin.opportunity_sources import OpportunityNotFound
 from plugin.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.salesforce.records import OpportunityRecord, parse_opportunity
@@ -21,6 +28,14 @@ def _bundled(name: str) -> Any:
 
 def demo_module_payloads() -> list[dict[str, Any]]:
     return _bundled("modules.json")
+
+
+def load_demo_catalog(engine: Engine, sessions: sessionmaker[Session], taxonomy: Taxonomy) -> UpsertResult:
+    """Migrate the database and upsert the demo org's catalog; running it again changes nothing."""
+    upgrade(engine)
+    with sessions.begin() as session:
+        ensure_org(session, DEMO_ORG_ID, DEMO_ORG_NAME, is_demo=True)
+        return import_modules(session, DEMO_ORG_ID, demo_module_payloads(), taxonomy)
 
 
 class DemoOrg:

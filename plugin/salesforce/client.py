@@ -60,7 +60,11 @@ class CanvasSession:
 
 
 class TimeoutSession(requests.Session):
-    """A session that applies ``timeout`` to every request that does not name its own."""
+    """A session that applies ``timeout`` to every request that does not name its own.
+
+    It also passes its own ``verify`` per request: requests lets ``REQUESTS_CA_BUNDLE`` override
+    a session-level CA bundle (psf/requests#3829, #4650), which would silently ignore ours.
+    """
 
     def __init__(self, timeout: float):
         super().__init__()
@@ -68,6 +72,7 @@ class TimeoutSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any):  # type: ignore[override]
         kwargs.setdefault("timeout", self.timeout)
+        kwargs.setdefault("verify", self.verify)
         return super().request(method, url, *args, **kwargs)
 
 

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 UNAVAILABLE_NOTICE = "Salesforce data unavailable, showing general suggestions"
 DEFAULT_RETRY_BACKOFF = 0.5
 _DEGRADABLE_CODES = ("INVALID_FIELD", "INVALID_TYPE")
+# A quoted API name, not the apostrophe in "Didn't understand relationship 'X'".
+_QUOTED_NAME = re.compile(r"(?<![A-Za-z0-9])'([A-Za-z0-9_]+)'")
 _CONTACT_ROLE_NAMES = {"opportunitycontactroles", "opportunitycontactrole", "contact"}
 
 
@@ -159,7 +161,7 @@ class SalesforceOpportunitySource:
         if exc.error_code not in _DEGRADABLE_CODES:
             return []
         explanation = exc.detail.rsplit("ERROR at Row", 1)[-1]
-        names = {name.lower() for name in re.findall(r"'([^']*)'", explanation)}
+        names = {name.lower() for name in _QUOTED_NAME.findall(explanation)}
         challenge = self.connection.challenge_field
         if challenge and OptionalPart.CHALLENGE_FIELD not in left_out and challenge.lower() in names:
             return [OptionalPart.CHALLENGE_FIELD]

@@ -48,9 +48,11 @@ def sign_canvas(payload: dict[str, Any] | str | bytes, secret: str = CANVAS_SECR
         payload if isinstance(payload, str) else json.dumps(payload)).encode("utf-8")
     encode = base64.urlsafe_b64encode if urlsafe else base64.b64encode
     payload_text = encode(raw).decode("ascii")
+    if not padding:
+        payload_text = payload_text.rstrip("=")
     signature = encode(hmac.new(secret.encode(), payload_text.encode(), hashlib.sha256).digest()).decode()
     if not padding:
-        payload_text, signature = payload_text.rstrip("="), signature.rstrip("=")
+        signature = signature.rstrip("=")
     return f"{signature}.{payload_text}"
 
 

@@ -40,7 +40,8 @@ def to_18(value: object, *, prefix: str | None = None) -> str:
 
     ``prefix`` (e.g. ``"006"`` for opportunities) rejects Ids of another object type.
     """
-    if not isinstance(value, str) or not _ID.match(value):
+    # fullmatch: with match, "$" also matches before a trailing newline.
+    if not isinstance(value, str) or not _ID.fullmatch(value):
         raise InvalidSalesforceId(value, "must be a 15 or 18 character alphanumeric Salesforce Id")
     if prefix and value[:3] != prefix:
         raise InvalidSalesforceId(value, f"must start with {prefix!r}")

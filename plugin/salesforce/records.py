@@ -6,6 +6,7 @@ it keeps what is usable and notes what was not in ``problems``.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping
@@ -96,10 +97,14 @@ def _number(record: Mapping[str, Any], name: str, problems: list[str]) -> float 
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         problems.append(f"{name} is not a number")
         return None
-    if value != value or value in (float("inf"), float("-inf")):
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float range, as json.loads returns for 1000…0
+        number = math.inf
+    if not math.isfinite(number):
         problems.append(f"{name} is not a finite number")
         return None
-    return float(value)
+    return number
 
 
 def _date(record: Mapping[str, Any], name: str, problems: list[str]) -> date | None:

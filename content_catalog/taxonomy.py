@@ -8,6 +8,7 @@ the editor) are the opposite case and are validated strictly (:meth:`Taxonomy.va
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Iterable, Mapping
@@ -228,7 +229,8 @@ class DealSizeBands:
     large_from: float = 250_000
 
     def band(self, amount: float | None) -> str | None:
-        if amount is None or amount < 0:
+        # NaN compares false with everything and would otherwise land in "small".
+        if amount is None or not math.isfinite(amount) or amount < 0:
             return None
         if amount >= self.large_from:
             return "large"

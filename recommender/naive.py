@@ -21,14 +21,20 @@ class NaiveRanker:
     def fit(self, candidates: Sequence[CandidateModule]) -> "NaiveRanker":
         self.candidates_ = list(candidates)
         self.vectorizer_ = build_vectorizer()
-        matrix = self.vectorizer_.fit_transform([c.text for c in self.candidates_]).tocsr()
+        try:
+            matrix = self.vectorizer_.fit_transform([c.text for c in self.candidates_]).tocsr()
+        except ValueError:  # no candidates, or only stop words: text adds nothing, as in the ranker
+            self.vectorizer_ = None
+            self.term_weights_ = [{} for _ in self.candidates_]
+            return self
         self.term_weights_ = [
             dict(zip(matrix.getrow(i).indices, matrix.getrow(i).data)) for i in range(matrix.shape[0])
         ]
         return self
 
     def scores(self, context: OpportunityContext, today: date) -> dict[str, float]:
-        query = self.vectorizer_.transform([context.text]) if context.text.strip() else None
+        has_query = self.vectorizer_ is not None and context.text.strip()
+        query = self.vectorizer_.transform([context.text]) if has_query else None
         query_terms = dict(zip(query.indices, query.data)) if query is not None else {}
         result = {}
         for module, terms in zip(self.candidates_, self.term_weights_):

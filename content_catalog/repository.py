@@ -185,5 +185,12 @@ def _to_input(row: ModuleRow) -> ModuleInput:
 def _to_domain(row: ModuleRow) -> ContentModule:
     return ContentModule(
         **_input_fields(row), org_id=row.org_id, version=row.version,
-        created_at=row.created_at, updated_at=row.updated_at,
+        created_at=_utc(row.created_at), updated_at=_utc(row.updated_at),
     )  # fmt: skip
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite keeps no offset: every time we write is UTC, so say so on the way out."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment

@@ -76,10 +76,12 @@ class OrgHealth:
             self._degraded = {p: v for p, v in self._degraded.items() if v[1] > now}
             return {part: reason for part, (reason, _) in self._degraded.items()}
 
-    def degrade(self, part: OptionalPart, reason: str) -> None:
+    def degrade(self, part: OptionalPart, reason: str, *, detail: str = "") -> None:
+        """Leave ``part`` out for a while; ``reason`` is short (an error code), ``detail`` is
+        Salesforce's message for the admin."""
         with self._lock:
             self._degraded[part] = (reason, self.clock() + self.degradation_seconds)
-        self.record("degraded", reason)
+        self.record("degraded", f"{part.value} left out: {reason} {detail}".strip())
 
     # Accounting ----------------------------------------------------------------------------
     def count_call(self, usage: ApiUsage | None) -> None:

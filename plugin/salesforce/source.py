@@ -27,7 +27,9 @@ from typing import Any, Callable
 from plugin.opportunity_sources import OpportunityNotFound, SourceUnavailable
 from plugin.salesforce.client import CanvasSession, SalesforceClient
 from plugin.salesforce.config import AuthMode, OrgConnection
-from plugin.salesforce.context_cache import CacheKey, CachedContext, ContextCache, InProcessContextCache
+from plugin.salesforce.context_cache import (
+    CacheKey, CachedContext, ContextCache, InProcessContextCache,
+)
 from plugin.salesforce.errors import (
     AuthenticationFailed, CanvasSessionExpired, QueryRejected, RequestLimitExceeded,
     SalesforceApiError, SalesforceUnreachable, SessionExpired, UnexpectedResponse,
@@ -119,11 +121,13 @@ class SalesforceOpportunitySource:
         left_out = self.health.degraded_parts()
         retried = reauthenticated = degraded = False
         while True:
-            soql = opportunity_context_query(record_id, challenge_field=self.connection.challenge_field,
-                                             without=frozenset(left_out))
+            soql = opportunity_context_query(
+                record_id, challenge_field=self.connection.challenge_field,
+                without=frozenset(left_out))
             try:
                 answer = self._counted_query(soql)
-                return answer, tuple(f"{part.value} left out: {why}" for part, why in left_out.items())
+                return answer, tuple(f"{part.value} left out: {why}"
+                                     for part, why in left_out.items())
             except SalesforceUnreachable:
                 if retried:
                     raise
@@ -138,14 +142,12 @@ class SalesforceOpportunitySource:
                 self.health.open_breaker(_describe(exc))
                 raise
             except QueryRejected as exc:
-                parts = self._parts_to_leave_out(exc, left_out)
-                if degraded or not parts:
+                part = self._part_named_in(exc, left_out)
+                if degraded or part is None:
                     raise
                 degraded = True
-                for part in parts:
-                    why = f"{exc.error_code}: {exc.detail[-200:].strip()}"
-                    self.health.degrade(part, why)
-                    left_out[part] = exc.error_code or "rejected"
+                left_out[part] = exc.error_code or "rejected"
+                self.health.degrade(part, left_out[part], detail=exc.detail[-200:].strip())
 
     def _counted_query(self, soql: str) -> dict[str, Any]:
         before = self.client.api_calls
@@ -155,28 +157,29 @@ class SalesforceOpportunitySource:
             if self.client.api_calls > before:
                 self.health.count_call(self.client.api_usage)
 
-    def _parts_to_leave_out(self, exc: QueryRejected, left_out: dict) -> list[OptionalPart]:
-        """Which optional part Salesforce's message names, judged from the quoted names after its
-        echo of the query (the echo itself quotes the record Id, nothing else)."""
+    def _part_named_in(self, exc: QueryRejected, left_out: dict) -> OptionalPart | None:
+        """The optional part Salesforce's message names, judged from the quoted names after its
+        echo of the query (the echo quotes only the record Id). None for anything else: a
+        missing core field is not guessed around."""
         if exc.error_code not in _DEGRADABLE_CODES:
-            return []
+            return None
         explanation = exc.detail.rsplit("ERROR at Row", 1)[-1]
         names = {name.lower() for name in _QUOTED_NAME.findall(explanation)}
-        challenge = self.connection.challenge_field
-        if challenge and OptionalPart.CHALLENGE_FIELD not in left_out and challenge.lower() in names:
-            return [OptionalPart.CHALLENGE_FIELD]
-        if OptionalPart.CONTACT_ROLES not in left_out and names & _CONTACT_ROLE_NAMES:
-            return [OptionalPart.CONTACT_ROLES]
-        return []
+        challenge = (self.connection.challenge_field or "").lower()
+        if challenge in names and OptionalPart.CHALLENGE_FIELD not in left_out:
+            return OptionalPart.CHALLENGE_FIELD
+        if names & _CONTACT_ROLE_NAMES and OptionalPart.CONTACT_ROLES not in left_out:
+            return OptionalPart.CONTACT_ROLES
+        return None
 
     # Answers -------------------------------------------------------------------------------
     def _parse(self, row: dict[str, Any], degradations: tuple[str, ...],
                extra: tuple[str, ...] = ()) -> OpportunityRecord:
         record = parse_opportunity(row, challenge_field=self.connection.challenge_field)
-        problems = record.problems + degradations + extra
-        return dataclasses.replace(record, problems=problems) if problems != record.problems else record
+        return dataclasses.replace(record, problems=record.problems + degradations + extra)
 
-    def _from_cache(self, cached: CachedContext, extra: tuple[str, ...] = ()) -> ContextFetch | None:
+    def _from_cache(self, cached: CachedContext,
+                    extra: tuple[str, ...] = ()) -> ContextFetch | None:
         try:
             record = self._parse(cached.record, cached.degradations, extra)
         except InvalidSalesforceId:
@@ -188,8 +191,10 @@ class SalesforceOpportunitySource:
         log.warning("Salesforce org %s: %s", self.org_id, reason)
         self.health.record("unavailable", reason)
         if cached is not None:
-            when = datetime.fromtimestamp(cached.fetched_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-            served = self._from_cache(cached, (f"live Salesforce data unavailable ({reason}); showing a copy from {when}",))
+            when = datetime.fromtimestamp(cached.fetched_at, timezone.utc)
+            note = (f"live data unavailable ({reason}); "
+                    f"showing a copy from {when:%Y-%m-%d %H:%M} UTC")
+            served = self._from_cache(cached, (note,))
             if served is not None:
                 return dataclasses.replace(served, stale=True)
         raise SourceUnavailable(UNAVAILABLE_NOTICE, stage=None)

@@ -30,8 +30,8 @@ def cache(clock):
 
 @pytest.fixture
 def source(canvas_connection, canvas_session, cache, health, record_sleep):
-    return SalesforceOpportunitySource(canvas_connection, canvas_session=canvas_session, cache=cache,
-                                       health=health, sleep=record_sleep)
+    return SalesforceOpportunitySource(canvas_connection, canvas_session=canvas_session,
+                                       cache=cache, health=health, sleep=record_sleep)
 
 
 @pytest.fixture
@@ -85,7 +85,8 @@ def test_after_the_ttl_the_record_is_fetched_again(http, source, clock):
 
 
 # Timeouts and 5xx ------------------------------------------------------------------------------
-@pytest.mark.parametrize("timeout", [requests.exceptions.ReadTimeout, requests.exceptions.ConnectTimeout])
+@pytest.mark.parametrize("timeout", [
+    requests.exceptions.ReadTimeout, requests.exceptions.ConnectTimeout])
 def test_a_timeout_is_retried_once_after_a_backoff(http, source, sleeps, timeout):
     raise_(http, timeout())
     ok(http)
@@ -134,9 +135,10 @@ def test_an_expired_session_is_renewed_once_and_the_query_repeated(http, integra
     token = load_json("oauth_token.json")
     http.add(responses.POST, TOKEN_URL, json=token)
     fail(http, 401, "error_invalid_session.json")
-    http.add(responses.POST, TOKEN_URL, json=dict(token, access_token="00D5e000001AcmE!AQ0AQRenewed"))
+    renewed = "00D5e000001AcmE!AQ0AQRenewed"
+    http.add(responses.POST, TOKEN_URL, json=dict(token, access_token=renewed))
     http.add(responses.GET, QUERY_URL, json=load_json("opportunity_full.json"), match=[
-        responses.matchers.header_matcher({"Authorization": "Bearer 00D5e000001AcmE!AQ0AQRenewed"})])
+        responses.matchers.header_matcher({"Authorization": f"Bearer {renewed}"})])
 
     assert integration_source.fetch(OPPORTUNITY_ID).name == "Acme Corp - Platform renewal"
     assert [c.request.method for c in http.calls] == ["POST", "GET", "POST", "GET"]
@@ -166,7 +168,8 @@ def test_a_failed_login_is_recorded_for_admins(http, integration_source, health)
 
 
 # 403 REQUEST_LIMIT_EXCEEDED --------------------------------------------------------------------
-def test_the_request_limit_opens_the_breaker_and_later_fetches_make_no_call(http, source, health, clock):
+def test_the_request_limit_opens_the_breaker_and_later_fetches_make_no_call(
+        http, source, health, clock):
     fail(http, 403, "error_request_limit.json")
     assert_unavailable(source)
     assert len(http.calls) == 1
@@ -218,6 +221,27 @@ def test_the_degradation_is_remembered_so_the_next_record_costs_one_call(http, s
     assert len(http.calls) == 3 and "Customer_Challenge__c" not in query_of(http.calls[2])
 
 
+def test_a_remembered_degradation_is_reported_the_same_way(http, source, clock):
+    fail(http, 400, "error_invalid_field_challenge.json")
+    ok(http)
+    first = source.fetch_context(OPPORTUNITY_ID)
+    clock.advance(301)
+    ok(http)
+    again = source.fetch_context(OPPORTUNITY_ID)
+    assert not again.from_cache and again.degradations == first.degradations
+    assert len(http.calls) == 3
+
+
+def test_a_part_left_out_is_tried_again_after_an_hour(http, source, clock):
+    fail(http, 400, "error_invalid_field_challenge.json")
+    ok(http)
+    source.fetch(OPPORTUNITY_ID)
+    clock.advance(3601)
+    ok(http)
+    assert source.fetch_context(OPPORTUNITY_ID).degradations == ()
+    assert "Customer_Challenge__c" in query_of(http.calls[2])
+
+
 def test_no_access_to_contact_roles_degrades_the_query(http, source):
     fail(http, 400, "error_invalid_type_contact_roles.json")
     ok(http, "opportunity_no_roles.json")
@@ -258,7 +282,8 @@ def test_api_usage_and_calls_are_kept_per_org(http, source, health):
     assert status.org_id == "00D5e000001AcmEEAS"
 
 
-def test_a_shared_client_counts_calls_across_fetches(http, canvas_connection, canvas_session, cache):
+def test_a_shared_client_counts_calls_across_fetches(
+        http, canvas_connection, canvas_session, cache):
     client = SalesforceClient(canvas_connection, canvas_session=canvas_session)
     source = SalesforceOpportunitySource(canvas_connection, client=client, cache=cache)
     ok(http)

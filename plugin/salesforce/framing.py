@@ -3,18 +3,15 @@
 One org shows pages from three hosts, all derived from its My Domain name (enhanced domains,
 enforced since Winter '24):
 
-=================  ========================================  ============================================
-Org kind           My Domain (API, Classic)                  Lightning / Visualforce
-=================  ========================================  ============================================
-production         ``acme.my.salesforce.com``                ``acme.lightning.force.com``,
-                                                             ``acme--c.vf.force.com``
-sandbox ``uat``    ``acme--uat.sandbox.my.salesforce.com``   ``acme--uat.sandbox.lightning.force.com``,
-                                                             ``acme--uat--c.sandbox.vf.force.com``
-other partitions   ``acme-dev-ed.develop.my.salesforce.com`` ``acme-dev-ed.develop.lightning.force.com``,
-(develop, patch,                                             ``acme-dev-ed--c.develop.vf.force.com``
-scratch, demo,
-trailblaze, free)
-=================  ========================================  ============================================
+* production: ``acme.my.salesforce.com`` (API, Classic), ``acme.lightning.force.com``
+  (Lightning), ``acme--c.vf.force.com`` (Visualforce);
+* sandbox ``uat``: ``acme--uat.sandbox.my.salesforce.com``,
+  ``acme--uat.sandbox.lightning.force.com``, ``acme--uat--c.sandbox.vf.force.com``;
+* other partitioned orgs follow the sandbox shape with their own word:
+  ``acme-dev-ed.develop.my.salesforce.com``, ``acme-dev-ed.develop.lightning.force.com``,
+  ``acme-dev-ed--c.develop.vf.force.com``. ``sandbox`` and ``develop`` are confirmed from
+  Salesforce Help; ``patch``, ``scratch``, ``demo`` and ``trailblaze`` are the other words we
+  know of but have not confirmed (a host with an unknown word gets only its own origin).
 
 The Visualforce host carries a namespace after ``--``: ``c`` for the org's own pages, the
 package's namespace for a managed package's pages (pass ``vf_namespaces``).
@@ -30,7 +27,7 @@ from typing import Iterable
 
 from plugin.salesforce.config import normalise_https_url
 
-PARTITIONS = ("sandbox", "develop", "patch", "scratch", "demo", "trailblaze", "free")
+PARTITIONS = ("sandbox", "develop", "patch", "scratch", "demo", "trailblaze")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 _PARTITION = rf"(?:\.(?P<partition>{'|'.join(PARTITIONS)}))?"
 _MY_DOMAIN = re.compile(rf"^(?P<name>{_LABEL}){_PARTITION}\.my\.salesforce\.com$")
@@ -39,7 +36,8 @@ _VISUALFORCE = re.compile(rf"^(?P<name>{_LABEL})--(?P<ns>[a-z0-9]+){_PARTITION}\
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9]{0,14}$")
 
 
-def frame_ancestor_origins(instance_url: str, *, vf_namespaces: Iterable[str] = ("c",)) -> tuple[str, ...]:
+def frame_ancestor_origins(instance_url: str, *,
+                           vf_namespaces: Iterable[str] = ("c",)) -> tuple[str, ...]:
     """The origins that may frame the panel for the org at ``instance_url`` (https only)."""
     origin = normalise_https_url(instance_url)
     host = origin.removeprefix("https://")
@@ -58,11 +56,13 @@ def frame_ancestor_origins(instance_url: str, *, vf_namespaces: Iterable[str] = 
     )
 
 
-def frame_ancestors_directive(instance_urls: Iterable[str], **kwargs: object) -> str:
+def frame_ancestors_directive(instance_urls: Iterable[str], *,
+                              vf_namespaces: Iterable[str] = ("c",)) -> str:
     """``frame-ancestors <origins>`` for several orgs, without duplicates; ``'none'`` for no org."""
+    namespaces = tuple(vf_namespaces)
     origins: dict[str, None] = {}
     for url in instance_urls:
-        origins.update(dict.fromkeys(frame_ancestor_origins(url, **kwargs)))  # type: ignore[arg-type]
+        origins.update(dict.fromkeys(frame_ancestor_origins(url, vf_namespaces=namespaces)))
     return "frame-ancestors " + (" ".join(origins) if origins else "'none'")
 
 

@@ -34,7 +34,8 @@ def test_partitioned_developer_edition_hosts():
 
 
 def test_managed_package_visualforce_hosts_can_be_added():
-    origins = frame_ancestor_origins("https://ACME.my.salesforce.com/", vf_namespaces=("c", "beinsp"))
+    origins = frame_ancestor_origins("https://ACME.my.salesforce.com/",
+                                     vf_namespaces=("c", "beinsp"))
     assert origins[-2:] == ("https://acme--c.vf.force.com", "https://acme--beinsp.vf.force.com")
     with pytest.raises(ValueError):
         frame_ancestor_origins(PRODUCTION[0], vf_namespaces=("c*",))

@@ -82,7 +82,8 @@ class AppTokenSigner:
         self._keys = keys
         self.clock = clock
 
-    def issue(self, org_id: str, user_id: str, record_id: str | None, ttl: int = DEFAULT_TTL) -> str:
+    def issue(self, org_id: str, user_id: str, record_id: str | None,
+              ttl: int = DEFAULT_TTL) -> str:
         if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= MAX_TTL:
             raise ValueError(f"ttl must be 1..{MAX_TTL} seconds")
         now = int(self.clock())
@@ -144,7 +145,8 @@ def _claims(raw: bytes) -> AppToken:
         if not all(type(v) is int for v in ints):
             raise ValueError("times must be integers")
         rec = data["rec"]
-        return AppToken(org_id=to_18(data["org"], prefix="00D"), user_id=to_18(data["usr"], prefix="005"),
+        return AppToken(org_id=to_18(data["org"], prefix="00D"),
+                        user_id=to_18(data["usr"], prefix="005"),
                         record_id=to_18(rec, prefix="006") if rec is not None else None,
                         issued_at=data["iat"], expires_at=data["exp"])
     except (ValueError, KeyError, TypeError, InvalidSalesforceId):

@@ -106,7 +106,8 @@ def verify_signed_request(signed_request: object,
     secret = secret_for_org(org_id)
     if not secret:
         raise UnknownOrg("this org is not configured")
-    expected = hmac.new(secret.encode("utf-8"), payload_part.encode("ascii"), hashlib.sha256).digest()
+    key, message = secret.encode("utf-8"), payload_part.encode("ascii")
+    expected = hmac.new(key, message, hashlib.sha256).digest()
     if not hmac.compare_digest(expected, signature):
         raise BadSignature("signature does not match")
     return _canvas_request(org_id, payload, context)

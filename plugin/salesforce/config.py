@@ -33,7 +33,8 @@ class AuthMode(enum.Enum):
 
 @dataclass(frozen=True)
 class JwtBearerCredentials:
-    """OAuth 2.0 JWT bearer flow: the connected app's certificate signs an assertion for ``username``.
+    """OAuth 2.0 JWT bearer flow: the connected app's certificate signs an assertion for
+    ``username``.
 
     ``audience`` is the login host the assertion names (``login`` or ``test``); by default
     ``test`` for sandbox instance URLs and ``login`` otherwise.
@@ -48,16 +49,16 @@ class JwtBearerCredentials:
     def __post_init__(self) -> None:
         _require_text(self, "username", "consumer_key")
         if (self.private_key is None) == (self.private_key_file is None):
-            raise SalesforceConfigError("JWT bearer needs exactly one of private_key, private_key_file")
+            raise SalesforceConfigError("JWT bearer needs one of private_key, private_key_file")
         if self.private_key_file is not None and not Path(self.private_key_file).is_file():
-            raise SalesforceConfigError(f"private key file {self.private_key_file!r} does not exist")
+            raise SalesforceConfigError(f"key file {self.private_key_file!r} does not exist")
         if self.audience is not None and self.audience not in ("login", "test"):
             raise SalesforceConfigError("JWT audience must be 'login' or 'test'")
 
 
 @dataclass(frozen=True)
 class ClientCredentials:
-    """OAuth 2.0 client credentials flow; the connected app's run-as user is the integration user."""
+    """OAuth 2.0 client credentials flow; the connected app's run-as user does the reading."""
 
     consumer_key: str
     consumer_secret: str = field(repr=False)
@@ -143,7 +144,7 @@ class OrgConnection:
                 "set login_domain: the instance URL is not a *.salesforce.com host on port 443"
             )
         if self.auth_mode is AuthMode.CLIENT_CREDENTIALS and domain in ("login", "test"):
-            raise SalesforceConfigError("client credentials need the org's My Domain, not login/test")
+            raise SalesforceConfigError("client credentials need the org's My Domain URL")
 
     @property
     def auth_mode(self) -> AuthMode:
@@ -155,7 +156,7 @@ class OrgConnection:
 
     @property
     def effective_login_domain(self) -> str | None:
-        """``acme.my`` for ``https://acme.my.salesforce.com``: what simple-salesforce calls ``domain``."""
+        """What simple-salesforce calls ``domain``: ``acme.my`` for ``acme.my.salesforce.com``."""
         if self.login_domain is not None:
             return self.login_domain
         parts = urlsplit(self.instance_url)

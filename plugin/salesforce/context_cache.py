@@ -55,7 +55,8 @@ class ContextCache(Protocol):
         """The entry, fresh or stale, or None."""
         ...
 
-    def put(self, key: CacheKey, record: dict[str, Any], degradations: tuple[str, ...] = ()) -> None:
+    def put(self, key: CacheKey, record: dict[str, Any],
+            degradations: tuple[str, ...] = ()) -> None:
         ...
 
     def delete(self, key: CacheKey) -> None:
@@ -74,7 +75,8 @@ def _load(text: str | bytes, now: float, ttl: float) -> CachedContext | None:
         return None
     if not isinstance(data, dict) or data.get("v") != _FORMAT:
         return None
-    record, degradations, fetched_at = data.get("record"), data.get("degradations"), data.get("fetched_at")
+    record, degradations = data.get("record"), data.get("degradations")
+    fetched_at = data.get("fetched_at")
     if not isinstance(record, dict) or not isinstance(degradations, list) \
             or not all(isinstance(d, str) for d in degradations) \
             or not isinstance(fetched_at, (int, float)) or not math.isfinite(fetched_at):
@@ -105,7 +107,8 @@ class InProcessContextCache:
             self._entries.move_to_end(str(key))
             return entry
 
-    def put(self, key: CacheKey, record: dict[str, Any], degradations: tuple[str, ...] = ()) -> None:
+    def put(self, key: CacheKey, record: dict[str, Any],
+            degradations: tuple[str, ...] = ()) -> None:
         text = _dump(record, degradations, self.clock())
         with self._lock:
             self._entries[str(key)] = text
@@ -124,7 +127,8 @@ class RedisContextCache:
     def __init__(self, client: redis.Redis, *, ttl: float = DEFAULT_TTL,
                  stale_ttl: float = DEFAULT_STALE_TTL, prefix: str = "beinspired:sf-context:",
                  clock: Callable[[], float] = time.time):
-        self.client, self.ttl, self.stale_ttl, self.prefix, self.clock = client, ttl, stale_ttl, prefix, clock
+        self.client, self.prefix, self.clock = client, prefix, clock
+        self.ttl, self.stale_ttl = ttl, stale_ttl
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "RedisContextCache":
@@ -143,7 +147,8 @@ class RedisContextCache:
             return None
         return None if text is None else _load(text, self.clock(), self.ttl)
 
-    def put(self, key: CacheKey, record: dict[str, Any], degradations: tuple[str, ...] = ()) -> None:
+    def put(self, key: CacheKey, record: dict[str, Any],
+            degradations: tuple[str, ...] = ()) -> None:
         text = _dump(record, degradations, self.clock())
         try:
             self.client.set(self._name(key), text, ex=max(1, math.ceil(self.ttl + self.stale_ttl)))

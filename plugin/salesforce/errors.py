@@ -1,7 +1,8 @@
 """What can go wrong when we talk to Salesforce, in our words.
 
-simple-salesforce and requests raise their own exceptions; :func:`plugin.salesforce.client.translate`
-turns them into these, once, so the source's retry policy reads as a list of our cases.
+simple-salesforce and requests raise their own exceptions;
+:func:`plugin.salesforce.client.translate` turns them into these, once, so the source's retry
+policy reads as a list of our cases.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ class CanvasSessionExpired(SessionExpired):
 
 
 class AuthenticationFailed(SalesforceApiError):
-    """A login (JWT, client credentials, SOAP) was refused: credentials or connected app are wrong."""
+    """A login (JWT, client credentials, SOAP) was refused: check credentials and connected app."""
 
 
 class RequestLimitExceeded(SalesforceApiError):

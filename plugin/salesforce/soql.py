@@ -40,7 +40,8 @@ class OptionalPart(enum.Enum):
 
 
 def validate_field_name(name: object) -> str:
-    """``name`` if it is a plausible Opportunity field API name, else :class:`SalesforceConfigError`.
+    """``name`` if it is a plausible Opportunity field API name, else
+    :class:`SalesforceConfigError`.
 
     It must also not repeat a field the query already selects (Salesforce rejects duplicates).
     """

@@ -50,7 +50,8 @@ def sign_canvas(payload: dict[str, Any] | str | bytes, secret: str = CANVAS_SECR
     payload_text = encode(raw).decode("ascii")
     if not padding:
         payload_text = payload_text.rstrip("=")
-    signature = encode(hmac.new(secret.encode(), payload_text.encode(), hashlib.sha256).digest()).decode()
+    digest = hmac.new(secret.encode(), payload_text.encode(), hashlib.sha256).digest()
+    signature = encode(digest).decode()
     if not padding:
         signature = signature.rstrip("=")
     return f"{signature}.{payload_text}"
@@ -122,7 +123,8 @@ def redis_client():
     except redis.RedisError as exc:
         if os.environ.get("BEINSPIRED_SKIP_REDIS") == "1":
             pytest.skip(f"Redis not reachable on 127.0.0.1:6379 ({exc}); BEINSPIRED_SKIP_REDIS=1")
-        pytest.fail(f"Redis not reachable on 127.0.0.1:6379: {exc} (set BEINSPIRED_SKIP_REDIS=1 to skip)")
+        pytest.fail(f"Redis not reachable on 127.0.0.1:6379: {exc} "
+                    "(set BEINSPIRED_SKIP_REDIS=1 to skip)")
     yield client
     client.close()
 

@@ -52,7 +52,8 @@ def test_a_tampered_payload_is_refused(signer):
     payload, signature = signer.issue(ORG_ID, VIEWER_ID, OPPORTUNITY_ID).split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["exp"] += 86400
-    forged = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).decode().rstrip("=")
+    forged_json = json.dumps(claims, separators=(",", ":")).encode()
+    forged = base64.urlsafe_b64encode(forged_json).decode().rstrip("=")
     with pytest.raises(TamperedAppToken):
         signer.verify(f"{forged}.{signature}")
 

@@ -70,12 +70,14 @@ def test_jwt_bearer_for_a_sandbox_names_the_test_audience(http, rsa_key, tmp_pat
         "integration@acme.example.uat", "key", private_key_file=str(key_file)))
     token = dict(load_json("oauth_token.json"), instance_url=sandbox)
     http.add(responses.POST, f"{sandbox}/services/oauth2/token", json=token)
-    http.add(responses.GET, f"{sandbox}/services/data/v59.0/query/", json=load_json("empty_result.json"))
+    http.add(responses.GET, f"{sandbox}/services/data/v59.0/query/",
+             json=load_json("empty_result.json"))
 
     SalesforceClient(connection).query(SOQL)
 
     assertion = form(http.calls[0])["assertion"][0]
-    jwt.decode(assertion, rsa_key.public_key(), algorithms=["RS256"], audience="https://test.salesforce.com")
+    jwt.decode(assertion, rsa_key.public_key(), algorithms=["RS256"],
+               audience="https://test.salesforce.com")
 
 
 def test_client_credentials_authenticate_the_connected_app_with_basic_auth(

@@ -79,11 +79,13 @@ def test_jwt_needs_exactly_one_key_source(tmp_path):
     with pytest.raises(SalesforceConfigError):
         JwtBearerCredentials("u@acme.example", "key", private_key="k", private_key_file="f")
     with pytest.raises(SalesforceConfigError, match="does not exist"):
-        JwtBearerCredentials("u@acme.example", "key", private_key_file=str(tmp_path / "missing.pem"))
+        JwtBearerCredentials("u@acme.example", "key",
+                             private_key_file=str(tmp_path / "missing.pem"))
 
 
 def test_secrets_never_appear_in_repr():
-    connection = OrgConnection(ORG, INSTANCE, PasswordCredentials("u@acme.example", "hunter2", "tok3n"),
+    credentials = PasswordCredentials("u@acme.example", "hunter2", "tok3n")
+    connection = OrgConnection(ORG, INSTANCE, credentials,
                                canvas_secret="canvas-s3cret")
     text = repr(connection)
     assert "hunter2" not in text and "tok3n" not in text and "canvas-s3cret" not in text
@@ -92,8 +94,9 @@ def test_secrets_never_appear_in_repr():
 
 @pytest.mark.parametrize("kwargs", [
     {"api_version": "v59.0"}, {"api_version": "59"}, {"api_version": "59.0/../x"},
-    {"timeout": 0}, {"timeout": -1}, {"timeout": float("nan")}, {"timeout": True}, {"timeout": 1000},
-    {"challenge_field": "Customer Challenge"}, {"challenge_field": "Pain__c, (SELECT Id FROM Notes)"},
+    {"timeout": 0}, {"timeout": -1}, {"timeout": float("nan")}, {"timeout": True},
+    {"timeout": 1000}, {"challenge_field": "Customer Challenge"},
+    {"challenge_field": "Pain__c, (SELECT Id FROM Notes)"},
     {"challenge_field": "Name"}, {"ca_bundle": "/no/such/bundle.pem"}, {"canvas_secret": ""},
 ])
 def test_settings_that_can_never_work_are_refused(kwargs):

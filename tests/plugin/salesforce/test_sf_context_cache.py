@@ -68,7 +68,8 @@ def test_in_process_cache_is_bounded(clock):
 
 
 def test_redis_holds_plain_json_that_expires_with_the_stale_copy(redis_client, redis_prefix, clock):
-    cache = RedisContextCache(redis_client, ttl=300, stale_ttl=3600, prefix=redis_prefix, clock=clock)
+    cache = RedisContextCache(redis_client, ttl=300, stale_ttl=3600, prefix=redis_prefix,
+                              clock=clock)
     cache.put(KEY, RECORD)
     name = f"{redis_prefix}{ORG_ID}:{OPPORTUNITY_ID}"
     stored = json.loads(redis_client.get(name))
@@ -96,13 +97,15 @@ def test_the_cache_kind_follows_the_redis_setting(redis_client):
     assert isinstance(context_cache("redis://127.0.0.1:6379/0"), RedisContextCache)
 
 
-def test_with_redis_the_second_fetch_makes_no_call(http, redis_client, redis_prefix, canvas_connection,
-                                                   canvas_session):
+def test_with_redis_the_second_fetch_makes_no_call(http, redis_client, redis_prefix,
+                                                   canvas_connection, canvas_session):
     cache = RedisContextCache(redis_client, prefix=redis_prefix)
     http.add(responses.GET, QUERY_URL, json=load_json("opportunity_full.json"))
-    first = SalesforceOpportunitySource(canvas_connection, canvas_session=canvas_session, cache=cache)
+    first = SalesforceOpportunitySource(canvas_connection, canvas_session=canvas_session,
+                                        cache=cache)
     first.fetch(OPPORTUNITY_ID)
     # A new source, as another worker process would build, finds the copy in Redis.
-    second = SalesforceOpportunitySource(canvas_connection, canvas_session=canvas_session, cache=cache)
+    second = SalesforceOpportunitySource(canvas_connection, canvas_session=canvas_session,
+                                         cache=cache)
     assert second.fetch_context(OPPORTUNITY_ID).from_cache
     assert len(http.calls) == 1

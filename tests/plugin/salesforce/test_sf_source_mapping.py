@@ -25,7 +25,8 @@ EXPECTED_QUERY = (
 def source(canvas_connection, canvas_session, clock, record_sleep):
     return SalesforceOpportunitySource(
         canvas_connection, canvas_session=canvas_session, sleep=record_sleep,
-        cache=InProcessContextCache(clock=clock), health=OrgHealth(canvas_connection.org_id, clock=clock))
+        cache=InProcessContextCache(clock=clock),
+        health=OrgHealth(canvas_connection.org_id, clock=clock))
 
 
 def answer(http, payload: str) -> None:
@@ -49,8 +50,10 @@ def test_one_get_to_the_query_endpoint_brings_the_whole_context(http, source):
     assert record.opportunity_id == OPPORTUNITY_ID
     assert (record.name, record.stage, record.type) == (
         "Acme Corp - Platform renewal", "Proposal/Price Quote", "Existing Customer - Upgrade")
-    assert (record.amount, record.probability, record.close_date) == (125000.0, 75.0, date(2025, 9, 30))
-    assert (record.is_closed, record.is_won, record.lead_source) == (False, False, "Partner Referral")
+    assert (record.amount, record.probability) == (125000.0, 75.0)
+    assert record.close_date == date(2025, 9, 30)
+    assert (record.is_closed, record.is_won) == (False, False)
+    assert record.lead_source == "Partner Referral"
     assert (record.account_name, record.industry) == ("Acme Corp", "Banking")
     assert record.challenge == "Audit findings on data residency"
     assert record.next_step == "Send the security questionnaire"
@@ -85,13 +88,15 @@ def test_the_orgs_own_picklist_values_are_kept_verbatim(http, source):
 def test_hostile_values_are_kept_as_inert_text_or_dropped_with_a_reason(http, source):
     answer(http, "opportunity_hostile.json")
     record = source.fetch(OPPORTUNITY_ID)
-    assert record.name == "<script>alert('x')</script>' OR Id != '"  # escaping is the template's job
+    # Escaping is the template's job; the record keeps the text as Salesforce holds it.
+    assert record.name == "<script>alert('x')</script>' OR Id != '"
     assert record.stage == "Negotiation/Review" and "\x00" not in record.description
     assert (record.amount, record.probability, record.close_date) == (None, None, None)
     assert (record.type, record.lead_source, record.account_name) == (None, None, None)
     assert (record.is_closed, record.is_won, record.next_step) == (False, False, "")
     assert record.challenge == "42"
-    assert [(r.role, r.is_primary) for r in record.contact_roles] == [("<b>Decision Maker</b>", False)]
+    roles = [(r.role, r.is_primary) for r in record.contact_roles]
+    assert roles == [("<b>Decision Maker</b>", False)]
     assert {"Amount is not a number", "Account is not an object", "CloseDate is not a date"} <= set(
         record.problems)
 
@@ -115,6 +120,8 @@ def test_an_org_without_a_challenge_field_does_not_ask_for_one(http, canvas_sess
 
     connection = OrgConnection("00D5e000001AcmE", "https://acme.my.salesforce.com")
     http.add(responses.GET, QUERY_URL, json=load_json("opportunity_full.json"), match=[
-        responses.matchers.query_param_matcher({"q": EXPECTED_QUERY.replace("Customer_Challenge__c, ", "")})])
-    record = SalesforceOpportunitySource(connection, canvas_session=canvas_session).fetch(OPPORTUNITY_ID)
+        responses.matchers.query_param_matcher(
+            {"q": EXPECTED_QUERY.replace("Customer_Challenge__c, ", "")})])
+    source = SalesforceOpportunitySource(connection, canvas_session=canvas_session)
+    record = source.fetch(OPPORTUNITY_ID)
     assert record.challenge is None

@@ -92,3 +92,16 @@ class UnknownValueRow(Base):
     times_seen: Mapped[int] = mapped_column(Integer, default=1)
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OrgConnectionRow(Base):
+    """How the service reaches an org. ``settings`` is plain JSON; ``secrets`` is ciphertext that
+    only the service (holding a key kept outside this database) can read. The catalog stores both
+    without interpreting them."""
+
+    __tablename__ = "org_connections"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.org_id", ondelete="CASCADE"), primary_key=True)
+    settings: Mapped[str] = mapped_column(Text)
+    secrets: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -9,6 +9,7 @@ from content_catalog.database import current_revision, upgrade
 from content_catalog.importing import ImportRejected
 from content_catalog.repository import CatalogRepository
 from plugin.demo_org import DEMO_ORG_ID, load_demo_catalog
+from plugin.org_cli import org
 from plugin.services import Services, build_services
 from plugin.settings import Settings
 
@@ -20,6 +21,9 @@ def _services(**overrides) -> Services:
 @click.group(help="Be Inspired: content suggestions inside the Salesforce Opportunity page.")
 def main() -> None:
     pass
+
+
+main.add_command(org)
 
 
 @main.command("init-db", help="Create or upgrade the database schema (safe to repeat).")

@@ -36,6 +36,20 @@ class Settings(BaseSettings):
     suggestions_client_facing: int = Field(default=5, ge=1, le=50)
     suggestions_internal: int = Field(default=3, ge=0, le=50)
     log_level: str = "INFO"
+    #: Fernet keys that encrypt org secrets at rest, comma-separated, newest first. They live
+    #: outside the database on purpose; ``beinspired org new-key`` makes one.
+    encryption_keys: str = Field(default="", repr=False)
+    #: Signs the short-lived tokens the panel sends back (at least 32 characters). Every worker
+    #: must share it; unset, each process makes its own and tokens die with the process.
+    app_secret: str | None = Field(default=None, repr=False, min_length=32)
+    #: How long an opportunity's Salesforce context is reused before it is fetched again.
+    context_cache_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    #: How long the panel's app token lives.
+    app_token_seconds: int = Field(default=600, ge=60, le=3600)
+
+    @property
+    def encryption_key_list(self) -> list[str]:
+        return [k.strip() for k in self.encryption_keys.split(",") if k.strip()]
 
     def ensure_data_dir(self) -> None:
         """Create the SQLite file's folder (a fresh machine has no per-user data dir yet)."""

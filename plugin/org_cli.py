@@ -1,0 +1,124 @@
+"""``beinspired org …``: connect, list and remove Salesforce orgs; make and rotate keys.
+
+Secrets never travel as command-line arguments (they would show in ``ps`` and shell history):
+they come from environment variables or a hidden prompt.
+"""
+from __future__ import annotations
+
+import os
+
+import click
+
+from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox, normalise_origin
+from plugin.salesforce.config import (
+    ClientCredentials,
+    JwtBearerCredentials,
+    OrgConnection,
+    PasswordCredentials,
+)
+from plugin.salesforce.errors import SalesforceConfigError
+from plugin.services import build_services
+from plugin.settings import Settings
+
+SECRET_ENV = {
+    "consumer_secret": "SF_CONSUMER_SECRET",
+    "password": "SF_PASSWORD",
+    "security_token": "SF_SECURITY_TOKEN",
+    "canvas_secret": "SF_CANVAS_SECRET",
+}
+
+
+def _store() -> OrgConnections:
+    settings = Settings()
+    services = build_services(settings)
+    from content_catalog.database import upgrade
+
+    upgrade(services.engine)
+    return OrgConnections(services.sessions, SecretBox(settings.encryption_key_list))
+
+
+def _secret(name: str, required: bool = True) -> str | None:
+    value = os.environ.get(SECRET_ENV[name])
+    if value:
+        return value
+    if not required:
+        return None
+    return click.prompt(f"{name.replace('_', ' ')} (or set {SECRET_ENV[name]})", hide_input=True)
+
+
+@click.group("org", help="Salesforce orgs this service serves.")
+def org() -> None:
+    pass
+
+
+@org.command("add", help="Add or replace an org connection.")
+@click.option("--org-id", required=True, help="The org's Id (00D…).")
+@click.option("--name", required=True)
+@click.option("--instance-url", required=True, help="https://mydomain.my.salesforce.com (any HTTPS host:port).")
+@click.option("--auth", "auth_mode", type=click.Choice(["jwt_bearer", "client_credentials", "password", "canvas"]), required=True,
+              help="How the service reads data; 'canvas' uses only the viewing user's token.")
+@click.option("--consumer-key")
+@click.option("--username")
+@click.option("--private-key-file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--login-domain", help="login, test, or acme.my (when the instance URL is not *.salesforce.com).")
+@click.option("--challenge-field", help="API name of the field holding the customer challenge, e.g. Customer_Challenge__c.")
+@click.option("--api-version", default="59.0", show_default=True)
+@click.option("--timeout", type=float, default=3.0, show_default=True)
+@click.option("--ca-bundle", type=click.Path(exists=True))
+@click.option("--frame-ancestor", "frame_ancestors", multiple=True, help="Extra origin allowed to frame the panel.")
+def add(org_id, name, instance_url, auth_mode, consumer_key, username, private_key_file, login_domain,
+        challenge_field, api_version, timeout, ca_bundle, frame_ancestors) -> None:
+    try:
+        credentials = _credentials(auth_mode, consumer_key, username, private_key_file)
+        configured = ConfiguredOrg(
+            name=name,
+            connection=OrgConnection(
+                org_id=org_id, instance_url=instance_url, credentials=credentials, api_version=api_version,
+                timeout=timeout, ca_bundle=ca_bundle, challenge_field=challenge_field,
+                canvas_secret=_secret("canvas_secret"), login_domain=login_domain,
+            ),
+            extra_frame_ancestors=tuple(normalise_origin(o) for o in frame_ancestors),
+        )  # fmt: skip
+    except SalesforceConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
+    _store().save(configured)
+    click.echo(f"Org {configured.connection.org_id} ({name}) saved; secrets encrypted.")
+
+
+def _credentials(auth_mode, consumer_key, username, private_key_file):
+    if auth_mode == "canvas":
+        return None
+    if auth_mode == "jwt_bearer":
+        return JwtBearerCredentials(username=username or "", consumer_key=consumer_key or "", private_key_file=private_key_file)
+    if auth_mode == "client_credentials":
+        return ClientCredentials(consumer_key=consumer_key or "", consumer_secret=_secret("consumer_secret"))
+    return PasswordCredentials(username=username or "", password=_secret("password"),
+                               security_token=_secret("security_token", required=False) or "")
+
+
+@org.command("list", help="Configured orgs (no secrets are shown).")
+def list_orgs() -> None:
+    rows = _store().names()
+    if not rows:
+        click.echo("No orgs configured.")
+    for org_id, name, mode in rows:
+        click.echo(f"{org_id}  {mode:18}  {name}")
+
+
+@org.command("remove", help="Remove an org connection.")
+@click.argument("org_id")
+def remove(org_id: str) -> None:
+    if not _store().remove(org_id):
+        raise click.ClickException(f"no org {org_id!r} is configured")
+    click.echo(f"Org {org_id} removed.")
+
+
+@org.command("new-key", help="Print a new encryption key for BEINSPIRED_ENCRYPTION_KEYS.")
+def new_key() -> None:
+    click.echo(SecretBox.new_key())
+
+
+@org.command("rotate-key", help="Re-encrypt every org's secrets under the first key in BEINSPIRED_ENCRYPTION_KEYS.")
+def rotate_key() -> None:
+    count = _store().rotate()
+    click.echo(f"Re-encrypted the secrets of {count} org(s). Old keys can now be removed from BEINSPIRED_ENCRYPTION_KEYS.")

@@ -11,7 +11,7 @@ from plugin.salesforce.app_tokens import (
 )
 from plugin.salesforce.ids import InvalidSalesforceId
 
-from conftest import OPPORTUNITY_ID, ORG_ID, VIEWER_ID
+from sf_fakes import OPPORTUNITY_ID, ORG_ID, VIEWER_ID
 
 SECRET = "app-secret-" + "x" * 32
 

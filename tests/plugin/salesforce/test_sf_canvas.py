@@ -15,7 +15,7 @@ from plugin.salesforce.canvas import (
     verify_signed_request,
 )
 
-from conftest import CANVAS_SECRET, OPPORTUNITY_ID, ORG_ID, VIEWER_ID, sign_canvas
+from sf_fakes import CANVAS_SECRET, OPPORTUNITY_ID, ORG_ID, VIEWER_ID, sign_canvas
 
 
 def secrets(org_id: str) -> str | None:

@@ -19,7 +19,7 @@ from plugin.salesforce.errors import (
     SalesforceUnreachable, SessionExpired, UnexpectedResponse,
 )
 
-from conftest import (
+from sf_fakes import (
     INSTANCE, LIMIT_INFO, ORG_ID, QUERY_URL, TOKEN_URL, load_json, load_text,
 )
 

@@ -12,7 +12,7 @@ from plugin.salesforce.config import ClientCredentials, OrgConnection
 from plugin.salesforce.connector import OrgNotConfigured, SalesforceConnector
 from plugin.salesforce.errors import CanvasSessionExpired
 
-from conftest import (
+from sf_fakes import (
     CANVAS_SECRET, LIMIT_INFO, OPPORTUNITY_ID, ORG_ID, QUERY_URL, VIEWER_ID, load_json,
     sign_canvas,
 )

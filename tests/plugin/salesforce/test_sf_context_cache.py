@@ -11,7 +11,7 @@ from plugin.salesforce.context_cache import (
 )
 from plugin.salesforce.source import SalesforceOpportunitySource
 
-from conftest import OPPORTUNITY_ID, ORG_ID, QUERY_URL, load_json
+from sf_fakes import OPPORTUNITY_ID, ORG_ID, QUERY_URL, load_json
 
 KEY = CacheKey(ORG_ID, OPPORTUNITY_ID)
 RECORD = load_json("opportunity_full.json")["records"][0]

@@ -13,7 +13,7 @@ from plugin.salesforce.health import OrgHealth
 from plugin.salesforce.soql import OptionalPart
 from plugin.salesforce.source import UNAVAILABLE_NOTICE, SalesforceOpportunitySource
 
-from conftest import LIMIT_INFO, OPPORTUNITY_ID, QUERY_URL, TOKEN_URL, load_json
+from sf_fakes import LIMIT_INFO, OPPORTUNITY_ID, QUERY_URL, TOKEN_URL, load_json
 
 OTHER_OPPORTUNITY = "0065e00000ZzZzZ"
 

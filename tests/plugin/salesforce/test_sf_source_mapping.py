@@ -11,7 +11,7 @@ from plugin.salesforce.context_cache import InProcessContextCache
 from plugin.salesforce.health import OrgHealth
 from plugin.salesforce.source import SalesforceOpportunitySource
 
-from conftest import LIMIT_INFO, OPPORTUNITY_ID, QUERY_URL, load_json
+from sf_fakes import LIMIT_INFO, OPPORTUNITY_ID, QUERY_URL, load_json
 
 EXPECTED_QUERY = (
     "SELECT Id, Name, StageName, Amount, Type, Probability, CloseDate, IsClosed, IsWon, "

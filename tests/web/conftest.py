@@ -28,7 +28,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 #: A fixed "today": a few demo modules' review-by dates fall in 2026, and once they pass, those
@@ -72,7 +75,7 @@ def opportunity_named(demo_opportunities) -> Callable[[str], OpportunityRecord]:
 
     def find(prefix: str) -> OpportunityRecord:
         matches = [o for o in demo_opportunities if o.name.startswith(prefix)]
-        assert len(matches) == 1, f"expected one demo opportunity named {prefix!r}, found {len(matches)}"
+        assert len(matches) == 1, f"{len(matches)} demo opportunities are named {prefix!r}..."
         return matches[0]
 
     return find
@@ -139,10 +142,13 @@ def open_tab(chromium: Browser, live_server: str) -> Iterator[Callable[..., Brow
 
 @pytest.fixture
 def screenshot(request) -> Callable[..., Path]:
-    """Saves artifacts/screenshots/<test name><suffix>.png (the whole page, by default), or ``path``,
-    and checks it was written. Waits for the network to settle: icon sprites load after the page."""
+    """Saves artifacts/screenshots/<test name><suffix>.png (the whole page, by default), or
+    ``path``, and checks it was written. Waits for the network to settle first: the icon sprites
+    load after the page."""
 
-    def take(page: Page, *, full_page: bool = True, suffix: str = "", path: Path | None = None) -> Path:
+    def take(
+        page: Page, *, full_page: bool = True, suffix: str = "", path: Path | None = None
+    ) -> Path:
         page.wait_for_load_state("networkidle")
         path = path or SCREENSHOTS / f"{request.node.name}{suffix}.png"
         path.parent.mkdir(parents=True, exist_ok=True)

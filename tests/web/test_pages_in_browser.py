@@ -82,11 +82,14 @@ def test_healthcare_economic_buyer_in_proposal_gets_suggestions_tagged_for_that_
     page = open_tab().open(f"/demo/{opportunity.opportunity_id}")
     panel = panel_of(page)
 
-    expect(panel.get_by_test_id("context")).to_have_text("Buying phase · Healthcare · Economic Buyer")
+    expect(panel.get_by_test_id("context")).to_have_text(
+        "Buying phase · Healthcare · Economic Buyer"
+    )
     top = cards(panel).all()[:3]
     assert len(top) == 3
     for card in top:
-        assert {"Buying phase", "Economic Buyer", "Healthcare"} <= set(reasons_of(card)), card.inner_text()
+        reasons = set(reasons_of(card))
+        assert {"Buying phase", "Economic Buyer", "Healthcare"} <= reasons, card.inner_text()
     screenshot(page)
 
 
@@ -122,7 +125,9 @@ def test_picker_switches_to_the_chosen_opportunity_and_its_suggestions(
     screenshot(page)
 
 
-def test_hostile_description_is_shown_as_text_and_never_run(open_tab, opportunity_named, screenshot):
+def test_hostile_description_is_shown_as_text_and_never_run(
+    open_tab, opportunity_named, screenshot
+):
     opportunity = opportunity_named("Marisol Hotels Group")
     assert "<script>alert(1)</script>" in opportunity.description
     assert "{{ 7*7 }}" in opportunity.description
@@ -210,10 +215,13 @@ def test_unknown_opportunity_shows_an_error_in_the_panels_look(open_tab, screens
     screenshot(tab.page)
 
 
-def test_missing_module_error_leads_back_to_the_suggestions(open_tab, opportunity_named, screenshot):
+def test_missing_module_error_leads_back_to_the_suggestions(
+    open_tab, opportunity_named, screenshot
+):
     opportunity = opportunity_named("St. Aldric Health Partners")
     tab = open_tab(360, 600)
-    response = tab.page.goto(f"{tab.base_url}/panel/{opportunity.opportunity_id}/modules/no-such-module")
+    path = f"/panel/{opportunity.opportunity_id}/modules/no-such-module"
+    response = tab.page.goto(tab.base_url + path)
 
     assert response.status == 404
     expect(tab.page.get_by_test_id("error")).to_contain_text("not available")
@@ -223,7 +231,9 @@ def test_missing_module_error_leads_back_to_the_suggestions(open_tab, opportunit
 
 
 # -- the README's pictures ---------------------------------------------------------------------
-def test_readme_screenshots_show_the_st_aldric_page_and_the_panel(open_tab, opportunity_named, screenshot):
+def test_readme_screenshots_show_the_st_aldric_page_and_the_panel(
+    open_tab, opportunity_named, screenshot
+):
     """Always taken into artifacts/; written to docs/screenshots/ (committed, shown in the README)
     only with BEINSPIRED_UPDATE_DOC_SCREENSHOTS=1, so an ordinary run leaves the tree clean."""
     opportunity = opportunity_named("St. Aldric Health Partners")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from content_catalog.models import Org, OrgConnectionRow
@@ -53,3 +53,11 @@ class OrgSettingsRepository:
     def _stored(self, row: OrgConnectionRow) -> StoredSettings:
         org = self.session.get(Org, row.org_id)
         return StoredSettings(row.org_id, org.name if org else row.org_id, row.settings, row.secrets, row.updated_at)
+
+
+def settings_version(session: Session) -> tuple[int, datetime | None]:
+    """Changes whenever any org's settings do: (count, last update)."""
+    count, latest = session.execute(
+        select(func.count(), func.max(OrgConnectionRow.updated_at)).select_from(OrgConnectionRow)
+    ).one()
+    return count, latest

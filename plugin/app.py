@@ -8,9 +8,10 @@ from typing import Callable
 from flask import Flask, redirect, url_for
 
 from plugin.errors import register_error_handlers
+from plugin.security_headers import add_security_headers
 from plugin.services import build_services
 from plugin.settings import Settings
-from plugin.web import api, demo, panel
+from plugin.web import api, canvas, demo, panel
 
 
 def create_app(settings: Settings | None = None, *, today: Callable[[], date] = date.today) -> Flask:
@@ -23,6 +24,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     register_error_handlers(app)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(panel.blueprint)
+    app.register_blueprint(canvas.blueprint)
     if settings.demo_mode:
         app.register_blueprint(demo.blueprint)
 
@@ -36,17 +38,5 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     def health():
         return {"status": "ok"}
 
-    app.after_request(_security_headers)
+    app.after_request(add_security_headers)
     return app
-
-
-def _security_headers(response):
-    """Defaults for every response; the panel widens frame-ancestors for the hosts that frame it."""
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
-    )
-    return response

@@ -12,6 +12,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from content_catalog.modules import FieldError
+from plugin.salesforce.errors import CanvasSessionExpired
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,13 @@ def register_error_handlers(app: Flask) -> None:
             response.status_code = exc.status
             return response
         return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(CanvasSessionExpired)
+    def canvas_session_expired(_exc: CanvasSessionExpired):
+        message = "Your Salesforce session has expired. Reload the page to sign in again."
+        if _wants_json():
+            return _json(401, "session_refresh_needed", message)
+        return render_template("error.html", status=401, message=message), 401
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -1,6 +1,8 @@
 """The long-lived objects a request needs, built once per app from the settings."""
 from __future__ import annotations
 
+import logging
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable
@@ -12,8 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from content_catalog.database import make_engine, session_factory
 from content_catalog.taxonomy import Taxonomy, default_taxonomy
 from plugin.demo_org import DemoOrg
+from plugin.live_orgs import LiveOrgs
+from plugin.org_connections import OrgConnections, SecretBox
 from plugin.recommendations import RecommendationService
+from plugin.salesforce.app_tokens import AppTokenSigner
+from plugin.salesforce.context_cache import context_cache
 from plugin.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -24,6 +32,8 @@ class Services:
     taxonomy: Taxonomy
     recommendations: RecommendationService
     demo_org: DemoOrg | None
+    orgs: LiveOrgs
+    app_tokens: AppTokenSigner
     today: Callable[[], date] = date.today
 
 
@@ -44,8 +54,24 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today) -
             k_internal=settings.suggestions_internal,
         ),
         demo_org=DemoOrg() if settings.demo_mode else None,
+        orgs=LiveOrgs(
+            sessions,
+            OrgConnections(sessions, SecretBox(settings.encryption_key_list)),
+            context_cache(settings.redis_url, ttl=settings.context_cache_seconds),
+        ),
+        app_tokens=AppTokenSigner(settings.app_secret or _process_secret(warn=not settings.demo_mode)),
         today=today,
     )
+
+
+def _process_secret(*, warn: bool) -> str:
+    """A random signing secret for this process (fine for the single-process demo)."""
+    if warn:
+        log.warning(
+            "BEINSPIRED_APP_SECRET is not set: panel tokens are signed with a per-process secret, "
+            "so they stop working on restart and are not shared between workers"
+        )
+    return secrets.token_urlsafe(48)
 
 
 def services() -> Services:

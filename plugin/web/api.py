@@ -5,12 +5,15 @@ from importlib.resources import files
 
 from flask import Blueprint, Response, request
 
+from content_catalog.repository import CatalogRepository, ModuleNotFound
+from content_catalog.taxonomy import ModuleStatus
 from plugin.errors import InvalidInput, NotFound
 from plugin.opportunity_sources import OpportunityNotFound
 from plugin.panel_view import build_panel_view, recommend_for_context
+from plugin.rendering import markdown_to_html
 from plugin.services import services
 from plugin.web.context_request import parse_context_request
-from plugin.web.orgs import current_source
+from plugin.web.orgs import current_org
 from plugin.web.serialise import recommendations_json
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -18,7 +21,7 @@ blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
 @blueprint.get("/opportunities/<opportunity_id>/recommendations")
 def opportunity_recommendations(opportunity_id: str):
-    source = current_source()
+    source = current_org(record_id=opportunity_id).source
     try:
         view = build_panel_view(services(), source, opportunity_id)
     except OpportunityNotFound:
@@ -28,15 +31,42 @@ def opportunity_recommendations(opportunity_id: str):
 
 @blueprint.post("/recommendations")
 def context_recommendations():
-    source = current_source()
+    org = current_org()
     if not request.is_json:
         raise InvalidInput("Send the opportunity context as JSON (Content-Type: application/json).")
     body = request.get_json(silent=True)
     if body is None:
         raise InvalidInput("The body is not valid JSON.")
     mapped = parse_context_request(body, services().taxonomy)
-    suggestions = recommend_for_context(services(), source.org_id, mapped)
+    suggestions = recommend_for_context(services(), org.org_id, mapped)
     return recommendations_json(mapped, suggestions)
+
+
+@blueprint.get("/modules/<module_id>")
+def module(module_id: str):
+    """One published module with its body as sanitised HTML: how the framed panel opens content
+    (its links cannot carry the app token, so its script fetches this instead)."""
+    org = current_org()
+    with services().sessions() as session:
+        try:
+            found = CatalogRepository(session, org.org_id).get(module_id[:64])
+        except ModuleNotFound:
+            found = None
+    if found is None or found.status is not ModuleStatus.PUBLISHED:
+        raise NotFound("This content module is not available.")
+    return {
+        "module_id": found.key,
+        "title": found.title,
+        "summary": found.summary,
+        "kind": found.kind.value,
+        "kind_label": found.kind.label,
+        "audience": found.audience.value,
+        "audience_label": found.audience.label,
+        "author": found.author,
+        "link": found.link,
+        "version": found.version,
+        "body_html": markdown_to_html(found.body),
+    }
 
 
 @blueprint.get("/taxonomy")

@@ -1,0 +1,71 @@
+"""The configured orgs as the running service sees them.
+
+Orgs are added with ``beinspired org add`` (another process) or, later, the admin console, so
+the service notices changes itself: each use compares a cheap settings version with the one the
+connector was built from and rebuilds the connector when it moved. The context cache outlives
+rebuilds; per-org health restarts, which is right for a changed connection.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from content_catalog.org_settings import settings_version
+from plugin.org_connections import ConfiguredOrg, OrgConnections
+from plugin.salesforce.connector import OrgNotConfigured, SalesforceConnector
+from plugin.salesforce.context_cache import ContextCache
+from plugin.salesforce.framing import frame_ancestor_origins
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    version: tuple
+    connector: SalesforceConnector
+    orgs: dict[str, ConfiguredOrg]
+
+
+class LiveOrgs:
+    def __init__(self, sessions: sessionmaker[Session], store: OrgConnections, cache: ContextCache):
+        self._sessions = sessions
+        self._store = store
+        self._cache = cache
+        self._snapshot: _Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def _current(self) -> _Snapshot:
+        with self._sessions() as session:
+            version = settings_version(session)
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.version == version:
+            return snapshot
+        with self._lock:
+            if self._snapshot is None or self._snapshot.version != version:
+                orgs = {org_id: self._store.get(org_id) for org_id, _, _ in self._store.names()}
+                orgs = {k: v for k, v in orgs.items() if v is not None}
+                connector = SalesforceConnector([o.connection for o in orgs.values()], cache=self._cache)
+                self._snapshot = _Snapshot(version, connector, orgs)
+            return self._snapshot
+
+    @property
+    def connector(self) -> SalesforceConnector:
+        return self._current().connector
+
+    def org(self, org_id: str) -> ConfiguredOrg:
+        snapshot = self._current()
+        try:
+            return snapshot.orgs[snapshot.connector.connection(org_id).org_id]
+        except KeyError:
+            raise OrgNotConfigured(org_id) from None
+
+    def frame_ancestors(self, org_id: str) -> tuple[str, ...]:
+        """The origins allowed to frame this org's panel: its Salesforce hosts plus extras."""
+        org = self.org(org_id)
+        return tuple(dict.fromkeys(frame_ancestor_origins(org.connection.instance_url) + org.extra_frame_ancestors))
+
+    def all_frame_ancestors(self) -> tuple[str, ...]:
+        origins: dict[str, None] = {}
+        for org_id in self._current().orgs:
+            origins.update(dict.fromkeys(self.frame_ancestors(org_id)))
+        return tuple(origins)

@@ -1,0 +1,85 @@
+// The panel inside Salesforce. Its app token lives in this script's memory only: a third-party
+// iframe may get no cookies and no storage, so nothing here relies on either. Every API call
+// carries the token in an Authorization header. Without a token (demo mode) plain links work.
+(() => {
+  "use strict";
+  const body = document.body;
+  const token = body.dataset.appToken;
+  if (!token) return;
+  body.removeAttribute("data-app-token");
+
+  const card = document.querySelector(".bi-panel__card");
+  const moduleView = document.createElement("article");
+  moduleView.className = "slds-card bi-panel__card";
+  moduleView.hidden = true;
+  moduleView.dataset.testid = "module-view";
+  card.after(moduleView);
+
+  const api = async (path) => {
+    const response = await fetch(path, {
+      headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
+      credentials: "omit",
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const message = (data.error && data.error.message) || "Be Inspired could not load this.";
+      throw new Error(message);
+    }
+    return data;
+  };
+
+  const element = (tag, className, text) => {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  };
+
+  const showSuggestions = () => {
+    moduleView.hidden = true;
+    card.hidden = false;
+  };
+
+  const showModule = (module) => {
+    moduleView.replaceChildren();
+    const header = element("div", "slds-card__header");
+    const back = element("button", "slds-button", "← Back to suggestions");
+    back.type = "button";
+    back.addEventListener("click", showSuggestions);
+    const title = element("h2", "slds-text-heading_medium slds-m-top_x-small", module.title);
+    title.dataset.testid = "module-title";
+    const meta = element("p", "slds-text-body_small slds-text-color_weak",
+      `${module.kind_label} · ${module.audience_label} · by ${module.author}`);
+    header.append(back, title, meta);
+    const content = element("div", "slds-card__body slds-card__body_inner");
+    if (module.summary) content.append(element("p", "slds-m-bottom_small bi-summary", module.summary));
+    const bodyHtml = element("div", "slds-rich-text-editor__output bi-body");
+    bodyHtml.innerHTML = module.body_html; // sanitised on the server (nh3)
+    content.append(bodyHtml);
+    moduleView.append(header, content);
+    card.hidden = true;
+    moduleView.hidden = false;
+    back.focus();
+  };
+
+  const showError = (message) => {
+    moduleView.replaceChildren(element("div", "slds-notify slds-notify_alert slds-alert_error", message));
+    const back = element("button", "slds-button slds-m-around_small", "← Back to suggestions");
+    back.type = "button";
+    back.addEventListener("click", showSuggestions);
+    moduleView.append(back);
+    card.hidden = true;
+    moduleView.hidden = false;
+  };
+
+  document.addEventListener("click", async (event) => {
+    const link = event.target.closest("a[data-module-link]");
+    if (!link) return;
+    event.preventDefault();
+    try {
+      showModule(await api(`/api/v1/modules/${encodeURIComponent(link.dataset.moduleLink)}`));
+    } catch (error) {
+      showError(error.message);
+    }
+  });
+})();

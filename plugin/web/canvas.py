@@ -1,0 +1,62 @@
+"""``POST /canvas``: where Salesforce posts the Canvas signed request and gets the panel back.
+
+The HMAC of the signed request stands in for a CSRF token (the POST is cross-site by design).
+Nothing from an unverified payload is ever rendered: a refusal shows only our own short reason.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, g, render_template, request
+
+from plugin.opportunity_sources import OpportunityNotFound
+from plugin.panel_view import build_panel_view
+from plugin.salesforce.canvas import CanvasRequest, CanvasRequestError, verify_signed_request
+from plugin.salesforce.errors import CanvasSessionExpired
+from plugin.services import services
+from plugin.web.panel import context_summary
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("canvas", __name__)
+
+
+@blueprint.post("/canvas")
+@blueprint.post("/panel/canvas")
+def entry():
+    svc = services()
+    try:
+        canvas = verify_signed_request(request.form.get("signed_request"), svc.orgs.connector.canvas_secret)
+    except CanvasRequestError as exc:
+        log.info("refused a signed request: %s", exc.reason)
+        return _refusal(exc.reason, exc.http_status)
+    g.frame_ancestors = svc.orgs.frame_ancestors(canvas.org_id)
+    if canvas.record_id is None:
+        return _refusal("Be Inspired works on Opportunity record pages; this page sent no Opportunity.", 400)
+    return _panel(canvas)
+
+
+def _panel(canvas: CanvasRequest):
+    svc = services()
+    source = svc.orgs.connector.source(canvas.org_id, canvas=canvas)
+    try:
+        view = build_panel_view(svc, source, canvas.record_id)
+    except OpportunityNotFound:
+        return _refusal("This opportunity could not be found, or you cannot see it.", 404)
+    except CanvasSessionExpired:
+        return _refusal("Your Salesforce session has expired. Reload the page to sign in again.", 401)
+    token = svc.app_tokens.issue(canvas.org_id, canvas.user_id, canvas.record_id, ttl=svc.settings.app_token_seconds)
+    return render_template(
+        "panel/suggestions.html",
+        view=view,
+        opportunity_id=canvas.record_id,
+        context_summary=context_summary(view),
+        app_token=token,
+    )
+
+
+def _refusal(reason: str, status: int):
+    # An unverified request may come from any org's page: let every configured org frame the
+    # message (it holds no data), so the admin sees why instead of a blank frame.
+    if not g.get("frame_ancestors"):
+        g.frame_ancestors = services().orgs.all_frame_ancestors() or None
+    return render_template("error.html", status=status, message=reason), status

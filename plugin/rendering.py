@@ -8,7 +8,9 @@ from __future__ import annotations
 import nh3
 from markdown_it import MarkdownIt
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+# ``breaks``: authors write "**Prepared for:** …" on one line and "**Prepared by:** …" on the
+# next and expect two lines, as in the editors they know.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).enable("table")
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "code", "pre",

@@ -235,6 +235,7 @@ class TagTextRanker:
         shared = [
             (w * weights[t], t) for t, w in zip(query.indices, query.data) if t in weights
         ]
-        shared = [(s, t) for s, t in shared if s >= self.weights.text_term_floor]
+        # A bare number ("60", "2026") is no reason a rep would recognise.
+        shared = [(s, t) for s, t in shared if s >= self.weights.text_term_floor and not self.terms_[t].isdigit()]
         shared.sort(key=lambda pair: (-pair[0], self.terms_[pair[1]]))
         return [str(self.terms_[t]) for _, t in shared[: self.weights.text_terms_in_reason]]

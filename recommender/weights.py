@@ -59,8 +59,9 @@ class ScoringWeights:
     text_weight: float = 4.0
     #: How many words of the text match to name in a reason ("mentions 'audit', 'HIPAA'").
     text_terms_in_reason: int = 2
-    #: A text term is named only if it adds at least this much cosine similarity.
-    text_term_floor: float = 0.01
+    #: A text term is named only if it adds at least this much cosine similarity (below it the
+    #: shared words are filler such as "runs" or "wants"; measured on the demo org).
+    text_term_floor: float = 0.02
 
     def weight(self, dimension: str) -> float:
         return self.dimension_weights.get(dimension, 0.0)

@@ -17,6 +17,7 @@ from plugin.web import api, canvas, demo, panel
 def create_app(settings: Settings | None = None, *, today: Callable[[], date] = date.today) -> Flask:
     settings = settings or Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl SQLiteImpl" on every start
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False

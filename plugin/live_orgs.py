@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.org_settings import settings_version
+from plugin.org_activity import PersistedHealth
 from plugin.org_connections import ConfiguredOrg, OrgConnections
 from plugin.salesforce.connector import OrgNotConfigured, SalesforceConnector
 from plugin.salesforce.context_cache import ContextCache
@@ -44,7 +45,9 @@ class LiveOrgs:
             if self._snapshot is None or self._snapshot.version != version:
                 orgs = {org_id: self._store.get(org_id) for org_id, _, _ in self._store.names()}
                 orgs = {k: v for k, v in orgs.items() if v is not None}
-                connector = SalesforceConnector([o.connection for o in orgs.values()], cache=self._cache)
+                connector = SalesforceConnector(
+                    [o.connection for o in orgs.values()], cache=self._cache, listener=PersistedHealth(self._sessions)
+                )
                 self._snapshot = _Snapshot(version, connector, orgs)
             return self._snapshot
 

@@ -9,6 +9,8 @@ import os
 
 import click
 
+from content_catalog.org_activity import OrgActivityRepository
+from content_catalog.repository import CatalogRepository
 from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox, normalise_origin
 from plugin.salesforce.config import (
     ClientCredentials,
@@ -103,6 +105,33 @@ def list_orgs() -> None:
         click.echo("No orgs configured.")
     for org_id, name, mode in rows:
         click.echo(f"{org_id}  {mode:18}  {name}")
+
+
+@org.command("status", help="An org's connection: API usage, recent problems, unmapped values.")
+@click.argument("org_id")
+def status(org_id: str) -> None:
+    store = _store()
+    rows = {row[0]: row for row in store.names()}
+    if org_id not in rows:
+        raise click.ClickException(f"no org {org_id!r} is configured (see 'beinspired org list')")
+    _, name, mode = rows[org_id]
+    with store.sessions() as session:
+        activity = OrgActivityRepository(session, org_id)
+        usage, events = activity.usage(), activity.recent_events()
+        unknown = CatalogRepository(session, org_id).unknown_values()
+    click.echo(f"{name} ({org_id}), {mode}")
+    if usage is None:
+        click.echo("API usage: not reported yet")
+    else:
+        share = usage.used / usage.limit if usage.limit else 1.0
+        click.echo(f"API usage: {usage.used:,} of {usage.limit:,} daily requests ({share:.0%}) at {usage.reported_at:%Y-%m-%d %H:%M}")
+    click.echo("Recent problems:" if events else "Recent problems: none")
+    for event in events:
+        click.echo(f"  {event.at:%Y-%m-%d %H:%M}  {event.kind:15} {event.message}")
+    if unknown:
+        click.echo("Values Salesforce sent that the taxonomy does not know (map them):")
+        for row in unknown:
+            click.echo(f"  {row.dimension:12} {row.value!r} seen {row.times_seen}×")
 
 
 @org.command("remove", help="Remove an org connection.")

@@ -140,34 +140,34 @@ class OrgConnections:
     """Reads and writes configured orgs; decrypts only when asked for one org."""
 
     def __init__(self, sessions: sessionmaker[Session], box: SecretBox):
-        self._sessions = sessions
+        self.sessions = sessions
         self._box = box
 
     def save(self, org: ConfiguredOrg) -> None:
         settings, secrets = split_connection(org)
-        with self._sessions.begin() as session:
+        with self.sessions.begin() as session:
             OrgSettingsRepository(session).put(
                 org.connection.org_id, org.name, json.dumps(settings, sort_keys=True), self._box.seal(secrets)
             )
 
     def get(self, org_id: str) -> ConfiguredOrg | None:
-        with self._sessions() as session:
+        with self.sessions() as session:
             stored = OrgSettingsRepository(session).get(org_id)
         return None if stored is None else self._load(stored)
 
     def names(self) -> list[tuple[str, str, str]]:
         """(org Id, name, auth mode) of every org, without decrypting anything."""
-        with self._sessions() as session:
+        with self.sessions() as session:
             stored = OrgSettingsRepository(session).all()
         return [(s.org_id, s.name, json.loads(s.settings).get("auth_mode", "?")) for s in stored]
 
     def remove(self, org_id: str) -> bool:
-        with self._sessions.begin() as session:
+        with self.sessions.begin() as session:
             return OrgSettingsRepository(session).delete(org_id)
 
     def rotate(self) -> int:
         """Re-encrypt every org's secrets under the newest key, in one transaction."""
-        with self._sessions.begin() as session:
+        with self.sessions.begin() as session:
             repository = OrgSettingsRepository(session)
             stored = repository.all()
             for s in stored:

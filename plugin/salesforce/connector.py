@@ -15,7 +15,12 @@ from plugin.salesforce.canvas import CanvasRequest
 from plugin.salesforce.client import CanvasSession
 from plugin.salesforce.config import AuthMode, OrgConnection
 from plugin.salesforce.context_cache import ContextCache, InProcessContextCache
-from plugin.salesforce.health import DEFAULT_BREAKER_SECONDS, OrgHealth, OrgStatus
+from plugin.salesforce.health import (
+    DEFAULT_BREAKER_SECONDS,
+    HealthListener,
+    OrgHealth,
+    OrgStatus,
+)
 from plugin.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.salesforce.source import DEFAULT_RETRY_BACKOFF, SalesforceOpportunitySource
 
@@ -31,10 +36,12 @@ class SalesforceConnector:
                  breaker_seconds: float = DEFAULT_BREAKER_SECONDS,
                  retry_backoff: float = DEFAULT_RETRY_BACKOFF,
                  sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time,
+                 listener: HealthListener | None = None):
         self._connections = {c.org_id: c for c in connections}
         self.cache = cache if cache is not None else InProcessContextCache(clock=clock)
-        self._health = {org: OrgHealth(org, clock=clock, breaker_seconds=breaker_seconds)
+        self._health = {org: OrgHealth(org, clock=clock, breaker_seconds=breaker_seconds,
+                                       listener=listener)
                         for org in self._connections}
         self._retry_backoff = retry_backoff
         self._sleep = sleep

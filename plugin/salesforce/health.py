@@ -2,18 +2,22 @@
 hear about (limit hits, degraded queries, failures).
 
 Held in process memory: with several worker processes each keeps its own view, which at worst
-costs one extra refused call per process after the org's limit is hit.
+costs one extra refused call per process after the org's limit is hit. A :class:`HealthListener`
+(the service's is ``plugin.org_activity``) persists events and usage so admins see them later.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Protocol
 
 from plugin.salesforce.client import ApiUsage
 from plugin.salesforce.soql import OptionalPart
+
+log = logging.getLogger(__name__)
 
 #: Salesforce sends no Retry-After with REQUEST_LIMIT_EXCEEDED; 15 minutes is our guess.
 DEFAULT_BREAKER_SECONDS = 15 * 60
@@ -41,11 +45,21 @@ class OrgStatus:
     recent_events: tuple[OrgEvent, ...]
 
 
+class HealthListener(Protocol):
+    """Told about what admins must learn even when they look later or from another process."""
+
+    def on_event(self, org_id: str, event: OrgEvent) -> None: ...
+
+    def on_usage(self, org_id: str, usage: ApiUsage, api_calls: int) -> None: ...
+
+
 class OrgHealth:
     def __init__(self, org_id: str, *, clock: Callable[[], float] = time.time,
                  breaker_seconds: float = DEFAULT_BREAKER_SECONDS,
-                 degradation_seconds: float = DEFAULT_DEGRADATION_SECONDS):
+                 degradation_seconds: float = DEFAULT_DEGRADATION_SECONDS,
+                 listener: HealthListener | None = None):
         self.org_id = org_id
+        self.listener = listener
         self.clock = clock
         self.breaker_seconds = breaker_seconds
         self.degradation_seconds = degradation_seconds
@@ -87,12 +101,26 @@ class OrgHealth:
     def count_call(self, usage: ApiUsage | None) -> None:
         with self._lock:
             self.api_calls += 1
+            calls = self.api_calls
             if usage is not None:
                 self.api_usage = usage
+        if usage is not None and self.listener is not None:
+            self._tell(self.listener.on_usage, usage, calls)
 
     def record(self, kind: str, message: str) -> None:
+        event = OrgEvent(at=self.clock(), kind=kind, message=message)
         with self._lock:
-            self._events.append(OrgEvent(at=self.clock(), kind=kind, message=message))
+            self._events.append(event)
+        log.warning("Salesforce org %s: %s: %s", self.org_id, kind, message)
+        if self.listener is not None:
+            self._tell(self.listener.on_event, event)
+
+    def _tell(self, method: Callable[..., None], *args: object) -> None:
+        """Listeners report; they must never cost the rep a panel."""
+        try:
+            method(self.org_id, *args)
+        except Exception:  # noqa: BLE001 - by design, see above
+            log.exception("health listener failed for org %s", self.org_id)
 
     def status(self) -> OrgStatus:
         parts = self.degraded_parts()
@@ -108,4 +136,4 @@ class OrgHealth:
             )
 
 
-__all__ = ["OrgEvent", "OrgHealth", "OrgStatus"]
+__all__ = ["HealthListener", "OrgEvent", "OrgHealth", "OrgStatus"]

@@ -188,3 +188,35 @@ def test_modules_open_with_the_app_token_and_only_from_the_tokens_org(acme_app, 
 def _any_published_key(svc) -> str:
     with svc.sessions() as session:
         return CatalogRepository(session, ORG_ID).published()[0].key
+
+
+# -- what admins are told -----------------------------------------------------------------------
+def test_request_limit_and_api_usage_are_kept_for_admins(acme_app, client, signed, opportunity_answers, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from plugin.cli import main
+
+    opportunity_answers()  # a successful call reports usage (Sforce-Limit-Info: 18/15000)
+    post(client, signed)
+    svc = acme_app.extensions["be_inspired"]
+    svc.orgs.connector.cache.delete(CacheKey(ORG_ID, OPPORTUNITY_ID, VIEWER_ID))
+    opportunity_answers(load_json("error_request_limit.json"), status=403)
+    post(client, signed)
+
+    settings = svc.settings
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("BEINSPIRED_ENCRYPTION_KEYS", settings.encryption_keys)
+    shown = CliRunner().invoke(main, ["org", "status", ORG_ID])
+    assert shown.exit_code == 0, shown.output
+    assert "18 of 15,000 daily requests" in shown.output
+    assert "limit_exceeded" in shown.output
+
+
+def test_a_failing_activity_store_never_costs_the_rep_a_panel(acme_app, client, signed, opportunity_answers, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("database is down")
+
+    monkeypatch.setattr("plugin.org_activity.OrgActivityRepository.set_usage", broken)
+    opportunity_answers()
+    response = post(client, signed)
+    assert response.status_code == 200 and "bi-suggestion" in response.get_data(as_text=True)

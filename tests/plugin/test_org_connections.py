@@ -87,7 +87,7 @@ def test_rotation_reencrypts_under_the_new_key_and_old_key_can_go(engine, box):
 
 def test_wrong_key_is_a_clear_error_not_garbage(engine, store):
     store.save(acme())
-    other = OrgConnections(store._sessions, SecretBox([SecretBox.new_key()]))  # noqa: SLF001
+    other = OrgConnections(store.sessions, SecretBox([SecretBox.new_key()]))
     with pytest.raises(SecretsUnreadable):
         other.get(acme().connection.org_id)
 

@@ -1,0 +1,45 @@
+"""What happened on an org's connection, kept for its admins: events and the last API usage."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from content_catalog.models import OrgApiUsageRow, OrgEventRow
+
+#: Events older than this are dropped as new ones arrive.
+EVENT_RETENTION = timedelta(days=90)
+
+
+class OrgActivityRepository:
+    def __init__(self, session: Session, org_id: str):
+        self.session = session
+        self.org_id = org_id
+
+    def add_event(self, kind: str, message: str, at: datetime) -> None:
+        self.session.add(OrgEventRow(org_id=self.org_id, kind=kind[:40], message=message[:1000], at=at))
+        self.session.execute(
+            delete(OrgEventRow).where(OrgEventRow.org_id == self.org_id, OrgEventRow.at < at - EVENT_RETENTION)
+        )
+        self.session.flush()
+
+    def recent_events(self, limit: int = 20) -> list[OrgEventRow]:
+        query = (
+            select(OrgEventRow)
+            .where(OrgEventRow.org_id == self.org_id)
+            .order_by(OrgEventRow.at.desc(), OrgEventRow.pk.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def set_usage(self, used: int, limit: int, at: datetime | None = None) -> None:
+        row = self.session.get(OrgApiUsageRow, self.org_id)
+        if row is None:
+            row = OrgApiUsageRow(org_id=self.org_id)
+            self.session.add(row)
+        row.used, row.limit, row.reported_at = used, limit, at or datetime.now(timezone.utc)
+        self.session.flush()
+
+    def usage(self) -> OrgApiUsageRow | None:
+        return self.session.get(OrgApiUsageRow, self.org_id)

@@ -2,18 +2,29 @@
 
 One server and one browser serve the whole session, because starting Chromium costs about a
 second; each test gets its own browser context (cookies, viewport) and so cannot leak into the
-next. Playwright never downloads a browser here: it is pointed at /usr/bin/chromium.
+next. The Canvas tests are the exception: they launch Chromium on a profile of their own, whose
+Preferences fix the third-party cookie setting. Playwright never downloads a browser here: it is
+pointed at /usr/bin/chromium.
 """
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Dialog,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 from werkzeug.serving import make_server
 
 from content_catalog.database import upgrade
@@ -23,6 +34,14 @@ from plugin.app import create_app
 from plugin.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME, DemoOrg, demo_module_payloads
 from plugin.salesforce.records import OpportunityRecord
 from plugin.settings import Settings
+from tests.web.canvas_fixtures import (
+    BLOCK_THIRD_PARTY_COOKIES,
+    CanvasApp,
+    HostSite,
+    fake_salesforce,
+    launch_chromium,
+    serve_canvas_app,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -83,13 +102,19 @@ def opportunity_named(demo_opportunities) -> Callable[[str], OpportunityRecord]:
 
 # -- the browser -------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def playwright() -> Iterator[Playwright]:
+    """One Playwright for the session: its sync API cannot run two at once in a thread."""
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @dataclass
@@ -157,3 +182,50 @@ def screenshot(request) -> Callable[..., Path]:
         return path
 
     return take
+
+
+# -- the panel inside a Salesforce-like frame (tests/web/canvas_fixtures.py) --------------------
+@pytest.fixture
+def host_site() -> Iterator[HostSite]:
+    """The framing page's own site, http://localhost:<port>, plus the cookie probe."""
+    with HostSite() as site:
+        yield site
+
+
+@pytest.fixture
+def salesforce():
+    with fake_salesforce() as fake:
+        yield fake
+
+
+@pytest.fixture
+def canvas_app(tmp_path, salesforce) -> Iterator[Callable[..., CanvasApp]]:
+    """Starts the app with the Acme org in Canvas mode, framable by the given extra origins;
+    one app per test, so each starts with an empty context cache."""
+    with ExitStack() as stack:
+
+        def start(*, extra_frame_ancestors: tuple[str, ...] = ()) -> CanvasApp:
+            return stack.enter_context(serve_canvas_app(
+                tmp_path / "canvas.sqlite3", extra_frame_ancestors=extra_frame_ancestors,
+                today=lambda: DEMO_TODAY,
+            ))
+
+        yield start
+
+
+@pytest.fixture
+def chromium_profile(playwright: Playwright, tmp_path) -> Iterator[Callable[..., BrowserContext]]:
+    """Launches Chromium on a profile of its own with third-party cookies blocked (or, for a
+    control, allowed); closed after the test."""
+    with ExitStack() as stack:
+
+        def launch(cookie_controls_mode: int = BLOCK_THIRD_PARTY_COOKIES) -> BrowserContext:
+            profile = tmp_path / f"chromium-profile-{cookie_controls_mode}"
+            context = launch_chromium(
+                playwright, profile, cookie_controls_mode=cookie_controls_mode,
+                executable=CHROMIUM, args=CHROMIUM_ARGS,
+            )
+            stack.callback(context.close)
+            return context
+
+        yield launch

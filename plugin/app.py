@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import date
 from typing import Callable
 
 from flask import Flask, redirect, url_for
 
+from plugin.csrf import install_csrf
 from plugin.errors import register_error_handlers
 from plugin.security_headers import add_security_headers
 from plugin.services import build_services
@@ -20,9 +22,14 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl SQLiteImpl" on every start
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.config["SECRET_KEY"] = settings.app_secret or secrets.token_urlsafe(48)
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = not settings.demo_mode  # the demo runs on plain http://localhost
     app.json.sort_keys = False
     app.extensions["be_inspired"] = build_services(settings, today)
     register_error_handlers(app)
+    install_csrf(app)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(panel.blueprint)
     app.register_blueprint(canvas.blueprint)

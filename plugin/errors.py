@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from content_catalog.modules import FieldError
@@ -62,6 +63,13 @@ def register_error_handlers(app: Flask) -> None:
             response.status_code = exc.status
             return response
         return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        message = f"This form is out of date or was not sent from Be Inspired ({exc.description}). Reload and try again."
+        if _wants_json():
+            return _json(400, "csrf_failed", message)
+        return render_template("error.html", status=400, message=message), 400
 
     @app.errorhandler(CanvasSessionExpired)
     def canvas_session_expired(_exc: CanvasSessionExpired):

@@ -1,0 +1,31 @@
+"""CSRF protection for every state-changing request that a browser's cookies could authorise.
+
+Flask-WTF's token is checked on POST, PUT, PATCH and DELETE, except where something stronger or
+nothing is at stake: the Canvas POST (its HMAC signature is the proof), calls carrying a Bearer
+token (a cross-site page cannot make a browser add one), and the stateless context
+recommendation call that any CRM makes without a session.
+"""
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_wtf.csrf import CSRFProtect
+
+from plugin.salesforce.app_tokens import bearer_token
+
+csrf = CSRFProtect()
+
+EXEMPT_ENDPOINTS = {"canvas.entry", "api.context_recommendations"}
+
+
+def install_csrf(app: Flask) -> None:
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)  # a working day in the editor
+    csrf.init_app(app)
+
+    @app.before_request
+    def check_csrf() -> None:
+        if request.method not in ("POST", "PUT", "PATCH", "DELETE") or request.routing_exception:
+            return  # nothing to protect, or no route: the 404/405 answers
+        if request.endpoint in EXEMPT_ENDPOINTS or bearer_token(request.headers.get("Authorization")):
+            return
+        csrf.protect()

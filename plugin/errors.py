@@ -40,6 +40,16 @@ class InvalidInput(ApiError):
     code = "invalid_input"
 
 
+class Unauthorised(ApiError):
+    status = 401
+    code = "unauthorised"
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(ApiError):
     status = 404
     code = "not_found"

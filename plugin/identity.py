@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import wraps
 
-from plugin.errors import ApiError
+from plugin.errors import Forbidden, Unauthorised
 from plugin.services import services
 
 
@@ -32,16 +32,6 @@ class User:
         return self.role in (Role.ENABLEMENT, Role.ADMIN)
 
 
-class NotSignedIn(ApiError):
-    status = 401
-    code = "unauthorised"
-
-
-class NotAllowed(ApiError):
-    status = 403
-    code = "forbidden"
-
-
 DEMO_USER_ID = "0055e00000DEMOL"  # a made-up, well-formed User Id (005…)
 
 
@@ -49,7 +39,7 @@ def current_user() -> User:
     svc = services()
     if svc.demo_org is not None:
         return User(svc.demo_org.org_id, DEMO_USER_ID, "Demo enablement lead", Role.ENABLEMENT)
-    raise NotSignedIn("Sign in to the Be Inspired workspace (available in demo mode for now).")
+    raise Unauthorised("Sign in to the Be Inspired workspace (available in demo mode for now).")
 
 
 def requires(*roles: Role):
@@ -60,7 +50,7 @@ def requires(*roles: Role):
         def wrapped(*args, **kwargs):
             user = current_user()
             if user.role not in roles:
-                raise NotAllowed("Your role may not do this.")
+                raise Forbidden("Your role may not do this.")
             return view(*args, **kwargs)
 
         return wrapped

@@ -11,21 +11,11 @@ from dataclasses import dataclass
 
 from flask import request
 
-from plugin.errors import ApiError
+from plugin.errors import Forbidden, Unauthorised
 from plugin.opportunity_sources import OpportunitySource
 from plugin.salesforce.app_tokens import AppToken, AppTokenError, AppTokenMismatch, bearer_token
 from plugin.salesforce.connector import OrgNotConfigured
 from plugin.services import services
-
-
-class Unauthorised(ApiError):
-    status = 401
-    code = "unauthorised"
-
-
-class Forbidden(ApiError):
-    status = 403
-    code = "forbidden"
 
 
 @dataclass(frozen=True)

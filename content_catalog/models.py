@@ -129,3 +129,53 @@ class OrgApiUsageRow(Base):
     used: Mapped[int] = mapped_column(Integer)
     limit: Mapped[int] = mapped_column(Integer)
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ModuleVersionRow(Base):
+    """One saved state of a module: what a person saved, when and as whom.
+
+    Keyed by module key rather than the module's row, so the history outlives a module being
+    re-created under the same key and an export can name versions without internal ids. The
+    primary key doubles as a last guard against two saves claiming the same version number.
+    """
+
+    __tablename__ = "module_versions"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.org_id", ondelete="CASCADE"), primary_key=True)
+    module_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: ``module_to_dict`` of the module as saved, as JSON.
+    snapshot: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+
+
+class AuditLogRow(Base):
+    """Who did what to an org's catalog, newest last; one row per saved version."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_org_at", "org_id", "at"),
+        Index("ix_audit_log_org_module", "org_id", "module_key"),
+    )
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.org_id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    module_key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ModuleStatsRow(Base):
+    """How often the panel has suggested a module, so admins can find content nobody sees."""
+
+    __tablename__ = "module_stats"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.org_id", ondelete="CASCADE"), primary_key=True)
+    module_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    times_suggested: Mapped[int] = mapped_column(Integer, default=0)
+    last_suggested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

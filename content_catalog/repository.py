@@ -10,9 +10,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from content_catalog.history import AuditAction, CatalogHistory, changed_fields
 from content_catalog.models import ModuleRow, ModuleTagRow, Org, UnknownValueRow
 from content_catalog.modules import ContentModule, ModuleInput
 from content_catalog.taxonomy import Audience, Dimension, ModuleKind, ModuleStatus
@@ -95,18 +96,17 @@ class CatalogRepository:
         )
 
     # -- writing --------------------------------------------------------------------------------
-    def upsert_many(self, modules: Sequence[ModuleInput]) -> UpsertResult:
+    def upsert_many(self, modules: Sequence[ModuleInput], actor: str = "import") -> UpsertResult:
         """Create or update modules by key; an identical module is left alone (no new version).
 
-        Runs inside the caller's transaction: the caller commits all or nothing.
+        Each new version is kept in the history with an "imported" audit entry by ``actor``. The
+        rows are locked while they are compared, so an edit saved meanwhile is not overwritten
+        unseen. Runs inside the caller's transaction: the caller commits all or nothing.
         """
-        org = self._org()
-        existing = {
-            row.module_key: row
-            for row in self.session.scalars(
-                self._modules().where(ModuleRow.module_key.in_([m.key for m in modules]))
-            )
-        }
+        self._org()
+        query = self._modules().where(ModuleRow.module_key.in_([m.key for m in modules]))
+        existing = {row.module_key: row for row in self.session.scalars(_locked(query))}
+        history = CatalogHistory(self.session, self.org_id)
         created = updated = unchanged = 0
         now = datetime.now(timezone.utc)
         for module in modules:
@@ -117,16 +117,27 @@ class CatalogRepository:
                 self.session.add(row)
                 existing[module.key] = row
                 created += 1
-            elif _to_input(row) == module:
+                detail = f"created as {module.status.value}"
+            elif (before := _to_input(row)) == module:
                 unchanged += 1
+                continue
             else:
+                detail = "changed " + ", ".join(changed_fields(before, module))
                 _write(row, module, now)
                 row.version += 1
                 updated += 1
+            history.record(_to_domain(row), actor=actor, action=AuditAction.IMPORTED, detail=detail, at=now)
         if created or updated:
-            org.catalog_revision += 1
+            self.bump_revision()
         self.session.flush()
         return UpsertResult(created, updated, unchanged)
+
+    def bump_revision(self) -> None:
+        """Tell rankers the catalog changed. The increment happens in SQL: two writers reading
+        the same revision and both writing revision + 1 would leave one change unnoticed."""
+        self.session.execute(
+            update(Org).where(Org.org_id == self.org_id).values(catalog_revision=Org.catalog_revision + 1)
+        )
 
     def record_unknown_values(self, unknown: dict[str, Sequence[str]]) -> None:
         """Count CRM values the taxonomy does not know, so admins can map them."""
@@ -149,6 +160,13 @@ class CatalogRepository:
             .order_by(UnknownValueRow.dimension, UnknownValueRow.value)
         )
         return list(self.session.scalars(query))
+
+
+def _locked(query):
+    """Rows read to be changed: locked until commit on PostgreSQL (SQLite locks the whole file
+    when it writes), in key order so two writers cannot deadlock, and re-read even if the session
+    already holds them, since a copy from an earlier transaction may be stale."""
+    return query.order_by(ModuleRow.module_key).with_for_update().execution_options(populate_existing=True)
 
 
 def _write(row: ModuleRow, module: ModuleInput, now: datetime) -> None:

@@ -78,3 +78,35 @@ def test_migrated_indexes_and_unique_constraints_exist(empty_engine, table):
     assert {tuple(fk["referred_columns"]) for fk in inspector.get_foreign_keys(table)} == {
         tuple(e.column.name for e in fk.elements) for fk in model.foreign_key_constraints
     }
+
+
+def test_upgrade_to_0004_keeps_existing_modules_as_their_first_recorded_version(empty_engine):
+    """Modules saved before history existed must still have a version to diff and restore."""
+    from datetime import date
+
+    from sqlalchemy.orm import Session
+
+    from content_catalog.history import CatalogHistory
+    from content_catalog.models import ModuleRow, ModuleTagRow, Org
+    from content_catalog.taxonomy import Dimension, ModuleStatus
+
+    upgrade(empty_engine, "0003")
+    with Session(empty_engine) as session:
+        session.add(Org(org_id="00DA0000000AaaaMAC", name="Acme", catalog_revision=3))
+        session.flush()
+        session.add(ModuleRow(
+            org_id="00DA0000000AaaaMAC", module_key="legacy", title="Überzeugen", summary="s",
+            body="b\n", kind="case_study", audience="internal", author="Ann", status="published",
+            review_by=date(2027, 1, 31), version=3,
+            tags=[ModuleTagRow(dimension="industry", value="Insurance", position=1),
+                  ModuleTagRow(dimension="industry", value="Banking", position=0)],
+        ))  # fmt: skip
+        session.commit()
+
+    upgrade(empty_engine)
+
+    with Session(empty_engine) as session:
+        [recorded] = CatalogHistory(session, "00DA0000000AaaaMAC").versions("legacy")
+    assert (recorded.version, recorded.actor, recorded.status) == (3, "before history", ModuleStatus.PUBLISHED)
+    assert recorded.module.title == "Überzeugen" and recorded.module.review_by == date(2027, 1, 31)
+    assert recorded.module.tags == {Dimension.INDUSTRY: ("Banking", "Insurance")}

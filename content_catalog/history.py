@@ -1,0 +1,162 @@
+"""The record of every save to an org's catalog: one snapshot per module version, and an audit log.
+
+Both the editor (:mod:`content_catalog.editing`) and imports
+(:meth:`CatalogRepository.upsert_many`) save through :meth:`CatalogHistory.record`, so a module's
+history is complete whichever way it changed. Snapshots are read back without the taxonomy: an
+old version may carry tag values the org has since removed, and it must still be shown and
+restorable as it was.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from content_catalog.models import AuditLogRow, ModuleVersionRow
+from content_catalog.modules import ContentModule, ModuleInput, module_to_dict
+from content_catalog.taxonomy import Audience, Dimension, ModuleKind, ModuleStatus
+
+#: Column widths of ``audit_log`` and ``module_versions``; longer text is cut, never refused.
+ACTOR_LIMIT = 200
+DETAIL_LIMIT = 500
+_DIMENSIONS = {dimension.value for dimension in Dimension}
+
+
+class AuditAction(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+    #: Any other status change (back to draft).
+    STATUS_CHANGED = "status_changed"
+    RESTORED_VERSION = "restored_version"
+    IMPORTED = "imported"
+
+
+@dataclass(frozen=True)
+class ModuleVersion:
+    version: int
+    saved_at: datetime
+    actor: str
+    status: ModuleStatus
+    module: ModuleInput
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    action: str
+    module_key: str
+    version: int
+    detail: str
+
+
+class VersionNotFound(LookupError):
+    """The module exists but has no such version."""
+
+    def __init__(self, key: str, version: int):
+        self.key = key
+        self.version = version
+        super().__init__(f"{key} has no version {version}")
+
+
+def as_input(module: ModuleInput) -> ModuleInput:
+    """The part of a module a person decides (drops version and timestamps)."""
+    return ModuleInput(**{f.name: getattr(module, f.name) for f in fields(ModuleInput)})
+
+
+def changed_fields(before: ModuleInput, after: ModuleInput) -> list[str]:
+    """Names of the fields that differ, in the order of :class:`ModuleInput`."""
+    return [
+        f.name for f in fields(ModuleInput) if getattr(as_input(before), f.name) != getattr(as_input(after), f.name)
+    ]
+
+
+def snapshot(module: ModuleInput) -> str:
+    return json.dumps(module_to_dict(as_input(module)), ensure_ascii=False)
+
+
+def module_from_snapshot(text: str) -> ModuleInput:
+    """Read a stored snapshot back; trusts it, since only this module ever wrote one."""
+    raw: dict[str, Any] = json.loads(text)
+    tags = {
+        Dimension(name): tuple(values)
+        for name, values in (raw.get("tags") or {}).items()
+        if values and name in _DIMENSIONS  # a dimension since dropped from the code
+    }
+    return ModuleInput(
+        key=raw["id"], title=raw["title"], summary=raw.get("summary") or "", body=raw.get("body") or "",
+        kind=ModuleKind(raw["kind"]), audience=Audience(raw["audience"]), author=raw["author"],
+        status=ModuleStatus(raw["status"]), link=raw.get("link"),
+        review_by=date.fromisoformat(raw["review_by"]) if raw.get("review_by") else None, tags=tags,
+    )  # fmt: skip
+
+
+class CatalogHistory:
+    """Versions and audit entries of one org's catalog."""
+
+    def __init__(self, session: Session, org_id: str):
+        self.session = session
+        self.org_id = org_id
+
+    def record(
+        self, module: ContentModule, *, actor: str, action: AuditAction, detail: str, at: datetime
+    ) -> None:
+        """Keep ``module`` as saved (its version must be new) and say who saved it and why."""
+        self.session.add(ModuleVersionRow(
+            org_id=self.org_id, module_key=module.key, version=module.version, snapshot=snapshot(module),
+            status=module.status.value, saved_at=at, actor=actor[:ACTOR_LIMIT],
+        ))  # fmt: skip
+        self.session.add(AuditLogRow(
+            org_id=self.org_id, at=at, actor=actor[:ACTOR_LIMIT], action=action.value,
+            module_key=module.key, version=module.version, detail=detail[:DETAIL_LIMIT],
+        ))  # fmt: skip
+
+    def versions(self, key: str) -> list[ModuleVersion]:
+        query = self._versions(key).order_by(ModuleVersionRow.version.desc())
+        return [_version(row) for row in self.session.scalars(query)]
+
+    def version(self, key: str, version: int) -> ModuleVersion:
+        row = self.session.scalar(self._versions(key).where(ModuleVersionRow.version == version))
+        if row is None:
+            raise VersionNotFound(key, version)
+        return _version(row)
+
+    def audit(self, limit: int = 100, module_key: str | None = None) -> list[AuditEntry]:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1 (got {limit})")
+        query = (
+            select(AuditLogRow)
+            .where(AuditLogRow.org_id == self.org_id)
+            .order_by(AuditLogRow.at.desc(), AuditLogRow.pk.desc())
+            .limit(limit)
+        )
+        if module_key is not None:
+            query = query.where(AuditLogRow.module_key == module_key)
+        return [
+            AuditEntry(_utc(row.at), row.actor, row.action, row.module_key, row.version, row.detail)
+            for row in self.session.scalars(query)
+        ]
+
+    def _versions(self, key: str):
+        return select(ModuleVersionRow).where(
+            ModuleVersionRow.org_id == self.org_id, ModuleVersionRow.module_key == key
+        )
+
+
+def _version(row: ModuleVersionRow) -> ModuleVersion:
+    return ModuleVersion(
+        version=row.version, saved_at=_utc(row.saved_at), actor=row.actor,
+        status=ModuleStatus(row.status), module=module_from_snapshot(row.snapshot),
+    )  # fmt: skip
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite keeps no offset: every time we write is UTC, so say so on the way out."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment

@@ -107,3 +107,19 @@ def benchmark(modules: int, contexts: int, seed: int) -> None:
     from recommender.benchmark import format_report, run_ranking_benchmark
 
     click.echo(format_report(run_ranking_benchmark(n_modules=modules, n_contexts=contexts, seed=seed)))
+
+
+@main.command("benchmark-panel",
+              help="Salesforce API calls and server time per panel view, cold and warm.")
+@click.option("--records", type=int, default=20, show_default=True,
+              help="Opportunities opened per row.")
+@click.option("--delay", type=float, default=0.150, show_default=True,
+              help="Seconds Salesforce takes to answer a query.")
+@click.option("--redis-url", default="redis://127.0.0.1:6379/15", show_default=True,
+              help="Redis for the second row; only the run's own keys are touched.")
+@click.option("--no-redis", is_flag=True, help="Skip the Redis row.")
+def benchmark_panel(records: int, delay: float, redis_url: str, no_redis: bool) -> None:
+    from plugin.benchmarks.panel_views import format_report, run_panel_views_benchmark
+
+    result = run_panel_views_benchmark(records, delay, None if no_redis else redis_url)
+    click.echo(format_report(result))

@@ -10,12 +10,12 @@ import pytest
 import redis
 from click.testing import CliRunner
 
+from plugin.benchmarks.fake_salesforce import salesforce_records
 from plugin.benchmarks.panel_views import (
     DEFAULT_REDIS_URL,
     format_report,
     main,
     run_panel_views_benchmark,
-    salesforce_records,
 )
 from plugin.cli import main as beinspired
 from plugin.salesforce.ids import to_18

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content_catalog.models import AuditLogRow, ModuleVersionRow
+from content_catalog.module_rows import utc
 from content_catalog.modules import ContentModule, ModuleInput, module_to_dict
 from content_catalog.taxonomy import Audience, Dimension, ModuleKind, ModuleStatus
 
@@ -57,15 +58,6 @@ class AuditEntry:
     detail: str
 
 
-class VersionNotFound(LookupError):
-    """The module exists but has no such version."""
-
-    def __init__(self, key: str, version: int):
-        self.key = key
-        self.version = version
-        super().__init__(f"{key} has no version {version}")
-
-
 def as_input(module: ModuleInput) -> ModuleInput:
     """The part of a module a person decides (drops version and timestamps)."""
     return ModuleInput(**{f.name: getattr(module, f.name) for f in fields(ModuleInput)})
@@ -73,9 +65,8 @@ def as_input(module: ModuleInput) -> ModuleInput:
 
 def changed_fields(before: ModuleInput, after: ModuleInput) -> list[str]:
     """Names of the fields that differ, in the order of :class:`ModuleInput`."""
-    return [
-        f.name for f in fields(ModuleInput) if getattr(as_input(before), f.name) != getattr(as_input(after), f.name)
-    ]
+    names = [f.name for f in fields(ModuleInput)]
+    return [name for name in names if getattr(before, name) != getattr(after, name)]
 
 
 def snapshot(module: ModuleInput) -> str:
@@ -91,10 +82,12 @@ def module_from_snapshot(text: str) -> ModuleInput:
         if values and name in _DIMENSIONS  # a dimension since dropped from the code
     }
     return ModuleInput(
-        key=raw["id"], title=raw["title"], summary=raw.get("summary") or "", body=raw.get("body") or "",
-        kind=ModuleKind(raw["kind"]), audience=Audience(raw["audience"]), author=raw["author"],
+        key=raw["id"], title=raw["title"], summary=raw.get("summary") or "",
+        body=raw.get("body") or "", kind=ModuleKind(raw["kind"]),
+        audience=Audience(raw["audience"]), author=raw["author"],
         status=ModuleStatus(raw["status"]), link=raw.get("link"),
-        review_by=date.fromisoformat(raw["review_by"]) if raw.get("review_by") else None, tags=tags,
+        review_by=date.fromisoformat(raw["review_by"]) if raw.get("review_by") else None,
+        tags=tags,
     )  # fmt: skip
 
 
@@ -110,8 +103,9 @@ class CatalogHistory:
     ) -> None:
         """Keep ``module`` as saved (its version must be new) and say who saved it and why."""
         self.session.add(ModuleVersionRow(
-            org_id=self.org_id, module_key=module.key, version=module.version, snapshot=snapshot(module),
-            status=module.status.value, saved_at=at, actor=actor[:ACTOR_LIMIT],
+            org_id=self.org_id, module_key=module.key, version=module.version,
+            snapshot=snapshot(module), status=module.status.value, saved_at=at,
+            actor=actor[:ACTOR_LIMIT],
         ))  # fmt: skip
         self.session.add(AuditLogRow(
             org_id=self.org_id, at=at, actor=actor[:ACTOR_LIMIT], action=action.value,
@@ -122,11 +116,9 @@ class CatalogHistory:
         query = self._versions(key).order_by(ModuleVersionRow.version.desc())
         return [_version(row) for row in self.session.scalars(query)]
 
-    def version(self, key: str, version: int) -> ModuleVersion:
+    def version(self, key: str, version: int) -> ModuleVersion | None:
         row = self.session.scalar(self._versions(key).where(ModuleVersionRow.version == version))
-        if row is None:
-            raise VersionNotFound(key, version)
-        return _version(row)
+        return None if row is None else _version(row)
 
     def audit(self, limit: int = 100, module_key: str | None = None) -> list[AuditEntry]:
         if limit < 1:
@@ -140,7 +132,7 @@ class CatalogHistory:
         if module_key is not None:
             query = query.where(AuditLogRow.module_key == module_key)
         return [
-            AuditEntry(_utc(row.at), row.actor, row.action, row.module_key, row.version, row.detail)
+            AuditEntry(utc(row.at), row.actor, row.action, row.module_key, row.version, row.detail)
             for row in self.session.scalars(query)
         ]
 
@@ -152,11 +144,8 @@ class CatalogHistory:
 
 def _version(row: ModuleVersionRow) -> ModuleVersion:
     return ModuleVersion(
-        version=row.version, saved_at=_utc(row.saved_at), actor=row.actor,
+        version=row.version, saved_at=utc(row.saved_at), actor=row.actor,
         status=ModuleStatus(row.status), module=module_from_snapshot(row.snapshot),
     )  # fmt: skip
 
 
-def _utc(moment: datetime) -> datetime:
-    """SQLite keeps no offset: every time we write is UTC, so say so on the way out."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment

@@ -6,7 +6,7 @@ module is simply not found.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
@@ -14,9 +14,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from content_catalog.history import AuditAction, CatalogHistory, changed_fields
-from content_catalog.models import ModuleRow, ModuleTagRow, Org, UnknownValueRow
+from content_catalog.models import ModuleRow, Org, UnknownValueRow
+from content_catalog.module_rows import for_update, row_to_input, row_to_module, write_row
 from content_catalog.modules import ContentModule, ModuleInput
-from content_catalog.taxonomy import Audience, Dimension, ModuleKind, ModuleStatus
+from content_catalog.taxonomy import ModuleStatus
 
 
 class OrgNotFound(LookupError):
@@ -32,9 +33,6 @@ class UpsertResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-
-
-_CONTENT_FIELDS = tuple(f.name for f in fields(ModuleInput) if f.name not in ("key", "tags"))
 
 
 def ensure_org(session: Session, org_id: str, name: str, *, is_demo: bool = False) -> Org:
@@ -72,20 +70,20 @@ class CatalogRepository:
         row = self.session.scalar(self._modules().where(ModuleRow.module_key == key))
         if row is None:
             raise ModuleNotFound(key)
-        return _to_domain(row)
+        return row_to_module(row)
 
     def find(self, keys: Iterable[str]) -> dict[str, ContentModule]:
         keys = list(keys)
         if not keys:
             return {}
         rows = self.session.scalars(self._modules().where(ModuleRow.module_key.in_(keys)))
-        return {row.module_key: _to_domain(row) for row in rows}
+        return {row.module_key: row_to_module(row) for row in rows}
 
     def list(self, status: ModuleStatus | None = None) -> list[ContentModule]:
         query = self._modules().order_by(ModuleRow.module_key)
         if status is not None:
             query = query.where(ModuleRow.status == status.value)
-        return [_to_domain(row) for row in self.session.scalars(query)]
+        return [row_to_module(row) for row in self.session.scalars(query)]
 
     def published(self) -> list[ContentModule]:
         return self.list(ModuleStatus.PUBLISHED)
@@ -99,44 +97,72 @@ class CatalogRepository:
     def upsert_many(self, modules: Sequence[ModuleInput], actor: str = "import") -> UpsertResult:
         """Create or update modules by key; an identical module is left alone (no new version).
 
-        Each new version is kept in the history with an "imported" audit entry by ``actor``. The
-        rows are locked while they are compared, so an edit saved meanwhile is not overwritten
-        unseen. Runs inside the caller's transaction: the caller commits all or nothing.
+        Each new version is kept in the history with an "imported" audit entry by ``actor``.
+        Runs inside the caller's transaction: the caller commits all or nothing.
         """
-        self._org()
+        self.lock_for_writing()
         query = self._modules().where(ModuleRow.module_key.in_([m.key for m in modules]))
-        existing = {row.module_key: row for row in self.session.scalars(_locked(query))}
+        existing = {row.module_key: row for row in self.session.scalars(for_update(query))}
         history = CatalogHistory(self.session, self.org_id)
         created = updated = unchanged = 0
         now = datetime.now(timezone.utc)
         for module in modules:
             row = existing.get(module.key)
             if row is None:
-                row = ModuleRow(org_id=self.org_id, module_key=module.key, version=1, created_at=now)
-                _write(row, module, now)
+                row = ModuleRow(
+                    org_id=self.org_id, module_key=module.key, version=1, created_at=now
+                )
+                write_row(row, module, now)
                 self.session.add(row)
                 existing[module.key] = row
                 created += 1
                 detail = f"created as {module.status.value}"
-            elif (before := _to_input(row)) == module:
+            elif (before := row_to_input(row)) == module:
                 unchanged += 1
                 continue
             else:
                 detail = "changed " + ", ".join(changed_fields(before, module))
-                _write(row, module, now)
+                write_row(row, module, now)
                 row.version += 1
                 updated += 1
-            history.record(_to_domain(row), actor=actor, action=AuditAction.IMPORTED, detail=detail, at=now)
+            history.record(
+                row_to_module(row), actor=actor, action=AuditAction.IMPORTED, detail=detail, at=now
+            )
         if created or updated:
             self.bump_revision()
         self.session.flush()
         return UpsertResult(created, updated, unchanged)
 
+    def row_for_update(self, key: str) -> ModuleRow:
+        """The module's row, locked and fresh from the database (for the editor)."""
+        row = self.session.scalar(for_update(self._modules().where(ModuleRow.module_key == key)))
+        if row is None:
+            raise ModuleNotFound(key)
+        return row
+
+    def lock_for_writing(self) -> None:
+        """Make this transaction the org's only catalog writer until it ends.
+
+        An UPDATE that changes nothing: PostgreSQL locks the org's row, SQLite takes its database
+        write lock. Without it two writers could both read a module and then save over each other
+        (an import and an edit, say), and SQLite has no row locks to stop the second.
+        """
+        claim = (
+            update(Org)
+            .where(Org.org_id == self.org_id)
+            .values(catalog_revision=Org.catalog_revision)
+            .execution_options(synchronize_session=False)
+        )
+        if self.session.execute(claim).rowcount != 1:
+            raise OrgNotFound(self.org_id)
+
     def bump_revision(self) -> None:
         """Tell rankers the catalog changed. The increment happens in SQL: two writers reading
         the same revision and both writing revision + 1 would leave one change unnoticed."""
         self.session.execute(
-            update(Org).where(Org.org_id == self.org_id).values(catalog_revision=Org.catalog_revision + 1)
+            update(Org)
+            .where(Org.org_id == self.org_id)
+            .values(catalog_revision=Org.catalog_revision + 1)
         )
 
     def record_unknown_values(self, unknown: dict[str, Sequence[str]]) -> None:
@@ -160,55 +186,3 @@ class CatalogRepository:
             .order_by(UnknownValueRow.dimension, UnknownValueRow.value)
         )
         return list(self.session.scalars(query))
-
-
-def _locked(query):
-    """Rows read to be changed: locked until commit on PostgreSQL (SQLite locks the whole file
-    when it writes), in key order so two writers cannot deadlock, and re-read even if the session
-    already holds them, since a copy from an earlier transaction may be stale."""
-    return query.order_by(ModuleRow.module_key).with_for_update().execution_options(populate_existing=True)
-
-
-def _write(row: ModuleRow, module: ModuleInput, now: datetime) -> None:
-    for name in _CONTENT_FIELDS:
-        value = getattr(module, name)
-        setattr(row, name, value.value if hasattr(value, "value") else value)
-    row.updated_at = now
-    row.tags = [
-        ModuleTagRow(dimension=dim.value, value=value, position=position)
-        for dim in Dimension
-        for position, value in enumerate(module.tag_values(dim))
-    ]
-
-
-def _tags(row: ModuleRow) -> dict[Dimension, tuple[str, ...]]:
-    tags: dict[Dimension, list[str]] = {}
-    for tag in sorted(row.tags, key=lambda t: (t.dimension, t.position)):
-        tags.setdefault(Dimension(tag.dimension), []).append(tag.value)
-    return {dim: tuple(values) for dim, values in tags.items()}
-
-
-def _input_fields(row: ModuleRow) -> dict:
-    return dict(
-        key=row.module_key, title=row.title, summary=row.summary, body=row.body,
-        kind=ModuleKind(row.kind), audience=Audience(row.audience), author=row.author,
-        status=ModuleStatus(row.status), link=row.link, review_by=row.review_by, tags=_tags(row),
-    )  # fmt: skip
-
-
-def _to_input(row: ModuleRow) -> ModuleInput:
-    return ModuleInput(**_input_fields(row))
-
-
-def _to_domain(row: ModuleRow) -> ContentModule:
-    return ContentModule(
-        **_input_fields(row), org_id=row.org_id, version=row.version,
-        created_at=_utc(row.created_at), updated_at=_utc(row.updated_at),
-    )  # fmt: skip
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """SQLite keeps no offset: every time we write is UTC, so say so on the way out."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment

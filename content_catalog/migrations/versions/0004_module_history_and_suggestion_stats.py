@@ -83,14 +83,19 @@ def _record_existing_modules() -> None:
         sa.column('review_by', sa.Date()),
         sa.column('updated_at', sa.DateTime(timezone=True)),
     )
-    tags = sa.table('module_tags', sa.column('module_pk'), sa.column('dimension'), sa.column('value'), sa.column('position'))
+    tags = sa.table(
+        'module_tags',
+        *(sa.column(name) for name in ('module_pk', 'dimension', 'value', 'position')),
+    )
     versions = sa.table(
         'module_versions',
-        *(sa.column(name) for name in ('org_id', 'module_key', 'version', 'snapshot', 'status', 'actor')),
+        *(sa.column(name) for name in ('org_id', 'module_key', 'version', 'snapshot', 'status')),
+        sa.column('actor'),
         sa.column('saved_at', sa.DateTime(timezone=True)),
     )
     tag_values = defaultdict(lambda: defaultdict(list))
-    for tag in bind.execute(sa.select(tags).order_by(tags.c.module_pk, tags.c.dimension, tags.c.position)):
+    in_order = sa.select(tags).order_by(tags.c.module_pk, tags.c.dimension, tags.c.position)
+    for tag in bind.execute(in_order):
         tag_values[tag.module_pk][tag.dimension].append(tag.value)
     rows = []
     for module in bind.execute(sa.select(modules).order_by(modules.c.pk)):

@@ -21,10 +21,30 @@ from plugin.salesforce.framing import frame_ancestor_origins
 
 
 @dataclass(frozen=True)
-class _Snapshot:
+class OrgsSnapshot:
+    """The configured orgs at one moment, with the connector built for them. A request takes one
+    snapshot and asks it everything, so it checks the settings version once."""
+
     version: tuple
     connector: SalesforceConnector
     orgs: dict[str, ConfiguredOrg]
+
+    def org(self, org_id: str) -> ConfiguredOrg:
+        try:
+            return self.orgs[self.connector.connection(org_id).org_id]
+        except KeyError:
+            raise OrgNotConfigured(org_id) from None
+
+    def frame_ancestors(self, org_id: str) -> tuple[str, ...]:
+        """The origins allowed to frame this org's panel: its Salesforce hosts plus extras."""
+        org = self.org(org_id)
+        return tuple(dict.fromkeys(frame_ancestor_origins(org.connection.instance_url) + org.extra_frame_ancestors))
+
+    def all_frame_ancestors(self) -> tuple[str, ...]:
+        origins: dict[str, None] = {}
+        for org_id in self.orgs:
+            origins.update(dict.fromkeys(self.frame_ancestors(org_id)))
+        return tuple(origins)
 
 
 class LiveOrgs:
@@ -32,10 +52,10 @@ class LiveOrgs:
         self._sessions = sessions
         self._store = store
         self._cache = cache
-        self._snapshot: _Snapshot | None = None
+        self._snapshot: OrgsSnapshot | None = None
         self._lock = threading.Lock()
 
-    def _current(self) -> _Snapshot:
+    def current(self) -> OrgsSnapshot:
         with self._sessions() as session:
             version = settings_version(session)
         snapshot = self._snapshot
@@ -48,27 +68,5 @@ class LiveOrgs:
                 connector = SalesforceConnector(
                     [o.connection for o in orgs.values()], cache=self._cache, listener=PersistedHealth(self._sessions)
                 )
-                self._snapshot = _Snapshot(version, connector, orgs)
+                self._snapshot = OrgsSnapshot(version, connector, orgs)
             return self._snapshot
-
-    @property
-    def connector(self) -> SalesforceConnector:
-        return self._current().connector
-
-    def org(self, org_id: str) -> ConfiguredOrg:
-        snapshot = self._current()
-        try:
-            return snapshot.orgs[snapshot.connector.connection(org_id).org_id]
-        except KeyError:
-            raise OrgNotConfigured(org_id) from None
-
-    def frame_ancestors(self, org_id: str) -> tuple[str, ...]:
-        """The origins allowed to frame this org's panel: its Salesforce hosts plus extras."""
-        org = self.org(org_id)
-        return tuple(dict.fromkeys(frame_ancestor_origins(org.connection.instance_url) + org.extra_frame_ancestors))
-
-    def all_frame_ancestors(self) -> tuple[str, ...]:
-        origins: dict[str, None] = {}
-        for org_id in self._current().orgs:
-            origins.update(dict.fromkeys(self.frame_ancestors(org_id)))
-        return tuple(origins)

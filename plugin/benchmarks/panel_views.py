@@ -191,7 +191,7 @@ def _salesforce_row(cache: str, database: Path, org_id: str, redis_url: str | No
     canvas_secret = secrets.token_urlsafe(32)
     app, clock = _canvas_app(database, org_id, canvas_secret, redis_url)
     svc = app.extensions["be_inspired"]
-    if redis_url and not isinstance(svc.orgs.connector.cache, RedisContextCache):
+    if redis_url and not isinstance(svc.orgs.current().connector.cache, RedisContextCache):
         raise PanelViewFailed("the app did not use Redis for its context cache")
     forms = [{"signed_request": signed_request(org_id, r["Id"], canvas_secret)} for r in records]
     client = app.test_client()
@@ -200,11 +200,11 @@ def _salesforce_row(cache: str, database: Path, org_id: str, redis_url: str | No
             _view(client, clock, fake, "/canvas", forms[-1])  # a record not counted
         cold = [_view(client, clock, fake, "/canvas", form) for form in forms[:-1]]
         warm = [_view(client, clock, fake, "/canvas", form) for form in forms[:-1]]
-        keys = _own_redis_keys(svc.orgs.connector.cache, org_id) if redis_url else None
+        keys = _own_redis_keys(svc.orgs.current().connector.cache, org_id) if redis_url else None
         return CacheRow(cache, _samples(cold), _samples(warm), keys)
     finally:
         if redis_url:
-            _delete_own_redis_keys(svc.orgs.connector.cache, org_id)
+            _delete_own_redis_keys(svc.orgs.current().connector.cache, org_id)
         svc.engine.dispose()
 
 

@@ -10,6 +10,7 @@ import logging
 from flask import Blueprint, g, render_template, request
 
 from plugin.opportunity_sources import OpportunityNotFound
+from plugin.live_orgs import OrgsSnapshot
 from plugin.panel_view import build_panel_view
 from plugin.salesforce.canvas import CanvasRequest, CanvasRequestError, verify_signed_request
 from plugin.salesforce.errors import CanvasSessionExpired
@@ -23,27 +24,27 @@ blueprint = Blueprint("canvas", __name__)
 @blueprint.post("/canvas")
 @blueprint.post("/panel/canvas")
 def entry():
-    svc = services()
+    orgs = services().orgs.current()
     try:
-        canvas = verify_signed_request(request.form.get("signed_request"), svc.orgs.connector.canvas_secret)
+        canvas = verify_signed_request(request.form.get("signed_request"), orgs.connector.canvas_secret)
     except CanvasRequestError as exc:
         log.info("refused a signed request: %s", exc.reason)
-        return _refusal(exc.reason, exc.http_status)
-    g.frame_ancestors = svc.orgs.frame_ancestors(canvas.org_id)
+        return _refusal(orgs, exc.reason, exc.http_status)
+    g.frame_ancestors = orgs.frame_ancestors(canvas.org_id)
     if canvas.record_id is None:
-        return _refusal("Be Inspired works on Opportunity record pages; this page sent no Opportunity.", 400)
-    return _panel(canvas)
+        return _refusal(orgs, "Be Inspired works on Opportunity record pages; this page sent no Opportunity.", 400)
+    return _panel(orgs, canvas)
 
 
-def _panel(canvas: CanvasRequest):
+def _panel(orgs: OrgsSnapshot, canvas: CanvasRequest):
     svc = services()
-    source = svc.orgs.connector.source(canvas.org_id, canvas=canvas)
+    source = orgs.connector.source(canvas.org_id, canvas=canvas)
     try:
         view = build_panel_view(svc, source, canvas.record_id)
     except OpportunityNotFound:
-        return _refusal("This opportunity could not be found, or you cannot see it.", 404)
+        return _refusal(orgs, "This opportunity could not be found, or you cannot see it.", 404)
     except CanvasSessionExpired:
-        return _refusal("Your Salesforce session has expired. Reload the page to sign in again.", 401)
+        return _refusal(orgs, "Your Salesforce session has expired. Reload the page to sign in again.", 401)
     token = svc.app_tokens.issue(canvas.org_id, canvas.user_id, canvas.record_id, ttl=svc.settings.app_token_seconds)
     return render_template(
         "panel/suggestions.html",
@@ -54,9 +55,9 @@ def _panel(canvas: CanvasRequest):
     )
 
 
-def _refusal(reason: str, status: int):
+def _refusal(orgs: OrgsSnapshot, reason: str, status: int):
     # An unverified request may come from any org's page: let every configured org frame the
     # message (it holds no data), so the admin sees why instead of a blank frame.
     if not g.get("frame_ancestors"):
-        g.frame_ancestors = services().orgs.all_frame_ancestors() or None
+        g.frame_ancestors = orgs.all_frame_ancestors() or None
     return render_template("error.html", status=status, message=reason), status

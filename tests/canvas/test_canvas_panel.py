@@ -165,7 +165,7 @@ def test_cold_cache_with_only_an_app_token_asks_the_page_to_refresh(acme_app, cl
     opportunity_answers()
     token = token_of(post(client, signed).get_data(as_text=True))
     # The cached context is gone (its TTL passed); the token alone cannot fetch it again.
-    acme_app.extensions["be_inspired"].orgs.connector.cache.delete(CacheKey(ORG_ID, OPPORTUNITY_ID, VIEWER_ID))
+    acme_app.extensions["be_inspired"].orgs.current().connector.cache.delete(CacheKey(ORG_ID, OPPORTUNITY_ID, VIEWER_ID))
     response = client.get(f"/api/v1/opportunities/{OPPORTUNITY_ID}/recommendations", headers=bearer(token))
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "session_refresh_needed"
@@ -199,7 +199,7 @@ def test_request_limit_and_api_usage_are_kept_for_admins(acme_app, client, signe
     opportunity_answers()  # a successful call reports usage (Sforce-Limit-Info: 18/15000)
     post(client, signed)
     svc = acme_app.extensions["be_inspired"]
-    svc.orgs.connector.cache.delete(CacheKey(ORG_ID, OPPORTUNITY_ID, VIEWER_ID))
+    svc.orgs.current().connector.cache.delete(CacheKey(ORG_ID, OPPORTUNITY_ID, VIEWER_ID))
     opportunity_answers(load_json("error_request_limit.json"), status=403)
     post(client, signed)
 

@@ -16,6 +16,7 @@ def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_functions)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -25,6 +26,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")  # SQLite ignores FOREIGN KEY clauses otherwise
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _sqlite_functions(dbapi_connection, _record) -> None:
+    """SQLite's lower() folds ASCII only; searches must find "Über" as PostgreSQL's lower() does
+    (``content_catalog.queries.folded`` compiles to this on SQLite)."""
+    dbapi_connection.create_function("bi_lower", 1, _lower, deterministic=True)
+
+
+def _lower(text):
+    return text.lower() if isinstance(text, str) else text
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

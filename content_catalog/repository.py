@@ -17,6 +17,7 @@ from content_catalog.history import AuditAction, CatalogHistory, changed_fields
 from content_catalog.models import ModuleRow, Org, UnknownValueRow
 from content_catalog.module_rows import for_update, row_to_input, row_to_module, write_row
 from content_catalog.modules import ContentModule, ModuleInput
+from content_catalog.queries import ModulePage, ModuleQuery, conditions, ordering
 from content_catalog.taxonomy import ModuleStatus
 
 
@@ -87,6 +88,25 @@ class CatalogRepository:
 
     def published(self) -> list[ContentModule]:
         return self.list(ModuleStatus.PUBLISHED)
+
+    def search(self, query: ModuleQuery) -> ModulePage:
+        """One page of the modules matching ``query``, filtered, sorted and cut in SQL."""
+        where = [ModuleRow.org_id == self.org_id, *conditions(query)]
+        total = self.session.scalar(select(func.count()).select_from(ModuleRow).where(*where))
+        page = (
+            select(ModuleRow)
+            .where(*where)
+            .order_by(*ordering(query))
+            .offset(query.offset)
+            .limit(query.page_size)
+        )
+        items = tuple(row_to_module(row) for row in self.session.scalars(page))
+        return ModulePage(items, total, query.page, query.page_size)
+
+    def authors(self) -> list[str]:
+        """Every author named in the catalog, once, sorted as a person reads them."""
+        query = select(ModuleRow.author).where(ModuleRow.org_id == self.org_id).distinct()
+        return sorted(self.session.scalars(query), key=lambda name: (name.casefold(), name))
 
     def count(self) -> int:
         return self.session.scalar(

@@ -474,3 +474,18 @@ def test_concurrent_edit_and_import_both_land_as_successive_versions(
         assert titles == ["Imported", "Original"]
     else:
         assert titles == ["Imported", "Ann's", "Original"], outcomes
+
+
+def test_create_losing_to_a_write_it_could_not_see_is_module_exists_and_keeps_the_transaction(
+    editor, session, module_factory, monkeypatch
+):
+    """The unique constraint is the last word; its error must not end the caller's transaction."""
+    editor.create(module_factory("a", title="First"))
+    monkeypatch.setattr(CatalogRepository, "find", lambda self, keys: {})  # the check misses it
+    with pytest.raises(ModuleExists):
+        editor.create(module_factory("a", title="Second"))
+    monkeypatch.undo()
+    editor.create(module_factory("b"))
+    session.commit()
+    assert reread(session, "a").title == "First"
+    assert [e.module_key for e in editor.audit()] == ["b", "a"]

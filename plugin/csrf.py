@@ -2,8 +2,10 @@
 
 Flask-WTF's token is checked on POST, PUT, PATCH and DELETE, except where something stronger or
 nothing is at stake: the Canvas POST (its HMAC signature is the proof), calls carrying a Bearer
-token (a cross-site page cannot make a browser add one), and the stateless context
-recommendation call that any CRM makes without a session.
+token (a cross-site page cannot make a browser add one), the stateless context
+recommendation call that any CRM makes without a session, and turning a rep's edited template
+into a .docx (it changes nothing, answers only JSON requests, which a cross-site form cannot
+send, and returns the caller's own text).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from plugin.salesforce.app_tokens import bearer_token
 
 csrf = CSRFProtect()
 
-EXEMPT_ENDPOINTS = {"canvas.entry", "api.context_recommendations"}
+EXEMPT_ENDPOINTS = {"canvas.entry", "api.context_recommendations", "personalise.edited_docx"}
 
 
 def install_csrf(app: Flask) -> None:

@@ -5,6 +5,7 @@ from importlib.resources import files
 
 from flask import Blueprint, Response, request
 
+from content_catalog.placeholders import used_placeholders
 from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import ModuleStatus
 from plugin.errors import InvalidInput, NotFound
@@ -66,6 +67,8 @@ def module(module_id: str):
         "link": found.link,
         "version": found.version,
         "body_html": markdown_to_html(found.body),
+        # What the panel offers to personalise (GET …/personalised): the supported ones only.
+        "placeholders": used_placeholders(found.body),
     }
 
 

@@ -7,6 +7,7 @@
   const token = body.dataset.appToken;
   if (!token) return;
   body.removeAttribute("data-app-token");
+  const opportunityId = body.dataset.opportunityId;
 
   const card = document.querySelector(".bi-panel__card");
   const moduleView = document.createElement("article");
@@ -55,6 +56,14 @@
     if (module.summary) content.append(element("p", "slds-m-bottom_small bi-summary", module.summary));
     const bodyHtml = element("div", "slds-rich-text-editor__output bi-body");
     bodyHtml.innerHTML = module.body_html; // sanitised on the server (nh3)
+    if (module.placeholders && module.placeholders.length && window.BeInspiredPersonalise) {
+      // A template: personalise.js fills it with this opportunity's data, with our token.
+      const personalise = element("div", "bi-personalise");
+      content.append(personalise);
+      window.BeInspiredPersonalise.attach(personalise, {
+        moduleId: module.module_id, opportunityId, token, template: bodyHtml,
+      });
+    }
     content.append(bodyHtml);
     moduleView.append(header, content);
     card.hidden = true;

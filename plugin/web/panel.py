@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from content_catalog.placeholders import used_placeholders
 from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import Dimension, ModuleStatus
 from plugin.errors import NotFound
@@ -56,4 +57,5 @@ def open_module(opportunity_id: str, module_id: str):
         module=module,
         body_html=markdown_to_html(module.body),
         opportunity_id=opportunity_id,
+        personalisable=bool(used_placeholders(module.body)),
     )

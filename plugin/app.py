@@ -13,7 +13,7 @@ from plugin.errors import register_error_handlers
 from plugin.security_headers import add_security_headers
 from plugin.services import build_services
 from plugin.settings import Settings
-from plugin.web import api, canvas, demo, panel, personalise
+from plugin.web import api, canvas, demo, panel, personalise, workspace
 
 
 def create_app(settings: Settings | None = None, *, today: Callable[[], date] = date.today) -> Flask:
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     app.register_blueprint(personalise.blueprint)
     app.register_blueprint(panel.blueprint)
     app.register_blueprint(canvas.blueprint)
+    app.register_blueprint(workspace.blueprint)
     if settings.demo_mode:
         app.register_blueprint(demo.blueprint)
 

@@ -1,0 +1,45 @@
+"""The enablement workspace: where enablement leads write, tag, govern and find gaps in content.
+
+Server-rendered pages in the Lightning Design System look, one module of routes per area, all on
+this blueprint. Every page requires an enablement lead or an admin, and every query is scoped to
+that user's org (``g.user.org_id``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, g, redirect, url_for
+
+from plugin.errors import Forbidden
+from plugin.identity import Role, current_user
+
+blueprint = Blueprint("workspace", __name__, url_prefix="/workspace")
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str  # e.g. "workspace.modules_list"
+    label: str
+    #: Endpoints named "workspace.<area>_…" light this item up.
+    area: str
+
+
+#: The workspace's navigation, in order. Each area's module appends its item when imported.
+NAVIGATION: list[NavItem] = []
+
+
+@blueprint.before_request
+def require_content_role() -> None:
+    user = current_user()
+    if user.role not in (Role.ENABLEMENT, Role.ADMIN):
+        raise Forbidden("The workspace is for enablement leads and admins.")
+    g.user = user
+
+
+@blueprint.app_context_processor
+def navigation():
+    return {"workspace_navigation": NAVIGATION}
+
+
+@blueprint.get("/")
+def home():
+    return redirect(url_for(NAVIGATION[0].endpoint))

@@ -28,11 +28,33 @@ def write_row(row: ModuleRow, module: ModuleInput, now: datetime) -> None:
         value = getattr(module, name)
         setattr(row, name, value.value if hasattr(value, "value") else value)
     row.updated_at = now
-    row.tags = [
-        ModuleTagRow(dimension=dim.value, value=value, position=position)
+    _write_tags(row, module)
+
+
+def _write_tags(row: ModuleRow, module: ModuleInput) -> None:
+    """Keep the tag rows that stay, add and drop only the others.
+
+    Replacing the whole list would make the ORM delete and re-insert every tag of every saved
+    module (an UPDATE per tag row, as the keys repeat): most of the time of a 10,000-row import
+    that changes only texts.
+    """
+    wanted = {
+        (dim.value, value): position
         for dim in Dimension
         for position, value in enumerate(module.tag_values(dim))
-    ]
+    }
+    kept = []
+    for tag in row.tags:
+        position = wanted.pop((tag.dimension, tag.value), None)
+        if position is not None:
+            if tag.position != position:
+                tag.position = position
+            kept.append(tag)
+    if wanted or len(kept) != len(row.tags):
+        row.tags = kept + [
+            ModuleTagRow(dimension=dimension, value=value, position=position)
+            for (dimension, value), position in wanted.items()
+        ]
 
 
 def row_to_input(row: ModuleRow) -> ModuleInput:

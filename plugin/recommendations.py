@@ -90,6 +90,11 @@ class RecommendationService:
         self._fitted: dict[str, _Fitted] = {}
         self._lock = threading.Lock()
 
+    @property
+    def weights(self) -> ScoringWeights:
+        """The rules scores are made by, so a preview can explain a score in words."""
+        return self._weights
+
     def recommend(self, org_id: str, context: OpportunityContext, today: date) -> PanelSuggestions:
         with self._sessions() as session:
             repository = CatalogRepository(session, org_id)

@@ -5,8 +5,10 @@ from datetime import date
 
 import pytest
 
+from content_catalog.database import upgrade
+from content_catalog.repository import ensure_org
 from plugin.app import create_app
-from plugin.demo_org import DemoOrg, load_demo_catalog
+from plugin.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME, DemoOrg, load_demo_catalog
 from plugin.settings import Settings
 
 #: The demo catalog's review dates are chosen relative to this day.
@@ -45,3 +47,17 @@ def opportunity_where(demo_opportunities):
         return next(o for o in demo_opportunities if predicate(o))
 
     return find
+
+
+@pytest.fixture
+def fresh_app(tmp_path):
+    """An app in demo mode whose demo org starts with an empty catalog, for tests that write to
+    the catalog or need exact counts (the shared ``demo_app`` is read by every other test)."""
+    settings = Settings(demo_mode=True, database_url=f"sqlite:///{tmp_path / 'fresh.sqlite3'}", max_request_bytes=64_000)
+    app = create_app(settings, today=lambda: TODAY)
+    svc = app.extensions["be_inspired"]
+    upgrade(svc.engine)
+    with svc.sessions.begin() as session:
+        ensure_org(session, DEMO_ORG_ID, DEMO_ORG_NAME, is_demo=True)
+    yield app
+    svc.engine.dispose()

@@ -8,6 +8,7 @@ import click
 from content_catalog.database import current_revision, upgrade
 from content_catalog.importing import ImportRejected
 from content_catalog.repository import CatalogRepository
+from plugin.catalog_cli import catalog
 from plugin.demo_org import DEMO_ORG_ID, load_demo_catalog
 from plugin.org_cli import org
 from plugin.services import Services, build_services
@@ -24,6 +25,7 @@ def main() -> None:
 
 
 main.add_command(org)
+main.add_command(catalog)
 
 
 @main.command("init-db", help="Create or upgrade the database schema (safe to repeat).")

@@ -31,6 +31,8 @@ from recommender.weights import DEFAULT_WEIGHTS, ConflictPolicy, ScoringWeights
 TagLabels = Mapping[str, Mapping[str, str]]
 
 _NO_REVIEW_DATE = np.iinfo(np.int64).max
+#: ``_score``'s default: vectorise the context's own text (``score_catalogs`` passes it in).
+_VECTORISE = object()
 
 
 class NotFittedError(RuntimeError):
@@ -50,7 +52,9 @@ class _DimensionIndex:
 
 
 @dataclass(frozen=True)
-class _Scored:
+class ScoredCatalog:
+    """Every module's score for one context, aligned with ``TagTextRanker.module_ids_``."""
+
     total: np.ndarray
     excluded: np.ndarray
     contributions: Mapping[str, np.ndarray]
@@ -109,6 +113,37 @@ class TagTextRanker:
         eligible = np.flatnonzero(~scored.excluded)
         return {self.module_ids_[i]: float(scored.total[i]) for i in eligible}
 
+    def score_catalog(self, context: OpportunityContext, today: date) -> ScoredCatalog:
+        """Scores, exclusions and per-dimension contributions of every module, for re-rankers.
+
+        :class:`recommender.learning.LearnedRanker` builds on this rather than on ``rank``: it
+        needs the contributions of modules that do not reach the top k.
+        """
+        return self._score(context, today)
+
+    def score_catalogs(
+        self, contexts: Sequence[OpportunityContext], today: date
+    ) -> list[ScoredCatalog]:
+        """``score_catalog`` for many contexts; their texts are vectorised in one call, which is
+        most of the cost of scoring a context against a small catalog."""
+        if not hasattr(self, "module_ids_"):
+            raise NotFittedError("fit the ranker on a catalog before ranking")
+        texts = [c.text for c in contexts]
+        vectorise = [n for n, t in enumerate(texts) if t.strip()]
+        queries: list[sparse.csr_matrix | None] = [None] * len(texts)
+        if self.text_matrix_ is not None and vectorise:
+            matrix = sparse.csr_matrix(self.vectorizer_.transform([texts[n] for n in vectorise]))
+            for row, n in enumerate(vectorise):
+                query = matrix[row]
+                queries[n] = query if query.nnz else None
+        return [self._score(c, today, q) for c, q in zip(contexts, queries)]
+
+    def explain(
+        self, index: int, rank: int, scored: ScoredCatalog, context: OpportunityContext
+    ) -> Suggestion:
+        """The suggestion (score, reasons, breakdown) for the module at ``index`` in ``scored``."""
+        return self._suggest(index, rank, scored, context)
+
     def rank(
         self,
         context: OpportunityContext,
@@ -127,7 +162,9 @@ class TagTextRanker:
             internal=tuple(self._suggest(i, rank, scored, context) for rank, i in enumerate(internal, 1)),
         )
 
-    def _score(self, context: OpportunityContext, today: date) -> _Scored:
+    def _score(
+        self, context: OpportunityContext, today: date, query: object = _VECTORISE
+    ) -> ScoredCatalog:
         if not hasattr(self, "module_ids_"):
             raise NotFittedError("fit the ranker on a catalog before ranking")
         n = len(self.module_ids_)
@@ -145,12 +182,13 @@ class TagTextRanker:
                 contribution = contribution - conflict * (self.weights.weight(dim) * self.weights.conflict_penalty)
             contributions[dim] = contribution
             total += contribution
-        query = self._query_vector(context.text)
+        if query is _VECTORISE:
+            query = self._query_vector(context.text)
         if query is not None:
             similarity = self._similarity(query)
             contributions["text"] = self.weights.text_weight * similarity
             total += contributions["text"]
-        return _Scored(total, excluded, contributions, query)
+        return ScoredCatalog(total, excluded, contributions, query)
 
     def _dimension_contribution(self, dim: str, values: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         index = self.dimensions_[dim]
@@ -183,7 +221,7 @@ class TagTextRanker:
         return np.asarray(columns @ query.data).ravel()
 
     # -- selecting and explaining ---------------------------------------------------------------
-    def _top(self, scored: _Scored, mask: np.ndarray, k: int) -> list[int]:
+    def _top(self, scored: ScoredCatalog, mask: np.ndarray, k: int) -> list[int]:
         candidates = np.flatnonzero(mask)
         if k <= 0 or candidates.size == 0:
             return []
@@ -197,7 +235,7 @@ class TagTextRanker:
         order = np.lexsort((candidates, -scores))
         return [int(i) for i in candidates[order][:k]]
 
-    def _suggest(self, i: int, rank: int, scored: _Scored, context: OpportunityContext) -> Suggestion:
+    def _suggest(self, i: int, rank: int, scored: ScoredCatalog, context: OpportunityContext) -> Suggestion:
         breakdown = {dim: round(float(values[i]), 4) for dim, values in scored.contributions.items()}
         return Suggestion(
             module_id=str(self.module_ids_[i]),
@@ -208,7 +246,7 @@ class TagTextRanker:
             breakdown=breakdown,
         )
 
-    def _reasons(self, i: int, scored: _Scored, context: OpportunityContext) -> list[Reason]:
+    def _reasons(self, i: int, scored: ScoredCatalog, context: OpportunityContext) -> list[Reason]:
         reasons = []
         for dim in DIMENSIONS:
             index = self.dimensions_[dim]

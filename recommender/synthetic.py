@@ -182,6 +182,7 @@ def synthetic_catalog(
                 audience=INTERNAL if internal else CLIENT_FACING,
                 tags={dim: values for dim, values in tags.items() if values},
                 review_by=_review_by(rng, today),
+                kind=kind,
             )
         )
     return modules

@@ -67,6 +67,9 @@ class CandidateModule:
     #: dimension → tag values; a missing or empty entry means "any".
     tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     review_by: date | None = None
+    #: "case study", "battle card", ...; optional. The learned ranker uses it as a feature (some
+    #: kinds help more than their tags say); the v1 rules ignore it.
+    kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,14 @@ class Suggestion:
     reasons: tuple[Reason, ...]
     #: Contribution of each dimension (and "text") to the score, for previews and debugging.
     breakdown: Mapping[str, float]
+    #: Probability that this module was shown at this rank for this context under the policy that
+    #: chose it (1.0 for a deterministic ranker). Logged with the impression for off-policy
+    #: evaluation.
+    propensity: float = 1.0
+    #: The module is the list's exploratory pick: shown to learn whether it helps.
+    explored: bool = False
+    #: Which fitted model chose it; logged so that feedback can be tied to a model.
+    model_version: str = "v1"
 
     @property
     def reason_text(self) -> str:

@@ -43,3 +43,7 @@ def navigation():
 @blueprint.get("/")
 def home():
     return redirect(url_for(NAVIGATION[0].endpoint))
+
+
+# After the module pages, so their items come first: coverage, preview and import find gaps.
+from plugin.web.workspace import coverage  # noqa: E402,F401,I001  (navigation order)

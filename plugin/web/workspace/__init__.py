@@ -46,4 +46,4 @@ def home():
 
 
 # After the module pages, so their items come first: coverage, preview and import find gaps.
-from plugin.web.workspace import coverage, preview  # noqa: E402,F401,I001  (navigation order)
+from plugin.web.workspace import coverage, preview, importing  # noqa: E402,F401,I001  (navigation order)

@@ -57,7 +57,8 @@ def parse_coverage_query(args: Mapping[str, str], taxonomy: Taxonomy) -> Coverag
         raw = (args.get(param) or "").strip()
         canonical = taxonomy.spec(dimension).canonical(raw) if raw else None
         if raw and canonical is None:
-            errors.append(FieldError(param, "is not a known value", raw[:200], taxonomy.spec(dimension).allowed))
+            allowed = taxonomy.spec(dimension).allowed
+            errors.append(FieldError(param, "is not a known value", raw[:200], allowed))
         values[param] = canonical
     kinds = _kinds(_all(args, "kind"), errors)
     thin_below = _thin_below(args.get("thin_below"), errors)
@@ -72,7 +73,9 @@ def build_coverage_report(services: Services, org_id: str, query: CoverageQuery)
         published = CatalogRepository(session, org_id).published()
         current = [m for m in published if not m.is_expired(today)]
         unseen = set(SuggestionStats(session, org_id).never_suggested(m.key for m in current))
-    coverage = coverage_map(published, services.taxonomy, query.filter, today=today, thin_below=query.thin_below)
+    coverage = coverage_map(
+        published, services.taxonomy, query.filter, today=today, thin_below=query.thin_below
+    )
     return CoverageReport(
         query=query,
         map=coverage,
@@ -95,7 +98,8 @@ def _kinds(raw: Sequence[str], errors: list[FieldError]) -> tuple[ModuleKind, ..
         try:
             kinds.append(ModuleKind(value))
         except ValueError:
-            errors.append(FieldError("kind", "is not a known kind", value[:200], [k.value for k in ModuleKind]))
+            allowed = [k.value for k in ModuleKind]
+            errors.append(FieldError("kind", "is not a known kind", value[:200], allowed))
     return tuple(dict.fromkeys(kinds))
 
 
@@ -104,5 +108,6 @@ def _thin_below(raw: str | None, errors: list[FieldError]) -> int:
         return DEFAULT_THIN_BELOW
     if raw.strip().isdigit() and 1 <= int(raw) <= MAX_THIN_BELOW:
         return int(raw)
-    errors.append(FieldError("thin_below", f"must be a whole number from 1 to {MAX_THIN_BELOW}", raw[:20]))
+    message = f"must be a whole number from 1 to {MAX_THIN_BELOW}"
+    errors.append(FieldError("thin_below", message, raw[:20]))
     return DEFAULT_THIN_BELOW

@@ -59,7 +59,9 @@ def recommend_for_context(
     return _rank(services, org_id, mapped, count_shown)
 
 
-def _rank(services: Services, org_id: str, mapped: MappedContext, count_shown: bool) -> PanelSuggestions:
+def _rank(
+    services: Services, org_id: str, mapped: MappedContext, count_shown: bool
+) -> PanelSuggestions:
     suggestions = services.recommendations.recommend(org_id, mapped.context, services.today())
     if count_shown:
         _count_shown(services, org_id, suggestions)

@@ -118,7 +118,7 @@ def plan_import(
         for module in batch:
             if module.key not in stored:
                 create.append(module.key)
-            elif changed := changed_fields(stored[module.key], module):
+            elif changed := _changed_fields(stored[module.key], module):
                 update.append(ModuleChange(module.key, changed))
             else:
                 unchanged.append(module.key)
@@ -148,7 +148,7 @@ def run_import(
     return UpsertResult(created, updated, unchanged)
 
 
-def changed_fields(stored: ModuleInput, incoming: ModuleInput) -> tuple[str, ...]:
+def _changed_fields(stored: ModuleInput, incoming: ModuleInput) -> tuple[str, ...]:
     """Names of the fields that differ, with tags named per dimension (``tags.industry``)."""
     changed = [name for name in _CONTENT_FIELDS if getattr(stored, name) != getattr(incoming, name)]
     changed += [

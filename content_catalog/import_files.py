@@ -165,7 +165,16 @@ def _row_from_cells(cells: dict[str, str]) -> dict[str, Any]:
 def _cells(module: ModuleInput) -> list[str]:
     raw = module_to_dict(module)
     cells = ["" if raw[name] is None else raw[name] for name in FIELD_COLUMNS]
-    cells += [TAG_SEPARATOR.join(raw["tags"][dim.value]) for dim in TAG_COLUMNS.values()]
+    for dim in TAG_COLUMNS.values():
+        values = raw["tags"][dim.value]
+        for value in values:
+            if TAG_SEPARATOR in value:
+                # No taxonomy value has one; a file that splits it on import is worse than none.
+                raise ValueError(
+                    f"module {module.key}: tag {dim.value} {value!r} contains {TAG_SEPARATOR!r}, "
+                    "which CSV uses between values; export this catalog as JSON"
+                )
+        cells.append(TAG_SEPARATOR.join(values))
     return cells
 
 

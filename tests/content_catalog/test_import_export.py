@@ -173,6 +173,15 @@ def test_csv_export_is_rfc4180_with_a_bom_and_pipe_separated_tag_values(module_f
     )
 
 
+def test_csv_export_refuses_a_tag_value_containing_the_separator(module_factory, taxonomy):
+    module = module_factory("a", tags={"industry": ["Banking"]})
+    odd = type(module)(**{**module.__dict__, "tags": {Dimension.INDUSTRY: ("Oil | Gas",)}})
+
+    with pytest.raises(ValueError, match=r"module a: tag industry 'Oil \| Gas' contains '\|'"):
+        export_modules([odd], "csv")
+    assert json.loads(export_modules([odd], "json"))[0]["tags"]["industry"] == ["Oil | Gas"]
+
+
 def test_json_export_is_the_module_shape_without_version_or_timestamps(sessions, module_factory):
     with sessions.begin() as session:
         module = module_factory("a", tags={"industry": "Banking"})

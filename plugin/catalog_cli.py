@@ -73,11 +73,17 @@ org_option = click.option(
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the file's name.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--actor", default="command line", show_default=True, help="Who, for the history.")
-def import_command(file: Path, org_id: str, fmt: str | None, dry_run: bool, actor: str) -> None:
+@click.option(
+    "--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES, show_default=True,
+    help="Refuse larger files.",
+)  # fmt: skip
+def import_command(
+    file: Path, org_id: str, fmt: str | None, dry_run: bool, actor: str, max_bytes: int
+) -> None:
     fmt = fmt or _format_from_name(file)
     started = time.perf_counter()
     try:
-        rows = READERS[fmt](_read_limited(file))
+        rows = READERS[fmt](_read_limited(file, max_bytes), max_bytes=max_bytes)
     except ImportFileError as exc:
         _fail([f"{file.name}: {exc}"])
     click.echo(f"{file.name}: {len(rows):,} module(s) read as {fmt.upper()}.")
@@ -116,8 +122,12 @@ def export_command(org_id: str, fmt: str | None, status: str | None, output: str
         if org_id != DEMO_ORG_ID:  # the demo org exists once something is imported into it
             _require_org(session, org_id)
         modules = CatalogRepository(session, org_id).list(ModuleStatus(status) if status else None)
+    try:
+        data = export_modules(modules, fmt)
+    except ValueError as exc:  # a tag value CSV cannot hold
+        raise click.ClickException(str(exc)) from None
     with click.open_file(output, "wb") as out:
-        out.write(export_modules(modules, fmt))
+        out.write(data)
     click.echo(f"Exported {len(modules):,} module(s) of {org_id} as {fmt.upper()} to {output}.",
                err=True)  # stdout may be the file itself
 
@@ -216,11 +226,11 @@ def _format_from_name(path: Path) -> str:
     return suffix
 
 
-def _read_limited(file: Path) -> bytes:
+def _read_limited(file: Path, max_bytes: int) -> bytes:
     """The file's bytes; one over the limit is refused without being read."""
     size = file.stat().st_size
-    if size > DEFAULT_MAX_BYTES:
-        raise ImportFileError(f"is {size:,} bytes; the limit is {DEFAULT_MAX_BYTES:,} bytes")
+    if size > max_bytes:
+        raise ImportFileError(f"is {size:,} bytes; the limit is {max_bytes:,} bytes (--max-bytes)")
     return file.read_bytes()
 
 

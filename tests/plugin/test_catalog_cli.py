@@ -102,6 +102,18 @@ def test_cli_refuses_a_latin1_file_naming_where_and_imports_nothing(database_url
     assert exported_ids(tmp_path) == []
 
 
+def test_cli_refuses_a_file_over_the_size_limit_unless_told_a_larger_one(database_url, tmp_path):
+    path = write(tmp_path / "a.csv", HEADER, row("a"))
+    size = path.stat().st_size
+
+    refused = run("import", path, "--max-bytes", size - 1)
+    accepted = run("import", path, "--max-bytes", size)
+
+    assert refused.exit_code == 1
+    assert f"a.csv: is {size:,} bytes; the limit is {size - 1:,} bytes" in refused.output
+    assert accepted.exit_code == 0 and "1 created" in accepted.output
+
+
 def test_cli_refuses_a_file_with_missing_columns(database_url, tmp_path):
     path = write(tmp_path / "short.csv", "id,title", "a,A")
 

@@ -71,6 +71,8 @@ def cell_links(report: CoverageReport, cell: CoverageCell) -> CellLinks:
     # are left out: a module tagged for another stage still counts here (ranked down).
     listing = {**tags, "untagged": "1", "status": ModuleStatus.PUBLISHED.value, "kind": kinds}
     new = {**tags, "tag.deal_stage": chosen.stage, "tag.challenge": chosen.challenge}
+    if len(kinds) == 1:
+        new["kind"] = kinds[0]
     detail_args = {**_filter_args(report), "phase": cell.phase, "role": cell.role}
     return CellLinks(
         detail=_self_url(detail_args) + "#cell-detail",

@@ -94,6 +94,7 @@ def preview_page():
         preview=preview,
         errors=errors,
         taxonomy=svc.taxonomy,
+        weights=svc.recommendations.weights,
         dimension=Dimension,
         max_description=MAX_DESCRIPTION,
         # The panel's own template, with its titles leading to the workspace's module page.

@@ -13,7 +13,7 @@ from plugin.errors import register_error_handlers
 from plugin.security_headers import add_security_headers
 from plugin.services import build_services
 from plugin.settings import Settings
-from plugin.web import api, canvas, coverage_api, demo, panel, personalise, workspace
+from plugin.web import api, canvas, coverage_api, demo, modules_api, panel, personalise, workspace
 
 
 def create_app(settings: Settings | None = None, *, today: Callable[[], date] = date.today) -> Flask:
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     register_error_handlers(app)
     install_csrf(app)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(modules_api.blueprint)
     app.register_blueprint(coverage_api.blueprint)
     app.register_blueprint(personalise.blueprint)
     app.register_blueprint(panel.blueprint)

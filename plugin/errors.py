@@ -55,6 +55,20 @@ class NotFound(ApiError):
     code = "not_found"
 
 
+class Conflict(ApiError):
+    """The change does not fit the resource as it now is (saved since, already exists, ...)."""
+
+    status = 409
+    code = "conflict"
+
+
+class PreconditionRequired(ApiError):
+    """A change that must name the version it is based on (``If-Match``) did not."""
+
+    status = 428
+    code = "precondition_required"
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
 

@@ -220,7 +220,7 @@ def test_openapi_document_describes_every_api_route(demo_app, client):
     document = yaml.safe_load(response.get_data(as_text=True))
     assert document["openapi"].startswith("3.")
     documented = {
-        ("/api/v1" + path.replace("{opportunityId}", "<opportunity_id>").replace("{moduleId}", "<module_id>"), method.upper())
+        ("/api/v1" + path.replace("{opportunityId}", "<opportunity_id>").replace("{moduleId}", "<module_id>").replace("{version}", "<int:version>"), method.upper())
         for path, methods in document["paths"].items()
         for method in methods
         if method != "parameters"

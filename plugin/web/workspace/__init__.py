@@ -45,5 +45,8 @@ def home():
     return redirect(url_for(NAVIGATION[0].endpoint))
 
 
+# Each area's routes attach to ``blueprint`` when its module is imported, and each adds its
+# navigation item then (Modules first, so "/workspace/" opens on the module list).
+from plugin.web.workspace import audit, module_history, modules  # noqa: E402,F401  (routes)
 # After the module pages, so their items come first: coverage, preview and import find gaps.
 from plugin.web.workspace import coverage, preview, importing  # noqa: E402,F401,I001  (navigation order)

@@ -40,22 +40,34 @@ def cell(body, phase, role):
 
 def test_an_empty_catalog_has_every_cell_empty(api):
     body = api.get(URL).json
-    assert [p["value"] for p in body["phases"]] == ["awareness", "buying", "implementation_adoption"]
+    assert [p["value"] for p in body["phases"]] == [
+        "awareness",
+        "buying",
+        "implementation_adoption",
+    ]
     assert body["phases"][2]["label"] == "Implementation & adoption"
     assert len(body["cells"]) == 3 * len(body["roles"])
     assert {c["level"] for c in body["cells"]} == {"empty"}
     assert body["past_review"] == [] and body["never_suggested"] == []
 
 
-def test_cells_count_exact_and_untagged_modules_and_mark_thin_ones(api, add_modules, module_factory):
+def test_cells_count_exact_and_untagged_modules_and_mark_thin_ones(
+    api, add_modules, module_factory
+):
     add_modules(
-        module_factory("buying-economic", tags={"journey_phase": "buying", "buyer_role": "Economic Buyer"}),
+        module_factory(
+            "buying-economic", tags={"journey_phase": "buying", "buyer_role": "Economic Buyer"}
+        ),
         module_factory("buying-any", tags={"journey_phase": "buying"}),
-        module_factory("draft-awareness", status=ModuleStatus.DRAFT, tags={"journey_phase": "awareness"}),
+        module_factory(
+            "draft-awareness", status=ModuleStatus.DRAFT, tags={"journey_phase": "awareness"}
+        ),
     )
     body = api.get(URL).json
 
-    assert cell(body, "buying", "Economic Buyer") | {"count": 2, "level": "ok"} == cell(body, "buying", "Economic Buyer")
+    assert cell(body, "buying", "Economic Buyer") | {"count": 2, "level": "ok"} == cell(
+        body, "buying", "Economic Buyer"
+    )
     assert cell(body, "buying", "Economic Buyer")["module_ids"] == ["buying-any", "buying-economic"]
     assert cell(body, "buying", "Technical Buyer")["level"] == "thin"
     assert cell(body, "awareness", "Economic Buyer")["level"] == "empty"  # drafts do not count
@@ -82,7 +94,9 @@ def test_a_stage_conflict_still_counts_but_is_listed_as_penalised(api, add_modul
     assert cell(body, "awareness", "Influencer")["penalised"] == ["late-stage"]
 
 
-def test_lists_modules_past_review_and_modules_never_suggested(fresh_app, api, add_modules, module_factory):
+def test_lists_modules_past_review_and_modules_never_suggested(
+    fresh_app, api, add_modules, module_factory
+):
     add_modules(
         module_factory("overdue", review_by=date(2026, 1, 31)),
         module_factory("shown"),
@@ -94,7 +108,9 @@ def test_lists_modules_past_review_and_modules_never_suggested(fresh_app, api, a
         SuggestionStats(session, DEMO_ORG_ID).record(["shown"], datetime.now(timezone.utc))
 
     body = api.get(URL).json
-    assert [(m["module_id"], m["review_by"]) for m in body["past_review"]] == [("overdue", "2026-01-31")]
+    assert [(m["module_id"], m["review_by"]) for m in body["past_review"]] == [
+        ("overdue", "2026-01-31")
+    ]
     assert [m["module_id"] for m in body["never_suggested"]] == ["unseen"]
     assert body["never_suggested"][0]["title"] == "Nobody has seen me"
 

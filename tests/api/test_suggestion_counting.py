@@ -31,7 +31,9 @@ def test_a_panel_view_counts_each_module_it_showed_once(demo_app, client, demo_o
 
 def test_the_api_for_an_opportunity_counts_what_it_returned(demo_app, client, demo_opportunities):
     before = counts(demo_app)
-    body = client.get(f"/api/v1/opportunities/{demo_opportunities[1].opportunity_id}/recommendations").json
+    body = client.get(
+        f"/api/v1/opportunities/{demo_opportunities[1].opportunity_id}/recommendations"
+    ).json
     after = counts(demo_app)
 
     returned = {s["module_id"] for s in body["client_facing"] + body["internal"]}
@@ -42,12 +44,16 @@ def test_a_preview_is_not_counted(demo_app, demo_opportunities):
     svc = demo_app.extensions["be_inspired"]
     before = counts(demo_app)
     with demo_app.app_context():
-        view = build_panel_view(svc, svc.demo_org, demo_opportunities[2].opportunity_id, count_shown=False)
+        view = build_panel_view(
+            svc, svc.demo_org, demo_opportunities[2].opportunity_id, count_shown=False
+        )
     assert view.suggestions.client_facing
     assert counts(demo_app) == before
 
 
-def test_a_failure_to_count_never_costs_the_rep_a_panel(demo_app, client, demo_opportunities, monkeypatch, caplog):
+def test_a_failure_to_count_never_costs_the_rep_a_panel(
+    demo_app, client, demo_opportunities, monkeypatch, caplog
+):
     def broken(self, keys, at):
         raise RuntimeError("stats table is locked")
 

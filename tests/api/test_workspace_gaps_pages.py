@@ -10,6 +10,7 @@ import io
 import re
 from datetime import date
 from html import unescape
+from types import SimpleNamespace
 
 import pytest
 
@@ -18,6 +19,7 @@ from content_catalog.repository import CatalogRepository, ensure_org
 from content_catalog.taxonomy import ModuleStatus
 from plugin.demo_org import DEMO_ORG_ID
 from plugin.identity import DEMO_USER_ID
+from plugin.salesforce.config import AuthMode
 from plugin.web.workspace.importing import pending
 
 OTHER_ORG = "00D5e00000OTHERAAA"
@@ -63,8 +65,13 @@ def csv_file(*rows: str) -> bytes:
     return ("\n".join((HEADER, *rows)) + "\n").encode("utf-8")
 
 
-GOOD_ROW = "roi-brief,ROI brief for CFOs,,Body,,value_message,client_facing,Ana,published,,buying,Economic Buyer,,,,"
-BAD_ROW = "bad-tags,Badly tagged,,Body,,case_study,client_facing,Ana,published,,buying,CFO,Aerospace,,,"
+GOOD_ROW = (
+    "roi-brief,ROI brief for CFOs,,Body,,value_message,client_facing,Ana,published,,"
+    "buying,Economic Buyer,,,,"
+)
+BAD_ROW = (
+    "bad-tags,Badly tagged,,Body,,case_study,client_facing,Ana,published,,buying,CFO,Aerospace,,,"
+)
 
 
 def upload(client, data: bytes, filename: str = "modules.csv", token: str | None = None):
@@ -75,55 +82,111 @@ def upload(client, data: bytes, filename: str = "modules.csv", token: str | None
 
 
 def plan_token(response) -> str:
-    return re.search(r'action="/workspace/import/([A-Za-z0-9_-]+)"', response.get_data(as_text=True))[1]
+    return re.search(
+        r'action="/workspace/import/([A-Za-z0-9_-]+)"', response.get_data(as_text=True)
+    )[1]
 
 
 # -- navigation ---------------------------------------------------------------------------------
 def test_the_workspace_navigation_offers_coverage_preview_and_import(web):
     html = web.get("/workspace/coverage").get_data(as_text=True)
-    nav = re.findall(r'<a href="(/workspace/[^"]*)" class="slds-context-bar__label-action"><span class="slds-truncate">([^<]+)<', html)
+    nav = re.findall(
+        r'<a href="(/workspace/[^"]*)" class="slds-context-bar__label-action">'
+        r'<span class="slds-truncate">([^<]+)<',
+        html,
+    )
     labels = [label for _, label in nav]
     assert labels[-3:] == ["Coverage", "Preview", "Import"]
     assert 'slds-is-active">\n          <a href="/workspace/coverage"' in html
 
 
 # -- coverage -----------------------------------------------------------------------------------
-def test_coverage_page_marks_empty_and_thin_cells_in_words_not_colour_alone(web, store, module_factory):
-    store(module_factory("buying-economic", tags={"journey_phase": "buying", "buyer_role": "Economic Buyer"}))
+def test_coverage_page_marks_empty_and_thin_cells_in_words_not_colour_alone(
+    web, store, module_factory
+):
+    store(
+        module_factory(
+            "buying-economic", tags={"journey_phase": "buying", "buyer_role": "Economic Buyer"}
+        )
+    )
     html = web.get("/workspace/coverage").get_data(as_text=True)
 
-    cell = re.search(r'<td class="bi-coverage__cell bi-coverage__cell_thin"[^>]*data-phase="buying" data-role="Economic Buyer"[^>]*>(.*?)</td>', html, re.S)
+    cell = re.search(
+        r'<td class="bi-coverage__cell bi-coverage__cell_thin"[^>]*'
+        r'data-phase="buying" data-role="Economic Buyer"[^>]*>(.*?)</td>',
+        html,
+        re.S,
+    )
     assert cell and "Thin" in cell[1]
-    empty = re.search(r'data-phase="awareness" data-role="Economic Buyer" data-level="empty" data-count="0">(.*?)</td>', html, re.S)
+    empty = re.search(
+        r'data-phase="awareness" data-role="Economic Buyer" data-level="empty" '
+        r'data-count="0">(.*?)</td>',
+        html,
+        re.S,
+    )
     assert empty and "Empty" in empty[1]
     assert 'data-testid="coverage-legend"' in html
 
 
 def test_a_cells_new_module_link_pre_tags_the_cell_and_the_filters(web):
-    html = unescape(web.get("/workspace/coverage?industry=Banking&stage=Prospecting").get_data(as_text=True))
-    cell = re.search(r'data-phase="awareness" data-role="Evaluator".*?href="([^"]+)" data-testid="new-module-for-cell"', html, re.S)
+    html = unescape(
+        web.get("/workspace/coverage?industry=Banking&stage=Prospecting").get_data(as_text=True)
+    )
+    cell = re.search(
+        r'data-phase="awareness" data-role="Evaluator"'
+        r'.*?href="([^"]+)" data-testid="new-module-for-cell"',
+        html,
+        re.S,
+    )
     link = cell[1]
     assert link.startswith("/workspace/modules/new?")
-    for param in ("tag.journey_phase=awareness", "tag.buyer_role=Evaluator", "tag.industry=Banking", "tag.deal_stage=Prospecting"):
+    for param in (
+        "tag.journey_phase=awareness",
+        "tag.buyer_role=Evaluator",
+        "tag.industry=Banking",
+        "tag.deal_stage=Prospecting",
+    ):
         assert param in link
 
 
 def test_a_selected_cell_lists_its_modules_and_links_to_the_module_list(web, store, module_factory):
     store(
-        module_factory("exact", title="For economic buyers", tags={"journey_phase": "buying", "buyer_role": "Economic Buyer"}),
+        module_factory(
+            "exact",
+            title="For economic buyers",
+            tags={"journey_phase": "buying", "buyer_role": "Economic Buyer"},
+        ),
         module_factory("generic", title="For anyone"),
     )
     response = web.get("/workspace/coverage?phase=buying&role=Economic+Buyer")
-    detail = re.search(r'data-testid="cell-detail">(.*?)</article>', response.get_data(as_text=True), re.S)[1]
+    detail = re.search(
+        r'data-testid="cell-detail">(.*?)</article>', response.get_data(as_text=True), re.S
+    )[1]
     assert "For economic buyers" in detail and "For anyone" in detail
     assert "any role" in detail and "tagged for this role" in detail
     listing = re.search(r'href="([^"]+)">Open in the module list', unescape(detail))[1]
-    assert all(p in listing for p in ("tag.journey_phase=buying", "tag.buyer_role=Economic+Buyer", "untagged=1", "status=published"))
+    assert all(
+        p in listing
+        for p in (
+            "tag.journey_phase=buying",
+            "tag.buyer_role=Economic+Buyer",
+            "untagged=1",
+            "status=published",
+        )
+    )
 
 
-def test_coverage_page_lists_overdue_and_never_suggested_modules_of_this_org_only(web, store, module_factory):
-    store(module_factory("overdue", title="Old pricing sheet", review_by=date(2026, 1, 1)), module_factory("fresh", title="Fresh story"))
-    store(module_factory("theirs", title="Another org's module", review_by=date(2020, 1, 1)), org_id=OTHER_ORG)
+def test_coverage_page_lists_overdue_and_never_suggested_modules_of_this_org_only(
+    web, store, module_factory
+):
+    store(
+        module_factory("overdue", title="Old pricing sheet", review_by=date(2026, 1, 1)),
+        module_factory("fresh", title="Fresh story"),
+    )
+    store(
+        module_factory("theirs", title="Another org's module", review_by=date(2020, 1, 1)),
+        org_id=OTHER_ORG,
+    )
     html = web.get("/workspace/coverage").get_data(as_text=True)
 
     overdue = re.search(r'data-testid="past-review">(.*?)</article>', html, re.S)[1]
@@ -144,10 +207,14 @@ def panel_cards(html: str) -> list[str]:
     return re.findall(r'<li class="slds-item bi-suggestion" data-module-id="([^"]+)"', html)
 
 
-def test_preview_of_a_demo_opportunity_shows_the_reps_panel_with_a_breakdown(demo_app, client, demo_opportunities):
+def test_preview_of_a_demo_opportunity_shows_the_reps_panel_with_a_breakdown(
+    demo_app, client, demo_opportunities
+):
     opportunity = demo_opportunities[0].opportunity_id
     panel = client.get(f"/panel/{opportunity}").get_data(as_text=True)
-    preview = client.get(f"/workspace/preview?source=demo&opportunity={opportunity}").get_data(as_text=True)
+    preview = client.get(f"/workspace/preview?source=demo&opportunity={opportunity}").get_data(
+        as_text=True
+    )
 
     assert panel_cards(preview) == panel_cards(panel)
     assert len(re.findall(r'data-testid="explained"', preview)) == len(panel_cards(panel))
@@ -167,27 +234,32 @@ def test_preview_is_not_counted_as_a_suggestion(demo_app, client, demo_opportuni
 
 
 def test_preview_of_a_hand_entered_context_matches_the_api(client):
-    query = {
-        "source": "context", "preview": "1", "stage": "Proposal/Price Quote", "industry": "Healthcare",
-        "primary_role": "Economic Buyer", "other_roles": "Evaluator", "challenge": "risk_compliance",
-        "amount": "185,000", "description": "Audit preparation costs are out of control",
-    }  # fmt: skip
+    shared = {
+        "stage": "Proposal/Price Quote",
+        "industry": "Healthcare",
+        "challenge": "risk_compliance",
+        "description": "Audit preparation costs are out of control",
+    }
+    form = {"primary_role": "Economic Buyer", "other_roles": "Evaluator", "amount": "185,000"}
+    query = {"source": "context", "preview": "1", **shared, **form}
     preview = client.get("/workspace/preview", query_string=query).get_data(as_text=True)
-    api = client.post("/api/v1/recommendations", json={
-        "stage": "Proposal/Price Quote", "industry": "Healthcare", "buyer_roles": ["Economic Buyer", "Evaluator"],
-        "challenge": "risk_compliance", "amount": 185000, "description": "Audit preparation costs are out of control",
-    }).json  # fmt: skip
+    body = {**shared, "buyer_roles": ["Economic Buyer", "Evaluator"], "amount": 185000}
+    api = client.post("/api/v1/recommendations", json=body).json
 
     assert panel_cards(preview) == [s["module_id"] for s in api["client_facing"] + api["internal"]]
     assert "Buying phase · Healthcare · Economic Buyer" in preview
     assert "Mid-size deal" in preview
 
 
-@pytest.mark.parametrize("query, field", [("industry=Aerospace", "industry"), ("amount=lots", "amount")])
+@pytest.mark.parametrize(
+    "query, field", [("industry=Aerospace", "industry"), ("amount=lots", "amount")]
+)
 def test_preview_refuses_values_the_pickers_do_not_offer(client, query, field):
     response = client.get(f"/workspace/preview?source=context&preview=1&{query}")
     assert response.status_code == 400
-    errors = re.search(r'data-testid="preview-errors">(.*?)</div>\s*</div>', response.get_data(as_text=True), re.S)[1]
+    errors = re.search(
+        r'data-testid="preview-errors">(.*?)</div>\s*</div>', response.get_data(as_text=True), re.S
+    )[1]
     assert f"<strong>{field}</strong>" in errors
 
 
@@ -224,15 +296,23 @@ def test_a_file_with_one_bad_row_imports_nothing_and_names_the_row(fresh_app, we
     rows = re.findall(r'<tr data-row="(\d+)">(.*?)</tr>', html, re.S)
     assert {row for row, _ in rows} == {"2"}
     cells = [re.sub(r"<[^>]+>", " ", cells) for _, cells in rows]
-    assert any("3" in c and "tags.buyer_role" in c and "CFO" in c and "Economic Buyer" in c for c in cells)
+    assert any(
+        "3" in c and "tags.buyer_role" in c and "CFO" in c and "Economic Buyer" in c for c in cells
+    )
     assert any("tags.industry" in c and "Aerospace" in c for c in cells)
     assert "Nothing was imported" in html
     assert catalog_keys(fresh_app) == []
 
 
-def test_a_valid_file_shows_the_plan_and_imports_only_when_confirmed(fresh_app, web, store, module_factory):
-    store(module_factory("roi-brief", title="Old title", kind="value_message", author="Ana",
-                         tags={"journey_phase": "buying", "buyer_role": "Economic Buyer"}))  # fmt: skip
+def test_a_valid_file_shows_the_plan_and_imports_only_when_confirmed(
+    fresh_app, web, store, module_factory
+):
+    tags = {"journey_phase": "buying", "buyer_role": "Economic Buyer"}
+    store(
+        module_factory(
+            "roi-brief", title="Old title", kind="value_message", author="Ana", tags=tags
+        )
+    )
     new_row = "renewal-story,Renewal story,,Body,,case_study,client_facing,Ana,draft,,,,,,,"
     plan = upload(web, csv_file(GOOD_ROW, new_row))
     text = text_of(plan)
@@ -263,7 +343,13 @@ def test_a_cancelled_plan_cannot_be_imported(fresh_app, web):
 def test_an_upload_of_another_org_cannot_be_confirmed(fresh_app, web, store):
     store(org_id=OTHER_ORG)
     with fresh_app.app_context():
-        token = pending().save(org_id=OTHER_ORG, user_id=DEMO_USER_ID, filename="x.csv", fmt="csv", data=csv_file(GOOD_ROW))
+        token = pending().save(
+            org_id=OTHER_ORG,
+            user_id=DEMO_USER_ID,
+            filename="x.csv",
+            fmt="csv",
+            data=csv_file(GOOD_ROW),
+        )
     response = web.post(f"/workspace/import/{token}", data={"csrf_token": csrf_token(web)})
     assert "expired or was already imported" in text_of(web.get(response.headers["Location"]))
     assert catalog_keys(fresh_app) == [] and catalog_keys(fresh_app, OTHER_ORG) == []
@@ -286,13 +372,54 @@ def test_a_file_over_the_request_limit_is_refused(web):
     assert response.status_code == 413
 
 
-def test_export_downloads_the_orgs_catalog_in_the_import_format(fresh_app, web, store, module_factory):
+def test_export_downloads_the_orgs_catalog_in_the_import_format(
+    fresh_app, web, store, module_factory
+):
     store(module_factory("ours"))
     store(module_factory("theirs"), org_id=OTHER_ORG)
     csv = web.get("/workspace/import/export.csv")
-    assert csv.headers["Content-Disposition"].startswith('attachment; filename="be-inspired-catalog-')
+    assert csv.headers["Content-Disposition"].startswith(
+        'attachment; filename="be-inspired-catalog-'
+    )
     assert csv.mimetype == "text/csv"
     body = csv.get_data(as_text=True)
     assert "ours" in body and "theirs" not in body
     assert web.get("/workspace/import/export.json").json[0]["id"] == "ours"
     assert web.get("/workspace/import/export.xml").status_code == 404
+
+
+class FakeOrgs:
+    """What ``services().orgs.current()`` answers for an org connected to Salesforce."""
+
+    def __init__(self, auth_mode, source):
+        self._org = SimpleNamespace(connection=SimpleNamespace(auth_mode=auth_mode))
+        self.connector = SimpleNamespace(source=lambda org_id: source)
+
+    def org(self, org_id):
+        return self._org
+
+
+def test_preview_reads_a_live_opportunity_when_the_org_has_an_integration_user(
+    demo_app, client, demo_opportunities, monkeypatch
+):
+    svc = demo_app.extensions["be_inspired"]
+    monkeypatch.setattr(svc.orgs, "current", lambda: FakeOrgs(AuthMode.JWT_BEARER, svc.demo_org))
+    opportunity = demo_opportunities[0].opportunity_id
+    form = client.get("/workspace/preview?source=salesforce").get_data(as_text=True)
+    assert 'name="opportunity_id"' in form
+
+    preview = client.get(f"/workspace/preview?source=salesforce&opportunity_id={opportunity[:15]}")
+    panel = client.get(f"/panel/{opportunity}").get_data(as_text=True)
+    assert panel_cards(preview.get_data(as_text=True)) == panel_cards(panel)
+
+    bad = client.get("/workspace/preview?source=salesforce&opportunity_id=001000000000000")
+    assert bad.status_code == 400 and "opportunity_id" in text_of(bad)
+
+
+def test_preview_explains_that_a_canvas_org_cannot_be_read_from_the_workspace(
+    demo_app, client, monkeypatch
+):
+    svc = demo_app.extensions["be_inspired"]
+    monkeypatch.setattr(svc.orgs, "current", lambda: FakeOrgs(AuthMode.CANVAS, None))
+    text = text_of(client.get("/workspace/preview?source=salesforce"))
+    assert "each rep's own session" in text

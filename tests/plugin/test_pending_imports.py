@@ -35,7 +35,11 @@ def save(uploads, org_id=ORG, data=b"id,title\n"):
 def test_an_upload_comes_back_byte_for_byte_to_its_org_and_user(uploads):
     token = save(uploads, data=b"\xef\xbb\xbfid,title\r\n")
     upload = uploads.load(token, org_id=ORG, user_id=USER)
-    assert (upload.data, upload.format, upload.filename) == (b"\xef\xbb\xbfid,title\r\n", "csv", "modules.csv")
+    assert (upload.data, upload.format, upload.filename) == (
+        b"\xef\xbb\xbfid,title\r\n",
+        "csv",
+        "modules.csv",
+    )
 
 
 def test_files_are_readable_by_their_owner_only(uploads):

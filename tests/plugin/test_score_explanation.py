@@ -28,7 +28,9 @@ def stored(module):
 
 def test_each_rule_is_named_and_its_points_are_the_rankers(module_factory, taxonomy, today):
     module = module_factory(
-        "m", body="audit costs", tags={"journey_phase": "buying", "buyer_role": "Evaluator", "deal_stage": "Prospecting"}
+        "m",
+        body="audit costs",
+        tags={"journey_phase": "buying", "buyer_role": "Evaluator", "deal_stage": "Prospecting"},
     )
     rows = explained(
         module, taxonomy, today, stage="Proposal/Price Quote", industry="Healthcare",
@@ -45,14 +47,23 @@ def test_each_rule_is_named_and_its_points_are_the_rankers(module_factory, taxon
 
 def test_the_explanations_say_the_rule_in_words(module_factory, taxonomy, today):
     module = module_factory("m", tags={"buyer_role": "Economic Buyer", "deal_stage": "Prospecting"})
-    rows = explained(module, taxonomy, today, stage="Proposal/Price Quote", buyer_roles=["Economic Buyer", "Evaluator"])
+    rows = explained(
+        module,
+        taxonomy,
+        today,
+        stage="Proposal/Price Quote",
+        buyer_roles=["Economic Buyer", "Evaluator"],
+    )
 
     assert rows["buyer_role"].opportunity == "Economic Buyer (primary), Evaluator"
     assert "full weight" in rows["buyer_role"].explanation
     assert rows["journey_phase"].module_tags == "Any"
     assert "fits every one, but weakly: 0.25 × 3" in rows["journey_phase"].explanation
     assert "ranked down: −0.5 × 1.5" in rows["deal_stage"].explanation
-    assert rows["industry"].explanation == "The opportunity has no industry, so this counts neither way."
+    assert (
+        rows["industry"].explanation
+        == "The opportunity has no industry, so this counts neither way."
+    )
     assert rows["text"].explanation.startswith("The opportunity has no description")
 
 

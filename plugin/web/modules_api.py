@@ -30,7 +30,6 @@ from content_catalog.editing import (
     StaleVersion,
     VersionNotFound,
 )
-from content_catalog.history import ModuleVersion
 from content_catalog.modules import (
     LIMITS,
     ContentModule,
@@ -39,9 +38,9 @@ from content_catalog.modules import (
     module_to_dict,
     parse_module,
 )
-from content_catalog.placeholders import used_placeholders, unknown_placeholders
+from content_catalog.placeholders import unknown_placeholders, used_placeholders
 from content_catalog.repository import CatalogRepository, ModuleNotFound
-from content_catalog.taxonomy import Dimension, ModuleStatus
+from content_catalog.taxonomy import ModuleStatus
 from plugin.errors import (
     Conflict,
     Forbidden,
@@ -54,6 +53,7 @@ from plugin.identity import User, current_user
 from plugin.rendering import markdown_to_html
 from plugin.salesforce.app_tokens import bearer_token
 from plugin.services import services
+from plugin.web.module_json import module_json, module_summary_json, version_summary_json
 from plugin.web.module_params import MODULE_FIELDS, module_query
 from plugin.web.orgs import current_org
 
@@ -286,46 +286,7 @@ def expected_version() -> int:
     return int(match.group(1))
 
 
-# -- JSON shapes ---------------------------------------------------------------------------------
-def module_json(module: ContentModule) -> dict[str, Any]:
-    return {
-        **module_summary_json(module),
-        "link": module.link,
-        "body_html": markdown_to_html(module.body),
-        # What the panel offers to personalise (GET …/personalised): the supported ones only.
-        "placeholders": used_placeholders(module.body),
-        "body": module.body,
-    }
-
-
-def module_summary_json(module: ContentModule) -> dict[str, Any]:
-    return {
-        "module_id": module.key,
-        "title": module.title,
-        "summary": module.summary,
-        "kind": module.kind.value,
-        "kind_label": module.kind.label,
-        "audience": module.audience.value,
-        "audience_label": module.audience.label,
-        "author": module.author,
-        "link": module.link,
-        "version": module.version,
-        "status": module.status.value,
-        "tags": {dim.value: list(module.tag_values(dim)) for dim in Dimension},
-        "review_by": module.review_by.isoformat() if module.review_by else None,
-        "updated_at": module.updated_at.isoformat() if module.updated_at else None,
-    }
-
-
-def version_summary_json(version: ModuleVersion) -> dict[str, Any]:
-    return {
-        "version": version.version,
-        "saved_at": version.saved_at.isoformat(),
-        "actor": version.actor,
-        "status": version.status.value,
-    }
-
-
+# -- responses -------------------------------------------------------------------------------------
 def module_response(module: ContentModule, status: int = 200) -> Response:
     response = jsonify(module_json(module))
     response.status_code = status

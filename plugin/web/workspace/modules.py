@@ -58,6 +58,12 @@ TRANSITION_LABELS = {
     (ModuleStatus.RETIRED, ModuleStatus.DRAFT): "Restore as draft",
 }
 STATUS_DONE = {ModuleStatus.PUBLISHED: "Published", ModuleStatus.RETIRED: "Retired", ModuleStatus.DRAFT: "Moved to draft"}
+#: Form fields as their labels read, for the list of errors above the form.
+FIELD_LABELS = {
+    "id": "Module id", "title": "Title", "summary": "Summary", "body": "Body", "link": "Link",
+    "kind": "Kind", "audience": "Audience", "author": "Author", "review_by": "Review by",
+    "status": "Status", "tags": "Tags",
+}  # fmt: skip
 SORT_LABELS = (("title", "Title"), ("kind", "Kind"), ("status", "Status"), ("author", "Author"),
                ("review_by", "Review by"), ("updated_at", "Updated"), ("version", "Version"))  # fmt: skip
 
@@ -233,6 +239,12 @@ def transitions(status: ModuleStatus) -> list[tuple[str, str]]:
     return [(to.value, TRANSITION_LABELS[(frm, to)]) for frm, to in sorted(ALLOWED_TRANSITIONS) if frm is status]
 
 
+def field_labels() -> dict[str, str]:
+    """Form fields as their labels read ("tags.challenge" is "Customer challenge")."""
+    taxonomy = services().taxonomy
+    return {**FIELD_LABELS, **{f"tags.{d.value}": taxonomy.spec(d).label for d in Dimension}}
+
+
 def choices() -> dict[str, Any]:
     """What the pickers offer: every value comes from the taxonomy or the domain's enums."""
     taxonomy = services().taxonomy
@@ -256,7 +268,7 @@ def render_form(form: dict[str, Any], *, module: ContentModule | None = None, ba
     return render_template(
         "workspace/modules/form.html", form=form, module=module,
         base_version=base if base is not None else (module.version if module else None),
-        errors=list(errors), field_errors=by_field, limits=LIMITS, placeholders=PLACEHOLDERS,
+        errors=list(errors), field_errors=by_field, field_labels=field_labels(), limits=LIMITS, placeholders=PLACEHOLDERS,
         preview_html=markdown_to_html(body), used=used_placeholders(body),
         unknown=unknown_placeholders(body), **choices(), **extra,
     )  # fmt: skip

@@ -49,4 +49,4 @@ def home():
 # navigation item then (Modules first, so "/workspace/" opens on the module list).
 from plugin.web.workspace import audit, module_history, modules  # noqa: E402,F401  (routes)
 # After the module pages, so their items come first: coverage, preview and import find gaps.
-from plugin.web.workspace import coverage, preview, importing  # noqa: E402,F401,I001  (navigation order)
+from plugin.web.workspace import coverage, preview, importing  # noqa: E402,F401  (nav order)

@@ -28,6 +28,7 @@ from content_catalog.import_files import (
     DEFAULT_MAX_BYTES,
     ImportFileError,
     SourceRows,
+    UnexportableValue,
     read_csv,
     read_json,
     write_csv,
@@ -41,7 +42,7 @@ from content_catalog.taxonomy import Dimension, Taxonomy
 __all__ = [
     "CSV_COLUMNS", "DEFAULT_MAX_BYTES", "ImportFileError", "ImportPlan", "ImportRejected",
     "ImportStage", "ModuleChange", "SourceRows", "describe_row_error", "export_modules",
-    "plan_import", "read_csv", "read_json", "run_import", "validate_rows",
+    "plan_import", "read_csv", "read_json", "run_import", "UnexportableValue", "validate_rows",
 ]  # fmt: skip
 
 Format = Literal["csv", "json"]

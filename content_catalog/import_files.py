@@ -162,6 +162,10 @@ def _row_from_cells(cells: dict[str, str]) -> dict[str, Any]:
     return row
 
 
+class UnexportableValue(ValueError):
+    """A value the chosen format cannot hold without changing it on the way back in."""
+
+
 def _cells(module: ModuleInput) -> list[str]:
     raw = module_to_dict(module)
     cells = ["" if raw[name] is None else raw[name] for name in FIELD_COLUMNS]
@@ -170,7 +174,7 @@ def _cells(module: ModuleInput) -> list[str]:
         for value in values:
             if TAG_SEPARATOR in value:
                 # No taxonomy value has one; a file that splits it on import is worse than none.
-                raise ValueError(
+                raise UnexportableValue(
                     f"module {module.key}: tag {dim.value} {value!r} contains {TAG_SEPARATOR!r}, "
                     "which CSV uses between values; export this catalog as JSON"
                 )

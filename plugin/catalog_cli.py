@@ -24,6 +24,7 @@ from content_catalog.import_export import (
     read_csv,
     read_json,
     run_import,
+    UnexportableValue,
 )
 from content_catalog.models import Org
 from content_catalog.repository import CatalogRepository, ensure_org
@@ -124,7 +125,7 @@ def export_command(org_id: str, fmt: str | None, status: str | None, output: str
         modules = CatalogRepository(session, org_id).list(ModuleStatus(status) if status else None)
     try:
         data = export_modules(modules, fmt)
-    except ValueError as exc:  # a tag value CSV cannot hold
+    except UnexportableValue as exc:
         raise click.ClickException(str(exc)) from None
     with click.open_file(output, "wb") as out:
         out.write(data)

@@ -423,3 +423,17 @@ def test_preview_explains_that_a_canvas_org_cannot_be_read_from_the_workspace(
     monkeypatch.setattr(svc.orgs, "current", lambda: FakeOrgs(AuthMode.CANVAS, None))
     text = text_of(client.get("/workspace/preview?source=salesforce"))
     assert "each rep's own session" in text
+
+
+def test_csv_export_of_a_value_csv_cannot_hold_explains_instead_of_failing(client, monkeypatch):
+    from content_catalog.import_export import UnexportableValue
+
+    def refuse(_modules, _fmt):
+        raise UnexportableValue("module x: tag industry 'a|b' contains '|'")
+
+    monkeypatch.setattr("plugin.web.workspace.importing.export_modules", refuse)
+    response = client.get("/workspace/import/export.csv")
+    assert response.status_code == 303
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Could not export as CSV" in page
+    assert "tag industry" in page

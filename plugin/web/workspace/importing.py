@@ -24,6 +24,7 @@ from content_catalog.import_export import (
     read_csv,
     read_json,
     run_import,
+    UnexportableValue,
 )
 from content_catalog.repository import CatalogRepository
 from plugin.errors import NotFound
@@ -124,8 +125,13 @@ def import_export(fmt: str):
     with services().sessions() as session:
         modules = CatalogRepository(session, g.user.org_id).list()
     filename = f"be-inspired-catalog-{services().today().isoformat()}.{fmt}"
+    try:
+        data = export_modules(modules, fmt)
+    except UnexportableValue as exc:
+        flash(f"Could not export as {fmt.upper()}: {exc}.", "error")
+        return redirect(url_for("workspace.import_page"), 303)
     return current_app.response_class(
-        export_modules(modules, fmt),
+        data,
         mimetype=MIMETYPES[fmt],
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',

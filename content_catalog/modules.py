@@ -22,6 +22,8 @@ from content_catalog.taxonomy import (
 )
 
 MODULE_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+#: Ids that name pages, not modules (``/workspace/modules/new`` is the new-module form).
+RESERVED_KEYS = frozenset({"new"})
 ALLOWED_LINK_SCHEMES = ("http", "https", "mailto")
 LIMITS = {"title": 200, "summary": 1000, "body": 100_000, "link": 2000, "author": 200}
 
@@ -92,6 +94,8 @@ def parse_module(raw: Mapping[str, Any], taxonomy: Taxonomy) -> ModuleInput:
     key = _text(raw, "id", errors, required=True)
     if key and not MODULE_KEY.match(key):
         errors.append(FieldError("id", "must be 1-64 lowercase letters, digits or hyphens", key))
+    elif key in RESERVED_KEYS:
+        errors.append(FieldError("id", "is reserved; choose another id", key))
     title = _text(raw, "title", errors, required=True)
     summary = _text(raw, "summary", errors) or ""
     body = _text(raw, "body", errors) or ""

@@ -213,3 +213,12 @@ def test_error_dict_lists_only_what_is_known():
 def test_module_expires_the_day_after_its_review_date(module_factory, today, review_by, expired):
     module = ContentModule(**vars(module_factory("x", review_by=review_by)))
     assert module.is_expired(today) is expired
+
+
+def test_reserved_id_new_is_refused_because_it_names_the_new_module_form(taxonomy):
+    from content_catalog.modules import ModuleValidationError, parse_module
+
+    raw = {"id": "new", "title": "T", "author": "A", "kind": "case_study", "audience": "client_facing"}
+    with pytest.raises(ModuleValidationError) as refused:
+        parse_module(raw, taxonomy)
+    assert [(e.field, e.message) for e in refused.value.errors] == [("id", "is reserved; choose another id")]

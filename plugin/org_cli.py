@@ -59,7 +59,7 @@ def org() -> None:
 @click.option("--instance-url", required=True, help="https://mydomain.my.salesforce.com (any HTTPS host:port).")
 @click.option("--auth", "auth_mode", type=click.Choice(["jwt_bearer", "client_credentials", "password", "canvas"]), required=True,
               help="How the service reads data; 'canvas' uses only the viewing user's token.")
-@click.option("--consumer-key")
+@click.option("--consumer-key", help="The connected app's consumer key (for --auth canvas: lets people sign in with Salesforce).")
 @click.option("--username")
 @click.option("--private-key-file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--login-domain", help="login, test, or acme.my (when the instance URL is not *.salesforce.com).")
@@ -80,6 +80,7 @@ def add(org_id, name, instance_url, auth_mode, consumer_key, username, private_k
                 canvas_secret=_secret("canvas_secret"), login_domain=login_domain,
             ),
             extra_frame_ancestors=tuple(normalise_origin(o) for o in frame_ancestors),
+            consumer_key=consumer_key if auth_mode == "canvas" else None,  # else in the credentials
         )  # fmt: skip
     except SalesforceConfigError as exc:
         raise click.BadParameter(str(exc)) from None

@@ -72,6 +72,9 @@ class ConfiguredOrg:
     connection: OrgConnection
     #: Origins allowed to frame the panel besides those derived from the instance URL.
     extra_frame_ancestors: tuple[str, ...] = ()
+    #: The connected app's consumer key for "Sign in with Salesforce" (the web-server flow); the
+    #: Canvas secret is that app's consumer secret. Unset: the credentials' key, if any.
+    consumer_key: str | None = None
 
 
 def split_connection(org: ConfiguredOrg) -> tuple[dict[str, Any], dict[str, str]]:
@@ -97,6 +100,8 @@ def split_connection(org: ConfiguredOrg) -> tuple[dict[str, Any], dict[str, str]
             if value is None:
                 continue
             (secrets if f.name in SECRET_FIELDS else settings["credentials"])[f.name] = value
+    if org.consumer_key:  # sign-in with Salesforce; a consumer key is not a secret
+        settings["consumer_key"] = org.consumer_key
     return settings, secrets
 
 
@@ -119,7 +124,7 @@ def join_connection(org_id: str, name: str, settings: dict[str, Any], secrets: d
         login_domain=settings.get("login_domain"),
     )
     extra = tuple(normalise_origin(o) for o in settings.get("extra_frame_ancestors", []))
-    return ConfiguredOrg(name, connection, extra)
+    return ConfiguredOrg(name, connection, extra, consumer_key=settings.get("consumer_key"))
 
 
 def normalise_origin(value: str) -> str:

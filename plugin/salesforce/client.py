@@ -13,6 +13,7 @@ CA bundle.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from xml.parsers.expat import ExpatError
@@ -33,6 +34,7 @@ from plugin.salesforce.errors import (
 )
 
 log = logging.getLogger(__name__)
+_SOBJECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,23 @@ class SalesforceClient:
             self._note_usage(sf)
         if not isinstance(result, dict):
             raise UnexpectedResponse("query answer is not a JSON object")
+        return result
+
+    def describe(self, sobject: str) -> dict[str, Any]:
+        """``GET /sobjects/<sobject>/describe``: the object's fields as this user sees them.
+        A missing or hidden object is a :class:`SalesforceApiError` with status 404."""
+        if not _SOBJECT_NAME.match(sobject):
+            raise ValueError(f"{sobject[:60]!r} is not an object API name")
+        sf = self._salesforce()
+        self.api_calls += 1
+        try:
+            result = sf.restful(f"sobjects/{sobject}/describe", timeout=self.connection.timeout)
+        except Exception as exc:  # noqa: BLE001 - translate() re-raises what it does not know
+            raise translate(exc) from exc
+        finally:
+            self._note_usage(sf)
+        if not isinstance(result, dict):
+            raise UnexpectedResponse("describe answer is not a JSON object")
         return result
 
     def reauthenticate(self) -> None:

@@ -14,13 +14,15 @@ from urllib.parse import urlsplit
 
 from plugin.salesforce.errors import SalesforceConfigError
 from plugin.salesforce.ids import InvalidSalesforceId, to_18
-from plugin.salesforce.soql import validate_field_name
+from plugin.salesforce.soql import validate_field_path
 
 DEFAULT_API_VERSION = "59.0"
 DEFAULT_TIMEOUT = 3.0
 _API_VERSION = re.compile(r"^[1-9][0-9]{1,2}\.0$")
 _LOGIN_DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9-]{1,63})*$")
 _SALESFORCE_SUFFIX = ".salesforce.com"
+#: More extra fields would make every panel's query longer for little more text.
+MAX_EXTRA_FIELDS = 10
 
 
 class AuthMode(enum.Enum):
@@ -97,6 +99,10 @@ class OrgConnection:
     ``instance_url`` is the org's My Domain URL (any HTTPS host and port). simple-salesforce logs
     in at ``https://<login_domain>.salesforce.com``; ``login_domain`` is taken from the instance
     URL when that is a ``*.salesforce.com`` host on port 443, or must be given.
+
+    ``challenge_field``, ``industry_field`` (overrides ``Account.Industry``) and ``extra_fields``
+    (read as text for the recommender) are ``Field__c`` on the Opportunity or
+    ``Account.Field__c``.
     """
 
     org_id: str
@@ -108,6 +114,8 @@ class OrgConnection:
     challenge_field: str | None = None
     canvas_secret: str | None = field(default=None, repr=False)
     login_domain: str | None = None
+    industry_field: str | None = None
+    extra_fields: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         try:
@@ -124,12 +132,25 @@ class OrgConnection:
             raise SalesforceConfigError("timeout must be a number of seconds in (0, 120]")
         if self.ca_bundle is not None and not Path(self.ca_bundle).exists():
             raise SalesforceConfigError(f"CA bundle {self.ca_bundle!r} does not exist")
-        if self.challenge_field is not None:
-            validate_field_name(self.challenge_field)
+        self._check_fields()
         if self.canvas_secret is not None and (not isinstance(self.canvas_secret, str)
                                                or not self.canvas_secret):
             raise SalesforceConfigError("canvas_secret must be non-empty text")
         self._check_login_domain()
+
+    def _check_fields(self) -> None:
+        if self.challenge_field is not None:
+            object.__setattr__(self, "challenge_field", validate_field_path(self.challenge_field))
+        if self.industry_field is not None:
+            object.__setattr__(self, "industry_field", validate_field_path(self.industry_field))
+        if isinstance(self.extra_fields, str) or not isinstance(self.extra_fields, (tuple, list)):
+            raise SalesforceConfigError("extra_fields must be a list of field API names")
+        extra: dict[str, str] = {}  # API names compare without regard to case
+        for path in (validate_field_path(f) for f in self.extra_fields):
+            extra.setdefault(path.casefold(), path)
+        if len(extra) > MAX_EXTRA_FIELDS:
+            raise SalesforceConfigError(f"at most {MAX_EXTRA_FIELDS} extra fields")
+        object.__setattr__(self, "extra_fields", tuple(extra.values()))
 
     def _check_login_domain(self) -> None:
         if self.login_domain is not None and (

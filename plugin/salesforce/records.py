@@ -43,11 +43,22 @@ class OpportunityRecord:
     industry: str | None = None
     challenge: str | None = None
     contact_roles: tuple[ContactRole, ...] = ()
+    #: (field, text) of the extra fields the org's admin mapped, for the recommender's text.
+    extra_fields: tuple[tuple[str, str], ...] = ()
     #: What could not be read and why ("Amount is not a number"), for admins.
     problems: tuple[str, ...] = field(default_factory=tuple)
 
 
-def parse_opportunity(record: Mapping[str, Any], *, challenge_field: str | None = "Customer_Challenge__c") -> OpportunityRecord:
+def parse_opportunity(
+    record: Mapping[str, Any],
+    *,
+    challenge_field: str | None = "Customer_Challenge__c",
+    industry_field: str | None = None,
+    extra_fields: tuple[str, ...] = (),
+) -> OpportunityRecord:
+    """``challenge_field``, ``industry_field`` and ``extra_fields`` are field paths as the query
+    selects them (``Field__c`` or ``Account.Field__c``). An empty industry override falls back
+    to ``Account.Industry``."""
     problems: list[str] = []
     opportunity_id = to_18(record.get("Id"), prefix="006")
     account = record.get("Account")
@@ -70,11 +81,29 @@ def parse_opportunity(record: Mapping[str, Any], *, challenge_field: str | None 
         description=_text(record, "Description", problems) or "",
         next_step=_text(record, "NextStep", problems) or "",
         account_name=_text(account or {}, "Name", problems),
-        industry=_text(account or {}, "Industry", problems),
-        challenge=_text(record, challenge_field, problems) if challenge_field else None,
+        industry=(_path_text(record, account, industry_field, problems) if industry_field else None)
+        or _text(account or {}, "Industry", problems),
+        challenge=_path_text(record, account, challenge_field, problems) if challenge_field else None,
         contact_roles=_contact_roles(record.get("OpportunityContactRoles"), problems),
+        extra_fields=_extra_fields(record, account, extra_fields, problems),
         problems=tuple(problems),
     )
+
+
+def _path_text(record: Mapping[str, Any], account: Mapping[str, Any] | None, path: str,
+               problems: list[str]) -> str | None:
+    _, dot, name = path.rpartition(".")
+    return _text(account or {}, name, problems) if dot else _text(record, name, problems)
+
+
+def _extra_fields(record: Mapping[str, Any], account: Mapping[str, Any] | None,
+                  paths: tuple[str, ...], problems: list[str]) -> tuple[tuple[str, str], ...]:
+    found = []
+    for path in paths:
+        value = _path_text(record, account, path, problems)
+        if value:
+            found.append((path, value))
+    return tuple(found)
 
 
 def _text(record: Mapping[str, Any], name: str, problems: list[str]) -> str | None:

@@ -8,8 +8,9 @@ cache when a fresh copy exists. When Salesforce fails, the policy is:
   the page must refresh its signed request);
 * 403 ``REQUEST_LIMIT_EXCEEDED``: open the org's circuit breaker, so no further call is made
   for a while;
-* 400 ``INVALID_FIELD`` / ``INVALID_TYPE`` naming the challenge field or the contact roles:
-  one retry without that part, remembered for the org and listed in ``degradations``;
+* 400 ``INVALID_FIELD`` / ``INVALID_TYPE`` naming the challenge field, a field the admin mapped
+  (industry override, extra fields) or the contact roles: one retry without that part,
+  remembered for the org and listed in ``degradations``;
 * anything still failing: the stale cached copy if there is one, else :class:`SourceUnavailable`.
 
 The panel therefore always has something to render.
@@ -123,7 +124,8 @@ class SalesforceOpportunitySource:
         while True:
             soql = opportunity_context_query(
                 record_id, challenge_field=self.connection.challenge_field,
-                without=frozenset(left_out))
+                industry_field=self.connection.industry_field,
+                extra_fields=self.connection.extra_fields, without=frozenset(left_out))
             try:
                 answer = self._counted_query(soql)
                 return answer, tuple(f"{part.value} left out: {why}"
@@ -165,17 +167,24 @@ class SalesforceOpportunitySource:
             return None
         explanation = exc.detail.rsplit("ERROR at Row", 1)[-1]
         names = {name.lower() for name in _QUOTED_NAME.findall(explanation)}
-        challenge = (self.connection.challenge_field or "").lower()
-        if challenge in names and OptionalPart.CHALLENGE_FIELD not in left_out:
-            return OptionalPart.CHALLENGE_FIELD
-        if names & _CONTACT_ROLE_NAMES and OptionalPart.CONTACT_ROLES not in left_out:
-            return OptionalPart.CONTACT_ROLES
+        connection = self.connection
+        mapped = [connection.industry_field, *connection.extra_fields]
+        parts = (
+            (OptionalPart.CHALLENGE_FIELD, _field_names([connection.challenge_field])),
+            (OptionalPart.MAPPED_FIELDS, _field_names(mapped)),
+            (OptionalPart.CONTACT_ROLES, _CONTACT_ROLE_NAMES),
+        )
+        for part, part_names in parts:
+            if names & part_names and part not in left_out:
+                return part
         return None
 
     # Answers -------------------------------------------------------------------------------
     def _parse(self, row: dict[str, Any], degradations: tuple[str, ...],
                extra: tuple[str, ...] = ()) -> OpportunityRecord:
-        record = parse_opportunity(row, challenge_field=self.connection.challenge_field)
+        record = parse_opportunity(row, challenge_field=self.connection.challenge_field,
+                                   industry_field=self.connection.industry_field,
+                                   extra_fields=self.connection.extra_fields)
         return dataclasses.replace(record, problems=record.problems + degradations + extra)
 
     def _from_cache(self, cached: CachedContext,
@@ -198,6 +207,12 @@ class SalesforceOpportunitySource:
             if served is not None:
                 return dataclasses.replace(served, stale=True)
         raise SourceUnavailable(UNAVAILABLE_NOTICE, stage=None)
+
+
+def _field_names(paths: list[str | None]) -> set[str]:
+    """The names Salesforce quotes in an error about these fields (``'Sector__c'`` for
+    ``Account.Sector__c``), lower-cased."""
+    return {path.rpartition(".")[2].lower() for path in paths if path}
 
 
 def _single_row(answer: dict[str, Any]) -> dict[str, Any] | None:

@@ -65,6 +65,9 @@ def map_context(
 
 
 def context_from_record(record: OpportunityRecord, taxonomy: Taxonomy) -> MappedContext:
+    """``taxonomy`` is the org's (``Services.taxonomy_for``). The text the recommender matches is
+    the description, the next step and the extra fields the org's admin mapped."""
+    extra = [value for _, value in record.extra_fields]
     return map_context(
         taxonomy,
         stage=record.stage,
@@ -72,6 +75,6 @@ def context_from_record(record: OpportunityRecord, taxonomy: Taxonomy) -> Mapped
         buyer_roles=[r.role for r in record.contact_roles if r.role],
         challenge=record.challenge,
         amount=record.amount,
-        text="\n".join(t for t in (record.description, record.next_step) if t),
+        text="\n".join(t for t in (record.description, record.next_step, *extra) if t),
         is_won=record.is_won,
     )

@@ -4,20 +4,25 @@ Orgs are added with ``beinspired org add`` (another process) or, later, the admi
 the service notices changes itself: each use compares a cheap settings version with the one the
 connector was built from and rebuilds the connector when it moved. The context cache outlives
 rebuilds; per-org health restarts, which is right for a changed connection.
+
+Each org's taxonomy (the default one with the org's stage mapping and deal-size thresholds) is
+built once per snapshot, so a changed mapping takes effect on the next request, everywhere.
 """
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.org_settings import settings_version
+from content_catalog.taxonomy import Taxonomy
 from plugin.org_activity import PersistedHealth
 from plugin.org_connections import ConfiguredOrg, OrgConnections
 from plugin.salesforce.connector import OrgNotConfigured, SalesforceConnector
 from plugin.salesforce.context_cache import ContextCache
 from plugin.salesforce.framing import frame_ancestor_origins
+from plugin.salesforce.ids import InvalidSalesforceId, to_18
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class OrgsSnapshot:
     version: tuple
     connector: SalesforceConnector
     orgs: dict[str, ConfiguredOrg]
+    _taxonomies: dict[str, Taxonomy] = field(default_factory=dict, compare=False, repr=False)
 
     def org(self, org_id: str) -> ConfiguredOrg:
         try:
@@ -39,6 +45,20 @@ class OrgsSnapshot:
         """The origins allowed to frame this org's panel: its Salesforce hosts plus extras."""
         org = self.org(org_id)
         return tuple(dict.fromkeys(frame_ancestor_origins(org.connection.instance_url) + org.extra_frame_ancestors))
+
+    def taxonomy(self, org_id: str, base: Taxonomy) -> Taxonomy:
+        """``base`` with the org's own mapping; ``base`` itself for an org not configured here.
+        ``base`` is the service's one default taxonomy, so the org Id alone keys the cache."""
+        try:
+            org_id = to_18(org_id, prefix="00D")
+        except InvalidSalesforceId:
+            return base
+        cached = self._taxonomies.get(org_id)
+        if cached is None:
+            org = self.orgs.get(org_id)
+            cached = base if org is None else org.mapping.taxonomy(base)
+            self._taxonomies[org_id] = cached
+        return cached
 
     def all_frame_ancestors(self) -> tuple[str, ...]:
         origins: dict[str, None] = {}

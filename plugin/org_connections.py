@@ -17,6 +17,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.org_settings import OrgSettingsRepository, StoredSettings
+from plugin.org_mapping import OrgMapping
 from plugin.salesforce.config import (
     ClientCredentials,
     JwtBearerCredentials,
@@ -75,6 +76,8 @@ class ConfiguredOrg:
     #: The connected app's consumer key for "Sign in with Salesforce" (the web-server flow); the
     #: Canvas secret is that app's consumer secret. Unset: the credentials' key, if any.
     consumer_key: str | None = None
+    #: The org's stage → phase entries and deal-size thresholds.
+    mapping: OrgMapping = OrgMapping()
 
 
 def split_connection(org: ConfiguredOrg) -> tuple[dict[str, Any], dict[str, str]]:
@@ -86,10 +89,13 @@ def split_connection(org: ConfiguredOrg) -> tuple[dict[str, Any], dict[str, str]
         "timeout": connection.timeout,
         "ca_bundle": connection.ca_bundle,
         "challenge_field": connection.challenge_field,
+        "industry_field": connection.industry_field,
+        "extra_fields": list(connection.extra_fields),
         "login_domain": connection.login_domain,
         "extra_frame_ancestors": list(org.extra_frame_ancestors),
         "auth_mode": connection.auth_mode.value,
         "credentials": {},
+        **org.mapping.to_settings(),
     }
     secrets: dict[str, str] = {}
     if connection.canvas_secret:
@@ -122,9 +128,12 @@ def join_connection(org_id: str, name: str, settings: dict[str, Any], secrets: d
         challenge_field=settings.get("challenge_field"),
         canvas_secret=secrets.get("canvas_secret"),
         login_domain=settings.get("login_domain"),
+        industry_field=settings.get("industry_field"),
+        extra_fields=tuple(settings.get("extra_fields", ())),
     )
     extra = tuple(normalise_origin(o) for o in settings.get("extra_frame_ancestors", []))
-    return ConfiguredOrg(name, connection, extra, consumer_key=settings.get("consumer_key"))
+    return ConfiguredOrg(name, connection, extra, consumer_key=settings.get("consumer_key"),
+                         mapping=OrgMapping.from_settings(settings))
 
 
 def normalise_origin(value: str) -> str:

@@ -33,18 +33,20 @@ def build_panel_view(
     services: Services, source: OpportunitySource, opportunity_id: str, *, count_shown: bool = True
 ) -> PanelView:
     """Raises :class:`~plugin.opportunity_sources.OpportunityNotFound` for an unknown record;
-    every other failure of the source ends in general suggestions and a notice.
+    every other failure of the source ends in general suggestions and a notice. The record is
+    mapped through the org's own taxonomy (its stage mapping and deal-size thresholds).
 
     ``count_shown=False`` is for the workspace's preview: an enablement lead looking is not a
     rep being shown content, so it must not make a module look used."""
+    taxonomy = services.taxonomy_for(source.org_id)
     try:
         record = source.fetch(opportunity_id)
     except SourceUnavailable as exc:
         log.warning("org %s: opportunity source unavailable: %s", source.org_id, exc.notice)
-        mapped = map_context(services.taxonomy, stage=exc.stage)
+        mapped = map_context(taxonomy, stage=exc.stage)
         suggestions = _rank(services, source.org_id, mapped, count_shown)
         return PanelView(None, mapped, suggestions, notice=exc.notice)
-    mapped = context_from_record(record, services.taxonomy)
+    mapped = context_from_record(record, taxonomy)
     if mapped.unknown:
         _record_unknown(services, source.org_id, mapped)
     suggestions = _rank(services, source.org_id, mapped, count_shown)

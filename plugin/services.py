@@ -36,6 +36,13 @@ class Services:
     app_tokens: AppTokenSigner
     today: Callable[[], date] = date.today
 
+    def taxonomy_for(self, org_id: str) -> Taxonomy:
+        """The taxonomy one org's panels map through: the default one plus the org's stage →
+        phase mapping and deal-size thresholds. The demo org keeps the default."""
+        if self.demo_org is not None and org_id == self.demo_org.org_id:
+            return self.taxonomy
+        return self.orgs.current().taxonomy(org_id, self.taxonomy)
+
 
 def build_services(settings: Settings, today: Callable[[], date] = date.today) -> Services:
     settings.ensure_data_dir()

@@ -35,7 +35,7 @@ def context_recommendations():
     body = request.get_json(silent=True)
     if body is None:
         raise InvalidInput("The body is not valid JSON.")
-    mapped = parse_context_request(body, services().taxonomy)
+    mapped = parse_context_request(body, services().taxonomy_for(org.org_id))
     suggestions = recommend_for_context(services(), org.org_id, mapped)
     return recommendations_json(mapped, suggestions)
 

@@ -93,7 +93,7 @@ def preview_page():
         live=live,
         preview=preview,
         errors=errors,
-        taxonomy=svc.taxonomy,
+        taxonomy=svc.taxonomy_for(g.user.org_id),
         weights=svc.recommendations.weights,
         dimension=Dimension,
         max_description=MAX_DESCRIPTION,
@@ -139,7 +139,7 @@ def preview_context(args) -> Preview:
         "strict": True,
     }
     given = {name: value for name, value in body.items() if value is not None}
-    mapped = parse_context_request(given, services().taxonomy)
+    mapped = parse_context_request(given, services().taxonomy_for(g.user.org_id))
     suggestions = recommend_for_context(services(), g.user.org_id, mapped, count_shown=False)
     view = PanelView(None, mapped, suggestions)
     return Preview(view, None, _explain(view))
@@ -151,8 +151,9 @@ def _explain(view: PanelView) -> list[ExplainedCard]:
     with svc.sessions() as session:
         modules = CatalogRepository(session, g.user.org_id).find(c.module_id for c in cards)
     weights, context = svc.recommendations.weights, view.mapped.context
+    taxonomy = svc.taxonomy_for(g.user.org_id)
     return [
-        ExplainedCard(card, explain(card, context, modules[card.module_id], weights, svc.taxonomy))
+        ExplainedCard(card, explain(card, context, modules[card.module_id], weights, taxonomy))
         for card in cards
         if card.module_id in modules
     ]

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     context_cache_seconds: float = Field(default=300.0, gt=0, le=86_400)
     #: How long the panel's app token lives.
     app_token_seconds: int = Field(default=600, ge=60, le=3600)
+    #: A workspace session signed in with Salesforce ends this long after sign-in, whatever
+    #: happens, and sooner when unused for ``session_idle_seconds``.
+    session_max_seconds: int = Field(default=8 * 3600, ge=300, le=7 * 86_400)
+    session_idle_seconds: int = Field(default=3600, ge=60, le=86_400)
+    #: The service's public base URL (``https://be-inspired.example.com``), from which the
+    #: Salesforce sign-in callback URL is built. Unset, it is taken from each request, which is
+    #: right unless a proxy in front rewrites the host or scheme.
+    public_url: str | None = None
 
     @property
     def encryption_key_list(self) -> list[str]:

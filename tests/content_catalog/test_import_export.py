@@ -447,14 +447,14 @@ def test_dry_run_reports_create_update_and_unchanged_and_writes_nothing(sessions
     imported(sessions, csv_bytes(existing), "csv")
     revision_before = _revision(sessions)
     rows = read_csv(csv_bytes([
-        cells("new"), cells("same"), cells("changed", title="Renamed", tags__industry="Retail"),
+        cells("added"), cells("same"), cells("changed", title="Renamed", tags__industry="Retail"),
     ]))  # fmt: skip
 
     with sessions() as session:
         plan = plan_import(session, ORG_A, rows, taxonomy)
 
     assert plan == ImportPlan(
-        create=("new",),
+        create=("added",),
         update=(ModuleChange("changed", ("title", "tags.industry")),),
         unchanged=("same",),
     )

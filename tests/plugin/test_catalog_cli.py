@@ -127,13 +127,13 @@ def test_cli_dry_run_lists_what_would_change_and_writes_nothing(database_url, tm
     first = write(tmp_path / "v1.csv", HEADER, row("same"), row("changed"))
     assert run("import", first).exit_code == 0
     changed = row("changed", industry="Retail")
-    path = write(tmp_path / "v2.csv", HEADER, row("same"), changed, row("new"))
+    path = write(tmp_path / "v2.csv", HEADER, row("same"), changed, row("added"))
 
     result = run("import", path, "--dry-run")
 
     assert result.exit_code == 0, result.output
     assert "Would create 1, update 1, leave 1 unchanged." in result.output
-    assert "  create new\n" in result.output
+    assert "  create added\n" in result.output
     assert "  update changed (tags.industry)\n" in result.output
     assert "Dry run: nothing was written" in result.output
     assert exported_ids(tmp_path) == ["changed", "same"]

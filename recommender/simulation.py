@@ -1,0 +1,263 @@
+"""A seeded simulator of reps, panels and deals, for testing what the learner learns.
+
+It is a *test bench*, not a model of any real org: the figures it produces say that the learner
+and the estimators do what they claim under these assumptions, not how much a real org will gain.
+
+Assumptions (each one is a knob in :class:`SimulationAssumptions`)
+-----------------------------------------------------------------
+1. **Usefulness is hidden and differs from the tags.** For module *a* and opportunity *x* the
+   probability that a rep who looks at the suggestion finds it helpful or uses it is
+
+       u(a, x) = cap · sigmoid(intercept + slope · s_true(a, x) + quality_a + segment_{a, phase(x)})
+
+   where ``s_true`` is the v1 formula with *different* weights (``true_weights``: the customer's
+   challenge and the text matter more than v1 thinks, the industry and the stage less),
+   ``quality_a ~ N(0, module_effect_sd)`` makes some modules better or worse than their tags say,
+   and ``segment ~ N(0, segment_effect_sd)`` per module and journey phase makes a module good in
+   one phase and poor in another. ``cap`` (0.6) bounds u so that the engagement scaling below
+   stays a probability. Draws are keyed by module id, so publishing a module changes no other
+   module's hidden quality (its text still shifts the catalog's TF-IDF weights a little).
+2. **Eligibility is v1's.** Excluded modules (phase or industry conflict, review date passed) are
+   never shown, so their usefulness does not matter.
+3. **Position bias is a position-based model.** A rep *examines* the suggestion at position k of
+   a list with probability ``θ_k = k ** -examination_decay``, the same for both lists and
+   independent of the module; what is not examined is neither opened nor used.
+4. **Reps differ.** Each view has an engagement multiplier m ∈ {0.5, 1, 1.5} (equally likely,
+   mean 1): some reps use much, some little. A rep finds an examined module helpful-or-used with
+   probability m · u. An examined module is opened with probability ``open_floor`` +
+   (1 − ``open_floor``) · m · u (curiosity plus interest, never less than the chance of success),
+   and success needs an open. A rewarded impression is a helpful vote (30 %), a use (40 %) or both
+   (30 %); an opened, unrewarded one gets a "not helpful" vote with probability
+   ``unhelpful_vote``. Everything else is noise from these Bernoulli draws.
+5. **Deals.** Each view is a distinct opportunity. It is won with probability
+   ``win_base + win_engagement · (m − 1)`` plus ``win_lift`` if a rep *used* content they found
+   helpful. Engaged reps both use more content and win more, so used content looks more
+   effective than it is: the confounding :func:`recommender.evaluation.win_rate_difference`
+   warns about.
+6. **Independence.** Views are independent; the reward at one slot depends on the module there
+   and its position only (no interactions inside a list). This is what makes the item-position
+   off-policy estimators unbiased here; real panels may violate it.
+
+Under these assumptions the expected number of helpful-or-used suggestions in a view showing
+lists L is exactly ``Σ_lists Σ_k θ_k · u(L_k, x)``: :meth:`DealSimulator.expected_reward`.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from recommender.feedback import Impression
+from recommender.ranker import TagTextRanker
+from recommender.synthetic import REFERENCE_DAY, synthetic_catalog, synthetic_contexts
+from recommender.types import CandidateModule, OpportunityContext, Recommendations
+from recommender.weights import ScoringWeights
+
+#: A policy as the simulator drives it: a context and a random generator in, lists out.
+RankFunction = Callable[[OpportunityContext, np.random.Generator], Recommendations]
+
+_PHASES = ("awareness", "buying", "implementation_adoption")
+_ENGAGEMENT = np.array([0.5, 1.0, 1.5])
+
+
+def _true_weights() -> ScoringWeights:
+    return ScoringWeights(
+        dimension_weights={
+            "journey_phase": 3.0,
+            "industry": 1.0,
+            "buyer_role": 2.5,
+            "deal_stage": 0.5,
+            "challenge": 3.0,
+            "deal_size": 0.5,
+        },
+        text_weight=6.0,
+    )
+
+
+@dataclass(frozen=True)
+class SimulationAssumptions:
+    """The knobs of the module docstring's assumptions, with the values the tests use."""
+
+    true_weights: ScoringWeights = field(default_factory=_true_weights)
+    intercept: float = -4.5
+    slope: float = 0.35
+    module_effect_sd: float = 0.9
+    segment_effect_sd: float = 0.5
+    cap: float = 0.6
+    examination_decay: float = 0.7
+    open_floor: float = 0.2
+    unhelpful_vote: float = 0.3
+    win_base: float = 0.3
+    win_engagement: float = 0.15
+    win_lift: float = 0.05
+
+    def examination(self, positions: int) -> np.ndarray:
+        return np.arange(1, positions + 1, dtype=float) ** -self.examination_decay
+
+
+class DealSimulator:
+    """Hidden truth for one catalog, and reps and deals that respond to what a policy shows."""
+
+    def __init__(
+        self,
+        catalog: Sequence[CandidateModule],
+        seed: int,
+        *,
+        today: date = REFERENCE_DAY,
+        assumptions: SimulationAssumptions | None = None,
+        quality: Mapping[str, float] | None = None,
+    ):
+        """``quality`` overrides the hidden quality of named modules (e.g. a strong new one)."""
+        if not catalog:
+            raise ValueError("a simulator needs at least one module")
+        self.seed = seed
+        self.today = today
+        self.assumptions = assumptions or SimulationAssumptions()
+        self.catalog = list(catalog)
+        self._truth = TagTextRanker(self.assumptions.true_weights).fit(self.catalog)
+        ids = self._truth.module_ids_
+        self._index = {m: i for i, m in enumerate(ids)}
+        overrides = quality or {}
+        quality_draws, segment_draws = zip(*(self._draw_module(str(m)) for m in ids))
+        self.quality = np.array(
+            [overrides.get(str(m), q) for m, q in zip(ids, quality_draws)], dtype=float
+        )
+        self.segment = np.array(segment_draws, dtype=float)  # (modules, phases + 1)
+
+    @classmethod
+    def synthetic(cls, n_modules: int, seed: int, **kwargs) -> "DealSimulator":
+        return cls(synthetic_catalog(n_modules, seed), seed, **kwargs)
+
+    def _draw_module(self, module_id: str) -> tuple[float, np.ndarray]:
+        rng = np.random.default_rng([self.seed, zlib.crc32(module_id.encode())])
+        quality = self.assumptions.module_effect_sd * rng.standard_normal()
+        segment = self.assumptions.segment_effect_sd * rng.standard_normal(len(_PHASES) + 1)
+        return quality, segment
+
+    def hidden_quality(self, module_id: str) -> float:
+        """The module's quality beyond its tags, in logits (for tests and reports)."""
+        return float(self.quality[self._index[module_id]])
+
+    # -- truth -----------------------------------------------------------------------------------
+    def contexts(self, n: int, stream: int) -> list[OpportunityContext]:
+        """``n`` opportunities; different streams give independent draws (train, test, ...)."""
+        return synthetic_contexts(n, self.seed * 1_000 + stream)
+
+    def usefulness(self, context: OpportunityContext, module_ids: Sequence[str]) -> np.ndarray:
+        """P(helpful or used | examined) for an average rep: the hidden truth."""
+        everything = self._usefulness_of_all(context)
+        return everything[[self._index[m] for m in module_ids]]
+
+    def _usefulness_of_all(self, context: OpportunityContext) -> np.ndarray:
+        return self._usefulness_table([context])[0]
+
+    def _usefulness_table(self, contexts: Sequence[OpportunityContext]) -> list[np.ndarray]:
+        """Every module's usefulness for each context (scored in one batch: it is the slow part)."""
+        a = self.assumptions
+        table = []
+        for context, scored in zip(contexts, self._truth.score_catalogs(contexts, self.today)):
+            phase = _PHASES.index(context.journey_phase) if context.journey_phase in _PHASES else len(_PHASES)
+            logit = a.intercept + a.slope * scored.total + self.quality + self.segment[:, phase]
+            table.append(a.cap / (1.0 + np.exp(-logit)))
+        return table
+
+    def expected_reward(self, recommendations: Recommendations, context: OpportunityContext) -> float:
+        """Expected helpful-or-used suggestions in a view showing these lists (exact)."""
+        return self._expected_reward(recommendations, self._usefulness_of_all(context))
+
+    def _expected_reward(self, recommendations: Recommendations, everything: np.ndarray) -> float:
+        total = 0.0
+        for shown in (recommendations.client_facing, recommendations.internal):
+            if shown:
+                theta = self.assumptions.examination(len(shown))
+                total += float(theta @ everything[[self._index[s.module_id] for s in shown]])
+        return total
+
+    def policy_values(
+        self, rank: RankFunction, contexts: Sequence[OpportunityContext], rng: np.random.Generator
+    ) -> np.ndarray:
+        """Each context's expected reward under ``rank`` (one draw of any randomness it uses)."""
+        table = self._usefulness_table(contexts)
+        return np.array([self._expected_reward(rank(c, rng), u) for c, u in zip(contexts, table)])
+
+    # -- logging ---------------------------------------------------------------------------------
+    def log_sessions(
+        self,
+        rank: RankFunction,
+        contexts: Sequence[OpportunityContext],
+        rng: np.random.Generator,
+        *,
+        start: datetime,
+        view_prefix: str = "view",
+        step: timedelta = timedelta(minutes=7),
+    ) -> list[Impression]:
+        """Show ``rank``'s lists for each context to a simulated rep; return the impressions."""
+        impressions: list[Impression] = []
+        table = self._usefulness_table(contexts)
+        for n, (context, usefulness) in enumerate(zip(contexts, table)):
+            recommendations = rank(context, rng)
+            shown_at, view_id = start + n * step, f"{view_prefix}-{n}"
+            impressions.extend(
+                self._view(recommendations, context, usefulness, rng, shown_at, view_id)
+            )
+        return impressions
+
+    def _view(
+        self,
+        recommendations: Recommendations,
+        context: OpportunityContext,
+        everything: np.ndarray,
+        rng: np.random.Generator,
+        shown_at: datetime,
+        view_id: str,
+    ) -> list[Impression]:
+        a = self.assumptions
+        engagement = float(rng.choice(_ENGAGEMENT))
+        shown = []
+        for suggestions in (recommendations.client_facing, recommendations.internal):
+            if not suggestions:
+                continue
+            theta = a.examination(len(suggestions))
+            success = engagement * everything[[self._index[s.module_id] for s in suggestions]]
+            for s, examine_p, success_p in zip(suggestions, theta, success):
+                shown.append((s, self._respond(rng, examine_p, success_p)))
+        won_lift = a.win_lift if any(r["used"] and r["helpful"] is not False for _, r in shown) else 0.0
+        won = bool(rng.random() < a.win_base + a.win_engagement * (engagement - 1.0) + won_lift)
+        return [
+            Impression(
+                context=context,
+                module_id=s.module_id,
+                position=s.rank,
+                score=s.score,
+                propensity=s.propensity,
+                model_version=s.model_version,
+                shown_at=shown_at,
+                deal_won=won,
+                explored=s.explored,
+                audience=s.audience,
+                view_id=view_id,
+                opportunity_id=view_id,
+                **response,
+            )
+            for s, response in shown
+        ]
+
+    def _respond(self, rng: np.random.Generator, examine_p: float, success_p: float) -> dict:
+        a = self.assumptions
+        response = {"opened": False, "helpful": None, "used": False}
+        if rng.random() >= examine_p:
+            return response
+        open_p = a.open_floor + (1.0 - a.open_floor) * success_p  # never below success_p
+        if rng.random() >= open_p:
+            return response
+        response["opened"] = True
+        if rng.random() < success_p / open_p:
+            kind = rng.random()
+            response["helpful"] = True if kind < 0.6 else None
+            response["used"] = bool(kind >= 0.3)
+        elif rng.random() < a.unhelpful_vote:
+            response["helpful"] = False
+        return response

@@ -11,6 +11,7 @@ from content_catalog.repository import CatalogRepository
 from plugin.catalog_cli import catalog
 from plugin.demo_org import DEMO_ORG_ID, load_demo_catalog
 from plugin.org_cli import org
+from plugin.token_cli import token
 from plugin.services import Services, build_services
 from plugin.settings import Settings
 
@@ -26,6 +27,7 @@ def main() -> None:
 
 main.add_command(org)
 main.add_command(catalog)
+main.add_command(token)
 
 
 @main.command("init-db", help="Create or upgrade the database schema (safe to repeat).")

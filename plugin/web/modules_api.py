@@ -5,10 +5,11 @@ Who may do what:
 * ``GET /modules/<id>`` is how the panel opens a module: with the panel's app token (``Bearer``),
   or in demo mode without one, only *published* modules are visible. A workspace user (an
   enablement lead or admin, :func:`plugin.identity.current_user`) sees every status.
-* Everything else belongs to the workspace: it needs a workspace user, and writes also need the
-  CSRF token of the user's cookie session (``X-CSRFToken``, see :mod:`plugin.csrf`). The panel's
-  app token is refused outright (403): CSRF checks skip Bearer requests, and a token handed to a
-  rep's browser must never change content.
+* Everything else belongs to the workspace: it needs a workspace user (signed in, or an API
+  token ``bip_…`` with the enablement or admin role), and writes from a cookie session also need
+  its CSRF token (``X-CSRFToken``, see :mod:`plugin.csrf`). The panel's app token is refused
+  outright (403): CSRF checks skip Bearer requests, and a token handed to a rep's browser must
+  never change content.
 
 Optimistic concurrency: a module's ETag is its version (``"3"``). Every change of an existing
 module (PUT, status, restore) must send ``If-Match`` with the ETag it was based on: without it
@@ -41,6 +42,7 @@ from content_catalog.modules import (
 from content_catalog.placeholders import unknown_placeholders, used_placeholders
 from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import ModuleStatus
+from plugin.api_tokens import looks_like_api_token
 from plugin.errors import (
     Conflict,
     Forbidden,
@@ -249,8 +251,9 @@ def preview_body():
 
 # -- who is asking -------------------------------------------------------------------------------
 def workspace_user() -> User:
-    """The signed-in enablement lead or admin; never a caller holding the panel's app token."""
-    if bearer_token(request.headers.get("Authorization")):
+    """The signed-in enablement lead or admin (or their API token, ``bip_…``); never a caller
+    holding the panel's app token."""
+    if _panel_token():
         raise Forbidden("The panel's app token can only read published modules; edit content in the workspace.",
                         reason="app_token_read_only")
     user = current_user()
@@ -261,7 +264,10 @@ def workspace_user() -> User:
 
 def _reader() -> tuple[str, bool]:
     """The org a module is read from, and whether the caller may see every status."""
-    if not bearer_token(request.headers.get("Authorization")):
+    if looks_like_api_token(bearer_token(request.headers.get("Authorization"))):
+        user = current_user()  # an API token of any role reads its own org; a bad one is a 401
+        return user.org_id, user.can_edit_content
+    if not _panel_token():
         try:
             user = current_user()
         except Unauthorised:
@@ -269,6 +275,11 @@ def _reader() -> tuple[str, bool]:
         if user is not None and user.can_edit_content:
             return user.org_id, True
     return current_org().org_id, False
+
+
+def _panel_token() -> bool:
+    token = bearer_token(request.headers.get("Authorization"))
+    return token is not None and not looks_like_api_token(token)
 
 
 def expected_version() -> int:

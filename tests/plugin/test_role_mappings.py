@@ -79,3 +79,69 @@ def test_invalid_mappings_are_refused_naming_the_field(kind, subject_id, role, f
     with pytest.raises(InvalidRoleMapping) as raised:
         parse_role_mapping(kind, subject_id, role)
     assert raised.value.field == field
+
+
+# -- the JSON API (admins) -------------------------------------------------------------------------
+from tests.plugin.access_fixtures import OTHER_ORG as GLOBEX, make_app, person, signed_in  # noqa: E402
+from tests.plugin.salesforce.sf_fakes import ORG_ID as ACME, VIEWER_ID  # noqa: E402
+
+API = "/api/v1/role-mappings"
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path / "mappings.sqlite3")
+    yield app
+    app.extensions["be_inspired"].engine.dispose()
+
+
+def test_an_admin_maps_lists_and_unmaps(app):
+    admin = signed_in(app, person(Role.ADMIN))
+    put_response = admin.send("PUT", f"{API}/profile/{PROFILE[:15]}", json={"role": "enablement"})
+    assert put_response.status_code == 200
+    assert put_response.get_json() == {"subject_kind": "profile", "subject_id": PROFILE, "role": "enablement", "id_prefix": "00e"}
+    listed = admin.client.get(API).get_json()
+    assert listed["items"] == [put_response.get_json()] and listed["precedence"] == ["user", "permission_set", "profile"]
+    assert admin.send("DELETE", f"{API}/profile/{PROFILE}").status_code == 204
+    assert admin.send("DELETE", f"{API}/profile/{PROFILE}").status_code == 404
+    assert admin.client.get(API).get_json()["items"] == []
+
+
+@pytest.mark.parametrize(("url", "body", "field"), [
+    (f"{API}/profile/{USER}", {"role": "admin"}, "subject_id"),
+    (f"{API}/team/{USER}", {"role": "admin"}, "subject_kind"),
+    (f"{API}/user/{USER}", {"role": "root"}, "role"),
+])
+def test_invalid_mappings_are_a_400_naming_the_field(app, url, body, field):
+    response = signed_in(app, person(Role.ADMIN)).send("PUT", url, json=body)
+    assert response.status_code == 400 and response.get_json()["error"]["fields"][0]["field"] == field
+
+
+def test_mappings_belong_to_the_admins_own_org(app):
+    signed_in(app, person(Role.ADMIN, org_id=GLOBEX)).send("PUT", f"{API}/user/{USER}", json={"role": "admin"})
+    acme = signed_in(app, person(Role.ADMIN))
+    assert acme.client.get(API).get_json()["items"] == []
+    assert acme.send("DELETE", f"{API}/user/{USER}").status_code == 404
+
+
+def test_changing_a_users_own_mapping_ends_their_sessions_so_it_applies_at_once(app):
+    lead = signed_in(app, person(Role.ENABLEMENT, user_id=VIEWER_ID))
+    assert lead.client.get("/workspace/modules").status_code == 200
+    signed_in(app, person(Role.ADMIN, user_id=USER)).send("PUT", f"{API}/user/{VIEWER_ID}", json={"role": "rep"})
+    assert lead.client.get("/workspace/modules").status_code == 401  # sign in again, as a rep now
+
+
+def test_a_canvas_user_gets_the_role_of_their_user_or_profile_mapping(app):
+    from plugin.identity import canvas_user
+    from plugin.salesforce.canvas import CanvasRequest
+
+    canvas = CanvasRequest(org_id=ACME, user_id=VIEWER_ID, user_name="priya@acme.example", full_name="Priya Raman",
+                           profile_id=PROFILE, instance_url="https://acme.my.salesforce.com", oauth_token="t",
+                           record_id=None, display_location="Aura")
+    admin = signed_in(app, person(Role.ADMIN, user_id=USER))
+    with app.app_context():
+        assert canvas_user(canvas).role is Role.REP
+        admin.send("PUT", f"{API}/profile/{PROFILE}", json={"role": "enablement"})
+        assert canvas_user(canvas).role is Role.ENABLEMENT and canvas_user(canvas).name == "Priya Raman"
+        admin.send("PUT", f"{API}/user/{VIEWER_ID}", json={"role": "admin"})
+        assert canvas_user(canvas).role is Role.ADMIN

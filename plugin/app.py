@@ -14,7 +14,7 @@ from plugin.security_headers import add_security_headers
 from plugin.services import build_services
 from plugin.settings import Settings
 from plugin.web import api, canvas, coverage_api, demo, modules_api, panel, personalise, workspace
-from plugin.web import access_api  # who may do what
+from plugin.web import access_api, auth  # who may do what
 
 
 def create_app(settings: Settings | None = None, *, today: Callable[[], date] = date.today) -> Flask:
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     app.register_blueprint(panel.blueprint)
     app.register_blueprint(canvas.blueprint)
     app.register_blueprint(workspace.blueprint)
+    app.register_blueprint(auth.blueprint)
     app.register_blueprint(access_api.blueprint)
     if settings.demo_mode:
         app.register_blueprint(demo.blueprint)

@@ -14,7 +14,7 @@ from plugin.security_headers import add_security_headers
 from plugin.services import build_services
 from plugin.settings import Settings
 from plugin.web import api, canvas, coverage_api, demo, modules_api, panel, personalise, workspace
-from plugin.web import access_api, auth  # who may do what
+from plugin.web import access_api, auth, demo_identity  # who may do what
 
 
 def create_app(settings: Settings | None = None, *, today: Callable[[], date] = date.today) -> Flask:
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     app.register_blueprint(access_api.blueprint)
     if settings.demo_mode:
         app.register_blueprint(demo.blueprint)
+        app.register_blueprint(demo_identity.blueprint)  # and then only from this machine
 
     @app.get("/")
     def index():

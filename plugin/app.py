@@ -15,6 +15,7 @@ from plugin.services import build_services
 from plugin.settings import Settings
 from plugin.web import api, canvas, coverage_api, demo, modules_api, panel, personalise, workspace
 from plugin.web import access_api, auth, demo_identity  # who may do what
+from plugin.web import admin, admin_api  # connecting and mapping the org
 
 
 def create_app(settings: Settings | None = None, *, today: Callable[[], date] = date.today) -> Flask:
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     app.register_blueprint(workspace.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(access_api.blueprint)
+    app.register_blueprint(admin.blueprint)
+    app.register_blueprint(admin_api.blueprint)
     if settings.demo_mode:
         app.register_blueprint(demo.blueprint)
         app.register_blueprint(demo_identity.blueprint)  # and then only from this machine

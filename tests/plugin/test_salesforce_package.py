@@ -201,14 +201,14 @@ def test_connected_app_is_a_signed_request_canvas_app_on_the_service():
     assert md_text(app, "canvasConfig", "accessMethod") == "Post"
     assert md_text(app, "canvasConfig", "canvasUrl") == "https://BE_INSPIRED_HOST/canvas"
     assert sorted(md_texts(app, "canvasConfig", "locations")) == ["Aura", "Visualforce"]
-    assert md_text(app, "oauthConfig", "callbackUrl") == "https://BE_INSPIRED_HOST/oauth/callback"
+    assert md_text(app, "oauthConfig", "callbackUrl") == "https://BE_INSPIRED_HOST/auth/callback"
     assert md_text(app, "contactEmail") == "BE_INSPIRED_CONTACT_EMAIL"
     assert md_text(app, "label")
 
 
-def test_connected_app_asks_for_the_api_scope_only_and_pre_authorises_the_permission_set():
+def test_connected_app_asks_for_api_and_openid_only_and_pre_authorises_the_permission_set():
     app = parse_metadata(CONNECTED_APP)
-    assert md_texts(app, "oauthConfig", "scopes") == ["Api"]
+    assert md_texts(app, "oauthConfig", "scopes") == ["Api", "OpenID"]  # OpenID: sign-in
     assert md_text(app, "oauthConfig", "isAdminApproved") == "true"
     assert md_text(app, "oauthConfig", "isConsumerSecretOptional") == "false"
     assert md_texts(app, "oauthConfig", "consumerKey") == []  # Salesforce generates it per org
@@ -301,7 +301,7 @@ def test_configure_fills_every_placeholder(configured):
     app = parse_metadata(configured / CONNECTED_APP.relative_to(PACKAGE))
     origin = "https://be-inspired.example.com:8443"
     assert md_text(app, "canvasConfig", "canvasUrl") == f"{origin}/canvas"
-    assert md_text(app, "oauthConfig", "callbackUrl") == f"{origin}/oauth/callback"
+    assert md_text(app, "oauthConfig", "callbackUrl") == f"{origin}/auth/callback"
     assert md_text(app, "contactEmail") == EMAIL
     site = parse_metadata(configured / CSP_SITE.relative_to(PACKAGE))
     assert md_text(site, "endpointUrl") == "https://be-inspired.example.com:8443"

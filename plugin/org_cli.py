@@ -1,7 +1,9 @@
-"""``beinspired org …``: connect, list and remove Salesforce orgs; make and rotate keys.
+"""``beinspired org …``: connect, edit, test, map, list and remove Salesforce orgs; make and
+rotate keys. The commands do what the admin console does (:mod:`plugin.org_admin`), for every org.
 
 Secrets never travel as command-line arguments (they would show in ``ps`` and shell history):
-they come from environment variables or a hidden prompt.
+they come from environment variables or a hidden prompt. On ``org edit`` a secret whose variable
+is unset keeps its stored value.
 """
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ import click
 
 from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.repository import CatalogRepository
+from content_catalog.taxonomy import DealSizeBands, JourneyPhase
+from plugin.org_admin import OrgAdmin, OrgNotManaged
 from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox, normalise_origin
+from plugin.org_input import OrgInputInvalid, field_values
 from plugin.salesforce.config import (
     ClientCredentials,
     JwtBearerCredentials,
@@ -37,6 +42,22 @@ def _store() -> OrgConnections:
 
     upgrade(services.engine)
     return OrgConnections(services.sessions, SecretBox(settings.encryption_key_list))
+
+
+def _admin() -> OrgAdmin:
+    """Every org: the command line runs on the service's own host."""
+    services = build_services(Settings())
+    from content_catalog.database import upgrade
+
+    upgrade(services.engine)
+    return OrgAdmin(services, scope=None)
+
+
+def _refused(exc: Exception) -> click.ClickException:
+    if isinstance(exc, OrgInputInvalid):
+        lines = [f"  {e.field}: {e.message}" + (f" ({e.value})" if e.value is not None else "") for e in exc.errors]
+        return click.ClickException("not saved:\n" + "\n".join(lines))
+    return click.ClickException(f"{exc} (see 'beinspired org list')")
 
 
 def _secret(name: str, required: bool = True) -> str | None:
@@ -152,3 +173,115 @@ def new_key() -> None:
 def rotate_key() -> None:
     count = _store().rotate()
     click.echo(f"Re-encrypted the secrets of {count} org(s). Old keys can now be removed from BEINSPIRED_ENCRYPTION_KEYS.")
+
+
+@org.command("edit", help="Change an org's connection. Options left out keep their value; so do secrets "
+                          "whose variable (SF_CONSUMER_SECRET, SF_PASSWORD, SF_SECURITY_TOKEN, SF_CANVAS_SECRET) is unset.")
+@click.argument("org_id")
+@click.option("--name")
+@click.option("--instance-url")
+@click.option("--auth", "auth_mode", type=click.Choice(["jwt_bearer", "client_credentials", "password", "canvas"]))
+@click.option("--consumer-key")
+@click.option("--username")
+@click.option("--private-key-file", type=click.File("r"), help="A PEM key; its content is stored encrypted.")
+@click.option("--login-domain")
+@click.option("--api-version")
+@click.option("--timeout", type=float)
+@click.option("--ca-bundle", type=click.Path(exists=True))
+def edit(org_id, private_key_file, **options) -> None:
+    data = {name: value for name, value in options.items() if value is not None}
+    data.update({name: os.environ[env] for name, env in SECRET_ENV.items() if os.environ.get(env)})
+    if private_key_file is not None:
+        data["private_key"] = private_key_file.read()
+    try:
+        saved = _admin().update(org_id, data)
+    except (OrgInputInvalid, OrgNotManaged) as exc:
+        raise _refused(exc) from None
+    click.echo(f"Org {saved.connection.org_id} ({saved.name}) saved; secrets encrypted.")
+
+
+@org.command("test", help="Log in, read the org's name and API usage, and check every field the panel reads.")
+@click.argument("org_id")
+def test(org_id: str) -> None:
+    try:
+        check = _admin().test(org_id)
+    except OrgNotManaged as exc:
+        raise _refused(exc) from None
+    click.echo(check.summary())
+    if check.api_usage is not None:
+        click.echo(f"API usage: {check.api_usage.used:,} of {check.api_usage.limit:,} daily requests "
+                   f"({check.api_usage.fraction:.0%})")
+    for missing in check.missing:
+        click.echo(f"  cannot read {missing.label} ({'the whole object' if missing.field is None else missing.role})")
+    if check.testable and not check.ok:
+        raise SystemExit(1)
+
+
+@org.command("stages", help="The org's stages (read from Salesforce when it has credentials) and their journey phases.")
+@click.argument("org_id")
+def stages(org_id: str) -> None:
+    try:
+        listing = _admin().stages(org_id)
+    except OrgNotManaged as exc:
+        raise _refused(exc) from None
+    click.echo("The org's active stages, in pipeline order:" if listing.from_salesforce else listing.note)
+    for row in listing.rows:
+        phase = row.phase.value if row.phase else "UNMAPPED"
+        where = {"org": "this org", "default": "default"}.get(row.mapped_by or "", "")
+        label = f"{row.value} ({row.label})" if row.label != row.value else row.value
+        click.echo(f"  {label:40} {phase:24} {where}")
+    if listing.unmapped:
+        click.echo(f"{len(listing.unmapped)} stage(s) map to no phase: beinspired org map-stage ORG_ID STAGE PHASE")
+
+
+@org.command("map-stage", help="Map a stage (as StageName holds it) to a journey phase; 'none' removes the org's entry.")
+@click.argument("org_id")
+@click.argument("stage")
+@click.argument("phase", type=click.Choice([p.value for p in JourneyPhase] + ["none"]))
+def map_stage(org_id: str, stage: str, phase: str) -> None:
+    try:
+        saved = _admin().map_stage(org_id, stage, None if phase == "none" else JourneyPhase(phase))
+    except OrgNotManaged as exc:
+        raise _refused(exc) from None
+    except ValueError as exc:  # MappingInvalid: the stage name
+        raise click.BadParameter(str(exc), param_hint="STAGE") from None
+    now = saved.mapping.phase_of(stage)
+    click.echo(f"{stage!r} → {now.value if now else 'the default mapping, if any'}")
+
+
+@org.command("fields", help="Show or change where the org keeps the challenge, the industry and extra text, "
+                            "and its deal-size thresholds. An empty value clears a field.")
+@click.argument("org_id")
+@click.option("--challenge-field", help="Field__c or Account.Field__c.")
+@click.option("--industry-field", help="Overrides Account.Industry, e.g. Account.Sector__c.")
+@click.option("--extra-field", "extra_fields", multiple=True, help="Read as text for matching (repeat; replaces the list).")
+@click.option("--no-extra-fields", is_flag=True, help="Clear the extra fields.")
+@click.option("--medium-from", type=float, help="Amount from which a deal is mid-size.")
+@click.option("--large-from", type=float, help="Amount from which a deal is large.")
+@click.option("--default-deal-sizes", is_flag=True, help="Back to the default thresholds.")
+def fields(org_id, challenge_field, industry_field, extra_fields, no_extra_fields, medium_from, large_from,
+           default_deal_sizes) -> None:
+    data: dict = {}
+    for name, value in (("challenge_field", challenge_field), ("industry_field", industry_field)):
+        if value is not None:
+            data[name] = value or None
+    if extra_fields or no_extra_fields:
+        data["extra_fields"] = list(extra_fields)
+    admin = _admin()
+    try:
+        if medium_from is not None or large_from is not None:  # one given: the other stays
+            bands = admin.get(org_id).mapping.deal_size_bands or DealSizeBands()
+            data["deal_size_bands"] = {"medium_from": bands.medium_from if medium_from is None else medium_from,
+                                       "large_from": bands.large_from if large_from is None else large_from}
+        if default_deal_sizes:
+            data["deal_size_bands"] = None
+        org = admin.update_fields(org_id, data) if data else admin.get(org_id)
+    except (OrgInputInvalid, OrgNotManaged) as exc:
+        raise _refused(exc) from None
+    values = field_values(org)
+    bands = values["deal_size_bands"]
+    click.echo(f"challenge field:  {values['challenge_field'] or '(none)'}")
+    click.echo(f"industry field:   {values['industry_field'] or 'Account.Industry'}")
+    click.echo(f"extra fields:     {', '.join(values['extra_fields']) or '(none)'}")
+    click.echo("deal sizes:       " + ("defaults (mid-size from 50,000, large from 250,000)" if bands is None else
+                                      f"mid-size from {bands['medium_from']:,.0f}, large from {bands['large_from']:,.0f}"))

@@ -177,41 +177,46 @@ class OrgAdmin:
             raise OrgOutOfScope(OUT_OF_SCOPE)
         if self.store.get(org.connection.org_id) is not None:
             raise OrgAlreadyConnected(f"The org {org.connection.org_id} is already connected; edit it instead.")
-        self.store.save(org)
-        return org
+        return self._save(org, "connected")
 
     def update(self, org_id: str, data: Mapping[str, Any]) -> ConfiguredOrg:
-        return self._save(parse_connection(data, self.get(org_id)))
+        return self._save(parse_connection(data, self.get(org_id)), "connection changed")
 
     def update_fields(self, org_id: str, data: Mapping[str, Any]) -> ConfiguredOrg:
-        return self._save(parse_fields(data, self.get(org_id)))
+        return self._save(parse_fields(data, self.get(org_id)), "field mapping changed")
 
     def update_stages(self, org_id: str, stage_phases: Any) -> ConfiguredOrg:
-        return self._save(parse_stages(stage_phases, self.get(org_id)))
+        return self._save(parse_stages(stage_phases, self.get(org_id)), "stage mapping changed")
 
     def map_stage(self, org_id: str, stage: str, phase: JourneyPhase | None) -> ConfiguredOrg:
         org = self.get(org_id)
-        return self._save(replace(org, mapping=org.mapping.with_stage(stage, phase)))
+        return self._save(replace(org, mapping=org.mapping.with_stage(stage, phase)), "stage mapping changed")
 
     def update_frame_ancestors(self, org_id: str, extra: Any) -> ConfiguredOrg:
-        return self._save(parse_frame_ancestors(extra, self.get(org_id)))
+        return self._save(parse_frame_ancestors(extra, self.get(org_id)), "frame ancestors changed")
 
     def remove(self, org_id: str) -> None:
-        if not self.store.remove(self.get(org_id).connection.org_id):
+        key = self.get(org_id).connection.org_id
+        if not self.store.remove(key):
             raise OrgNotManaged(NOT_FOUND)
+        log.info("org %s: connection removed", key)
 
     def test(self, org_id: str) -> ConnectionCheck:
         """Check the stored connection; the API usage it reports and any failure are kept for the
         org's status page, as the panel's own calls are."""
         org = self.get(org_id)
         check = check_connection(org.connection)
+        log.info("org %s: connection test: %s", org.connection.org_id, check.summary())
         if check.testable:
             self._remember(org.connection.org_id, check)
         return check
 
     # Helpers -------------------------------------------------------------------------------------
-    def _save(self, org: ConfiguredOrg) -> ConfiguredOrg:
+    def _save(self, org: ConfiguredOrg, what: str) -> ConfiguredOrg:
+        """Store ``org``; the log says what changed and how it authenticates, never a secret."""
         self.store.save(org)
+        connection = org.connection
+        log.info("org %s: %s (%s, %s)", connection.org_id, what, connection.auth_mode.value, connection.instance_url)
         return org
 
     def _key(self, org_id: str) -> str | None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -237,3 +239,63 @@ class ApiTokenRow(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# -- what the panel showed and what reps did with it (content_catalog/events.py) ----------------
+class PanelImpressionRow(Base):
+    """One suggestion shown to a rep: which module, where in which list, with what score and
+    probability, chosen by which model for which context. The server writes it when it renders
+    the panel; ``impression_id`` (random, 128 bits) is what the panel's events point at."""
+
+    __tablename__ = "panel_impressions"
+    __table_args__ = (
+        Index("ix_panel_impressions_org_shown", "org_id", "shown_at"),
+        Index("ix_panel_impressions_org_module_shown", "org_id", "module_key", "shown_at"),
+    )
+
+    impression_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.org_id", ondelete="CASCADE"))
+    #: Shared by the impressions of one panel view: the slate a rep saw at once.
+    view_id: Mapped[str] = mapped_column(String(32))
+    #: None for a context posted to the API without a record.
+    opportunity_id: Mapped[str | None] = mapped_column(String(18))
+    user_id: Mapped[str | None] = mapped_column(String(18))
+    module_key: Mapped[str] = mapped_column(String(64))
+    #: The list it was shown in: ``client_facing`` or ``internal``.
+    audience: Mapped[str] = mapped_column(String(20))
+    #: 1-based, within its own list, as the rep saw it.
+    position: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    propensity: Mapped[float] = mapped_column(Float)
+    explored: Mapped[bool] = mapped_column(Boolean, default=False)
+    model_version: Mapped[str] = mapped_column(String(64))
+    #: The recommender's OpportunityContext as JSON, so training can rebuild its features.
+    context: Mapped[str] = mapped_column(Text)
+    shown_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PanelEventRow(Base):
+    """Something a rep did with a suggestion (opened, personalised, copied, downloaded, shared,
+    voted helpful or not). ``event_id`` is the panel's own id for it, unique per org, so a batch
+    sent again is written once."""
+
+    __tablename__ = "panel_events"
+    __table_args__ = (
+        UniqueConstraint("org_id", "event_id", name="uq_panel_events_org_event"),
+        Index("ix_panel_events_org_impression", "org_id", "impression_id"),
+        Index("ix_panel_events_org_received", "org_id", "received_at"),
+    )
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.org_id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(32))
+    impression_id: Mapped[str] = mapped_column(
+        ForeignKey("panel_impressions.impression_id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    #: Who sent it (the app token's user, or the demo user).
+    user_id: Mapped[str | None] = mapped_column(String(18))
+    #: When the rep did it, by the browser's clock (the time it was received when not sent).
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -36,7 +36,8 @@ from plugin.services import Services
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "No such org is connected here."
-OUT_OF_SCOPE = "An admin connects their own Salesforce org; sign in from the org you want to connect."
+OUT_OF_SCOPE = ("An admin connects their own Salesforce org; sign in from the org you want to "
+                "connect.")
 
 
 class OrgNotManaged(LookupError):
@@ -121,7 +122,8 @@ class OrgAdmin:
     def __init__(self, services: Services, scope: str | None):
         self.svc = services
         self.scope = scope
-        self.store = OrgConnections(services.sessions, SecretBox(services.settings.encryption_key_list))
+        box = SecretBox(services.settings.encryption_key_list)
+        self.store = OrgConnections(services.sessions, box)
 
     # Reading -------------------------------------------------------------------------------------
     def summaries(self) -> list[OrgSummary]:
@@ -141,7 +143,7 @@ class OrgAdmin:
             live = self.svc.orgs.current().connector.status(key)
         except OrgNotConfigured:
             live = None
-        taxonomy = self.svc.taxonomy_for(key)
+        taxonomy = org.mapping.taxonomy(self.svc.taxonomy)  # as saved, even within this request
         with self.svc.sessions() as session:
             activity = OrgActivityRepository(session, key)
             usage = activity.usage()
@@ -161,14 +163,16 @@ class OrgAdmin:
         real: list[OrgStage] = []
         note = None
         if org.connection.auth_mode is AuthMode.CANVAS:
-            note = "Canvas-only orgs cannot be read from here: these are the default stages, your " \
-                   "mapped stages and stages panels have met."
+            note = ("Canvas-only orgs cannot be read from here: these are the default stages, "
+                    "your mapped stages and stages panels have met.")
         else:
             try:
                 real = read_stages(org.connection)
             except SalesforceApiError as exc:
-                note = f"The org's stages could not be read ({describe_failure(exc)}); showing the defaults."
-        return StageListing(tuple(self._stage_rows(org, real, note is None)), from_salesforce=note is None, note=note)
+                note = (f"The org's stages could not be read ({describe_failure(exc)}); "
+                        "showing the defaults.")
+        rows = tuple(self._stage_rows(org, real, note is None))
+        return StageListing(rows, from_salesforce=note is None, note=note)
 
     # Writing -------------------------------------------------------------------------------------
     def create(self, data: Mapping[str, Any]) -> ConfiguredOrg:
@@ -176,7 +180,8 @@ class OrgAdmin:
         if not self._in_scope(org.connection.org_id):
             raise OrgOutOfScope(OUT_OF_SCOPE)
         if self.store.get(org.connection.org_id) is not None:
-            raise OrgAlreadyConnected(f"The org {org.connection.org_id} is already connected; edit it instead.")
+            raise OrgAlreadyConnected(
+                f"The org {org.connection.org_id} is already connected; edit it instead.")
         return self._save(org, "connected")
 
     def update(self, org_id: str, data: Mapping[str, Any]) -> ConfiguredOrg:
@@ -190,7 +195,8 @@ class OrgAdmin:
 
     def map_stage(self, org_id: str, stage: str, phase: JourneyPhase | None) -> ConfiguredOrg:
         org = self.get(org_id)
-        return self._save(replace(org, mapping=org.mapping.with_stage(stage, phase)), "stage mapping changed")
+        mapping = org.mapping.with_stage(stage, phase)
+        return self._save(replace(org, mapping=mapping), "stage mapping changed")
 
     def update_frame_ancestors(self, org_id: str, extra: Any) -> ConfiguredOrg:
         return self._save(parse_frame_ancestors(extra, self.get(org_id)), "frame ancestors changed")
@@ -216,7 +222,8 @@ class OrgAdmin:
         """Store ``org``; the log says what changed and how it authenticates, never a secret."""
         self.store.save(org)
         connection = org.connection
-        log.info("org %s: %s (%s, %s)", connection.org_id, what, connection.auth_mode.value, connection.instance_url)
+        log.info("org %s: %s (%s, %s)", connection.org_id, what, connection.auth_mode.value,
+                 connection.instance_url)
         return org
 
     def _key(self, org_id: str) -> str | None:
@@ -238,16 +245,19 @@ class OrgAdmin:
                 if not check.ok:
                     missing = ", ".join(m.label for m in check.missing)
                     message = check.error or f"cannot read {missing}"
-                    activity.add_event("test_failed", f"connection test: {message}", datetime.now(timezone.utc))
+                    activity.add_event("test_failed", f"connection test: {message}",
+                                       datetime.now(timezone.utc))
         except Exception:  # noqa: BLE001 - the admin still gets the result they asked for
             log.exception("could not keep the connection test of org %s", org_id)
 
-    def _stage_rows(self, org: ConfiguredOrg, real: list[OrgStage], from_salesforce: bool) -> list[StageRow]:
+    def _stage_rows(self, org: ConfiguredOrg, real: list[OrgStage],
+                    from_salesforce: bool) -> list[StageRow]:
         key = org.connection.org_id
-        taxonomy = self.svc.taxonomy_for(key)
+        taxonomy = org.mapping.taxonomy(self.svc.taxonomy)
         with self.svc.sessions() as session:
-            seen = {row.value.casefold(): row.value for row in CatalogRepository(session, key).unknown_values()
-                    if row.dimension == Dimension.DEAL_STAGE.value}
+            unknown = CatalogRepository(session, key).unknown_values()
+        seen = {row.value.casefold(): row.value for row in unknown
+                if row.dimension == Dimension.DEAL_STAGE.value}
         candidates: dict[str, tuple[str, str, OrgStage | None]] = {}
         for stage in real:
             candidates.setdefault(stage.value.casefold(), (stage.value, stage.label, stage))
@@ -260,16 +270,17 @@ class OrgAdmin:
         rows = []
         for folded, (value, label, stage) in candidates.items():
             phase = taxonomy.phase_for_stage(value)
-            mapped_by = "org" if org.mapping.phase_of(value) else ("default" if folded in defaults and phase else None)
+            by_default = "default" if folded in defaults and phase else None
+            mapped_by = "org" if org.mapping.phase_of(value) else by_default
             rows.append(StageRow(
-                value=value, label=label, phase=phase, mapped_by=mapped_by, in_salesforce=stage is not None,
-                seen_unknown=folded in seen, is_closed=bool(stage and stage.is_closed),
-                is_won=bool(stage and stage.is_won),
-            ))  # fmt: skip
+                value=value, label=label, phase=phase, mapped_by=mapped_by,
+                in_salesforce=stage is not None, seen_unknown=folded in seen,
+                is_closed=bool(stage and stage.is_closed), is_won=bool(stage and stage.is_won),
+            ))
         return rows
 
 
 __all__ = [
-    "NOT_FOUND", "OUT_OF_SCOPE", "OrgAdmin", "OrgAlreadyConnected", "OrgNotManaged", "OrgOutOfScope",
-    "OrgStatusReport", "OrgSummary", "StageListing", "StageRow",
+    "NOT_FOUND", "OUT_OF_SCOPE", "OrgAdmin", "OrgAlreadyConnected", "OrgNotManaged",
+    "OrgOutOfScope", "OrgStatusReport", "OrgSummary", "StageListing", "StageRow",
 ]  # fmt: skip

@@ -55,7 +55,8 @@ def _admin() -> OrgAdmin:
 
 def _refused(exc: Exception) -> click.ClickException:
     if isinstance(exc, OrgInputInvalid):
-        lines = [f"  {e.field}: {e.message}" + (f" ({e.value})" if e.value is not None else "") for e in exc.errors]
+        lines = [f"  {e.field}: {e.message}" + (f" ({e.value})" if e.value is not None else "")
+                 for e in exc.errors]
         return click.ClickException("not saved:\n" + "\n".join(lines))
     return click.ClickException(f"{exc} (see 'beinspired org list')")
 
@@ -175,15 +176,18 @@ def rotate_key() -> None:
     click.echo(f"Re-encrypted the secrets of {count} org(s). Old keys can now be removed from BEINSPIRED_ENCRYPTION_KEYS.")
 
 
-@org.command("edit", help="Change an org's connection. Options left out keep their value; so do secrets "
-                          "whose variable (SF_CONSUMER_SECRET, SF_PASSWORD, SF_SECURITY_TOKEN, SF_CANVAS_SECRET) is unset.")
+@org.command("edit", help="Change an org's connection. Options left out keep their value; so do "
+                          "secrets whose variable (SF_CONSUMER_SECRET, SF_PASSWORD, "
+                          "SF_SECURITY_TOKEN, SF_CANVAS_SECRET) is unset.")
 @click.argument("org_id")
 @click.option("--name")
 @click.option("--instance-url")
-@click.option("--auth", "auth_mode", type=click.Choice(["jwt_bearer", "client_credentials", "password", "canvas"]))
+@click.option("--auth", "auth_mode",
+              type=click.Choice(["jwt_bearer", "client_credentials", "password", "canvas"]))
 @click.option("--consumer-key")
 @click.option("--username")
-@click.option("--private-key-file", type=click.File("r"), help="A PEM key; its content is stored encrypted.")
+@click.option("--private-key-file", type=click.File("r"),
+              help="A PEM key; its content is stored encrypted.")
 @click.option("--login-domain")
 @click.option("--api-version")
 @click.option("--timeout", type=float)
@@ -200,7 +204,8 @@ def edit(org_id, private_key_file, **options) -> None:
     click.echo(f"Org {saved.connection.org_id} ({saved.name}) saved; secrets encrypted.")
 
 
-@org.command("test", help="Log in, read the org's name and API usage, and check every field the panel reads.")
+@org.command("test", help="Log in, read the org's name and API usage, and check every field the "
+                          "panel reads.")
 @click.argument("org_id")
 def test(org_id: str) -> None:
     try:
@@ -209,32 +214,38 @@ def test(org_id: str) -> None:
         raise _refused(exc) from None
     click.echo(check.summary())
     if check.api_usage is not None:
-        click.echo(f"API usage: {check.api_usage.used:,} of {check.api_usage.limit:,} daily requests "
-                   f"({check.api_usage.fraction:.0%})")
+        usage = check.api_usage
+        click.echo(f"API usage: {usage.used:,} of {usage.limit:,} daily requests "
+                   f"({usage.fraction:.0%})")
     for missing in check.missing:
-        click.echo(f"  cannot read {missing.label} ({'the whole object' if missing.field is None else missing.role})")
+        why = "the whole object" if missing.field is None else missing.role
+        click.echo(f"  cannot read {missing.label} ({why})")
     if check.testable and not check.ok:
         raise SystemExit(1)
 
 
-@org.command("stages", help="The org's stages (read from Salesforce when it has credentials) and their journey phases.")
+@org.command("stages", help="The org's stages (read from Salesforce when it has credentials) and "
+                            "their journey phases.")
 @click.argument("org_id")
 def stages(org_id: str) -> None:
     try:
         listing = _admin().stages(org_id)
     except OrgNotManaged as exc:
         raise _refused(exc) from None
-    click.echo("The org's active stages, in pipeline order:" if listing.from_salesforce else listing.note)
+    heading = "The org's active stages, in pipeline order:"
+    click.echo(heading if listing.from_salesforce else listing.note)
     for row in listing.rows:
         phase = row.phase.value if row.phase else "UNMAPPED"
         where = {"org": "this org", "default": "default"}.get(row.mapped_by or "", "")
         label = f"{row.value} ({row.label})" if row.label != row.value else row.value
         click.echo(f"  {label:40} {phase:24} {where}")
     if listing.unmapped:
-        click.echo(f"{len(listing.unmapped)} stage(s) map to no phase: beinspired org map-stage ORG_ID STAGE PHASE")
+        click.echo(f"{len(listing.unmapped)} stage(s) map to no phase: "
+                   "beinspired org map-stage ORG_ID STAGE PHASE")
 
 
-@org.command("map-stage", help="Map a stage (as StageName holds it) to a journey phase; 'none' removes the org's entry.")
+@org.command("map-stage", help="Map a stage (as StageName holds it) to a journey phase; 'none' "
+                               "removes the org's entry.")
 @click.argument("org_id")
 @click.argument("stage")
 @click.argument("phase", type=click.Choice([p.value for p in JourneyPhase] + ["none"]))
@@ -249,18 +260,20 @@ def map_stage(org_id: str, stage: str, phase: str) -> None:
     click.echo(f"{stage!r} → {now.value if now else 'the default mapping, if any'}")
 
 
-@org.command("fields", help="Show or change where the org keeps the challenge, the industry and extra text, "
-                            "and its deal-size thresholds. An empty value clears a field.")
+@org.command("fields", help="Show or change where the org keeps the challenge, the industry and "
+                            "extra text, and its deal-size thresholds. An empty value clears a "
+                            "field.")
 @click.argument("org_id")
 @click.option("--challenge-field", help="Field__c or Account.Field__c.")
 @click.option("--industry-field", help="Overrides Account.Industry, e.g. Account.Sector__c.")
-@click.option("--extra-field", "extra_fields", multiple=True, help="Read as text for matching (repeat; replaces the list).")
+@click.option("--extra-field", "extra_fields", multiple=True,
+              help="Read as text for matching (repeat; replaces the list).")
 @click.option("--no-extra-fields", is_flag=True, help="Clear the extra fields.")
 @click.option("--medium-from", type=float, help="Amount from which a deal is mid-size.")
 @click.option("--large-from", type=float, help="Amount from which a deal is large.")
 @click.option("--default-deal-sizes", is_flag=True, help="Back to the default thresholds.")
-def fields(org_id, challenge_field, industry_field, extra_fields, no_extra_fields, medium_from, large_from,
-           default_deal_sizes) -> None:
+def fields(org_id, challenge_field, industry_field, extra_fields, no_extra_fields, medium_from,
+           large_from, default_deal_sizes) -> None:
     data: dict = {}
     for name, value in (("challenge_field", challenge_field), ("industry_field", industry_field)):
         if value is not None:
@@ -271,8 +284,10 @@ def fields(org_id, challenge_field, industry_field, extra_fields, no_extra_field
     try:
         if medium_from is not None or large_from is not None:  # one given: the other stays
             bands = admin.get(org_id).mapping.deal_size_bands or DealSizeBands()
-            data["deal_size_bands"] = {"medium_from": bands.medium_from if medium_from is None else medium_from,
-                                       "large_from": bands.large_from if large_from is None else large_from}
+            data["deal_size_bands"] = {
+                "medium_from": bands.medium_from if medium_from is None else medium_from,
+                "large_from": bands.large_from if large_from is None else large_from,
+            }
         if default_deal_sizes:
             data["deal_size_bands"] = None
         org = admin.update_fields(org_id, data) if data else admin.get(org_id)
@@ -283,5 +298,6 @@ def fields(org_id, challenge_field, industry_field, extra_fields, no_extra_field
     click.echo(f"challenge field:  {values['challenge_field'] or '(none)'}")
     click.echo(f"industry field:   {values['industry_field'] or 'Account.Industry'}")
     click.echo(f"extra fields:     {', '.join(values['extra_fields']) or '(none)'}")
-    click.echo("deal sizes:       " + ("defaults (mid-size from 50,000, large from 250,000)" if bands is None else
-                                      f"mid-size from {bands['medium_from']:,.0f}, large from {bands['large_from']:,.0f}"))
+    sizes = ("defaults (mid-size from 50,000, large from 250,000)" if bands is None else
+             f"mid-size from {bands['medium_from']:,.0f}, large from {bands['large_from']:,.0f}")
+    click.echo(f"deal sizes:       {sizes}")

@@ -114,14 +114,14 @@ def frame_ancestor_values(org: ConfiguredOrg) -> dict[str, list[str]]:
     }
 
 
-# -- parsing a connection ----------------------------------------------------------------------------
+# -- parsing a connection --------------------------------------------------------------------
 def parse_connection(data: Mapping[str, Any], existing: ConfiguredOrg | None) -> ConfiguredOrg:
     """A new or edited org from an admin's input. On an edit, fields missing from ``data`` keep
     their stored value and empty secrets keep the stored secret; the org Id cannot change, and
     the mapping and frame ancestors are kept (they have their own pages)."""
-    errors: list[FieldError] = [FieldError(str(name)[:60], "is not a connection field",
-                                           allowed=[*CONNECTION_FIELDS, *SECRET_LABELS])
-                                for name in data if name not in CONNECTION_FIELDS and name not in SECRET_LABELS]
+    known = (*CONNECTION_FIELDS, *SECRET_LABELS)
+    errors = [FieldError(str(name)[:60], "is not a connection field", allowed=list(known))
+              for name in data if name not in known]
     given = {**(plain_values(existing) if existing else {}),
              **{k: _blank_to_none(v) for k, v in data.items() if k in CONNECTION_FIELDS}}
     if existing is not None:
@@ -143,7 +143,9 @@ def parse_connection(data: Mapping[str, Any], existing: ConfiguredOrg | None) ->
         )
     except SalesforceConfigError as exc:
         raise OrgInputInvalid([FieldError("connection", str(exc))]) from None
-    consumer_key = given.get("consumer_key") if mode in (AuthMode.CANVAS, AuthMode.PASSWORD) else None
+    # JWT and client credentials keep the key in their credentials; sign-in needs it here.
+    uses_own_key = mode in (AuthMode.CANVAS, AuthMode.PASSWORD)
+    consumer_key = given.get("consumer_key") if uses_own_key else None
     return ConfiguredOrg(
         name=name, connection=connection, consumer_key=consumer_key,
         extra_frame_ancestors=existing.extra_frame_ancestors if existing else (),
@@ -158,7 +160,8 @@ def _blank_to_none(value: Any) -> Any:
     return value
 
 
-def _secrets(data: Mapping[str, Any], existing: ConfiguredOrg | None, errors: list[FieldError]) -> dict[str, str]:
+def _secrets(data: Mapping[str, Any], existing: ConfiguredOrg | None,
+             errors: list[FieldError]) -> dict[str, str]:
     """Stored secrets, overridden by those given; a secret's value never appears in an error."""
     secrets = dict(split_connection(existing)[1]) if existing else {}
     for name in SECRET_LABELS:
@@ -171,7 +174,8 @@ def _secrets(data: Mapping[str, Any], existing: ConfiguredOrg | None, errors: li
         secrets[name] = value.strip() if name != "private_key" else value.strip() + "\n"
     key = data.get("private_key")
     if isinstance(key, str) and key.strip() and not _is_private_key(key):
-        errors.append(FieldError("private_key", "is not a PEM private key (-----BEGIN PRIVATE KEY----- …)"))
+        errors.append(FieldError("private_key",
+                                 "is not a PEM private key (-----BEGIN PRIVATE KEY----- …)"))
     return secrets
 
 
@@ -187,8 +191,9 @@ def _org_id(raw: Any, errors: list[FieldError]) -> str | None:
     try:
         return to_18(raw, prefix="00D")
     except InvalidSalesforceId as exc:
-        errors.append(FieldError("org_id", f"{exc.reason} (an org Id is 15 or 18 characters starting 00D)",
-                                 str(raw)[:40] if raw is not None else None))
+        errors.append(FieldError(
+            "org_id", f"{exc.reason} (an org Id is 15 or 18 characters starting 00D)",
+            str(raw)[:40] if raw is not None else None))
         return None
 
 
@@ -203,14 +208,16 @@ def _auth_mode(raw: Any, errors: list[FieldError]) -> AuthMode | None:
     try:
         return AuthMode(raw)
     except ValueError:
-        errors.append(FieldError("auth_mode", "is not an auth mode", str(raw)[:40] if raw else None, list(AUTH_LABELS)))
+        errors.append(FieldError("auth_mode", "is not an auth mode", str(raw)[:40] if raw else None,
+                                 list(AUTH_LABELS)))
         return None
 
 
 def _connection_args(given: Mapping[str, Any], errors: list[FieldError]) -> dict[str, Any]:
     """The plain settings, each checked on its own so an error names its field."""
     texts = ("instance_url", "login_domain", "api_version", "ca_bundle", "username", "consumer_key")
-    not_text = [FieldError(n, "must be text") for n in texts if given.get(n) is not None and not isinstance(given[n], str)]
+    not_text = [FieldError(n, "must be text") for n in texts
+                if given.get(n) is not None and not isinstance(given[n], str)]
     if not_text:
         errors += not_text
         return {}
@@ -225,7 +232,8 @@ def _connection_args(given: Mapping[str, Any], errors: list[FieldError]) -> dict
     timeout = given.get("timeout")
     args["timeout"] = DEFAULT_TIMEOUT if timeout is None else _number(timeout)
     if args["timeout"] is None or not 0 < args["timeout"] <= 120:
-        errors.append(FieldError("timeout", "must be a number of seconds above 0, at most 120", str(timeout)[:20]))
+        errors.append(FieldError("timeout", "must be a number of seconds above 0, at most 120",
+                                 str(timeout)[:20]))
     probe = {"org_id": "00D000000000001", "instance_url": "https://probe.my.salesforce.com"}
     for name in ("api_version", "ca_bundle", "login_domain"):
         try:
@@ -247,22 +255,26 @@ def _number(raw: Any) -> float | None:
 
 def _require(mode: AuthMode, given: Mapping[str, Any], secrets: Mapping[str, str],
              existing: ConfiguredOrg | None, errors: list[FieldError]) -> None:
-    key_file = getattr(existing.connection.credentials, "private_key_file", None) if existing else None
+    credentials = existing.connection.credentials if existing else None
+    key_file = getattr(credentials, "private_key_file", None)
     for name in REQUIRED[mode]:
         present = secrets.get(name) if name in SECRET_LABELS else given.get(name)
         if name == "private_key" and key_file:
             present = present or key_file
         if not present:
-            errors.append(FieldError(name, f"is required for {AUTH_LABELS[mode.value].split(' (')[0]}"))
+            mode_name = AUTH_LABELS[mode.value].split(" (")[0]
+            errors.append(FieldError(name, f"is required for {mode_name}"))
 
 
-def _credentials(mode: AuthMode, given: Mapping[str, Any], secrets: Mapping[str, str], existing: ConfiguredOrg | None):
+def _credentials(mode: AuthMode, given: Mapping[str, Any], secrets: Mapping[str, str],
+                 existing: ConfiguredOrg | None):
     if mode is AuthMode.CANVAS:
         return None
     if mode is AuthMode.CLIENT_CREDENTIALS:
         return ClientCredentials(given["consumer_key"], secrets["consumer_secret"])
     if mode is AuthMode.PASSWORD:
-        return PasswordCredentials(given["username"], secrets["password"], secrets.get("security_token", ""))
+        return PasswordCredentials(given["username"], secrets["password"],
+                                   secrets.get("security_token", ""))
     old = existing.connection.credentials if existing else None
     key = secrets.get("private_key")
     key_file = None if key else getattr(old, "private_key_file", None)
@@ -274,7 +286,8 @@ def _kept_fields(existing: ConfiguredOrg | None) -> dict[str, Any]:
     if existing is None:
         return {}
     c = existing.connection
-    return {"challenge_field": c.challenge_field, "industry_field": c.industry_field, "extra_fields": c.extra_fields}
+    return {"challenge_field": c.challenge_field, "industry_field": c.industry_field,
+            "extra_fields": c.extra_fields}
 
 
 # -- parsing the field mapping, stages and frame ancestors ---------------------------------------
@@ -282,7 +295,8 @@ def parse_fields(data: Mapping[str, Any], org: ConfiguredOrg) -> ConfiguredOrg:
     """The org with its challenge field, industry override, extra fields and deal-size
     thresholds as given (missing keys keep their value; null or "" clears a field)."""
     allowed = ("challenge_field", "industry_field", "extra_fields", "deal_size_bands")
-    errors = [FieldError(str(k)[:60], "is not a field-mapping setting", allowed=list(allowed)) for k in data if k not in allowed]
+    errors = [FieldError(str(k)[:60], "is not a field-mapping setting", allowed=list(allowed))
+              for k in data if k not in allowed]
     values = {**field_values(org), **{k: data[k] for k in allowed if k in data}}
     paths: dict[str, Any] = {}
     for name in ("challenge_field", "industry_field"):
@@ -335,13 +349,15 @@ def parse_frame_ancestors(raw: Any, org: ConfiguredOrg) -> ConfiguredOrg:
     if isinstance(raw, str):
         raw = [line for line in raw.replace(",", "\n").splitlines() if line.strip()]
     if not isinstance(raw, list) or len(raw) > MAX_FRAME_ANCESTORS:
-        raise OrgInputInvalid([FieldError("extra", f"must be a list of at most {MAX_FRAME_ANCESTORS} origins")])
+        message = f"must be a list of at most {MAX_FRAME_ANCESTORS} origins"
+        raise OrgInputInvalid([FieldError("extra", message)])
     origins, errors = [], []
     for value in raw:
         try:
             origins.append(normalise_origin(value))
         except SalesforceConfigError:
-            errors.append(FieldError("extra", "is not an origin: https://host[:port] (http only for localhost)",
+            errors.append(FieldError("extra", "is not an origin: https://host[:port] "
+                                     "(http only for localhost)",
                                      str(value)[:80]))
     if errors:
         raise OrgInputInvalid(errors)

@@ -82,7 +82,7 @@ def parse_stage_phases(raw: object) -> tuple[tuple[str, JourneyPhase], ...]:
     """``{"Stage": "phase", ...}`` from an admin, or :class:`MappingInvalid`. A null phase
     leaves the stage out."""
     if not isinstance(raw, Mapping):
-        raise MappingInvalid([FieldError("stage_phases", "must be an object of stage → journey phase")])
+        raise MappingInvalid([FieldError("stage_phases", "must be an object of stage → phase")])
     errors: list[FieldError] = []
     if len(raw) > MAX_MAPPED_STAGES:
         errors.append(FieldError("stage_phases", f"maps at most {MAX_MAPPED_STAGES} stages"))
@@ -109,16 +109,19 @@ def parse_bands(raw: object) -> DealSizeBands | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
-        raise MappingInvalid([FieldError("deal_size_bands", "must be an object with medium_from and large_from")])
+        raise MappingInvalid([FieldError("deal_size_bands",
+                                         "must be an object with medium_from and large_from")])
     errors: list[FieldError] = []
-    values = {name: _amount(raw.get(name), f"deal_size_bands.{name}", errors) for name in ("medium_from", "large_from")}
+    values = {name: _amount(raw.get(name), f"deal_size_bands.{name}", errors)
+              for name in ("medium_from", "large_from")}
     unknown = set(raw) - set(values)
     if unknown:
-        errors.append(FieldError("deal_size_bands", "has fields it does not know", sorted(map(str, unknown))[:5],
-                                 list(values)))
+        errors.append(FieldError("deal_size_bands", "has fields it does not know",
+                                 sorted(map(str, unknown))[:5], list(values)))
     medium, large = values["medium_from"], values["large_from"]
     if medium is not None and large is not None and not medium < large:
-        errors.append(FieldError("deal_size_bands.large_from", "must be more than the mid-size threshold", large))
+        errors.append(FieldError("deal_size_bands.large_from",
+                                 "must be more than the mid-size threshold", large))
     if errors:
         raise MappingInvalid(errors)
     return DealSizeBands(medium_from=medium, large_from=large)  # type: ignore[arg-type]
@@ -132,8 +135,8 @@ def stages_needing_a_phase(stages: Iterable[str], taxonomy: Taxonomy) -> list[st
 def _stage_name(raw: object, where: str, errors: list[FieldError]) -> str | None:
     name = raw.strip() if isinstance(raw, str) else ""
     if not name or len(name) > MAX_STAGE_LENGTH or any(ord(c) < 32 for c in name):
-        errors.append(FieldError(where, f"must be a stage of 1 to {MAX_STAGE_LENGTH} printable characters",
-                                 str(raw)[:60]))
+        message = f"must be a stage of 1 to {MAX_STAGE_LENGTH} printable characters"
+        errors.append(FieldError(where, message, str(raw)[:60]))
         return None
     return name
 
@@ -149,4 +152,6 @@ def _amount(raw: object, where: str, errors: list[FieldError]) -> float | None:
     return value
 
 
-__all__ = ["MappingInvalid", "OrgMapping", "parse_bands", "parse_stage_phases", "stages_needing_a_phase"]
+__all__ = [
+    "MappingInvalid", "OrgMapping", "parse_bands", "parse_stage_phases", "stages_needing_a_phase",
+]

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from content_catalog.repository import CatalogRepository
 from content_catalog.suggestion_stats import SuggestionStats
+from content_catalog.taxonomy import Taxonomy
 from plugin.context_mapping import MappedContext, context_from_record, map_context
 from plugin.opportunity_sources import OpportunitySource, SourceUnavailable
 from plugin.recommendations import PanelSuggestions
@@ -30,15 +31,17 @@ class PanelView:
 
 
 def build_panel_view(
-    services: Services, source: OpportunitySource, opportunity_id: str, *, count_shown: bool = True
+    services: Services, source: OpportunitySource, opportunity_id: str, *, count_shown: bool = True,
+    taxonomy: Taxonomy | None = None,
 ) -> PanelView:
     """Raises :class:`~plugin.opportunity_sources.OpportunityNotFound` for an unknown record;
     every other failure of the source ends in general suggestions and a notice. The record is
-    mapped through the org's own taxonomy (its stage mapping and deal-size thresholds).
+    mapped through the org's own taxonomy (its stage mapping and deal-size thresholds); a caller
+    holding an orgs snapshot passes it, which saves a settings lookup.
 
     ``count_shown=False`` is for the workspace's preview: an enablement lead looking is not a
     rep being shown content, so it must not make a module look used."""
-    taxonomy = services.taxonomy_for(source.org_id)
+    taxonomy = taxonomy or services.taxonomy_for(source.org_id)
     try:
         record = source.fetch(opportunity_id)
     except SourceUnavailable as exc:

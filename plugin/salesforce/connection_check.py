@@ -84,7 +84,8 @@ class OrgStage:
     sort_order: int | None
 
 
-def check_connection(connection: OrgConnection, *, client: SalesforceClient | None = None) -> ConnectionCheck:
+def check_connection(connection: OrgConnection, *,
+                     client: SalesforceClient | None = None) -> ConnectionCheck:
     if connection.auth_mode is AuthMode.CANVAS:
         return ConnectionCheck(testable=False, ok=False)
     client = client or SalesforceClient(connection)
@@ -94,11 +95,12 @@ def check_connection(connection: OrgConnection, *, client: SalesforceClient | No
     except SalesforceApiError as exc:
         return ConnectionCheck(testable=True, ok=False, api_usage=client.api_usage,
                                error=describe_failure(exc), api_calls=client.api_calls)
-    return ConnectionCheck(testable=True, ok=not missing, org_name=org_name, api_usage=client.api_usage,
-                           missing=missing, api_calls=client.api_calls)
+    return ConnectionCheck(testable=True, ok=not missing, org_name=org_name,
+                           api_usage=client.api_usage, missing=missing, api_calls=client.api_calls)
 
 
-def read_stages(connection: OrgConnection, *, client: SalesforceClient | None = None) -> list[OrgStage]:
+def read_stages(connection: OrgConnection, *,
+                client: SalesforceClient | None = None) -> list[OrgStage]:
     """The org's active stages in pipeline order; :class:`SalesforceApiError` when it cannot
     be read (and nothing at all for a Canvas-only org, which has no credentials)."""
     if connection.auth_mode is AuthMode.CANVAS:
@@ -135,14 +137,16 @@ def _missing_fields(client: SalesforceClient, connection: OrgConnection) -> Iter
                 yield MissingField(sobject, None, "read by every panel")
                 continue
             raise
-        visible = {f.get("name", "").casefold() for f in described.get("fields", []) if isinstance(f, dict)}
+        visible = {f.get("name", "").casefold() for f in described.get("fields", [])
+                   if isinstance(f, dict)}
         for field, role in wanted.items():
             if field.casefold() not in visible:
                 yield MissingField(sobject, field, role)
 
 
 def _wanted_fields(connection: OrgConnection) -> dict[str, dict[str, str]]:
-    wanted = {sobject: dict.fromkeys(fields, "read by every panel") for sobject, fields in REQUIRED_FIELDS.items()}
+    wanted = {sobject: dict.fromkeys(fields, "read by every panel")
+              for sobject, fields in REQUIRED_FIELDS.items()}
     mapped = [(connection.challenge_field, "mapped challenge field"),
               (connection.industry_field, "mapped industry field"),
               *((path, "extra context field") for path in connection.extra_fields)]
@@ -157,7 +161,8 @@ def _stage(row: object) -> OrgStage | None:
     if not isinstance(row, dict) or not isinstance(row.get("MasterLabel"), str):
         return None
     label = row["MasterLabel"].strip()
-    value = row.get("ApiName") if isinstance(row.get("ApiName"), str) and row["ApiName"].strip() else label
+    api_name = row.get("ApiName")
+    value = api_name if isinstance(api_name, str) and api_name.strip() else label
     order = row.get("SortOrder")
     return OrgStage(
         value=value.strip()[:255], label=label[:255], is_closed=row.get("IsClosed") is True,
@@ -166,4 +171,6 @@ def _stage(row: object) -> OrgStage | None:
     )
 
 
-__all__ = ["CANVAS_ONLY", "ConnectionCheck", "MissingField", "OrgStage", "check_connection", "read_stages"]
+__all__ = [
+    "CANVAS_ONLY", "ConnectionCheck", "MissingField", "OrgStage", "check_connection", "read_stages",
+]

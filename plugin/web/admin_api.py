@@ -59,7 +59,8 @@ def _invalid(exc: OrgInputInvalid):
 @blueprint.errorhandler(SecretsUnreadable)
 @blueprint.errorhandler(EncryptionKeyMissing)
 def _secrets(exc: RuntimeError):
-    response = jsonify({"error": {"code": "secrets_unavailable", "message": f"The org's stored secrets cannot be used: {exc}."}})
+    message = f"The org's stored secrets cannot be used: {exc}."
+    response = jsonify({"error": {"code": "secrets_unavailable", "message": message}})
     response.status_code = 500
     return response
 
@@ -75,7 +76,8 @@ def _error(exc):
 @requires(Role.ADMIN)
 def list_orgs():
     return {"items": [{"org_id": s.org_id, "name": s.name, "auth_mode": s.auth_mode,
-                       "url": url_for("admin_api.get_org", org_id=s.org_id)} for s in admin().summaries()]}
+                       "url": url_for("admin_api.get_org", org_id=s.org_id)}
+                      for s in admin().summaries()]}
 
 
 @blueprint.post("/orgs")
@@ -164,11 +166,12 @@ def put_frame_ancestors(org_id: str):
     org_admin.get(org_id)  # another org is not found, whatever the body
     body = json_object()
     if set(body) != {"extra"}:
-        raise InvalidInput('Send {"extra": ["https://host", ...]}; the derived origins follow the My Domain URL.')
+        raise InvalidInput('Send {"extra": ["https://host", ...]}; the derived origins follow '
+                           "the My Domain URL.")
     return frame_ancestor_values(org_admin.update_frame_ancestors(org_id, body["extra"]))
 
 
-# -- helpers -----------------------------------------------------------------------------------------
+# -- helpers ---------------------------------------------------------------------------------
 def admin() -> OrgAdmin:
     """The signed-in admin's view: their own org only. (``requires`` has checked the role.)"""
     return OrgAdmin(services(), scope=identity.current_user().org_id)
@@ -214,7 +217,8 @@ def status_json(report: OrgStatusReport) -> dict[str, Any]:
             "api_calls": live.api_calls, "breaker_open": live.breaker_open_until is not None,
             "degraded_parts": list(live.degraded_parts),
         },
-        "events": [{"at": e.at.isoformat(), "kind": e.kind, "message": e.message} for e in report.events],
+        "events": [{"at": e.at.isoformat(), "kind": e.kind, "message": e.message}
+                   for e in report.events],
         "unknown_values": [{"dimension": u.dimension, "value": u.value, "times_seen": u.times_seen,
                             "last_seen": u.last_seen.isoformat()} for u in report.unknown],
     }  # fmt: skip
@@ -226,7 +230,8 @@ def stages_json(org: ConfiguredOrg, listing: StageListing) -> dict[str, Any]:
         "stage_phases": {name: phase.value for name, phase in org.mapping.stage_phases},
         "stages": [{
             "value": row.value, "label": row.label, "phase": row.phase.value if row.phase else None,
-            "mapped_by": row.mapped_by, "in_salesforce": row.in_salesforce, "seen_unknown": row.seen_unknown,
+            "mapped_by": row.mapped_by, "in_salesforce": row.in_salesforce,
+            "seen_unknown": row.seen_unknown,
             "is_closed": row.is_closed, "is_won": row.is_won,
         } for row in listing.rows],
         "unmapped": [row.value for row in listing.unmapped],

@@ -40,7 +40,8 @@ def _panel(orgs: OrgsSnapshot, canvas: CanvasRequest):
     svc = services()
     source = orgs.connector.source(canvas.org_id, canvas=canvas)
     try:
-        view = build_panel_view(svc, source, canvas.record_id)
+        taxonomy = orgs.taxonomy(canvas.org_id, svc.taxonomy)
+        view = build_panel_view(svc, source, canvas.record_id, taxonomy=taxonomy)
     except OpportunityNotFound:
         return _refusal(orgs, "This opportunity could not be found, or you cannot see it.", 404)
     except CanvasSessionExpired:

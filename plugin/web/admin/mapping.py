@@ -45,13 +45,15 @@ def orgs_fields_save(org_id: str):
     data = {
         "challenge_field": form["challenge_field"], "industry_field": form["industry_field"],
         "extra_fields": form["extra_fields"],
-        "deal_size_bands": None if medium == large == "" else {"medium_from": medium, "large_from": large},
+        "deal_size_bands": None if medium == large == "" else
+        {"medium_from": medium, "large_from": large},
     }  # fmt: skip
     try:
         admin.update_fields(org_id, data)
     except OrgInputInvalid as exc:
         return render_fields(org, form, exc.errors), 400
-    flash("Saved the field mapping. Panels read these fields from their next opportunity on.", "success")
+    flash("Saved the field mapping. Panels read these fields from their next opportunity on.",
+          "success")
     return redirect(url_for("admin.orgs_fields", org_id=org.connection.org_id))
 
 
@@ -66,9 +68,11 @@ def render_fields(org, form, errors=()):
 def _as_form(values: dict) -> dict[str, str]:
     bands = values["deal_size_bands"] or {}
     return {
-        "challenge_field": values["challenge_field"] or "", "industry_field": values["industry_field"] or "",
+        "challenge_field": values["challenge_field"] or "",
+        "industry_field": values["industry_field"] or "",
         "extra_fields": "\n".join(values["extra_fields"]),
-        "medium_from": _amount_text(bands.get("medium_from")), "large_from": _amount_text(bands.get("large_from")),
+        "medium_from": _amount_text(bands.get("medium_from")),
+        "large_from": _amount_text(bands.get("large_from")),
     }  # fmt: skip
 
 
@@ -116,7 +120,8 @@ def orgs_stages_save(org_id: str):
 
 def render_stages(org, listing, errors=()):
     return render_template(
-        "admin/stages.html", org=org, listing=listing, errors=list(errors), phases=list(JourneyPhase),
+        "admin/stages.html", org=org, listing=listing, errors=list(errors),
+        phases=list(JourneyPhase),
         phase_labels=PHASE_LABELS, default_phase=lambda stage: DEFAULT_PHASES.get(stage.casefold()),
         new_rows=NEW_STAGE_ROWS,
     )  # fmt: skip
@@ -146,5 +151,5 @@ def orgs_frame_ancestors_save(org_id: str):
 
 
 def render_ancestors(org, values, text, errors=()):
-    return render_template("admin/frame_ancestors.html", org=org, derived=values["derived"], text=text,
-                           errors=list(errors))
+    return render_template("admin/frame_ancestors.html", org=org, derived=values["derived"],
+                           text=text, errors=list(errors))

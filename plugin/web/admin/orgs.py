@@ -26,10 +26,10 @@ from plugin.web.admin import NAVIGATION, NavItem, blueprint, org_admin
 NAVIGATION.append(NavItem("admin.orgs_list", "Salesforce org", "orgs"))
 
 FIELD_LABELS = {
-    "org_id": "Org Id", "name": "Name", "auth_mode": "Authentication", "instance_url": "My Domain URL",
-    "login_domain": "Login domain", "api_version": "API version", "timeout": "Timeout",
-    "ca_bundle": "CA bundle", "username": "Username", "consumer_key": "Consumer key",
-    "connection": "Connection", **SECRET_LABELS,
+    "org_id": "Org Id", "name": "Name", "auth_mode": "Authentication",
+    "instance_url": "My Domain URL", "login_domain": "Login domain", "api_version": "API version",
+    "timeout": "Timeout", "ca_bundle": "CA bundle", "username": "Username",
+    "consumer_key": "Consumer key", "connection": "Connection", **SECRET_LABELS,
 }  # fmt: skip
 #: Which auth modes use a field; the form shows a field only for its modes (admin-org-form.js).
 FIELD_MODES = {
@@ -66,7 +66,8 @@ def orgs_create():
         return render_form(data, errors=exc.errors), 400
     except OrgAlreadyConnected as exc:
         return render_form(data, errors=[_error("org_id", str(exc))]), 409
-    flash(f"Connected “{org.name}”. Secrets are stored encrypted. Test the connection, then map its fields and stages.", "success")
+    flash(f"Connected “{org.name}”. Secrets are stored encrypted. Test the connection, then map "
+          "its fields and stages.", "success")
     return redirect(url_for("admin.orgs_view", org_id=org.connection.org_id))
 
 
@@ -99,7 +100,8 @@ def orgs_update(org_id: str):
     try:
         org = admin.update(org_id, data)
     except OrgInputInvalid as exc:
-        return render_form({**data, "org_id": current.connection.org_id}, org=current, errors=exc.errors), 400
+        form = {**data, "org_id": current.connection.org_id}
+        return render_form(form, org=current, errors=exc.errors), 400
     flash("Saved the connection. Secrets left empty were kept.", "success")
     return redirect(url_for("admin.orgs_view", org_id=org.connection.org_id))
 
@@ -123,7 +125,8 @@ def orgs_remove(org_id: str):
 # -- rendering -------------------------------------------------------------------------------
 def submitted() -> dict[str, str]:
     """The form's connection fields and secrets; nothing else is read."""
-    return {name: request.form.get(name, "") for name in (*CONNECTION_FIELDS, *SECRET_LABELS) if name in request.form}
+    names = (*CONNECTION_FIELDS, *SECRET_LABELS)
+    return {name: request.form.get(name, "") for name in names if name in request.form}
 
 
 def render_form(form: dict, *, org=None, errors=()):

@@ -67,7 +67,8 @@ class ApiToken:
 
     def as_user(self) -> User:
         """Who the token acts as: named after the token, so the audit log says which one."""
-        return User(self.org_id, f"token:{self.id}", f"API token {self.name} ({self.prefix}…)", self.role)
+        name = f"API token {self.name} ({self.prefix}…)"
+        return User(self.org_id, f"token:{self.id}", name, self.role)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ class ApiTokens:
 
     def list(self, org_id: str) -> list[ApiToken]:
         with self._sessions() as session:
-            rows = session.scalars(select(ApiTokenRow).where(ApiTokenRow.org_id == org_id).order_by(ApiTokenRow.pk))
+            rows = session.scalars(
+                select(ApiTokenRow).where(ApiTokenRow.org_id == org_id).order_by(ApiTokenRow.pk))
             return [_token(row) for row in rows]
 
     def revoke(self, org_id: str, token_id: int) -> ApiToken | None:
@@ -124,7 +126,8 @@ class ApiTokens:
             return None
         now = self.clock()
         with self._sessions.begin() as session:
-            row = session.scalars(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash(secret))).first()
+            row = session.scalars(
+                select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash(secret))).first()
             if row is None:
                 return None
             token = _token(row)
@@ -145,4 +148,7 @@ def _token(row: ApiTokenRow) -> ApiToken:
     )  # fmt: skip
 
 
-__all__ = ["ApiToken", "ApiTokens", "InvalidTokenRequest", "IssuedToken", "TOKEN_PREFIX", "looks_like_api_token"]
+__all__ = [
+    "ApiToken", "ApiTokens", "InvalidTokenRequest", "IssuedToken", "TOKEN_PREFIX",
+    "looks_like_api_token",
+]  # fmt: skip

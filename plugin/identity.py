@@ -31,7 +31,9 @@ from plugin.services import services
 from plugin.user_sessions import UserSessions
 
 DEMO_USER_ID = "0055e00000DEMOL"  # a made-up, well-formed User Id (005…)
-DEMO_NAMES = {Role.REP: "Demo rep", Role.ENABLEMENT: "Demo enablement lead", Role.ADMIN: "Demo admin"}
+DEMO_NAMES = {
+    Role.REP: "Demo rep", Role.ENABLEMENT: "Demo enablement lead", Role.ADMIN: "Demo admin",
+}
 #: Where the demo picker keeps the chosen role: Flask's signed session cookie.
 DEMO_ROLE_KEY = "demo_role"
 #: Requests relayed by a proxy carry one of these; a proxy on this machine would otherwise make
@@ -55,7 +57,8 @@ def _find_user() -> User:
                                reason="app_token_not_a_user")
         found = api_tokens().authenticate(token)
         if found is None or not org_is_served(found.org_id):
-            raise Unauthorised("This API token is unknown, revoked or expired.", reason="invalid_api_token")
+            raise Unauthorised("This API token is unknown, revoked or expired.",
+                               reason="invalid_api_token")
         return found.as_user()
     signed_in = user_sessions().find(request.cookies.get(session_cookie_name()))
     if signed_in is not None and org_is_served(signed_in.user.org_id):

@@ -53,7 +53,9 @@ class SubjectKind(StrEnum):
 
 
 #: The key prefix of each subject's Salesforce Id.
-ID_PREFIXES = {SubjectKind.USER: "005", SubjectKind.PERMISSION_SET: "0PS", SubjectKind.PROFILE: "00e"}
+ID_PREFIXES = {
+    SubjectKind.USER: "005", SubjectKind.PERMISSION_SET: "0PS", SubjectKind.PROFILE: "00e",
+}
 
 
 class InvalidRoleMapping(ValueError):
@@ -82,7 +84,8 @@ def parse_role_mapping(subject_kind: object, subject_id: object, role: object) -
         kind = SubjectKind(subject_kind)
     except ValueError:
         raise InvalidRoleMapping(
-            "subject_kind", f"must be one of {', '.join(k.value for k in SubjectKind)}", subject_kind
+            "subject_kind", f"must be one of {', '.join(k.value for k in SubjectKind)}",
+            subject_kind,
         ) from None
     return RoleMapping(kind, _subject_id(kind, subject_id), parse_role(role))
 
@@ -110,7 +113,8 @@ class RoleMappings:
         return [RoleMapping(SubjectKind(r.subject_kind), r.subject_id, Role(r.role)) for r in rows]
 
     def put(self, mapping: RoleMapping) -> None:
-        row = self.session.get(RoleMappingRow, (self.org_id, mapping.subject_kind.value, mapping.subject_id))
+        key = (self.org_id, mapping.subject_kind.value, mapping.subject_id)
+        row = self.session.get(RoleMappingRow, key)
         if row is None:
             row = RoleMappingRow(org_id=self.org_id, subject_kind=mapping.subject_kind.value,
                                  subject_id=mapping.subject_id)

@@ -26,7 +26,8 @@ def _tokens(org_id: str) -> tuple[ApiTokens, str]:
         org_id = to_18(org_id, prefix="00D")
     except InvalidSalesforceId as exc:
         raise click.BadParameter(f"--org {exc.reason}") from None
-    configured = {row[0] for row in OrgConnections(services.sessions, SecretBox(settings.encryption_key_list)).names()}
+    store = OrgConnections(services.sessions, SecretBox(settings.encryption_key_list))
+    configured = {row[0] for row in store.names()}
     if org_id not in configured and not (settings.demo_mode and org_id == DEMO_ORG_ID):
         raise click.ClickException(f"no org {org_id!r} is configured (see 'beinspired org list')")
     return ApiTokens(services.sessions), org_id
@@ -40,16 +41,22 @@ def token() -> None:
 @token.command("create", help="Make a token; its secret is printed once.")
 @click.option("--org", "org_id", required=True, help="The org's Id (00D…).")
 @click.option("--name", required=True, help="What it is for, e.g. 'nightly catalog import'.")
-@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.ENABLEMENT.value, show_default=True)
-@click.option("--expires-in-days", type=click.IntRange(1, 3650), help="Default: never (revoke it instead).")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.ENABLEMENT.value,
+              show_default=True)
+@click.option("--expires-in-days", type=click.IntRange(1, 3650),
+              help="Default: never (revoke it instead).")
 def create(org_id: str, name: str, role: str, expires_in_days: int | None) -> None:
     tokens, org_id = _tokens(org_id)
-    expires_at = datetime.now(timezone.utc) + timedelta(days=expires_in_days) if expires_in_days else None
+    expires_at = None
+    if expires_in_days:
+        expires_at = datetime.now(timezone.utc) + timedelta(days=expires_in_days)
     try:
-        issued = tokens.create(org_id, name, Role(role), created_by="beinspired token create", expires_at=expires_at)
+        issued = tokens.create(org_id, name, Role(role), created_by="beinspired token create",
+                               expires_at=expires_at)
     except InvalidTokenRequest as exc:
         raise click.BadParameter(str(exc)) from None
-    click.echo(f"Token {issued.token.id} ({issued.token.name}, {role}) for {org_id}. Copy it now; it is not shown again:", err=True)
+    click.echo(f"Token {issued.token.id} ({issued.token.name}, {role}) for {org_id}. "
+               "Copy it now; it is not shown again:", err=True)
     click.echo(issued.secret)
 
 
@@ -64,7 +71,8 @@ def list_tokens(org_id: str) -> None:
     for t in rows:
         state = "active" if t.active_at(now) else ("revoked" if t.revoked_at else "expired")
         used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never"
-        click.echo(f"{t.id:>4}  {t.prefix}…  {t.role.value:10}  {state:8} last used {used:16}  {t.name}")
+        click.echo(f"{t.id:>4}  {t.prefix}…  {t.role.value:10}  {state:8} "
+                   f"last used {used:16}  {t.name}")
 
 
 @token.command("revoke", help="Revoke a token at once.")

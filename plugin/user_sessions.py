@@ -63,7 +63,8 @@ class UserSessions:
         with self._sessions.begin() as session:
             self._purge(session, now)
             session.add(UserSessionRow(
-                id=token_hash(token), org_id=user.org_id, user_id=user.user_id, name=user.name[:200],
+                id=token_hash(token), org_id=user.org_id, user_id=user.user_id,
+                name=user.name[:200],
                 role=user.role.value, created_at=now, expires_at=now + self.max_age, last_seen=now,
             ))  # fmt: skip
         return token
@@ -91,7 +92,8 @@ class UserSessions:
         if not token or len(token) > _MAX_TOKEN_CHARS:
             return False
         with self._sessions.begin() as session:
-            result = session.execute(delete(UserSessionRow).where(UserSessionRow.id == token_hash(token)))
+            result = session.execute(
+                delete(UserSessionRow).where(UserSessionRow.id == token_hash(token)))
         return result.rowcount > 0
 
     def end_all(self, org_id: str, user_id: str | None = None) -> int:

@@ -98,7 +98,8 @@ def sign_in_app(connection: OrgConnection, consumer_key: str | None) -> SignInAp
     credentials = connection.credentials
     key = getattr(credentials, "consumer_key", None)
     if not key:
-        raise SignInNotConfigured("Sign-in with Salesforce is not set up for this org (no consumer key).")
+        raise SignInNotConfigured(
+            "Sign-in with Salesforce is not set up for this org (no consumer key).")
     secret = credentials.consumer_secret if isinstance(credentials, ClientCredentials) else None
     return SignInApp(key, secret)
 
@@ -154,7 +155,8 @@ def begin(connection: OrgConnection, app: SignInApp, redirect_uri: str, next_pat
     """The URL to send the browser to, and what to keep until it comes back."""
     pending = PendingSignIn(
         org_id=connection.org_id, state=generate_token(43), code_verifier=generate_token(64),
-        nonce=generate_token(32), redirect_uri=redirect_uri, next_path=next_path, started_at=clock(),
+        nonce=generate_token(32), redirect_uri=redirect_uri, next_path=next_path,
+        started_at=clock(),
     )  # fmt: skip
     with _oauth(connection, app, redirect_uri) as oauth:
         url, _ = oauth.create_authorization_url(
@@ -169,12 +171,15 @@ def finish(connection: OrgConnection, app: SignInApp, pending: PendingSignIn | N
     """The signed-in person, or a :class:`SignInError`. ``callback`` is the callback's query."""
     state = callback.get("state") or ""
     if pending is None or not hmac.compare_digest(state.encode(), pending.state.encode()):
-        raise SignInStateMismatch("This sign-in was not started here, or was started again since. Sign in again.")
+        raise SignInStateMismatch(
+            "This sign-in was not started here, or was started again since. Sign in again.")
     if clock() - pending.started_at > PENDING_SECONDS:
         raise SignInStateMismatch("The sign-in took too long. Sign in again.")
     if callback.get("error"):
-        log.info("Salesforce refused a sign-in for %s: %s", pending.org_id, callback.get("error")[:60])
-        raise SignInRefused("Salesforce did not sign you in (access was denied or not allowed for you).")
+        log.info("Salesforce refused a sign-in for %s: %s", pending.org_id,
+                 callback.get("error")[:60])
+        raise SignInRefused(
+            "Salesforce did not sign you in (access was denied or not allowed for you).")
     code = callback.get("code")
     if not code:
         raise SignInStateMismatch("Salesforce sent no authorization code. Sign in again.")
@@ -189,7 +194,8 @@ def finish(connection: OrgConnection, app: SignInApp, pending: PendingSignIn | N
     return identity
 
 
-def _exchange(oauth: OAuth2Session, connection: OrgConnection, code: str, pending: PendingSignIn) -> dict:
+def _exchange(oauth: OAuth2Session, connection: OrgConnection, code: str,
+              pending: PendingSignIn) -> dict:
     try:
         token = oauth.fetch_token(
             connection.instance_url + TOKEN_PATH, grant_type="authorization_code", code=code,
@@ -209,7 +215,8 @@ def _exchange(oauth: OAuth2Session, connection: OrgConnection, code: str, pendin
 def _check_id_token(token: Mapping[str, Any], app: SignInApp, pending: PendingSignIn) -> None:
     id_token = token.get("id_token")
     if not isinstance(id_token, str):
-        raise SignInFailed("Salesforce sent no ID token: the connected app must allow the openid scope.")
+        raise SignInFailed(
+            "Salesforce sent no ID token: the connected app must allow the openid scope.")
     try:
         claims = jwt.decode(id_token, options={"verify_signature": False})
     except jwt.PyJWTError:
@@ -219,12 +226,14 @@ def _check_id_token(token: Mapping[str, Any], app: SignInApp, pending: PendingSi
     nonce = claims.get("nonce")
     if app.consumer_key not in audiences or not isinstance(nonce, str) \
             or not hmac.compare_digest(nonce.encode(), pending.nonce.encode()):
-        raise SignInStateMismatch("The sign-in answer does not belong to this sign-in. Sign in again.")
+        raise SignInStateMismatch(
+            "The sign-in answer does not belong to this sign-in. Sign in again.")
 
 
 def _userinfo(oauth: OAuth2Session, connection: OrgConnection) -> dict:
     try:
-        response = oauth.get(connection.instance_url + USERINFO_PATH, headers={"Accept": "application/json"})
+        response = oauth.get(connection.instance_url + USERINFO_PATH,
+                             headers={"Accept": "application/json"})
         response.raise_for_status()
         info = response.json()
     except (requests.RequestException, ValueError) as exc:
@@ -242,7 +251,8 @@ def _identity(info: Mapping[str, Any], access_token: str) -> SalesforceIdentity:
     except InvalidSalesforceId:
         raise SignInFailed("Salesforce's userinfo has no valid user or org Id.") from None
     name = info.get("name") if isinstance(info.get("name"), str) and info["name"].strip() else None
-    fallback = info.get("preferred_username") if isinstance(info.get("preferred_username"), str) else user_id
+    username = info.get("preferred_username")
+    fallback = username if isinstance(username, str) else user_id
     email = info.get("email") if isinstance(info.get("email"), str) else None
     return SalesforceIdentity(org_id, user_id, (name or fallback)[:200], email, access_token)
 
@@ -266,10 +276,12 @@ def _profile_id(connection: OrgConnection, identity: SalesforceIdentity) -> str 
     client = SalesforceClient(own, canvas_session=CanvasSession(
         identity.access_token, connection.instance_url, identity.user_id))
     try:
-        records = client.query(format_soql("SELECT ProfileId FROM User WHERE Id = {}", identity.user_id))
+        soql = format_soql("SELECT ProfileId FROM User WHERE Id = {}", identity.user_id)
+        records = client.query(soql)
         return to_18(records["records"][0]["ProfileId"], prefix="00e")
     except (SalesforceApiError, KeyError, IndexError, TypeError, InvalidSalesforceId) as exc:
-        log.warning("could not read the profile of a signed-in user of %s: %s", connection.org_id, exc.__class__.__name__)
+        log.warning("could not read the profile of a signed-in user of %s: %s",
+                    connection.org_id, exc.__class__.__name__)
         return None
 
 
@@ -282,7 +294,8 @@ def _permission_set_ids(connection: OrgConnection, identity: SalesforceIdentity)
         records = SalesforceClient(connection).query(soql)["records"]
         return tuple(to_18(r["PermissionSetId"], prefix="0PS") for r in records)
     except (SalesforceApiError, KeyError, TypeError, InvalidSalesforceId) as exc:
-        log.warning("could not read permission sets of a signed-in user of %s: %s", connection.org_id, exc.__class__.__name__)
+        log.warning("could not read permission sets of a signed-in user of %s: %s",
+                    connection.org_id, exc.__class__.__name__)
         return ()
 
 

@@ -147,13 +147,15 @@ def _expires_at(value: object) -> datetime | None:
     except ValueError:
         moment = None
     if moment is None:
-        raise _invalid("expires_at", "must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z", value)
+        raise _invalid("expires_at", "must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z",
+                       value)
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _invalid(field: str, reason: str, value: object) -> InvalidInput:
     shown = value if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
-    return InvalidInput(f"{field} {reason}.", errors=[FieldError(field, reason, str(shown)[:60] if shown is not None else None)])
+    shown_text = str(shown)[:60] if shown is not None else None
+    return InvalidInput(f"{field} {reason}.", errors=[FieldError(field, reason, shown_text)])
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -49,11 +49,14 @@ def callback():
     pending = PendingSignIn.from_dict(session.pop(PENDING_KEY, None))  # one use, whatever happens
     org = services().orgs.current().orgs.get(pending.org_id) if pending else None
     if pending is None or org is None:
-        raise SignInStateMismatch("This sign-in was not started here, or has been used. Sign in again.")
-    identity = finish(org.connection, sign_in_app(org.connection, org.consumer_key), pending, request.args)
+        raise SignInStateMismatch(
+            "This sign-in was not started here, or has been used. Sign in again.")
+    app = sign_in_app(org.connection, org.consumer_key)
+    identity = finish(org.connection, app, pending, request.args)
     facts = role_facts(org.connection, identity)
     with services().sessions() as db:
-        role = RoleMappings(db, identity.org_id).resolve(identity.user_id, facts.profile_id, facts.permission_set_ids)
+        role = RoleMappings(db, identity.org_id).resolve(
+            identity.user_id, facts.profile_id, facts.permission_set_ids)
     token = user_sessions().start(User(identity.org_id, identity.user_id, identity.name, role))
     session.pop("csrf_token", None)  # a new person gets a new CSRF token
     response = redirect(pending.next_path, 303)
@@ -76,14 +79,16 @@ def logout():
 
 @blueprint.errorhandler(SignInError)
 def sign_in_error(exc: SignInError):
-    return render_template("error.html", status=exc.http_status, message=exc.reason), exc.http_status
+    page = render_template("error.html", status=exc.http_status, message=exc.reason)
+    return page, exc.http_status
 
 
 def _configured_org(value: str | None) -> ConfiguredOrg:
     try:
         org_id = to_18(value, prefix="00D")
     except InvalidSalesforceId:
-        raise InvalidInput("Open the sign-in link your admin gave you: /auth/login?org=<your org Id, 00D…>.") from None
+        raise InvalidInput("Open the sign-in link your admin gave you: "
+                           "/auth/login?org=<your org Id, 00D…>.") from None
     org = services().orgs.current().orgs.get(org_id)
     if org is None:
         raise NotFound("This Salesforce org is not served here.")

@@ -37,4 +37,5 @@ def pick():
         raise InvalidInput(f"role must be one of {', '.join(r.value for r in Role)}.") from None
     session[DEMO_ROLE_KEY] = role.value
     default = "/demo/" if role is Role.REP else "/workspace/"
-    return redirect(safe_next(request.form.get("next")) if request.form.get("next") else default, 303)
+    wanted = request.form.get("next")
+    return redirect(safe_next(wanted) if wanted else default, 303)

@@ -136,7 +136,7 @@ def calls(draw) -> Call:
         Call("GET", f"{admin}/fields", globex=on_org),
         Call("PUT", f"{admin}/fields", {"challenge_field": "Pain__c"}, globex=on_org),
         Call("GET", f"{admin}/stages", globex=on_org),
-        Call("PUT", f"{admin}/stages", {"stage_phases": {"Zeppelin Stage": "awareness"}}, globex=on_org),
+        Call("PUT", f"{admin}/stages", {"stage_phases": {"Acme Pilot": "awareness"}}, globex=on_org),
         Call("GET", f"{admin}/frame-ancestors", globex=on_org),
         Call("PUT", f"{admin}/frame-ancestors", {"extra": ["https://elsewhere.example"]}, globex=on_org),
         Call("GET", "/api/v1/modules", roles=WORKSPACE),
@@ -197,4 +197,5 @@ def test_nothing_of_another_org_is_ever_returned_or_changed(app, before, role, s
         elif call.globex:
             assert response.status_code == 404, f"{call.method} {call.url}: {response.status_code} {shown[:200]}"
         assert response.status_code < 500, shown[:300]
+        restore_acme(app)
     assert globex_rows(app) == before

@@ -1,0 +1,247 @@
+"""What the panel showed (impressions) and what reps did with it (events), for learning and
+analytics.
+
+Impressions are written by the server in batches that mix orgs (:func:`add_impressions`); events
+arrive from the panel per org and are written through :class:`PanelEventLog`, which is bound to
+one org like every other repository. Both writes are ``INSERT ... ON CONFLICT DO NOTHING``, so a
+batch written twice (a retry after a lost answer) is stored once. Writes join the caller's
+transaction; the caller commits.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Iterable, Mapping, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from content_catalog.models import PanelEventRow, PanelImpressionRow, utcnow
+from content_catalog.module_rows import utc
+
+_IMPRESSIONS = PanelImpressionRow.__table__
+_EVENTS = PanelEventRow.__table__
+_UPSERTING_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+#: Rows per INSERT statement: 14 parameters a row stays far below SQLite's 32,766 and
+#: PostgreSQL's 65,535 bound parameters.
+INSERT_CHUNK = 500
+
+
+class EventKind(StrEnum):
+    OPEN = "open"
+    PERSONALISE = "personalise"
+    COPY = "copy"
+    DOWNLOAD = "download"
+    SHARE = "share"
+    HELPFUL = "helpful"
+    NOT_HELPFUL = "not_helpful"
+
+    @property
+    def takes_reason(self) -> bool:
+        """Only a vote may say why."""
+        return self in (EventKind.HELPFUL, EventKind.NOT_HELPFUL)
+
+
+@dataclass(frozen=True)
+class Impression:
+    """One suggestion shown: which module, where in which list, how it was chosen, for what."""
+
+    impression_id: str
+    org_id: str
+    view_id: str
+    opportunity_id: str | None
+    user_id: str | None
+    module_key: str
+    audience: str
+    position: int
+    score: float
+    propensity: float
+    explored: bool
+    model_version: str
+    #: The recommender's OpportunityContext as plain values (``dataclasses.asdict``).
+    context: Mapping[str, Any]
+    shown_at: datetime
+
+
+@dataclass(frozen=True)
+class PanelEvent:
+    """Something a rep did with the suggestion ``impression_id`` names."""
+
+    event_id: str
+    impression_id: str
+    kind: EventKind
+    occurred_at: datetime
+    reason: str | None = None
+    user_id: str | None = None
+    #: Set on events read back; the server's clock when the event was stored.
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ShownWithEvents:
+    impression: Impression
+    events: tuple[PanelEvent, ...] = ()
+
+    def did(self, kind: EventKind) -> bool:
+        return any(e.kind is kind for e in self.events)
+
+
+@dataclass(frozen=True)
+class StoredEvents:
+    """The answer to one batch: ``accepted`` events are now held (written by this call or an
+    earlier one), of which ``duplicates`` were held already."""
+
+    accepted: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class ModuleActivity:
+    """How one module fared in a time range: times shown and each kind of event."""
+
+    shown: int = 0
+    events: Mapping[str, int] = field(default_factory=dict)
+
+
+def add_impressions(session: Session, impressions: Sequence[Impression]) -> None:
+    """Write impressions of any orgs (the recorder's batch mixes them), a few hundred rows per
+    INSERT; an impression already stored is left as it is."""
+    rows = [_impression_row(i) for i in impressions]
+    insert = _UPSERTING_INSERT[session.get_bind().dialect.name]
+    for start in range(0, len(rows), INSERT_CHUNK):
+        statement = insert(_IMPRESSIONS).values(rows[start:start + INSERT_CHUNK])
+        session.execute(statement.on_conflict_do_nothing(index_elements=[_IMPRESSIONS.c.impression_id]))
+
+
+class PanelEventLog:
+    """One org's impressions and events."""
+
+    def __init__(self, session: Session, org_id: str):
+        self.session = session
+        self.org_id = org_id
+
+    # -- writing ---------------------------------------------------------------------------------
+    def add_events(self, events: Sequence[PanelEvent]) -> StoredEvents:
+        """Store each event once per ``event_id``; repeats (in this batch or from an earlier one)
+        are counted, not written. The impressions must exist in this org (checked by the caller
+        with :meth:`impression_records`; the foreign key refuses the rest)."""
+        first: dict[str, PanelEvent] = {}
+        for event in events:
+            first.setdefault(event.event_id, event)
+        if not first:
+            return StoredEvents(0, 0)
+        insert = _UPSERTING_INSERT[self.session.get_bind().dialect.name]
+        statement = (
+            insert(_EVENTS)
+            .values([self._event_row(e) for e in first.values()])
+            .on_conflict_do_nothing(index_elements=[_EVENTS.c.org_id, _EVENTS.c.event_id])
+            .returning(_EVENTS.c.event_id)
+        )
+        written = len(self.session.execute(statement).all())
+        return StoredEvents(accepted=len(first), duplicates=len(events) - written)
+
+    def _event_row(self, event: PanelEvent) -> dict[str, Any]:
+        return dict(
+            org_id=self.org_id, event_id=event.event_id, impression_id=event.impression_id,
+            kind=event.kind.value, reason=event.reason, user_id=event.user_id,
+            occurred_at=event.occurred_at, received_at=event.received_at or utcnow(),
+        )
+
+    # -- reading ---------------------------------------------------------------------------------
+    def impression_records(self, impression_ids: Iterable[str]) -> dict[str, str | None]:
+        """impression id → the opportunity it was shown on, for the ids that are this org's."""
+        ids = sorted(set(impression_ids))
+        if not ids:
+            return {}
+        query = select(PanelImpressionRow.impression_id, PanelImpressionRow.opportunity_id).where(
+            PanelImpressionRow.org_id == self.org_id, PanelImpressionRow.impression_id.in_(ids)
+        )
+        return {impression_id: record for impression_id, record in self.session.execute(query)}
+
+    def shown_with_events(
+        self, since: datetime, until: datetime, *, module_key: str | None = None
+    ) -> list[ShownWithEvents]:
+        """Impressions shown in ``[since, until)`` (of one module, if given), oldest first, each
+        with its events in the order they happened: what training reads. Two queries, whatever
+        the range."""
+        where = self._shown_between(since, until, module_key)
+        impressions = self.session.scalars(
+            select(PanelImpressionRow).where(*where).order_by(
+                PanelImpressionRow.shown_at, PanelImpressionRow.impression_id
+            )
+        ).all()
+        events: dict[str, list[PanelEvent]] = defaultdict(list)
+        event_rows = self.session.scalars(
+            select(PanelEventRow)
+            .join(PanelImpressionRow, PanelImpressionRow.impression_id == PanelEventRow.impression_id)
+            .where(PanelEventRow.org_id == self.org_id, *where)
+            .order_by(PanelEventRow.occurred_at, PanelEventRow.pk)
+        )
+        for row in event_rows:
+            events[row.impression_id].append(_event(row))
+        return [ShownWithEvents(_impression(row), tuple(events[row.impression_id])) for row in impressions]
+
+    def activity_by_module(self, since: datetime, until: datetime) -> dict[str, ModuleActivity]:
+        """Per module: impressions shown in ``[since, until)`` and the events on them, by kind."""
+        where = self._shown_between(since, until, None)
+        shown = self.session.execute(
+            select(PanelImpressionRow.module_key, PanelImpressionRow.impression_id).where(*where)
+        )
+        shown_counts = Counter(key for key, _ in shown)
+        kinds: dict[str, Counter[str]] = defaultdict(Counter)
+        event_kinds = self.session.execute(
+            select(PanelImpressionRow.module_key, PanelEventRow.kind)
+            .join(PanelEventRow, PanelEventRow.impression_id == PanelImpressionRow.impression_id)
+            .where(PanelEventRow.org_id == self.org_id, *where)
+        )
+        for key, kind in event_kinds:
+            kinds[key][kind] += 1
+        return {
+            key: ModuleActivity(shown=shown_counts[key], events=dict(kinds[key]))
+            for key in sorted(set(shown_counts) | set(kinds))
+        }
+
+    def _shown_between(self, since: datetime, until: datetime, module_key: str | None) -> list:
+        where = [
+            PanelImpressionRow.org_id == self.org_id,
+            PanelImpressionRow.shown_at >= since,
+            PanelImpressionRow.shown_at < until,
+        ]
+        if module_key is not None:
+            where.append(PanelImpressionRow.module_key == module_key)
+        return where
+
+
+def _impression_row(impression: Impression) -> dict[str, Any]:
+    return dict(
+        impression_id=impression.impression_id, org_id=impression.org_id,
+        view_id=impression.view_id, opportunity_id=impression.opportunity_id,
+        user_id=impression.user_id, module_key=impression.module_key,
+        audience=impression.audience, position=impression.position, score=impression.score,
+        propensity=impression.propensity, explored=impression.explored,
+        model_version=impression.model_version,
+        context=json.dumps(dict(impression.context), separators=(",", ":"), ensure_ascii=False),
+        shown_at=impression.shown_at,
+    )
+
+
+def _impression(row: PanelImpressionRow) -> Impression:
+    return Impression(
+        impression_id=row.impression_id, org_id=row.org_id, view_id=row.view_id,
+        opportunity_id=row.opportunity_id, user_id=row.user_id, module_key=row.module_key,
+        audience=row.audience, position=row.position, score=row.score,
+        propensity=row.propensity, explored=row.explored, model_version=row.model_version,
+        context=json.loads(row.context), shown_at=utc(row.shown_at),
+    )
+
+
+def _event(row: PanelEventRow) -> PanelEvent:
+    return PanelEvent(
+        event_id=row.event_id, impression_id=row.impression_id, kind=EventKind(row.kind),
+        occurred_at=utc(row.occurred_at), reason=row.reason, user_id=row.user_id,
+        received_at=utc(row.received_at),
+    )

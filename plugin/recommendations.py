@@ -35,6 +35,13 @@ class SuggestionCard:
     score: float
     rank: int
     breakdown: dict[str, float]
+    #: How the ranker chose it, logged with the impression: the probability of showing it at this
+    #: rank, whether it was the list's exploratory pick, and the model that ranked it.
+    propensity: float = 1.0
+    explored: bool = False
+    model_version: str = "v1"
+    #: Set when the view is recorded (``plugin.panel_view``); the panel's events point at it.
+    impression_id: str | None = None
 
     @property
     def reason_text(self) -> str:
@@ -140,4 +147,7 @@ class RecommendationService:
             score=suggestion.score,
             rank=suggestion.rank,
             breakdown=dict(suggestion.breakdown),
+            propensity=suggestion.propensity,
+            explored=suggestion.explored,
+            model_version=suggestion.model_version,
         )

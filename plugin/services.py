@@ -8,12 +8,13 @@ from datetime import date
 from typing import Callable
 
 from flask import current_app
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.database import make_engine, session_factory
 from content_catalog.taxonomy import Taxonomy, default_taxonomy
 from plugin.demo_org import DemoOrg
+from plugin.impression_recorder import ImpressionRecorder, NoImpressions
 from plugin.live_orgs import LiveOrgs
 from plugin.org_connections import OrgConnections, SecretBox
 from plugin.recommendations import RecommendationService
@@ -34,6 +35,9 @@ class Services:
     demo_org: DemoOrg | None
     orgs: LiveOrgs
     app_tokens: AppTokenSigner
+    #: Where panel views leave what they showed; written in the background (``NoImpressions``
+    #: switches recording off).
+    impressions: ImpressionRecorder | NoImpressions
     today: Callable[[], date] = date.today
 
     def taxonomy_for(self, org_id: str) -> Taxonomy:
@@ -49,7 +53,7 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today) -
     engine = make_engine(settings.database_url)
     sessions = session_factory(engine)
     taxonomy = default_taxonomy()
-    return Services(
+    built = Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
@@ -67,8 +71,13 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today) -
             context_cache(settings.redis_url, ttl=settings.context_cache_seconds),
         ),
         app_tokens=AppTokenSigner(settings.app_secret or _process_secret(warn=not settings.demo_mode)),
+        impressions=ImpressionRecorder(sessions),
         today=today,
     )
+    # Whoever disposes the engine may be about to drop the database (tests, benchmarks): write the
+    # queued impressions first. Recording goes on afterwards (a dispose after fork, say).
+    event.listen(engine, "engine_disposed", lambda _engine: built.impressions.drain())
+    return built
 
 
 def _process_secret(*, warn: bool) -> str:

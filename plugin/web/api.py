@@ -19,9 +19,9 @@ blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
 @blueprint.get("/opportunities/<opportunity_id>/recommendations")
 def opportunity_recommendations(opportunity_id: str):
-    source = current_org(record_id=opportunity_id).source
+    org = current_org(record_id=opportunity_id)
     try:
-        view = build_panel_view(services(), source, opportunity_id)
+        view = build_panel_view(services(), org.source, opportunity_id, viewer=org.viewer)
     except OpportunityNotFound:
         raise NotFound(f"No opportunity {opportunity_id[:40]!r} in this org.") from None
     return recommendations_json(view.mapped, view.suggestions, opportunity=view.opportunity, notice=view.notice)
@@ -36,7 +36,7 @@ def context_recommendations():
     if body is None:
         raise InvalidInput("The body is not valid JSON.")
     mapped = parse_context_request(body, services().taxonomy_for(org.org_id))
-    suggestions = recommend_for_context(services(), org.org_id, mapped)
+    suggestions = recommend_for_context(services(), org.org_id, mapped, viewer=org.viewer)
     return recommendations_json(mapped, suggestions)
 
 

@@ -41,7 +41,8 @@ def _panel(orgs: OrgsSnapshot, canvas: CanvasRequest):
     source = orgs.connector.source(canvas.org_id, canvas=canvas)
     try:
         taxonomy = orgs.taxonomy(canvas.org_id, svc.taxonomy)
-        view = build_panel_view(svc, source, canvas.record_id, taxonomy=taxonomy)
+        view = build_panel_view(svc, source, canvas.record_id, taxonomy=taxonomy,
+                                viewer=canvas.user_id)
     except OpportunityNotFound:
         return _refusal(orgs, "This opportunity could not be found, or you cannot see it.", 404)
     except CanvasSessionExpired:

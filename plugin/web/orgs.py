@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import request
 
 from plugin.errors import Forbidden, Unauthorised
+from plugin.identity import DEMO_USER_ID
 from plugin.opportunity_sources import OpportunitySource
 from plugin.salesforce.app_tokens import AppToken, AppTokenError, AppTokenMismatch, bearer_token
 from plugin.salesforce.connector import OrgNotConfigured
@@ -23,6 +24,11 @@ class RequestOrg:
     org_id: str
     source: OpportunitySource
     token: AppToken | None = None
+
+    @property
+    def viewer(self) -> str | None:
+        """The user the panel is shown to: the app token's, or the demo user."""
+        return self.token.user_id if self.token is not None else DEMO_USER_ID
 
 
 def current_org(*, record_id: str | None = None) -> RequestOrg:

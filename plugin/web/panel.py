@@ -1,7 +1,9 @@
 """The Be Inspired panel: the compact page Salesforce frames on the Opportunity record."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import re
+
+from flask import Blueprint, render_template, request
 
 from content_catalog.placeholders import used_placeholders
 from content_catalog.repository import CatalogRepository, ModuleNotFound
@@ -11,16 +13,20 @@ from plugin.opportunity_sources import OpportunityNotFound
 from plugin.panel_view import PanelView, build_panel_view
 from plugin.rendering import markdown_to_html
 from plugin.services import services
-from plugin.web.orgs import current_source
+from plugin.web.orgs import current_org, current_source
 
 blueprint = Blueprint("panel", __name__, url_prefix="/panel")
+
+#: An impression id as the panel links it (``?impression=``), so the module page's events can
+#: name the suggestion it was opened from.
+IMPRESSION_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @blueprint.get("/<opportunity_id>")
 def suggestions(opportunity_id: str):
-    source = current_source()
+    org = current_org()
     try:
-        view = build_panel_view(services(), source, opportunity_id)
+        view = build_panel_view(services(), org.source, opportunity_id, viewer=org.viewer)
     except OpportunityNotFound:
         raise NotFound("This opportunity could not be found in the org.") from None
     return render_template(
@@ -58,4 +64,9 @@ def open_module(opportunity_id: str, module_id: str):
         body_html=markdown_to_html(module.body),
         opportunity_id=opportunity_id,
         personalisable=bool(used_placeholders(module.body)),
+        impression_id=_impression_id(request.args.get("impression")),
     )
+
+
+def _impression_id(value: str | None) -> str | None:
+    return value if value and IMPRESSION_ID.fullmatch(value) else None

@@ -24,6 +24,8 @@ def card_json(card: SuggestionCard) -> dict[str, Any]:
         "reasons": list(card.reasons),
         "reason_text": card.reason_text,
         "score_breakdown": card.breakdown,
+        #: What the panel's events name (POST /api/v1/events); null when the view was not recorded.
+        "impression_id": card.impression_id,
     }
 
 

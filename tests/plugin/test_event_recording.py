@@ -1,0 +1,305 @@
+"""Impressions: what each panel view showed, recorded by the server in the background.
+
+The recorder's promises, tested without timing anything: a view only queues its impressions; the
+queue is written in batches (by size, or once its oldest view has waited the interval); a failed
+write keeps the rows for the next try; a clean exit writes what is left.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import threading
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, func, select
+
+from content_catalog.events import PanelEventLog
+from content_catalog.models import PanelImpressionRow
+from plugin.app import create_app
+from plugin.demo_org import DEMO_ORG_ID, DemoOrg, load_demo_catalog
+from plugin.identity import DEMO_USER_ID
+from plugin.impression_recorder import ImpressionRecorder
+from plugin.panel_view import build_panel_view
+from plugin.settings import Settings
+from recommender import Recommendations, TagTextRanker
+
+ROOT = Path(__file__).resolve().parents[2]
+TODAY = date(2026, 6, 15)
+IMPRESSION_ATTR = re.compile(r'data-impression-id="([0-9a-f]{32})"')
+
+
+@pytest.fixture
+def app(tmp_path):
+    settings = Settings(demo_mode=True, database_url=f"sqlite:///{tmp_path / 'events.sqlite3'}",
+                        log_level="WARNING")
+    app = create_app(settings, today=lambda: TODAY)
+    svc = app.extensions["be_inspired"]
+    load_demo_catalog(svc.engine, svc.sessions, svc.taxonomy)
+    yield app
+    svc.engine.dispose()
+
+
+@pytest.fixture
+def svc(app):
+    return app.extensions["be_inspired"]
+
+
+@pytest.fixture
+def slow_recorder(svc):
+    """A recorder that writes only when told (or at 10,000 rows): nothing happens behind a test."""
+    recorder = ImpressionRecorder(svc.sessions, batch_rows=10_000, interval_s=3600)
+    svc.impressions = recorder
+    yield recorder
+    recorder.close()
+
+
+@pytest.fixture
+def opportunity():
+    return DemoOrg().opportunities()[0]
+
+
+def stored(svc, **where) -> list[PanelImpressionRow]:
+    with svc.sessions() as session:
+        query = select(PanelImpressionRow).where(
+            *(getattr(PanelImpressionRow, k) == v for k, v in where.items())
+        ).order_by(PanelImpressionRow.audience, PanelImpressionRow.position)
+        return list(session.scalars(query))
+
+
+def shown_on(page) -> list[str]:
+    return IMPRESSION_ATTR.findall(page.get_data(as_text=True))
+
+
+def impression_inserts(engine) -> list[int]:
+    """Rows in each INSERT INTO panel_impressions from now on (one entry per statement)."""
+    sizes: list[int] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def count(_conn, _cursor, statement, parameters, _context, _executemany):
+        if statement.startswith("INSERT INTO panel_impressions"):
+            sizes.append(statement.count("(?,"))  # one "(?, ?, ...)" per row
+
+    return sizes
+
+
+# -- what is recorded ---------------------------------------------------------------------------
+def test_a_panel_view_records_each_suggestion_shown_with_its_position_and_score(
+    app, svc, slow_recorder, opportunity
+):
+    html = app.test_client().get(f"/panel/{opportunity.opportunity_id}").get_data(as_text=True)
+    assert slow_recorder.pending_rows == 8 and stored(svc) == []  # queued, not yet written
+
+    slow_recorder.flush()
+
+    rows = stored(svc)
+    assert [r.impression_id for r in rows] != [] and set(IMPRESSION_ATTR.findall(html)) == {r.impression_id for r in rows}
+    assert [(r.audience, r.position) for r in rows] == (
+        [("client_facing", p) for p in range(1, 6)] + [("internal", p) for p in range(1, 4)])
+    assert {(r.org_id, r.opportunity_id, r.user_id) for r in rows} == {
+        (DEMO_ORG_ID, opportunity.opportunity_id, DEMO_USER_ID)}
+    assert len({r.view_id for r in rows}) == 1
+    assert {(r.propensity, r.explored, r.model_version) for r in rows} == {(1.0, False, "v1")}
+    client_facing = [r for r in rows if r.audience == "client_facing"]
+    assert [r.score for r in client_facing] == sorted((r.score for r in client_facing), reverse=True)
+
+
+def test_the_rankers_propensity_exploration_and_model_version_are_recorded(
+    app, svc, slow_recorder, opportunity, monkeypatch
+):
+    rank = TagTextRanker.rank
+
+    def exploring(self, *args, **kwargs):
+        ranked = rank(self, *args, **kwargs)
+        return Recommendations(
+            tuple(replace(s, propensity=0.25 if s.rank == 3 else 0.9, explored=s.rank == 3,
+                          model_version="learned-2026-11") for s in ranked.client_facing),
+            ranked.internal,
+        )
+
+    monkeypatch.setattr(TagTextRanker, "rank", exploring)
+    body = app.test_client().get(f"/api/v1/opportunities/{opportunity.opportunity_id}/recommendations").json
+    slow_recorder.flush()
+
+    rows = {r.impression_id: r for r in stored(svc)}
+    third = body["client_facing"][2]
+    assert (rows[third["impression_id"]].propensity, rows[third["impression_id"]].explored) == (0.25, True)
+    assert rows[third["impression_id"]].score == third["score"]
+    assert {rows[s["impression_id"]].model_version for s in body["client_facing"]} == {"learned-2026-11"}
+    assert {rows[s["impression_id"]].model_version for s in body["internal"]} == {"v1"}
+
+
+def test_the_context_is_kept_so_training_can_rebuild_features(app, svc, slow_recorder, opportunity):
+    app.test_client().get(f"/panel/{opportunity.opportunity_id}")
+    slow_recorder.flush()
+    with svc.sessions() as session:
+        (shown, *_) = PanelEventLog(session, DEMO_ORG_ID).shown_with_events(
+            datetime.now(timezone.utc) - timedelta(hours=1), datetime.now(timezone.utc) + timedelta(hours=1))
+    context = shown.impression.context
+    assert context["stage"] == opportunity.stage
+    assert context["industry"] and context["buyer_roles"] and context["journey_phase"] == "buying"
+
+
+def test_a_context_posted_to_the_api_is_recorded_without_an_opportunity(app, svc, slow_recorder):
+    body = app.test_client().post("/api/v1/recommendations", json={"stage": "Prospecting"}).json
+    slow_recorder.flush()
+    assert {r.opportunity_id for r in stored(svc)} == {None}
+    assert {s["impression_id"] for s in body["client_facing"]} <= {r.impression_id for r in stored(svc)}
+
+
+def test_the_workspace_preview_records_nothing_and_offers_no_feedback(app, svc, slow_recorder, opportunity):
+    with app.app_context():
+        view = build_panel_view(svc, svc.demo_org, opportunity.opportunity_id, count_shown=False)
+    page = app.test_client().get(f"/workspace/preview?opportunity={opportunity.opportunity_id}")
+    assert view.suggestions.client_facing
+    assert {c.impression_id for c in view.suggestions.client_facing} == {None}
+    assert "data-impression-id" not in page.get_data(as_text=True) and "data-vote" not in page.get_data(as_text=True)
+    assert slow_recorder.pending_rows == 0
+
+
+# -- batching -----------------------------------------------------------------------------------
+def test_many_views_are_written_in_one_insert_once_the_interval_passes(app, svc, opportunity):
+    recorder = svc.impressions = ImpressionRecorder(svc.sessions, interval_s=0.3)
+    inserts = impression_inserts(svc.engine)
+    client = app.test_client()
+    shown = [i for o in DemoOrg().opportunities()[:5] for i in shown_on(client.get(f"/panel/{o.opportunity_id}"))]
+
+    wait_until(lambda: len(stored(svc)) == len(shown))
+    assert inserts == [len(shown)] and recorder.batches_written == 1
+    recorder.close()
+
+
+def test_a_full_batch_is_written_without_waiting_for_the_interval(svc, app):
+    recorder = svc.impressions = ImpressionRecorder(svc.sessions, batch_rows=10, interval_s=3600)
+    client = app.test_client()
+    shown = [i for o in DemoOrg().opportunities()[:2] for i in shown_on(client.get(f"/panel/{o.opportunity_id}"))]
+    assert len(shown) >= 10
+
+    wait_until(lambda: len(stored(svc)) == len(shown))
+    assert recorder.pending_rows == 0
+    recorder.close()
+
+
+def test_a_view_only_queues_even_while_a_write_is_stuck(svc, app, opportunity):
+    """The database is made to hang inside the writer's transaction: panel views still return."""
+    stuck, release = threading.Event(), threading.Event()
+
+    @event.listens_for(svc.engine, "before_cursor_execute")
+    def hang(_conn, _cursor, statement, *_):
+        if statement.startswith("INSERT INTO panel_impressions") and not release.is_set():
+            stuck.set()
+            release.wait(10)
+
+    recorder = svc.impressions = ImpressionRecorder(svc.sessions, interval_s=0.01)
+    client = app.test_client()
+    first = shown_on(client.get(f"/panel/{opportunity.opportunity_id}"))
+    assert stuck.wait(10), "the writer never started"
+    later = [client.get(f"/panel/{o.opportunity_id}") for o in DemoOrg().opportunities()[1:4]]
+    assert [p.status_code for p in later] == [200] * 3  # while the writer is stuck
+    assert recorder.pending_rows == sum(len(shown_on(p)) for p in later)
+    release.set()
+    wait_until(lambda: len(stored(svc)) == len(first) + sum(len(shown_on(p)) for p in later))
+    recorder.close()
+
+
+def test_a_failed_write_keeps_the_rows_for_the_next_try(svc, app, opportunity, caplog):
+    failures = []
+
+    @event.listens_for(svc.engine, "before_cursor_execute")
+    def fail_once(_conn, _cursor, statement, *_):
+        if statement.startswith("INSERT INTO panel_impressions") and not failures:
+            failures.append(statement)
+            raise RuntimeError("disk full")
+
+    recorder = svc.impressions = ImpressionRecorder(svc.sessions, interval_s=0.01, retry_s=(0.01, 0.05))
+    app.test_client().get(f"/panel/{opportunity.opportunity_id}")
+
+    wait_until(lambda: len(stored(svc)) == 8)
+    assert len(failures) == 1 and "could not write impressions" in caplog.text
+    recorder.close()
+
+
+def test_a_full_queue_drops_views_but_never_the_panel(svc, app, opportunity, caplog):
+    svc.impressions = recorder = ImpressionRecorder(svc.sessions, interval_s=3600, max_pending_rows=10)
+    client = app.test_client()
+    pages = [client.get(f"/panel/{o.opportunity_id}") for o in DemoOrg().opportunities()[:3]]
+
+    assert [p.status_code for p in pages] == [200, 200, 200]
+    first, *rest = [len(shown_on(p)) for p in pages]  # the first fits, the others do not
+    assert (recorder.pending_rows, recorder.dropped_rows) == (first, sum(rest))
+    assert "impression queue full" in caplog.text
+    recorder.close()
+    assert len(stored(svc)) == first
+
+
+def test_a_failure_to_queue_costs_the_rep_nothing_but_the_feedback_buttons(app, svc, opportunity, caplog):
+    class Broken:
+        def record(self, shown):
+            raise RuntimeError("queue broken")
+
+        def drain(self):
+            pass
+
+    svc.impressions = Broken()
+    page = app.test_client().get(f"/panel/{opportunity.opportunity_id}")
+    assert page.status_code == 200 and "bi-suggestion" in page.get_data(as_text=True)
+    assert "data-impression-id" not in page.get_data(as_text=True)
+    assert "could not queue the impressions" in caplog.text
+
+
+# -- shutting down ------------------------------------------------------------------------------
+def test_close_writes_what_is_queued(app, svc, slow_recorder, opportunity):
+    app.test_client().get(f"/panel/{opportunity.opportunity_id}")
+    slow_recorder.close()
+    assert len(stored(svc)) == 8
+
+
+def test_disposing_the_engine_writes_what_is_queued_first(app, svc, slow_recorder, opportunity):
+    """Tests and benchmarks dispose the engine and then delete the database file."""
+    app.test_client().get(f"/panel/{opportunity.opportunity_id}")
+    svc.engine.dispose()
+    assert slow_recorder.pending_rows == 0 and len(stored(svc)) == 8
+
+
+def test_a_process_that_exits_normally_writes_its_queued_impressions(tmp_path, opportunity):
+    """In a child process whose recorder would wait an hour: only the exit can write them."""
+    database = f"sqlite:///{tmp_path / 'exit.sqlite3'}"
+    script = textwrap.dedent(f"""
+        from plugin.app import create_app
+        from plugin.demo_org import load_demo_catalog
+        from plugin.impression_recorder import ImpressionRecorder
+        from plugin.settings import Settings
+
+        app = create_app(Settings(demo_mode=True, database_url={database!r}, log_level="WARNING"))
+        svc = app.extensions["be_inspired"]
+        load_demo_catalog(svc.engine, svc.sessions, svc.taxonomy)
+        svc.impressions = ImpressionRecorder(svc.sessions, interval_s=3600)
+        page = app.test_client().get("/panel/{opportunity.opportunity_id}").get_data(as_text=True)
+        print(page.count("data-impression-id="), svc.impressions.pending_rows)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["8", "8"]  # shown, and still queued when the script ended
+
+    app = create_app(Settings(demo_mode=True, database_url=database, log_level="WARNING"))
+    with app.extensions["be_inspired"].sessions() as session:
+        assert session.scalar(select(func.count()).select_from(PanelImpressionRow)) == 8
+    app.extensions["be_inspired"].engine.dispose()
+
+
+def wait_until(condition, timeout: float = 10.0) -> None:
+    """Polls; the recorder's thread works on its own schedule. Fails only on the timeout, which
+    is generous: nothing here asserts a duration."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("the recorder did not write in time")
+        time.sleep(0.01)

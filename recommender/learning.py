@@ -22,12 +22,13 @@ docs/learning.md tells the whole story; in short:
   learned lift, no exploration, no diversity re-ordering — so switching the service to it changes
   nothing until evidence arrives.
 * **Exploration** (only when ``rank`` is given a random generator): with probability
-  ``explore`` a list gets one exploratory slot, at a uniformly drawn position, filled from the
-  ``explore_pool`` best eligible modules outside the list by an optimistic score that uses the
-  ``optimism`` quantile of each module's Gamma posterior (an upper confidence bound: wide for new
-  modules, narrow for well-known ones), drawn with softmax probabilities (``explore_temperature``
-  v1 points). Each shown module's exact probability of being shown at its position is returned
-  as ``Suggestion.propensity``.
+  ``explore`` a list gets one exploratory slot, at a uniformly drawn position, filled with an
+  eligible module outside the list: half the time (``explore_new_share``) a recently published
+  one reps have barely seen, otherwise one of the ``explore_pool`` best by an optimistic score
+  that uses the ``optimism`` quantile of each module's Gamma posterior (an upper confidence
+  bound: wide for modules with little evidence, narrow for well-known ones); softmax draws with
+  ``explore_temperature`` v1 points. Each shown module's exact probability of being shown at its
+  position is returned as ``Suggestion.propensity``.
 * **Diversity.** Lists are chosen by maximal marginal relevance (:mod:`recommender.diversity`).
 """
 from __future__ import annotations
@@ -54,6 +55,11 @@ from recommender.types import DIMENSIONS, CandidateModule, OpportunityContext, R
 
 _FEATURE_DIMENSIONS = (*DIMENSIONS, "text")
 _BACKFITTING_ROUNDS = 3
+
+
+def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    weights = np.exp((scores - scores.max()) / temperature)
+    return weights / weights.sum()
 
 
 class UntrustedModel(ValueError):
@@ -91,6 +97,9 @@ class LearnedRanker(BaseEstimator):
         optimism: float = 0.9,
         explore_pool: int = 20,
         explore_temperature: float = 2.0,
+        explore_new_days: int = 60,
+        explore_new_until: float = 10.0,
+        explore_new_share: float = 0.5,
         diversity: float = 0.3,
         prior_strength: float = 3.0,
         min_examination: float = 0.05,
@@ -101,6 +110,9 @@ class LearnedRanker(BaseEstimator):
         self.optimism = optimism
         self.explore_pool = explore_pool
         self.explore_temperature = explore_temperature
+        self.explore_new_days = explore_new_days
+        self.explore_new_until = explore_new_until
+        self.explore_new_share = explore_new_share
         self.diversity = diversity
         self.prior_strength = prior_strength
         self.min_examination = min_examination
@@ -120,22 +132,14 @@ class LearnedRanker(BaseEstimator):
         never reads the clock.
         """
         self._check_params()
-        base = self.base or TagTextRanker()
-        self.base_ = TagTextRanker(base.weights, base.labels).fit(candidates)
-        ids = self.base_.module_ids_
-        self.kinds_ = tuple(sorted({c.kind for c in candidates if c.kind}))
-        kind_of = {c.module_id: c.kind for c in candidates}
-        self.kind_onehot_ = np.array(
-            [[kind_of[m] == k for k in self.kinds_] for m in ids], dtype=float
-        ).reshape(len(ids), len(self.kinds_))
-        self.phases_ = tuple(self.base_.dimensions_["journey_phase"].vocabulary)
+        self._fit_catalog(candidates)
         impressions = list(impressions)
         self.examination_ = estimate_examination(
             impressions,
             positions=max([5, *(i.position for i in impressions)]),
             floor=self.min_examination,
         )
-        index = {m: n for n, m in enumerate(ids)}
+        index = {m: n for n, m in enumerate(self.base_.module_ids_)}
         known = [i for i in impressions if i.module_id in index]
         self.n_impressions_ = len(known)
         self.has_history_ = bool(known)
@@ -145,8 +149,23 @@ class LearnedRanker(BaseEstimator):
         self.model_version_ = self._version(candidates, impressions, today, trained_at)
         return self
 
+    def _fit_catalog(self, candidates: Sequence[CandidateModule]) -> None:
+        base = self.base or TagTextRanker()
+        self.base_ = TagTextRanker(base.weights, base.labels).fit(candidates)
+        ids = self.base_.module_ids_
+        by_id = {c.module_id: c for c in candidates}
+        self.kinds_ = tuple(sorted({c.kind for c in candidates if c.kind}))
+        self.kind_onehot_ = np.array(
+            [[by_id[m].kind == k for k in self.kinds_] for m in ids], dtype=float
+        ).reshape(len(ids), len(self.kinds_))
+        self.phases_ = tuple(self.base_.dimensions_["journey_phase"].vocabulary)
+        never = np.iinfo(np.int64).min
+        self.published_ = np.array(
+            [by_id[m].published_on.toordinal() if by_id[m].published_on else never for m in ids], dtype=np.int64
+        )
+
     def _check_params(self) -> None:
-        for name in ("explore", "diversity"):
+        for name in ("explore", "diversity", "explore_new_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], not {getattr(self, name)}")
         if not 0.5 <= self.optimism < 1.0:
@@ -290,13 +309,18 @@ class LearnedRanker(BaseEstimator):
             lift[rows] = self.blend * np.log2(predicted / self.reference_rate_)
         final = scored.total + lift
         client = self.base_.client_facing_
+        new = (self.published_ >= today.toordinal() - self.explore_new_days) & (
+            self.effects_.exposure < self.explore_new_until
+        )
         lists = (
-            self._choose(final, eligible & client, k_client_facing, rng),
-            self._choose(final, eligible & ~client, k_internal, rng),
+            self._choose(final, eligible & client, k_client_facing, new, rng),
+            self._choose(final, eligible & ~client, k_internal, new, rng),
         )
         return Recommendations(*(tuple(self._suggest(c, final, lift, scored, context)) for c in lists))
 
-    def _choose(self, final: np.ndarray, mask: np.ndarray, k: int, rng) -> list[tuple[int, float, bool]]:
+    def _choose(
+        self, final: np.ndarray, mask: np.ndarray, k: int, new: np.ndarray, rng
+    ) -> list[tuple[int, float, bool]]:
         """(module index, propensity, explored) per position, best first."""
         candidates = np.flatnonzero(mask)
         if k <= 0 or candidates.size == 0:
@@ -306,7 +330,7 @@ class LearnedRanker(BaseEstimator):
         rest = np.setdiff1d(candidates, chosen)
         if rng is None or self.explore <= 0 or rest.size == 0:
             return [(i, 1.0, False) for i in chosen]
-        pool, probabilities = self._exploration_pool(rest, final)
+        pool, probabilities = self._exploration_pool(rest, final, new[rest])
         slot_share = self.explore / len(chosen)  # P(this list explores, at this slot)
         picks = [(i, 1.0 - slot_share, False) for i in chosen]
         if rng.random() < self.explore:
@@ -315,12 +339,28 @@ class LearnedRanker(BaseEstimator):
             picks[slot] = (int(pool[j]), slot_share * float(probabilities[j]), True)
         return picks
 
-    def _exploration_pool(self, rest: np.ndarray, final: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _exploration_pool(
+        self, rest: np.ndarray, final: np.ndarray, new: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The modules an exploratory slot may show, and the probability of each.
+
+        A share of the draws (``explore_new_share``) goes to *new* modules — published within
+        ``explore_new_days`` and seen fewer than ``explore_new_until`` expected times — by softmax
+        over their score: their prediction rests on other modules' tags, and a module can be much
+        better than its tags say. The rest go to the ``explore_pool`` best by optimistic score.
+        """
         optimistic = final[rest] + self.blend * self.effects_.optimism[rest]
-        order = np.lexsort((rest, -optimistic))[: self.explore_pool]
-        pool, top = rest[order], optimistic[order]
-        weights = np.exp((top - top.max()) / self.explore_temperature)
-        return pool, weights / weights.sum()
+        best = np.lexsort((rest, -optimistic))[: self.explore_pool]
+        pool = np.zeros(len(rest))
+        pool[best] = _softmax(optimistic[best], self.explore_temperature)
+        if not new.any():
+            keep = pool > 0
+            return rest[keep], pool[keep]
+        fresh = np.zeros(len(rest))
+        fresh[new] = _softmax(final[rest][new], self.explore_temperature)
+        probabilities = (1 - self.explore_new_share) * pool + self.explore_new_share * fresh
+        keep = probabilities > 0
+        return rest[keep], probabilities[keep] / probabilities[keep].sum()
 
     def _suggest(self, picks, final, lift, scored: ScoredCatalog, context) -> Iterable[Suggestion]:
         for rank, (i, propensity, explored) in enumerate(picks, 1):

@@ -37,6 +37,7 @@ NEW_MODULE = CandidateModule(
     CLIENT_FACING,
     {"journey_phase": ("buying",), "challenge": ("cost_reduction",)},
     kind="business case",
+    published_on=TODAY - timedelta(days=1),
 )
 NEW_MODULE_QUALITY = 3.0
 

@@ -154,6 +154,19 @@ def test_exploration_takes_at_most_one_slot_per_list_and_only_eligible_modules(h
     assert 0.1 < explored / 600 < 0.3  # explore=0.2 of the lists, less where nothing is left
 
 
+def test_a_new_module_is_explored_only_where_its_tags_allow_it(history):
+    new = history.new_module  # tagged for the buying phase, published yesterday
+    catalog = [*history.catalog, new]
+    v1 = TagTextRanker().fit(catalog)
+    learner = LearnedRanker(explore=1.0).fit(catalog, history.training, today=TODAY)
+    rng, where = np.random.default_rng(SEED), Counter()
+    for context in history.simulator.contexts(300, 6):
+        allowed = new.module_id in v1.scores(context, TODAY)  # not excluded by phase or industry
+        where[allowed, new.module_id in ids(learner.rank(context, today=TODAY, rng=rng))] += 1
+    assert where[False, False] > 50 and where[False, True] == 0
+    assert where[True, True] > 0.2 * (where[True, True] + where[True, False])
+
+
 def test_logged_propensities_match_how_often_a_module_is_shown_at_its_position(history):
     learner, context = history.first_learner, history.simulator.contexts(1, 5)[0]
     rng, draws = np.random.default_rng(SEED), 600

@@ -35,6 +35,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("api.openapi", "GET"): OPEN,
     ("api.taxonomy", "GET"): OPEN,
     ("api.context_recommendations", "POST"): PANEL,  # any CRM, with the app token (open in demo mode)
+    ("events_api.record_events", "POST"): PANEL,  # the panel's events, with the app token (open in demo mode)
     ("canvas.entry", "POST"): OPEN,                 # the signed request is the proof
     ("auth.login", "GET"): OPEN,
     ("auth.callback", "GET"): OPEN,

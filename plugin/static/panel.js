@@ -8,6 +8,8 @@
   if (!token) return;
   body.removeAttribute("data-app-token");
   const opportunityId = body.dataset.opportunityId;
+  // panel-events.js sends what the rep does with the suggestions; it needs the token too.
+  if (window.BeInspiredEvents) window.BeInspiredEvents.authorise(token);
 
   const card = document.querySelector(".bi-panel__card");
   const moduleView = document.createElement("article");
@@ -41,7 +43,7 @@
     card.hidden = false;
   };
 
-  const showModule = (module) => {
+  const showModule = (module, impressionId) => {
     moduleView.replaceChildren();
     const header = element("div", "slds-card__header");
     const back = element("button", "slds-button", "← Back to suggestions");
@@ -61,7 +63,7 @@
       const personalise = element("div", "bi-personalise");
       content.append(personalise);
       window.BeInspiredPersonalise.attach(personalise, {
-        moduleId: module.module_id, opportunityId, token, template: bodyHtml,
+        moduleId: module.module_id, opportunityId, token, template: bodyHtml, impressionId,
       });
     }
     content.append(bodyHtml);
@@ -84,9 +86,11 @@
   document.addEventListener("click", async (event) => {
     const link = event.target.closest("a[data-module-link]");
     if (!link) return;
-    event.preventDefault();
+    event.preventDefault(); // panel-events.js records the "open"
+    const card = link.closest("[data-impression-id]");
     try {
-      showModule(await api(`/api/v1/modules/${encodeURIComponent(link.dataset.moduleLink)}`));
+      showModule(await api(`/api/v1/modules/${encodeURIComponent(link.dataset.moduleLink)}`),
+        card ? card.dataset.impressionId : null);
     } catch (error) {
       showError(error.message);
     }

@@ -2,7 +2,9 @@
 // (GET /api/v1/modules/<id>/personalised), the rep edits the text, copies it or downloads it.
 // Used by the demo's module page (a [data-personalise] element, no token) and by panel.js inside
 // Salesforce, which passes its app token: every call then carries it in an Authorization header
-// and files are fetched and saved through a Blob, so the token never goes in a URL.
+// and files are fetched and saved through a Blob, so the token never goes in a URL. With the
+// impression id of the suggestion it was opened from, personalising, copying and downloading are
+// recorded as events (panel-events.js).
 (() => {
   "use strict";
   const GAP = /⟦[^⟦⟧]*⟧/g;
@@ -75,7 +77,10 @@
     }
   };
 
-  const attach = (container, { moduleId, opportunityId, token = null, template = null }) => {
+  const attach = (container, { moduleId, opportunityId, token = null, template = null, impressionId = null }) => {
+    const recordEvent = (kind) => {
+      if (impressionId && window.BeInspiredEvents) window.BeInspiredEvents.record(impressionId, kind);
+    };
     const path = `/api/v1/modules/${encodeURIComponent(moduleId)}/personalised`;
     const query = `?opportunity=${encodeURIComponent(opportunityId)}`;
     const stem = `${String(moduleId).toLowerCase().replace(/[^a-z0-9-]+/g, "-")}-personalised`;
@@ -145,15 +150,18 @@
 
       textarea.addEventListener("input", () => { stale.hidden = false; }, { once: true });
       copy.addEventListener("click", async () => {
+        recordEvent("copy");
         status.textContent = (await copyText(textarea))
           ? "Copied to the clipboard."
           : "Select the text and press Ctrl+C (⌘C on a Mac) to copy it.";
       });
       markdown.addEventListener("click", () => {
+        recordEvent("download");
         saveFile(new Blob([textarea.value], { type: "text/markdown;charset=utf-8" }), `${stem}.md`);
         status.textContent = "Downloaded as Markdown.";
       });
       docx.addEventListener("click", async () => {
+        recordEvent("download");
         docx.disabled = true;
         status.textContent = "Preparing the Word document…";
         try {
@@ -187,6 +195,7 @@
         const response = await call(path + query, { headers: headers({ Accept: "application/json" }) });
         status.textContent = "";
         show(await response.json());
+        recordEvent("personalise");
       } catch (error) {
         status.textContent = error.message;
         start.disabled = false;
@@ -202,6 +211,7 @@
         moduleId: container.dataset.moduleId,
         opportunityId: container.dataset.opportunityId,
         template: document.getElementById(container.dataset.template),
+        impressionId: container.dataset.impressionId || null,
       });
     }
   });

@@ -284,7 +284,8 @@ def _view_terms(view: LoggedView, chosen: Recommendations, theta, outcome, rewar
     for i in view.impressions:
         logged_theta = _theta_at(theta, i.position)
         if i.explored:
-            logging_exposure = i.propensity * float(theta[: list_length[i.audience]].sum())
+            any_slot = sum(_theta_at(theta, j) for j in range(1, list_length[i.audience] + 1))
+            logging_exposure = i.propensity * any_slot
         else:
             logging_exposure = i.propensity * logged_theta
         weight = target_exposure.get(i.module_id, 0.0) / logging_exposure
@@ -294,8 +295,8 @@ def _view_terms(view: LoggedView, chosen: Recommendations, theta, outcome, rewar
         if reward_model is not None:
             correction += weight * (r - logged_theta * predicted[i.module_id])
         biggest = max(biggest, weight)
-    for i in {i.module_id for i in view.impressions} & set(target_exposure):
-        supported += target_exposure[i]
+    for module_id in {i.module_id for i in view.impressions} & set(target_exposure):
+        supported += target_exposure[module_id]
     direct = sum(e * predicted[m] for m, e in target_exposure.items()) if reward_model is not None else 0.0
     exposure = sum(target_exposure.values())
     return ips, control, exposure, direct + correction, supported, biggest

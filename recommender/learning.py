@@ -46,6 +46,7 @@ from sklearn.base import BaseEstimator
 from sklearn.linear_model import PoissonRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits  # installed with scikit-learn, which uses it
 
 from recommender.diversity import maximal_marginal_relevance
 from recommender.feedback import Impression
@@ -198,7 +199,9 @@ class LearnedRanker(BaseEstimator):
         generic prediction per row. Label reward/exposure with weight exposure is the same
         likelihood as log(exposure) as an offset."""
         model = make_pipeline(StandardScaler(), PoissonRegressor(alpha=1e-3, max_iter=500))
-        model.fit(features, reward / exposure, poissonregressor__sample_weight=exposure)
+        # One thread: for a few thousand rows OpenMP's start-up costs 30× the arithmetic.
+        with threadpool_limits(limits=1, user_api="openmp"):
+            model.fit(features, reward / exposure, poissonregressor__sample_weight=exposure)
         self.model_ = model
         # The same linear predictor as plain numpy: sklearn's input checks cost more than the
         # arithmetic when ranking one context.

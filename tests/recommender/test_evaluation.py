@@ -102,7 +102,7 @@ def test_off_policy_estimates_cover_the_simulators_true_value_of_a_candidate(his
     # The candidate: the serving model, had it trusted what it learned twice as much.
     candidate = LearnedRanker(blend=16.0).fit(history.catalog, history.v1_views, today=history.today)
     rank = lambda c: candidate.rank(c, today=history.today)  # noqa: E731
-    truth = history.simulator.policy_values(lambda c, _: rank(c), history.simulator.contexts(1500, 50), None).mean()
+    truth = history.simulator.policy_values(lambda c, _: rank(c), history.simulator.contexts(1000, 50), None).mean()
 
     found = off_policy_estimates(
         history.held_out,  # logged by the exploring first learner

@@ -224,13 +224,13 @@ def test_loading_refuses_anything_but_a_learned_ranker():
 
 
 def test_model_version_names_params_data_and_training_time(history):
-    catalog, views = history.catalog, history.v1_views[:400]
+    catalog, views = history.catalog, history.v1_views[:160]
     at = datetime(2026, 3, 1, 6)
     version = LearnedRanker().fit(catalog, views, today=TODAY, trained_at=at).model_version_
     assert version.startswith("learned-")
     assert LearnedRanker().fit(catalog, views, today=TODAY, trained_at=at).model_version_ == version
     assert LearnedRanker(blend=4.0).fit(catalog, views, today=TODAY, trained_at=at).model_version_ != version
-    assert LearnedRanker().fit(catalog, views[:300], today=TODAY, trained_at=at).model_version_ != version
+    assert LearnedRanker().fit(catalog, views[:80], today=TODAY, trained_at=at).model_version_ != version
     later = at + timedelta(hours=1)
     assert LearnedRanker().fit(catalog, views, today=TODAY, trained_at=later).model_version_ != version
 

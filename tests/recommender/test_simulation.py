@@ -42,7 +42,7 @@ def test_reps_look_less_often_at_lower_positions():
         picked = [found.client_facing[i] for i in order.permutation(len(found.client_facing))]
         return Recommendations(tuple(replace(s, rank=n) for n, s in enumerate(picked, 1)), ())
 
-    logged = simulator.log_sessions(shuffled, simulator.contexts(1500, 5), np.random.default_rng(8), start=START)
+    logged = simulator.log_sessions(shuffled, simulator.contexts(1000, 5), np.random.default_rng(8), start=START)
     opened = [np.mean([i.opened for i in logged if i.position == k]) for k in range(1, 6)]
     assert all(a > b for a, b in zip(opened, opened[1:]))
     theta = simulator.assumptions.examination(5)
@@ -51,7 +51,7 @@ def test_reps_look_less_often_at_lower_positions():
 
 def test_expected_reward_is_the_average_of_simulated_sessions():
     simulator, v1 = small_world()
-    contexts = simulator.contexts(1500, 2)
+    contexts = simulator.contexts(1000, 2)
     rank = lambda c, _: v1.rank(c, today=TODAY)  # noqa: E731
     expected = simulator.policy_values(rank, contexts, None)
     logged = simulator.log_sessions(rank, contexts, np.random.default_rng(5), start=START)

@@ -26,9 +26,6 @@ from content_catalog.module_rows import utc
 _IMPRESSIONS = PanelImpressionRow.__table__
 _EVENTS = PanelEventRow.__table__
 _UPSERTING_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-#: Rows per INSERT statement: 14 parameters a row stays far below SQLite's 32,766 and
-#: PostgreSQL's 65,535 bound parameters.
-INSERT_CHUNK = 500
 
 
 class EventKind(StrEnum):
@@ -108,13 +105,28 @@ class ModuleActivity:
 
 
 def add_impressions(session: Session, impressions: Sequence[Impression]) -> None:
-    """Write impressions of any orgs (the recorder's batch mixes them), a few hundred rows per
-    INSERT; an impression already stored is left as it is."""
-    rows = [_impression_row(i) for i in impressions]
+    """Write impressions of any orgs (the recorder's batch mixes them) in one INSERT; an
+    impression already stored is left as it is."""
+    if not impressions:
+        return
+    contexts: dict[int, str] = {}  # the impressions of one view share their context: encode it once
+    rows = []
+    for impression in impressions:
+        context = contexts.get(id(impression.context))
+        if context is None:
+            context = contexts[id(impression.context)] = json.dumps(
+                dict(impression.context), separators=(",", ":"), ensure_ascii=False)
+        rows.append(_impression_row(impression, context))
+    session.execute(_insert_ignoring(session, _IMPRESSIONS, [_IMPRESSIONS.c.impression_id]), rows)
+
+
+def _insert_ignoring(session: Session, table, key):
+    """``INSERT ... ON CONFLICT (key) DO NOTHING``, meant to be run with a list of rows: then the
+    statement is compiled once and cached, and SQLAlchemy sends the rows as multi-row VALUES
+    batches ("insertmanyvalues") or one prepared statement. Building ``.values(rows)`` instead
+    compiles a new statement for every batch size, which cost more than the write itself."""
     insert = _UPSERTING_INSERT[session.get_bind().dialect.name]
-    for start in range(0, len(rows), INSERT_CHUNK):
-        statement = insert(_IMPRESSIONS).values(rows[start:start + INSERT_CHUNK])
-        session.execute(statement.on_conflict_do_nothing(index_elements=[_IMPRESSIONS.c.impression_id]))
+    return insert(table).on_conflict_do_nothing(index_elements=key)
 
 
 class PanelEventLog:
@@ -134,14 +146,10 @@ class PanelEventLog:
             first.setdefault(event.event_id, event)
         if not first:
             return StoredEvents(0, 0)
-        insert = _UPSERTING_INSERT[self.session.get_bind().dialect.name]
-        statement = (
-            insert(_EVENTS)
-            .values([self._event_row(e) for e in first.values()])
-            .on_conflict_do_nothing(index_elements=[_EVENTS.c.org_id, _EVENTS.c.event_id])
-            .returning(_EVENTS.c.event_id)
-        )
-        written = len(self.session.execute(statement).all())
+        statement = _insert_ignoring(self.session, _EVENTS, [_EVENTS.c.org_id, _EVENTS.c.event_id])
+        written = len(self.session.execute(
+            statement.returning(_EVENTS.c.event_id), [self._event_row(e) for e in first.values()]
+        ).all())
         return StoredEvents(accepted=len(first), duplicates=len(events) - written)
 
     def _event_row(self, event: PanelEvent) -> dict[str, Any]:
@@ -216,7 +224,7 @@ class PanelEventLog:
         return where
 
 
-def _impression_row(impression: Impression) -> dict[str, Any]:
+def _impression_row(impression: Impression, context: str) -> dict[str, Any]:
     return dict(
         impression_id=impression.impression_id, org_id=impression.org_id,
         view_id=impression.view_id, opportunity_id=impression.opportunity_id,
@@ -224,8 +232,7 @@ def _impression_row(impression: Impression) -> dict[str, Any]:
         audience=impression.audience, position=impression.position, score=impression.score,
         propensity=impression.propensity, explored=impression.explored,
         model_version=impression.model_version,
-        context=json.dumps(dict(impression.context), separators=(",", ":"), ensure_ascii=False),
-        shown_at=impression.shown_at,
+        context=context, shown_at=impression.shown_at,
     )
 
 

@@ -81,9 +81,9 @@ def impression_inserts(engine) -> list[int]:
     sizes: list[int] = []
 
     @event.listens_for(engine, "before_cursor_execute")
-    def count(_conn, _cursor, statement, parameters, _context, _executemany):
+    def count(_conn, _cursor, statement, parameters, _context, executemany):
         if statement.startswith("INSERT INTO panel_impressions"):
-            sizes.append(statement.count("(?,"))  # one "(?, ?, ...)" per row
+            sizes.append(len(parameters) if executemany else statement.count("(?,"))
 
     return sizes
 

@@ -77,6 +77,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, threads: int)
     from waitress import serve as waitress_serve
 
     from plugin.app import create_app
+    from plugin.impression_recorder import exit_cleanly_on_sigterm
 
     host = host or settings.host
     port = port or settings.port
@@ -88,6 +89,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, threads: int)
     else:
         click.echo(f"\n  Be Inspired: http://{shown}:{port}/  (API: /api/v1/openapi.yaml)\n")
     sys.stdout.flush()
+    exit_cleanly_on_sigterm()  # so the impressions still queued are written on the way out
     waitress_serve(app, host=host, port=port, threads=threads, ident="be-inspired")
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import atexit
 import logging
+import signal
+import sys
 import threading
 import time
 import weakref
@@ -249,6 +251,13 @@ class NoImpressions:
 
     def close(self) -> None:
         pass
+
+
+def exit_cleanly_on_sigterm() -> None:
+    """Make SIGTERM, which process managers send to stop a service, a normal exit, so that the
+    queued impressions are written (Python's default is to die at once, skipping ``atexit``).
+    For a server's main thread only."""
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
 
 
 _RECORDERS: weakref.WeakSet[ImpressionRecorder] = weakref.WeakSet()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -291,6 +293,49 @@ def test_a_process_that_exits_normally_writes_its_queued_impressions(tmp_path, o
     with app.extensions["be_inspired"].sessions() as session:
         assert session.scalar(select(func.count()).select_from(PanelImpressionRow)) == 8
     app.extensions["be_inspired"].engine.dispose()
+
+
+def test_beinspired_serve_writes_queued_impressions_when_stopped_with_sigterm(tmp_path, opportunity):
+    """SIGTERM is what a process manager sends; by default Python dies without its atexit."""
+    database = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": database,
+           "BEINSPIRED_DEMO_MODE": "true", "BEINSPIRED_LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from plugin.cli import main; main()", "demo", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        page = _get_when_up(f"http://127.0.0.1:{port}/panel/{opportunity.opportunity_id}")
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=20) == 0, server.stderr.read()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        server.stderr.close()
+
+    app = create_app(Settings(demo_mode=True, database_url=database, log_level="WARNING"))
+    svc = app.extensions["be_inspired"]
+    assert {r.impression_id for r in stored(svc)} == set(IMPRESSION_ATTR.findall(page))
+    svc.engine.dispose()
+
+
+def _get_when_up(url: str, timeout: float = 60.0) -> str:
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.read().decode()
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def wait_until(condition, timeout: float = 10.0) -> None:

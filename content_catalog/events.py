@@ -185,13 +185,17 @@ class PanelEventLog:
         events: dict[str, list[PanelEvent]] = defaultdict(list)
         event_rows = self.session.scalars(
             select(PanelEventRow)
-            .join(PanelImpressionRow, PanelImpressionRow.impression_id == PanelEventRow.impression_id)
+            .join(PanelImpressionRow,
+                  PanelImpressionRow.impression_id == PanelEventRow.impression_id)
             .where(PanelEventRow.org_id == self.org_id, *where)
             .order_by(PanelEventRow.occurred_at, PanelEventRow.pk)
         )
         for row in event_rows:
             events[row.impression_id].append(_event(row))
-        return [ShownWithEvents(_impression(row), tuple(events[row.impression_id])) for row in impressions]
+        return [
+            ShownWithEvents(_impression(row), tuple(events[row.impression_id]))
+            for row in impressions
+        ]
 
     def activity_by_module(self, since: datetime, until: datetime) -> dict[str, ModuleActivity]:
         """Per module: impressions shown in ``[since, until)`` and the events on them, by kind."""

@@ -108,8 +108,9 @@ class ImpressionRecorder:
 
     # -- the request path ------------------------------------------------------------------------
     def record(self, shown: ShownPanel) -> None:
-        """Queue one view's impressions; returns at once. When the queue is full (the database has
-        refused writes for a long while) the view is dropped and counted, so memory stays bounded."""
+        """Queue one view's impressions; returns at once. When the queue is full (the database
+        has refused writes for a long while) the view is dropped and counted, so memory stays
+        bounded."""
         size = shown.size
         if not size:
             return

@@ -85,7 +85,9 @@ def record_panel_events(services: Services, reporter: Reporter,
     return EventsReceipt(stored.accepted, stored.duplicates, tuple(rejected))
 
 
-def _problem(report: EventReport, shown_on: dict[str, str | None], reporter: Reporter) -> str | None:
+def _problem(
+    report: EventReport, shown_on: dict[str, str | None], reporter: Reporter
+) -> str | None:
     if report.impression_id not in shown_on:
         return UNKNOWN_IMPRESSION
     if reporter.has_token and shown_on[report.impression_id] != reporter.token_record_id:

@@ -74,7 +74,9 @@ def record_events():
         org_id=org.org_id, user_id=org.viewer, has_token=org.token is not None,
         token_record_id=org.token.record_id if org.token is not None else None,
     )
-    reports = [EventReport(e.event_id, e.impression_id, e.kind, e.reason, e.at) for e in batch.events]
+    reports = [
+        EventReport(e.event_id, e.impression_id, e.kind, e.reason, e.at) for e in batch.events
+    ]
     receipt = record_panel_events(services(), reporter, reports)
     return {
         "accepted": receipt.accepted,

@@ -33,7 +33,8 @@ def events_of(*impressions: str, kind: str = "open", **fields) -> list[dict]:
 def stored_events(app, **where) -> list[PanelEventRow]:
     svc = app.extensions["be_inspired"]
     with svc.sessions() as session:
-        query = select(PanelEventRow).where(*(getattr(PanelEventRow, k) == v for k, v in where.items()))
+        query = select(PanelEventRow).where(
+            *(getattr(PanelEventRow, k) == v for k, v in where.items()))
         return list(session.scalars(query.order_by(PanelEventRow.pk)))
 
 
@@ -61,7 +62,8 @@ def test_a_batch_is_stored_and_acknowledged(demo_app, client, shown):
     assert [(r.impression_id, r.kind) for r in kept] == [
         (shown[0], "open"), (shown[1], "helpful"), (shown[2], "not_helpful")]
     assert kept[2].reason == "Figures are from 2021"
-    assert kept[2].occurred_at.replace(tzinfo=timezone.utc) == datetime(2026, 11, 23, 9, 15, tzinfo=timezone.utc)
+    occurred = kept[2].occurred_at.replace(tzinfo=timezone.utc)
+    assert occurred == datetime(2026, 11, 23, 9, 15, tzinfo=timezone.utc)
     assert {r.user_id for r in kept} == {DEMO_USER_ID}
 
 
@@ -103,7 +105,8 @@ def test_an_impression_still_queued_in_this_worker_is_written_first(
 
 
 def test_the_recommendations_api_names_each_suggestions_impression(client, demo_opportunities):
-    body = client.get(f"/api/v1/opportunities/{demo_opportunities[2].opportunity_id}/recommendations").json
+    opportunity_id = demo_opportunities[2].opportunity_id
+    body = client.get(f"/api/v1/opportunities/{opportunity_id}/recommendations").json
     ids = [s["impression_id"] for s in body["client_facing"] + body["internal"]]
     assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids) and len(set(ids)) == len(ids)
     assert client.post(URL, json={"events": events_of(ids[0])}).json["accepted"] == 1
@@ -149,12 +152,17 @@ def with_(**fields) -> dict:
     return {"events": [{**GOOD, **fields}]}
 
 
+NOT_HEX = "must be 32 lowercase hexadecimal digits"
+
+
 @pytest.mark.parametrize(("body", "field", "message"), [
     (with_(kind="liked"), "events.0.kind", "is not an allowed value"),
-    (with_(event_id=str(uuid.uuid4())), "events.0.event_id", "must be 32 lowercase hexadecimal digits"),
-    (with_(impression_id="A" * 32), "events.0.impression_id", "must be 32 lowercase hexadecimal digits"),
-    (with_(reason="why not"), "events.0.reason", "only a helpful or not_helpful vote may give a reason"),
-    (with_(kind="not_helpful", reason="x" * 501), "events.0.reason", "String should have at most 500 characters"),
+    (with_(event_id=str(uuid.uuid4())), "events.0.event_id", NOT_HEX),
+    (with_(impression_id="A" * 32), "events.0.impression_id", NOT_HEX),
+    (with_(reason="why not"), "events.0.reason",
+     "only a helpful or not_helpful vote may give a reason"),
+    (with_(kind="not_helpful", reason="x" * 501), "events.0.reason",
+     "String should have at most 500 characters"),
     (with_(kind="helpful", reason=42), "events.0.reason", "Input should be a valid string"),
     (with_(at="2026-11-23T10:00:00"), "events.0.at", "Input should have timezone info"),
     (with_(at=(datetime.now(timezone.utc) + timedelta(days=3)).isoformat()), "events.0.at",
@@ -162,7 +170,8 @@ def with_(**fields) -> dict:
     (with_(at=1764000000), "events.0.at", "Input should be a valid datetime"),
     (with_(user_id="005x"), "events.0.user_id", "is not a known field"),
     ({"events": []}, "events", "List should have at least 1 item after validation, not 0"),
-    ({"events": [GOOD] * 101}, "events", "List should have at most 100 items after validation, not 101"),
+    ({"events": [GOOD] * 101}, "events",
+     "List should have at most 100 items after validation, not 101"),
     ({"events": GOOD}, "events", "Input should be a valid array"),
     ({"events": [GOOD], "org_id": DEMO_ORG_ID}, "org_id", "is not a known field"),
     ([GOOD], "body", "Input should be an object"),
@@ -187,11 +196,13 @@ def test_an_unknown_kind_lists_the_allowed_ones(client):
 
 def test_a_batch_of_exactly_one_hundred_is_accepted(client, shown):
     batch = events_of(*(shown * 50)[:100])
-    assert client.post(URL, json={"events": batch}).json == {"accepted": 100, "duplicates": 0, "rejected": []}
+    answer = client.post(URL, json={"events": batch}).json
+    assert answer == {"accepted": 100, "duplicates": 0, "rejected": []}
 
 
 @pytest.mark.parametrize("send", [
-    lambda c: c.post(URL, data=json.dumps(with_()), content_type="text/plain"),  # what a form can send
+    # What a cross-site form can send: text/plain, or a form encoding.
+    lambda c: c.post(URL, data=json.dumps(with_()), content_type="text/plain"),
     lambda c: c.post(URL, data={"events": "x"}),
     lambda c: c.post(URL, data="{not json", content_type="application/json"),
 ])
@@ -204,7 +215,8 @@ def test_a_body_over_the_size_limit_is_refused_before_it_is_read(client, demo_se
     body = with_(kind="not_helpful", reason="x" * 400)
     body["events"] = body["events"] * (demo_settings.max_request_bytes // 400 + 1)
     response = client.post(URL, json=body)
-    assert response.status_code == 413 and response.json["error"]["code"] == "request_entity_too_large"
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "request_entity_too_large"
 
 
 def test_no_csrf_token_is_needed_in_demo_mode(demo_app, client, shown):
@@ -229,8 +241,9 @@ def acme(tmp_path):
     ids = {name: new_id() for name in rows}
     with svc.sessions.begin() as session:
         add_impressions(session, [
-            Impression(ids[name], org, new_id(), record, VIEWER_ID, "acme-audit", "client_facing", 1,
-                       3.5, 1.0, False, "v1", {"stage": "Negotiation"}, datetime.now(timezone.utc))
+            Impression(ids[name], org, new_id(), record, VIEWER_ID, "acme-audit",
+                       "client_facing", 1, 3.5, 1.0, False, "v1", {"stage": "Negotiation"},
+                       datetime.now(timezone.utc))
             for name, (org, record) in rows.items()
         ])
     yield app, ids
@@ -244,8 +257,8 @@ def token_for(app, org_id=ORG_ID, record_id=OPPORTUNITY_ID) -> dict[str, str]:
 
 def test_with_a_token_only_impressions_of_its_org_and_record_are_stored(acme):
     app, ids = acme
-    batch = events_of(ids["acme_here"], ids["acme_other_record"], ids["acme_no_record"], ids["globex"],
-                      kind="helpful")
+    batch = events_of(ids["acme_here"], ids["acme_other_record"], ids["acme_no_record"],
+                      ids["globex"], kind="helpful")
 
     response = app.test_client().post(URL, json={"events": batch}, headers=token_for(app))
 
@@ -272,7 +285,8 @@ def test_the_same_event_id_from_two_orgs_is_two_events(acme):
     shared = new_id()
     acme_event = [{"event_id": shared, "impression_id": ids["acme_here"], "kind": "open"}]
     globex_event = [{"event_id": shared, "impression_id": ids["globex"], "kind": "open"}]
-    assert client.post(URL, json={"events": acme_event}, headers=token_for(app)).json["accepted"] == 1
+    first = client.post(URL, json={"events": acme_event}, headers=token_for(app))
+    assert first.json["accepted"] == 1
     answer = client.post(URL, json={"events": globex_event}, headers=token_for(app, OTHER_ORG))
     assert answer.json == {"accepted": 1, "duplicates": 0, "rejected": []}
     with app.extensions["be_inspired"].sessions() as session:
@@ -282,6 +296,7 @@ def test_the_same_event_id_from_two_orgs_is_two_events(acme):
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-token"}])
 def test_outside_demo_mode_a_batch_needs_a_valid_app_token(acme, headers):
     app, ids = acme
-    response = app.test_client().post(URL, json={"events": events_of(ids["acme_here"])}, headers=headers)
+    response = app.test_client().post(URL, json={"events": events_of(ids["acme_here"])},
+                                      headers=headers)
     assert response.status_code == 401
     assert stored_events(app) == []

@@ -107,7 +107,8 @@ def test_a_vote_keeps_its_reason_and_sender(log, session):
     session.commit()
 
     (stored,) = everything(log)[0].events
-    assert (stored.kind, stored.reason, stored.user_id) == (EventKind.NOT_HELPFUL, "Old figures", "005X")
+    assert (stored.kind, stored.reason, stored.user_id) == (
+        EventKind.NOT_HELPFUL, "Old figures", "005X")
     assert stored.occurred_at == MONDAY + timedelta(minutes=1)
     assert stored.received_at is not None and stored.received_at.tzinfo is not None
 
@@ -131,7 +132,8 @@ def test_shown_with_events_reads_a_time_range_and_one_module(log, session):
     ranged = log.shown_with_events(MONDAY, MONDAY + timedelta(hours=2), module_key="a")
     assert [s.impression.impression_id[-1] for s in ranged] == ["1"]
     day = log.shown_with_events(MONDAY, MONDAY + timedelta(days=1), module_key="a")
-    assert [(s.impression.impression_id[-1], s.did(EventKind.COPY)) for s in day] == [("1", False), ("3", True)]
+    copied = [(s.impression.impression_id[-1], s.did(EventKind.COPY)) for s in day]
+    assert copied == [("1", False), ("3", True)]
 
 
 def test_activity_by_module_counts_impressions_and_each_kind(log, session):

@@ -100,7 +100,7 @@ def test_a_panel_view_records_each_suggestion_shown_with_its_position_and_score(
     slow_recorder.flush()
 
     rows = stored(svc)
-    assert [r.impression_id for r in rows] != [] and set(IMPRESSION_ATTR.findall(html)) == {r.impression_id for r in rows}
+    assert rows and set(IMPRESSION_ATTR.findall(html)) == {r.impression_id for r in rows}
     assert [(r.audience, r.position) for r in rows] == (
         [("client_facing", p) for p in range(1, 6)] + [("internal", p) for p in range(1, 4)])
     assert {(r.org_id, r.opportunity_id, r.user_id) for r in rows} == {
@@ -108,7 +108,8 @@ def test_a_panel_view_records_each_suggestion_shown_with_its_position_and_score(
     assert len({r.view_id for r in rows}) == 1
     assert {(r.propensity, r.explored, r.model_version) for r in rows} == {(1.0, False, "v1")}
     client_facing = [r for r in rows if r.audience == "client_facing"]
-    assert [r.score for r in client_facing] == sorted((r.score for r in client_facing), reverse=True)
+    scores = [r.score for r in client_facing]
+    assert scores == sorted(scores, reverse=True)
 
 
 def test_the_rankers_propensity_exploration_and_model_version_are_recorded(
@@ -125,23 +126,29 @@ def test_the_rankers_propensity_exploration_and_model_version_are_recorded(
         )
 
     monkeypatch.setattr(TagTextRanker, "rank", exploring)
-    body = app.test_client().get(f"/api/v1/opportunities/{opportunity.opportunity_id}/recommendations").json
+    url = f"/api/v1/opportunities/{opportunity.opportunity_id}/recommendations"
+    body = app.test_client().get(url).json
     slow_recorder.flush()
 
     rows = {r.impression_id: r for r in stored(svc)}
     third = body["client_facing"][2]
-    assert (rows[third["impression_id"]].propensity, rows[third["impression_id"]].explored) == (0.25, True)
-    assert rows[third["impression_id"]].score == third["score"]
-    assert {rows[s["impression_id"]].model_version for s in body["client_facing"]} == {"learned-2026-11"}
-    assert {rows[s["impression_id"]].model_version for s in body["internal"]} == {"v1"}
+    row = rows[third["impression_id"]]
+    assert (row.propensity, row.explored, row.score) == (0.25, True, third["score"])
+
+    def versions(cards):
+        return {rows[card["impression_id"]].model_version for card in cards}
+
+    assert versions(body["client_facing"]) == {"learned-2026-11"}
+    assert versions(body["internal"]) == {"v1"}
 
 
 def test_the_context_is_kept_so_training_can_rebuild_features(app, svc, slow_recorder, opportunity):
     app.test_client().get(f"/panel/{opportunity.opportunity_id}")
     slow_recorder.flush()
     with svc.sessions() as session:
+        now = datetime.now(timezone.utc)
         (shown, *_) = PanelEventLog(session, DEMO_ORG_ID).shown_with_events(
-            datetime.now(timezone.utc) - timedelta(hours=1), datetime.now(timezone.utc) + timedelta(hours=1))
+            now - timedelta(hours=1), now + timedelta(hours=1))
     context = shown.impression.context
     assert context["stage"] == opportunity.stage
     assert context["industry"] and context["buyer_roles"] and context["journey_phase"] == "buying"
@@ -151,16 +158,20 @@ def test_a_context_posted_to_the_api_is_recorded_without_an_opportunity(app, svc
     body = app.test_client().post("/api/v1/recommendations", json={"stage": "Prospecting"}).json
     slow_recorder.flush()
     assert {r.opportunity_id for r in stored(svc)} == {None}
-    assert {s["impression_id"] for s in body["client_facing"]} <= {r.impression_id for r in stored(svc)}
+    shown = {s["impression_id"] for s in body["client_facing"]}
+    assert shown <= {r.impression_id for r in stored(svc)}
 
 
-def test_the_workspace_preview_records_nothing_and_offers_no_feedback(app, svc, slow_recorder, opportunity):
+def test_the_workspace_preview_records_nothing_and_offers_no_feedback(
+    app, svc, slow_recorder, opportunity
+):
     with app.app_context():
         view = build_panel_view(svc, svc.demo_org, opportunity.opportunity_id, count_shown=False)
     page = app.test_client().get(f"/workspace/preview?opportunity={opportunity.opportunity_id}")
     assert view.suggestions.client_facing
     assert {c.impression_id for c in view.suggestions.client_facing} == {None}
-    assert "data-impression-id" not in page.get_data(as_text=True) and "data-vote" not in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert "data-impression-id" not in html and "data-vote" not in html
     assert slow_recorder.pending_rows == 0
 
 
@@ -169,7 +180,8 @@ def test_many_views_are_written_in_one_insert_once_the_interval_passes(app, svc,
     recorder = svc.impressions = ImpressionRecorder(svc.sessions, interval_s=0.3)
     inserts = impression_inserts(svc.engine)
     client = app.test_client()
-    shown = [i for o in DemoOrg().opportunities()[:5] for i in shown_on(client.get(f"/panel/{o.opportunity_id}"))]
+    shown = [i for o in DemoOrg().opportunities()[:5]
+             for i in shown_on(client.get(f"/panel/{o.opportunity_id}"))]
 
     wait_until(lambda: len(stored(svc)) == len(shown))
     assert inserts == [len(shown)] and recorder.batches_written == 1
@@ -179,7 +191,8 @@ def test_many_views_are_written_in_one_insert_once_the_interval_passes(app, svc,
 def test_a_full_batch_is_written_without_waiting_for_the_interval(svc, app):
     recorder = svc.impressions = ImpressionRecorder(svc.sessions, batch_rows=10, interval_s=3600)
     client = app.test_client()
-    shown = [i for o in DemoOrg().opportunities()[:2] for i in shown_on(client.get(f"/panel/{o.opportunity_id}"))]
+    shown = [i for o in DemoOrg().opportunities()[:2]
+             for i in shown_on(client.get(f"/panel/{o.opportunity_id}"))]
     assert len(shown) >= 10
 
     wait_until(lambda: len(stored(svc)) == len(shown))
@@ -218,7 +231,8 @@ def test_a_failed_write_keeps_the_rows_for_the_next_try(svc, app, opportunity, c
             failures.append(statement)
             raise RuntimeError("disk full")
 
-    recorder = svc.impressions = ImpressionRecorder(svc.sessions, interval_s=0.01, retry_s=(0.01, 0.05))
+    recorder = svc.impressions = ImpressionRecorder(svc.sessions, interval_s=0.01,
+                                                    retry_s=(0.01, 0.05))
     app.test_client().get(f"/panel/{opportunity.opportunity_id}")
 
     wait_until(lambda: len(stored(svc)) == 8)
@@ -227,7 +241,8 @@ def test_a_failed_write_keeps_the_rows_for_the_next_try(svc, app, opportunity, c
 
 
 def test_a_full_queue_drops_views_but_never_the_panel(svc, app, opportunity, caplog):
-    svc.impressions = recorder = ImpressionRecorder(svc.sessions, interval_s=3600, max_pending_rows=10)
+    svc.impressions = recorder = ImpressionRecorder(svc.sessions, interval_s=3600,
+                                                    max_pending_rows=10)
     client = app.test_client()
     pages = [client.get(f"/panel/{o.opportunity_id}") for o in DemoOrg().opportunities()[:3]]
 
@@ -239,7 +254,9 @@ def test_a_full_queue_drops_views_but_never_the_panel(svc, app, opportunity, cap
     assert len(stored(svc)) == first
 
 
-def test_a_failure_to_queue_costs_the_rep_nothing_but_the_feedback_buttons(app, svc, opportunity, caplog):
+def test_a_failure_to_queue_costs_the_rep_nothing_but_the_feedback_buttons(
+    app, svc, opportunity, caplog
+):
     class Broken:
         def record(self, shown):
             raise RuntimeError("queue broken")
@@ -295,7 +312,9 @@ def test_a_process_that_exits_normally_writes_its_queued_impressions(tmp_path, o
     app.extensions["be_inspired"].engine.dispose()
 
 
-def test_beinspired_serve_writes_queued_impressions_when_stopped_with_sigterm(tmp_path, opportunity):
+def test_beinspired_serve_writes_queued_impressions_when_stopped_with_sigterm(
+    tmp_path, opportunity
+):
     """SIGTERM is what a process manager sends; by default Python dies without its atexit."""
     database = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
     with socket.socket() as probe:

@@ -39,8 +39,8 @@ DEMO_TODAY = date(2026, 6, 15)
 def demo_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     """The demo app on a database of this module's own, so its events can be read back."""
     database = tmp_path_factory.mktemp("feedback") / "demo.sqlite3"
-    app = create_app(Settings(demo_mode=True, database_url=f"sqlite:///{database}", log_level="WARNING"),
-                     today=lambda: DEMO_TODAY)
+    settings = Settings(demo_mode=True, database_url=f"sqlite:///{database}", log_level="WARNING")
+    app = create_app(settings, today=lambda: DEMO_TODAY)
     svc = app.extensions["be_inspired"]
     load_demo_catalog(svc.engine, svc.sessions, svc.taxonomy)
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -88,7 +88,8 @@ def vote_not_helpful(card: Locator, reason: str) -> None:
     field.fill(reason)
     card.get_by_role("button", name="Send", exact=True).click()
     expect(card.locator("[data-reason-form]")).to_be_hidden()
-    expect(card.get_by_role("button", name="Not helpful", exact=True)).to_have_attribute("aria-pressed", "true")
+    not_helpful = card.get_by_role("button", name="Not helpful", exact=True)
+    expect(not_helpful).to_have_attribute("aria-pressed", "true")
 
 
 def test_rep_votes_opens_and_personalises_in_the_demo_panel(
@@ -102,7 +103,8 @@ def test_rep_votes_opens_and_personalises_in_the_demo_panel(
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
     try:
-        page.goto(f"{base_url}/demo/{opportunity_named('St. Aldric Health Partners').opportunity_id}")
+        opportunity = opportunity_named("St. Aldric Health Partners")
+        page.goto(f"{base_url}/demo/{opportunity.opportunity_id}")
         panel = page.frame_locator("[data-testid=panel-frame]")
         cards = panel.locator(CLIENT_FACING)
         expect(cards.first).to_be_visible()
@@ -142,7 +144,8 @@ def test_canvas_panel_sends_its_events_with_the_app_token_and_no_cookie(
     page = chromium_profile().new_page()  # third-party cookies blocked
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    host_site.pages["/opportunity"] = canvas_host_page(app.url, sign_canvas(load_json("canvas_request.json")))
+    signed = sign_canvas(load_json("canvas_request.json"))
+    host_site.pages["/opportunity"] = canvas_host_page(app.url, signed)
     page.goto(host_site.origin + "/opportunity")
     panel: FrameLocator = page.frame_locator("[data-testid=canvas-frame]")
 
@@ -156,7 +159,8 @@ def test_canvas_panel_sends_its_events_with_the_app_token_and_no_cookie(
     screenshot(page)
 
     rows = events_in(tmp_path / "canvas.sqlite3", page, 2)
-    assert sorted((r.org_id, r.impression_id, r.kind, r.reason, r.user_id) for r in rows) == sorted([
+    got = sorted((r.org_id, r.impression_id, r.kind, r.reason, r.user_id) for r in rows)
+    assert got == sorted([
         (ORG_ID, ids[0], "not_helpful", "Wrong industry", VIEWER),
         (ORG_ID, ids[1], "open", None, VIEWER),
     ])

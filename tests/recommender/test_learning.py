@@ -101,7 +101,7 @@ def test_strong_new_module_reaches_the_top_three_of_its_contexts_within_60_impre
     assert len(its_contexts) == 40
     assert share_in_top_three(v1) < 0.25  # the tags alone undersell it
 
-    logged, rng, share, shown = list(history.training + history.held_out), np.random.default_rng(SEED), 0.0, 0
+    logged, rng, share, shown = list(history.training + history.held_out), np.random.default_rng(history.seed), 0.0, 0
     for day in range(8):  # each day: refit, then 100 views from opportunities it is eligible for
         learner = LearnedRanker().fit(catalog, logged, today=TODAY)
         shown = sum(i.module_id == new for i in logged)

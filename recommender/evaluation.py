@@ -34,7 +34,13 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from recommender.feedback import Impression, LoggedView, ModuleFeedback, group_views, reward_function
+from recommender.feedback import (
+    Impression,
+    LoggedView,
+    ModuleFeedback,
+    group_views,
+    reward_function,
+)
 from recommender.types import OpportunityContext, Recommendations
 
 Z95 = 1.959963984540054
@@ -149,7 +155,9 @@ def catalog_coverage(lists: Iterable[Sequence[str]], catalog_ids: Iterable[str])
     return len(shown & catalog) / len(catalog)
 
 
-def time_split(impressions: Iterable[Impression], at: datetime) -> tuple[list[Impression], list[Impression]]:
+def time_split(
+    impressions: Iterable[Impression], at: datetime
+) -> tuple[list[Impression], list[Impression]]:
     """Views first shown before ``at`` (to train on) and from ``at`` on (to evaluate on).
 
     Whole views move together, so no list is split between training and evaluation.
@@ -192,9 +200,16 @@ def offline_ranking_metrics(
             "client_facing": [s.module_id for s in ranked.client_facing],
             "internal": [s.module_id for s in ranked.internal],
         }
-        shown += [by_audience["client_facing"][:k_client_facing], by_audience["internal"][:k_internal]]
+        shown += [
+            by_audience["client_facing"][:k_client_facing],
+            by_audience["internal"][:k_internal],
+        ]
         for audience, ids in by_audience.items():
-            rewarded = {i.module_id for i in view.impressions if outcome(i) and _audience(i, ranked) == audience}
+            rewarded = {
+                i.module_id
+                for i in view.impressions
+                if outcome(i) and _audience(i, ranked) == audience
+            }
             if rewarded:
                 ndcg.append(ndcg_at_k(ids, dict.fromkeys(rewarded, 1.0), 5))
                 recall.append(recall_at_k(ids, rewarded, 10))
@@ -209,7 +224,11 @@ def offline_ranking_metrics(
 def _audience(impression: Impression, ranked: Recommendations) -> str:
     if impression.audience is not None:
         return impression.audience
-    return "internal" if any(s.module_id == impression.module_id for s in ranked.internal) else "client_facing"
+    return (
+        "internal"
+        if any(s.module_id == impression.module_id for s in ranked.internal)
+        else "client_facing"
+    )
 
 
 # -- off-policy estimates -------------------------------------------------------------------------
@@ -248,10 +267,14 @@ def off_policy_estimates(
     """
     theta = np.asarray(examination, dtype=float)
     outcome = reward_function(reward)
-    terms = [_view_terms(v, target(v.context), theta, outcome, reward_model) for v in group_views(logged)]
+    terms = [
+        _view_terms(v, target(v.context), theta, outcome, reward_model) for v in group_views(logged)
+    ]
     if not terms:
         nan = Interval(math.nan, math.nan, math.nan)
-        return OffPolicyEstimates(nan, nan, None if reward_model is None else nan, 0, math.nan, math.nan)
+        return OffPolicyEstimates(
+            nan, nan, None if reward_model is None else nan, 0, math.nan, math.nan
+        )
     a, b, exposure, dr, supported, biggest = (np.array(t) for t in zip(*terms))
     return OffPolicyEstimates(
         ips=mean_interval(a, z),
@@ -297,7 +320,11 @@ def _view_terms(view: LoggedView, chosen: Recommendations, theta, outcome, rewar
         biggest = max(biggest, weight)
     for module_id in {i.module_id for i in view.impressions} & set(target_exposure):
         supported += target_exposure[module_id]
-    direct = sum(e * predicted[m] for m, e in target_exposure.items()) if reward_model is not None else 0.0
+    direct = (
+        sum(e * predicted[m] for m, e in target_exposure.items())
+        if reward_model is not None
+        else 0.0
+    )
     exposure = sum(target_exposure.values())
     return ips, control, exposure, direct + correction, supported, biggest
 

@@ -1,4 +1,4 @@
-"""Feedback as the learner sees it: one :class:`Impression` per suggestion shown, and what came of it.
+"""Feedback as the learner sees it: an :class:`Impression` per suggestion shown, and its outcome.
 
 The events store parses its rows into these at the edge; nothing here reads a database.
 
@@ -7,8 +7,8 @@ What counts as success
 The learner's label is **helpful-or-used**: the rep said "helpful", or personalised, copied,
 downloaded or shared the module. An *open* alone is not success — titles that invite a click are
 not the content that helps a deal (the "simple click metrics" a coaching culture is warned off).
-Opens are kept as a second, noisier signal (a feature, and a reward the evaluators can be asked
-about). A "not helpful" vote with a use still counts as used: the rep's action outranks the vote.
+Opens are kept to measure position bias, and as a reward the evaluators can be asked about. A
+"not helpful" vote with a use still counts as used: the rep's action outranks the vote.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from recommender.types import OpportunityContext
 
 
 class InvalidImpression(ValueError):
-    """An impression that cannot have been logged by a ranker (position or propensity out of range)."""
+    """An impression no ranker could have logged: position or propensity out of range."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ class ModuleFeedback:
 
     @property
     def open_rate(self) -> float:
-        """Raw share of impressions opened; position-biased (see LearnedRanker for the corrected one)."""
+        """Raw share of impressions opened: position-biased (the learner corrects for that)."""
         return self.opens / self.impressions if self.impressions else 0.0
 
     @property
@@ -156,7 +156,7 @@ class ModuleFeedback:
 
 
 def module_feedback(impressions: Iterable[Impression]) -> dict[str, ModuleFeedback]:
-    """Per-module counts. A deal counts once per module, as used if any view of it used the module."""
+    """Per-module counts; a deal counts once per module, as used if any view of it used it."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     deals: dict[tuple[str, Hashable], list[bool | None]] = {}
     for i in impressions:

@@ -52,7 +52,13 @@ from recommender.diversity import maximal_marginal_relevance
 from recommender.feedback import Impression
 from recommender.position_bias import estimate_examination
 from recommender.ranker import NotFittedError, ScoredCatalog, TagTextRanker
-from recommender.types import DIMENSIONS, CandidateModule, OpportunityContext, Recommendations, Suggestion
+from recommender.types import (
+    DIMENSIONS,
+    CandidateModule,
+    OpportunityContext,
+    Recommendations,
+    Suggestion,
+)
 
 _FEATURE_DIMENSIONS = (*DIMENSIONS, "text")
 _BACKFITTING_ROUNDS = 3
@@ -162,7 +168,8 @@ class LearnedRanker(BaseEstimator):
         self.phases_ = tuple(self.base_.dimensions_["journey_phase"].vocabulary)
         never = np.iinfo(np.int64).min
         self.published_ = np.array(
-            [by_id[m].published_on.toordinal() if by_id[m].published_on else never for m in ids], dtype=np.int64
+            [by_id[m].published_on.toordinal() if by_id[m].published_on else never for m in ids],
+            dtype=np.int64,
         )
 
     def _check_params(self) -> None:
@@ -172,7 +179,9 @@ class LearnedRanker(BaseEstimator):
         if not 0.5 <= self.optimism < 1.0:
             raise ValueError(f"optimism is a posterior quantile in [0.5, 1), not {self.optimism}")
         if self.prior_strength <= 0 or self.explore_temperature <= 0 or self.explore_pool < 1:
-            raise ValueError("prior_strength and explore_temperature must be > 0, explore_pool >= 1")
+            raise ValueError(
+                "prior_strength and explore_temperature must be > 0, explore_pool >= 1"
+            )
 
     def _fit_model(self, known: list[Impression], index: dict[str, int], today: date) -> None:
         rows = np.array([index[i.module_id] for i in known])
@@ -194,7 +203,9 @@ class LearnedRanker(BaseEstimator):
                 effects = self._module_effects(rows, phases, exam, exam * generic, reward)
         self.effects_ = effects
 
-    def _fit_generic(self, features: np.ndarray, reward: np.ndarray, exposure: np.ndarray) -> np.ndarray:
+    def _fit_generic(
+        self, features: np.ndarray, reward: np.ndarray, exposure: np.ndarray
+    ) -> np.ndarray:
         """Poisson fit of reward with ``exposure`` (θ × module multiplier) as offset; returns the
         generic prediction per row. Label reward/exposure with weight exposure is the same
         likelihood as log(exposure) as an offset."""
@@ -221,7 +232,9 @@ class LearnedRanker(BaseEstimator):
         upper = gamma.ppf(self.optimism, got + s, scale=1.0 / (due + s))
         return ModuleEffects(module, phase, np.log2(upper / module), np.bincount(rows, exam, n))
 
-    def _training_features(self, known: list[Impression], rows: np.ndarray, today: date) -> np.ndarray:
+    def _training_features(
+        self, known: list[Impression], rows: np.ndarray, today: date
+    ) -> np.ndarray:
         by_context: dict[OpportunityContext, list[int]] = {}
         for n, impression in enumerate(known):
             by_context.setdefault(impression.context, []).append(n)
@@ -234,9 +247,14 @@ class LearnedRanker(BaseEstimator):
 
     def _features(self, scored: ScoredCatalog, rows: np.ndarray) -> np.ndarray:
         zeros = np.zeros(len(rows))
-        contributions = [scored.contributions[d][rows] if d in scored.contributions else zeros for d in _FEATURE_DIMENSIONS]
+        contributions = [
+            scored.contributions[d][rows] if d in scored.contributions else zeros
+            for d in _FEATURE_DIMENSIONS
+        ]
         audience = self.base_.client_facing_[rows].astype(float)
-        return np.column_stack([*contributions, scored.total[rows], audience, self.kind_onehot_[rows]])
+        return np.column_stack(
+            [*contributions, scored.total[rows], audience, self.kind_onehot_[rows]]
+        )
 
     def _phase(self, context: OpportunityContext) -> int:
         phase = context.journey_phase
@@ -247,7 +265,10 @@ class LearnedRanker(BaseEstimator):
         return self.examination_[np.minimum(np.asarray(positions) - 1, last)]
 
     def _version(self, candidates, impressions, today: date, trained_at: datetime | None) -> str:
-        params = {k: repr(v.weights) if isinstance(v, TagTextRanker) else repr(v) for k, v in self.get_params().items()}
+        params = {
+            k: repr(v.weights) if isinstance(v, TagTextRanker) else repr(v)
+            for k, v in self.get_params().items()
+        }
         summary = {
             "params": params,
             "catalog": sorted(c.module_id for c in candidates),
@@ -257,7 +278,9 @@ class LearnedRanker(BaseEstimator):
             "last": max((i.shown_at for i in impressions), default=None),
             "trained_at": trained_at or datetime.combine(today, time()),
         }
-        digest = hashlib.sha256(json.dumps(summary, default=str, sort_keys=True).encode()).hexdigest()
+        digest = hashlib.sha256(
+            json.dumps(summary, default=str, sort_keys=True).encode()
+        ).hexdigest()
         return f"learned-{digest[:12]}"
 
     # -- predicting -----------------------------------------------------------------------------
@@ -279,7 +302,9 @@ class LearnedRanker(BaseEstimator):
             out[known] = self._predict(self.base_.score_catalog(context, today), rows, context)
         return out
 
-    def _predict(self, scored: ScoredCatalog, rows: np.ndarray, context: OpportunityContext) -> np.ndarray:
+    def _predict(
+        self, scored: ScoredCatalog, rows: np.ndarray, context: OpportunityContext
+    ) -> np.ndarray:
         if self.model_ is None:
             generic = np.full(len(rows), self.reference_rate_)
         else:
@@ -300,9 +325,15 @@ class LearnedRanker(BaseEstimator):
         """The two lists for ``context``. Pass ``rng`` to explore; without it nothing is random."""
         self._check_fitted()
         if not self.has_history_:
-            found = self.base_.rank(context, today=today, k_client_facing=k_client_facing, k_internal=k_internal)
-            stamp = lambda s: dataclasses.replace(s, model_version=self.model_version_)  # noqa: E731
-            return Recommendations(tuple(map(stamp, found.client_facing)), tuple(map(stamp, found.internal)))
+            found = self.base_.rank(
+                context, today=today, k_client_facing=k_client_facing, k_internal=k_internal
+            )
+            stamp = lambda s: dataclasses.replace(
+                s, model_version=self.model_version_
+            )  # noqa: E731
+            return Recommendations(
+                tuple(map(stamp, found.client_facing)), tuple(map(stamp, found.internal))
+            )
         scored = self.base_.score_catalog(context, today)
         eligible = ~scored.excluded
         lift = np.zeros(len(scored.total))
@@ -319,7 +350,9 @@ class LearnedRanker(BaseEstimator):
             self._choose(final, eligible & client, k_client_facing, new, rng),
             self._choose(final, eligible & ~client, k_internal, new, rng),
         )
-        return Recommendations(*(tuple(self._suggest(c, final, lift, scored, context)) for c in lists))
+        return Recommendations(
+            *(tuple(self._suggest(c, final, lift, scored, context)) for c in lists)
+        )
 
     def _choose(
         self, final: np.ndarray, mask: np.ndarray, k: int, new: np.ndarray, rng
@@ -329,7 +362,9 @@ class LearnedRanker(BaseEstimator):
         if k <= 0 or candidates.size == 0:
             return []
         ordered = candidates[np.lexsort((candidates, -final[candidates]))]  # ties: smaller id first
-        chosen = maximal_marginal_relevance(ordered, final[ordered], self.base_.text_matrix_, k, self.diversity)
+        chosen = maximal_marginal_relevance(
+            ordered, final[ordered], self.base_.text_matrix_, k, self.diversity
+        )
         rest = np.setdiff1d(candidates, chosen)
         if rng is None or self.explore <= 0 or rest.size == 0:
             return [(i, 1.0, False) for i in chosen]

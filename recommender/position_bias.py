@@ -50,5 +50,9 @@ def estimate_examination(
     scale = opened.sum() / (shown * prior).sum()  # the open rate an always-examined slot would have
     rate = (opened + prior_strength * prior * scale) / (shown + prior_strength)
     k = np.arange(positions)
-    rate = IsotonicRegression(increasing=False).fit(k, rate, sample_weight=shown + prior_strength).predict(k)
+    rate = (
+        IsotonicRegression(increasing=False)
+        .fit(k, rate, sample_weight=shown + prior_strength)
+        .predict(k)
+    )
     return np.clip(rate / rate[0], floor, 1.0)

@@ -159,12 +159,18 @@ class DealSimulator:
         a = self.assumptions
         table = []
         for context, scored in zip(contexts, self._truth.score_catalogs(contexts, self.today)):
-            phase = _PHASES.index(context.journey_phase) if context.journey_phase in _PHASES else len(_PHASES)
+            phase = (
+                _PHASES.index(context.journey_phase)
+                if context.journey_phase in _PHASES
+                else len(_PHASES)
+            )
             logit = a.intercept + a.slope * scored.total + self.quality + self.segment[:, phase]
             table.append(a.cap / (1.0 + np.exp(-logit)))
         return table
 
-    def expected_reward(self, recommendations: Recommendations, context: OpportunityContext) -> float:
+    def expected_reward(
+        self, recommendations: Recommendations, context: OpportunityContext
+    ) -> float:
         """Expected helpful-or-used suggestions in a view showing these lists (exact)."""
         return self._expected_reward(recommendations, self._usefulness_of_all(context))
 
@@ -224,7 +230,9 @@ class DealSimulator:
             success = engagement * everything[[self._index[s.module_id] for s in suggestions]]
             for s, examine_p, success_p in zip(suggestions, theta, success):
                 shown.append((s, self._respond(rng, examine_p, success_p)))
-        won_lift = a.win_lift if any(r["used"] and r["helpful"] is not False for _, r in shown) else 0.0
+        won_lift = (
+            a.win_lift if any(r["used"] and r["helpful"] is not False for _, r in shown) else 0.0
+        )
         won = bool(rng.random() < a.win_base + a.win_engagement * (engagement - 1.0) + won_lift)
         return [
             Impression(

@@ -70,8 +70,8 @@ class CandidateModule:
     #: "case study", "battle card", ...; optional. The learned ranker uses it as a feature (some
     #: kinds help more than their tags say); the v1 rules ignore it.
     kind: str | None = None
-    #: When the module was first published; None if unknown. The learned ranker gives modules
-    #: published recently a share of its exploratory slots, so they are tried before they are judged.
+    #: When the module was first published; None if unknown. The learned ranker gives recently
+    #: published modules a share of its exploratory slots, so they are tried before being judged.
     published_on: date | None = None
 
 

@@ -46,11 +46,18 @@ def world(seed: int) -> None:
     rng = np.random.default_rng(seed)
     v1 = TagTextRanker().fit(catalog)
     v1_views = simulator.log_sessions(
-        lambda c, r: v1.rank(c, today=TODAY), simulator.contexts(800, 1), rng, start=START, view_prefix="v1"
+        lambda c, r: v1.rank(c, today=TODAY),
+        simulator.contexts(800, 1),
+        rng,
+        start=START,
+        view_prefix="v1",
     )
     first = LearnedRanker().fit(catalog, v1_views, today=TODAY)
     exploring = simulator.log_sessions(
-        lambda c, r: first.rank(c, today=TODAY, rng=r), simulator.contexts(2400, 2), rng, start=EXPLORING,
+        lambda c, r: first.rank(c, today=TODAY, rng=r),
+        simulator.contexts(2400, 2),
+        rng,
+        start=EXPLORING,
         view_prefix="explore",
     )
     early, late = time_split(exploring, EXPLORING + STEP * 1200)
@@ -58,16 +65,25 @@ def world(seed: int) -> None:
 
     contexts = simulator.contexts(500, 99)
     base = simulator.policy_values(lambda c, _: v1.rank(c, today=TODAY), contexts, None)
-    gain = mean_interval(simulator.policy_values(lambda c, _: learner.rank(c, today=TODAY), contexts, None) - base)
-    print(f"world {seed}: (a) gain {gain.estimate:+.3f} [{gain.low:+.3f}, {gain.high:+.3f}] "
-          f"= {gain.estimate / base.mean():+.0%}", flush=True)
+    gain = mean_interval(
+        simulator.policy_values(lambda c, _: learner.rank(c, today=TODAY), contexts, None) - base
+    )
+    print(
+        f"world {seed}: (a) gain {gain.estimate:+.3f} [{gain.low:+.3f}, {gain.high:+.3f}] "
+        f"= {gain.estimate / base.mean():+.0%}",
+        flush=True,
+    )
 
     near = LearnedRanker(blend=16.0).fit(catalog, v1_views, today=TODAY)
     for name, candidate in (("near", near), ("far", learner)):
         rank = lambda c, m=candidate: m.rank(c, today=TODAY)  # noqa: E731
-        truth = simulator.policy_values(lambda c, _: rank(c), simulator.contexts(1000, 50), None).mean()
+        truth = simulator.policy_values(
+            lambda c, _: rank(c), simulator.contexts(1000, 50), None
+        ).mean()
         found = off_policy_estimates(
-            late, rank, examination=learner.examination_,
+            late,
+            rank,
+            examination=learner.examination_,
             reward_model=lambda c, ids: learner.predict_usefulness(c, ids, today=TODAY),
         )
         parts = [
@@ -77,7 +93,10 @@ def world(seed: int) -> None:
         ]
         print(f"world {seed}: (b) {name} truth {truth:.3f}: " + ", ".join(parts), flush=True)
 
-    print(f"world {seed}: (c) {cold_start(simulator, catalog, v1_views + early + late, seed)}", flush=True)
+    print(
+        f"world {seed}: (c) {cold_start(simulator, catalog, v1_views + early + late, seed)}",
+        flush=True,
+    )
 
 
 def cold_start(simulator: DealSimulator, catalog, logged, seed: int, days: int = 12) -> str:
@@ -95,12 +114,20 @@ def cold_start(simulator: DealSimulator, catalog, logged, seed: int, days: int =
     for day in range(days):
         learner = LearnedRanker().fit(catalog, logged, today=TODAY)
         shown = sum(i.module_id == new for i in logged)
-        share = np.mean([new in [s.module_id for s in learner.rank(c, today=TODAY).client_facing[:3]] for c in its])
+        share = np.mean(
+            [
+                new in [s.module_id for s in learner.rank(c, today=TODAY).client_facing[:3]]
+                for c in its
+            ]
+        )
         if share >= 0.5:
             return f"top 3 for {share:.0%} of {len(its)} contexts after {shown} impressions"
         logged += simulator.log_sessions(
-            lambda c, r: learner.rank(c, today=TODAY, rng=r), traffic[day * 100 : (day + 1) * 100], rng,
-            start=datetime(2026, 4, 1 + day, 9), view_prefix=f"day{day}",
+            lambda c, r: learner.rank(c, today=TODAY, rng=r),
+            traffic[day * 100 : (day + 1) * 100],
+            rng,
+            start=datetime(2026, 4, 1 + day, 9),
+            view_prefix=f"day{day}",
         )
     return f"not in the top 3 for half of its contexts after {shown} impressions ({days} days)"
 

@@ -61,12 +61,19 @@ class SimulatedHistory:
 def history() -> SimulatedHistory:
     catalog = synthetic_catalog(300, SEED)
     simulator = DealSimulator(
-        [*catalog, NEW_MODULE], SEED, today=TODAY, quality={NEW_MODULE.module_id: NEW_MODULE_QUALITY}
+        [*catalog, NEW_MODULE],
+        SEED,
+        today=TODAY,
+        quality={NEW_MODULE.module_id: NEW_MODULE_QUALITY},
     )
     rng = np.random.default_rng(SEED)
     v1 = TagTextRanker().fit(catalog)
     v1_views = simulator.log_sessions(
-        lambda c, r: v1.rank(c, today=TODAY), simulator.contexts(V1_VIEWS, 1), rng, start=FIRST_DAY, view_prefix="v1"
+        lambda c, r: v1.rank(c, today=TODAY),
+        simulator.contexts(V1_VIEWS, 1),
+        rng,
+        start=FIRST_DAY,
+        view_prefix="v1",
     )
     first = LearnedRanker().fit(catalog, v1_views, today=TODAY)
     exploring = simulator.log_sessions(
@@ -79,4 +86,6 @@ def history() -> SimulatedHistory:
     early, late = time_split(exploring, EXPLORING_FROM + STEP * (LEARNED_VIEWS // 2))
     training = v1_views + early
     learner = LearnedRanker().fit(catalog, training, today=TODAY)
-    return SimulatedHistory(SEED, TODAY, NEW_MODULE, simulator, catalog, v1, first, v1_views, training, late, learner)
+    return SimulatedHistory(
+        SEED, TODAY, NEW_MODULE, simulator, catalog, v1, first, v1_views, training, late, learner
+    )

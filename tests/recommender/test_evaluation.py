@@ -1,4 +1,4 @@
-"""Offline metrics, intervals and off-policy estimates: by hand, and against the simulator's truth."""
+"""Offline metrics, intervals and off-policy estimates: by hand, and against the simulator."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -33,12 +33,16 @@ def shown(module_id, position=1, *, view="v", at=MONDAY, **response) -> Impressi
 def test_ndcg_at_5_with_binary_gains_matches_hand_computation():
     # Hits at ranks 2 and 4: 1/log2(3) + 1/log2(5) = 0.63093 + 0.43068 = 1.06161.
     # Three relevant modules, best order: 1 + 0.63093 + 0.5 = 2.13093.   1.06161 / 2.13093 = 0.49819
-    assert ndcg_at_k(["a", "b", "c", "d", "e", "b2"], {"b": 1, "d": 1, "z": 1}, 5) == pytest.approx(0.49819, abs=1e-5)
+    assert ndcg_at_k(["a", "b", "c", "d", "e", "b2"], {"b": 1, "d": 1, "z": 1}, 5) == pytest.approx(
+        0.49819, abs=1e-5
+    )
 
 
 def test_ndcg_with_graded_gains_matches_hand_computation():
-    # DCG = 3/1 + 0/log2(3) + 2/log2(4) = 4.0; ideal = 3 + 2/log2(3) = 4.26186.   4 / 4.26186 = 0.93856
-    assert ndcg_at_k(["a", "b", "c"], {"a": 3, "b": 0, "c": 2}, 5) == pytest.approx(0.93856, abs=1e-5)
+    # DCG = 3/1 + 0/log2(3) + 2/log2(4) = 4.0; ideal = 3 + 2/log2(3) = 4.26186; 4/4.26186 = 0.93856
+    assert ndcg_at_k(["a", "b", "c"], {"a": 3, "b": 0, "c": 2}, 5) == pytest.approx(
+        0.93856, abs=1e-5
+    )
     assert ndcg_at_k(["a", "b"], {}, 5) == 0.0
 
 
@@ -67,12 +71,16 @@ def test_win_rate_difference_matches_newcombes_worked_example():
     # Newcombe (1998), Statistics in Medicine 17:873, example 56/70 − 48/80, method 10.
     found = win_rate_difference(56, 70, 48, 80)
     assert found.difference.estimate == pytest.approx(0.2)
-    assert (found.difference.low, found.difference.high) == pytest.approx((0.0524, 0.3339), abs=1e-4)
+    assert (found.difference.low, found.difference.high) == pytest.approx(
+        (0.0524, 0.3339), abs=1e-4
+    )
     assert "not proof" in found.caution
 
 
 def test_a_module_s_win_rates_count_each_deal_once():
-    deal = lambda n, **kw: dict(view=f"view-{n}", at=MONDAY + timedelta(hours=n), **kw)  # noqa: E731
+    deal = lambda n, **kw: dict(
+        view=f"view-{n}", at=MONDAY + timedelta(hours=n), **kw
+    )  # noqa: E731
     logged = [
         shown("m", **deal(1, used=True, deal_won=True)),
         shown("m", **deal(1, deal_won=True)),  # the same deal seen again: still one deal
@@ -100,9 +108,13 @@ def test_time_split_keeps_each_view_whole():
 # -- (b) off-policy estimates against the truth ---------------------------------------------------
 def test_off_policy_estimates_cover_the_simulators_true_value_of_a_candidate(history):
     # The candidate: the serving model, had it trusted what it learned twice as much.
-    candidate = LearnedRanker(blend=16.0).fit(history.catalog, history.v1_views, today=history.today)
+    candidate = LearnedRanker(blend=16.0).fit(
+        history.catalog, history.v1_views, today=history.today
+    )
     rank = lambda c: candidate.rank(c, today=history.today)  # noqa: E731
-    truth = history.simulator.policy_values(lambda c, _: rank(c), history.simulator.contexts(1000, 50), None).mean()
+    truth = history.simulator.policy_values(
+        lambda c, _: rank(c), history.simulator.contexts(1000, 50), None
+    ).mean()
 
     found = off_policy_estimates(
         history.held_out,  # logged by the exploring first learner
@@ -112,8 +124,10 @@ def test_off_policy_estimates_cover_the_simulators_true_value_of_a_candidate(his
     )
     for name in ("ips", "snips", "dr"):
         estimate = getattr(found, name)
-        print(f"{name}: {estimate.estimate:.3f} ± {estimate.half_width:.3f} (truth {truth:.3f}, "
-              f"error {estimate.estimate - truth:+.3f})")
+        print(
+            f"{name}: {estimate.estimate:.3f} ± {estimate.half_width:.3f} (truth {truth:.3f}, "
+            f"error {estimate.estimate - truth:+.3f})"
+        )
         assert truth in estimate, name
         assert estimate.half_width < 0.15 * truth, name  # narrow enough to mean something
     assert found.views == 1200
@@ -124,7 +138,9 @@ def test_offline_metrics_on_a_time_split_score_the_learner_above_tags_alone(hist
     catalog_ids = [m.module_id for m in history.catalog]
     deep = dict(today=history.today, k_client_facing=10, k_internal=10)
     v1 = offline_ranking_metrics(lambda c: history.v1.rank(c, **deep), held_out, catalog_ids)
-    learned = offline_ranking_metrics(lambda c: history.learner.rank(c, **deep), held_out, catalog_ids)
+    learned = offline_ranking_metrics(
+        lambda c: history.learner.rank(c, **deep), held_out, catalog_ids
+    )
     print(f"v1 {v1}\nlearned {learned}")
     assert learned.ndcg_at_5 > v1.ndcg_at_5
     assert learned.recall_at_10 > v1.recall_at_10

@@ -30,16 +30,24 @@ def ids(suggestions) -> list[str]:
     return [s.module_id for s in suggestions]
 
 
-# -- (a) it learns ---------------------------------------------------------------------------
-def test_learned_ranker_earns_more_helpful_suggestions_than_tags_alone_on_new_opportunities(history):
+# -- (a) it learns --------------------------------------------------------------------------------
+def test_learned_ranker_earns_more_helpful_suggestions_than_tags_alone_on_new_opportunities(
+    history,
+):
     contexts = history.simulator.contexts(500, 99)  # opportunities neither ranker has seen
-    v1 = history.simulator.policy_values(lambda c, _: history.v1.rank(c, today=TODAY), contexts, None)
-    learned = history.simulator.policy_values(lambda c, _: history.learner.rank(c, today=TODAY), contexts, None)
+    v1 = history.simulator.policy_values(
+        lambda c, _: history.v1.rank(c, today=TODAY), contexts, None
+    )
+    learned = history.simulator.policy_values(
+        lambda c, _: history.learner.rank(c, today=TODAY), contexts, None
+    )
 
     gain = mean_interval(learned - v1)  # paired by opportunity, 95 % CLT interval
     relative = gain.estimate / v1.mean()
-    print(f"v1 {v1.mean():.3f}, learned {learned.mean():.3f} helpful-or-used per view; "
-          f"gain {gain.estimate:.3f} [{gain.low:.3f}, {gain.high:.3f}] = {relative:+.0%}")
+    print(
+        f"v1 {v1.mean():.3f}, learned {learned.mean():.3f} helpful-or-used per view; "
+        f"gain {gain.estimate:.3f} [{gain.low:.3f}, {gain.high:.3f}] = {relative:+.0%}"
+    )
     assert gain.low > 0
     assert relative >= MIN_RELATIVE_GAIN
 
@@ -48,7 +56,9 @@ def test_module_shown_low_is_not_penalised_for_its_position():
     # Twins: same tags and text, equally useful when looked at. The old ranker always showed
     # "a-twin" first and "b-twin" fourth, where reps look about 40 % as often.
     twins = [
-        CandidateModule(f"{name}-twin", "audit controls case study", CLIENT_FACING, {"industry": ("Banking",)})
+        CandidateModule(
+            f"{name}-twin", "audit controls case study", CLIENT_FACING, {"industry": ("Banking",)}
+        )
         for name in ("a", "b")
     ]
     fillers = [CandidateModule(f"filler-{n}", f"filler topic {n}", CLIENT_FACING) for n in range(6)]
@@ -60,9 +70,17 @@ def test_module_shown_low_is_not_penalised_for_its_position():
     def impression(module_id, position, n, explored=False, propensity=1.0):
         looked = rng.random() < theta[position - 1]
         return Impression(
-            context, module_id, position, 1.0, propensity, "v1", shown_at + timedelta(minutes=n),
-            opened=looked and rng.random() < 0.6, used=looked and rng.random() < useful,
-            explored=explored, view_id=f"view-{n}",
+            context,
+            module_id,
+            position,
+            1.0,
+            propensity,
+            "v1",
+            shown_at + timedelta(minutes=n),
+            opened=looked and rng.random() < 0.6,
+            used=looked and rng.random() < useful,
+            explored=explored,
+            view_id=f"view-{n}",
         )
 
     logged = [impression("a-twin", 1, n) for n in range(600)]
@@ -80,7 +98,7 @@ def test_module_shown_low_is_not_penalised_for_its_position():
     assert 0.8 < predicted[0] / predicted[1] < 1.25
 
 
-# -- (c) cold start ----------------------------------------------------------------------------
+# -- (c) cold start -------------------------------------------------------------------------------
 def test_strong_new_module_reaches_the_top_three_of_its_contexts_within_60_impressions(history):
     simulator, catalog = history.simulator, [*history.catalog, history.new_module]
     new = history.new_module.module_id
@@ -96,12 +114,19 @@ def test_strong_new_module_reaches_the_top_three_of_its_contexts_within_60_impre
     traffic = eligible[600:]
 
     def share_in_top_three(ranker):
-        return np.mean([new in ids(ranker.rank(c, today=TODAY).client_facing[:3]) for c in its_contexts])
+        return np.mean(
+            [new in ids(ranker.rank(c, today=TODAY).client_facing[:3]) for c in its_contexts]
+        )
 
     assert len(its_contexts) == 40
     assert share_in_top_three(v1) < 0.25  # the tags alone undersell it
 
-    logged, rng, share, shown = list(history.training + history.held_out), np.random.default_rng(history.seed), 0.0, 0
+    logged, rng, share, shown = (
+        list(history.training + history.held_out),
+        np.random.default_rng(history.seed),
+        0.0,
+        0,
+    )
     for day in range(8):  # each day: refit, then 100 views from opportunities it is eligible for
         learner = LearnedRanker().fit(catalog, logged, today=TODAY)
         shown = sum(i.module_id == new for i in logged)
@@ -120,7 +145,7 @@ def test_strong_new_module_reaches_the_top_three_of_its_contexts_within_60_impre
     assert shown <= NEW_MODULE_IMPRESSIONS
 
 
-# -- (d) no history, no change -------------------------------------------------------------------
+# -- (d) no history, no change --------------------------------------------------------------------
 def test_without_impressions_the_lists_are_exactly_v1s():
     catalog = synthetic_catalog(200, 11)
     v1 = TagTextRanker().fit(catalog)
@@ -140,7 +165,7 @@ def test_impressions_of_modules_no_longer_published_do_not_count_as_history(hist
     assert ids(learner.rank(context, today=TODAY)) == ids(history.v1.rank(context, today=TODAY))
 
 
-# -- (e) exploration is bounded and logged -------------------------------------------------------
+# -- (e) exploration is bounded and logged --------------------------------------------------------
 def test_exploration_takes_at_most_one_slot_per_list_and_only_eligible_modules(history):
     rng, explored = np.random.default_rng(SEED), 0
     for context in history.simulator.contexts(300, 5):
@@ -180,33 +205,50 @@ def test_logged_propensities_match_how_often_a_module_is_shown_at_its_position(h
         assert abs(seen[key] / draws - p) < tolerance, key
 
 
-# -- (f) diversity ----------------------------------------------------------------------------------
+# -- (f) diversity --------------------------------------------------------------------------------
 def test_maximal_marginal_relevance_keeps_near_identical_case_studies_from_filling_the_list():
     story = "case study regional bank cut audit preparation time automated compliance controls"
     copies = [
-        CandidateModule(f"bank-audit-{n}", f"{story} {extra}", CLIENT_FACING, {"industry": ("Banking",)})
+        CandidateModule(
+            f"bank-audit-{n}", f"{story} {extra}", CLIENT_FACING, {"industry": ("Banking",)}
+        )
         for n, extra in enumerate(("2024", "summary", "long version"))
     ]
     others = [
-        CandidateModule("loan-onboarding", "faster loan onboarding for banks audit", CLIENT_FACING, {"industry": ("Banking",)}),
-        CandidateModule("risk-roadmap", "compliance roadmap for risk teams", CLIENT_FACING, {"industry": ("Banking",)}),
+        CandidateModule(
+            "loan-onboarding",
+            "faster loan onboarding for banks audit",
+            CLIENT_FACING,
+            {"industry": ("Banking",)},
+        ),
+        CandidateModule(
+            "risk-roadmap",
+            "compliance roadmap for risk teams",
+            CLIENT_FACING,
+            {"industry": ("Banking",)},
+        ),
         CandidateModule("generic-roi", "roi calculator for any deal", CLIENT_FACING),
     ]
     catalog = copies + others
-    context = OpportunityContext(industry="Banking", text="bank audit compliance controls preparation")
+    context = OpportunityContext(
+        industry="Banking", text="bank audit compliance controls preparation"
+    )
     history = [  # any history switches the learner on; this one says nothing about these lists
         Impression(context, "generic-roi", 1, 1.0, 1.0, "v1", datetime(2026, 3, 1), view_id="only")
     ]
 
     def copies_in_top_three(diversity):
         ranker = LearnedRanker(diversity=diversity).fit(catalog, history, today=TODAY)
-        return sum(m.startswith("bank-audit") for m in ids(ranker.rank(context, today=TODAY).client_facing[:3]))
+        return sum(
+            m.startswith("bank-audit")
+            for m in ids(ranker.rank(context, today=TODAY).client_facing[:3])
+        )
 
     assert copies_in_top_three(0.0) == 3
     assert copies_in_top_three(0.3) == 1
 
 
-# -- (h) storing ------------------------------------------------------------------------------------
+# -- (h) storing ----------------------------------------------------------------------------------
 def test_a_stored_and_loaded_model_ranks_exactly_as_the_original(history):
     loaded = LearnedRanker.from_bytes(history.learner.to_bytes())
     assert loaded.model_version_ == history.learner.model_version_
@@ -229,10 +271,18 @@ def test_model_version_names_params_data_and_training_time(history):
     version = LearnedRanker().fit(catalog, views, today=TODAY, trained_at=at).model_version_
     assert version.startswith("learned-")
     assert LearnedRanker().fit(catalog, views, today=TODAY, trained_at=at).model_version_ == version
-    assert LearnedRanker(blend=4.0).fit(catalog, views, today=TODAY, trained_at=at).model_version_ != version
-    assert LearnedRanker().fit(catalog, views[:80], today=TODAY, trained_at=at).model_version_ != version
+    assert (
+        LearnedRanker(blend=4.0).fit(catalog, views, today=TODAY, trained_at=at).model_version_
+        != version
+    )
+    assert (
+        LearnedRanker().fit(catalog, views[:80], today=TODAY, trained_at=at).model_version_
+        != version
+    )
     later = at + timedelta(hours=1)
-    assert LearnedRanker().fit(catalog, views, today=TODAY, trained_at=later).model_version_ != version
+    assert (
+        LearnedRanker().fit(catalog, views, today=TODAY, trained_at=later).model_version_ != version
+    )
 
 
 def test_every_suggestion_carries_the_model_version_that_chose_it(history):
@@ -241,7 +291,7 @@ def test_every_suggestion_carries_the_model_version_that_chose_it(history):
     assert {s.model_version for s in found} == {history.learner.model_version_}
 
 
-# -- position bias ------------------------------------------------------------------------------------
+# -- position bias --------------------------------------------------------------------------------
 def test_examination_curve_is_recovered_from_exploratory_picks():
     theta = np.array([1.0, 0.6, 0.45, 0.37, 0.3])
     rng = np.random.default_rng(SEED)
@@ -251,6 +301,16 @@ def test_examination_curve_is_recovered_from_exploratory_picks():
         position = int(rng.integers(1, 6))
         opened = rng.random() < theta[position - 1] * 0.3
         logged.append(
-            Impression(context, f"m{n % 50}", position, 0.0, 0.05, "x", datetime(2026, 1, 1), opened=opened, explored=True)
+            Impression(
+                context,
+                f"m{n % 50}",
+                position,
+                0.0,
+                0.05,
+                "x",
+                datetime(2026, 1, 1),
+                opened=opened,
+                explored=True,
+            )
         )
     assert np.abs(estimate_examination(logged) - theta).max() < 0.06

@@ -1,4 +1,4 @@
-"""The simulator keeps its documented assumptions: seeded, position-biased, truth unlike the tags."""
+"""The simulator keeps its documented assumptions: seeded, position-biased, unlike the tags."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -42,7 +42,9 @@ def test_reps_look_less_often_at_lower_positions():
         picked = [found.client_facing[i] for i in order.permutation(len(found.client_facing))]
         return Recommendations(tuple(replace(s, rank=n) for n, s in enumerate(picked, 1)), ())
 
-    logged = simulator.log_sessions(shuffled, simulator.contexts(1000, 5), np.random.default_rng(8), start=START)
+    logged = simulator.log_sessions(
+        shuffled, simulator.contexts(1000, 5), np.random.default_rng(8), start=START
+    )
     opened = [np.mean([i.opened for i in logged if i.position == k]) for k in range(1, 6)]
     assert all(a > b for a, b in zip(opened, opened[1:]))
     theta = simulator.assumptions.examination(5)
@@ -65,7 +67,9 @@ def test_true_usefulness_differs_from_what_the_tags_say():
     for context in simulator.contexts(40, 3):
         scores = v1.scores(context, TODAY)
         modules = list(scores)
-        correlations.append(spearmanr([scores[m] for m in modules], simulator.usefulness(context, modules))[0])
+        correlations.append(
+            spearmanr([scores[m] for m in modules], simulator.usefulness(context, modules))[0]
+        )
     assert 0.2 < np.mean(correlations) < 0.8  # related, far from identical
     assert (simulator.quality > 1).any() and (simulator.quality < -1).any()
 
@@ -75,7 +79,9 @@ def test_publishing_a_module_leaves_the_others_hidden_quality_alone():
     newcomer = CandidateModule("newcomer", "brand new case study", CLIENT_FACING)
     before = DealSimulator(catalog, 8)
     after = DealSimulator([*catalog, newcomer], 8, quality={"newcomer": 2.5})
-    assert all(after.hidden_quality(m.module_id) == before.hidden_quality(m.module_id) for m in catalog)
+    assert all(
+        after.hidden_quality(m.module_id) == before.hidden_quality(m.module_id) for m in catalog
+    )
     assert after.hidden_quality("newcomer") == 2.5
 
 
@@ -83,7 +89,10 @@ def test_engaged_reps_make_used_content_look_more_winning_than_it_is():
     lift = 0.05
     simulator, v1 = small_world(win_engagement=0.4, win_lift=lift)
     logged = simulator.log_sessions(
-        lambda c, _: v1.rank(c, today=TODAY), simulator.contexts(2500, 4), np.random.default_rng(6), start=START
+        lambda c, _: v1.rank(c, today=TODAY),
+        simulator.contexts(2500, 4),
+        np.random.default_rng(6),
+        start=START,
     )
     views = group_views(logged)
     used = [v for v in views if any(i.used for i in v.impressions)]

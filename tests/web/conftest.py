@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -59,12 +59,11 @@ DEMO_TODAY = date(2026, 6, 15)
 
 
 # -- the app -----------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[str]:
-    """The real app in demo mode over a fresh SQLite file holding the demo catalog, served on a
-    free loopback port from a thread; yields its base URL."""
-    database = tmp_path_factory.mktemp("web") / "demo.sqlite3"
-    settings = Settings(demo_mode=True, database_url=f"sqlite:///{database}")
+@contextmanager
+def serve_demo_app(directory: Path, name: str = "live-server") -> Iterator[str]:
+    """The real app in demo mode over a fresh SQLite file in ``directory`` holding the demo
+    catalog, served on a free loopback port from a thread; yields its base URL."""
+    settings = Settings(demo_mode=True, database_url=f"sqlite:///{directory / 'demo.sqlite3'}")
     app = create_app(settings, today=lambda: DEMO_TODAY)
     services = app.extensions["be_inspired"]
     upgrade(services.engine)
@@ -73,7 +72,7 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         import_modules(session, DEMO_ORG_ID, demo_module_payloads(), services.taxonomy)
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
@@ -81,6 +80,13 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=5)
         services.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[str]:
+    """One demo server for the whole session (tests that write to the catalog override it)."""
+    with serve_demo_app(tmp_path_factory.mktemp("web")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -11,20 +11,12 @@ would then suggest different content to the other browser tests.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
-from content_catalog.database import upgrade
-from content_catalog.importing import import_modules
-from content_catalog.repository import ensure_org
-from plugin.app import create_app
-from plugin.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME, demo_module_payloads
-from plugin.settings import Settings
-from tests.web.conftest import DEMO_TODAY
+from tests.web.conftest import serve_demo_app
 
 pytestmark = pytest.mark.browser
 
@@ -45,22 +37,8 @@ Prepared for """
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory) -> Iterator[str]:
     """Overrides the session's server for this module only: the demo catalog on a fresh file."""
-    database = tmp_path_factory.mktemp("editor-web") / "demo.sqlite3"
-    app = create_app(Settings(demo_mode=True, database_url=f"sqlite:///{database}"), today=lambda: DEMO_TODAY)
-    services = app.extensions["be_inspired"]
-    upgrade(services.engine)
-    with services.sessions.begin() as session:
-        ensure_org(session, DEMO_ORG_ID, DEMO_ORG_NAME, is_demo=True)
-        import_modules(session, DEMO_ORG_ID, demo_module_payloads(), services.taxonomy)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="editor-live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        services.engine.dispose()
+    with serve_demo_app(tmp_path_factory.mktemp("editor-web"), name="editor-web-server") as url:
+        yield url
 
 
 #: Chromium logs a page answered 400 (a form with errors) or 409 (the conflict page) as a failed

@@ -7,21 +7,13 @@ tests write to the catalog, so they run on a server of their own instead of the 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
-from content_catalog.database import upgrade
-from content_catalog.importing import import_modules
-from content_catalog.repository import ensure_org
-from plugin.app import create_app
-from plugin.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME, demo_module_payloads
-from plugin.settings import Settings
-from tests.web.conftest import DEMO_TODAY
+from tests.web.conftest import serve_demo_app
 
 pytestmark = pytest.mark.browser
 
@@ -40,25 +32,8 @@ ROWS = [
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory) -> Iterator[str]:
     """The app in demo mode on a database of these tests' own (overrides the shared server)."""
-    database = tmp_path_factory.mktemp("gaps") / "gaps.sqlite3"
-    app = create_app(
-        Settings(demo_mode=True, database_url=f"sqlite:///{database}"), today=lambda: DEMO_TODAY
-    )
-    app.config["BEINSPIRED_PENDING_IMPORTS_DIR"] = tmp_path_factory.mktemp("pending-imports")
-    services = app.extensions["be_inspired"]
-    upgrade(services.engine)
-    with services.sessions.begin() as session:
-        ensure_org(session, DEMO_ORG_ID, DEMO_ORG_NAME, is_demo=True)
-        import_modules(session, DEMO_ORG_ID, demo_module_payloads(), services.taxonomy)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="gaps-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        services.engine.dispose()
+    with serve_demo_app(tmp_path_factory.mktemp("gaps"), name="gaps-server") as url:
+        yield url
 
 
 def unexpected(console_errors: list[str]) -> list[str]:

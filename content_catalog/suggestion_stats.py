@@ -1,13 +1,14 @@
 """How often the panel has suggested each module, so admins can find content nobody is shown.
 
-:meth:`SuggestionStats.record` runs on every panel view, so it is one statement however many
-modules were suggested: ``INSERT ... ON CONFLICT DO UPDATE`` (PostgreSQL and SQLite both have it),
-which also cannot lose a count when two views of the same module are recorded at once.
+The panel's impression recorder (``plugin/impression_recorder.py``) counts the views it writes,
+many at a time, with :meth:`SuggestionStats.record_counts`: one statement however many modules,
+``INSERT ... ON CONFLICT DO UPDATE`` (PostgreSQL and SQLite both have it), which also cannot lose
+a count when two writers count the same module at once.
 """
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from sqlalchemy import case, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,13 +30,18 @@ class SuggestionStats:
 
     def record(self, keys: Sequence[str], at: datetime) -> None:
         """Count one suggestion of each module in ``keys`` (repeats count once) at ``at``."""
-        # Sorted, so two views locking the same rows take them in the same order: no deadlock.
-        unique = sorted(set(keys))
+        self.record_counts(dict.fromkeys(keys, 1), at)
+
+    def record_counts(self, counts: Mapping[str, int], at: datetime) -> None:
+        """Add ``counts[key]`` suggestions of each module, the last of them at ``at``."""
+        # Sorted, so two writers locking the same rows take them in the same order: no deadlock.
+        unique = sorted(key for key, n in counts.items() if n > 0)
         if not unique:
             return
         insert = _UPSERTING_INSERT[self.session.get_bind().dialect.name]
         rows = [
-            dict(org_id=self.org_id, module_key=key, times_suggested=1, last_suggested_at=at)
+            dict(org_id=self.org_id, module_key=key, times_suggested=counts[key],
+                 last_suggested_at=at)
             for key in unique
         ]
         statement = insert(_STATS).values(rows)
@@ -43,7 +49,7 @@ class SuggestionStats:
         statement = statement.on_conflict_do_update(
             index_elements=[_STATS.c.org_id, _STATS.c.module_key],
             set_={
-                "times_suggested": _STATS.c.times_suggested + 1,
+                "times_suggested": _STATS.c.times_suggested + statement.excluded.times_suggested,
                 # A view recorded late must not move the last suggestion back in time.
                 "last_suggested_at": case(
                     (or_(old_at.is_(None), new_at > old_at), new_at), else_=old_at

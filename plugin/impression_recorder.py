@@ -1,10 +1,18 @@
-"""Impressions, written off the request path.
+"""What the panel showed, written off the request path: impressions, and suggestion counts.
 
 Every panel view hands what it showed to :meth:`ImpressionRecorder.record`, which only appends to
-an in-process queue. A background thread writes the queue in batches, one multi-row INSERT per
-batch: when the oldest queued view has waited ``interval_s`` (250 ms) or ``batch_rows`` (200)
-impressions are waiting, whichever comes first. So a panel view never waits for this write, and
-a busy server writes a few statements a second however many reps are looking.
+an in-process queue. A background thread writes the queue in batches: when the oldest queued
+view has waited ``interval_s`` (250 ms) or ``batch_rows`` (200) impressions are waiting,
+whichever comes first, one INSERT of the impressions, then one upsert of each org's suggestion
+counts (:class:`~content_catalog.suggestion_stats.SuggestionStats`, which the workspace's "never
+suggested" list reads). So a panel view writes nothing and waits for nothing, and a busy server
+writes a few statements a second however many reps are looking. (The counts were written by
+each view, synchronously, before: on SQLite that commit was a third of a demo panel view, and
+the panel's exposure to every other writer. They now lag the view by up to ``interval_s``.)
+
+The counts are best effort, as they always were: a batch whose counts cannot be written is
+logged and its counts dropped, while its impressions are kept and retried. With
+``keep_impressions=False`` (recording switched off) the recorder only counts.
 
 What a crash can cost: the impressions still queued (at most the last ``interval_s`` of views, or
 more while the database refuses writes). They were never acknowledged to anyone; events that name
@@ -23,7 +31,7 @@ import sys
 import threading
 import time
 import weakref
-from collections import deque
+from collections import Counter, defaultdict, deque
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Callable, Iterable
@@ -31,6 +39,7 @@ from typing import Callable, Iterable
 from sqlalchemy.orm import Session
 
 from content_catalog.events import Impression, add_impressions
+from content_catalog.suggestion_stats import SuggestionStats
 from plugin.recommendations import PanelSuggestions
 from recommender import OpportunityContext
 
@@ -57,6 +66,11 @@ class ShownPanel:
         cards = self.suggestions.client_facing + self.suggestions.internal
         return [card.impression_id for card in cards if card.impression_id]
 
+    def module_keys(self) -> set[str]:
+        """The modules shown; a module in both lists counts once, as before."""
+        cards = self.suggestions.client_facing + self.suggestions.internal
+        return {card.module_id for card in cards}
+
     def impressions(self) -> list[Impression]:
         context = asdict(self.context)
         return [
@@ -81,6 +95,7 @@ class ImpressionRecorder:
         self,
         sessions: Callable[[], Session],
         *,
+        keep_impressions: bool = True,
         batch_rows: int = 200,
         interval_s: float = 0.25,
         max_pending_rows: int = 50_000,
@@ -88,6 +103,9 @@ class ImpressionRecorder:
         retry_s: tuple[float, float] = (0.5, 30.0),
     ):
         self._sessions = sessions
+        #: Whether views' impressions are kept (False: only counted); the panel gives cards an
+        #: impression id, and so feedback buttons, only when they are.
+        self.keep_impressions = keep_impressions
         self._batch_rows = batch_rows
         self._interval_s = interval_s
         self._max_pending_rows = max_pending_rows
@@ -185,20 +203,38 @@ class ImpressionRecorder:
             return views
 
     def _write(self, views: list[ShownPanel]) -> int:
-        impressions = [i for view in views for i in view.impressions()]
-        try:
-            with self._sessions() as session, session.begin():
-                add_impressions(session, impressions)
-        except Exception:
-            with self._cond:  # back to the front of the queue, in order, for the next try
-                now = time.monotonic()
-                self._queue.extendleft((now, view) for view in reversed(views))
-                self._queued_rows += sum(view.size for view in views)
-            raise
+        impressions: list[Impression] = []
+        if self.keep_impressions:
+            impressions = [i for view in views for i in view.impressions()]
+        if impressions:
+            try:
+                with self._sessions() as session, session.begin():
+                    add_impressions(session, impressions)
+            except Exception:
+                with self._cond:  # back to the front of the queue, in order, for the next try
+                    now = time.monotonic()
+                    self._queue.extendleft((now, view) for view in reversed(views))
+                    self._queued_rows += sum(view.size for view in views)
+                raise
         with self._cond:
             self._unwritten.difference_update(i.impression_id for i in impressions)
             self.batches_written += 1
+        self._count(views)
         return len(impressions)
+
+    def _count(self, views: list[ShownPanel]) -> None:
+        """One upsert per org for the whole batch; best effort, never retried."""
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        latest: dict[str, datetime] = {}
+        for view in views:
+            counts[view.org_id].update(view.module_keys())
+            latest[view.org_id] = max(view.shown_at, latest.get(view.org_id, view.shown_at))
+        for org_id, org_counts in counts.items():
+            try:
+                with self._sessions() as session, session.begin():
+                    SuggestionStats(session, org_id).record_counts(org_counts, latest[org_id])
+            except Exception:  # noqa: BLE001 - bookkeeping: it must never stall impressions
+                log.exception("could not count the suggestions shown in org %s", org_id)
 
     # -- the background thread -------------------------------------------------------------------
     def _run(self) -> None:
@@ -233,25 +269,6 @@ class ImpressionRecorder:
                 else:
                     self._cond.wait(idle_until - now)
             return False
-
-
-class NoImpressions:
-    """Recording switched off (a benchmark's baseline): the same calls, nothing kept."""
-
-    def record(self, shown: ShownPanel) -> None:
-        pass
-
-    def flush(self) -> int:
-        return 0
-
-    def flush_if_pending(self, impression_ids: Iterable[str]) -> bool:
-        return False
-
-    def drain(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 def exit_cleanly_on_sigterm() -> None:

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from content_catalog.repository import CatalogRepository
-from content_catalog.suggestion_stats import SuggestionStats
 from content_catalog.taxonomy import Taxonomy
 from plugin.context_mapping import MappedContext, context_from_record, map_context
 from plugin.impression_recorder import ShownPanel
@@ -85,21 +84,23 @@ def _rank(
 ) -> PanelSuggestions:
     suggestions = services.recommendations.recommend(org_id, mapped.context, services.today())
     if shown_to is not None:
-        suggestions = _record_impressions(services, org_id, mapped, suggestions, shown_to)
-        _count_shown(services, org_id, suggestions)
+        suggestions = _record_shown(services, org_id, mapped, suggestions, shown_to)
     return suggestions
 
 
-def _record_impressions(
+def _record_shown(
     services: Services, org_id: str, mapped: MappedContext, suggestions: PanelSuggestions,
     shown_to: _ShownTo,
 ) -> PanelSuggestions:
-    """Give each card a random impression id and queue the view for the recorder, which writes
-    it in the background (``plugin.impression_recorder``): the rep never waits for it."""
-    stamped = PanelSuggestions(
-        client_facing=tuple(_stamped(card) for card in suggestions.client_facing),
-        internal=tuple(_stamped(card) for card in suggestions.internal),
-    )
+    """Queue the view for the recorder, which writes its impressions and counts the modules in
+    the background (``plugin.impression_recorder``): the rep never waits for it. Each card gets a
+    random impression id, when impressions are kept, for the panel's events to name."""
+    stamped = suggestions
+    if services.impressions.keep_impressions:
+        stamped = PanelSuggestions(
+            client_facing=tuple(_stamped(card) for card in suggestions.client_facing),
+            internal=tuple(_stamped(card) for card in suggestions.internal),
+        )
     shown = ShownPanel(
         org_id=org_id, view_id=secrets.token_hex(16), opportunity_id=shown_to.opportunity_id,
         user_id=shown_to.user_id, context=mapped.context, suggestions=stamped,
@@ -107,7 +108,7 @@ def _record_impressions(
     )
     try:
         services.impressions.record(shown)
-    except Exception:  # noqa: BLE001 - best effort: without ids the cards just ask for no feedback
+    except Exception:  # noqa: BLE001 - bookkeeping: without ids the cards ask for no feedback
         log.exception("could not queue the impressions of a panel view in org %s", org_id)
         return suggestions
     return stamped
@@ -123,17 +124,6 @@ def _record_key(opportunity_id: str) -> str | None:
         return to_18(opportunity_id, prefix="006")
     except InvalidSalesforceId:
         return None
-
-
-def _count_shown(services: Services, org_id: str, suggestions: PanelSuggestions) -> None:
-    """Count what was shown, so the workspace can list modules no rep ever sees. One upsert
-    statement; like every piece of bookkeeping here, it never costs the rep a panel."""
-    keys = [card.module_id for card in suggestions.client_facing + suggestions.internal]
-    try:
-        with services.sessions.begin() as session:
-            SuggestionStats(session, org_id).record(keys, datetime.now(timezone.utc))
-    except Exception:  # noqa: BLE001 - counting is best effort by design
-        log.exception("could not count the suggestions shown in org %s", org_id)
 
 
 def _record_unknown(services: Services, org_id: str, mapped: MappedContext) -> None:

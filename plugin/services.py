@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from content_catalog.database import make_engine, session_factory
 from content_catalog.taxonomy import Taxonomy, default_taxonomy
 from plugin.demo_org import DemoOrg
-from plugin.impression_recorder import ImpressionRecorder, NoImpressions
+from plugin.impression_recorder import ImpressionRecorder
 from plugin.live_orgs import LiveOrgs
 from plugin.org_connections import OrgConnections, SecretBox
 from plugin.recommendations import RecommendationService
@@ -35,9 +35,9 @@ class Services:
     demo_org: DemoOrg | None
     orgs: LiveOrgs
     app_tokens: AppTokenSigner
-    #: Where panel views leave what they showed; written in the background (``NoImpressions``
-    #: switches recording off).
-    impressions: ImpressionRecorder | NoImpressions
+    #: Where panel views leave what they showed (impressions, suggestion counts); written in the
+    #: background.
+    impressions: ImpressionRecorder
     today: Callable[[], date] = date.today
 
     def taxonomy_for(self, org_id: str) -> Taxonomy:

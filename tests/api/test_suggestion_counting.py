@@ -1,4 +1,7 @@
-"""Every panel view counts the modules it showed, so the workspace can find content nobody sees."""
+"""Every panel view counts the modules it showed, so the workspace can find content nobody sees.
+
+The counts are written in the background with the view's impressions
+(``plugin/impression_recorder.py``), so each reading here first writes what is queued."""
 from __future__ import annotations
 
 import re
@@ -10,6 +13,7 @@ from plugin.panel_view import build_panel_view
 
 def counts(demo_app) -> dict[str, int]:
     svc = demo_app.extensions["be_inspired"]
+    svc.impressions.flush()
     with svc.sessions() as session:
         return SuggestionStats(session, DEMO_ORG_ID).counts()
 
@@ -54,11 +58,12 @@ def test_a_preview_is_not_counted(demo_app, demo_opportunities):
 def test_a_failure_to_count_never_costs_the_rep_a_panel(
     demo_app, client, demo_opportunities, monkeypatch, caplog
 ):
-    def broken(self, keys, at):
+    def broken(self, counts, at):
         raise RuntimeError("stats table is locked")
 
-    monkeypatch.setattr(SuggestionStats, "record", broken)
+    monkeypatch.setattr(SuggestionStats, "record_counts", broken)
     response = client.get(f"/panel/{demo_opportunities[0].opportunity_id}")
+    demo_app.extensions["be_inspired"].impressions.flush()  # where the counting happens
 
     assert response.status_code == 200
     assert shown_on_panel(response.get_data(as_text=True))

@@ -23,6 +23,7 @@ from sqlalchemy import event, func, select
 
 from content_catalog.events import PanelEventLog
 from content_catalog.models import PanelImpressionRow
+from content_catalog.suggestion_stats import SuggestionStats
 from plugin.app import create_app
 from plugin.demo_org import DEMO_ORG_ID, DemoOrg, load_demo_catalog
 from plugin.identity import DEMO_USER_ID
@@ -175,6 +176,54 @@ def test_the_workspace_preview_records_nothing_and_offers_no_feedback(
     assert slow_recorder.pending_rows == 0
 
 
+def counts(svc) -> dict[str, int]:
+    with svc.sessions() as session:
+        return SuggestionStats(session, DEMO_ORG_ID).counts()
+
+
+def test_the_modules_shown_are_counted_in_the_background_with_the_impressions(
+    app, svc, slow_recorder
+):
+    client = app.test_client()
+    first, second = DemoOrg().opportunities()[:2]
+    shown = [set(IMPRESSION_ATTR.findall(client.get(f"/panel/{o.opportunity_id}")
+                                         .get_data(as_text=True))) for o in (first, second)]
+    assert counts(svc) == {}  # nothing written while the rep waits
+
+    slow_recorder.flush()
+
+    rows = stored(svc)
+    keys_of = [{r.module_key for r in rows if r.impression_id in ids} for ids in shown]
+    expected = {key: sum(key in keys for keys in keys_of) for key in keys_of[0] | keys_of[1]}
+    assert counts(svc) == expected
+
+
+def test_with_impressions_switched_off_modules_are_still_counted_and_cards_ask_nothing(
+    app, svc, opportunity
+):
+    svc.impressions = recorder = ImpressionRecorder(svc.sessions, keep_impressions=False,
+                                                    interval_s=3600)
+    page = app.test_client().get(f"/panel/{opportunity.opportunity_id}").get_data(as_text=True)
+    recorder.close()
+
+    assert "data-impression-id" not in page and "data-vote" not in page
+    assert stored(svc) == []
+    assert len(counts(svc)) == page.count('class="slds-item bi-suggestion"')
+
+
+def test_a_failure_to_count_keeps_the_impressions(app, svc, slow_recorder, opportunity,
+                                                  monkeypatch, caplog):
+    def broken(self, counts, at):
+        raise RuntimeError("module_stats is locked")
+
+    monkeypatch.setattr(SuggestionStats, "record_counts", broken)
+    app.test_client().get(f"/panel/{opportunity.opportunity_id}")
+    slow_recorder.flush()
+
+    assert len(stored(svc)) == 8 and slow_recorder.pending_rows == 0
+    assert "could not count the suggestions shown" in caplog.text
+
+
 # -- batching -----------------------------------------------------------------------------------
 def test_many_views_are_written_in_one_insert_once_the_interval_passes(app, svc, opportunity):
     recorder = svc.impressions = ImpressionRecorder(svc.sessions, interval_s=0.3)
@@ -258,6 +307,8 @@ def test_a_failure_to_queue_costs_the_rep_nothing_but_the_feedback_buttons(
     app, svc, opportunity, caplog
 ):
     class Broken:
+        keep_impressions = True
+
         def record(self, shown):
             raise RuntimeError("queue broken")
 

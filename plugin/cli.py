@@ -129,3 +129,21 @@ def benchmark_panel(records: int, delay: float, redis_url: str, no_redis: bool) 
 
     result = run_panel_views_benchmark(records, delay, None if no_redis else redis_url)
     click.echo(format_report(result))
+
+
+@main.command("benchmark-events",
+              help="Panel latency with event recording off, and on under 1,000 events/s.")
+@click.option("--rate", type=int, default=1000, show_default=True, help="Events per second sent.")
+@click.option("--batch", type=int, default=50, show_default=True,
+              help="Events per request (1-100).")
+@click.option("--rounds", type=int, default=20, show_default=True,
+              help="Rounds of each, off and on.")
+@click.option("--views", type=int, default=30, show_default=True, help="Panel views per round.")
+@click.option("--postgres", metavar="URL", default=None,
+              help="Run on this PostgreSQL server, in a schema of its own (dropped after).")
+@click.option("--pin", is_flag=True, help="Server on the first CPU, load generator on the second.")
+def benchmark_events(rate: int, batch: int, rounds: int, views: int, postgres: str | None,
+                     pin: bool) -> None:
+    from plugin.benchmarks.event_load import format_report, run_event_load_benchmark
+
+    click.echo(format_report(run_event_load_benchmark(rate, batch, rounds, views, postgres, pin)))

@@ -5,12 +5,14 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     Boolean,
+    LargeBinary,
     Date,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -299,3 +301,52 @@ class PanelEventRow(Base):
     #: When the rep did it, by the browser's clock (the time it was received when not sent).
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DealOutcomeRow(Base):
+    """How an opportunity ended, as Salesforce last said: the win/loss label that analytics and
+    training join to the impressions shown on that opportunity. One row per org and opportunity,
+    replaced by each sync (an opportunity reopened in Salesforce is deleted here)."""
+
+    __tablename__ = "deal_outcomes"
+
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("orgs.org_id", ondelete="CASCADE"), primary_key=True
+    )
+    opportunity_id: Mapped[str] = mapped_column(String(18), primary_key=True)
+    won: Mapped[bool] = mapped_column(Boolean)
+    #: The opportunity's Amount in its currency; None when Salesforce has none.
+    amount: Mapped[float | None] = mapped_column(Numeric(18, 2))
+    close_date: Mapped[date | None] = mapped_column(Date)
+    stage: Mapped[str] = mapped_column(String(255))
+    #: Salesforce's LastModifiedDate, so a sync can ask only for what changed since.
+    modified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RankerModelRow(Base):
+    """A trained learned ranker for one org: its bytes (the service's own pickle, never uploaded
+    by anyone), what it was trained on, and whether it is the one the panel serves. Versions are
+    kept, so an admin can roll back to an earlier one."""
+
+    __tablename__ = "ranker_models"
+    __table_args__ = (
+        UniqueConstraint("org_id", "version", name="uq_ranker_models_org_version"),
+        Index("ix_ranker_models_org_active", "org_id", "active"),
+    )
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.org_id", ondelete="CASCADE"))
+    #: 1, 2, 3 ... per org, in training order.
+    version: Mapped[int] = mapped_column(Integer)
+    #: The model's own id (``LearnedRanker.model_version_``), logged with every impression.
+    model_id: Mapped[str] = mapped_column(String(64))
+    trained_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: The catalog revision it was trained against.
+    catalog_revision: Mapped[int] = mapped_column(Integer)
+    n_impressions: Mapped[int] = mapped_column(Integer)
+    #: JSON: training window, offline metrics, parameters.
+    summary: Mapped[str] = mapped_column(Text, default="{}")
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    #: Exactly one version per org is active at a time (or none: the panel serves v1).
+    active: Mapped[bool] = mapped_column(Boolean, default=False)

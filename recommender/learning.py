@@ -33,6 +33,7 @@ docs/learning.md tells the whole story; in short:
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -170,6 +171,59 @@ class LearnedRanker(BaseEstimator):
         self.published_ = np.array(
             [by_id[m].published_on.toordinal() if by_id[m].published_on else never for m in ids],
             dtype=np.int64,
+        )
+
+    def with_catalog(self, candidates: Sequence[CandidateModule]) -> "LearnedRanker":
+        """A copy of this fitted ranker serving ``candidates``, the catalog as it is now.
+
+        The service trains on a schedule while enablement leads keep publishing and retiring, so
+        the stored model's catalog goes stale. Refitting v1's part (tags, TF-IDF, audiences,
+        publication dates) on today's catalog is cheap; the learned part is kept as it was: the
+        generic model's coefficients, the examination curve, and each module's effects, matched
+        by module id. A module the model never saw gets a multiplier of 1 (the generic prediction
+        from its tags, as a new module always does) and no exposure, so it counts as new for
+        exploration when recently published. Retired modules simply drop out. ``self`` is left
+        untouched (the service shares it between threads) and ``model_version_`` stays: the
+        suggestions come from the same learned model.
+        """
+        self._check_fitted()
+        adapted = copy.copy(self)  # the learned arrays are shared, never written after fit
+        base = self.base_
+        adapted.base_ = TagTextRanker(base.weights, base.labels).fit(candidates)
+        ids = adapted.base_.module_ids_
+        by_id = {c.module_id: c for c in candidates}
+        # kinds_ and phases_ stay the training's: coef_ and the phase effects are laid out by them.
+        adapted.kind_onehot_ = np.array(
+            [[by_id[m].kind == k for k in self.kinds_] for m in ids], dtype=float
+        ).reshape(len(ids), len(self.kinds_))
+        never = np.iinfo(np.int64).min
+        adapted.published_ = np.array(
+            [by_id[m].published_on.toordinal() if by_id[m].published_on else never for m in ids],
+            dtype=np.int64,
+        )
+        if self.has_history_:
+            adapted.effects_ = self._effects_for(ids)
+        return adapted
+
+    def _effects_for(self, ids: np.ndarray) -> ModuleEffects:
+        """The module effects laid out for the catalog ``ids``: known modules keep theirs, others
+        get what a module without evidence gets in :meth:`_module_effects`."""
+        old = {m: n for n, m in enumerate(self.base_.module_ids_)}
+        rows = np.array([old.get(m, -1) for m in ids], dtype=np.int64)
+        seen = rows >= 0
+        effects, s = self.effects_, self.prior_strength
+        unseen_optimism = float(np.log2(gamma.ppf(self.optimism, s, scale=1.0 / s)))
+
+        def laid_out(values: np.ndarray, default: float) -> np.ndarray:
+            out = np.full((len(ids), *values.shape[1:]), default, dtype=float)
+            out[seen] = values[rows[seen]]
+            return out
+
+        return ModuleEffects(
+            module=laid_out(effects.module, 1.0),
+            phase=laid_out(effects.phase, 1.0),
+            optimism=laid_out(effects.optimism, unseen_optimism),
+            exposure=laid_out(effects.exposure, 0.0),
         )
 
     def _check_params(self) -> None:

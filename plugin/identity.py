@@ -24,6 +24,7 @@ from flask import g, request, session
 
 from plugin.api_tokens import ApiTokens, looks_like_api_token
 from plugin.errors import Forbidden, Unauthorised
+from plugin.role_admin import RoleAdmin
 from plugin.roles import Role, RoleMappings, User
 from plugin.salesforce.app_tokens import bearer_token
 from plugin.salesforce.canvas import CanvasRequest
@@ -102,6 +103,10 @@ def user_sessions() -> UserSessions:
 
 def api_tokens() -> ApiTokens:
     return ApiTokens(services().sessions)
+
+
+def role_admin(org_id: str) -> RoleAdmin:
+    return RoleAdmin(services().sessions, user_sessions(), org_id)
 
 
 def org_is_served(org_id: str) -> bool:

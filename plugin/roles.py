@@ -80,6 +80,12 @@ def parse_role(value: object, field: str = "role") -> Role:
 
 def parse_role_mapping(subject_kind: object, subject_id: object, role: object) -> RoleMapping:
     """A mapping from untrusted input; the Id is checked against the kind's key prefix."""
+    kind, checked_id = parse_subject(subject_kind, subject_id)
+    return RoleMapping(kind, checked_id, parse_role(role))
+
+
+def parse_subject(subject_kind: object, subject_id: object) -> tuple[SubjectKind, str]:
+    """The subject of a mapping from untrusted input, its Id in the 18-character form."""
     try:
         kind = SubjectKind(subject_kind)
     except ValueError:
@@ -87,7 +93,7 @@ def parse_role_mapping(subject_kind: object, subject_id: object, role: object) -
             "subject_kind", f"must be one of {', '.join(k.value for k in SubjectKind)}",
             subject_kind,
         ) from None
-    return RoleMapping(kind, _subject_id(kind, subject_id), parse_role(role))
+    return kind, _subject_id(kind, subject_id)
 
 
 def _subject_id(kind: SubjectKind, value: object) -> str:
@@ -111,6 +117,10 @@ class RoleMappings:
             .order_by(RoleMappingRow.subject_kind, RoleMappingRow.subject_id)
         )
         return [RoleMapping(SubjectKind(r.subject_kind), r.subject_id, Role(r.role)) for r in rows]
+
+    def get(self, subject_kind: SubjectKind, subject_id: str) -> RoleMapping | None:
+        row = self.session.get(RoleMappingRow, (self.org_id, subject_kind.value, subject_id))
+        return None if row is None else RoleMapping(subject_kind, subject_id, Role(row.role))
 
     def put(self, mapping: RoleMapping) -> None:
         key = (self.org_id, mapping.subject_kind.value, mapping.subject_id)
@@ -155,5 +165,5 @@ class RoleMappings:
 
 __all__ = [
     "DEFAULT_ROLE", "InvalidRoleMapping", "Role", "RoleMapping", "RoleMappings", "SubjectKind",
-    "User", "parse_role", "parse_role_mapping",
+    "User", "parse_role", "parse_role_mapping", "parse_subject",
 ]  # fmt: skip

@@ -15,18 +15,18 @@ from flask import Blueprint, request
 from content_catalog.modules import FieldError
 from plugin.api_tokens import ApiToken, InvalidTokenRequest
 from plugin.errors import InvalidInput, NotFound
-from plugin.identity import api_tokens, current_user, requires, user_sessions
+from plugin.identity import api_tokens, current_user, requires, role_admin
+from plugin.role_admin import RoleMappingNotFound
 from plugin.roles import (
     ID_PREFIXES,
     InvalidRoleMapping,
     Role,
     RoleMapping,
-    RoleMappings,
     SubjectKind,
     parse_role,
     parse_role_mapping,
+    parse_subject,
 )
-from plugin.services import services
 
 blueprint = Blueprint("access_api", __name__, url_prefix="/api/v1")
 NO_TOKEN = "This org has no API token with this id."
@@ -84,8 +84,7 @@ def token_json(token: ApiToken) -> dict[str, Any]:
 @blueprint.get("/role-mappings")
 @requires(Role.ADMIN)
 def list_role_mappings():
-    with services().sessions() as session:
-        mappings = RoleMappings(session, current_user().org_id).list()
+    mappings = role_admin(current_user().org_id).list()
     return {"items": [mapping_json(m) for m in mappings],
             "precedence": [k.value for k in SubjectKind], "default_role": Role.REP.value}
 
@@ -98,9 +97,7 @@ def put_role_mapping(subject_kind: str, subject_id: str):
         mapping = parse_role_mapping(subject_kind, subject_id, _json_object().get("role"))
     except InvalidRoleMapping as exc:
         raise _invalid(exc.field, exc.reason, exc.value) from None
-    with services().sessions.begin() as session:
-        RoleMappings(session, user.org_id).put(mapping)
-    _end_sessions_of(user.org_id, mapping)
+    role_admin(user.org_id).put(mapping, by=user.name)
     return mapping_json(mapping)
 
 
@@ -109,21 +106,10 @@ def put_role_mapping(subject_kind: str, subject_id: str):
 def delete_role_mapping(subject_kind: str, subject_id: str):
     user = current_user()
     try:
-        mapping = parse_role_mapping(subject_kind, subject_id, Role.REP.value)
-    except InvalidRoleMapping:
+        role_admin(user.org_id).remove(*parse_subject(subject_kind, subject_id), by=user.name)
+    except (InvalidRoleMapping, RoleMappingNotFound):
         raise NotFound(NO_MAPPING) from None
-    with services().sessions.begin() as session:
-        if not RoleMappings(session, user.org_id).remove(mapping.subject_kind, mapping.subject_id):
-            raise NotFound(NO_MAPPING)
-    _end_sessions_of(user.org_id, mapping)
     return "", 204
-
-
-def _end_sessions_of(org_id: str, mapping: RoleMapping) -> None:
-    """A user's own mapping changed: their sessions end now, so the new role applies at once.
-    (Profile and permission-set changes apply at each person's next sign-in.)"""
-    if mapping.subject_kind is SubjectKind.USER:
-        user_sessions().end_all(org_id, mapping.subject_id)
 
 
 def mapping_json(mapping: RoleMapping) -> dict[str, Any]:

@@ -28,8 +28,9 @@ from content_catalog.import_export import (
 )
 from content_catalog.models import Org
 from content_catalog.repository import CatalogRepository, ensure_org
-from content_catalog.taxonomy import ModuleStatus
+from content_catalog.taxonomy import ModuleStatus, Taxonomy
 from plugin.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME
+from plugin.org_connections import EncryptionKeyMissing, SecretsUnreadable
 from plugin.salesforce.ids import ORG_PREFIX, InvalidSalesforceId, to_18
 from plugin.services import Services, build_services
 from plugin.settings import Settings
@@ -89,12 +90,13 @@ def import_command(
         _fail([f"{file.name}: {exc}"])
     click.echo(f"{file.name}: {len(rows):,} module(s) read as {fmt.upper()}.")
     svc = _services()
+    taxonomy = _taxonomy(svc, org_id)
     try:
         with _Progress(len(rows)) as progress:
             if dry_run:
-                plan = _plan(svc, org_id, rows, progress)
+                plan = _plan(svc, org_id, rows, taxonomy, progress)
             else:
-                result = _import(svc, org_id, rows, actor, progress)
+                result = _import(svc, org_id, rows, taxonomy, actor, progress)
     except ImportRejected as exc:
         _fail(_row_error_lines(exc, rows))
     seconds = time.perf_counter() - started
@@ -134,20 +136,34 @@ def export_command(org_id: str, fmt: str | None, status: str | None, output: str
 
 
 # -- import steps -------------------------------------------------------------------------------
-def _plan(svc: Services, org_id: str, rows, progress: "_Progress") -> ImportPlan:
+def _taxonomy(svc: Services, org_id: str) -> Taxonomy:
+    """The org's taxonomy, as the workspace checks imports: the stages its admin mapped are
+    values its modules may be tagged with. The mapping is kept with the org's connection, which
+    is read whole, so the encryption keys are needed as for ``serve``."""
+    try:
+        return svc.taxonomy_for(org_id)
+    except (EncryptionKeyMissing, SecretsUnreadable) as exc:
+        raise click.ClickException(f"cannot read the org's stage mapping: {exc}") from None
+
+
+def _plan(
+    svc: Services, org_id: str, rows, taxonomy: Taxonomy, progress: "_Progress"
+) -> ImportPlan:
     with svc.sessions() as session:
         if org_id != DEMO_ORG_ID:  # the demo org is made on first import; its plan is all new
             _require_org(session, org_id)
-        return plan_import(session, org_id, rows, svc.taxonomy, on_progress=progress.advance)
+        return plan_import(session, org_id, rows, taxonomy, on_progress=progress.advance)
 
 
-def _import(svc: Services, org_id: str, rows, actor: str, progress: "_Progress"):
+def _import(
+    svc: Services, org_id: str, rows, taxonomy: Taxonomy, actor: str, progress: "_Progress"
+):
     with svc.sessions.begin() as session:
         if org_id == DEMO_ORG_ID:
             ensure_org(session, DEMO_ORG_ID, DEMO_ORG_NAME, is_demo=True)
         else:
             _require_org(session, org_id)
-        return run_import(session, org_id, rows, svc.taxonomy, actor, on_progress=progress.advance)
+        return run_import(session, org_id, rows, taxonomy, actor, on_progress=progress.advance)
 
 
 def _echo_plan(plan: ImportPlan) -> None:

@@ -47,6 +47,8 @@ class CoverageReport:
     #: Published and current, yet no panel has suggested them since counting began.
     never_suggested: tuple[ContentModule, ...]
     today: date
+    #: The org's taxonomy the map was drawn with: its phases, roles and the pickers' values.
+    taxonomy: Taxonomy
 
 
 def parse_coverage_query(args: Mapping[str, str], taxonomy: Taxonomy) -> CoverageQuery:
@@ -67,14 +69,17 @@ def parse_coverage_query(args: Mapping[str, str], taxonomy: Taxonomy) -> Coverag
     return CoverageQuery(CoverageFilter(kinds=kinds, **values), thin_below)
 
 
-def build_coverage_report(services: Services, org_id: str, query: CoverageQuery) -> CoverageReport:
+def build_coverage_report(
+    services: Services, org_id: str, query: CoverageQuery, taxonomy: Taxonomy
+) -> CoverageReport:
+    """``taxonomy`` is the org's (``Services.taxonomy_for``), the one ``query`` was parsed with."""
     today = services.today()
     with services.sessions() as session:
         published = CatalogRepository(session, org_id).published()
         current = [m for m in published if not m.is_expired(today)]
         unseen = set(SuggestionStats(session, org_id).never_suggested(m.key for m in current))
     coverage = coverage_map(
-        published, services.taxonomy, query.filter, today=today, thin_below=query.thin_below
+        published, taxonomy, query.filter, today=today, thin_below=query.thin_below
     )
     return CoverageReport(
         query=query,
@@ -83,6 +88,7 @@ def build_coverage_report(services: Services, org_id: str, query: CoverageQuery)
         past_review=tuple(past_review(published, today)),
         never_suggested=tuple(m for m in current if m.key in unseen),
         today=today,
+        taxonomy=taxonomy,
     )
 
 

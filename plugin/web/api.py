@@ -6,11 +6,12 @@ from importlib.resources import files
 
 from flask import Blueprint, Response, request
 
-from plugin.errors import InvalidInput, NotFound
+from plugin.errors import InvalidInput, NotFound, Unauthorised
 from plugin.opportunity_sources import OpportunityNotFound
 from plugin.panel_view import build_panel_view, recommend_for_context
 from plugin.services import services
 from plugin.web.context_request import parse_context_request
+from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.orgs import current_org
 from plugin.web.serialise import recommendations_json
 
@@ -42,8 +43,13 @@ def context_recommendations():
 
 @blueprint.get("/taxonomy")
 def taxonomy():
-    """Every dimension's allowed values, so a CRM integration can map its picklists."""
-    tax = services().taxonomy
+    """Every dimension's allowed values, so a CRM integration can map its picklists and an
+    import tag its modules: the caller's org's (its own stages too) when a workspace user or an
+    API token asks, else the defaults every org starts from."""
+    try:
+        tax = org_taxonomy()
+    except Unauthorised:
+        tax = services().taxonomy
     return {
         "dimensions": {
             dim.value: {"label": spec.label, "values": [{"value": v.value, "label": v.label} for v in spec.values]}

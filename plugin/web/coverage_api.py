@@ -15,6 +15,7 @@ from plugin.coverage_report import CoverageReport, build_coverage_report, parse_
 from plugin.errors import Forbidden
 from plugin.identity import Role, current_user
 from plugin.services import services
+from plugin.web.org_taxonomy import org_taxonomy
 
 blueprint = Blueprint("coverage_api", __name__, url_prefix="/api/v1")
 
@@ -24,12 +25,13 @@ def coverage():
     user = current_user()
     if user.role not in (Role.ENABLEMENT, Role.ADMIN):
         raise Forbidden("The coverage map is for enablement leads and admins.")
-    query = parse_coverage_query(request.args, services().taxonomy)
-    return coverage_json(build_coverage_report(services(), user.org_id, query))
+    taxonomy = org_taxonomy()
+    query = parse_coverage_query(request.args, taxonomy)
+    return coverage_json(build_coverage_report(services(), user.org_id, query, taxonomy))
 
 
 def coverage_json(report: CoverageReport) -> dict[str, Any]:
-    coverage, taxonomy, chosen = report.map, services().taxonomy, report.query.filter
+    coverage, taxonomy, chosen = report.map, report.taxonomy, report.query.filter
     return {
         "today": report.today.isoformat(),
         "filter": {

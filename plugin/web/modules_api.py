@@ -57,6 +57,7 @@ from plugin.salesforce.app_tokens import bearer_token
 from plugin.services import services
 from plugin.web.module_json import module_json, module_summary_json, version_summary_json
 from plugin.web.module_params import MODULE_FIELDS, module_query
+from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.orgs import current_org
 
 blueprint = Blueprint("modules_api", __name__, url_prefix="/api/v1")
@@ -74,7 +75,7 @@ NOT_AVAILABLE = "This content module is not available."
 @blueprint.get("/modules")
 def search_modules():
     user = workspace_user()
-    query = module_query(request.args, services().taxonomy, strict=True)
+    query = module_query(request.args, org_taxonomy(), strict=True)
     with services().sessions() as session:
         page = CatalogRepository(session, user.org_id).search(query)
     return {
@@ -375,7 +376,7 @@ def _module_body() -> tuple[dict[str, Any], list[FieldError]]:
 def _parsed(raw: dict[str, Any], errors: list[FieldError]):
     """``raw`` parsed by the catalog; its errors and ``errors`` reported together."""
     try:
-        module = parse_module(raw, services().taxonomy)
+        module = parse_module(raw, org_taxonomy())
     except ModuleValidationError as exc:
         raise ModuleValidationError(errors + exc.errors) from None
     if errors:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask import g, render_template, request, url_for
 
 from content_catalog.coverage import CoverageCell, CoverageFilter
-from content_catalog.taxonomy import Dimension, ModuleKind, ModuleStatus
+from content_catalog.taxonomy import Dimension, ModuleKind, ModuleStatus, Taxonomy
 from plugin.coverage_report import (
     CoverageQuery,
     CoverageReport,
@@ -21,6 +21,7 @@ from plugin.coverage_report import (
 )
 from plugin.errors import InvalidInput
 from plugin.services import services
+from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.workspace import NAVIGATION, NavItem, blueprint
 from plugin.web.workspace.links import module_url, modules_list_url, modules_new_url
 
@@ -39,10 +40,10 @@ class CellLinks:
 @blueprint.get("/coverage")
 def coverage_map():
     try:
-        query, errors = parse_coverage_query(request.args, services().taxonomy), []
+        query, errors = parse_coverage_query(request.args, org_taxonomy()), []
     except InvalidInput as exc:  # a hand-edited URL: show the whole map and say what was ignored
         query, errors = CoverageQuery(CoverageFilter()), exc.errors
-    report = build_coverage_report(services(), g.user.org_id, query)
+    report = build_coverage_report(services(), g.user.org_id, query, org_taxonomy())
     selected = _selected_cell(report)
     return render_template(
         "workspace/coverage.html",
@@ -51,9 +52,9 @@ def coverage_map():
         selected=selected,
         links=lambda cell: cell_links(report, cell),
         level_labels=LEVEL_LABELS,
-        pickers=_pickers(),
+        pickers=_pickers(report.taxonomy),
         module_url=module_url,
-        spec=services().taxonomy.spec,
+        spec=report.taxonomy.spec,
     ), (400 if errors else 200)
 
 
@@ -101,8 +102,8 @@ def _self_url(args: dict[str, object]) -> str:
     return url_for("workspace.coverage_map", **args)
 
 
-def _pickers() -> dict[str, object]:
-    taxonomy = services().taxonomy
+def _pickers(taxonomy: Taxonomy) -> dict[str, object]:
+    """The filters' choices: the org's values, its own stages among them."""
     return {
         "industry": taxonomy.spec(Dimension.INDUSTRY).values,
         "stage": taxonomy.spec(Dimension.DEAL_STAGE).values,

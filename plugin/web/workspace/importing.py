@@ -30,6 +30,7 @@ from content_catalog.repository import CatalogRepository
 from plugin.errors import NotFound
 from plugin.pending_imports import PendingImports, UploadGone, default_directory
 from plugin.services import services
+from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.workspace import NAVIGATION, NavItem, blueprint
 from plugin.web.workspace.links import modules_list_url
 
@@ -73,7 +74,7 @@ def import_upload():
     try:
         rows = _read(fmt, data)
         with services().sessions() as session:
-            plan = plan_import(session, g.user.org_id, rows, services().taxonomy)
+            plan = plan_import(session, g.user.org_id, rows, org_taxonomy())
     except ImportFileError as exc:
         return _render_upload(file_error=f"{upload.filename}: {exc}"), 400
     except ImportRejected as exc:
@@ -98,7 +99,7 @@ def import_confirm(token: str):
     try:
         with services().sessions.begin() as session:
             result = run_import(
-                session, g.user.org_id, rows, services().taxonomy, actor=g.user.name
+                session, g.user.org_id, rows, org_taxonomy(), actor=g.user.name
             )
     except ImportRejected as exc:  # the taxonomy changed since the dry run
         return _render_upload(filename=upload.filename, problems=row_problems(exc, rows)), 400

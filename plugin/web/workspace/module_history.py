@@ -17,6 +17,7 @@ from content_catalog.taxonomy import Dimension
 from plugin.errors import InvalidInput, NotFound
 from plugin.rendering import markdown_to_html
 from plugin.services import services
+from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.workspace import blueprint
 from plugin.web.workspace.modules import base_version, choices, find_module, stale_message
 
@@ -114,7 +115,7 @@ def modules_restore(module_id: str, version: int):
 
 
 def tag_changes(before: ModuleInput, after: ModuleInput) -> list[TagChange]:
-    taxonomy = services().taxonomy
+    taxonomy = org_taxonomy()
     return [
         TagChange(taxonomy.spec(d).label, before.tag_values(d), after.tag_values(d))
         for d in Dimension

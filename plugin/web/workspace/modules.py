@@ -44,6 +44,7 @@ from plugin.errors import InvalidInput, NotFound
 from plugin.rendering import markdown_to_html
 from plugin.services import services
 from plugin.web.module_params import TAG_PREFIX, form_module, module_query, search_args, tag_params
+from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.workspace import NAVIGATION, NavItem, blueprint
 
 NAVIGATION.insert(0, NavItem("workspace.modules_list", "Modules", "modules"))
@@ -73,7 +74,7 @@ SORT_LABELS = (("title", "Title"), ("kind", "Kind"), ("status", "Status"), ("aut
 def modules_list():
     errors: list[FieldError] = []
     try:
-        query = module_query(request.args, services().taxonomy)
+        query = module_query(request.args, org_taxonomy())
     except InvalidInput as exc:
         errors, query = exc.errors, ModuleQuery()
     with services().sessions() as session:
@@ -127,7 +128,7 @@ def modules_new():
         "link": "", "review_by": "", "status": ModuleStatus.DRAFT.value, "author": g.user.name,
         "kind": args.get("kind") if args.get("kind") in ModuleKind._value2member_map_ else "",
         "audience": args.get("audience") if args.get("audience") in Audience._value2member_map_ else Audience.CLIENT_FACING.value,
-        "tags": {d.value: list(v) for d, v in tag_params(args, services().taxonomy).items()},
+        "tags": {d.value: list(v) for d, v in tag_params(args, org_taxonomy()).items()},
     }  # fmt: skip
     return render_form(form)
 
@@ -136,7 +137,7 @@ def modules_new():
 def modules_create():
     raw = form_module(request.form)
     try:
-        module = parse_module(raw, services().taxonomy)
+        module = parse_module(raw, org_taxonomy())
         with services().sessions.begin() as session:
             saved = ModuleEditor(session, g.user.org_id, g.user.name).create(module)
     except ModuleValidationError as exc:
@@ -179,7 +180,7 @@ def modules_update(module_id: str):
         current = find_module(session, module_id)
         raw["id"], raw["status"] = current.key, current.status.value  # status: the life-cycle buttons'
         try:
-            module = parse_module(raw, services().taxonomy)
+            module = parse_module(raw, org_taxonomy())
         except ModuleValidationError as exc:
             return render_form(raw, module=current, base=base, errors=exc.errors), 400
         editor = ModuleEditor(session, g.user.org_id, g.user.name)
@@ -241,13 +242,13 @@ def transitions(status: ModuleStatus) -> list[tuple[str, str]]:
 
 def field_labels() -> dict[str, str]:
     """Form fields as their labels read ("tags.challenge" is "Customer challenge")."""
-    taxonomy = services().taxonomy
+    taxonomy = org_taxonomy()
     return {**FIELD_LABELS, **{f"tags.{d.value}": taxonomy.spec(d).label for d in Dimension}}
 
 
 def choices() -> dict[str, Any]:
     """What the pickers offer: every value comes from the taxonomy or the domain's enums."""
-    taxonomy = services().taxonomy
+    taxonomy = org_taxonomy()
     return {
         "dimensions": [taxonomy.spec(d) for d in Dimension],
         "tag_options": [(spec, [(t.value, t.label) for t in spec.values]) for spec in map(taxonomy.spec, Dimension)],

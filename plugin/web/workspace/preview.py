@@ -25,6 +25,7 @@ from plugin.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.score_explanation import BreakdownRow, explain
 from plugin.services import services
 from plugin.web.context_request import parse_context_request
+from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.panel import context_summary
 from plugin.web.workspace import NAVIGATION, NavItem, blueprint
 from plugin.web.workspace.links import module_url
@@ -93,7 +94,7 @@ def preview_page():
         live=live,
         preview=preview,
         errors=errors,
-        taxonomy=svc.taxonomy_for(g.user.org_id),
+        taxonomy=org_taxonomy(),
         weights=svc.recommendations.weights,
         dimension=Dimension,
         max_description=MAX_DESCRIPTION,
@@ -118,7 +119,9 @@ def live_org(org_id: str) -> LiveOrg:
 
 def preview_opportunity(source: OpportunitySource, opportunity_id: str) -> Preview:
     try:
-        view = build_panel_view(services(), source, opportunity_id, count_shown=False)
+        view = build_panel_view(
+            services(), source, opportunity_id, taxonomy=org_taxonomy(), count_shown=False
+        )
     except OpportunityNotFound:
         raise InvalidInput(
             "No such opportunity.",
@@ -139,7 +142,7 @@ def preview_context(args) -> Preview:
         "strict": True,
     }
     given = {name: value for name, value in body.items() if value is not None}
-    mapped = parse_context_request(given, services().taxonomy_for(g.user.org_id))
+    mapped = parse_context_request(given, org_taxonomy())
     suggestions = recommend_for_context(services(), g.user.org_id, mapped, count_shown=False)
     view = PanelView(None, mapped, suggestions)
     return Preview(view, None, _explain(view))
@@ -151,7 +154,7 @@ def _explain(view: PanelView) -> list[ExplainedCard]:
     with svc.sessions() as session:
         modules = CatalogRepository(session, g.user.org_id).find(c.module_id for c in cards)
     weights, context = svc.recommendations.weights, view.mapped.context
-    taxonomy = svc.taxonomy_for(g.user.org_id)
+    taxonomy = org_taxonomy()
     return [
         ExplainedCard(card, explain(card, context, modules[card.module_id], weights, taxonomy))
         for card in cards

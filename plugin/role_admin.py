@@ -45,6 +45,10 @@ class RoleAdmin:
         with self.sessions() as session:
             return RoleMappings(session, self.org_id).list()
 
+    def get(self, subject_kind: SubjectKind, subject_id: str) -> RoleMapping | None:
+        with self.sessions() as session:
+            return RoleMappings(session, self.org_id).get(subject_kind, subject_id)
+
     def put(self, mapping: RoleMapping, *, by: str) -> RoleChange:
         """Add or change a mapping, in one transaction."""
         with self.sessions.begin() as session:

@@ -35,6 +35,8 @@ from plugin.salesforce.errors import (
 
 log = logging.getLogger(__name__)
 _SOBJECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
+#: ``/services/data/v59.0/query/01gD0000002HU6KIAW-2000``, as Salesforce pages a query.
+_NEXT_RECORDS = re.compile(r"^/services/data/v[0-9]{2,3}\.0/query/[A-Za-z0-9]{15,18}-[0-9]{1,9}$")
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,25 @@ class SalesforceClient:
         self.api_calls += 1
         try:
             result = sf.query(soql, timeout=self.connection.timeout)
+        except Exception as exc:  # noqa: BLE001 - translate() re-raises what it does not know
+            raise translate(exc) from exc
+        finally:
+            self._note_usage(sf)
+        if not isinstance(result, dict):
+            raise UnexpectedResponse("query answer is not a JSON object")
+        return result
+
+    def query_more(self, next_records_url: str) -> dict[str, Any]:
+        """The next page of a query (``nextRecordsUrl`` of the previous one). The path comes from
+        Salesforce's answer, so it must look like one of its query locators before it is joined
+        to the instance host: ``@evil.example/`` would otherwise send our token elsewhere."""
+        if not isinstance(next_records_url, str) or not _NEXT_RECORDS.match(next_records_url):
+            raise UnexpectedResponse("the query answer's nextRecordsUrl is not a query locator")
+        sf = self._salesforce()
+        self.api_calls += 1
+        try:
+            result = sf.query_more(next_records_url, identifier_is_url=True,
+                                   timeout=self.connection.timeout)
         except Exception as exc:  # noqa: BLE001 - translate() re-raises what it does not know
             raise translate(exc) from exc
         finally:

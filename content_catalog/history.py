@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from content_catalog.models import AuditLogRow, ModuleVersionRow
@@ -119,6 +119,19 @@ class CatalogHistory:
     def version(self, key: str, version: int) -> ModuleVersion | None:
         row = self.session.scalar(self._versions(key).where(ModuleVersionRow.version == version))
         return None if row is None else _version(row)
+
+    def first_published(self) -> dict[str, datetime]:
+        """When each module was first saved as published, in one grouped query: the learned
+        ranker's "new module" is recently *published*, not recently drafted."""
+        query = (
+            select(ModuleVersionRow.module_key, func.min(ModuleVersionRow.saved_at))
+            .where(
+                ModuleVersionRow.org_id == self.org_id,
+                ModuleVersionRow.status == ModuleStatus.PUBLISHED.value,
+            )
+            .group_by(ModuleVersionRow.module_key)
+        )
+        return {key: utc(at) for key, at in self.session.execute(query)}
 
     def audit(self, limit: int = 100, module_key: str | None = None) -> list[AuditEntry]:
         if limit < 1:

@@ -1,22 +1,38 @@
 """Suggestions for the panel: the catalog, the ranker and the taxonomy's words put together.
 
-The ranker for an org is fitted once per catalog revision and shared by every request until the
-catalog changes: the request path asks one cheap question of the database (the revision) and
-one for the chosen modules' display fields.
+An org with an active trained model (``beinspired model train``) is ranked by it, exploring with
+a fresh random generator per view; otherwise by v1's tag-and-text rules. Either ranker is built
+once per catalog revision (and model version) and shared by every request until one changes: the
+request path asks one cheap question of the database (revision and active model, in one query)
+and one for the chosen modules' display fields. Loading and hot reload: ``plugin/served_models``.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Callable
 
+import numpy as np
 from sqlalchemy.orm import Session
 
-from content_catalog.modules import ContentModule
+from content_catalog.history import CatalogHistory
+from content_catalog.model_store import serving_state
+from content_catalog.modules import ContentModule, ModuleInput
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import Dimension, ModuleStatus, Taxonomy
-from recommender import CandidateModule, OpportunityContext, ScoringWeights, Suggestion, TagTextRanker
+from plugin.served_models import ServedModels
+from recommender import (
+    CandidateModule,
+    OpportunityContext,
+    Recommendations,
+    ScoringWeights,
+    Suggestion,
+    TagTextRanker,
+)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -63,14 +79,30 @@ def tag_labels(taxonomy: Taxonomy) -> dict[str, dict[str, str]]:
     return labels
 
 
-def candidate_from_module(module: ContentModule) -> CandidateModule:
+def candidate_from_module(
+    module: ModuleInput, first_published: datetime | None = None
+) -> CandidateModule:
+    """``first_published``: when the module was first saved as published (its history); without
+    it, when a stored module was created. The learned ranker explores recently published ones."""
+    published = first_published or getattr(module, "created_at", None)
     return CandidateModule(
         module_id=module.key,
         text="\n".join((module.title, module.summary, module.body)),
         audience=module.audience.value,
         tags={dim.value: values for dim, values in module.tags.items()},
         review_by=module.review_by,
+        kind=module.kind.value,
+        published_on=published.date() if published else None,
     )
+
+
+def catalog_candidates(session: Session, org_id: str) -> list[CandidateModule]:
+    """The org's published modules as rankers see them, with their first publication dates."""
+    first_published = CatalogHistory(session, org_id).first_published()
+    return [
+        candidate_from_module(module, first_published.get(module.key))
+        for module in CatalogRepository(session, org_id).published()
+    ]
 
 
 @dataclass
@@ -96,17 +128,22 @@ class RecommendationService:
         self._k = (k_client_facing, k_internal)
         self._fitted: dict[str, _Fitted] = {}
         self._lock = threading.Lock()
+        self._models = ServedModels(sessions)
 
     @property
     def weights(self) -> ScoringWeights:
         """The rules scores are made by, so a preview can explain a score in words."""
         return self._weights
 
+    @property
+    def labels(self) -> dict[str, dict[str, str]]:
+        """The words reasons use; training builds the learned ranker's v1 part with them."""
+        return self._labels
+
     def recommend(self, org_id: str, context: OpportunityContext, today: date) -> PanelSuggestions:
         with self._sessions() as session:
             repository = CatalogRepository(session, org_id)
-            ranker = self._ranker(repository)
-            ranked = ranker.rank(context, today=today, k_client_facing=self._k[0], k_internal=self._k[1])
+            ranked = self._rank(session, repository, context, today)
             modules = {
                 key: module
                 for key, module in repository.find(s.module_id for s in ranked).items()
@@ -117,8 +154,31 @@ class RecommendationService:
             internal=tuple(self._card(s, modules) for s in ranked.internal if s.module_id in modules),
         )
 
-    def _ranker(self, repository: CatalogRepository) -> TagTextRanker:
-        revision = repository.revision()
+    def _rank(
+        self, session: Session, repository: CatalogRepository, context: OpportunityContext,
+        today: date,
+    ) -> Recommendations:
+        org_id = repository.org_id
+        revision, marker = serving_state(session, org_id)
+        if marker is not None:
+            learned = self._models.ranker(
+                session, org_id, revision, marker, lambda: catalog_candidates(session, org_id)
+            )
+            if learned is not None:
+                try:
+                    return learned.rank(
+                        context, today=today, k_client_facing=self._k[0],
+                        k_internal=self._k[1], rng=np.random.default_rng(),
+                    )  # fmt: skip
+                except Exception:  # noqa: BLE001 - a broken model must not cost the rep a panel
+                    log.exception("org %s: the learned ranker failed; serving v1", org_id)
+                    self._models.failed(org_id, marker, "used to rank")
+        ranker = self._ranker(session, repository, revision)
+        return ranker.rank(context, today=today, k_client_facing=self._k[0], k_internal=self._k[1])
+
+    def _ranker(
+        self, session: Session, repository: CatalogRepository, revision: int
+    ) -> TagTextRanker:
         fitted = self._fitted.get(repository.org_id)
         if fitted and fitted.revision == revision:
             return fitted.ranker
@@ -126,7 +186,7 @@ class RecommendationService:
             fitted = self._fitted.get(repository.org_id)
             if fitted and fitted.revision == revision:
                 return fitted.ranker
-            candidates = [candidate_from_module(m) for m in repository.published()]
+            candidates = catalog_candidates(session, repository.org_id)
             ranker = TagTextRanker(self._weights, self._labels).fit(candidates)
             self._fitted[repository.org_id] = _Fitted(revision, ranker)
             return ranker

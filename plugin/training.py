@@ -1,0 +1,154 @@
+"""Training the learned ranker for an org and storing it as the version the panel serves.
+
+``beinspired model train`` and the scheduled job (``plugin/jobs.py``) call :func:`train_org` or
+:func:`train_all`. The fit runs outside any write transaction (it takes seconds); only the save is
+one short transaction (``RankerModels.save``), after which every app process serves the new
+version on its next request (``plugin/served_models.py``).
+
+An org without logged impressions of its current modules has nothing to teach the learner: no
+version is stored, and the panel keeps serving v1, which is exactly what a model without history
+would rank anyway.
+"""
+from __future__ import annotations
+
+import logging
+import time as clock
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy.orm import Session
+
+from content_catalog.model_store import RankerModels, serving_state
+from content_catalog.models import Org
+from content_catalog.org_settings import OrgSettingsRepository
+from plugin.demo_org import DEMO_ORG_ID
+from plugin.learning_data import logged_impressions
+from plugin.recommendations import catalog_candidates
+from plugin.services import Services
+from recommender.learning import LearnedRanker
+from recommender.ranker import TagTextRanker
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WINDOW_DAYS = 180
+NOTHING_TO_LEARN = "nothing to learn yet: no impressions of published modules in the window"
+
+
+@dataclass(frozen=True)
+class TrainingReport:
+    """What one org's training did; ``version`` is None when nothing was stored."""
+
+    org_id: str
+    version: int | None = None
+    model_id: str | None = None
+    impressions: int = 0
+    views: int = 0
+    rewarded: int = 0
+    seconds: float = 0.0
+    #: Why nothing was stored: nothing to learn yet, or the error that stopped it.
+    note: str | None = None
+    failed: bool = False
+
+    def line(self) -> str:
+        """One line for the command line and the job's log."""
+        head = f"org {self.org_id}: "
+        if self.failed:
+            return head + f"FAILED: {self.note}"
+        seen = f"{self.impressions} impressions in {self.views} views, {self.rewarded} rewarded"
+        if self.version is None:
+            return head + f"{self.note} ({seen}; serving v1)"
+        return head + (
+            f"version {self.version} ({self.model_id}) from {seen}, {self.seconds:.1f} s"
+        )
+
+
+def train_org(
+    services: Services, org_id: str, *, today: date, window_days: int = DEFAULT_WINDOW_DAYS
+) -> TrainingReport:
+    """Fit a learned ranker on the org's last ``window_days`` of impressions and serve it.
+
+    Raises ``OrgNotFound`` for an unknown org and ``ValueError`` for a window under one day.
+    """
+    if window_days < 1:
+        raise ValueError(f"the training window must be at least 1 day (got {window_days})")
+    started = clock.perf_counter()
+    until = datetime.combine(today + timedelta(days=1), time(), timezone.utc)
+    since = until - timedelta(days=window_days)
+    with services.sessions() as session:
+        # The revision first: a catalog write between the two reads then leaves the model marked
+        # older than its catalog, which the service resolves by adapting it.
+        revision, _ = serving_state(session, org_id)
+        candidates = catalog_candidates(session, org_id)
+        impressions = logged_impressions(session, org_id, since, until)
+    base = _service_v1(services)
+    ranker = LearnedRanker(base).fit(
+        candidates, impressions, today=today, trained_at=datetime.now(timezone.utc)
+    )
+    published = {c.module_id for c in candidates}
+    used = [i for i in impressions if i.module_id in published]
+    counts = dict(
+        impressions=len(used),
+        views=len({i.view_key for i in used}),
+        rewarded=sum(i.rewarded for i in used),
+    )
+    if not ranker.has_history_:
+        return TrainingReport(org_id, note=NOTHING_TO_LEARN, **counts,
+                              seconds=clock.perf_counter() - started)
+    summary = {
+        "window_days": window_days,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        **counts,
+        "rewarded_rate": round(counts["rewarded"] / counts["impressions"], 4),
+        "catalog_revision": revision,
+        "modules": len(candidates),
+        "parameters": _parameters(ranker),
+    }
+    with services.sessions() as session, session.begin():
+        saved = RankerModels(session, org_id).save(
+            model_id=ranker.model_version_, payload=ranker.to_bytes(),
+            catalog_revision=revision, n_impressions=counts["impressions"], summary=summary,
+        )  # fmt: skip
+    report = TrainingReport(org_id, saved.version, saved.model_id, **counts,
+                            seconds=clock.perf_counter() - started)
+    log.info("%s", report.line())
+    return report
+
+
+def train_all(services: Services) -> list[TrainingReport]:
+    """Train every org the service serves: the demo org, if loaded, and each connected org. One
+    org's failure is reported in its line and logged; the others are trained all the same."""
+    today = services.today()
+    reports = []
+    for org_id in trainable_orgs(services):
+        try:
+            reports.append(train_org(services, org_id, today=today))
+        except Exception as exc:  # noqa: BLE001 - one org must not stop the others' training
+            log.exception("org %s: training failed", org_id)
+            reports.append(TrainingReport(org_id, note=f"{type(exc).__name__}: {exc}", failed=True))
+    return reports
+
+
+def trainable_orgs(services: Services) -> list[str]:
+    """The demo org (when its catalog is loaded) first, then the connected orgs by Id."""
+    with services.sessions() as session:
+        connected = [stored.org_id for stored in OrgSettingsRepository(session).all()]
+        demo = [DEMO_ORG_ID] if _exists(session, DEMO_ORG_ID) else []
+    return list(dict.fromkeys([*demo, *connected]))
+
+
+def _exists(session: Session, org_id: str) -> bool:
+    return session.get(Org, org_id) is not None
+
+
+def _service_v1(services: Services) -> TagTextRanker:
+    """v1 exactly as the panel builds it (weights and reason words), so an org whose model has
+    learned nothing about a module ranks it as the panel would."""
+    service = services.recommendations
+    return TagTextRanker(service.weights, service.labels)
+
+
+def _parameters(ranker: LearnedRanker) -> dict[str, object]:
+    return {
+        name: value for name, value in ranker.get_params(deep=False).items() if name != "base"
+    }

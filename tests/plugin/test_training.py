@@ -1,0 +1,146 @@
+"""Training an org's learned ranker from what the panel logged, and storing it as the served
+version (SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from content_catalog.model_store import RankerModels
+from content_catalog.org_settings import OrgSettingsRepository
+from content_catalog.repository import OrgNotFound, ensure_org
+from plugin.demo_org import DEMO_ORG_ID
+from plugin.recommendations import catalog_candidates
+from plugin.training import NOTHING_TO_LEARN, train_all, train_org
+from recommender.learning import LearnedRanker
+from tests.plugin.model_fixtures import (
+    BUYING,
+    GEM,
+    ORG,
+    SHOWN_BY_V1,
+    buying_catalog,
+    ids,
+    log_views,
+    publish,
+    services_on,
+)
+
+OTHER_ORG = "00DB0000000BbbbMAC"
+SHOWN_WITH_GEM = (*SHOWN_BY_V1[:4], GEM)  # the gem at position 5, where reps look least
+
+
+@pytest.fixture
+def services(engine, today):
+    return services_on(engine, today)
+
+
+@pytest.fixture
+def catalog(services, module_factory):
+    publish(services, *buying_catalog(module_factory))
+
+
+def stored(services, org_id=ORG):
+    with services.sessions() as session:
+        store = RankerModels(session, org_id)
+        return store.versions(), store.active()
+
+
+def test_without_logged_impressions_nothing_is_stored_and_v1_is_served(services, catalog, today):
+    before = services.recommendations.recommend(ORG, BUYING, today)
+    report = train_org(services, ORG, today=today)
+
+    assert report.version is None and report.note == NOTHING_TO_LEARN and not report.failed
+    assert report.impressions == 0 and "serving v1" in report.line()
+    assert stored(services) == ([], None)
+    after = services.recommendations.recommend(ORG, BUYING, today)
+    assert ids(after.client_facing) == ids(before.client_facing) == list(SHOWN_BY_V1)
+    assert {card.model_version for card in after.client_facing} == {"v1"}
+
+
+def test_impressions_of_modules_no_longer_published_teach_nothing(
+    services, module_factory, today
+):
+    publish(services, module_factory("a-case", tags={"journey_phase": "buying"}))
+    log_views(services, ("retired-one",), "retired-one", views=20, first_day=today - timedelta(30))
+    report = train_org(services, ORG, today=today)
+    assert report.version is None and report.impressions == 0
+    assert stored(services) == ([], None)
+
+
+def test_a_module_reps_always_found_helpful_is_ranked_first_by_the_trained_version(
+    services, catalog, today
+):
+    log_views(services, SHOWN_WITH_GEM, GEM, views=40, first_day=today - timedelta(days=20))
+    report = train_org(services, ORG, today=today)
+
+    assert (report.version, report.impressions, report.views, report.rewarded) == (1, 200, 40, 40)
+    assert report.model_id.startswith("learned-") and report.model_id in report.line()
+    versions, active = stored(services)
+    assert [v.version for v in versions] == [1] and active.info.model_id == report.model_id
+    summary = active.info.summary
+    assert (summary["window_days"], summary["views"], summary["rewarded_rate"]) == (180, 40, 0.2)
+    assert summary["parameters"]["blend"] == 8.0 and summary["modules"] == 6
+
+    model = LearnedRanker.from_bytes(active.payload)
+    learned = ids(model.rank(BUYING, today=today).client_facing)
+    assert learned[0] == GEM
+    assert learned != list(SHOWN_BY_V1)
+
+
+def test_the_window_leaves_out_older_impressions(services, catalog, today):
+    log_views(services, SHOWN_WITH_GEM, GEM, views=10, first_day=today - timedelta(days=60))
+    assert train_org(services, ORG, today=today, window_days=30).version is None
+    assert train_org(services, ORG, today=today, window_days=90).views == 10
+
+
+def test_a_second_training_is_the_next_version_and_keeps_the_first_for_rollback(
+    services, catalog, today
+):
+    log_views(services, SHOWN_WITH_GEM, GEM, views=20, first_day=today - timedelta(days=20))
+    first = train_org(services, ORG, today=today)
+    second = train_org(services, ORG, today=today)
+    versions, active = stored(services)
+    assert [v.version for v in versions] == [2, 1] and active.info.version == second.version == 2
+    assert first.model_id != second.model_id  # trained at another moment
+
+
+def test_the_stored_candidates_carry_kind_and_first_publication(services, catalog, today):
+    with services.sessions() as session:
+        candidates = catalog_candidates(session, ORG)
+    assert {c.kind for c in candidates} == {"case_study"}
+    assert all(c.published_on is not None for c in candidates)
+
+
+def test_a_bad_window_or_an_unknown_org_is_refused(services, catalog, today):
+    with pytest.raises(ValueError, match="at least 1 day"):
+        train_org(services, ORG, today=today, window_days=0)
+    with pytest.raises(OrgNotFound):
+        train_org(services, "00DC0000000CcccMAC", today=today)
+
+
+def test_train_all_trains_the_demo_and_connected_orgs_and_reports_a_failing_one(
+    services, catalog, module_factory, today, monkeypatch
+):
+    log_views(services, SHOWN_WITH_GEM, GEM, views=20, first_day=today - timedelta(days=20))
+    publish(services, *buying_catalog(module_factory), org_id=DEMO_ORG_ID)
+    with services.sessions.begin() as session:
+        OrgSettingsRepository(session).put(ORG, "Acme", "{}", "")
+        OrgSettingsRepository(session).put(OTHER_ORG, "Globex", "{}", "")
+        ensure_org(session, OTHER_ORG, "Globex")
+
+    import plugin.training as training
+
+    real = training.logged_impressions
+
+    def broken_for_globex(session, org_id, since, until):
+        if org_id == OTHER_ORG:
+            raise RuntimeError("disk on fire")
+        return real(session, org_id, since, until)
+
+    monkeypatch.setattr(training, "logged_impressions", broken_for_globex)
+    reports = {r.org_id: r for r in train_all(services)}
+
+    assert list(reports) == [DEMO_ORG_ID, ORG, OTHER_ORG]
+    assert reports[DEMO_ORG_ID].note == NOTHING_TO_LEARN
+    assert reports[ORG].version == 1
+    assert reports[OTHER_ORG].failed and "disk on fire" in reports[OTHER_ORG].line()

@@ -12,6 +12,7 @@ from plugin.catalog_cli import catalog
 from plugin.demo_org import DEMO_ORG_ID, load_demo_catalog
 from plugin.org_cli import org
 from plugin.token_cli import token
+from plugin.roles_cli import roles
 from plugin.services import Services, build_services
 from plugin.settings import Settings
 
@@ -28,6 +29,7 @@ def main() -> None:
 main.add_command(org)
 main.add_command(catalog)
 main.add_command(token)
+main.add_command(roles)
 
 
 @main.command("init-db", help="Create or upgrade the database schema (safe to repeat).")

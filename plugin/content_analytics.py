@@ -136,11 +136,17 @@ class Activity:
     #: Distinct panel views.
     views: int = 0
     opens: int = 0
+    helpful_votes: int = 0
+    votes: int = 0
     helpful_or_used: int = 0
 
     @property
     def open_rate(self) -> Interval:
         return wilson_interval(self.opens, self.impressions)
+
+    @property
+    def helpful_rate(self) -> Interval:
+        return wilson_interval(self.helpful_votes, self.votes)
 
     @property
     def helpful_or_used_rate(self) -> Interval:
@@ -167,6 +173,8 @@ def activity(impressions: Iterable[Impression]) -> Activity:
         impressions=len(impressions),
         views=len({i.view_key for i in impressions}),
         opens=sum(i.opened for i in impressions),
+        helpful_votes=sum(i.helpful is True for i in impressions),
+        votes=sum(i.helpful is not None for i in impressions),
         helpful_or_used=sum(i.rewarded for i in impressions),
     )
 
@@ -189,6 +197,23 @@ def segment_value(impression: Impression, segment: str) -> str | None:
     except KeyError:
         raise ValueError(f"unknown segment {segment!r}; choose from {sorted(SEGMENTS)}") from None
     return value_of(impression.context)
+
+
+def in_segment(
+    impressions: Iterable[Impression], segment: str, value: str | None
+) -> list[Impression]:
+    """The impressions shown in opportunities whose ``segment`` is ``value`` (None: unset)."""
+    return [i for i in impressions if segment_value(i, segment) == value]
+
+
+def segment_activity(
+    impressions: Iterable[Impression], segment: str
+) -> dict[str | None, Activity]:
+    """Segment value → the org's activity there, all modules together."""
+    by_value: dict[str | None, list[Impression]] = defaultdict(list)
+    for impression in impressions:
+        by_value[segment_value(impression, segment)].append(impression)
+    return {value: activity(group) for value, group in by_value.items()}
 
 
 def segment_stats(

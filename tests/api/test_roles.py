@@ -73,7 +73,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
         ("modules_create", "POST"), ("modules_new", "GET"), ("modules_view", "GET"),
         ("modules_diff", "GET"), ("modules_edit", "GET"), ("modules_update", "POST"),
         ("modules_history", "GET"), ("modules_status", "POST"), ("modules_version", "GET"),
-        ("modules_restore", "POST"),
+        ("modules_restore", "POST"), ("analytics_overview", "GET"), ("analytics_module", "GET"),
     ]},
 }
 #: The admin console (plugin/web/admin*): whatever it serves there is for admins only.
@@ -84,7 +84,7 @@ DEMO_ONLY = {"demo.record_page", "demo.opportunity_page", "demo_identity.picker"
 SAMPLE = {
     "opportunity_id": OPPORTUNITY_ID, "module_id": "some-module", "version": 1, "token_id": 1,
     "subject_kind": "user", "subject_id": VIEWER_ID, "org_id": ORG_ID, "token": "t" * 32,
-    "fmt": "csv", "filename": "be-inspired.css",
+    "fmt": "csv", "filename": "be-inspired.css", "module_key": "some-module",
 }
 CSRF_ROUTE = "_test_csrf_token"
 

@@ -10,9 +10,11 @@ import pytest
 from plugin.content_analytics import (
     ASSOCIATION_CAUTION,
     activity,
+    in_segment,
     module_stats,
     never_opened,
     often_not_helpful,
+    segment_activity,
     segment_stats,
     sorted_stats,
     weekly_trend,
@@ -134,7 +136,18 @@ def test_a_trend_that_ends_before_it_starts_is_refused():
 def test_org_activity_counts_panel_views_once():
     total = activity(LOG)
     assert (total.impressions, total.opens, total.helpful_or_used) == (9, 4, 3)
+    assert (total.helpful_votes, total.votes) == (2, 3)
     assert total.views == 6  # B-0, C-7, C-8, D-8
+
+
+def test_segment_activity_and_filter_agree():
+    by_industry = segment_activity(LOG, "industry")
+    assert {k: v.impressions for k, v in by_industry.items()} == {
+        "Healthcare": 5, "Banking": 2, None: 2}
+    assert by_industry["Banking"].helpful_rate.estimate == 0.0  # one vote, "not helpful"
+    banking = in_segment(LOG, "industry", "Banking")
+    assert [i.module_id for i in banking] == ["case-study", "battle-card"]
+    assert len(in_segment(LOG, "phase", None)) == 2
 
 
 def test_never_opened_needs_enough_impressions():

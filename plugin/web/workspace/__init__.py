@@ -48,5 +48,7 @@ def home():
 # Each area's routes attach to ``blueprint`` when its module is imported, and each adds its
 # navigation item then (Modules first, so "/workspace/" opens on the module list).
 from plugin.web.workspace import audit, module_history, modules  # noqa: E402,F401  (routes)
+# How the content fares with reps and deals, beside the module list, before the gap finders.
+from plugin.web.workspace import analytics  # noqa: E402,F401  (nav order)
 # After the module pages, so their items come first: coverage, preview and import find gaps.
 from plugin.web.workspace import coverage, preview, importing  # noqa: E402,F401  (nav order)

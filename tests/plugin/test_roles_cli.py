@@ -42,7 +42,8 @@ def host(tmp_path, monkeypatch) -> Host:
     sessions = session_factory(engine)
     store = OrgConnections(sessions, SecretBox([key]))
     for org_id, name in ((ORG_ID, "Acme Corp"), (GLOBEX, "Globex")):
-        store.save(ConfiguredOrg(name, OrgConnection(org_id, INSTANCE, canvas_secret=CANVAS_SECRET)))
+        connection = OrgConnection(org_id, INSTANCE, canvas_secret=CANVAS_SECRET)
+        store.save(ConfiguredOrg(name, connection))
     yield Host(sessions)
     engine.dispose()
 

@@ -11,10 +11,12 @@ from content_catalog.repository import CatalogRepository
 from plugin.catalog_cli import catalog
 from plugin.demo_org import DEMO_ORG_ID, load_demo_catalog
 from plugin.org_cli import org
+from plugin.outcomes_cli import outcomes
 from plugin.token_cli import token
 from plugin.roles_cli import roles
 from plugin.services import Services, build_services
 from plugin.settings import Settings
+from plugin.worker_cli import worker
 
 
 def _services(**overrides) -> Services:
@@ -29,6 +31,8 @@ def main() -> None:
 main.add_command(org)
 main.add_command(catalog)
 main.add_command(token)
+main.add_command(outcomes)
+main.add_command(worker)
 main.add_command(roles)
 
 

@@ -141,7 +141,8 @@ def _sync_demo(services: Services, now: datetime, started: float) -> OutcomeSync
 
 
 def _demo_outcome(record: Any) -> DealOutcome:
-    amount = None if record.amount is None else Decimal(str(record.amount)).quantize(Decimal("0.01"))
+    amount = (None if record.amount is None
+              else Decimal(str(record.amount)).quantize(Decimal("0.01")))
     return DealOutcome(opportunity_id=record.opportunity_id, won=record.is_won,
                        stage=record.stage or ("Closed Won" if record.is_won else "Closed Lost"),
                        amount=amount, close_date=record.close_date)

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     #: Salesforce sign-in callback URL is built. Unset, it is taken from each request, which is
     #: right unless a proxy in front rewrites the host or scheme.
     public_url: str | None = None
+    #: Seconds between two deal-outcome syncs of an org, and between two trainings, in
+    #: ``beinspired worker``.
+    outcome_sync_interval: float = Field(default=3600.0, ge=60, le=7 * 86_400)
+    training_interval: float = Field(default=86_400.0, ge=60, le=30 * 86_400)
 
     @property
     def encryption_key_list(self) -> list[str]:

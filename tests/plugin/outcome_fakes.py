@@ -53,7 +53,8 @@ def deal(n: int, *, closed: bool = True, won: bool = True, amount: Any = 125000.
                        "url": f"/services/data/v59.0/sobjects/Opportunity/{record_id}"},
         "Id": record_id, "IsClosed": closed, "IsWon": won and closed, "Amount": amount,
         "CloseDate": close_date,
-        "StageName": stage or (("Closed Won" if won else "Closed Lost") if closed else "Negotiation"),
+        "StageName": stage or ("Negotiation" if not closed
+                               else "Closed Won" if won else "Closed Lost"),
         "LastModifiedDate": modified,
     }
     row.update(raw)

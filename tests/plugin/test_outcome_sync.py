@@ -68,7 +68,8 @@ def test_first_sync_reads_every_closed_deal_and_saves_won_and_lost(svc, salesfor
     outcomes = stored(svc)
     assert outcomes[opportunity_id(1)] == DealOutcome(
         opportunity_id(1), won=True, stage="Closed Won", amount=Decimal("640000.00"),
-        close_date=date(2026, 10, 30), modified_at=datetime(2026, 11, 20, 10, 15, tzinfo=timezone.utc))
+        close_date=date(2026, 10, 30),
+        modified_at=datetime(2026, 11, 20, 10, 15, tzinfo=timezone.utc))
     assert outcomes[opportunity_id(2)].won is False and outcomes[opportunity_id(2)].amount is None
 
 

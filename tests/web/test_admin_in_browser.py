@@ -184,3 +184,51 @@ def test_an_admin_connects_and_maps_the_org_and_a_reps_panel_follows_the_mapping
     assert "Customer_Challenge__c" in query_of(query) and "Competitor__c" in query_of(query)
     assert query.request.headers["Authorization"] == f"Bearer {INTEGRATION_TOKEN}"
     context.close()
+
+
+def test_an_admin_maps_a_profile_changes_its_role_and_removes_it(console_app, chromium, screenshot):
+    """The Roles page: a bad Id is refused at its field, then the mapping is added, changed in its
+    row and removed after a confirmation; nothing reaches the JSON API."""
+    profile = "00e5e000000SaLeAAK"
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+
+    page.goto(console_app.url + "/admin/orgs")
+    page.get_by_role("link", name="Roles").click()
+    expect(page.get_by_test_id("precedence")).to_contain_text("a mapping of their own user wins")
+    expect(page.get_by_test_id("no-mappings")).to_be_visible()
+
+    page.locator("#f-subject_kind").select_option("user")
+    page.locator("#f-subject_id").fill(profile)  # a profile's Id, given as a user
+    page.locator("#f-role").select_option("enablement")
+    page.get_by_test_id("save").click()
+    expect(page.get_by_test_id("error-f-subject_id")).to_contain_text("must start with '005'")
+    expect(page.locator("#f-subject_id")).to_have_value(profile)
+    screenshot(page, suffix="-1-refused")
+
+    page.locator("#f-subject_kind").select_option("profile")
+    page.locator("#f-subject_id").fill(profile[:15])
+    page.get_by_test_id("save").click()
+    expect(flash(page)).to_contain_text(f"Mapped profile {profile} to Enablement lead")
+    row = page.locator(f"[data-testid=mapping-row][data-subject='{profile}']")
+    expect(row.get_by_test_id("row-role")).to_have_value("enablement")
+
+    row.get_by_test_id("row-role").select_option("admin")
+    row.get_by_test_id("change").click()
+    expect(flash(page)).to_contain_text("from Enablement lead to Admin")
+    expect(row.get_by_test_id("row-role")).to_have_value("admin")
+    screenshot(page, suffix="-2-mapped")
+
+    row.get_by_test_id("remove").click()
+    expect(page.get_by_test_id("remove-note")).to_contain_text("next sign-in")
+    screenshot(page, suffix="-3-confirm-remove")
+    page.get_by_test_id("confirm-remove").click()
+    expect(flash(page)).to_contain_text(f"Removed the mapping of profile {profile}")
+    expect(page.get_by_test_id("no-mappings")).to_be_visible()
+    # The refused form's answer is a 400, which Chromium reports; nothing else may be.
+    assert [e for e in console_errors if "status of 400" not in e] == []
+    assert len(console_errors) == 1
+    context.close()

@@ -10,6 +10,7 @@ from content_catalog.importing import ImportRejected
 from content_catalog.repository import CatalogRepository
 from plugin.catalog_cli import catalog
 from plugin.demo_org import DEMO_ORG_ID, load_demo_catalog
+from plugin.model_cli import model
 from plugin.org_cli import org
 from plugin.outcomes_cli import outcomes
 from plugin.token_cli import token
@@ -33,6 +34,7 @@ main.add_command(catalog)
 main.add_command(token)
 main.add_command(outcomes)
 main.add_command(worker)
+main.add_command(model)
 main.add_command(roles)
 
 

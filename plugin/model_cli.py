@@ -1,0 +1,127 @@
+"""``beinspired model …``: train the learned ranker, list its versions, roll back, turn it off.
+
+Every command changes what the running panel serves on its next request, in every app process
+(``plugin/served_models.py``): no restart. The scheduled job (``plugin/jobs.py``) trains as
+``model train --all`` does.
+"""
+from __future__ import annotations
+
+import click
+
+from content_catalog.database import upgrade
+from content_catalog.model_store import RankerModels, RankerVersion, UnknownModelVersion
+from content_catalog.repository import OrgNotFound
+from plugin.demo_org import DEMO_ORG_ID
+from plugin.services import Services, build_services
+from plugin.settings import Settings
+from plugin.training import DEFAULT_WINDOW_DAYS, train_all, train_org
+
+_ORG = click.option(
+    "--org", "org_id", default=DEMO_ORG_ID, show_default=True, help="The org's Id (00D…)."
+)
+
+
+def _services() -> Services:
+    services = build_services(Settings())
+    upgrade(services.engine)
+    return services
+
+
+@click.group("model", help="The learned ranker: train, list versions, roll back, turn off.")
+def model() -> None:
+    pass
+
+
+@model.command("train", help="Train on logged impressions and serve the new version.")
+@click.option("--org", "org_id", default=None, help=f"The org's Id (default: {DEMO_ORG_ID}).")
+@click.option("--all", "every_org", is_flag=True, help="The demo org and every connected org.")
+@click.option("--window-days", type=click.IntRange(min=1), default=DEFAULT_WINDOW_DAYS,
+              show_default=True, help="Days of impressions to learn from (--org only).")
+def train(org_id: str | None, every_org: bool, window_days: int) -> None:
+    if org_id and every_org:
+        raise click.UsageError("give --org or --all, not both")
+    services = _services()
+    if every_org:
+        reports = train_all(services)
+        if not reports:
+            click.echo("No orgs to train: load the demo org or connect one.")
+        for report in reports:
+            click.echo(report.line())
+        if any(report.failed for report in reports):
+            raise click.exceptions.Exit(1)
+        return
+    try:
+        report = train_org(
+            services, org_id or DEMO_ORG_ID, today=services.today(), window_days=window_days
+        )
+    except OrgNotFound as exc:
+        raise click.ClickException(f"unknown org {exc}") from None
+    click.echo(report.line())
+
+
+@model.command("list", help="Stored versions, newest first; * marks the one the panel serves.")
+@_ORG
+def list_versions(org_id: str) -> None:
+    services = _services()
+    with services.sessions() as session:
+        versions = RankerModels(session, org_id).versions()
+    if not versions:
+        click.echo(f"org {org_id}: no trained versions; the panel serves v1.")
+        return
+    for version in versions:
+        click.echo(_describe(version))
+    if not any(v.active for v in versions):
+        click.echo("(none active: the panel serves v1)")
+
+
+@model.command("rollback", help="Serve an earlier version (default: the one before the active).")
+@_ORG
+@click.option("--to", "to_version", type=int, default=None, help="The version to serve.")
+def rollback(org_id: str, to_version: int | None) -> None:
+    services = _services()
+    try:
+        with services.sessions() as session, session.begin():
+            store = RankerModels(session, org_id)
+            target = to_version if to_version is not None else _previous(store.versions())
+            chosen = store.activate(target)
+    except (UnknownModelVersion, OrgNotFound) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"org {org_id}: now serving {_describe(chosen)}")
+
+
+@model.command("off", help="Serve v1 (the tag rules) until a version is trained or activated.")
+@_ORG
+def off(org_id: str) -> None:
+    services = _services()
+    try:
+        with services.sessions() as session, session.begin():
+            was = RankerModels(session, org_id).deactivate()
+    except OrgNotFound as exc:
+        raise click.ClickException(f"unknown org {exc}") from None
+    if was is None:
+        click.echo(f"org {org_id}: no version was active; the panel serves v1.")
+    else:
+        click.echo(f"org {org_id}: version {was.version} switched off; the panel serves v1.")
+
+
+def _previous(versions: list[RankerVersion]) -> int:
+    """The newest version older than the active one."""
+    active = next((v for v in versions if v.active), None)
+    if active is None:
+        raise click.ClickException("no version is active: name one with --to")
+    older = [v.version for v in versions if v.version < active.version]
+    if not older:
+        raise click.ClickException(
+            f"version {active.version} is the oldest stored: there is nothing to roll back to"
+        )
+    return older[0]
+
+
+def _describe(version: RankerVersion) -> str:
+    summary = version.summary
+    views = summary.get("views", "?")
+    return (
+        f"{'*' if version.active else ' '} v{version.version}  {version.model_id}  "
+        f"trained {version.trained_at:%Y-%m-%d %H:%M} UTC  {version.n_impressions} impressions "
+        f"in {views} views  catalog revision {version.catalog_revision}"
+    )

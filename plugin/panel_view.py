@@ -82,7 +82,9 @@ class _ShownTo:
 def _rank(
     services: Services, org_id: str, mapped: MappedContext, shown_to: _ShownTo | None
 ) -> PanelSuggestions:
-    suggestions = services.recommendations.recommend(org_id, mapped.context, services.today())
+    suggestions = services.recommendations.recommend(
+        org_id, mapped.context, services.today(), explore=shown_to is not None
+    )
     if shown_to is not None:
         suggestions = _record_shown(services, org_id, mapped, suggestions, shown_to)
     return suggestions

@@ -140,10 +140,14 @@ class RecommendationService:
         """The words reasons use; training builds the learned ranker's v1 part with them."""
         return self._labels
 
-    def recommend(self, org_id: str, context: OpportunityContext, today: date) -> PanelSuggestions:
+    def recommend(
+        self, org_id: str, context: OpportunityContext, today: date, *, explore: bool = True
+    ) -> PanelSuggestions:
+        """``explore=False`` for views that are not shown to a rep (the workspace's preview): a
+        learned model then ranks deterministically, and no card is an exploratory pick."""
         with self._sessions() as session:
             repository = CatalogRepository(session, org_id)
-            ranked = self._rank(session, repository, context, today)
+            ranked = self._rank(session, repository, context, today, explore)
             modules = {
                 key: module
                 for key, module in repository.find(s.module_id for s in ranked).items()
@@ -156,7 +160,7 @@ class RecommendationService:
 
     def _rank(
         self, session: Session, repository: CatalogRepository, context: OpportunityContext,
-        today: date,
+        today: date, explore: bool,
     ) -> Recommendations:
         org_id = repository.org_id
         revision, marker = serving_state(session, org_id)
@@ -168,7 +172,8 @@ class RecommendationService:
                 try:
                     return learned.rank(
                         context, today=today, k_client_facing=self._k[0],
-                        k_internal=self._k[1], rng=np.random.default_rng(),
+                        k_internal=self._k[1],
+                        rng=np.random.default_rng() if explore else None,
                     )  # fmt: skip
                 except Exception:  # noqa: BLE001 - a broken model must not cost the rep a panel
                     log.exception("org %s: the learned ranker failed; serving v1", org_id)

@@ -144,3 +144,15 @@ def test_a_model_that_fails_while_ranking_falls_back_to_v1(services, today, monk
     monkeypatch.setattr(LearnedRanker, "rank", broken)
     assert served(services, today) == v1_cards
     assert any("used to rank" in message for message in failure_events(services))
+
+
+def test_a_preview_ranks_with_the_model_without_exploring(services, today):
+    trained = train_org(services, ORG, today=today)
+    previews = [
+        services.recommendations.recommend(ORG, BUYING, today, explore=False).client_facing
+        for _ in range(30)
+    ]
+    assert all(cards == previews[0] for cards in previews)
+    assert {card.model_version for card in previews[0]} == {trained.model_id}
+    assert ids(previews[0])[0] == GEM
+    assert all(card.propensity == 1.0 and not card.explored for card in previews[0])

@@ -243,3 +243,14 @@ def test_a_json_error_never_leaks_the_other_orgs_stage_list(app):
     refused = app.test_client().post(MODULES, json=module_payload("x", tags={"deal_stage": ["Nope"]}),
                                      headers=headers)
     assert STAGE not in json.dumps(refused.get_json())
+
+
+# -- preview -----------------------------------------------------------------------------------------
+def test_preview_offers_the_orgs_stage_and_places_a_context_in_it_by_its_phase(acme, globex):
+    assert STAGE in stage_options(page_of(acme.client.get("/workspace/preview")), "stage")
+    assert STAGE not in stage_options(page_of(globex.client.get("/workspace/preview")), "stage")
+    query = {"source": "context", "preview": "1", "stage": STAGE}
+    shown = acme.client.get("/workspace/preview", query_string=query)
+    assert shown.status_code == 200 and "buying phase" in page_of(shown)
+    refused = globex.client.get("/workspace/preview", query_string=query)
+    assert refused.status_code == 400 and STAGE in page_of(refused)

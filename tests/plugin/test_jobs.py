@@ -1,6 +1,7 @@
 """The worker's scheduler, driven by a fake clock (no test sleeps), and the service's jobs."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 import responses
 from click.testing import CliRunner
+from pydantic import ValidationError
 
 import plugin.training
 from content_catalog.database import make_engine, session_factory
@@ -184,6 +186,16 @@ def test_the_service_syncs_every_syncable_org_then_trains(engine):
     assert [(j.name, j.org_id, j.interval) for j in jobs] == [
         (OUTCOME_SYNC, DEMO_ORG_ID, 3600.0), (OUTCOME_SYNC, ORG_ID, 3600.0),
         (TRAINING, None, 86_400.0)]
+
+
+def test_the_intervals_come_from_the_environment_and_are_checked(engine, monkeypatch):
+    monkeypatch.setenv("BEINSPIRED_OUTCOME_SYNC_INTERVAL", "900")
+    monkeypatch.setenv("BEINSPIRED_TRAINING_INTERVAL", "43200")
+    svc = dataclasses.replace(services_on(engine, demo_mode=True), settings=Settings())
+    assert [j.interval for j in service_jobs(svc)] == [900.0, 43_200.0]
+    monkeypatch.setenv("BEINSPIRED_OUTCOME_SYNC_INTERVAL", "5")
+    with pytest.raises(ValidationError, match="outcome_sync_interval"):
+        Settings()
 
 
 def test_a_failed_sync_is_a_failed_job(engine):

@@ -15,6 +15,7 @@ from content_catalog.outcomes import DealOutcome, DealOutcomes
 from plugin.demo_org import DEMO_ORG_ID
 from plugin.outcome_sync import FAILED_EVENT, SYNCED_EVENT, sync_outcomes, syncable_orgs
 from plugin.salesforce.config import OrgConnection
+from plugin.salesforce.ids import to_18
 from plugin.org_connections import ConfiguredOrg
 from tests.plugin.outcome_fakes import (
     FakeSalesforce, acme_org, deal, opportunity_id, services_on,
@@ -265,13 +266,9 @@ def test_the_demo_orgs_closed_opportunities_become_its_outcomes(engine):
 def test_the_demo_sync_leaves_other_demo_outcomes_alone(engine):
     svc = services_on(engine, demo_mode=True)
     sync_outcomes(svc, DEMO_ORG_ID, now=NOW)
-    simulated = DealOutcome(opportunity_id=to_simulated_id(), won=True, stage="Closed Won")
+    simulated = DealOutcome(opportunity_id=to_18("006SIM000000001"), won=True,
+                            stage="Closed Won")
     with svc.sessions.begin() as session:
         DealOutcomes(session, DEMO_ORG_ID).save([simulated])
     sync_outcomes(svc, DEMO_ORG_ID, now=NOW)
     assert stored(svc, DEMO_ORG_ID)[simulated.opportunity_id] == simulated
-
-
-def to_simulated_id() -> str:
-    from plugin.salesforce.ids import to_18
-    return to_18("006SIM000000001")

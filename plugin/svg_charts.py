@@ -77,19 +77,22 @@ class _Frame:
         return self.baseline - fraction * self.plot_height
 
 
-#: The count axis has this many steps above zero.
-COUNT_TICKS = 4
+#: The count axis has at most this many steps above zero.
+MAX_COUNT_TICKS = 5
+RATE_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def count_axis_step(maximum: float) -> int:
-    """The smallest whole 1, 2 or 5 × 10^k whose :data:`COUNT_TICKS` steps reach ``maximum``:
-    round tick labels (0, 10, 20, 30, 40), never 12.5."""
-    needed = max(maximum, 1) / COUNT_TICKS
+def count_axis(maximum: float) -> tuple[int, int]:
+    """(top, step) for a count axis: the step is the smallest whole 1, 2 or 5 × 10^k that
+    reaches ``maximum`` in at most :data:`MAX_COUNT_TICKS` steps, and the top the first step at
+    or above it — round labels (0, 100, …, 500 for 410), never 12.5, and little empty space."""
+    maximum = max(maximum, 1)
     power = 1
     while True:
-        for step in (1, 2, 5):
-            if step * power >= needed:
-                return step * power
+        for multiple in (1, 2, 5):
+            step = multiple * power
+            if step * MAX_COUNT_TICKS >= maximum:
+                return step * math.ceil(maximum / step), step
         power *= 10
 
 
@@ -97,14 +100,14 @@ def trend_chart_svg(chart: TrendChart, chart_id: str, width: int = 720,
                     height: int = 280) -> Markup:
     """The chart as an ``<svg>`` element that scales to its container's width."""
     frame = _Frame(width, height)
-    top = COUNT_TICKS * count_axis_step(max((v or 0 for v in chart.bars.values), default=0))
+    top, step = count_axis(max((v or 0 for v in chart.bars.values), default=0))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="bi-chart" viewBox="0 0 {width} {height}"'
         f' role="img" aria-labelledby="{chart_id}-title {chart_id}-desc"'
         f' preserveAspectRatio="xMidYMid meet" font-family="inherit" font-size="11">',
         f'<title id="{chart_id}-title">{escape(chart.title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(chart.description)}</desc>',
-        *_axes(frame, top, bool(chart.lines), chart.bars.name),
+        *_axes(frame, top, step, bool(chart.lines), chart.bars.name),
         *_bars(frame, chart.bars, top),
         *(part for index, line in enumerate(chart.lines)
           for part in _line(frame, line, LINE_STYLES[index], len(chart.labels))),
@@ -115,17 +118,21 @@ def trend_chart_svg(chart: TrendChart, chart_id: str, width: int = 720,
     return Markup("".join(parts))
 
 
-def _axes(frame: _Frame, top: float, with_rates: bool, bar_name: str) -> list[str]:
+def _axes(frame: _Frame, top: int, step: int, with_rates: bool, bar_name: str) -> list[str]:
+    """Grid lines at the count ticks; the rate axis labels its quarters on the right."""
     parts = []
     right_edge = frame.left + frame.plot_width
-    for tick in range(COUNT_TICKS + 1):
-        fraction = tick / COUNT_TICKS
-        y = frame.y(fraction)
+    for count in range(0, top + 1, step):
+        y = frame.y(count / top)
         parts.append(f'<line x1="{frame.left}" x2="{right_edge:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
                      f'stroke="{GRID_COLOUR}" />')
-        parts.append(_text(frame.left - 6, y + 4, f"{round(top * fraction):,}", anchor="end"))
-        if with_rates:
-            parts.append(_text(right_edge + 6, y + 4, f"{fraction:.0%}", anchor="start"))
+        parts.append(_text(frame.left - 6, y + 4, f"{count:,}", anchor="end"))
+    if with_rates:
+        for fraction in RATE_TICKS:
+            y = frame.y(fraction)
+            parts.append(f'<line x1="{right_edge:.1f}" x2="{right_edge + 4:.1f}" y1="{y:.1f}" '
+                         f'y2="{y:.1f}" stroke="{TEXT_COLOUR}" />')
+            parts.append(_text(right_edge + 7, y + 4, f"{fraction:.0%}", anchor="start"))
     parts.append(f'<line x1="{frame.left}" x2="{right_edge:.1f}" y1="{frame.baseline:.1f}" '
                  f'y2="{frame.baseline:.1f}" stroke="{TEXT_COLOUR}" />')
     middle = frame.top + frame.plot_height / 2

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from plugin.svg_charts import Series, TrendChart, count_axis_step, trend_chart_svg
+from plugin.svg_charts import Series, TrendChart, count_axis, trend_chart_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -78,7 +78,7 @@ def test_a_series_of_the_wrong_length_is_refused():
         chart(bars=Series("Impressions", [1, 2, 3]))
 
 
-@pytest.mark.parametrize("maximum, step", [(0, 1), (4, 1), (7, 2), (11, 5), (40, 10), (41, 20),
-                                            (101, 50), (3000, 1000)])
-def test_the_count_axis_steps_are_whole_round_numbers_reaching_the_maximum(maximum, step):
-    assert count_axis_step(maximum) == step
+@pytest.mark.parametrize("maximum, top, step", [(0, 1, 1), (4, 4, 1), (7, 8, 2), (11, 15, 5),
+                                                 (40, 40, 10), (410, 500, 100), (3000, 3000, 1000)])
+def test_the_count_axis_steps_are_whole_round_numbers_just_above_the_maximum(maximum, top, step):
+    assert count_axis(maximum) == (top, step)

@@ -17,6 +17,7 @@ from plugin.web import api, canvas, coverage_api, demo, modules_api, panel, pers
 from plugin.web import access_api, auth, demo_identity  # who may do what
 from plugin.web import admin, admin_api  # connecting and mapping the org
 from plugin.web import events_api  # what reps did with the suggestions
+from plugin.web import analytics_api  # how the content fares, for enablement leads
 
 
 def create_app(settings: Settings | None = None, *, today: Callable[[], date] = date.today) -> Flask:
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     app.register_blueprint(api.blueprint)
     app.register_blueprint(modules_api.blueprint)
     app.register_blueprint(coverage_api.blueprint)
+    app.register_blueprint(analytics_api.blueprint)
     app.register_blueprint(events_api.blueprint)
     app.register_blueprint(personalise.blueprint)
     app.register_blueprint(panel.blueprint)

@@ -60,6 +60,8 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("modules_api.preview_body", "POST"): WORKSPACE,
     ("modules_api.audit_log", "GET"): WORKSPACE,
     ("coverage_api.coverage", "GET"): WORKSPACE,
+    ("analytics_api.modules", "GET"): WORKSPACE,
+    ("analytics_api.module", "GET"): WORKSPACE,
     ("access_api.list_tokens", "GET"): ADMIN_ONLY,
     ("access_api.create_token", "POST"): ADMIN_ONLY,
     ("access_api.revoke_token", "POST"): ADMIN_ONLY,
@@ -131,7 +133,8 @@ def test_every_workspace_and_api_route_requires_someone(app):
     open_by_mistake = [
         f"{method} {rule.rule}" for rule, method in routes(app, tabled_only=True)
         if rule.rule.startswith(("/workspace", "/api/v1/modules", "/api/v1/audit", "/api/v1/tokens",
-                                 "/api/v1/role-mappings", "/api/v1/coverage", "/admin", "/api/v1/admin"))
+                                 "/api/v1/role-mappings", "/api/v1/coverage", "/api/v1/analytics",
+                                 "/admin", "/api/v1/admin"))
         and expectation(rule, method)[0] == OK
     ]
     assert not open_by_mistake

@@ -9,7 +9,9 @@ from content_catalog.database import current_revision, upgrade
 from content_catalog.importing import ImportRejected
 from content_catalog.repository import CatalogRepository
 from plugin.catalog_cli import catalog
+from plugin.demo_history_cli import demo_history, seed_history_if_empty
 from plugin.demo_org import DEMO_ORG_ID, load_demo_catalog
+from plugin.evaluate_cli import evaluate
 from plugin.model_cli import model
 from plugin.org_cli import org
 from plugin.outcomes_cli import outcomes
@@ -36,6 +38,8 @@ main.add_command(outcomes)
 main.add_command(worker)
 main.add_command(model)
 main.add_command(roles)
+main.add_command(demo_history)
+main.add_command(evaluate)
 
 
 @main.command("init-db", help="Create or upgrade the database schema (safe to repeat).")
@@ -45,7 +49,7 @@ def init_db() -> None:
     click.echo(f"Database {svc.engine.url.render_as_string(hide_password=True)} at revision {current_revision(svc.engine)}")
 
 
-def _load_demo(svc: Services) -> None:
+def _load_demo(svc: Services, history: bool = True) -> None:
     try:
         result = load_demo_catalog(svc.engine, svc.sessions, svc.taxonomy)
     except ImportRejected as exc:
@@ -56,11 +60,15 @@ def _load_demo(svc: Services) -> None:
         f"Demo org {DEMO_ORG_ID}: {result.created} modules created, {result.updated} updated, "
         f"{result.unchanged} unchanged."
     )
+    if history:
+        seed_history_if_empty(svc)
 
 
-@main.command("load-demo", help="Load the bundled demo org's catalog (idempotent).")
-def load_demo() -> None:
-    _load_demo(_services())
+@main.command("load-demo", help="Load the bundled demo org's catalog (idempotent) and, into an "
+              "org without panel history, a simulated one.")
+@click.option("--no-history", is_flag=True, help="Only the catalog: no simulated panel history.")
+def load_demo(no_history: bool) -> None:
+    _load_demo(_services(), history=not no_history)
 
 
 @main.command(help="Serve the web app with waitress.")
@@ -74,9 +82,10 @@ def serve(host: str | None, port: int | None, threads: int) -> None:
 @main.command(help="Everything a newcomer needs: database, demo org, and the server, then the URL.")
 @click.option("--port", type=int, default=None, help="Port (default: BEINSPIRED_PORT or 8000).")
 @click.option("--no-serve", is_flag=True, help="Prepare the database and demo org, then stop.")
-def demo(port: int | None, no_serve: bool) -> None:
+@click.option("--no-history", is_flag=True, help="No simulated panel history in the demo org.")
+def demo(port: int | None, no_serve: bool, no_history: bool) -> None:
     settings = Settings(demo_mode=True)
-    _load_demo(build_services(settings))
+    _load_demo(build_services(settings), history=not no_history)
     if not no_serve:
         _serve(settings, None, port, 8)
 

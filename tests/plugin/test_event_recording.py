@@ -374,7 +374,8 @@ def test_beinspired_serve_writes_queued_impressions_when_stopped_with_sigterm(
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": database,
            "BEINSPIRED_DEMO_MODE": "true", "BEINSPIRED_LOG_LEVEL": "WARNING"}
     server = subprocess.Popen(
-        [sys.executable, "-c", "from plugin.cli import main; main()", "demo", "--port", str(port)],
+        [sys.executable, "-c", "from plugin.cli import main; main()", "demo", "--port", str(port),
+         "--no-history"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         page = _get_when_up(f"http://127.0.0.1:{port}/panel/{opportunity.opportunity_id}")

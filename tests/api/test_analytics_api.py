@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from recommender.evaluation import ASSOCIATION_CAUTION, wilson_interval
-from tests.api.test_workspace_analytics_pages import catalog, logged, web  # noqa: F401 (fixtures)
+from tests.api.analytics_fixtures import catalog, logged, web  # noqa: F401  (fixtures)
 
 
 def as_json(interval):
@@ -49,6 +49,7 @@ def test_one_module_per_segment(web, logged):
 def test_bad_input_and_unknown_modules_are_json_errors(web, logged):
     bad = web.get("/api/v1/analytics/modules?segment=colour")
     assert bad.status_code == 400
-    assert "segment “colour” is not one of phase, role, industry" in bad.get_json()["error"]["message"]
+    message = bad.get_json()["error"]["message"]
+    assert "segment “colour” is not one of phase, role, industry" in message
     missing = web.get("/api/v1/analytics/modules/theirs")  # another org's module
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"

@@ -107,7 +107,8 @@ def test_an_enablement_lead_segments_the_analytics_and_opens_a_modules_detail(
     expect(chart).to_be_visible()
     expect(chart.locator("rect.bi-chart__bar").first).to_be_visible()
     never = page.get_by_test_id("never-opened")
-    expect(never.locator("tr[data-module-id='vm-banking-cro-operational-resilience']")).to_be_visible()
+    never_opened = never.locator("tr[data-module-id='vm-banking-cro-operational-resilience']")
+    expect(never_opened).to_be_visible()
     expect(page.get_by_test_id("often-not-helpful")).to_contain_text("(1)")
     screenshot(page, suffix="-1-overview")
 

@@ -34,7 +34,10 @@ HEADER = (
     "id,title,summary,body,link,kind,audience,author,status,review_by,tags.journey_phase,"
     "tags.buyer_role,tags.industry,tags.deal_stage,tags.challenge,tags.deal_size"
 )
-ROW = f"poc-checklist,Proof-of-concept checklist,,Steps,,playbook,internal,Ana,published,,buying,,,{STAGE},,"
+ROW = (
+    "poc-checklist,Proof-of-concept checklist,,Steps,,playbook,internal,Ana,published,,buying,,,"
+    f"{STAGE},,"
+)
 
 
 @pytest.fixture
@@ -83,7 +86,8 @@ def page_of(response) -> str:
 
 def stage_options(page: str, name: str) -> list[str]:
     """The values of the checkboxes or options called ``name`` on a page."""
-    boxes = re.findall(rf'<input type="checkbox" name="{re.escape(name)}"[^>]*value="([^"]*)"', page)
+    boxes = re.findall(rf'<input type="checkbox" name="{re.escape(name)}"[^>]*value="([^"]*)"',
+                       page)
     select = re.search(rf'<select[^>]*name="{re.escape(name)}"[^>]*>(.*?)</select>', page, re.S)
     options = re.findall(r'<option value="([^"]*)"', select.group(1)) if select else []
     return boxes + options
@@ -91,10 +95,11 @@ def stage_options(page: str, name: str) -> list[str]:
 
 # -- the editor ------------------------------------------------------------------------------------
 def test_the_editors_stage_picker_offers_the_orgs_own_stage_and_only_to_that_org(acme, globex):
-    assert STAGE in stage_options(page_of(acme.client.get("/workspace/modules/new")), "tag.deal_stage")
-    assert "Prospecting" in stage_options(page_of(globex.client.get("/workspace/modules/new")), "tag.deal_stage")
-    assert STAGE not in stage_options(page_of(globex.client.get("/workspace/modules/new")), "tag.deal_stage")
-    assert STAGE in stage_options(page_of(acme.client.get("/workspace/modules")), "tag.deal_stage")
+    def stages(browser, url: str = "/workspace/modules/new") -> list[str]:
+        return stage_options(page_of(browser.client.get(url)), "tag.deal_stage")
+
+    assert STAGE in stages(acme) and STAGE in stages(acme, "/workspace/modules")
+    assert "Prospecting" in stages(globex) and STAGE not in stages(globex)
 
 
 def test_a_lead_creates_and_edits_a_module_tagged_with_the_orgs_own_stage(app, acme):
@@ -109,7 +114,8 @@ def test_a_lead_creates_and_edits_a_module_tagged_with_the_orgs_own_stage(app, a
                              "tag.deal_stage": [STAGE.lower(), "Prospecting"]})
     assert edited.status_code == 302, page_of(edited)
     module = stored(app, ACME)
-    assert module.title == "PoC checklist" and module.tag_values("deal_stage") == (STAGE, "Prospecting")
+    assert module.title == "PoC checklist"
+    assert module.tag_values("deal_stage") == (STAGE, "Prospecting")
 
 
 def test_another_org_is_refused_the_stage_with_the_field_named_and_nothing_saved(app, globex):
@@ -132,7 +138,8 @@ def test_a_stored_stage_the_org_unmapped_stays_checked_and_is_named_when_saved(a
     assert kept.status_code == 400 and "is not an allowed value" in page_of(kept)
     assert stored(app, ACME).title == "Proof-of-concept checklist"  # nothing half-saved
     unchecked = {**FORM, "title": "Renamed", "base_version": "1", "tag.deal_stage": []}
-    assert acme.send("POST", "/workspace/modules/poc-checklist/edit", data=unchecked).status_code == 302
+    saved = acme.send("POST", "/workspace/modules/poc-checklist/edit", data=unchecked)
+    assert saved.status_code == 302
     assert stored(app, ACME).tag_values("deal_stage") == ()
 
 
@@ -155,14 +162,16 @@ def test_the_modules_api_accepts_the_orgs_own_stage_and_searches_by_it(app):
 def test_the_modules_api_refuses_the_stage_to_another_org_naming_the_field(app):
     headers = bearer(api_token(app, Role.ENABLEMENT, org_id=GLOBEX))
     client = app.test_client()
-    refused = client.post(MODULES, json=module_payload("poc", tags={"deal_stage": [STAGE]}), headers=headers)
+    payload = module_payload("poc", tags={"deal_stage": [STAGE]})
+    refused = client.post(MODULES, json=payload, headers=headers)
     assert refused.status_code == 400
     [error] = refused.get_json()["error"]["fields"]
     assert (error["field"], error["value"]) == ("tags.deal_stage", STAGE)
     assert "Prospecting" in error["allowed"] and STAGE not in error["allowed"]
     assert keys(app, GLOBEX) == []
     search = client.get(MODULES, query_string={"tag.deal_stage": STAGE}, headers=headers)
-    assert search.status_code == 400 and search.get_json()["error"]["fields"][0]["field"] == "tag.deal_stage"
+    assert search.status_code == 400
+    assert search.get_json()["error"]["fields"][0]["field"] == "tag.deal_stage"
 
 
 def test_the_taxonomy_endpoint_answers_the_callers_org_and_the_defaults_to_anyone_else(app):
@@ -202,7 +211,8 @@ def test_another_orgs_import_with_the_stage_names_the_row_and_imports_nothing(ap
 # -- coverage --------------------------------------------------------------------------------------
 def test_coverage_offers_the_orgs_stage_and_counts_modules_tagged_for_it(app, acme, globex):
     acme.send("POST", "/workspace/modules", data=FORM)
-    acme.send("POST", "/workspace/modules/poc-checklist/status", data={"status": "published", "base_version": "1"})
+    acme.send("POST", "/workspace/modules/poc-checklist/status",
+              data={"status": "published", "base_version": "1"})
     assert stored(app, ACME).status.value == "published"
 
     assert STAGE in stage_options(page_of(acme.client.get("/workspace/coverage")), "stage")
@@ -216,7 +226,8 @@ def test_coverage_offers_the_orgs_stage_and_counts_modules_tagged_for_it(app, ac
     cells = [c for c in answer["cells"] if "poc-checklist" in c["module_ids"]]
     assert {c["phase"] for c in cells} == {"buying"} and not any(c["penalised"] for c in cells)
     other = acme.client.get("/api/v1/coverage", query_string={"stage": "Prospecting"}).get_json()
-    assert any("poc-checklist" in c["penalised"] for c in other["cells"])  # another stage: ranked down
+    # Another stage: still counted, ranked down.
+    assert any("poc-checklist" in c["penalised"] for c in other["cells"])
 
 
 def test_another_orgs_coverage_refuses_the_stage_naming_the_filter(globex):
@@ -228,11 +239,17 @@ def test_another_orgs_coverage_refuses_the_stage_naming_the_filter(globex):
 
 
 # -- cost ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("url", ["/workspace/modules", "/workspace/modules/new", "/workspace/coverage"])
+@pytest.mark.parametrize(
+    "url", ["/workspace/modules", "/workspace/modules/new", "/workspace/coverage"]
+)
 def test_a_page_looks_the_orgs_taxonomy_up_once(acme, monkeypatch, url):
     asked: list[str] = []
     original = Services.taxonomy_for
-    monkeypatch.setattr(Services, "taxonomy_for", lambda self, org_id: asked.append(org_id) or original(self, org_id))
+    def counted(self, org_id: str):
+        asked.append(org_id)
+        return original(self, org_id)
+
+    monkeypatch.setattr(Services, "taxonomy_for", counted)
     assert acme.client.get(url).status_code == 200
     assert asked == [ACME]
 
@@ -240,12 +257,12 @@ def test_a_page_looks_the_orgs_taxonomy_up_once(acme, monkeypatch, url):
 def test_a_json_error_never_leaks_the_other_orgs_stage_list(app):
     """Globex's refusal lists Globex's values: Acme's own stage is not among them."""
     headers = bearer(api_token(app, Role.ENABLEMENT, org_id=GLOBEX))
-    refused = app.test_client().post(MODULES, json=module_payload("x", tags={"deal_stage": ["Nope"]}),
-                                     headers=headers)
+    payload = module_payload("x", tags={"deal_stage": ["Nope"]})
+    refused = app.test_client().post(MODULES, json=payload, headers=headers)
     assert STAGE not in json.dumps(refused.get_json())
 
 
-# -- preview -----------------------------------------------------------------------------------------
+# -- preview ---------------------------------------------------------------------------------------
 def test_preview_offers_the_orgs_stage_and_places_a_context_in_it_by_its_phase(acme, globex):
     assert STAGE in stage_options(page_of(acme.client.get("/workspace/preview")), "stage")
     assert STAGE not in stage_options(page_of(globex.client.get("/workspace/preview")), "stage")

@@ -34,8 +34,10 @@ def services(tmp_path, monkeypatch):
     svc = build_services(Settings())
     upgrade(svc.engine)
     store = OrgConnections(svc.sessions, SecretBox(svc.settings.encryption_key_list))
-    for org_id, mapping in ((ACME, OrgMapping(((STAGE, JourneyPhase.BUYING),))), (GLOBEX, OrgMapping())):
-        connection = OrgConnection(org_id, "https://example.my.salesforce.com", canvas_secret="s3cret-value")
+    mappings = {ACME: OrgMapping(((STAGE, JourneyPhase.BUYING),)), GLOBEX: OrgMapping()}
+    for org_id, mapping in mappings.items():
+        connection = OrgConnection(org_id, "https://example.my.salesforce.com",
+                                   canvas_secret="s3cret-value")
         store.save(ConfiguredOrg(org_id, connection, mapping=mapping))
     yield svc
     svc.engine.dispose()
@@ -50,7 +52,8 @@ def csv_file(tmp_path) -> Path:
 
 def stages_of(svc, org_id: str) -> dict[str, tuple[str, ...]]:
     with svc.sessions() as session:
-        return {m.key: m.tag_values("deal_stage") for m in CatalogRepository(session, org_id).list()}
+        modules = CatalogRepository(session, org_id).list()
+    return {m.key: m.tag_values("deal_stage") for m in modules}
 
 
 def test_an_orgs_own_stage_imports_into_that_org(services, csv_file):

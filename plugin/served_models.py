@@ -89,10 +89,14 @@ class ServedModels:
         try:
             model = LearnedRanker.from_bytes(stored.payload)
         except Exception:  # noqa: BLE001 - any failure to load means: serve v1, say so
-            log.exception("org %s: ranker model version %s could not be loaded", org_id, info.version)
+            log.exception(
+                "org %s: ranker model version %s could not be loaded", org_id, info.version
+            )
             self._tell_admins(org_id, info.version, "loaded")
             return _Loaded(info.marker, None, info.version)
-        log.info("org %s: serving ranker model version %s (%s)", org_id, info.version, info.model_id)
+        log.info(
+            "org %s: serving ranker model version %s (%s)", org_id, info.version, info.model_id
+        )
         return _Loaded(info.marker, model, info.version)
 
     def _adapt(

@@ -1,4 +1,5 @@
-"""RankerModels: versions, one active model per org, rollback and pruning (SQLite and PostgreSQL)."""
+"""RankerModels: versions, one active model per org, rollback and pruning (SQLite and
+PostgreSQL)."""
 from __future__ import annotations
 
 import threading

@@ -73,8 +73,9 @@ def log_views(
     org_id: str = ORG,
     prefix: str = "v",
 ) -> None:
-    """``prefix``: one character, different for each batch of views. ``views`` panel views of ``BUYING`` that showed ``shown`` in that order, in which reps
-    marked ``rewarded`` helpful every time and ignored the rest; one view an hour."""
+    """``views`` panel views of ``BUYING`` that showed ``shown`` in that order, in which reps
+    marked ``rewarded`` helpful every time and ignored the rest; one view an hour. ``prefix``:
+    one character, different for each batch of views (it keeps their ids apart)."""
     start = datetime.combine(first_day, time(9), timezone.utc)
     impressions, events = [], []
     for view in range(views):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -31,6 +32,7 @@ from content_catalog.events import add_impressions
 from content_catalog.models import PanelImpressionRow
 from content_catalog.outcomes import DealOutcome, DealOutcomes
 from content_catalog.repository import CatalogRepository
+from content_catalog.suggestion_stats import SuggestionStats
 from content_catalog.taxonomy import Taxonomy
 from plugin.context_mapping import context_from_record
 from plugin.demo_org import DEMO_ORG_ID, DemoOrg
@@ -295,6 +297,16 @@ def org_has_impressions(session: Session, org_id: str) -> bool:
     return session.scalar(query.limit(1)) is not None
 
 
+def _count_suggestions(session: Session, impressions: Sequence[Impression]) -> None:
+    """Count the simulated views' suggestions as the impression recorder counts real ones (a
+    module once per view), so the workspace's "never suggested" list agrees with analytics."""
+    if not impressions:
+        return
+    shown = {(i.view_id, i.module_key) for i in impressions}
+    counts = Counter(module_key for _, module_key in shown)
+    SuggestionStats(session, DEMO_ORG_ID).record_counts(counts, max(i.shown_at for i in impressions))
+
+
 def seed_demo_history(
     sessions: sessionmaker[Session],
     taxonomy: Taxonomy,
@@ -317,6 +329,7 @@ def seed_demo_history(
         stored = set(log.impression_records(i.impression_id for i in history.impressions))
         new_impressions = [i for i in history.impressions if i.impression_id not in stored]
         add_impressions(session, new_impressions)
+        _count_suggestions(session, new_impressions)
         new_events = [e for e in history.events if e.impression_id not in stored]
         written_events = len(new_events) - log.add_events(new_events).duplicates
         outcomes = DealOutcomes(session, DEMO_ORG_ID)

@@ -106,3 +106,19 @@ def test_load_demo_seeds_a_history_only_into_an_org_without_one(tmp_path):
     assert again.exit_code == 0 and "left as it is" in again.output
     assert extra.exit_code == 0 and "10 panel views" in extra.output, extra.output
     assert "was stored already" in runner.invoke(main, other_seed, env=env).output
+
+
+def test_the_simulated_views_are_counted_as_suggestions_once_per_view(sessions, taxonomy):
+    from content_catalog.suggestion_stats import SuggestionStats
+
+    seed_demo_history(sessions, taxonomy, **SMALL)
+    seed_demo_history(sessions, taxonomy, **SMALL)  # nothing new: nothing counted twice
+    with sessions() as session:
+        stats = SuggestionStats(session, DEMO_ORG_ID).counts()
+        views_by_module = Counter(
+            module for _, module in set(session.execute(
+                select(PanelImpressionRow.view_id, PanelImpressionRow.module_key)
+                .where(PanelImpressionRow.org_id == DEMO_ORG_ID)
+            ))
+        )
+    assert {key: n for key, n in stats.items() if n} == dict(views_by_module)

@@ -60,8 +60,30 @@ def _load_demo(svc: Services, history: bool = True) -> None:
         f"Demo org {DEMO_ORG_ID}: {result.created} modules created, {result.updated} updated, "
         f"{result.unchanged} unchanged."
     )
+    _sync_demo_outcomes(svc)
     if history:
         seed_history_if_empty(svc)
+        _train_demo_if_untrained(svc)
+
+
+def _sync_demo_outcomes(svc: Services) -> None:
+    """The bundled records' own closed deals, as the worker's hourly sync would store them."""
+    from plugin.outcome_sync import sync_outcomes
+
+    report = sync_outcomes(svc, DEMO_ORG_ID)
+    click.echo(f"Demo org deal outcomes: {report.summary()}")
+
+
+def _train_demo_if_untrained(svc: Services) -> None:
+    """A first learned ranker on the demo history, so a newcomer's panel is the learned one;
+    the worker retrains it daily. An org that has a model already keeps the one it serves."""
+    from content_catalog.model_store import RankerModels
+    from plugin.training import train_org
+
+    with svc.sessions() as session:
+        if RankerModels(session, DEMO_ORG_ID).versions():
+            return
+    click.echo(f"Learned ranker: {train_org(svc, DEMO_ORG_ID, today=svc.today()).line()}")
 
 
 @main.command("load-demo", help="Load the bundled demo org's catalog (idempotent) and, into an "

@@ -4,7 +4,8 @@ The ranker hands back each dimension's contribution (``SuggestionCard.breakdown`
 which rule of docs/ranking.md produced it: an exact tag, another contact's role, "any" (the
 module is not tagged on the dimension), a penalty for a tag that conflicts, or nothing because
 the opportunity has no value there. The rule is read off the module's tags and the context, the
-points off the breakdown, so the table shows exactly the score the panel ranked by.
+points off the breakdown, so the table shows exactly the score the panel ranked by. When the
+org is served a learned ranker, its correction (``breakdown["learned"]``) is a last row.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class Match(StrEnum):
     PENALTY = "penalty"
     NO_VALUE = "no_value"
     TEXT = "text"
+    LEARNED = "learned"
 
 
 MATCH_LABELS = {
@@ -34,6 +36,7 @@ MATCH_LABELS = {
     Match.PENALTY: "Penalty",
     Match.NO_VALUE: "Not scored",
     Match.TEXT: "Text",
+    Match.LEARNED: "Learned",
 }
 
 
@@ -65,6 +68,8 @@ def explain(
         for dim in DIMENSIONS
     ]
     rows.append(_text_row(card, context, weights))
+    if "learned" in card.breakdown:
+        rows.append(_learned_row(card))
     return rows
 
 
@@ -126,6 +131,22 @@ def _text_row(
         )
     return BreakdownRow(
         "text", "Text", opportunity, "Title, summary and body", points, Match.TEXT, explanation
+    )
+
+
+def _learned_row(card: SuggestionCard) -> BreakdownRow:
+    """The learned ranker's correction (docs/learning.md, "Blend"): points for how much more or
+    less often than its tags predict reps found the module helpful or used it."""
+    points = card.breakdown["learned"]
+    if points > 0:
+        said = "more often than its tags predict: points added"
+    elif points < 0:
+        said = "less often than its tags predict: points taken off"
+    else:
+        said = "about as often as its tags predict: nothing changed"
+    explanation = f"Reps in similar deals found it helpful or used it {said} ({card.model_version})."
+    return BreakdownRow(
+        "learned", "What reps did", "—", "—", points, Match.LEARNED, explanation
     )
 
 

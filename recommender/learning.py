@@ -57,11 +57,15 @@ from recommender.types import (
     DIMENSIONS,
     CandidateModule,
     OpportunityContext,
+    Reason,
     Recommendations,
     Suggestion,
 )
 
 _FEATURE_DIMENSIONS = (*DIMENSIONS, "text")
+#: The reasons the learned ranker adds to v1's, in a rep's words.
+LEARNED_REASON = "Often helpful to reps"
+EXPLORED_REASON = "Being tried out: did it help?"
 _BACKFITTING_ROUNDS = 3
 
 
@@ -459,12 +463,22 @@ class LearnedRanker(BaseEstimator):
             suggestion = self.base_.explain(i, rank, scored, context)
             yield dataclasses.replace(
                 suggestion,
+                reasons=suggestion.reasons + self._learned_reasons(float(lift[i]), explored),
                 score=round(float(final[i]), 4),
                 breakdown={**suggestion.breakdown, "learned": round(float(lift[i]), 4)},
                 propensity=propensity,
                 explored=explored,
                 model_version=self.model_version_,
             )
+
+    def _learned_reasons(self, lift: float, explored: bool) -> tuple[Reason, ...]:
+        """What the rep is told beyond the tags: that reps found it helpful (predicted usefulness
+        at least √2 times the average), or that it is being tried out, so a vote is asked for."""
+        if explored:
+            return (Reason("explored", EXPLORED_REASON),)
+        if lift >= self.blend / 2:
+            return (Reason("learned", LEARNED_REASON),)
+        return ()
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_version_"):

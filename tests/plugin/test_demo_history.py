@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from content_catalog.database import session_factory
 from content_catalog.events import EventKind
@@ -122,3 +122,27 @@ def test_the_simulated_views_are_counted_as_suggestions_once_per_view(sessions, 
             ))
         )
     assert {key: n for key, n in stats.items() if n} == dict(views_by_module)
+
+
+def test_load_demo_stores_the_demo_records_outcomes_and_serves_a_first_learned_model(tmp_path):
+    from content_catalog.model_store import RankerModels
+    from content_catalog.outcomes import DealOutcomes
+    from plugin.demo_org import DemoOrg
+
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    runner = CliRunner()
+    first = runner.invoke(main, ["load-demo"], env={"DATABASE_URL": url})
+    again = runner.invoke(main, ["load-demo"], env={"DATABASE_URL": url})
+
+    assert first.exit_code == 0 and "Learned ranker: org" in first.output, first.output
+    assert again.exit_code == 0 and "Learned ranker" not in again.output
+    engine = create_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            versions = RankerModels(session, DEMO_ORG_ID).versions()
+            bundled = {r.opportunity_id for r in DemoOrg().opportunities()}
+            outcomes = DealOutcomes(session, DEMO_ORG_ID).by_opportunity(bundled)
+    finally:
+        engine.dispose()
+    assert [(v.version, v.active) for v in versions] == [(1, True)]
+    assert outcomes and all(o.stage.startswith("Closed") for o in outcomes.values())

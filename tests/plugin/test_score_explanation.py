@@ -1,7 +1,9 @@
 """A score's breakdown in words: which ranking rule gave each dimension its points."""
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
+
+import pytest
 
 from content_catalog.modules import ContentModule
 from content_catalog.taxonomy import Dimension
@@ -73,3 +75,24 @@ def test_rows_follow_the_rankers_dimension_order_then_text(module_factory, taxon
         Dimension.JOURNEY_PHASE, Dimension.BUYER_ROLE, Dimension.INDUSTRY,
         Dimension.DEAL_STAGE, Dimension.CHALLENGE, Dimension.DEAL_SIZE,
     )), "text"]  # fmt: skip
+
+
+def test_the_learned_rankers_points_get_a_row_of_their_own(module_factory, taxonomy, today):
+    module = module_factory("m", tags={"journey_phase": "buying"})
+    mapped = map_context(taxonomy, stage="Proposal/Price Quote").context
+    ranker = TagTextRanker(WEIGHTS, tag_labels(taxonomy)).fit([candidate_from_module(module)])
+    suggestion = ranker.rank(mapped, today=today).client_facing[0]
+    for learned, words in ((4.5, "more often"), (-2.0, "less often"), (0.0, "about as often")):
+        card = RecommendationService._card(suggestion, {module.key: stored(module)})
+        card = replace(card, breakdown={**card.breakdown, "learned": learned},
+                       model_version="learned-abc")
+        rows = explain(card, mapped, module, WEIGHTS, taxonomy)
+        assert sum(row.points for row in rows) == pytest.approx(sum(card.breakdown.values()))
+        last = rows[-1]
+        assert (last.dimension, last.match, last.points) == ("learned", Match.LEARNED, learned)
+        assert words in last.explanation and "learned-abc" in last.explanation
+
+
+def test_a_v1_score_has_no_learned_row(module_factory, taxonomy, today):
+    rows = explained(module_factory("m"), taxonomy, today, stage="Prospecting")
+    assert "learned" not in rows

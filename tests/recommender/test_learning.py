@@ -11,7 +11,7 @@ import pytest
 
 from recommender.evaluation import mean_interval
 from recommender.feedback import Impression
-from recommender.learning import LearnedRanker, UntrustedModel
+from recommender.learning import EXPLORED_REASON, LEARNED_REASON, LearnedRanker, UntrustedModel
 from recommender.position_bias import estimate_examination
 from recommender.ranker import TagTextRanker
 from recommender.synthetic import REFERENCE_DAY as TODAY
@@ -314,3 +314,16 @@ def test_examination_curve_is_recovered_from_exploratory_picks():
             )
         )
     assert np.abs(estimate_examination(logged) - theta).max() < 0.06
+
+
+# -- (f) the rep is told why ----------------------------------------------------------------------
+def test_the_rep_is_told_when_reps_found_it_helpful_or_it_is_being_tried(history):
+    rng, told = np.random.default_rng(SEED), Counter()
+    for context in history.simulator.contexts(200, 7):
+        for s in history.learner.rank(context, today=TODAY, rng=rng).client_facing:
+            labels = [r.label for r in s.reasons]
+            learned = s.breakdown["learned"] >= history.learner.blend / 2
+            assert (EXPLORED_REASON in labels) == s.explored
+            assert (LEARNED_REASON in labels) == (learned and not s.explored)
+            told[EXPLORED_REASON in labels, LEARNED_REASON in labels] += 1
+    assert told[True, False] > 0 and told[False, True] > 0 and told[False, False] > 0

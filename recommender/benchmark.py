@@ -159,11 +159,18 @@ class RankingBenchmark:
     naive_fit_s: float
     #: numpy/scipy buffers held by the fitted TagTextRanker (vocabularies not counted).
     fitted_bytes: int
-    #: The whole process's peak resident set, both rankers and the catalog included; None off Unix.
+    #: The whole process's peak resident set, both rankers and the catalog included (measured
+    #: before the learned ranker's simulated history is made); None off Unix.
     peak_rss_bytes: int | None
     #: Contexts on which both rankers returned the same top ids, for both audiences.
     agreeing_contexts: int
     machine: MachineFacts
+    #: The learned ranker the service serves once an org has history, on the same catalog and
+    #: contexts, exploring as it does in the panel; None when skipped (``learned_views=0``).
+    learned: Timings | None = None
+    learned_fit_s: float = 0.0
+    #: Simulated impressions it was fitted on.
+    learned_impressions: int = 0
 
     @property
     def speedup(self) -> float:
@@ -187,8 +194,10 @@ def run_ranking_benchmark(
     *,
     k_client_facing: int = 5,
     k_internal: int = 3,
+    learned_views: int = 2000,
 ) -> RankingBenchmark:
-    """Fit both rankers on one synthetic catalog and time ranking a context with each."""
+    """Fit both rankers on one synthetic catalog and time ranking a context with each; then
+    the learned ranker, fitted on ``learned_views`` simulated panel views logged by v1."""
     if min(n_modules, n_contexts, naive_contexts) < 1:
         raise ValueError("modules, contexts and naive contexts must each be at least 1")
     catalog = synthetic_catalog(n_modules, seed, today=today)
@@ -213,6 +222,12 @@ def run_ranking_benchmark(
     vectorised_ms, vectorised_ranked = _time_each(rank_vectorised, contexts[:n_contexts], warm_up=3)
     naive_ms, naive_ranked = _time_each(rank_naive, contexts[:naive_contexts], warm_up=1)
     agreeing = _check_agreement(contexts, vectorised_ranked, naive_ranked)
+    # Before the learned part, whose simulator holds a usefulness table per context it logs.
+    peak_rss = _peak_rss_bytes()
+    learned = _learned_timings(
+        catalog, vectorised, contexts[:n_contexts], learned_views, seed, today,
+        k_client_facing, k_internal,
+    ) if learned_views > 0 else (None, 0.0, 0)
     return RankingBenchmark(
         n_modules=n_modules,
         n_client_facing=sum(m.audience == CLIENT_FACING for m in catalog),
@@ -225,10 +240,50 @@ def run_ranking_benchmark(
         vectorised_fit_s=vectorised_fit_s,
         naive_fit_s=naive_fit_s,
         fitted_bytes=_fitted_bytes(vectorised),
-        peak_rss_bytes=_peak_rss_bytes(),
+        peak_rss_bytes=peak_rss,
         agreeing_contexts=agreeing,
         machine=MachineFacts.collect(),
+        learned=learned[0],
+        learned_fit_s=learned[1],
+        learned_impressions=learned[2],
     )
+
+
+def _learned_timings(
+    catalog: Sequence[CandidateModule],
+    v1: TagTextRanker,
+    contexts: Sequence[OpportunityContext],
+    views: int,
+    seed: int,
+    today: date,
+    k_client_facing: int,
+    k_internal: int,
+) -> tuple[Timings, float, int]:
+    """The learned ranker's cost per view: v1's scoring plus the usefulness model, MMR and an
+    exploratory draw, timed as the service calls it (with a random generator)."""
+    from datetime import datetime, time as clock_time
+
+    from recommender.learning import LearnedRanker
+    from recommender.simulation import DealSimulator
+
+    simulator = DealSimulator(catalog, seed, today=today)
+    rng = np.random.default_rng(seed)
+    logged = simulator.log_sessions(
+        lambda c, r: v1.rank(c, today=today, k_client_facing=k_client_facing,
+                             k_internal=k_internal),
+        simulator.contexts(views, 1), rng, start=datetime.combine(today, clock_time()),
+    )
+    start = time.perf_counter_ns()
+    learned = LearnedRanker(v1).fit(catalog, logged, today=today)
+    fit_s = (time.perf_counter_ns() - start) / 1e9
+
+    def rank_learned(context: OpportunityContext) -> Ranked:
+        found = learned.rank(context, today=today, k_client_facing=k_client_facing,
+                             k_internal=k_internal, rng=rng)
+        return _ids(found.client_facing), _ids(found.internal)
+
+    timings, _ = _time_each(rank_learned, contexts, warm_up=3)
+    return timings, fit_s, len(logged)
 
 
 def _ids(suggestions) -> tuple[str, ...]:
@@ -325,8 +380,25 @@ def format_report(result: RankingBenchmark) -> str:
             f"target < {TARGET_MEDIAN_MS:g} ms: {verdict}",
             f"Both rankers chose the same top ids on all {result.agreeing_contexts} "
             "contexts the naive loop ranked.",
+            *_learned_lines(result),
         ]
     )
+
+
+def _learned_lines(result: RankingBenchmark) -> list[str]:
+    learned = result.learned
+    if learned is None:
+        return []
+    verdict = "met" if learned.median_ms < TARGET_MEDIAN_MS else "NOT met"
+    return [
+        "",
+        f"Learned ranker (fitted in {result.learned_fit_s:.2f} s on "
+        f"{result.learned_impressions:,} simulated impressions; exploring, as served):",
+        _row("learned", learned),
+        f"learned median {learned.median_ms:.2f} ms (p95 {learned.p95_ms:.2f} ms) | "
+        f"{learned.median_ms / result.vectorised.median_ms:.1f}× v1's median | "
+        f"target < {TARGET_MEDIAN_MS:g} ms: {verdict}",
+    ]
 
 
 def _row(name: str, t: Timings) -> str:
@@ -342,8 +414,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--contexts", type=int, default=200, help="contexts to time the ranker on")
     parser.add_argument("--naive-contexts", type=int, default=20, help="contexts for the loop")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--learned-views", type=int, default=2000,
+                        help="simulated views the learned ranker is fitted on (0: skip it)")
     args = parser.parse_args(argv)
-    result = run_ranking_benchmark(args.modules, args.contexts, args.naive_contexts, args.seed)
+    result = run_ranking_benchmark(args.modules, args.contexts, args.naive_contexts, args.seed,
+                                   learned_views=args.learned_views)
     print(format_report(result))
     return 0
 

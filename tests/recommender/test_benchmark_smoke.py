@@ -91,3 +91,17 @@ def test_main_prints_the_report(capsys):
     assert main(["--modules", "200", "--contexts", "3", "--naive-contexts", "2", "--seed", "1"]) == 0
     out = capsys.readouterr().out
     assert "vectorised median" in out and "speed-up" in out
+
+
+def test_the_learned_ranker_is_timed_on_the_same_contexts_and_reported(small_result):
+    learned = small_result.learned
+    assert learned is not None and len(learned.samples_ms) == 5
+    assert small_result.learned_impressions > 0 and small_result.learned_fit_s > 0
+    report = format_report(small_result)
+    assert f"learned median {learned.median_ms:.2f} ms" in report
+    assert f"{small_result.learned_impressions:,} simulated impressions" in report
+
+
+def test_the_learned_row_can_be_skipped():
+    result = run_ranking_benchmark(n_modules=50, n_contexts=2, naive_contexts=1, learned_views=0)
+    assert result.learned is None and "Learned ranker" not in format_report(result)

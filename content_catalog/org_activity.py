@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Iterable
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -32,6 +33,16 @@ class OrgActivityRepository:
             .limit(limit)
         )
         return list(self.session.scalars(query))
+
+    def last_event(self, kinds: Iterable[str]) -> OrgEventRow | None:
+        """The newest event of any of ``kinds``, however many other events came after it."""
+        query = (
+            select(OrgEventRow)
+            .where(OrgEventRow.org_id == self.org_id, OrgEventRow.kind.in_(list(kinds)))
+            .order_by(OrgEventRow.at.desc(), OrgEventRow.pk.desc())
+            .limit(1)
+        )
+        return self.session.scalars(query).first()
 
     def set_usage(self, used: int, limit: int, at: datetime | None = None) -> None:
         row = self.session.get(OrgApiUsageRow, self.org_id)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import click
 
 from content_catalog.database import upgrade
-from content_catalog.model_store import RankerModels, RankerVersion, UnknownModelVersion
+from content_catalog.model_store import RankerModels, UnknownModelVersion
 from content_catalog.repository import OrgNotFound
 from plugin.demo_org import DEMO_ORG_ID
+from plugin.ranker_admin import NothingToRollBackTo, describe, serve_rules, serve_version
 from plugin.services import Services, build_services
 from plugin.settings import Settings
 from plugin.training import DEFAULT_WINDOW_DAYS, train_all, train_org
@@ -69,7 +70,7 @@ def list_versions(org_id: str) -> None:
         click.echo(f"org {org_id}: no trained versions; the panel serves v1.")
         return
     for version in versions:
-        click.echo(_describe(version))
+        click.echo(describe(version))
     if not any(v.active for v in versions):
         click.echo("(none active: the panel serves v1)")
 
@@ -78,50 +79,24 @@ def list_versions(org_id: str) -> None:
 @_ORG
 @click.option("--to", "to_version", type=int, default=None, help="The version to serve.")
 def rollback(org_id: str, to_version: int | None) -> None:
-    services = _services()
     try:
-        with services.sessions() as session, session.begin():
-            store = RankerModels(session, org_id)
-            target = to_version if to_version is not None else _previous(store.versions())
-            chosen = store.activate(target)
+        chosen = serve_version(_services(), org_id, to_version, by="beinspired model rollback")
+    except NothingToRollBackTo as exc:
+        hint = ": name one with --to" if exc.active is None else ""
+        raise click.ClickException(f"{exc}{hint}") from None
     except (UnknownModelVersion, OrgNotFound) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"org {org_id}: now serving {_describe(chosen)}")
+    click.echo(f"org {org_id}: now serving {describe(chosen)}")
 
 
 @model.command("off", help="Serve v1 (the tag rules) until a version is trained or activated.")
 @_ORG
 def off(org_id: str) -> None:
-    services = _services()
     try:
-        with services.sessions() as session, session.begin():
-            was = RankerModels(session, org_id).deactivate()
+        was = serve_rules(_services(), org_id, by="beinspired model off")
     except OrgNotFound as exc:
         raise click.ClickException(f"unknown org {exc}") from None
     if was is None:
         click.echo(f"org {org_id}: no version was active; the panel serves v1.")
     else:
         click.echo(f"org {org_id}: version {was.version} switched off; the panel serves v1.")
-
-
-def _previous(versions: list[RankerVersion]) -> int:
-    """The newest version older than the active one."""
-    active = next((v for v in versions if v.active), None)
-    if active is None:
-        raise click.ClickException("no version is active: name one with --to")
-    older = [v.version for v in versions if v.version < active.version]
-    if not older:
-        raise click.ClickException(
-            f"version {active.version} is the oldest stored: there is nothing to roll back to"
-        )
-    return older[0]
-
-
-def _describe(version: RankerVersion) -> str:
-    summary = version.summary
-    views = summary.get("views", "?")
-    return (
-        f"{'*' if version.active else ' '} v{version.version}  {version.model_id}  "
-        f"trained {version.trained_at:%Y-%m-%d %H:%M} UTC  {version.n_impressions} impressions "
-        f"in {views} views  catalog revision {version.catalog_revision}"
-    )

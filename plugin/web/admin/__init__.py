@@ -77,4 +77,4 @@ def _error_page(status: int, message: str):
     return render_template("error.html", status=status, message=message), status
 
 
-from plugin.web.admin import orgs, mapping, roles  # noqa: E402,F401  (routes, in navigation order)
+from plugin.web.admin import orgs, mapping, roles, ranker  # noqa: E402,F401  (routes, in nav order)

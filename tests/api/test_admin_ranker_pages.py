@@ -1,0 +1,212 @@
+"""The admin console's Learned ranker page: what the panel serves, training now, serving an
+earlier version or the tag rules; the panel follows at once; bad versions are refused and change
+nothing; admins only, their own org only, with the CSRF token."""
+from __future__ import annotations
+
+import html
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from content_catalog.model_store import RankerModels
+from content_catalog.org_activity import OrgActivityRepository
+from content_catalog.repository import ensure_org
+from plugin.identity import Role
+from plugin.outcome_sync import FAILED_EVENT, SYNCED_EVENT
+from plugin.served_models import MODEL_FAILED_EVENT
+from tests.api.admin_fixtures import (  # noqa: F401  (fixtures)
+    ACME,
+    GLOBEX,
+    admin_app,
+    admin_of,
+    console,
+    open_console,
+    sign_in,
+)
+from tests.plugin.model_fixtures import BUYING, GEM, SHOWN_BY_V1, buying_catalog, log_views, publish
+
+PAGE = "/admin/ranker"
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def page_after(console, response) -> str:
+    """The page a form's redirect leads to, with its flash message."""
+    assert response.status_code == 302, text(response)[:500]
+    assert response.headers["Location"].endswith(PAGE)
+    return text(console.get(PAGE))
+
+
+@pytest.fixture
+def svc(admin_app, module_factory):
+    """Acme's catalog, with 20 logged views in which reps found the gem helpful every time."""
+    services = admin_app.extensions["be_inspired"]
+    publish(services, *buying_catalog(module_factory), org_id=ACME)
+    return services
+
+
+@pytest.fixture
+def history(svc):
+    log_views(svc, (*SHOWN_BY_V1[:4], GEM), GEM, views=20, org_id=ACME,
+              first_day=svc.today() - timedelta(days=10))
+
+
+def stored(svc, org_id: str = ACME) -> list[tuple[int, bool]]:
+    with svc.sessions() as session:
+        return [(v.version, v.active) for v in RankerModels(session, org_id).versions()]
+
+
+def model_ids(svc) -> dict[int, str]:
+    with svc.sessions() as session:
+        return {v.version: v.model_id for v in RankerModels(session, ACME).versions()}
+
+
+def versions_on_cards(svc) -> set[str]:
+    """What the panel's cards carry, from this app process's own (cached) ranker."""
+    panel = svc.recommendations.recommend(ACME, BUYING, svc.today())
+    return {card.model_version for card in panel.client_facing}
+
+
+def test_without_a_model_the_page_says_the_tag_rules_serve(console, svc):
+    page = text(console.get(PAGE))
+    assert "Learned ranker" in page and "docs/learning.md" in page
+    assert 'data-testid="serving" data-version="v1"' in page
+    assert "The tag rules (v1)" in page and "No version has been trained yet" in page
+    assert 'data-testid="no-versions"' in page
+    assert 'data-testid="serve-rules"' not in page and 'data-testid="train"' in page
+    assert "Last deal-outcome sync" in page and "none recorded" in page
+
+
+def test_the_console_navigation_leads_to_the_page(console, svc):
+    assert f'href="{PAGE}"' in text(console.get("/admin/roles"))
+
+
+def test_training_without_history_says_there_is_nothing_to_learn_and_stores_nothing(console, svc):
+    page = page_after(console, console.form(f"{PAGE}/train", {}))
+    assert "Nothing stored" in page and "nothing to learn yet" in page
+    assert "serving v1" in page
+    assert stored(svc) == []
+
+
+def test_training_serves_version_1_then_version_2(console, svc, history):
+    page = page_after(console, console.form(f"{PAGE}/train", {}))
+    assert f"Trained: org {ACME}: version 1 (learned-" in page
+    assert "100 impressions in 20 views, 20 rewarded" in page
+    assert 'data-version="1"' in page and "100 suggestions shown in 20 panel views" in page
+    assert "20.0% of those suggestions" in page
+    assert stored(svc) == [(1, True)]
+
+    page = page_after(console, console.form(f"{PAGE}/train", {}))
+    assert f"org {ACME}: version 2 (learned-" in page
+    assert stored(svc) == [(2, True), (1, False)]
+    assert page.count('data-testid="version-row"') == 2
+    assert page.index('data-version="2"') < page.index('data-version="1"')  # newest first
+    assert page.count('data-testid="serve-version"') == 1  # only on the inactive one
+    assert f'action="{PAGE}/versions/1/serve"' in page
+    assert 'data-testid="serve-rules"' in page
+
+
+def test_serving_an_earlier_version_reaches_the_panel_without_a_restart(console, svc, history):
+    rules = versions_on_cards(svc)
+    console.form(f"{PAGE}/train", {})
+    console.form(f"{PAGE}/train", {})
+    ids = model_ids(svc)
+    assert ids[1] != ids[2]
+    assert versions_on_cards(svc) == {ids[2]}
+
+    page = page_after(console, console.form(f"{PAGE}/versions/1/serve", {}))
+    assert f"The panel now serves version 1 ({ids[1]})" in page
+    assert 'data-testid="serving" data-version="1"' in page
+    assert stored(svc) == [(2, False), (1, True)]
+    assert versions_on_cards(svc) == {ids[1]}
+
+    page = page_after(console, console.form(f"{PAGE}/off", {}))
+    assert "Version 1 switched off" in page and "No version is switched on" in page
+    assert stored(svc) == [(2, False), (1, False)]
+    assert versions_on_cards(svc) == rules != {ids[1]}
+
+    page = page_after(console, console.form(f"{PAGE}/off", {}))
+    assert "No version was being served" in page
+
+
+@pytest.mark.parametrize("version, status, message", [
+    ("7", 404, f"org {ACME} has no model version 7 (stored: 2, 1). Nothing changed."),
+    ("0", 404, "has no model version 0"),
+    ("two", 400, "“two” is not a version number"),
+    ("-1", 400, "“-1” is not a version number"),
+    ("1.0", 400, "“1.0” is not a version number"),
+    ("9" * 12, 400, "is not a version number"),
+])
+def test_a_bad_version_is_refused_and_changes_nothing(console, svc, history, version, status,
+                                                     message):
+    console.form(f"{PAGE}/train", {})
+    console.form(f"{PAGE}/train", {})
+    response = console.form(f"{PAGE}/versions/{version}/serve", {})
+    assert response.status_code == status
+    assert message in text(response)
+    assert stored(svc) == [(2, True), (1, False)]
+
+
+def test_the_page_says_when_the_catalog_changed_after_training(console, svc, history,
+                                                               module_factory):
+    console.form(f"{PAGE}/train", {})
+    assert "the catalog as it is now" in text(console.get(PAGE))
+    publish(svc, module_factory("g-new", tags={"journey_phase": "buying"}), org_id=ACME)
+    page = text(console.get(PAGE))
+    assert "the catalog has changed since" in page and "the catalog as it is now" not in page
+
+
+def test_the_last_outcome_sync_and_model_failure_are_shown_however_many_events_follow(
+    console, svc
+):
+    start = datetime.now(timezone.utc) - timedelta(hours=3)
+    with svc.sessions.begin() as session:
+        activity = OrgActivityRepository(session, ACME)
+        activity.add_event(FAILED_EVENT, "deal outcomes: failed: Salesforce is down", start)
+        activity.add_event(SYNCED_EVENT, "deal outcomes: 3 won, 1 lost", start + timedelta(hours=1))
+        activity.add_event(MODEL_FAILED_EVENT, "The learned ranker (model version 4) could not be "
+                           "loaded", start + timedelta(hours=1))
+        for minute in range(25):
+            activity.add_event("test_failed", "connection test: refused",
+                               start + timedelta(hours=2, minutes=minute))
+        ensure_org(session, GLOBEX, "Globex")
+        OrgActivityRepository(session, GLOBEX).add_event(
+            FAILED_EVENT, "deal outcomes: Globex's failure", start + timedelta(hours=2))
+    page = text(console.get(PAGE))
+    assert "deal outcomes: 3 won, 1 lost" in page
+    assert "Salesforce is down" not in page and "Globex" not in page
+    assert "Last model failure" in page and "(model version 4) could not be loaded" in page
+
+
+def test_another_orgs_versions_are_neither_shown_nor_served(console, svc, history, admin_app,
+                                                            sign_in):
+    console.form(f"{PAGE}/train", {})
+    sign_in(admin_of(GLOBEX))
+    globex = open_console(admin_app)
+    page = text(globex.get(PAGE))
+    assert 'data-testid="no-versions"' in page and model_ids(svc)[1] not in page
+    response = globex.form(f"{PAGE}/versions/1/serve", {})
+    assert response.status_code == 404 and "has no model version 1" in text(response)
+    page_after(globex, globex.form(f"{PAGE}/off", {}))
+    assert stored(svc) == [(1, True)] and stored(svc, GLOBEX) == []
+
+
+def test_forms_need_the_csrf_token(console, svc, history):
+    console.form(f"{PAGE}/train", {})
+    console.form(f"{PAGE}/train", {})
+    for url in (f"{PAGE}/train", f"{PAGE}/versions/1/serve", f"{PAGE}/off"):
+        assert console.form(url, {}, csrf=False).status_code == 400, url
+    assert stored(svc) == [(2, True), (1, False)]
+
+
+@pytest.mark.parametrize("role", [Role.REP, Role.ENABLEMENT])
+def test_reps_and_enablement_leads_are_refused(console, svc, history, sign_in, role):
+    console.form(f"{PAGE}/train", {})
+    console.form(f"{PAGE}/train", {})
+    sign_in(admin_of(ACME, role))
+    assert console.get(PAGE).status_code == 403
+    for url in (f"{PAGE}/train", f"{PAGE}/versions/1/serve", f"{PAGE}/off"):
+        assert console.form(url, {}).status_code == 403, url
+    assert stored(svc) == [(2, True), (1, False)]

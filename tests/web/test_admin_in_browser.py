@@ -23,9 +23,11 @@ from content_catalog.importing import import_modules
 from content_catalog.repository import ensure_org
 from plugin import identity
 from plugin.app import create_app
-from plugin.demo_org import demo_module_payloads
+from plugin.demo_history import seed_demo_history
+from plugin.demo_org import DEMO_ORG_ID, demo_module_payloads, load_demo_catalog
 from plugin.identity import Role, User
 from plugin.org_connections import OrgConnections, SecretBox
+from plugin.outcome_sync import sync_outcomes
 from plugin.settings import Settings
 from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID, load_json, sign_canvas
 from tests.plugin.salesforce.sf_org_fakes import CONSUMER_KEY, CONSUMER_SECRET, FakeOrg, query_of
@@ -231,4 +233,65 @@ def test_an_admin_maps_a_profile_changes_its_role_and_removes_it(console_app, ch
     # The refused form's answer is a 400, which Chromium reports; nothing else may be.
     assert [e for e in console_errors if "status of 400" not in e] == []
     assert len(console_errors) == 1
+    context.close()
+
+
+# -- the learned ranker ------------------------------------------------------------------------
+@pytest.fixture
+def ranker_console(tmp_path, monkeypatch) -> Iterator[str]:
+    """The demo org with its simulated history (600 panel views) and its deal outcomes synced,
+    its admin signed in; the app outside demo mode, as a real org's console is."""
+    settings = Settings(demo_mode=False, database_url=f"sqlite:///{tmp_path / 'ranker.sqlite3'}",
+                        app_secret="ranker-browser-test-secret-of-32-chars")
+    app = create_app(settings, today=lambda: DEMO_TODAY)
+    app.config["SESSION_COOKIE_SECURE"] = False
+    svc = app.extensions["be_inspired"]
+    load_demo_catalog(svc.engine, svc.sessions, svc.taxonomy)
+    seed_demo_history(svc.sessions, svc.taxonomy, today=DEMO_TODAY)
+    assert sync_outcomes(svc, DEMO_ORG_ID).ok
+    monkeypatch.setattr(identity, "current_user",
+                        lambda: User(DEMO_ORG_ID, "0055e000001AdMnAAC", "Ada Admin", Role.ADMIN))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="ranker-console", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        svc.engine.dispose()
+
+
+def test_an_admin_trains_the_learned_ranker_and_rolls_back(ranker_console, chromium, screenshot):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+
+    page.goto(ranker_console + "/admin/orgs")
+    page.get_by_role("link", name="Learned ranker").click()
+    expect(page.get_by_test_id("serving-what")).to_have_text("The tag rules (v1)")
+    expect(page.get_by_test_id("last-sync")).to_contain_text("deal outcomes:")
+    expect(page.get_by_test_id("serve-rules")).to_have_count(0)
+    screenshot(page, suffix="-0-tag-rules")
+
+    for version in (1, 2):
+        page.get_by_test_id("train").click()
+        expect(flash(page)).to_contain_text(f"version {version} (learned-")
+        expect(page.get_by_test_id("serving")).to_have_attribute("data-version", str(version))
+    rows = page.get_by_test_id("version-row")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_have_attribute("data-version", "2")
+    expect(rows.first.get_by_test_id("serving-badge")).to_be_visible()
+    expect(page.get_by_test_id("serving-counts")).to_contain_text("panel views")
+    screenshot(page, suffix="-1-trained")
+
+    page.locator("[data-testid=version-row][data-version='1']").get_by_test_id("serve-version").click()
+    expect(flash(page)).to_contain_text("The panel now serves version 1")
+    expect(page.get_by_test_id("serving")).to_have_attribute("data-version", "1")
+    expect(page.locator("[data-testid=version-row][data-version='2']")
+           .get_by_test_id("serve-version")).to_be_visible()
+    screenshot(page, suffix="-2-rolled-back")
+    assert console_errors == []
     context.close()

@@ -287,7 +287,8 @@ def test_an_admin_trains_the_learned_ranker_and_rolls_back(ranker_console, chrom
     expect(page.get_by_test_id("serving-counts")).to_contain_text("panel views")
     screenshot(page, suffix="-1-trained")
 
-    page.locator("[data-testid=version-row][data-version='1']").get_by_test_id("serve-version").click()
+    version_1 = page.locator("[data-testid=version-row][data-version='1']")
+    version_1.get_by_test_id("serve-version").click()
     expect(flash(page)).to_contain_text("The panel now serves version 1")
     expect(page.get_by_test_id("serving")).to_have_attribute("data-version", "1")
     expect(page.locator("[data-testid=version-row][data-version='2']")

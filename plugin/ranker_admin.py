@@ -20,6 +20,7 @@ from content_catalog.module_rows import utc
 from content_catalog.org_activity import OrgActivityRepository
 from plugin.outcome_sync import FAILED_EVENT, SYNCED_EVENT
 from plugin.served_models import MODEL_FAILED_EVENT
+from plugin.training import TRAINED_EVENT, TRAINING_FAILED_EVENT
 from plugin.services import Services
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ class RankerStatus:
     catalog_revision: int | None
     last_outcome_sync: OrgNote | None
     last_model_failure: OrgNote | None
+    #: The last version stored by training, or the last training that failed.
+    last_training: OrgNote | None = None
 
     @property
     def active(self) -> RankerVersion | None:
@@ -79,9 +82,10 @@ def ranker_status(services: Services, org_id: str) -> RankerStatus:
         activity = OrgActivityRepository(session, org_id)
         sync = activity.last_event((SYNCED_EVENT, FAILED_EVENT))
         failure = activity.last_event((MODEL_FAILED_EVENT,))
+        training = activity.last_event((TRAINED_EVENT, TRAINING_FAILED_EVENT))
         return RankerStatus(
             org_id, versions, None if org is None else org.catalog_revision,
-            _note(sync), _note(failure),
+            _note(sync), _note(failure), _note(training),
         )  # fmt: skip
 
 

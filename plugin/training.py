@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from content_catalog.model_store import RankerModels, serving_state
 from content_catalog.models import Org
+from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.org_settings import OrgSettingsRepository
 from plugin.demo_org import DEMO_ORG_ID
 from plugin.learning_data import logged_impressions
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_WINDOW_DAYS = 180
 NOTHING_TO_LEARN = "nothing to learn yet: no impressions of published modules in the window"
+#: Org events admins see (admin console, ``beinspired org status``): a version stored, or a
+#: training that failed. "Nothing to learn yet" is not an event: it would repeat every day.
+TRAINED_EVENT = "ranker_trained"
+TRAINING_FAILED_EVENT = "ranker_training_failed"
 
 
 @dataclass(frozen=True)
@@ -109,8 +114,11 @@ def train_org(
             model_id=ranker.model_version_, payload=ranker.to_bytes(),
             catalog_revision=revision, n_impressions=counts["impressions"], summary=summary,
         )  # fmt: skip
-    report = TrainingReport(org_id, saved.version, saved.model_id, **counts,
-                            seconds=clock.perf_counter() - started)
+        report = TrainingReport(org_id, saved.version, saved.model_id, **counts,
+                                seconds=clock.perf_counter() - started)
+        OrgActivityRepository(session, org_id).add_event(
+            TRAINED_EVENT, report.line(), datetime.now(timezone.utc)
+        )
     log.info("%s", report.line())
     return report
 
@@ -125,8 +133,20 @@ def train_all(services: Services) -> list[TrainingReport]:
             reports.append(train_org(services, org_id, today=today))
         except Exception as exc:  # noqa: BLE001 - one org must not stop the others' training
             log.exception("org %s: training failed", org_id)
-            reports.append(TrainingReport(org_id, note=f"{type(exc).__name__}: {exc}", failed=True))
+            report = TrainingReport(org_id, note=f"{type(exc).__name__}: {exc}", failed=True)
+            reports.append(report)
+            _tell_admins_training_failed(services, report)
     return reports
+
+
+def _tell_admins_training_failed(services: Services, report: TrainingReport) -> None:
+    try:
+        with services.sessions() as session, session.begin():
+            OrgActivityRepository(session, report.org_id).add_event(
+                TRAINING_FAILED_EVENT, report.line(), datetime.now(timezone.utc)
+            )
+    except Exception:  # noqa: BLE001 - the worker's log has it; the panel keeps its version
+        log.exception("org %s: could not record that training failed", report.org_id)
 
 
 def trainable_orgs(services: Services) -> list[str]:

@@ -77,6 +77,7 @@ def test_without_a_model_the_page_says_the_tag_rules_serve(console, svc):
     assert 'data-testid="no-versions"' in page
     assert 'data-testid="serve-rules"' not in page and 'data-testid="train"' in page
     assert "Last deal-outcome sync" in page and "none recorded" in page
+    assert "Last training" in page
 
 
 def test_the_console_navigation_leads_to_the_page(console, svc):
@@ -106,6 +107,8 @@ def test_training_serves_version_1_then_version_2(console, svc, history):
     assert page.count('data-testid="serve-version"') == 1  # only on the inactive one
     assert f'action="{PAGE}/versions/1/serve"' in page
     assert 'data-testid="serve-rules"' in page
+    last = page.split('data-testid="last-training">', 1)[1].split("</dd>", 1)[0]
+    assert f"org {ACME}: version 2 (learned-" in last and "failed" not in last
 
 
 def test_serving_an_earlier_version_reaches_the_panel_without_a_restart(console, svc, history):

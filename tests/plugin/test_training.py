@@ -11,7 +11,10 @@ from content_catalog.org_settings import OrgSettingsRepository
 from content_catalog.repository import OrgNotFound, ensure_org
 from plugin.demo_org import DEMO_ORG_ID
 from plugin.recommendations import catalog_candidates
-from plugin.training import NOTHING_TO_LEARN, train_all, train_org
+from content_catalog.org_activity import OrgActivityRepository
+from plugin.training import (
+    NOTHING_TO_LEARN, TRAINED_EVENT, TRAINING_FAILED_EVENT, train_all, train_org,
+)
 from recommender.learning import LearnedRanker
 from tests.plugin.model_fixtures import (
     BUYING,
@@ -144,3 +147,19 @@ def test_train_all_trains_the_demo_and_connected_orgs_and_reports_a_failing_one(
     assert reports[DEMO_ORG_ID].note == NOTHING_TO_LEARN
     assert reports[ORG].version == 1
     assert reports[OTHER_ORG].failed and "disk on fire" in reports[OTHER_ORG].line()
+    events = {org: kinds(services, org) for org in (DEMO_ORG_ID, ORG, OTHER_ORG)}
+    assert events == {DEMO_ORG_ID: [], ORG: [TRAINED_EVENT], OTHER_ORG: [TRAINING_FAILED_EVENT]}
+
+
+def kinds(services, org_id) -> list[str]:
+    """The org events admins see, newest first."""
+    with services.sessions() as session:
+        return [e.kind for e in OrgActivityRepository(session, org_id).recent_events()]
+
+
+def test_a_stored_version_is_told_to_admins_with_its_report_line(services, catalog, today):
+    log_views(services, SHOWN_WITH_GEM, GEM, views=20, first_day=today - timedelta(days=20))
+    report = train_org(services, ORG, today=today)
+    with services.sessions() as session:
+        event = OrgActivityRepository(session, ORG).last_event((TRAINED_EVENT,))
+    assert event.message == report.line() and "version 1" in event.message

@@ -17,6 +17,7 @@ from content_catalog.repository import OrgNotFound
 from plugin.errors import InvalidInput, NotFound
 from plugin.identity import Role, requires
 from plugin.outcome_sync import FAILED_EVENT
+from plugin.training import TRAINING_FAILED_EVENT
 from plugin.ranker_admin import ranker_status, serve_rules, serve_version
 from plugin.services import services
 from plugin.training import NOTHING_TO_LEARN, TrainingReport, train_org
@@ -35,6 +36,7 @@ def ranker_page():
     return render_template(
         "admin/ranker.html", status=ranker_status(svc, g.user.org_id), keep=KEEP_VERSIONS,
         training_hours=svc.settings.training_interval / 3600, sync_failed_kind=FAILED_EVENT,
+        training_failed_kind=TRAINING_FAILED_EVENT,
     )  # fmt: skip
 
 

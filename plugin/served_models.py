@@ -9,13 +9,18 @@ loaded model is laid over the current catalog (:meth:`LearnedRanker.with_catalog
 loaded again.
 
 A model that cannot be loaded or cannot rank must never cost a rep their panel: the failure is
-logged, told to the org's admins as an org event, and the org is served v1 until the marker
-moves again (a new version, a rollback or ``model off``).
+logged, told to the org's admins as an org event (once, not on every retry), and the org is
+served v1 until the marker moves (a new version, a rollback or ``model off``) or, at the latest,
+``RETRY_FAILED_S`` later, when this process tries the model again. A database error while
+reading the catalog is not the model's fault: it propagates like any database error and marks
+nothing. Each org has its own lock, so one org's reload never holds up another's views, and
+admins are told after the lock is released.
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Sequence
@@ -31,24 +36,41 @@ log = logging.getLogger(__name__)
 
 #: The org event admins see when a stored model could not be served.
 MODEL_FAILED_EVENT = "ranker_model_failed"
+#: How long a process serves v1 after the org's model failed before trying it again.
+RETRY_FAILED_S = 300.0
 
 
 @dataclass(frozen=True)
 class _Loaded:
     marker: ModelMarker
-    #: None: the model failed; serve v1 until the marker moves.
+    #: None: the model failed; serve v1 until the marker moves or ``retry_at``.
     model: LearnedRanker | None
     version: int | None
     #: The catalog revision ``adapted`` (``model`` laid over that catalog) serves.
     revision: int = -1
     adapted: LearnedRanker | None = None
+    #: ``time.monotonic()`` after which a failed model is tried again.
+    retry_at: float = 0.0
+    #: What could not be done with a failed model, in the admins' message: "loaded", ...
+    failed_doing: str = ""
+
+    def serves(self, marker: ModelMarker, revision: int, now: float) -> bool:
+        """Whether this entry answers for ``marker`` and ``revision`` without any work."""
+        if self.marker != marker:
+            return False
+        if self.model is None:
+            return now < self.retry_at
+        return self.revision == revision
 
 
 class ServedModels:
-    def __init__(self, sessions: Callable[[], Session] | sessionmaker[Session]):
+    def __init__(self, sessions: Callable[[], Session] | sessionmaker[Session],
+                 clock: Callable[[], float] = time.monotonic):
         self._sessions = sessions
+        self._clock = clock
         self._loaded: dict[str, _Loaded] = {}
-        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
 
     def ranker(
         self,
@@ -60,31 +82,48 @@ class ServedModels:
     ) -> LearnedRanker | None:
         """The org's learned ranker for catalog ``revision``, or None to serve v1 (it failed)."""
         loaded = self._loaded.get(org_id)
-        if loaded is not None and loaded.marker == marker and (
-            loaded.model is None or loaded.revision == revision
-        ):
+        if loaded is not None and loaded.serves(marker, revision, self._clock()):
             return loaded.adapted
-        with self._lock:
+        failure = None
+        with self._lock_of(org_id):
             loaded = self._loaded.get(org_id)
-            if loaded is None or loaded.marker != marker:
-                loaded = self._load(session, org_id, marker)
-            if loaded.model is not None and loaded.revision != revision:
-                loaded = self._adapt(org_id, loaded, revision, candidates)
-            self._loaded[org_id] = loaded
-            return loaded.adapted
+            if loaded is None or not loaded.serves(marker, revision, self._clock()):
+                previous = loaded
+                if loaded is None or loaded.marker != marker or loaded.model is None:
+                    loaded = self._load(session, org_id, marker)
+                    if loaded is None:  # turned off since the marker was read: cache nothing
+                        return None
+                if loaded.model is not None and loaded.revision != revision:
+                    loaded = self._adapt(org_id, loaded, revision, list(candidates()))
+                if loaded.model is None and not _failed_before(previous, marker):
+                    failure = loaded
+                self._loaded[org_id] = loaded
+        if failure is not None:
+            self._tell_admins(org_id, failure.version, failure.failed_doing)
+        return loaded.adapted
 
     def failed(self, org_id: str, marker: ModelMarker, doing: str) -> None:
-        """Ranking with the org's model raised (logged by the caller): serve v1 until it moves."""
-        with self._lock:
+        """Ranking with the org's model raised (logged by the caller): serve v1 for a while."""
+        with self._lock_of(org_id):
             loaded = self._loaded.get(org_id)
             version = loaded.version if loaded is not None else None
-            self._loaded[org_id] = _Loaded(marker, None, version)
-        self._tell_admins(org_id, version, doing)
+            told = _failed_before(loaded, marker)
+            self._loaded[org_id] = self._failed(marker, version, doing)
+        if not told:
+            self._tell_admins(org_id, version, doing)
 
-    def _load(self, session: Session, org_id: str, marker: ModelMarker) -> _Loaded:
+    def _failed(self, marker: ModelMarker, version: int | None, doing: str) -> _Loaded:
+        return _Loaded(marker, None, version, retry_at=self._clock() + RETRY_FAILED_S,
+                       failed_doing=doing)
+
+    def _lock_of(self, org_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(org_id, threading.Lock())
+
+    def _load(self, session: Session, org_id: str, marker: ModelMarker) -> _Loaded | None:
         stored = RankerModels(session, org_id).active()
-        if stored is None:  # turned off since the marker was read: the next request sees that
-            return _Loaded(marker, None, None)
+        if stored is None:
+            return None
         info = stored.info
         try:
             model = LearnedRanker.from_bytes(stored.payload)
@@ -92,36 +131,33 @@ class ServedModels:
             log.exception(
                 "org %s: ranker model version %s could not be loaded", org_id, info.version
             )
-            self._tell_admins(org_id, info.version, "loaded")
-            return _Loaded(info.marker, None, info.version)
+            return self._failed(info.marker, info.version, "loaded")
         log.info(
             "org %s: serving ranker model version %s (%s)", org_id, info.version, info.model_id
         )
         return _Loaded(info.marker, model, info.version)
 
     def _adapt(
-        self,
-        org_id: str,
-        loaded: _Loaded,
-        revision: int,
-        candidates: Callable[[], Sequence[CandidateModule]],
+        self, org_id: str, loaded: _Loaded, revision: int, candidates: list[CandidateModule]
     ) -> _Loaded:
+        """Lay the model over the catalog ``candidates`` (read by the caller: a database error
+        there is not the model's failure)."""
         try:
             # Adapted even at the revision it was trained on: it costs what fitting v1 costs, and
             # the catalog may have moved between training's reads of the revision and modules.
-            adapted = loaded.model.with_catalog(list(candidates()))
+            adapted = loaded.model.with_catalog(candidates)
         except Exception:  # noqa: BLE001 - as for loading
             log.exception("org %s: ranker model version %s could not take the current catalog",
                           org_id, loaded.version)
-            self._tell_admins(org_id, loaded.version, "used with the current catalog")
-            return _Loaded(loaded.marker, None, loaded.version)
+            return self._failed(loaded.marker, loaded.version, "used with the current catalog")
         return _Loaded(loaded.marker, loaded.model, loaded.version, revision, adapted)
 
     def _tell_admins(self, org_id: str, version: int | None, doing: str) -> None:
         message = (
             f"The learned ranker (model version {version}) could not be {doing}; the panel "
             "serves the tag rules (v1) until a new version is trained or another is activated "
-            "('beinspired model rollback' or 'beinspired model off')."
+            "('beinspired model rollback' or 'beinspired model off'); each server tries this "
+            f"version again every {RETRY_FAILED_S / 60:g} minutes."
         )
         try:
             with self._sessions() as session, session.begin():
@@ -130,3 +166,8 @@ class ServedModels:
                 )
         except Exception:  # noqa: BLE001 - telling admins is best effort; the rep gets v1
             log.exception("org %s: could not record that the ranker model failed", org_id)
+
+
+def _failed_before(loaded: _Loaded | None, marker: ModelMarker) -> bool:
+    """Admins were told already: this model failed in this process before (a retry failed)."""
+    return loaded is not None and loaded.marker == marker and loaded.model is None

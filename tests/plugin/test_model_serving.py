@@ -7,11 +7,12 @@ import pickle
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from content_catalog.model_store import RankerModels
 from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.taxonomy import ModuleStatus
-from plugin.served_models import MODEL_FAILED_EVENT
+from plugin.served_models import MODEL_FAILED_EVENT, RETRY_FAILED_S
 from plugin.training import train_org
 from recommender.learning import LearnedRanker
 from tests.plugin.model_fixtures import (
@@ -156,3 +157,46 @@ def test_a_preview_ranks_with_the_model_without_exploring(services, today):
     assert {card.model_version for card in previews[0]} == {trained.model_id}
     assert ids(previews[0])[0] == GEM
     assert all(card.propensity == 1.0 and not card.explored for card in previews[0])
+
+
+def test_a_failed_model_is_tried_again_later_and_admins_are_told_once(services, today):
+    v1_cards = served(services, today)
+    store_payload(services, b"not a pickle at all")
+    models = services.recommendations._models
+    now = [1000.0]
+    models._clock = lambda: now[0]
+
+    assert served(services, today) == v1_cards
+    now[0] += RETRY_FAILED_S + 1  # retried: fails again, told no second time
+    assert served(services, today) == v1_cards
+    assert len(failure_events(services)) == 1
+
+    good = train_org(services, ORG, today=today)
+    with services.sessions.begin() as session:  # the broken version is served again, then fixed
+        RankerModels(session, ORG).activate(1)
+    assert served(services, today) == v1_cards
+    with services.sessions.begin() as session:
+        RankerModels(session, ORG).activate(good.version)
+    assert versions_served(services, today) == {good.model_id}
+
+
+def test_a_database_error_while_reading_the_catalog_is_not_the_models_failure(
+    services, today, monkeypatch
+):
+    trained = train_org(services, ORG, today=today)
+    import plugin.recommendations as recommendations
+
+    real = recommendations.catalog_candidates
+    calls = []
+
+    def flaky(session, org_id):
+        calls.append(org_id)
+        if len(calls) == 1:
+            raise OperationalError("SELECT ...", {}, Exception("connection reset"))
+        return real(session, org_id)
+
+    monkeypatch.setattr(recommendations, "catalog_candidates", flaky)
+    with pytest.raises(OperationalError):
+        served(services, today)
+    assert versions_served(services, today) == {trained.model_id}  # the next view serves it
+    assert failure_events(services) == []

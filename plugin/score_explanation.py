@@ -136,15 +136,19 @@ def _text_row(
 
 def _learned_row(card: SuggestionCard) -> BreakdownRow:
     """The learned ranker's correction (docs/learning.md, "Blend"): points for how much more or
-    less often than its tags predict reps found the module helpful or used it."""
+    less often than the org's average suggestion the module is predicted to be found helpful or
+    used, from reps' evidence on it and on modules like it."""
     points = card.breakdown["learned"]
     if points > 0:
-        said = "more often than its tags predict: points added"
+        said = "more often than the average suggestion: points added"
     elif points < 0:
-        said = "less often than its tags predict: points taken off"
+        said = "less often than the average suggestion: points taken off"
     else:
-        said = "about as often as its tags predict: nothing changed"
-    explanation = f"Reps in similar deals found it helpful or used it {said} ({card.model_version})."
+        said = "about as often as the average suggestion: nothing changed"
+    explanation = (
+        "From what reps did with it and with content like it, it is predicted to be found helpful "
+        f"or used {said} ({card.model_version})."
+    )
     return BreakdownRow(
         "learned", "What reps did", "—", "—", points, Match.LEARNED, explanation
     )

@@ -65,6 +65,9 @@ from recommender.types import (
 _FEATURE_DIMENSIONS = (*DIMENSIONS, "text")
 #: The reasons the learned ranker adds to v1's, in a rep's words.
 LEARNED_REASON = "Often helpful to reps"
+#: Expected examinations of the module itself before the rep is told reps found it helpful: a
+#: prediction resting on other modules' evidence is not something reps did with this one.
+LEARNED_REASON_MIN_EXPOSURE = 5.0
 EXPLORED_REASON = "Being tried out: did it help?"
 _BACKFITTING_ROUNDS = 3
 
@@ -236,6 +239,8 @@ class LearnedRanker(BaseEstimator):
                 raise ValueError(f"{name} must be in [0, 1], not {getattr(self, name)}")
         if not 0.5 <= self.optimism < 1.0:
             raise ValueError(f"optimism is a posterior quantile in [0.5, 1), not {self.optimism}")
+        if self.blend <= 0:
+            raise ValueError(f"blend is v1 points per doubling of usefulness: > 0, not {self.blend}")
         if self.prior_strength <= 0 or self.explore_temperature <= 0 or self.explore_pool < 1:
             raise ValueError(
                 "prior_strength and explore_temperature must be > 0, explore_pool >= 1"
@@ -463,7 +468,7 @@ class LearnedRanker(BaseEstimator):
             suggestion = self.base_.explain(i, rank, scored, context)
             yield dataclasses.replace(
                 suggestion,
-                reasons=suggestion.reasons + self._learned_reasons(float(lift[i]), explored),
+                reasons=suggestion.reasons + self._learned_reasons(i, float(lift[i]), explored),
                 score=round(float(final[i]), 4),
                 breakdown={**suggestion.breakdown, "learned": round(float(lift[i]), 4)},
                 propensity=propensity,
@@ -471,12 +476,15 @@ class LearnedRanker(BaseEstimator):
                 model_version=self.model_version_,
             )
 
-    def _learned_reasons(self, lift: float, explored: bool) -> tuple[Reason, ...]:
-        """What the rep is told beyond the tags: that reps found it helpful (predicted usefulness
-        at least √2 times the average), or that it is being tried out, so a vote is asked for."""
+    def _learned_reasons(self, i: int, lift: float, explored: bool) -> tuple[Reason, ...]:
+        """What the rep is told beyond the tags: that it is being tried out, so a vote is asked
+        for; or that reps found it helpful: predicted usefulness at least √2 times the average,
+        with the module's own evidence behind it (``LEARNED_REASON_MIN_EXPOSURE`` expected looks),
+        so a module no rep has seen is never said to be helpful to reps."""
         if explored:
             return (Reason("explored", EXPLORED_REASON),)
-        if lift >= self.blend / 2:
+        seen = self.has_history_ and self.effects_.exposure[i] >= LEARNED_REASON_MIN_EXPOSURE
+        if seen and lift >= self.blend / 2:
             return (Reason("learned", LEARNED_REASON),)
         return ()
 

@@ -11,7 +11,9 @@ import pytest
 
 from recommender.evaluation import mean_interval
 from recommender.feedback import Impression
-from recommender.learning import EXPLORED_REASON, LEARNED_REASON, LearnedRanker, UntrustedModel
+from recommender.learning import (
+    EXPLORED_REASON, LEARNED_REASON, LEARNED_REASON_MIN_EXPOSURE, LearnedRanker, UntrustedModel,
+)
 from recommender.position_bias import estimate_examination
 from recommender.ranker import TagTextRanker
 from recommender.synthetic import REFERENCE_DAY as TODAY
@@ -322,8 +324,28 @@ def test_the_rep_is_told_when_reps_found_it_helpful_or_it_is_being_tried(history
     for context in history.simulator.contexts(200, 7):
         for s in history.learner.rank(context, today=TODAY, rng=rng).client_facing:
             labels = [r.label for r in s.reasons]
-            learned = s.breakdown["learned"] >= history.learner.blend / 2
+            row = list(history.learner.base_.module_ids_).index(s.module_id)
+            seen = history.learner.effects_.exposure[row] >= LEARNED_REASON_MIN_EXPOSURE
+            learned = seen and s.breakdown["learned"] >= history.learner.blend / 2
             assert (EXPLORED_REASON in labels) == s.explored
             assert (LEARNED_REASON in labels) == (learned and not s.explored)
             told[EXPLORED_REASON in labels, LEARNED_REASON in labels] += 1
     assert told[True, False] > 0 and told[False, True] > 0 and told[False, False] > 0
+
+
+def test_a_module_no_rep_has_seen_is_never_said_to_be_helpful_to_reps(history):
+    new = dataclasses.replace(history.new_module, published_on=TODAY)
+    learner = history.learner.with_catalog([*history.catalog, new])
+    told = [
+        s for context in history.simulator.contexts(200, 8)
+        for s in learner.rank(context, today=TODAY).client_facing
+        if s.module_id == new.module_id
+    ]
+    assert told and all(LEARNED_REASON not in [r.label for r in s.reasons] for s in told)
+    # ... although its predicted usefulness alone would have earned the reason:
+    assert any(s.breakdown["learned"] >= learner.blend / 2 for s in told)
+
+
+def test_blend_must_be_positive():
+    with pytest.raises(ValueError, match="blend"):
+        LearnedRanker(blend=0).fit(synthetic_catalog(20, SEED), today=TODAY)

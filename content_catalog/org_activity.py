@@ -20,8 +20,11 @@ class OrgActivityRepository:
 
     def add_event(self, kind: str, message: str, at: datetime) -> None:
         self.session.add(OrgEventRow(org_id=self.org_id, kind=kind[:40], message=message[:1000], at=at))
+        # Not synchronised with rows loaded in this session: SQLite hands back naive times, which
+        # the ORM's in-Python evaluation of ``at < cutoff`` cannot compare; nothing reads them after.
         self.session.execute(
-            delete(OrgEventRow).where(OrgEventRow.org_id == self.org_id, OrgEventRow.at < at - EVENT_RETENTION)
+            delete(OrgEventRow).where(OrgEventRow.org_id == self.org_id, OrgEventRow.at < at - EVENT_RETENTION),
+            execution_options={"synchronize_session": False},
         )
         self.session.flush()
 

@@ -21,6 +21,7 @@ from content_catalog.module_rows import utc
 
 _OUTCOMES = DealOutcomeRow.__table__
 _UPSERTING_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_IDS_PER_QUERY = 500
 
 
 @dataclass(frozen=True)
@@ -81,12 +82,17 @@ class DealOutcomes:
     def by_opportunity(self, opportunity_ids: Iterable[str] | None = None) -> dict[str, DealOutcome]:
         """opportunity id → outcome, for the given ids (all of the org's when None)."""
         query = select(DealOutcomeRow).where(DealOutcomeRow.org_id == self.org_id)
-        if opportunity_ids is not None:
-            ids = sorted(set(opportunity_ids))
-            if not ids:
-                return {}
-            query = query.where(DealOutcomeRow.opportunity_id.in_(ids))
-        return {row.opportunity_id: _outcome(row) for row in self.session.scalars(query)}
+        if opportunity_ids is None:
+            return {row.opportunity_id: _outcome(row) for row in self.session.scalars(query)}
+        ids = sorted(set(opportunity_ids))
+        found: dict[str, DealOutcome] = {}
+        # In slices: analytics and training ask for every opportunity of a window, and a single
+        # IN list would outgrow the drivers' bound-parameter limits (SQLite 32,766; psycopg 65,535).
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start:start + _IDS_PER_QUERY]
+            rows = self.session.scalars(query.where(DealOutcomeRow.opportunity_id.in_(chunk)))
+            found.update((row.opportunity_id, _outcome(row)) for row in rows)
+        return found
 
     def last_modified(self) -> datetime | None:
         """The newest LastModifiedDate seen, from which an incremental sync can ask again."""

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -243,13 +243,9 @@ def _record_success(session: Session, report: OutcomeSyncReport, now: datetime) 
     """An event when the sync changed or skipped something, or when it is the first good one
     after a failure: an hourly "nothing new" would push real problems off the admin's list."""
     activity = OrgActivityRepository(session, report.org_id)
-    if report.changed or _last_sync_failed(activity.recent_events()):
+    last = activity.last_event((SYNCED_EVENT, FAILED_EVENT))
+    if report.changed or (last is not None and last.kind == FAILED_EVENT):
         activity.add_event(SYNCED_EVENT, _event_message(report), now)
-
-
-def _last_sync_failed(events: Iterable[Any]) -> bool:
-    kinds = (e.kind for e in events if e.kind in (SYNCED_EVENT, FAILED_EVENT))
-    return next(kinds, None) == FAILED_EVENT
 
 
 def _event_message(report: OutcomeSyncReport) -> str:
@@ -266,10 +262,14 @@ def _fail(services: Services, report: OutcomeSyncReport, error: str, now: dateti
     failed = replace(report, won=0, lost=0, unchanged=0, forgotten=0, error=error,
                      elapsed=time.perf_counter() - started)
     log.warning("deal outcomes of org %s: %s", report.org_id, failed.summary())
+    message = f"deal outcomes: {failed.summary()}"
     try:
         with services.sessions.begin() as session:
-            OrgActivityRepository(session, report.org_id).add_event(
-                FAILED_EVENT, f"deal outcomes: {failed.summary()}", now)
+            activity = OrgActivityRepository(session, report.org_id)
+            last = activity.last_event((SYNCED_EVENT, FAILED_EVENT))
+            # An outage failing every hour the same way is one event, not a list of them.
+            if last is None or (last.kind, last.message) != (FAILED_EVENT, message):
+                activity.add_event(FAILED_EVENT, message, now)
     except SQLAlchemyError:
         log.exception("could not record the failed outcome sync of org %s", report.org_id)
     return failed

@@ -127,7 +127,7 @@ class SalesforceClient:
         """The next page of a query (``nextRecordsUrl`` of the previous one). The path comes from
         Salesforce's answer, so it must look like one of its query locators before it is joined
         to the instance host: ``@evil.example/`` would otherwise send our token elsewhere."""
-        if not isinstance(next_records_url, str) or not _NEXT_RECORDS.match(next_records_url):
+        if not isinstance(next_records_url, str) or not _NEXT_RECORDS.fullmatch(next_records_url):
             raise UnexpectedResponse("the query answer's nextRecordsUrl is not a query locator")
         sf = self._salesforce()
         self.api_calls += 1

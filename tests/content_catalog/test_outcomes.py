@@ -67,3 +67,12 @@ def test_the_newest_modification_is_where_an_incremental_sync_starts(outcomes, s
     outcomes.save([won(), won(OPP_2, modified_at=later)])
     session.commit()
     assert outcomes.last_modified() == later
+
+
+def test_asking_for_more_opportunities_than_a_query_may_bind_reads_them_in_slices(
+    outcomes, session
+):
+    many = [f"006A{n:011d}AAA"[:18] for n in range(40_000)]  # more than SQLite's 32,766
+    outcomes.save([won(many[7]), won(many[39_999], won=False, stage="Closed Lost")])
+    session.commit()
+    assert set(outcomes.by_opportunity(many)) == {many[7], many[39_999]}

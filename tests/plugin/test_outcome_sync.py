@@ -272,3 +272,28 @@ def test_the_demo_sync_leaves_other_demo_outcomes_alone(engine):
         DealOutcomes(session, DEMO_ORG_ID).save([simulated])
     sync_outcomes(svc, DEMO_ORG_ID, now=NOW)
     assert stored(svc, DEMO_ORG_ID)[simulated.opportunity_id] == simulated
+
+
+def test_an_outage_failing_the_same_way_every_hour_is_one_event(svc, salesforce, sleeps):
+    for _ in range(3):
+        salesforce.error(503, "error_server.json")
+        sync(svc, sleeps)
+    assert [k for k, _ in events(svc)] == [FAILED_EVENT]
+
+
+def test_the_recovery_is_told_however_many_other_events_came_after_the_failure(
+    svc, salesforce, sleeps
+):
+    salesforce.error(503, "error_server.json")
+    sync(svc, sleeps)
+    with svc.sessions.begin() as session:
+        for n in range(25):  # more than the admin page's list of recent events
+            OrgActivityRepository(session, ORG_ID).add_event(
+                "connection_tested", f"test {n}", NOW)
+    salesforce.pages([deal(1)])
+    sync(svc, sleeps)
+    salesforce.pages([deal(1)])
+    sync(svc, sleeps)  # nothing new, and the last sync was good: no event
+    with svc.sessions() as session:
+        kinds = [e.kind for e in OrgActivityRepository(session, ORG_ID).recent_events(limit=100)]
+    assert kinds.count(SYNCED_EVENT) == 1 and kinds.count(FAILED_EVENT) == 1

@@ -1,7 +1,11 @@
 """Trained rankers, by version, per org: which one the panel serves, and the ones to roll back to.
 
-Training (``plugin/training.py``) saves a new version, which becomes the active one; an admin can
-activate an earlier version (rollback), a later one again, or none (the panel serves v1). The
+Training (``plugin/training.py``) saves a new version, which becomes the active one unless an
+admin chose otherwise; an admin can activate an earlier version (rollback), a later one again, or
+none (the panel serves v1). The choice is read from the rows themselves, not stored apart: while
+the newest version is the active one, training serves what it stores; while an older one is
+active (a rollback) or none is (the tag rules), the new version is stored inactive, so a daily
+training never undoes an admin's decision. The
 request path asks :func:`serving_state` on every panel view: one indexed query for the catalog
 revision and the active model's marker, so every app process notices a new version on its next
 request and loads its bytes only then.
@@ -24,7 +28,8 @@ from content_catalog.models import Org, RankerModelRow, utcnow
 from content_catalog.module_rows import utc
 from content_catalog.repository import OrgNotFound
 
-#: Versions kept per org: the newest this many, plus the one served before the newest was saved.
+#: Versions kept per org: the newest this many, plus the active one and the one served before the
+#: newest was saved, whatever their age: they are what the panel serves or a rollback goes back to.
 KEEP_VERSIONS = 10
 
 #: Changes whenever the served model does: the active row's (pk, model id), or None for v1.
@@ -115,6 +120,14 @@ class RankerModels:
         ).first()
         return None if row is None else StoredRanker(_version(row), bytes(row.payload))
 
+    def active_version(self) -> int | None:
+        """The served version's number; None when the panel serves v1."""
+        return self.session.scalar(
+            select(RankerModelRow.version).where(
+                RankerModelRow.org_id == self.org_id, RankerModelRow.active.is_(True)
+            )
+        )
+
     def active_marker(self) -> ModelMarker | None:
         row = self.session.execute(
             select(RankerModelRow.pk, RankerModelRow.model_id).where(
@@ -134,19 +147,25 @@ class RankerModels:
         summary: Mapping[str, Any],
         trained_at: datetime | None = None,
     ) -> RankerVersion:
-        """Store a newly trained model as the next version and serve it; prune old versions, but
-        keep the one served until now, whatever its age: it is what a rollback goes back to."""
+        """Store a newly trained model as the next version; prune old versions.
+
+        The new version is served when the org has none yet or serves its newest. Otherwise an
+        admin rolled back or chose the tag rules, and that stands: the new version is stored
+        inactive (``active`` is False in the result) for an admin to serve. Pruning keeps the
+        active version and the one served until now, whatever their age."""
         self._claim()
         latest = self.session.scalar(
             select(func.max(RankerModelRow.version)).where(RankerModelRow.org_id == self.org_id)
         )
-        served = self._active_version()
-        self._deactivate_all()
+        served = self.active_version()
+        serve = latest is None or served == latest
+        if serve:
+            self._deactivate_all()
         row = RankerModelRow(
             org_id=self.org_id, version=(latest or 0) + 1, model_id=model_id[:64],
             trained_at=trained_at or utcnow(), catalog_revision=catalog_revision,
             n_impressions=n_impressions, summary=json.dumps(summary, sort_keys=True, default=str),
-            payload=payload, active=True,
+            payload=payload, active=serve,
         )  # fmt: skip
         self.session.add(row)
         self.session.flush()
@@ -170,7 +189,7 @@ class RankerModels:
     def deactivate(self) -> RankerVersion | None:
         """Serve v1 again; returns the version that was active, if any."""
         self._claim()
-        served = self._active_version()
+        served = self.active_version()
         self._deactivate_all()
         return None if served is None else self._describe(served)
 
@@ -195,7 +214,7 @@ class RankerModels:
         )
 
     def _prune(self, newest: int, served: int | None) -> None:
-        """Drop versions older than the newest ``keep``, except ``served``."""
+        """Drop versions older than the newest ``keep``, except ``served`` and the active one."""
         self.session.execute(
             delete(RankerModelRow)
             .where(
@@ -205,13 +224,6 @@ class RankerModels:
                 RankerModelRow.active.is_(False),
             )
             .execution_options(synchronize_session=False)
-        )
-
-    def _active_version(self) -> int | None:
-        return self.session.scalar(
-            select(RankerModelRow.version).where(
-                RankerModelRow.org_id == self.org_id, RankerModelRow.active.is_(True)
-            )
         )
 
     def _known_versions(self) -> list[int]:

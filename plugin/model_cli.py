@@ -33,7 +33,9 @@ def model() -> None:
     pass
 
 
-@model.command("train", help="Train on logged impressions and serve the new version.")
+@model.command("train", help="Train on logged impressions and serve the new version; while an "
+               "admin serves an earlier version or the tag rules (rollback, off), the new version "
+               "is stored, not served, and the output says so.")
 @click.option("--org", "org_id", default=None, help=f"The org's Id (default: {DEMO_ORG_ID}).")
 @click.option("--all", "every_org", is_flag=True, help="The demo org and every connected org.")
 @click.option("--window-days", type=click.IntRange(min=1), default=DEFAULT_WINDOW_DAYS,
@@ -89,7 +91,8 @@ def rollback(org_id: str, to_version: int | None) -> None:
     click.echo(f"org {org_id}: now serving {describe(chosen)}")
 
 
-@model.command("off", help="Serve v1 (the tag rules) until a version is trained or activated.")
+@model.command("off", help="Serve v1 (the tag rules) until a version is served again with "
+               "rollback --to N; training meanwhile stores versions without serving them.")
 @_ORG
 def off(org_id: str) -> None:
     try:

@@ -107,8 +107,8 @@ def serve_version(
 
 
 def serve_rules(services: Services, org_id: str, *, by: str) -> RankerVersion | None:
-    """Serve v1 (the tag rules) until a version is trained or served; returns the version that
-    was active, if any. Raises ``OrgNotFound``."""
+    """Serve v1 (the tag rules) until a version is served again (training meanwhile stores
+    without serving); returns the version that was active, if any. Raises ``OrgNotFound``."""
     with services.sessions() as session, session.begin():
         was = RankerModels(session, org_id).deactivate()
     log.info("org %s: the tag rules (v1) served (was version %s), by %s",

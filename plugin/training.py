@@ -1,9 +1,12 @@
 """Training the learned ranker for an org and storing it as the version the panel serves.
 
-``beinspired model train`` and the scheduled job (``plugin/jobs.py``) call :func:`train_org` or
-:func:`train_all`. The fit runs outside any write transaction (it takes seconds); only the save is
-one short transaction (``RankerModels.save``), after which every app process serves the new
-version on its next request (``plugin/served_models.py``).
+``beinspired model train``, the admin console's *Train now* and the scheduled job
+(``plugin/jobs.py``) call :func:`train_org` or :func:`train_all`. The fit runs outside any write
+transaction (it takes seconds); only the save is one short transaction (``RankerModels.save``),
+after which every app process serves the new version on its next request
+(``plugin/served_models.py``). Unless an admin chose otherwise: while an earlier version (a
+rollback) or the tag rules are served, the new version is stored, not served, and the report and
+the org event say so and how to serve it. Training never undoes an admin's decision.
 
 An org without logged impressions of its current modules has nothing to teach the learner: no
 version is stored, and the panel keeps serving v1, which is exactly what a model without history
@@ -53,6 +56,14 @@ class TrainingReport:
     #: Why nothing was stored: nothing to learn yet, or the error that stopped it.
     note: str | None = None
     failed: bool = False
+    #: What an admin chose to serve ("version 3", "the tag rules") when the stored version was
+    #: therefore not served; None when it was (or nothing was stored).
+    admin_choice: str | None = None
+
+    @property
+    def served(self) -> bool:
+        """The stored version is the one the panel serves from its next view."""
+        return self.version is not None and self.admin_choice is None
 
     def line(self) -> str:
         """One line for the command line and the job's log."""
@@ -62,15 +73,21 @@ class TrainingReport:
         seen = f"{self.impressions} impressions in {self.views} views, {self.rewarded} rewarded"
         if self.version is None:
             return head + f"{self.note} ({seen}; serving v1)"
+        trained = f"version {self.version} ({self.model_id}) from {seen}, {self.seconds:.1f} s"
+        if self.served:
+            return head + trained
         return head + (
-            f"version {self.version} ({self.model_id}) from {seen}, {self.seconds:.1f} s"
+            f"stored {trained}, not served: an admin chose {self.admin_choice}; serve it from "
+            "the Learned ranker page or `beinspired model rollback "
+            f"--org {self.org_id} --to {self.version}`"
         )
 
 
 def train_org(
     services: Services, org_id: str, *, today: date, window_days: int = DEFAULT_WINDOW_DAYS
 ) -> TrainingReport:
-    """Fit a learned ranker on the org's last ``window_days`` of impressions and serve it.
+    """Fit a learned ranker on the org's last ``window_days`` of impressions, store it as the
+    next version and serve it, unless an admin chose an earlier version or the tag rules.
 
     Raises ``OrgNotFound`` for an unknown org and ``ValueError`` for a window under one day.
     """
@@ -110,12 +127,14 @@ def train_org(
         "parameters": _parameters(ranker),
     }
     with services.sessions() as session, session.begin():
-        saved = RankerModels(session, org_id).save(
+        store = RankerModels(session, org_id)
+        saved = store.save(
             model_id=ranker.model_version_, payload=ranker.to_bytes(),
             catalog_revision=revision, n_impressions=counts["impressions"], summary=summary,
         )  # fmt: skip
+        choice = None if saved.active else _admin_choice(store.active_version())
         report = TrainingReport(org_id, saved.version, saved.model_id, **counts,
-                                seconds=clock.perf_counter() - started)
+                                seconds=clock.perf_counter() - started, admin_choice=choice)
         OrgActivityRepository(session, org_id).add_event(
             TRAINED_EVENT, report.line(), datetime.now(timezone.utc)
         )
@@ -132,11 +151,17 @@ def train_all(services: Services) -> list[TrainingReport]:
         try:
             reports.append(train_org(services, org_id, today=today))
         except Exception as exc:  # noqa: BLE001 - one org must not stop the others' training
-            log.exception("org %s: training failed", org_id)
-            report = TrainingReport(org_id, note=f"{type(exc).__name__}: {exc}", failed=True)
-            reports.append(report)
-            _tell_admins_training_failed(services, report)
+            reports.append(training_failed(services, org_id, exc))
     return reports
+
+
+def training_failed(services: Services, org_id: str, exc: Exception) -> TrainingReport:
+    """Log a training's failure with its trace and tell the org's admins (an org event); the
+    panel keeps the version it serves. Call it from the ``except`` block that caught ``exc``."""
+    log.exception("org %s: training failed", org_id)
+    report = TrainingReport(org_id, note=f"{type(exc).__name__}: {exc}", failed=True)
+    _tell_admins_training_failed(services, report)
+    return report
 
 
 def _tell_admins_training_failed(services: Services, report: TrainingReport) -> None:
@@ -155,6 +180,10 @@ def trainable_orgs(services: Services) -> list[str]:
         connected = [stored.org_id for stored in OrgSettingsRepository(session).all()]
         demo = [DEMO_ORG_ID] if _exists(session, DEMO_ORG_ID) else []
     return list(dict.fromkeys([*demo, *connected]))
+
+
+def _admin_choice(active: int | None) -> str:
+    return "the tag rules" if active is None else f"version {active}"
 
 
 def _exists(session: Session, org_id: str) -> bool:

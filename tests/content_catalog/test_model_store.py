@@ -38,7 +38,7 @@ def models(sessions, org_id=ORG, **kwargs):
         return store.versions(), store.active(), store.active_marker()
 
 
-def test_each_save_is_the_next_version_and_the_one_served(sessions):
+def test_the_first_save_and_each_save_while_the_newest_is_served_is_served(sessions):
     for n in (1, 2, 3):
         saved = save(sessions, n=n)
         assert saved.version == n and saved.active
@@ -107,14 +107,63 @@ def test_turning_models_off_serves_v1_until_a_version_is_activated(sessions):
 
 def test_saving_keeps_the_newest_versions_and_the_one_served_until_then(sessions):
     for n in (1, 2, 3):
+        save(sessions, n=n, keep=2)
+    assert [v.version for v in models(sessions)[0]] == [3, 2]
+    save(sessions, n=4, keep=1)  # 3 was served until now: the way back
+    assert [(v.version, v.active) for v in models(sessions)[0]] == [(4, True), (3, False)]
+    save(sessions, n=5, keep=1)
+    assert [v.version for v in models(sessions)[0]] == [5, 4]
+    assert save(sessions, n=6, keep=1).version == 6  # numbers are never reused
+
+
+def served_and_stored(sessions) -> tuple[int | None, list[int]]:
+    with sessions() as session:
+        store = RankerModels(session, ORG)
+        return store.active_version(), [v.version for v in store.versions()]
+
+
+def test_after_a_rollback_new_versions_are_stored_inactive_and_the_served_one_is_never_pruned(
+    sessions,
+):
+    for n in (1, 2, 3):
         save(sessions, n=n, keep=3)
     with sessions.begin() as session:
-        RankerModels(session, ORG).activate(1)  # rolled back to 1: still the way back after 4
-    save(sessions, n=4, keep=3)
-    assert [v.version for v in models(sessions)[0]] == [4, 3, 2, 1]
-    save(sessions, n=5, keep=3)
-    assert [v.version for v in models(sessions)[0]] == [5, 4, 3]
-    assert save(sessions, n=6, keep=3).version == 6  # numbers are never reused
+        RankerModels(session, ORG).activate(1)  # an admin rolled back from 3
+
+    saved = [save(sessions, n=n, keep=3) for n in (4, 5, 6, 7)]
+
+    assert [(s.version, s.active) for s in saved] == [(n, False) for n in (4, 5, 6, 7)]
+    assert served_and_stored(sessions) == (1, [7, 6, 5, 1])
+    assert models(sessions)[1].payload == b"model 1"
+
+    with sessions.begin() as session:  # the admin serves the newest: training serves again
+        RankerModels(session, ORG).activate(7)
+    assert save(sessions, n=8, keep=3).active
+    assert served_and_stored(sessions) == (8, [8, 7, 6])
+
+
+def test_after_the_tag_rules_were_chosen_new_versions_are_stored_inactive(sessions):
+    save(sessions, n=1)
+    save(sessions, n=2)
+    with sessions.begin() as session:
+        RankerModels(session, ORG).deactivate()
+
+    assert not save(sessions, n=3).active
+    assert served_and_stored(sessions) == (None, [3, 2, 1])
+    versions, active, marker = models(sessions)
+    assert active is None and marker is None
+
+
+def test_rolling_forward_to_an_older_than_newest_version_still_holds_off_training(sessions):
+    for n in (1, 2, 3):
+        save(sessions, n=n)
+    with sessions.begin() as session:
+        RankerModels(session, ORG).activate(1)
+    save(sessions, n=4)
+    with sessions.begin() as session:
+        RankerModels(session, ORG).activate(3)  # forward, but not to the newest (4)
+    assert not save(sessions, n=5).active
+    assert served_and_stored(sessions)[0] == 3
 
 
 def test_serving_state_reads_revision_and_marker_together(sessions, module_factory):

@@ -163,3 +163,57 @@ def test_a_stored_version_is_told_to_admins_with_its_report_line(services, catal
     with services.sessions() as session:
         event = OrgActivityRepository(session, ORG).last_event((TRAINED_EVENT,))
     assert event.message == report.line() and "version 1" in event.message
+
+
+def test_after_a_rollback_training_stores_the_new_version_without_serving_it(
+    services, catalog, today
+):
+    log_views(services, SHOWN_WITH_GEM, GEM, views=20, first_day=today - timedelta(days=20))
+    train_org(services, ORG, today=today)
+    train_org(services, ORG, today=today)
+    with services.sessions.begin() as session:  # an admin rolls back from the bad version 2
+        RankerModels(session, ORG).activate(1)
+
+    report = train_org(services, ORG, today=today)
+
+    assert report.version == 3 and not report.served and report.admin_choice == "version 1"
+    versions, active = stored(services)
+    assert [(v.version, v.active) for v in versions] == [(3, False), (2, False), (1, True)]
+    assert active.info.version == 1
+    line = report.line()
+    assert f"org {ORG}: stored version 3 ({report.model_id})" in line
+    assert "not served: an admin chose version 1" in line
+    assert f"`beinspired model rollback --org {ORG} --to 3`" in line
+    assert last_trained_message(services) == line
+
+
+def test_after_the_tag_rules_were_chosen_training_leaves_them_served(services, catalog, today):
+    log_views(services, SHOWN_WITH_GEM, GEM, views=20, first_day=today - timedelta(days=20))
+    train_org(services, ORG, today=today)
+    with services.sessions.begin() as session:
+        RankerModels(session, ORG).deactivate()
+
+    report = train_org(services, ORG, today=today)
+
+    assert report.version == 2 and not report.served
+    assert "not served: an admin chose the tag rules" in report.line()
+    assert stored(services)[1] is None
+    assert last_trained_message(services) == report.line()
+    cards = services.recommendations.recommend(ORG, BUYING, today).client_facing
+    assert {card.model_version for card in cards} == {"v1"}
+
+
+def test_the_first_version_and_one_trained_while_the_newest_is_served_are_served(
+    services, catalog, today
+):
+    log_views(services, SHOWN_WITH_GEM, GEM, views=20, first_day=today - timedelta(days=20))
+    first = train_org(services, ORG, today=today)
+    second = train_org(services, ORG, today=today)
+    assert first.served and second.served and first.admin_choice is None
+    assert "not served" not in second.line() and second.line().startswith(f"org {ORG}: version 2")
+    assert stored(services)[1].info.version == 2
+
+
+def last_trained_message(services) -> str:
+    with services.sessions() as session:
+        return OrgActivityRepository(session, ORG).last_event((TRAINED_EVENT,)).message

@@ -4,6 +4,7 @@ nothing; admins only, their own org only, with the CSRF token."""
 from __future__ import annotations
 
 import html
+import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -14,6 +15,8 @@ from content_catalog.repository import ensure_org
 from plugin.identity import Role
 from plugin.outcome_sync import FAILED_EVENT, SYNCED_EVENT
 from plugin.served_models import MODEL_FAILED_EVENT
+from plugin.training import TRAINING_FAILED_EVENT
+from recommender.learning import LearnedRanker
 from tests.api.admin_fixtures import (  # noqa: F401  (fixtures)
     ACME,
     GLOBEX,
@@ -213,3 +216,44 @@ def test_reps_and_enablement_leads_are_refused(console, svc, history, sign_in, r
     for url in (f"{PAGE}/train", f"{PAGE}/versions/1/serve", f"{PAGE}/off"):
         assert console.form(url, {}).status_code == 403, url
     assert stored(svc) == [(2, True), (1, False)]
+
+
+def test_after_a_rollback_train_now_stores_a_version_without_serving_it(console, svc, history):
+    console.form(f"{PAGE}/train", {})
+    console.form(f"{PAGE}/train", {})
+    console.form(f"{PAGE}/versions/1/serve", {})
+
+    page = page_after(console, console.form(f"{PAGE}/train", {}))
+
+    assert f"Trained, not served: org {ACME}: stored version 3 (learned-" in page
+    assert "not served: an admin chose version 1" in page
+    assert f"beinspired model rollback --org {ACME} --to 3" in page
+    assert 'data-testid="serving" data-version="1"' in page
+    assert stored(svc) == [(3, False), (2, False), (1, True)]
+    last = page.split('data-testid="last-training">', 1)[1].split("</dd>", 1)[0]
+    assert "stored version 3" in last and "an admin chose version 1" in last
+
+
+def test_a_failing_training_is_logged_told_to_admins_and_changes_nothing(
+    console, svc, history, monkeypatch, caplog
+):
+    console.form(f"{PAGE}/train", {})
+
+    def broken_fit(self, *args, **kwargs):
+        raise MemoryError("the fit ran out of memory")
+
+    monkeypatch.setattr(LearnedRanker, "fit", broken_fit)
+    with caplog.at_level(logging.ERROR, logger="plugin.training"):
+        response = console.form(f"{PAGE}/train", {})
+    page = page_after(console, response)
+
+    assert "Training failed, nothing changed" in page
+    assert "MemoryError: the fit ran out of memory" in page
+    last = page.split('data-testid="last-training">', 1)[1].split("</dd>", 1)[0]
+    assert "failed" in last and "the fit ran out of memory" in last
+    assert stored(svc) == [(1, True)]
+    with svc.sessions() as session:
+        event = OrgActivityRepository(session, ACME).last_event((TRAINING_FAILED_EVENT,))
+    assert event is not None and "the fit ran out of memory" in event.message
+    (record,) = [r for r in caplog.records if "training failed" in r.getMessage()]
+    assert record.exc_info is not None and ACME in record.getMessage()

@@ -4,7 +4,8 @@ versions, training now, serving another version or the tag rules (v1).
 The page does what ``beinspired model train / list / rollback / off`` does, through the same
 functions (:mod:`plugin.ranker_admin`, :func:`plugin.training.train_org`). Training runs in the
 request: on an org the demo's size (4,000 impressions) it takes about half a second, and the
-fit holds no lock; only its save is one short transaction.
+fit holds no lock; only its save is one short transaction. A training that fails is logged and
+told to the org's admins as the scheduled one's is, and the page says so.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from plugin.outcome_sync import FAILED_EVENT
 from plugin.training import TRAINING_FAILED_EVENT
 from plugin.ranker_admin import ranker_status, serve_rules, serve_version
 from plugin.services import services
-from plugin.training import NOTHING_TO_LEARN, TrainingReport, train_org
+from plugin.training import NOTHING_TO_LEARN, TrainingReport, train_org, training_failed
 from plugin.web.admin import NAVIGATION, NavItem, blueprint
 
 NAVIGATION.append(NavItem("admin.ranker_page", "Learned ranker", "ranker"))
@@ -48,8 +49,14 @@ def ranker_train():
         report = train_org(svc, g.user.org_id, today=svc.today())
     except OrgNotFound:
         report = TrainingReport(g.user.org_id, note=NOTHING_TO_LEARN)
-    if report.version is None:
+    except Exception as exc:  # noqa: BLE001 - told to the admin and the org's events, as the job
+        report = training_failed(svc, g.user.org_id, exc)
+    if report.failed:
+        flash(f"Training failed, nothing changed: {report.line()}. It has been logged.", "error")
+    elif report.version is None:
         flash(f"Nothing stored: {report.line()}.", "info")
+    elif not report.served:
+        flash(f"Trained, not served: {report.line()}.", "info")
     else:
         flash(f"Trained: {report.line()}. The panel serves it from its next view.", "success")
     return redirect(url_for("admin.ranker_page"))
@@ -83,5 +90,6 @@ def ranker_off():
         flash("No version was being served: the panel serves the tag rules (v1).", "info")
     else:
         flash(f"Version {was.version} switched off: the panel serves the tag rules (v1) from its "
-              "next view, until a version is trained or served again.", "success")
+              "next view, until a version is served again; training meanwhile stores new "
+              "versions without serving them.", "success")
     return redirect(url_for("admin.ranker_page"))

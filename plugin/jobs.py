@@ -14,6 +14,10 @@ org add`` is synced within a minute and a removed one is dropped.
 
 A failing job is logged (with the trace only when it is a bug, not a known failure such as
 Salesforce being down) and runs again at its next slot; it never stops the worker.
+
+``worker --once`` keeps no schedule between runs: it runs whatever it lists. So cron names the
+kind of job (``--job outcomes`` hourly, ``--job training`` daily, :data:`JOB_KINDS`) rather than
+running every job each time, which would train hourly and prune rollback targets within hours.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Collection, Sequence
 
 from plugin.outcome_sync import sync_outcomes, syncable_orgs
 from plugin.services import Services
@@ -32,6 +36,8 @@ log = logging.getLogger(__name__)
 
 OUTCOME_SYNC = "outcome_sync"
 TRAINING = "training"
+#: ``beinspired worker --job`` names, and the jobs each runs.
+JOB_KINDS = {"outcomes": OUTCOME_SYNC, "training": TRAINING}
 #: The longest the worker waits before asking for the list of jobs again.
 REFRESH_SECONDS = 60.0
 
@@ -79,6 +85,9 @@ class Scheduler:
         self._refresh = refresh_seconds
         self._jobs: list[Job] = []
         self._next: dict[tuple[str, str | None], float] = {}
+        #: The last round could not list the jobs (it ran the previous list, if any): a single
+        #: run (``worker --once``) that could not even list its jobs has failed.
+        self.listing_failed = False
 
     def run_due(self, stop: threading.Event | None = None) -> list[JobRun]:
         """Run, in list order, every job that is due now; a job added since the last round is
@@ -108,7 +117,9 @@ class Scheduler:
             jobs = list(self._list_jobs())
         except Exception:  # noqa: BLE001 - keep the jobs we knew; try again next round
             log.exception("could not list the jobs; keeping the previous list")
+            self.listing_failed = True
             return
+        self.listing_failed = False
         now = self._clock()
         self._next = {job.key: self._next.get(job.key, now) for job in jobs}
         self._jobs = jobs
@@ -139,14 +150,22 @@ def following_slot(scheduled: float, interval: float, now: float) -> float:
 
 
 # The service's jobs ------------------------------------------------------------------------
-def service_jobs(services: Services) -> list[Job]:
+def service_jobs(
+    services: Services, names: Collection[str] = (OUTCOME_SYNC, TRAINING)
+) -> list[Job]:
     """Every syncable org's outcome sync (demo org first), then the training of all orgs, so a
-    round that runs both trains on the outcomes just synced."""
+    round that runs both trains on the outcomes just synced; only the jobs ``names`` names (the
+    orgs are not even listed when the syncs are not asked for)."""
     settings = services.settings
-    jobs = [Job(OUTCOME_SYNC, org_id, settings.outcome_sync_interval,
-                partial(run_outcome_sync, services, org_id))
-            for org_id in syncable_orgs(services).org_ids]
-    jobs.append(Job(TRAINING, None, settings.training_interval, partial(run_training, services)))
+    jobs = []
+    if OUTCOME_SYNC in names:
+        jobs += [Job(OUTCOME_SYNC, org_id, settings.outcome_sync_interval,
+                     partial(run_outcome_sync, services, org_id))
+                 for org_id in syncable_orgs(services).org_ids]
+    if TRAINING in names:
+        jobs.append(
+            Job(TRAINING, None, settings.training_interval, partial(run_training, services))
+        )
     return jobs
 
 
@@ -175,6 +194,7 @@ def _line(report: Any) -> str:
 
 
 __all__ = [
-    "Job", "JobFailed", "JobRun", "OUTCOME_SYNC", "Scheduler", "TRAINING", "following_slot",
+    "JOB_KINDS", "Job", "JobFailed", "JobRun", "OUTCOME_SYNC", "Scheduler", "TRAINING",
+    "following_slot",
     "run_outcome_sync", "run_training", "service_jobs",
 ]

@@ -14,6 +14,7 @@ import responses
 from click.testing import CliRunner
 from pydantic import ValidationError
 
+import plugin.jobs
 import plugin.training
 from content_catalog.database import make_engine, session_factory
 from content_catalog.outcomes import DealOutcomes
@@ -143,8 +144,24 @@ def test_a_failure_to_list_jobs_keeps_the_previous_list(clock, recorder):
 
     scheduler = Scheduler(jobs, clock=clock)
     scheduler.run_due()
+    assert not scheduler.listing_failed
     clock.advance(HOUR)
     assert [r.name for r in scheduler.run_due()] == ["sync"]
+    assert scheduler.listing_failed
+
+
+def test_a_failure_to_list_jobs_is_told_and_a_later_listing_clears_it(clock, recorder):
+    listings: list = [ConnectionError("database down"), [recorder.job("sync", HOUR)]]
+
+    def jobs():
+        listing = listings.pop(0)
+        if isinstance(listing, Exception):
+            raise listing
+        return listing
+
+    scheduler = Scheduler(jobs, clock=clock)
+    assert scheduler.run_due() == [] and scheduler.listing_failed
+    assert [r.name for r in scheduler.run_due()] == ["sync"] and not scheduler.listing_failed
 
 
 class FakeStop:
@@ -186,6 +203,18 @@ def test_the_service_syncs_every_syncable_org_then_trains(engine):
     assert [(j.name, j.org_id, j.interval) for j in jobs] == [
         (OUTCOME_SYNC, DEMO_ORG_ID, 3600.0), (OUTCOME_SYNC, ORG_ID, 3600.0),
         (TRAINING, None, 86_400.0)]
+
+
+def test_the_service_lists_only_the_jobs_asked_for(engine, monkeypatch):
+    svc = services_on(engine, acme_org(), demo_mode=True)
+    assert [(j.name, j.org_id) for j in service_jobs(svc, [OUTCOME_SYNC])] == [
+        (OUTCOME_SYNC, DEMO_ORG_ID), (OUTCOME_SYNC, ORG_ID)]
+
+    def no_orgs_to_ask_for(services):
+        raise AssertionError("training alone must not list the syncable orgs")
+
+    monkeypatch.setattr(plugin.jobs, "syncable_orgs", no_orgs_to_ask_for)
+    assert [(j.name, j.org_id) for j in service_jobs(svc, [TRAINING])] == [(TRAINING, None)]
 
 
 def test_the_intervals_come_from_the_environment_and_are_checked(engine, monkeypatch):
@@ -258,6 +287,44 @@ def test_worker_once_exits_1_when_a_job_failed(demo_database, monkeypatch):
                         lambda services: [FakeTraining("org X: FAILED: boom", failed=True)])
     result = CliRunner().invoke(main, ["worker", "--once"])
     assert result.exit_code == 1 and demo_outcomes(demo_database) > 0
+
+
+def test_worker_once_job_outcomes_syncs_without_training(demo_database, monkeypatch):
+    trained = []
+    monkeypatch.setattr(plugin.training, "train_all", lambda services: trained.append(1) or [])
+    result = CliRunner().invoke(main, ["worker", "--once", "--job", "outcomes"])
+    assert result.exit_code == 0, result.output
+    assert trained == [] and demo_outcomes(demo_database) > 0
+
+
+def test_worker_once_job_training_trains_without_syncing(demo_database, monkeypatch):
+    trained = []
+    monkeypatch.setattr(plugin.training, "train_all", lambda services: trained.append(1) or [])
+    result = CliRunner().invoke(main, ["worker", "--once", "--job", "training"])
+    assert result.exit_code == 0, result.output
+    assert trained == [1] and demo_outcomes(demo_database) == 0
+
+
+def test_worker_job_can_be_repeated_and_refuses_an_unknown_kind(demo_database, monkeypatch):
+    trained = []
+    monkeypatch.setattr(plugin.training, "train_all", lambda services: trained.append(1) or [])
+    result = CliRunner().invoke(
+        main, ["worker", "--once", "--job", "outcomes", "--job", "training"])
+    assert result.exit_code == 0, result.output
+    assert trained == [1] and demo_outcomes(demo_database) > 0
+    unknown = CliRunner().invoke(main, ["worker", "--once", "--job", "emails"])
+    assert unknown.exit_code == 2 and "'emails' is not one of 'outcomes', 'training'" in (
+        unknown.output)
+
+
+def test_worker_once_exits_1_when_the_jobs_could_not_be_listed(demo_database, monkeypatch):
+    def database_down(services):
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(plugin.jobs, "syncable_orgs", database_down)
+    result = CliRunner().invoke(main, ["worker", "--once", "--job", "outcomes"])
+    assert result.exit_code == 1
+    assert demo_outcomes(demo_database) == 0
 
 
 def test_worker_stops_cleanly_on_sigterm(demo_database):

@@ -164,7 +164,9 @@ def test_a_state_that_does_not_match_is_refused_before_any_token_exchange(app, s
     client = app.test_client()
     params = start(client)
     answer(salesforce, nonce=params["nonce"])
-    response = client.get("/auth/callback", query_string={"code": "c", "state": params["state"][:-1] + "x"})
+    state = params["state"]
+    other = state[:-1] + ("y" if state.endswith("x") else "x")  # always a different state
+    response = client.get("/auth/callback", query_string={"code": "c", "state": other})
     assert response.status_code == 400 and not salesforce.calls
     assert no_session(client)
 

@@ -1,9 +1,10 @@
 """How opportunities stand now, read from Salesforce for the deal-outcome sync.
 
 One SOQL query (:func:`deal_changes_query`), paged through ``nextRecordsUrl``, read with the
-connector's client under the same failure policy as the panel's query: one retry after a
-back-off on timeouts and 5xx, one new login on ``INVALID_SESSION_ID``, the org's circuit breaker
-opened on ``REQUEST_LIMIT_EXCEEDED`` (and respected: no call while it is open). Every page is
+connector's client under the same failure policy as the panel's query
+(:mod:`plugin.salesforce.call_policy`: one retry after a back-off on timeouts and 5xx, one new
+login on ``INVALID_SESSION_ID``, the org's circuit breaker opened on ``REQUEST_LIMIT_EXCEEDED``),
+with a retry and a login for each page, and no call while the breaker is open. Every page is
 read before anything is written, so a failure on page 3 leaves the database as it was.
 
 Each row is parsed on its own (:func:`parse_deal_state`): a row with a malformed Id, a
@@ -21,10 +22,9 @@ from typing import Any, Callable, Mapping
 from simple_salesforce import format_soql
 
 from content_catalog.outcomes import DealOutcome
+from plugin.salesforce.call_policy import CallPolicy
 from plugin.salesforce.client import SalesforceClient
-from plugin.salesforce.errors import (
-    RequestLimitExceeded, SalesforceUnreachable, SessionExpired, UnexpectedResponse,
-)
+from plugin.salesforce.errors import UnexpectedResponse
 from plugin.salesforce.health import OrgHealth
 from plugin.salesforce.ids import InvalidSalesforceId, to_18
 
@@ -102,8 +102,15 @@ def read_deal_changes(client: SalesforceClient, health: OrgHealth, soql: str, *,
                       retry_backoff: float = 0.5) -> list[Any]:
     """Every row of every page of ``soql``'s answer, or a
     :class:`~plugin.salesforce.errors.SalesforceApiError` / :class:`BreakerOpen`."""
-    policy = _Policy(client, health, sleep, retry_backoff)
-    page = policy.ask(lambda: client.query(soql))
+    policy = CallPolicy(client, health, sleep, retry_backoff)
+
+    def ask(request: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """One page: never while the breaker is open, then with a retry and a login of its own."""
+        if health.breaker_open():
+            raise BreakerOpen("the org's API limit was reached earlier; not calling Salesforce")
+        return policy.call(request)
+
+    page = ask(lambda: client.query(soql))
     rows = list(_records(page))
     seen: set[str] = set()
     while page.get("done") is not True:
@@ -111,47 +118,9 @@ def read_deal_changes(client: SalesforceClient, health: OrgHealth, soql: str, *,
         if not isinstance(locator, str) or locator in seen or len(seen) >= MAX_PAGES:
             raise UnexpectedResponse("the query answer's pages do not lead to an end")
         seen.add(locator)
-        page = policy.ask(lambda: client.query_more(locator))
+        page = ask(lambda: client.query_more(locator))
         rows.extend(_records(page))
     return rows
-
-
-@dataclass
-class _Policy:
-    client: SalesforceClient
-    health: OrgHealth
-    sleep: Callable[[float], None]
-    retry_backoff: float
-
-    def ask(self, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """One page, under the connector's policy (module docstring)."""
-        if self.health.breaker_open():
-            raise BreakerOpen("the org's API limit was reached earlier; not calling Salesforce")
-        retried = reauthenticated = False
-        while True:
-            try:
-                return self._counted(call)
-            except SalesforceUnreachable:
-                if retried:
-                    raise
-                retried = True
-                self.sleep(self.retry_backoff)
-            except SessionExpired:
-                if reauthenticated:
-                    raise
-                reauthenticated = True
-                self.client.reauthenticate()
-            except RequestLimitExceeded as exc:
-                self.health.open_breaker(f"{exc.reason} {exc.error_code or ''}".strip())
-                raise
-
-    def _counted(self, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        before = self.client.api_calls
-        try:
-            return call()
-        finally:
-            if self.client.api_calls > before:
-                self.health.count_call(self.client.api_usage)
 
 
 def _records(page: dict[str, Any]) -> list[Any]:

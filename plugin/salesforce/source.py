@@ -26,14 +26,16 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from plugin.opportunity_sources import OpportunityNotFound, SourceUnavailable
+from plugin.salesforce.call_policy import Attempts, CallPolicy
+from plugin.salesforce.call_policy import describe as _describe
 from plugin.salesforce.client import CanvasSession, SalesforceClient
 from plugin.salesforce.config import AuthMode, OrgConnection
 from plugin.salesforce.context_cache import (
     CacheKey, CachedContext, ContextCache, InProcessContextCache,
 )
 from plugin.salesforce.errors import (
-    AuthenticationFailed, CanvasSessionExpired, QueryRejected, RequestLimitExceeded,
-    SalesforceApiError, SalesforceUnreachable, SessionExpired, UnexpectedResponse,
+    AuthenticationFailed, CanvasSessionExpired, QueryRejected, SalesforceApiError,
+    UnexpectedResponse,
 )
 from plugin.salesforce.health import OrgHealth
 from plugin.salesforce.ids import InvalidSalesforceId, to_18
@@ -118,31 +120,22 @@ class SalesforceOpportunitySource:
                             api_calls=self.client.api_calls - calls_before)
 
     # The retry policy ----------------------------------------------------------------------
+    @property
+    def _policy(self) -> CallPolicy:
+        return CallPolicy(self.client, self.health, self.sleep, self.retry_backoff)
+
     def _query(self, record_id: str) -> tuple[dict[str, Any], tuple[str, ...]]:
         left_out = self.health.degraded_parts()
-        retried = reauthenticated = degraded = False
+        attempts, degraded = Attempts(), False  # one retry and one login for the whole read
         while True:
             soql = opportunity_context_query(
                 record_id, challenge_field=self.connection.challenge_field,
                 industry_field=self.connection.industry_field,
                 extra_fields=self.connection.extra_fields, without=frozenset(left_out))
             try:
-                answer = self._counted_query(soql)
+                answer = self._policy.call(lambda: self.client.query(soql), attempts)
                 return answer, tuple(f"{part.value} left out: {why}"
                                      for part, why in left_out.items())
-            except SalesforceUnreachable:
-                if retried:
-                    raise
-                retried = True
-                self.sleep(self.retry_backoff)
-            except SessionExpired:
-                if reauthenticated:
-                    raise
-                reauthenticated = True
-                self.client.reauthenticate()
-            except RequestLimitExceeded as exc:
-                self.health.open_breaker(_describe(exc))
-                raise
             except QueryRejected as exc:
                 part = self._part_named_in(exc, left_out)
                 if degraded or part is None:
@@ -151,13 +144,6 @@ class SalesforceOpportunitySource:
                 left_out[part] = exc.error_code or "rejected"
                 self.health.degrade(part, left_out[part], detail=exc.detail[-200:].strip())
 
-    def _counted_query(self, soql: str) -> dict[str, Any]:
-        before = self.client.api_calls
-        try:
-            return self.client.query(soql)
-        finally:
-            if self.client.api_calls > before:
-                self.health.count_call(self.client.api_usage)
 
     def _part_named_in(self, exc: QueryRejected, left_out: dict) -> OptionalPart | None:
         """The optional part Salesforce's message names, judged from the quoted names after its
@@ -220,11 +206,6 @@ def _single_row(answer: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(records, list) or (records and not isinstance(records[0], dict)):
         raise UnexpectedResponse("the query answer has no records list")
     return records[0] if records else None
-
-
-def _describe(exc: SalesforceApiError) -> str:
-    code = f" {exc.error_code}" if exc.error_code else ""
-    return f"{exc.reason}{code}"
 
 
 __all__ = ["ContextFetch", "SalesforceOpportunitySource", "UNAVAILABLE_NOTICE"]

@@ -57,8 +57,32 @@ NOT_HELPFUL_MIN_VOTES = 5
 NOT_HELPFUL_THRESHOLD = 0.5
 
 
+class _Rates:
+    """The rates the pages show, with their denominators (docs/analytics.md), for anything
+    that counts impressions, opens, votes and helpful-or-used."""
+
+    impressions: int
+    opens: int
+    helpful_votes: int
+    votes: int
+    helpful_or_used: int
+
+    @property
+    def open_rate(self) -> Interval:
+        return wilson_interval(self.opens, self.impressions)
+
+    @property
+    def helpful_rate(self) -> Interval:
+        """Among votes; the estimate is NaN with no vote."""
+        return wilson_interval(self.helpful_votes, self.votes)
+
+    @property
+    def helpful_or_used_rate(self) -> Interval:
+        return wilson_interval(self.helpful_or_used, self.impressions)
+
+
 @dataclass(frozen=True)
-class ContentStats:
+class ContentStats(_Rates):
     """What reps did with one module (or one module in one segment), and its deals."""
 
     feedback: ModuleFeedback
@@ -98,21 +122,8 @@ class ContentStats:
         return self.feedback.rewarded
 
     @property
-    def open_rate(self) -> Interval:
-        return wilson_interval(self.opens, self.impressions)
-
-    @property
-    def helpful_rate(self) -> Interval:
-        """Among votes; the estimate is NaN with no vote."""
-        return wilson_interval(self.helpful_votes, self.votes)
-
-    @property
     def not_helpful_share(self) -> Interval:
         return wilson_interval(self.unhelpful_votes, self.votes)
-
-    @property
-    def helpful_or_used_rate(self) -> Interval:
-        return wilson_interval(self.helpful_or_used, self.impressions)
 
     @property
     def deals_used(self) -> int:
@@ -128,7 +139,7 @@ class ContentStats:
 
 
 @dataclass(frozen=True)
-class Activity:
+class Activity(_Rates):
     """Impressions and what reps did with them, without deals: for a week, or the whole org
     (deals count once per module, so they do not add up across modules)."""
 
@@ -139,18 +150,6 @@ class Activity:
     helpful_votes: int = 0
     votes: int = 0
     helpful_or_used: int = 0
-
-    @property
-    def open_rate(self) -> Interval:
-        return wilson_interval(self.opens, self.impressions)
-
-    @property
-    def helpful_rate(self) -> Interval:
-        return wilson_interval(self.helpful_votes, self.votes)
-
-    @property
-    def helpful_or_used_rate(self) -> Interval:
-        return wilson_interval(self.helpful_or_used, self.impressions)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 from xml.parsers.expat import ExpatError
 
 import jwt
@@ -111,17 +111,7 @@ class SalesforceClient:
 
     def query(self, soql: str) -> dict[str, Any]:
         """The decoded JSON of one ``GET /query``, or a :class:`SalesforceApiError`."""
-        sf = self._salesforce()
-        self.api_calls += 1
-        try:
-            result = sf.query(soql, timeout=self.connection.timeout)
-        except Exception as exc:  # noqa: BLE001 - translate() re-raises what it does not know
-            raise translate(exc) from exc
-        finally:
-            self._note_usage(sf)
-        if not isinstance(result, dict):
-            raise UnexpectedResponse("query answer is not a JSON object")
-        return result
+        return self._call("query", lambda sf: sf.query(soql, timeout=self.connection.timeout))
 
     def query_more(self, next_records_url: str) -> dict[str, Any]:
         """The next page of a query (``nextRecordsUrl`` of the previous one). The path comes from
@@ -129,34 +119,30 @@ class SalesforceClient:
         to the instance host: ``@evil.example/`` would otherwise send our token elsewhere."""
         if not isinstance(next_records_url, str) or not _NEXT_RECORDS.fullmatch(next_records_url):
             raise UnexpectedResponse("the query answer's nextRecordsUrl is not a query locator")
-        sf = self._salesforce()
-        self.api_calls += 1
-        try:
-            result = sf.query_more(next_records_url, identifier_is_url=True,
-                                   timeout=self.connection.timeout)
-        except Exception as exc:  # noqa: BLE001 - translate() re-raises what it does not know
-            raise translate(exc) from exc
-        finally:
-            self._note_usage(sf)
-        if not isinstance(result, dict):
-            raise UnexpectedResponse("query answer is not a JSON object")
-        return result
+        return self._call("query", lambda sf: sf.query_more(
+            next_records_url, identifier_is_url=True, timeout=self.connection.timeout))
 
     def describe(self, sobject: str) -> dict[str, Any]:
         """``GET /sobjects/<sobject>/describe``: the object's fields as this user sees them.
         A missing or hidden object is a :class:`SalesforceApiError` with status 404."""
         if not _SOBJECT_NAME.match(sobject):
             raise ValueError(f"{sobject[:60]!r} is not an object API name")
+        return self._call("describe", lambda sf: sf.restful(
+            f"sobjects/{sobject}/describe", timeout=self.connection.timeout))
+
+    def _call(self, what: str, request: Callable[[Salesforce], Any]) -> dict[str, Any]:
+        """One API call: counted, its errors translated, the usage it reports noted, and its
+        answer required to be a JSON object."""
         sf = self._salesforce()
         self.api_calls += 1
         try:
-            result = sf.restful(f"sobjects/{sobject}/describe", timeout=self.connection.timeout)
+            result = request(sf)
         except Exception as exc:  # noqa: BLE001 - translate() re-raises what it does not know
             raise translate(exc) from exc
         finally:
             self._note_usage(sf)
         if not isinstance(result, dict):
-            raise UnexpectedResponse("describe answer is not a JSON object")
+            raise UnexpectedResponse(f"{what} answer is not a JSON object")
         return result
 
     def reauthenticate(self) -> None:

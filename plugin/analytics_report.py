@@ -10,9 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Mapping, Sequence
 
-from content_catalog.events import PanelEventLog
 from content_catalog.modules import ContentModule
-from content_catalog.outcomes import DealOutcomes
 from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import Dimension, Taxonomy
 from plugin.content_analytics import (
@@ -32,7 +30,7 @@ from plugin.content_analytics import (
     weekly_trend,
 )
 from plugin.errors import InvalidInput, NotFound
-from plugin.learning_data import learner_impression, logged_impressions
+from plugin.learning_data import logged_impressions
 from plugin.services import Services
 from recommender.feedback import Impression
 
@@ -244,7 +242,8 @@ def build_module_analytics(
             module = CatalogRepository(session, org_id).get(module_key)
         except ModuleNotFound:
             raise NotFound("There is no such module in this org.") from None
-        logged = _module_impressions(session, org_id, module_key, window)
+        logged = logged_impressions(session, org_id, window.since, window.until,
+                                    module_key=module_key)
     if not logged:
         return ModuleAnalytics(query, window, module, None,
                                trend=weekly_trend((), window.first_day, window.last_day))
@@ -266,12 +265,3 @@ def build_module_analytics(
         trend=weekly_trend(logged, window.first_day, window.last_day),
     )
 
-
-def _module_impressions(session, org_id: str, module_key: str, window: Window):
-    """As :func:`logged_impressions`, for one module: its rows only, not the org's."""
-    shown = PanelEventLog(session, org_id).shown_with_events(
-        window.since, window.until, module_key=module_key
-    )
-    opportunities = {s.impression.opportunity_id for s in shown if s.impression.opportunity_id}
-    outcomes = DealOutcomes(session, org_id).by_opportunity(opportunities)
-    return [learner_impression(s, outcomes) for s in shown]

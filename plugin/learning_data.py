@@ -27,11 +27,12 @@ _VOTES = {EventKind.HELPFUL: True, EventKind.NOT_HELPFUL: False}
 
 
 def logged_impressions(
-    session: Session, org_id: str, since: datetime, until: datetime
+    session: Session, org_id: str, since: datetime, until: datetime,
+    *, module_key: str | None = None,
 ) -> list[Impression]:
-    """The org's impressions shown in ``[since, until)``, oldest first, with what reps did and
-    how each deal closed."""
-    shown = PanelEventLog(session, org_id).shown_with_events(since, until)
+    """The org's impressions shown in ``[since, until)`` (of one module, if given: only its rows
+    are read), oldest first, with what reps did and how each deal closed."""
+    shown = PanelEventLog(session, org_id).shown_with_events(since, until, module_key=module_key)
     opportunities = {s.impression.opportunity_id for s in shown if s.impression.opportunity_id}
     outcomes = DealOutcomes(session, org_id).by_opportunity(opportunities)
     return [learner_impression(s, outcomes) for s in shown]

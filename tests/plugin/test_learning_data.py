@@ -80,3 +80,9 @@ def test_the_context_comes_back_as_it_was_shown(logged):
 def test_a_context_key_from_another_version_is_ignored():
     assert context_from_json({"stage": "Prospecting", "retired_field": 1}) == OpportunityContext(
         stage="Prospecting")
+
+
+def test_one_modules_impressions_can_be_read_alone(session, logged):
+    only = logged_impressions(session, ORG, MONDAY - timedelta(days=1),
+                              MONDAY + timedelta(days=1), module_key="module-1")
+    assert only == [logged["module-1"]]

@@ -36,7 +36,7 @@ from content_catalog.suggestion_stats import SuggestionStats
 from content_catalog.taxonomy import Taxonomy
 from plugin.context_mapping import context_from_record
 from plugin.demo_org import DEMO_ORG_ID, DemoOrg
-from plugin.recommendations import candidate_from_module, tag_labels
+from plugin.recommendations import candidate_from_module, v1_ranker
 from plugin.salesforce.ids import to_18
 from plugin.salesforce.records import OpportunityRecord
 from recommender import feedback
@@ -44,7 +44,6 @@ from recommender.learning import LearnedRanker
 from recommender.ranker import TagTextRanker
 from recommender.simulation import DealSimulator
 from recommender.types import CandidateModule
-from recommender.weights import ScoringWeights
 
 DEFAULT_WEEKS, DEFAULT_SEED, DEFAULT_VIEWS_PER_WEEK = 10, 7, 60
 REPS = 12
@@ -92,11 +91,6 @@ class SeedResult:
     written_outcomes: int
 
 
-def service_ranker(taxonomy: Taxonomy) -> TagTextRanker:
-    """v1 as the panel builds it: the default weights and the taxonomy's words for reasons."""
-    return TagTextRanker(ScoringWeights(), tag_labels(taxonomy))
-
-
 # -- simulating -----------------------------------------------------------------------------------
 def simulate_demo_history(
     catalog: Sequence[CandidateModule],
@@ -116,7 +110,7 @@ def simulate_demo_history(
         raise DemoHistoryError("the demo org has no published modules: run `beinspired load-demo`")
     rng = np.random.default_rng(seed)
     simulator = DealSimulator(catalog, seed, today=today)
-    base = service_ranker(taxonomy)
+    base = v1_ranker(taxonomy)
     v1 = TagTextRanker(base.weights, base.labels).fit(catalog)
     first_day = datetime.combine(today - timedelta(weeks=weeks), time(), timezone.utc)
     logged: list[feedback.Impression] = []

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from content_catalog.repository import CatalogRepository, OrgNotFound
 from content_catalog.taxonomy import Taxonomy
 from plugin.learning_data import logged_impressions
-from plugin.recommendations import candidate_from_module, tag_labels
+from plugin.recommendations import candidate_from_module, v1_ranker
 from recommender.evaluation import (
     Interval,
     OffPolicyEstimates,
@@ -45,7 +45,6 @@ from recommender.simulated_evaluation import (
     simulate_on_catalog,
 )
 from recommender.types import OpportunityContext, Recommendations
-from recommender.weights import ScoringWeights
 
 #: Fewer logged views than this, or no reward on either side of the split, and there is nothing
 #: to say: the command explains instead of printing noise.
@@ -131,11 +130,6 @@ class EvaluationReport:
     generated_at: datetime
 
 
-def service_base(taxonomy: Taxonomy) -> TagTextRanker:
-    """v1 as the panel builds it (``RecommendationService``): default weights, taxonomy labels."""
-    return TagTextRanker(ScoringWeights(), tag_labels(taxonomy))
-
-
 def evaluate_org(
     session: Session,
     org_id: str,
@@ -161,7 +155,7 @@ def evaluate_org(
     since = now - timedelta(days=days)
     logged = logged_impressions(session, org_id, since, now)
     train, test = _split(logged, test_share, org_id, days)
-    base = service_base(taxonomy)
+    base = v1_ranker(taxonomy)
     today = now.date()
 
     progress(STEPS[1])

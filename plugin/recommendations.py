@@ -79,6 +79,13 @@ def tag_labels(taxonomy: Taxonomy) -> dict[str, dict[str, str]]:
     return labels
 
 
+def v1_ranker(taxonomy: Taxonomy, weights: ScoringWeights | None = None) -> TagTextRanker:
+    """v1 as the panel builds it, unfitted: the scoring weights and the taxonomy's words for
+    reasons. Training, the demo history and ``evaluate`` start from it, so a learned model that
+    knows nothing ranks exactly as the panel does."""
+    return TagTextRanker(weights or ScoringWeights(), tag_labels(taxonomy))
+
+
 def candidate_from_module(
     module: ModuleInput, first_published: datetime | None = None
 ) -> CandidateModule:

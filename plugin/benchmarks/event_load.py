@@ -71,6 +71,7 @@ from waitress.server import create_server
 from content_catalog.events import EventKind
 from content_catalog.models import PanelEventRow, PanelImpressionRow
 from plugin.app import create_app
+from plugin.benchmarks.server_clock import ServerClock
 from plugin.demo_org import DemoOrg, load_demo_catalog
 from plugin.impression_recorder import ImpressionRecorder
 from plugin.settings import Settings
@@ -149,27 +150,6 @@ class EventLoadBenchmark:
 
 
 # -- the server -----------------------------------------------------------------------------------
-class _PanelClock:
-    """WSGI middleware: server time of each panel view (``GET /panel/...``), body included."""
-
-    def __init__(self, wsgi_app):
-        self.wsgi_app = wsgi_app
-        self.samples_ms: list[float] = []
-
-    def __call__(self, environ, start_response):
-        if not environ.get("PATH_INFO", "").startswith("/panel/"):
-            return self.wsgi_app(environ, start_response)
-        start = time.perf_counter_ns()
-        answer = self.wsgi_app(environ, start_response)
-        try:
-            body = b"".join(answer)
-        finally:
-            if hasattr(answer, "close"):
-                answer.close()
-        self.samples_ms.append((time.perf_counter_ns() - start) / 1e6)
-        return [body]
-
-
 class _Server:
     def __init__(self, app):
         self.server = create_server(app, host="127.0.0.1", port=0, threads=SERVER_THREADS)
@@ -278,7 +258,7 @@ def _run(rate, batch, rounds, views_per_round, postgres_url, generator_cpu) -> E
         app = create_app(settings, today=lambda: BENCHMARK_DAY)
         svc = app.extensions["be_inspired"]
         load_demo_catalog(svc.engine, svc.sessions, svc.taxonomy)
-        clock = _PanelClock(app.wsgi_app)
+        clock = ServerClock(app.wsgi_app, "/panel/")
         app.wsgi_app = clock
         recorder = ImpressionRecorder(svc.sessions)
         paths = [f"/panel/{o.opportunity_id}" for o in DemoOrg().opportunities()]

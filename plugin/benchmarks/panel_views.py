@@ -30,7 +30,6 @@ import argparse
 import secrets
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from datetime import date
 from importlib.metadata import PackageNotFoundError, version
@@ -46,6 +45,7 @@ from plugin.app import create_app
 from plugin.benchmarks.fake_salesforce import (
     INSTANCE, FakeSalesforce, salesforce_records, signed_request,
 )
+from plugin.benchmarks.server_clock import ServerClock
 from plugin.demo_org import demo_module_payloads, load_demo_catalog
 from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox
 from plugin.salesforce.config import OrgConnection
@@ -126,28 +126,9 @@ class PanelViewsBenchmark:
 
 
 # -- the app ------------------------------------------------------------------------------------
-class _ServerClock:
-    """WSGI middleware: how long the app took for the last request, body included."""
-
-    def __init__(self, wsgi_app):
-        self.wsgi_app = wsgi_app
-        self.last_ms = 0.0
-
-    def __call__(self, environ, start_response):
-        start = time.perf_counter_ns()
-        answer = self.wsgi_app(environ, start_response)
-        try:
-            body = b"".join(answer)
-        finally:
-            if hasattr(answer, "close"):
-                answer.close()
-        self.last_ms = (time.perf_counter_ns() - start) / 1e6
-        return [body]
-
-
 def _timed_app(settings: Settings) -> tuple[Flask, _ServerClock]:
     app = create_app(settings, today=lambda: BENCHMARK_DAY)
-    clock = _ServerClock(app.wsgi_app)
+    clock = ServerClock(app.wsgi_app)
     app.wsgi_app = clock
     upgrade(app.extensions["be_inspired"].engine)
     return app, clock

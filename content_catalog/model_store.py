@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from content_catalog.models import Org, RankerModelRow, utcnow
 from content_catalog.module_rows import utc
-from content_catalog.repository import OrgNotFound
+from content_catalog.repository import OrgNotFound, lock_org
 
 #: Versions kept per org: the newest this many, plus the active one and the one served before the
 #: newest was saved, whatever their age: they are what the panel serves or a rollback goes back to.
@@ -194,16 +194,8 @@ class RankerModels:
         return None if served is None else self._describe(served)
 
     def _claim(self) -> None:
-        """Make this transaction the org's only model writer until it ends: an UPDATE that
-        changes nothing locks the org's row on PostgreSQL and takes SQLite's write lock."""
-        claim = (
-            update(Org)
-            .where(Org.org_id == self.org_id)
-            .values(catalog_revision=Org.catalog_revision)
-            .execution_options(synchronize_session=False)
-        )
-        if self.session.execute(claim).rowcount != 1:
-            raise OrgNotFound(self.org_id)
+        """Make this transaction the org's only model writer until it ends."""
+        lock_org(self.session, self.org_id)
 
     def _deactivate_all(self) -> None:
         self.session.execute(

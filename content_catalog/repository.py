@@ -45,6 +45,20 @@ def ensure_org(session: Session, org_id: str, name: str, *, is_demo: bool = Fals
     return org
 
 
+def lock_org(session: Session, org_id: str) -> None:
+    """Hold the org's row until the transaction ends, or raise :class:`OrgNotFound`: an UPDATE
+    that changes nothing, so PostgreSQL locks the row and SQLite takes its database write lock.
+    Writers that must not interleave per org (catalog edits, ranker versions) take it first."""
+    claim = (
+        update(Org)
+        .where(Org.org_id == org_id)
+        .values(catalog_revision=Org.catalog_revision)
+        .execution_options(synchronize_session=False)
+    )
+    if session.execute(claim).rowcount != 1:
+        raise OrgNotFound(org_id)
+
+
 class CatalogRepository:
     def __init__(self, session: Session, org_id: str):
         self.session = session
@@ -161,20 +175,10 @@ class CatalogRepository:
         return row
 
     def lock_for_writing(self) -> None:
-        """Make this transaction the org's only catalog writer until it ends.
-
-        An UPDATE that changes nothing: PostgreSQL locks the org's row, SQLite takes its database
-        write lock. Without it two writers could both read a module and then save over each other
-        (an import and an edit, say), and SQLite has no row locks to stop the second.
-        """
-        claim = (
-            update(Org)
-            .where(Org.org_id == self.org_id)
-            .values(catalog_revision=Org.catalog_revision)
-            .execution_options(synchronize_session=False)
-        )
-        if self.session.execute(claim).rowcount != 1:
-            raise OrgNotFound(self.org_id)
+        """Make this transaction the org's only catalog writer until it ends. Without it two
+        writers could both read a module and then save over each other (an import and an edit,
+        say), and SQLite has no row locks to stop the second."""
+        lock_org(self.session, self.org_id)
 
     def bump_revision(self) -> None:
         """Tell rankers the catalog changed. The increment happens in SQL: two writers reading

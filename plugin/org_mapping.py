@@ -91,7 +91,7 @@ def parse_stage_phases(raw: object) -> tuple[tuple[str, JourneyPhase], ...]:
         name = _stage_name(stage, "stage_phases", errors)
         if phase is None or name is None:
             continue
-        if phase not in JourneyPhase._value2member_map_:
+        if phase not in tuple(JourneyPhase):  # StrEnum members equal their values
             errors.append(FieldError(f"stage_phases.{name[:60]}", "is not a journey phase",
                                      str(phase)[:60], [p.value for p in JourneyPhase]))
             continue

@@ -152,7 +152,11 @@ class EventLoadBenchmark:
 # -- the server -----------------------------------------------------------------------------------
 class _Server:
     def __init__(self, app):
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=SERVER_THREADS)
+        #: waitress's socket map, passed in (a public argument of create_server) so that the
+        #: benchmark can close the connections still open when it ends.
+        self.channels: dict = {}
+        self.server = create_server(app, map=self.channels, host="127.0.0.1", port=0,
+                                    threads=SERVER_THREADS)
         self.port = self.server.effective_port
         self.thread = threading.Thread(target=self.server.run, name="waitress", daemon=True)
 
@@ -162,7 +166,7 @@ class _Server:
 
     def __exit__(self, *exc) -> None:
         self.server.close()
-        for channel in list(self.server._map.values()):  # noqa: SLF001 - waitress keeps them here
+        for channel in list(self.channels.values()):
             channel.close()
         self.server.task_dispatcher.shutdown()
         self.thread.join(timeout=5)

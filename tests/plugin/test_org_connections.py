@@ -72,17 +72,16 @@ def test_repr_of_a_loaded_org_shows_no_secret(store):
     assert not any(secret in shown for secret in SECRETS)
 
 
-def test_rotation_reencrypts_under_the_new_key_and_old_key_can_go(engine, box):
-    old_key = box._fernet._fernets[0]  # noqa: SLF001 - the key object under test
+def test_rotation_reencrypts_under_the_new_key_and_old_key_can_go(engine):
     sessions = session_factory(engine)
-    OrgConnections(sessions, box).save(acme())
-    new_key = SecretBox.new_key()
+    old_key, new_key = SecretBox.new_key(), SecretBox.new_key()
+    OrgConnections(sessions, SecretBox([old_key])).save(acme())
     before = stored_text(engine)
-    both = SecretBox([new_key])
-    both._fernet._fernets.append(old_key)  # noqa: SLF001 - newest first, old still readable
-    assert OrgConnections(sessions, both).rotate() == 1
+    assert OrgConnections(sessions, SecretBox([new_key, old_key])).rotate() == 1  # newest first
     assert stored_text(engine) != before
     assert OrgConnections(sessions, SecretBox([new_key])).get(acme().connection.org_id) == acme()
+    with pytest.raises(SecretsUnreadable):  # the old key alone no longer opens them
+        OrgConnections(sessions, SecretBox([old_key])).get(acme().connection.org_id)
 
 
 def test_wrong_key_is_a_clear_error_not_garbage(engine, store):

@@ -126,8 +126,8 @@ def modules_new():
     form = {
         "id": "", "title": args.get("title", "")[: LIMITS["title"]], "summary": "", "body": "",
         "link": "", "review_by": "", "status": ModuleStatus.DRAFT.value, "author": g.user.name,
-        "kind": args.get("kind") if args.get("kind") in ModuleKind._value2member_map_ else "",
-        "audience": args.get("audience") if args.get("audience") in Audience._value2member_map_ else Audience.CLIENT_FACING.value,
+        "kind": args.get("kind") if args.get("kind") in tuple(ModuleKind) else "",
+        "audience": args.get("audience") if args.get("audience") in tuple(Audience) else Audience.CLIENT_FACING.value,
         "tags": {d.value: list(v) for d, v in tag_params(args, org_taxonomy()).items()},
     }  # fmt: skip
     return render_form(form)

@@ -8,8 +8,8 @@ same run so that the ratio means something on any machine.
 
 The real app handles each view: a verified Canvas signed request POSTed to ``/canvas`` through
 Flask's test client, the org in Canvas mode, the demo catalog (70 modules) on a temporary SQLite
-file. Only Salesforce is fake: ``responses`` answers the context query, after a fixed delay,
-with Salesforce-shaped records (the demo org's 26 opportunities under fresh Ids, so the demo
+file. Only Salesforce is fake: a local HTTPS server answers the context query, after a fixed
+delay, with Salesforce-shaped records (the demo org's 26 opportunities under fresh Ids, so the demo
 baseline ranks exactly the same contexts). Each row uses a fresh app, so the first view of each
 record is cold; every record is then opened again by the same user, well within the cache's TTL.
 The ``redis`` row does the same with the context cache in a real Redis, where it writes keys
@@ -21,8 +21,8 @@ first request for a catalog; SQLAlchemy and Jinja fill their caches over the nex
 
 Knobs: ``--delay`` (Salesforce's answer time; a cold view is the delay plus our own work, which
 the report prints apart), other load on the machine, and the Redis round trip. The fake answers
-in-process, so a real org adds its network and TLS time to the delay, while the fake's own work
-(``responses`` matching the URL, the JSON answer) is counted in ours.
+over loopback TLS, so a real org adds its network time to the delay, while the fake's own work
+(the TLS handshake, the JSON answer) is counted in ours.
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ from content_catalog.database import upgrade
 from content_catalog.importing import import_modules
 from plugin.app import create_app
 from plugin.benchmarks.fake_salesforce import (
-    INSTANCE, FakeSalesforce, salesforce_records, signed_request,
+    FakeSalesforce, salesforce_records, signed_request,
 )
 from plugin.benchmarks.server_clock import ServerClock
 from plugin.demo_org import demo_module_payloads, load_demo_catalog
@@ -126,7 +126,7 @@ class PanelViewsBenchmark:
 
 
 # -- the app ------------------------------------------------------------------------------------
-def _timed_app(settings: Settings) -> tuple[Flask, _ServerClock]:
+def _timed_app(settings: Settings) -> tuple[Flask, ServerClock]:
     app = create_app(settings, today=lambda: BENCHMARK_DAY)
     clock = ServerClock(app.wsgi_app)
     app.wsgi_app = clock
@@ -134,8 +134,8 @@ def _timed_app(settings: Settings) -> tuple[Flask, _ServerClock]:
     return app, clock
 
 
-def _canvas_app(database: Path, org_id: str, canvas_secret: str,
-                redis_url: str | None) -> tuple[Flask, _ServerClock]:
+def _canvas_app(database: Path, org_id: str, canvas_secret: str, redis_url: str | None,
+                fake: FakeSalesforce) -> tuple[Flask, ServerClock]:
     settings = Settings(
         demo_mode=False, database_url=f"sqlite:///{database}", redis_url=redis_url,
         encryption_keys=SecretBox.new_key(), app_secret=secrets.token_urlsafe(48),
@@ -143,8 +143,9 @@ def _canvas_app(database: Path, org_id: str, canvas_secret: str,
     )
     app, clock = _timed_app(settings)
     svc = app.extensions["be_inspired"]
-    connection = OrgConnection(org_id=org_id, instance_url=INSTANCE, canvas_secret=canvas_secret,
-                               challenge_field=CHALLENGE_FIELD)
+    connection = OrgConnection(org_id=org_id, instance_url=fake.instance_url,
+                               canvas_secret=canvas_secret, challenge_field=CHALLENGE_FIELD,
+                               ca_bundle=fake.ca_bundle)
     OrgConnections(svc.sessions, SecretBox(settings.encryption_key_list)).save(
         ConfiguredOrg("Benchmark Corp", connection))
     with svc.sessions.begin() as session:
@@ -152,7 +153,7 @@ def _canvas_app(database: Path, org_id: str, canvas_secret: str,
     return app, clock
 
 
-def _view(client, clock: _ServerClock, fake: FakeSalesforce, path: str,
+def _view(client, clock: ServerClock, fake: FakeSalesforce, path: str,
           form: dict[str, str] | None = None) -> tuple[int, float]:
     before = fake.calls
     response = client.post(path, data=form) if form is not None else client.get(path)
@@ -170,11 +171,12 @@ def _samples(views: list[tuple[int, float]]) -> ViewSamples:
 def _salesforce_row(cache: str, database: Path, org_id: str, redis_url: str | None,
                     records: list[dict[str, Any]], fake: FakeSalesforce) -> CacheRow:
     canvas_secret = secrets.token_urlsafe(32)
-    app, clock = _canvas_app(database, org_id, canvas_secret, redis_url)
+    app, clock = _canvas_app(database, org_id, canvas_secret, redis_url, fake)
     svc = app.extensions["be_inspired"]
     if redis_url and not isinstance(svc.orgs.current().connector.cache, RedisContextCache):
         raise PanelViewFailed("the app did not use Redis for its context cache")
-    forms = [{"signed_request": signed_request(org_id, r["Id"], canvas_secret)} for r in records]
+    forms = [{"signed_request": signed_request(org_id, r["Id"], canvas_secret, fake.instance_url)}
+             for r in records]
     client = app.test_client()
     try:
         for _ in range(WARM_UP_VIEWS):

@@ -1,28 +1,59 @@
 # The two set-up commands of the README:  make demo  and  make test.
-# Everything is installed from this repository's own files (setup.cfg, package.json).
+# Every Python package comes from the lock in requirements/ (exact versions, hashes checked);
+# the front-end assets from package-lock.json. `make lock` and `make test-latest` are for
+# upgrading (README: Development).
 VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 SLDS   := node_modules/@salesforce-ux/design-system/assets
 STATIC := plugin/static/slds
+PIP    := $(BIN)/pip install --quiet --require-hashes --no-deps
+UPGRADE ?= --upgrade
+COMPILE = ../.venv-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+          --no-emit-find-links --no-emit-index-url $(UPGRADE)
 
-.PHONY: demo test install install-test assets browser services clean
+.PHONY: demo test install install-test check-lock lock test-latest assets browser services clean
 
 demo: install assets                 ## install, load the demo org and serve it on http://localhost:8000/demo
 	$(BIN)/beinspired demo
 
-test: install-test assets browser services   ## install everything and run the whole test suite
+test: install-test check-lock assets browser services   ## install everything and run the whole test suite
 	$(BIN)/pytest
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(PIP) -r requirements/bootstrap.txt
 
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(PIP) -r requirements/runtime.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 
 install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(PIP) -r requirements/test.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+
+check-lock:                          ## the environment holds exactly what the test lock pins
+	$(BIN)/python scripts/check-lock requirements/test.txt
+
+# Regenerate the lock from setup.cfg's ranges: the newest releases they allow, with hashes
+# (`make lock UPGRADE=` keeps the current pins and only adds what setup.cfg newly asks for).
+# test.txt is resolved first; runtime.txt is held to its versions, so the two never disagree.
+lock:
+	test -x .venv-tools/bin/pip-compile || { $(PYTHON) -m venv .venv-tools && \
+	  .venv-tools/bin/pip install --quiet --require-hashes --no-deps -r requirements/tools.txt; }
+	cd requirements && $(COMPILE) -o tools.txt tools.in
+	cd requirements && $(COMPILE) -o bootstrap.txt bootstrap.in
+	cd requirements && $(COMPILE) --extra test -c bootstrap.txt -o test.txt ../setup.cfg bootstrap.in
+	cd requirements && $(COMPILE) -c test.txt -o runtime.txt ../setup.cfg bootstrap.in
+
+# The suite against the newest releases setup.cfg allows, in a venv of its own: finds the next
+# break before a customer does. Not part of .ci/run, which tests the lock.
+test-latest: assets browser services
+	rm -rf .venv-latest && $(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/pip install --quiet --upgrade pip
+	.venv-latest/bin/pip install --quiet --upgrade -e '.[test]'
+	.venv-latest/bin/pip freeze --exclude-editable > .venv-latest/freeze.txt
+	.venv-latest/bin/pytest
 
 # The Salesforce Lightning Design System, from npm at the version package-lock.json pins,
 # copied into the Flask static folder (only the stylesheet and the icon sprites the pages use).
@@ -44,4 +75,4 @@ services:
 	@bash scripts/start-services
 
 clean:
-	rm -rf $(VENV) node_modules $(STATIC) *.egg-info
+	rm -rf $(VENV) .venv-tools .venv-latest node_modules $(STATIC) *.egg-info

@@ -1,6 +1,6 @@
 """Trained rankers, by version, per org: which one the panel serves, and the ones to roll back to.
 
-Training (``plugin/training.py``) saves a new version, which becomes the active one unless an
+Training (``plugin/learning/training.py``) saves a new version, which becomes the active one unless an
 admin chose otherwise; an admin can activate an earlier version (rollback), a later one again, or
 none (the panel serves v1). The choice is read from the rows themselves, not stored apart: while
 the newest version is the active one, training serves what it stores; while an older one is

@@ -185,7 +185,7 @@ class ModuleStatsRow(Base):
     last_suggested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-# -- who may do what (plugin/role_mappings.py, plugin/user_sessions.py, plugin/api_tokens.py) --
+# -- who may do what (plugin/role_mappings.py, plugin/access/user_sessions.py, plugin/access/api_tokens.py) --
 class RoleMappingRow(Base):
     """An org's rule "this Salesforce user / permission set / profile has this role".
 

@@ -8,16 +8,12 @@ from typing import Callable
 
 from flask import Flask, redirect, url_for
 
-from plugin.csrf import install_csrf
-from plugin.errors import register_error_handlers
-from plugin.security_headers import add_security_headers
 from plugin.services import build_services
 from plugin.settings import Settings
-from plugin.web import api, canvas, coverage_api, demo, modules_api, panel, personalise, workspace
-from plugin.web import access_api, auth, demo_identity  # who may do what
-from plugin.web import admin, admin_api  # connecting and mapping the org
-from plugin.web import events_api  # what reps did with the suggestions
-from plugin.web import analytics_api  # how the content fares, for enablement leads
+from plugin.web import register_blueprints
+from plugin.web.csrf import install_csrf
+from plugin.web.error_responses import register_error_handlers
+from plugin.web.security_headers import add_security_headers
 
 
 def create_app(settings: Settings | None = None, *, today: Callable[[], date] = date.today) -> Flask:
@@ -34,22 +30,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     app.extensions["be_inspired"] = build_services(settings, today)
     register_error_handlers(app)
     install_csrf(app)
-    app.register_blueprint(api.blueprint)
-    app.register_blueprint(modules_api.blueprint)
-    app.register_blueprint(coverage_api.blueprint)
-    app.register_blueprint(analytics_api.blueprint)
-    app.register_blueprint(events_api.blueprint)
-    app.register_blueprint(personalise.blueprint)
-    app.register_blueprint(panel.blueprint)
-    app.register_blueprint(canvas.blueprint)
-    app.register_blueprint(workspace.blueprint)
-    app.register_blueprint(auth.blueprint)
-    app.register_blueprint(access_api.blueprint)
-    app.register_blueprint(admin.blueprint)
-    app.register_blueprint(admin_api.blueprint)
-    if settings.demo_mode:
-        app.register_blueprint(demo.blueprint)
-        app.register_blueprint(demo_identity.blueprint)  # and then only from this machine
+    register_blueprints(app, demo_mode=settings.demo_mode)
 
     @app.get("/")
     def index():

@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.database import make_engine, session_factory
 from content_catalog.taxonomy import Taxonomy, default_taxonomy
-from plugin.demo_org import DemoOrg
-from plugin.impression_recorder import ImpressionRecorder
-from plugin.live_orgs import LiveOrgs
-from plugin.org_connections import OrgConnections, SecretBox
-from plugin.recommendations import RecommendationService
-from plugin.salesforce.app_tokens import AppTokenSigner
-from plugin.salesforce.context_cache import context_cache
+from plugin.crm.demo_org import DemoOrg
+from plugin.panel.impressions import ImpressionRecorder
+from plugin.orgs.live import LiveOrgs
+from plugin.orgs.connections import OrgConnections, SecretBox
+from plugin.panel.suggestions import RecommendationService
+from plugin.access.panel_tokens import AppTokenSigner
+from plugin.crm.salesforce.context_cache import context_cache
 from plugin.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -72,8 +72,8 @@ from content_catalog.events import EventKind
 from content_catalog.models import PanelEventRow, PanelImpressionRow
 from plugin.app import create_app
 from plugin.benchmarks.server_clock import ServerClock
-from plugin.demo_org import DemoOrg, load_demo_catalog
-from plugin.impression_recorder import ImpressionRecorder
+from plugin.crm.demo_org import DemoOrg, load_demo_catalog
+from plugin.panel.impressions import ImpressionRecorder
 from plugin.settings import Settings
 from recommender.benchmark import MachineFacts, Timings
 

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from plugin.salesforce.ids import to_18
+from plugin.crm.salesforce.ids import to_18
 
 __all__ = ["FakeSalesforce", "salesforce_records", "signed_request"]
 
@@ -43,7 +43,7 @@ _QUERY_PATH = re.compile(r"^/services/data/v[0-9.]+/query/?$")
 def salesforce_records(n: int) -> list[tuple[dict[str, Any], str]]:
     """``n`` query rows in Salesforce's shape, each with a fresh valid 18-character Id, paired
     with the demo opportunity it copies (the demo baseline opens that one)."""
-    text = files("plugin.demo_org").joinpath("opportunities.json").read_text(encoding="utf-8")
+    text = files("plugin.crm.demo_org").joinpath("opportunities.json").read_text(encoding="utf-8")
     templates = json.loads(text)
     records = []
     for i in range(n):

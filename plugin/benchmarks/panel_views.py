@@ -46,11 +46,11 @@ from plugin.benchmarks.fake_salesforce import (
     FakeSalesforce, salesforce_records, signed_request,
 )
 from plugin.benchmarks.server_clock import ServerClock
-from plugin.demo_org import demo_module_payloads, load_demo_catalog
-from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox
-from plugin.salesforce.config import OrgConnection
-from plugin.salesforce.context_cache import RedisContextCache
-from plugin.salesforce.ids import to_18
+from plugin.crm.demo_org import demo_module_payloads, load_demo_catalog
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.crm.salesforce.config import OrgConnection
+from plugin.crm.salesforce.context_cache import RedisContextCache
+from plugin.crm.salesforce.ids import to_18
 from plugin.settings import Settings
 from recommender.benchmark import MachineFacts, Timings
 

@@ -1,1 +1,33 @@
-"""Blueprints: ``api`` (JSON for any CRM), ``panel`` (the page Salesforce frames), ``demo``."""
+"""HTTP: every blueprint (pages under ``admin/`` and ``workspace/``, JSON under ``api/``) and the
+per-request glue (who is asking, CSRF, security headers, error responses).
+
+Rule of this room: read the request, call a feature with what it needs, render the answer;
+features are called from here, never written here.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from plugin.web import admin, auth, canvas, demo_identity, demo_page, panel, workspace
+from plugin.web.api import (
+    access_admin,
+    catalog_modules,
+    connected_orgs,
+    coverage_gaps,
+    module_analytics,
+    personalise,
+    recommend,
+    rep_events,
+)
+
+
+def register_blueprints(app: Flask, *, demo_mode: bool) -> None:
+    """Every route of the service; the demo's only in demo mode."""
+    for module in (
+        recommend, catalog_modules, coverage_gaps, module_analytics, rep_events, personalise,
+        panel, canvas, workspace, auth, access_admin, admin, connected_orgs,
+    ):
+        app.register_blueprint(module.blueprint)
+    if demo_mode:
+        app.register_blueprint(demo_page.blueprint)
+        app.register_blueprint(demo_identity.blueprint)  # and then only from this machine

@@ -1,10 +1,10 @@
 """``/auth``: sign in with Salesforce, and sign out.
 
 ``GET /auth/login?org=00D…`` sends the browser to the org's Salesforce login (OAuth 2.0 web-server
-flow with PKCE, :mod:`plugin.salesforce.sign_in`); what must survive the round trip (state, code
+flow with PKCE, :mod:`plugin.crm.salesforce.sign_in`); what must survive the round trip (state, code
 verifier, nonce) waits in Flask's signed session cookie, used once. ``GET /auth/callback`` finishes
 it, resolves the person's role from the org's mappings and starts a server-side session
-(:mod:`plugin.user_sessions`) whose random token is the cookie. ``POST /auth/logout`` (with the
+(:mod:`plugin.access.user_sessions`) whose random token is the cookie. ``POST /auth/logout`` (with the
 CSRF token) ends it.
 """
 from __future__ import annotations
@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, make_response, redirect, render_template, request, session, url_for
 
 from plugin.errors import InvalidInput, NotFound
-from plugin.identity import cookie_is_secure, session_cookie_name, user_sessions
-from plugin.org_connections import ConfiguredOrg
-from plugin.roles import RoleMappings, User
-from plugin.salesforce.ids import InvalidSalesforceId, to_18
-from plugin.salesforce.sign_in import (
+from plugin.web.identity import cookie_is_secure, session_cookie_name, user_sessions
+from plugin.orgs.connections import ConfiguredOrg
+from plugin.access.role_mappings import RoleMappings, User
+from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
+from plugin.crm.salesforce.sign_in import (
     PendingSignIn,
     SignInError,
     SignInStateMismatch,

@@ -9,11 +9,11 @@ import logging
 
 from flask import Blueprint, g, render_template, request
 
-from plugin.opportunity_sources import OpportunityNotFound
-from plugin.live_orgs import OrgsSnapshot
-from plugin.panel_view import build_panel_view
-from plugin.salesforce.canvas import CanvasRequest, CanvasRequestError, verify_signed_request
-from plugin.salesforce.errors import CanvasSessionExpired
+from plugin.crm.sources import OpportunityNotFound
+from plugin.orgs.live import OrgsSnapshot
+from plugin.panel.view import build_panel_view
+from plugin.crm.salesforce.signed_request import CanvasRequest, CanvasRequestError, verify_signed_request
+from plugin.crm.salesforce.exceptions import CanvasSessionExpired
 from plugin.services import services
 from plugin.web.panel import context_summary
 

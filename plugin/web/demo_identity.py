@@ -1,7 +1,7 @@
 """``/demo/identity``: pick who you are in the demo (rep, enablement lead or admin).
 
 It exists only in demo mode (the blueprint is registered then) and answers only a request from
-this machine to a server bound to this machine (:func:`plugin.identity.demo_picker_allowed`);
+this machine to a server bound to this machine (:func:`plugin.web.identity.demo_picker_allowed`);
 anyone else gets 404, as if it did not exist. The choice lives in Flask's signed session cookie.
 """
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, session
 
 from plugin.errors import InvalidInput, NotFound
-from plugin.identity import DEMO_NAMES, DEMO_ROLE_KEY, current_user, demo_picker_allowed
-from plugin.roles import Role
+from plugin.web.identity import DEMO_NAMES, DEMO_ROLE_KEY, current_user, demo_picker_allowed
+from plugin.access.role_mappings import Role
 from plugin.web.auth import safe_next
 
 blueprint = Blueprint("demo_identity", __name__, url_prefix="/demo/identity")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from flask import g
 
 from content_catalog.taxonomy import Taxonomy
-from plugin import identity
+from plugin.web import identity
 from plugin.services import services
 
 

@@ -9,11 +9,11 @@ from content_catalog.placeholders import used_placeholders
 from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import Dimension, ModuleStatus
 from plugin.errors import NotFound
-from plugin.opportunity_sources import OpportunityNotFound
-from plugin.panel_view import PanelView, build_panel_view
-from plugin.rendering import markdown_to_html
+from plugin.crm.sources import OpportunityNotFound
+from plugin.panel.view import PanelView, build_panel_view
+from plugin.content.rendering import markdown_to_html
 from plugin.services import services
-from plugin.web.orgs import current_org, current_source
+from plugin.web.request_org import current_org, current_source
 
 blueprint = Blueprint("panel", __name__, url_prefix="/panel")
 

@@ -1,5 +1,5 @@
 """The admin console's test setting: the real app outside demo mode over a fresh SQLite file, a
-person signed in by replacing :func:`plugin.identity.current_user` (the one place every route
+person signed in by replacing :func:`plugin.web.identity.current_user` (the one place every route
 asks), and Salesforce faked at the HTTP layer (:mod:`tests.plugin.salesforce.sf_org_fakes`).
 
 Import the fixtures into a test module to use them (pytest finds fixtures imported there).
@@ -17,11 +17,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from content_catalog.database import upgrade
-from plugin import identity
+from plugin.web import identity
 from plugin.app import create_app
-from plugin.identity import Role, User
-from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox
-from plugin.salesforce.config import ClientCredentials, OrgConnection
+from plugin.web.identity import Role, User
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.crm.salesforce.config import ClientCredentials, OrgConnection
 from plugin.settings import Settings
 from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
 from tests.plugin.salesforce.sf_org_fakes import CONSUMER_KEY, CONSUMER_SECRET, FakeOrg

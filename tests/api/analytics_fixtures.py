@@ -13,7 +13,7 @@ import pytest
 from content_catalog.events import EventKind, Impression, PanelEvent, PanelEventLog, add_impressions
 from content_catalog.outcomes import DealOutcome, DealOutcomes
 from content_catalog.repository import CatalogRepository, ensure_org
-from plugin.demo_org import DEMO_ORG_ID
+from plugin.crm.demo_org import DEMO_ORG_ID
 from tests.api.conftest import TODAY
 
 OTHER_ORG = "00D5e00000OTHERAAA"

@@ -8,7 +8,7 @@ import pytest
 from content_catalog.database import upgrade
 from content_catalog.repository import ensure_org
 from plugin.app import create_app
-from plugin.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME, DemoOrg, load_demo_catalog
+from plugin.crm.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME, DemoOrg, load_demo_catalog
 from plugin.settings import Settings
 
 #: The demo catalog's review dates are chosen relative to this day.

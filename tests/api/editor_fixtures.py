@@ -21,7 +21,7 @@ from content_catalog.modules import parse_module
 from content_catalog.repository import ensure_org
 from content_catalog.taxonomy import default_taxonomy
 from plugin.app import create_app
-from plugin.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME
+from plugin.crm.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME
 from plugin.settings import Settings
 
 #: As in tests/api/conftest.py: the day the demo catalog's review dates are chosen around.

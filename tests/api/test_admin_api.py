@@ -8,8 +8,8 @@ import pytest
 
 from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.repository import CatalogRepository, ensure_org
-from plugin.identity import Role
-from plugin.salesforce.config import AuthMode
+from plugin.web.identity import Role
+from plugin.crm.salesforce.config import AuthMode
 from tests.api.admin_fixtures import (  # noqa: F401  (fixtures)
     ACME,
     GLOBEX,

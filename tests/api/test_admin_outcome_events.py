@@ -5,7 +5,7 @@ import html
 
 import responses
 
-from plugin.outcome_sync import sync_outcomes
+from plugin.learning.outcome_sync import sync_outcomes
 from tests.api.admin_fixtures import (  # noqa: F401  (fixtures)
     ACME,
     acme_org,

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from content_catalog.repository import CatalogRepository
-from plugin.identity import Role
+from plugin.web.identity import Role
 from tests.api.admin_fixtures import (  # noqa: F401  (fixtures)
     ACME,
     GLOBEX,

@@ -12,10 +12,10 @@ import pytest
 from content_catalog.model_store import RankerModels
 from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.repository import ensure_org
-from plugin.identity import Role
-from plugin.outcome_sync import FAILED_EVENT, SYNCED_EVENT
-from plugin.served_models import MODEL_FAILED_EVENT
-from plugin.training import TRAINING_FAILED_EVENT
+from plugin.web.identity import Role
+from plugin.learning.outcome_sync import FAILED_EVENT, SYNCED_EVENT
+from plugin.ranking.served_models import MODEL_FAILED_EVENT
+from plugin.learning.training import TRAINING_FAILED_EVENT
 from recommender.learning import LearnedRanker
 from tests.api.admin_fixtures import (  # noqa: F401  (fixtures)
     ACME,
@@ -243,7 +243,7 @@ def test_a_failing_training_is_logged_told_to_admins_and_changes_nothing(
         raise MemoryError("the fit ran out of memory")
 
     monkeypatch.setattr(LearnedRanker, "fit", broken_fit)
-    with caplog.at_level(logging.ERROR, logger="plugin.training"):
+    with caplog.at_level(logging.ERROR, logger="plugin.learning.training"):
         response = console.form(f"{PAGE}/train", {})
     page = page_after(console, response)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.identity import Role
-from plugin.role_admin import RoleAdmin
-from plugin.roles import RoleMapping, SubjectKind
-from plugin.user_sessions import UserSessions
+from plugin.web.identity import Role
+from plugin.access.role_changes import RoleAdmin
+from plugin.access.role_mappings import RoleMapping, SubjectKind
+from plugin.access.user_sessions import UserSessions
 from tests.api.admin_fixtures import (  # noqa: F401  (fixtures)
     ACME,
     GLOBEX,

@@ -9,7 +9,7 @@ from content_catalog.repository import CatalogRepository, ensure_org
 from content_catalog.suggestion_stats import SuggestionStats
 from content_catalog.taxonomy import ModuleKind, ModuleStatus
 from plugin.app import create_app
-from plugin.demo_org import DEMO_ORG_ID
+from plugin.crm.demo_org import DEMO_ORG_ID
 from plugin.settings import Settings
 
 URL = "/api/v1/coverage"

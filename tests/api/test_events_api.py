@@ -12,9 +12,9 @@ from sqlalchemy import event, func, select
 
 from content_catalog.events import EventKind, Impression, add_impressions
 from content_catalog.models import PanelEventRow
-from plugin.demo_org import DEMO_ORG_ID
-from plugin.identity import DEMO_USER_ID
-from plugin.impression_recorder import ImpressionRecorder
+from plugin.crm.demo_org import DEMO_ORG_ID
+from plugin.web.identity import DEMO_USER_ID
+from plugin.panel.impressions import ImpressionRecorder
 from tests.plugin.access_fixtures import OTHER_ORG, make_app
 from tests.plugin.salesforce.sf_fakes import OPPORTUNITY_ID, ORG_ID, VIEWER_ID
 

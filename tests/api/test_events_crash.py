@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from content_catalog.models import PanelEventRow, PanelImpressionRow
 from plugin.app import create_app
-from plugin.demo_org import DemoOrg
+from plugin.crm.demo_org import DemoOrg
 from plugin.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,8 +33,8 @@ SERVER = textwrap.dedent("""
     import sys
     from werkzeug.serving import make_server
     from plugin.app import create_app
-    from plugin.demo_org import load_demo_catalog
-    from plugin.impression_recorder import ImpressionRecorder
+    from plugin.crm.demo_org import load_demo_catalog
+    from plugin.panel.impressions import ImpressionRecorder
     from plugin.settings import Settings
 
     app = create_app(Settings(demo_mode=True, database_url=sys.argv[1], log_level="WARNING"))

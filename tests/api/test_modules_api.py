@@ -8,8 +8,8 @@ from content_catalog.database import upgrade
 from content_catalog.editing import ModuleEditor
 from content_catalog.modules import LIMITS, parse_module
 from plugin.app import create_app
-from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox
-from plugin.salesforce.config import OrgConnection
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.crm.salesforce.config import OrgConnection
 from plugin.settings import Settings
 from tests.api.editor_fixtures import (  # noqa: F401  (fixtures)
     OTHER_ORG,

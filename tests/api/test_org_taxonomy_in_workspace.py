@@ -14,8 +14,8 @@ import pytest
 
 from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import JourneyPhase
-from plugin.org_connections import OrgConnections, SecretBox
-from plugin.roles import Role
+from plugin.orgs.connections import OrgConnections, SecretBox
+from plugin.access.role_mappings import Role
 from plugin.services import Services
 from tests.api.editor_fixtures import module_payload
 from tests.plugin.access_fixtures import OTHER_ORG, api_token, bearer, make_app, person, signed_in

@@ -5,8 +5,8 @@ import re
 from html.parser import HTMLParser
 
 from content_catalog.repository import CatalogRepository
-from plugin.demo_org import DEMO_ORG_ID
-from plugin.opportunity_sources import SourceUnavailable
+from plugin.crm.demo_org import DEMO_ORG_ID
+from plugin.crm.sources import SourceUnavailable
 
 
 class ElementCollector(HTMLParser):

@@ -68,7 +68,7 @@ def test_custom_picklist_values_are_kept_and_reported_not_rejected(client, oppor
 
 def test_unknown_values_are_recorded_for_admins(demo_app, client, opportunity_where):
     from content_catalog.repository import CatalogRepository
-    from plugin.demo_org import DEMO_ORG_ID
+    from plugin.crm.demo_org import DEMO_ORG_ID
 
     opp = opportunity_where(lambda o: o.stage == "Security Review")
     client.get(f"/api/v1/opportunities/{opp.opportunity_id}/recommendations")
@@ -239,7 +239,7 @@ def test_openapi_document_describes_every_api_route(demo_app, client):
 
 
 def test_openapi_request_schema_lists_exactly_the_fields_the_api_accepts(client):
-    from plugin.web.context_request import ContextRequest
+    from plugin.web.api.context_body import ContextRequest
 
     document = yaml.safe_load(client.get("/api/v1/openapi.yaml").get_data(as_text=True))
     documented = set(document["components"]["schemas"]["ContextRequest"]["properties"])

@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 from flask_wtf.csrf import generate_csrf
 
-from plugin.roles import Role
+from plugin.access.role_mappings import Role
 from tests.plugin.access_fixtures import configure_orgs, make_app, person, signed_in
 from tests.plugin.salesforce.sf_fakes import OPPORTUNITY_ID, ORG_ID, VIEWER_ID
 

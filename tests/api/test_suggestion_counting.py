@@ -1,14 +1,14 @@
 """Every panel view counts the modules it showed, so the workspace can find content nobody sees.
 
 The counts are written in the background with the view's impressions
-(``plugin/impression_recorder.py``), so each reading here first writes what is queued."""
+(``plugin/panel/impressions.py``), so each reading here first writes what is queued."""
 from __future__ import annotations
 
 import re
 
 from content_catalog.suggestion_stats import SuggestionStats
-from plugin.demo_org import DEMO_ORG_ID
-from plugin.panel_view import build_panel_view
+from plugin.crm.demo_org import DEMO_ORG_ID
+from plugin.panel.view import build_panel_view
 
 
 def counts(demo_app) -> dict[str, int]:

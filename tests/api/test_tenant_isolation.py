@@ -25,10 +25,10 @@ from content_catalog.modules import parse_module
 from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import DealSizeBands, JourneyPhase, default_taxonomy
-from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox
-from plugin.org_mapping import OrgMapping
-from plugin.roles import Role, RoleMappings, RoleMapping, SubjectKind
-from plugin.salesforce.config import OrgConnection
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.orgs.mapping import OrgMapping
+from plugin.access.role_mappings import Role, RoleMappings, RoleMapping, SubjectKind
+from plugin.crm.salesforce.config import OrgConnection
 from tests.api.editor_fixtures import module_payload
 from tests.plugin.access_fixtures import api_token, bearer, make_app
 from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID

@@ -17,10 +17,10 @@ import pytest
 from content_catalog.import_export import export_modules
 from content_catalog.repository import CatalogRepository, ensure_org
 from content_catalog.taxonomy import ModuleStatus
-from plugin.demo_org import DEMO_ORG_ID
-from plugin.identity import DEMO_USER_ID
-from plugin.salesforce.config import AuthMode
-from plugin.web.workspace.importing import pending
+from plugin.crm.demo_org import DEMO_ORG_ID
+from plugin.web.identity import DEMO_USER_ID
+from plugin.crm.salesforce.config import AuthMode
+from plugin.web.workspace.import_page import pending
 
 OTHER_ORG = "00D5e00000OTHERAAA"
 HEADER = (
@@ -433,7 +433,7 @@ def test_csv_export_of_a_value_csv_cannot_hold_explains_instead_of_failing(clien
     def refuse(_modules, _fmt):
         raise UnexportableValue("module x: tag industry 'a|b' contains '|'")
 
-    monkeypatch.setattr("plugin.web.workspace.importing.export_modules", refuse)
+    monkeypatch.setattr("plugin.web.workspace.import_page.export_modules", refuse)
     response = client.get("/workspace/import/export.csv")
     assert response.status_code == 303
     page = client.get(response.location).get_data(as_text=True)

@@ -11,9 +11,9 @@ import responses
 from content_catalog.database import upgrade
 from content_catalog.importing import import_modules
 from plugin.app import create_app
-from plugin.demo_org import demo_module_payloads
-from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox
-from plugin.salesforce.config import OrgConnection
+from plugin.crm.demo_org import demo_module_payloads
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.crm.salesforce.config import OrgConnection
 from plugin.settings import Settings
 from tests.plugin.salesforce.sf_fakes import (
     CANVAS_SECRET,

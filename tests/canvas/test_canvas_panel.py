@@ -7,7 +7,7 @@ import pytest
 
 from content_catalog.repository import CatalogRepository, ensure_org
 from tests.canvas.conftest import OPPORTUNITY_ID, ORG_ID, query_calls, sign_canvas, token_of
-from plugin.salesforce.context_cache import CacheKey
+from plugin.crm.salesforce.context_cache import CacheKey
 from tests.plugin.salesforce.sf_fakes import VIEWER_ID, load_json
 
 
@@ -216,7 +216,7 @@ def test_a_failing_activity_store_never_costs_the_rep_a_panel(acme_app, client, 
     def broken(*_args, **_kwargs):
         raise RuntimeError("database is down")
 
-    monkeypatch.setattr("plugin.org_activity.OrgActivityRepository.set_usage", broken)
+    monkeypatch.setattr("plugin.orgs.health_events.OrgActivityRepository.set_usage", broken)
     opportunity_answers()
     response = post(client, signed)
     assert response.status_code == 200 and "bi-suggestion" in response.get_data(as_text=True)

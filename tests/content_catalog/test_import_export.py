@@ -29,7 +29,7 @@ from content_catalog.import_export import (
 from content_catalog import import_export
 from content_catalog.repository import CatalogRepository, UpsertResult, ensure_org
 from content_catalog.taxonomy import Audience, Dimension, ModuleKind, ModuleStatus, default_taxonomy
-from plugin.demo_org import demo_module_payloads
+from plugin.crm.demo_org import demo_module_payloads
 
 ORG_A = "00DA0000000AaaaMAC"
 ORG_B = "00DB0000000BbbbMAC"

@@ -17,7 +17,7 @@ from content_catalog.placeholders import (
     unknown_placeholders,
     used_placeholders,
 )
-from plugin.rendering import markdown_to_html
+from plugin.content.rendering import markdown_to_html
 
 ALL_KNOWN = " ".join(f"{{{{{name}}}}}" for name in PLACEHOLDERS)
 
@@ -33,7 +33,7 @@ def account(value: str | None, template: str = "Prepared for {{account.name}}.")
 
 # -- the supported names -------------------------------------------------------------------------
 def test_supported_placeholders_are_exactly_those_the_demo_catalog_uses():
-    modules = json.loads(files("plugin.demo_org").joinpath("modules.json").read_text(encoding="utf-8"))
+    modules = json.loads(files("plugin.crm.demo_org").joinpath("modules.json").read_text(encoding="utf-8"))
     used = {name for module in modules for name in re.findall(r"\{\{\s*([\w.]+)\s*\}\}", module["body"])}
     assert used == set(PLACEHOLDERS)
     assert list(PLACEHOLDERS)[:2] == ["account.name", "opportunity.name"]

@@ -15,12 +15,12 @@ from flask.testing import FlaskClient
 
 from content_catalog.database import upgrade
 from plugin.app import create_app
-from plugin.api_tokens import ApiTokens
-from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox
-from plugin.roles import Role, User
-from plugin.salesforce.config import OrgConnection
+from plugin.access.api_tokens import ApiTokens
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.access.role_mappings import Role, User
+from plugin.crm.salesforce.config import OrgConnection
 from plugin.settings import Settings
-from plugin.user_sessions import UserSessions
+from plugin.access.user_sessions import UserSessions
 from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID, VIEWER_ID
 
 APP_SECRET = "access-tests-app-secret-of-at-least-32-chars"

@@ -16,8 +16,8 @@ from content_catalog.database import session_factory
 from content_catalog.events import EventKind, Impression, PanelEvent, PanelEventLog, add_impressions
 from content_catalog.modules import ModuleInput
 from content_catalog.repository import CatalogRepository, ensure_org
-from plugin.impression_recorder import ImpressionRecorder
-from plugin.recommendations import RecommendationService
+from plugin.panel.impressions import ImpressionRecorder
+from plugin.panel.suggestions import RecommendationService
 from plugin.services import Services, build_services
 from plugin.settings import Settings
 from recommender import OpportunityContext

@@ -20,11 +20,11 @@ import responses
 from sqlalchemy import Engine
 
 from content_catalog.database import session_factory
-from plugin.live_orgs import LiveOrgs
-from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox
-from plugin.salesforce.config import ClientCredentials, OrgConnection
-from plugin.salesforce.context_cache import InProcessContextCache
-from plugin.salesforce.ids import to_18
+from plugin.orgs.live import LiveOrgs
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.crm.salesforce.config import ClientCredentials, OrgConnection
+from plugin.crm.salesforce.context_cache import InProcessContextCache
+from plugin.crm.salesforce.ids import to_18
 from plugin.services import Services, build_services
 from plugin.settings import Settings
 from tests.plugin.salesforce.sf_fakes import (

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from content_catalog.database import make_engine, session_factory, upgrade
 from content_catalog.taxonomy import JourneyPhase
 from plugin.cli import main
-from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox
-from plugin.salesforce.config import ClientCredentials, OrgConnection
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.crm.salesforce.config import ClientCredentials, OrgConnection
 from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
 from tests.plugin.salesforce.sf_org_fakes import CONSUMER_KEY, CONSUMER_SECRET, FakeOrg
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from content_catalog.database import session_factory
 from content_catalog.models import ApiTokenRow
 from content_catalog.repository import ensure_org
-from plugin.api_tokens import ApiTokens, InvalidTokenRequest, looks_like_api_token
-from plugin.roles import Role
-from plugin.user_sessions import token_hash
+from plugin.access.api_tokens import ApiTokens, InvalidTokenRequest, looks_like_api_token
+from plugin.access.role_mappings import Role
+from plugin.access.user_sessions import token_hash
 from tests.api.editor_fixtures import module_payload
 from tests.plugin.access_fixtures import OTHER_ORG, api_token, bearer, make_app, person, signed_in
 from tests.plugin.salesforce.sf_fakes import ORG_ID, VIEWER_ID
@@ -237,7 +237,7 @@ def test_a_bearer_header_is_judged_alone_never_with_the_session_cookie(app):
 def test_a_token_of_an_org_no_longer_served_stops_working(app):
     secret = api_token(app, Role.ENABLEMENT)
     svc = app.extensions["be_inspired"]
-    from plugin.org_connections import OrgConnections, SecretBox
+    from plugin.orgs.connections import OrgConnections, SecretBox
 
     OrgConnections(svc.sessions, SecretBox(svc.settings.encryption_key_list)).remove(ORG_ID)
     assert app.test_client().get(MODULES, headers=bearer(secret)).status_code == 401

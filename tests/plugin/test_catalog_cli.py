@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from content_catalog.import_export import export_modules, read_csv
 from content_catalog.importing import parse_rows
 from plugin.cli import main
-from plugin.demo_org import DEMO_ORG_ID, demo_module_payloads
+from plugin.crm.demo_org import DEMO_ORG_ID, demo_module_payloads
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = (

@@ -12,9 +12,9 @@ from content_catalog.database import upgrade
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import JourneyPhase
 from plugin.cli import main
-from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox
-from plugin.org_mapping import OrgMapping
-from plugin.salesforce.config import OrgConnection
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.orgs.mapping import OrgMapping
+from plugin.crm.salesforce.config import OrgConnection
 from plugin.services import build_services
 from plugin.settings import Settings
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from plugin.content_analytics import (
+from plugin.analytics.module_figures import (
     ASSOCIATION_CAUTION,
     activity,
     in_segment,

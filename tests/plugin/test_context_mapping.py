@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 
 from content_catalog.taxonomy import DealSizeBands, JourneyPhase
-from plugin.context_mapping import context_from_record, map_context
-from plugin.salesforce.records import ContactRole, OpportunityRecord
+from plugin.ranking.context_mapping import context_from_record, map_context
+from plugin.crm.records import ContactRole, OpportunityRecord
 from recommender import CandidateModule, TagTextRanker
 from recommender.types import CLIENT_FACING
 

@@ -12,10 +12,10 @@ from content_catalog.database import session_factory
 from content_catalog.events import EventKind
 from content_catalog.models import DealOutcomeRow, PanelEventRow, PanelImpressionRow
 from plugin.cli import main
-from plugin.demo_history import seed_demo_history
-from plugin.demo_org import DEMO_ORG_ID, DemoOrg, load_demo_catalog
-from plugin.learning_data import logged_impressions
-from plugin.salesforce.ids import to_18
+from plugin.learning.demo_history import seed_demo_history
+from plugin.crm.demo_org import DEMO_ORG_ID, DemoOrg, load_demo_catalog
+from plugin.ranking.logged_views import logged_impressions
+from plugin.crm.salesforce.ids import to_18
 
 TODAY = date(2026, 11, 23)
 SMALL = dict(today=TODAY, weeks=5, seed=5, views_per_week=15)
@@ -127,7 +127,7 @@ def test_the_simulated_views_are_counted_as_suggestions_once_per_view(sessions, 
 def test_load_demo_stores_the_demo_records_outcomes_and_serves_a_first_learned_model(tmp_path):
     from content_catalog.model_store import RankerModels
     from content_catalog.outcomes import DealOutcomes
-    from plugin.demo_org import DemoOrg
+    from plugin.crm.demo_org import DemoOrg
 
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
     runner = CliRunner()

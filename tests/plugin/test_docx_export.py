@@ -8,7 +8,7 @@ import docx
 import pytest
 from docx.enum.text import WD_COLOR_INDEX
 
-from plugin.docx_export import markdown_to_docx
+from plugin.content.docx_export import markdown_to_docx
 
 
 def open_document(markdown: str, title: str = "Business case"):

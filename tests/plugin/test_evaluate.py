@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from content_catalog.database import make_engine, session_factory
 from content_catalog.taxonomy import default_taxonomy
 from plugin.cli import main
-from plugin.demo_history import seed_demo_history
-from plugin.demo_org import DEMO_ORG_ID, load_demo_catalog
-from plugin.evaluate_cli import CANNOT_EVALUATE
-from plugin.evaluation_report import STEPS, evaluate_org
+from plugin.learning.demo_history import seed_demo_history
+from plugin.crm.demo_org import DEMO_ORG_ID, load_demo_catalog
+from plugin.cli.evaluate import CANNOT_EVALUATE
+from plugin.learning.evaluation_report import STEPS, evaluate_org
 from recommender.simulated_evaluation import SimulationScale
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -25,10 +25,10 @@ from content_catalog.events import PanelEventLog
 from content_catalog.models import PanelImpressionRow
 from content_catalog.suggestion_stats import SuggestionStats
 from plugin.app import create_app
-from plugin.demo_org import DEMO_ORG_ID, DemoOrg, load_demo_catalog
-from plugin.identity import DEMO_USER_ID
-from plugin.impression_recorder import ImpressionRecorder
-from plugin.panel_view import build_panel_view
+from plugin.crm.demo_org import DEMO_ORG_ID, DemoOrg, load_demo_catalog
+from plugin.web.identity import DEMO_USER_ID
+from plugin.panel.impressions import ImpressionRecorder
+from plugin.panel.view import build_panel_view
 from plugin.settings import Settings
 from recommender import Recommendations, TagTextRanker
 
@@ -341,8 +341,8 @@ def test_a_process_that_exits_normally_writes_its_queued_impressions(tmp_path, o
     database = f"sqlite:///{tmp_path / 'exit.sqlite3'}"
     script = textwrap.dedent(f"""
         from plugin.app import create_app
-        from plugin.demo_org import load_demo_catalog
-        from plugin.impression_recorder import ImpressionRecorder
+        from plugin.crm.demo_org import load_demo_catalog
+        from plugin.panel.impressions import ImpressionRecorder
         from plugin.settings import Settings
 
         app = create_app(Settings(demo_mode=True, database_url={database!r}, log_level="WARNING"))

@@ -14,13 +14,13 @@ import responses
 from click.testing import CliRunner
 from pydantic import ValidationError
 
-import plugin.jobs
-import plugin.training
+import plugin.learning.jobs
+import plugin.learning.training
 from content_catalog.database import make_engine, session_factory
 from content_catalog.outcomes import DealOutcomes
 from plugin.cli import main
-from plugin.demo_org import DEMO_ORG_ID, load_demo_catalog
-from plugin.jobs import (
+from plugin.crm.demo_org import DEMO_ORG_ID, load_demo_catalog
+from plugin.learning.jobs import (
     OUTCOME_SYNC, TRAINING, Job, JobFailed, Scheduler, following_slot, run_outcome_sync,
     run_training, service_jobs,
 )
@@ -105,7 +105,7 @@ def test_the_following_slot_is_the_first_grid_point_after_now(scheduled, now, ex
 def test_a_failing_job_is_logged_and_runs_again_at_its_next_slot(clock, recorder, caplog):
     jobs = [recorder.job("sync", HOUR, fails=ZeroDivisionError("bug")), recorder.job("train", DAY)]
     scheduler = Scheduler(lambda: jobs, clock=clock)
-    with caplog.at_level(logging.INFO, logger="plugin.jobs"):
+    with caplog.at_level(logging.INFO, logger="plugin.learning.jobs"):
         runs = scheduler.run_due()
     assert [(r.name, r.ok) for r in runs] == [("sync", False), ("train", True)]
     failure = next(r for r in caplog.records if "sync" in r.getMessage())
@@ -116,7 +116,7 @@ def test_a_failing_job_is_logged_and_runs_again_at_its_next_slot(clock, recorder
 
 def test_a_known_failure_is_logged_without_a_trace(clock, recorder, caplog):
     jobs = [recorder.job("sync", HOUR, fails=JobFailed("Salesforce answered 503"))]
-    with caplog.at_level(logging.INFO, logger="plugin.jobs"):
+    with caplog.at_level(logging.INFO, logger="plugin.learning.jobs"):
         (run,) = Scheduler(lambda: jobs, clock=clock).run_due()
     assert not run.ok and run.summary == "Salesforce answered 503"
     (record,) = caplog.records
@@ -213,7 +213,7 @@ def test_the_service_lists_only_the_jobs_asked_for(engine, monkeypatch):
     def no_orgs_to_ask_for(services):
         raise AssertionError("training alone must not list the syncable orgs")
 
-    monkeypatch.setattr(plugin.jobs, "syncable_orgs", no_orgs_to_ask_for)
+    monkeypatch.setattr(plugin.learning.jobs, "syncable_orgs", no_orgs_to_ask_for)
     assert [(j.name, j.org_id) for j in service_jobs(svc, [TRAINING])] == [(TRAINING, None)]
 
 
@@ -244,10 +244,10 @@ class FakeTraining:
 
 
 def test_training_reports_each_org_and_fails_when_one_org_failed(monkeypatch):
-    monkeypatch.setattr(plugin.training, "train_all",
+    monkeypatch.setattr(plugin.learning.training, "train_all",
                         lambda services: [FakeTraining("org A: version 2")])
     assert run_training(object()) == "org A: version 2"
-    monkeypatch.setattr(plugin.training, "train_all", lambda services: [
+    monkeypatch.setattr(plugin.learning.training, "train_all", lambda services: [
         FakeTraining("org A: version 2"), FakeTraining("org B: FAILED: boom", failed=True)])
     with pytest.raises(JobFailed, match="org B: FAILED: boom"):
         run_training(object())
@@ -276,14 +276,14 @@ def demo_outcomes(url: str) -> int:
 
 def test_worker_once_runs_every_job_and_exits(demo_database, monkeypatch):
     trained = []
-    monkeypatch.setattr(plugin.training, "train_all", lambda services: trained.append(1) or [])
+    monkeypatch.setattr(plugin.learning.training, "train_all", lambda services: trained.append(1) or [])
     result = CliRunner().invoke(main, ["worker", "--once"])
     assert result.exit_code == 0, result.output
     assert trained == [1] and demo_outcomes(demo_database) > 0
 
 
 def test_worker_once_exits_1_when_a_job_failed(demo_database, monkeypatch):
-    monkeypatch.setattr(plugin.training, "train_all",
+    monkeypatch.setattr(plugin.learning.training, "train_all",
                         lambda services: [FakeTraining("org X: FAILED: boom", failed=True)])
     result = CliRunner().invoke(main, ["worker", "--once"])
     assert result.exit_code == 1 and demo_outcomes(demo_database) > 0
@@ -291,7 +291,7 @@ def test_worker_once_exits_1_when_a_job_failed(demo_database, monkeypatch):
 
 def test_worker_once_job_outcomes_syncs_without_training(demo_database, monkeypatch):
     trained = []
-    monkeypatch.setattr(plugin.training, "train_all", lambda services: trained.append(1) or [])
+    monkeypatch.setattr(plugin.learning.training, "train_all", lambda services: trained.append(1) or [])
     result = CliRunner().invoke(main, ["worker", "--once", "--job", "outcomes"])
     assert result.exit_code == 0, result.output
     assert trained == [] and demo_outcomes(demo_database) > 0
@@ -299,7 +299,7 @@ def test_worker_once_job_outcomes_syncs_without_training(demo_database, monkeypa
 
 def test_worker_once_job_training_trains_without_syncing(demo_database, monkeypatch):
     trained = []
-    monkeypatch.setattr(plugin.training, "train_all", lambda services: trained.append(1) or [])
+    monkeypatch.setattr(plugin.learning.training, "train_all", lambda services: trained.append(1) or [])
     result = CliRunner().invoke(main, ["worker", "--once", "--job", "training"])
     assert result.exit_code == 0, result.output
     assert trained == [1] and demo_outcomes(demo_database) == 0
@@ -307,7 +307,7 @@ def test_worker_once_job_training_trains_without_syncing(demo_database, monkeypa
 
 def test_worker_job_can_be_repeated_and_refuses_an_unknown_kind(demo_database, monkeypatch):
     trained = []
-    monkeypatch.setattr(plugin.training, "train_all", lambda services: trained.append(1) or [])
+    monkeypatch.setattr(plugin.learning.training, "train_all", lambda services: trained.append(1) or [])
     result = CliRunner().invoke(
         main, ["worker", "--once", "--job", "outcomes", "--job", "training"])
     assert result.exit_code == 0, result.output
@@ -321,7 +321,7 @@ def test_worker_once_exits_1_when_the_jobs_could_not_be_listed(demo_database, mo
     def database_down(services):
         raise ConnectionError("database down")
 
-    monkeypatch.setattr(plugin.jobs, "syncable_orgs", database_down)
+    monkeypatch.setattr(plugin.learning.jobs, "syncable_orgs", database_down)
     result = CliRunner().invoke(main, ["worker", "--once", "--job", "outcomes"])
     assert result.exit_code == 1
     assert demo_outcomes(demo_database) == 0

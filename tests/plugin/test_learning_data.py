@@ -8,7 +8,7 @@ import pytest
 from content_catalog.events import EventKind, Impression, PanelEvent, PanelEventLog, add_impressions
 from content_catalog.outcomes import DealOutcome, DealOutcomes
 from content_catalog.repository import ensure_org
-from plugin.learning_data import context_from_json, logged_impressions
+from plugin.ranking.logged_views import context_from_json, logged_impressions
 from recommender.types import OpportunityContext
 
 ORG = "00DA0000000AaaaMAC"

@@ -12,8 +12,8 @@ from sqlalchemy.exc import OperationalError
 from content_catalog.model_store import RankerModels
 from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.taxonomy import ModuleStatus
-from plugin.served_models import MODEL_FAILED_EVENT, RETRY_FAILED_S
-from plugin.training import train_org
+from plugin.ranking.served_models import MODEL_FAILED_EVENT, RETRY_FAILED_S
+from plugin.learning.training import train_org
 from recommender.learning import LearnedRanker
 from tests.plugin.model_fixtures import (
     BUYING,
@@ -184,7 +184,7 @@ def test_a_database_error_while_reading_the_catalog_is_not_the_models_failure(
     services, today, monkeypatch
 ):
     trained = train_org(services, ORG, today=today)
-    import plugin.recommendations as recommendations
+    import plugin.panel.suggestions as recommendations
 
     real = recommendations.catalog_candidates
     calls = []

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from plugin.salesforce.ids import InvalidSalesforceId
-from plugin.salesforce.records import MAX_TEXT, parse_opportunity
+from plugin.crm.salesforce.ids import InvalidSalesforceId
+from plugin.crm.salesforce.opportunity_json import MAX_TEXT, parse_opportunity
 
 OPPORTUNITY_ID = "006A0000006Vm9r"  # the 18-character form ends in "IAC", as 001A0000006Vm9r does
 

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from content_catalog.database import session_factory
 from plugin.cli import main
-from plugin.org_connections import (
+from plugin.orgs.connections import (
     ConfiguredOrg,
     EncryptionKeyMissing,
     OrgConnections,
@@ -15,8 +15,8 @@ from plugin.org_connections import (
     SecretsUnreadable,
     normalise_origin,
 )
-from plugin.salesforce.config import ClientCredentials, OrgConnection, PasswordCredentials
-from plugin.salesforce.errors import SalesforceConfigError
+from plugin.crm.salesforce.config import ClientCredentials, OrgConnection, PasswordCredentials
+from plugin.crm.salesforce.exceptions import SalesforceConfigError
 
 SECRETS = ("consumer-s3cret-value", "canvas-s3cret-value", "pa55word-value", "t0ken-value")
 

@@ -11,13 +11,13 @@ from content_catalog.importing import import_modules
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import DealSizeBands, Dimension, JourneyPhase, default_taxonomy
 from plugin.app import create_app
-from plugin.context_mapping import context_from_record
-from plugin.demo_org import demo_module_payloads
-from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox
-from plugin.org_mapping import MappingInvalid, OrgMapping, parse_bands, parse_stage_phases
-from plugin.panel_view import build_panel_view
-from plugin.salesforce.config import OrgConnection
-from plugin.salesforce.records import OpportunityRecord
+from plugin.ranking.context_mapping import context_from_record
+from plugin.crm.demo_org import demo_module_payloads
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.orgs.mapping import MappingInvalid, OrgMapping, parse_bands, parse_stage_phases
+from plugin.panel.view import build_panel_view
+from plugin.crm.salesforce.config import OrgConnection
+from plugin.crm.records import OpportunityRecord
 from plugin.settings import Settings
 
 ACME = "00D5e000001AcmEEAS"

@@ -12,11 +12,11 @@ import responses
 
 from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.outcomes import DealOutcome, DealOutcomes
-from plugin.demo_org import DEMO_ORG_ID
-from plugin.outcome_sync import FAILED_EVENT, SYNCED_EVENT, sync_outcomes, syncable_orgs
-from plugin.salesforce.config import OrgConnection
-from plugin.salesforce.ids import to_18
-from plugin.org_connections import ConfiguredOrg
+from plugin.crm.demo_org import DEMO_ORG_ID
+from plugin.learning.outcome_sync import FAILED_EVENT, SYNCED_EVENT, sync_outcomes, syncable_orgs
+from plugin.crm.salesforce.config import OrgConnection
+from plugin.crm.salesforce.ids import to_18
+from plugin.orgs.connections import ConfiguredOrg
 from tests.plugin.outcome_fakes import (
     FakeSalesforce, acme_org, deal, opportunity_id, services_on,
 )
@@ -244,7 +244,7 @@ def test_an_unknown_org_is_reported_not_raised(svc, org_id):
 
 # The demo org --------------------------------------------------------------------------------
 def bundled_demo_opportunities() -> list[dict]:
-    return json.loads(files("plugin.demo_org").joinpath("opportunities.json").read_text())
+    return json.loads(files("plugin.crm.demo_org").joinpath("opportunities.json").read_text())
 
 
 def test_the_demo_orgs_closed_opportunities_become_its_outcomes(engine):

@@ -8,9 +8,9 @@ from click.testing import CliRunner
 from content_catalog.database import make_engine, session_factory
 from content_catalog.outcomes import DealOutcomes
 from plugin.cli import main
-from plugin.demo_org import DEMO_ORG_ID, load_demo_catalog
-from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox
-from plugin.salesforce.config import OrgConnection
+from plugin.crm.demo_org import DEMO_ORG_ID, load_demo_catalog
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.crm.salesforce.config import OrgConnection
 from plugin.services import build_services
 from plugin.settings import Settings
 from tests.plugin.outcome_fakes import FakeSalesforce, acme_org, deal

@@ -18,7 +18,7 @@ from plugin.benchmarks.panel_views import (
     run_panel_views_benchmark,
 )
 from plugin.cli import main as beinspired
-from plugin.salesforce.ids import to_18
+from plugin.crm.salesforce.ids import to_18
 
 SKIP_REDIS = os.environ.get("BEINSPIRED_SKIP_REDIS") == "1"
 

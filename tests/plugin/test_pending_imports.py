@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from plugin.pending_imports import PendingImports, UploadGone
+from plugin.content.pending_imports import PendingImports, UploadGone
 
 ORG, OTHER_ORG, USER = "00D5e00000DEMO1AAA", "00D5e00000OTHERAAA", "0055e00000DEMOL"
 

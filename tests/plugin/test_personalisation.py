@@ -6,14 +6,14 @@ from datetime import date
 import pytest
 
 from content_catalog.placeholders import PLACEHOLDERS
-from plugin.personalisation import (
+from plugin.content.opportunity_values import (
     format_amount,
     format_close_date,
     personalise_for,
     placeholder_values,
     primary_buyer,
 )
-from plugin.salesforce.records import ContactRole, OpportunityRecord
+from plugin.crm.records import ContactRole, OpportunityRecord
 
 ECONOMIC = ContactRole("Economic Buyer", False, "Dana Ruiz", "CFO")
 TECHNICAL = ContactRole("Technical Buyer", True, "Sam Lee", "CIO")

@@ -14,12 +14,12 @@ from content_catalog.placeholders import MAX_VALUE_CHARS
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import ModuleKind, ModuleStatus
 from plugin.app import create_app
-from plugin.demo_org import DEMO_ORG_ID, DemoOrg, load_demo_catalog
-from plugin.docx_export import DOCX_MIMETYPE
-from plugin.opportunity_sources import SourceUnavailable
-from plugin.salesforce.records import parse_opportunity
+from plugin.crm.demo_org import DEMO_ORG_ID, DemoOrg, load_demo_catalog
+from plugin.content.docx_export import DOCX_MIMETYPE
+from plugin.crm.sources import SourceUnavailable
+from plugin.crm.salesforce.opportunity_json import parse_opportunity
 from plugin.settings import Settings
-from plugin.web.personalise import download_name
+from plugin.web.api.personalise import download_name
 
 TEMPLATE = "bct-healthcare-cfo-compliance-roi"
 HOSTILE_ID = "006Dn0000H0stIL"

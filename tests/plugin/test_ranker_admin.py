@@ -8,8 +8,8 @@ import pytest
 
 from content_catalog.model_store import UnknownModelVersion
 from content_catalog.repository import OrgNotFound
-from plugin.ranker_admin import NothingToRollBackTo, ranker_status, serve_rules, serve_version
-from plugin.training import train_org
+from plugin.learning.ranker_admin import NothingToRollBackTo, ranker_status, serve_rules, serve_version
+from plugin.learning.training import train_org
 from tests.plugin.model_fixtures import (
     GEM,
     ORG,

@@ -10,7 +10,8 @@ import pytest
 from content_catalog.database import session_factory
 from content_catalog.repository import CatalogRepository, OrgNotFound, ensure_org
 from content_catalog.taxonomy import Audience, ModuleKind, ModuleStatus
-from plugin.recommendations import RecommendationService, tag_labels
+from plugin.panel.suggestions import RecommendationService
+from plugin.ranking.candidates import tag_labels
 from recommender import OpportunityContext, TagTextRanker
 
 ORG = "00DA0000000AaaaMAC"

@@ -1,5 +1,5 @@
 """Markdown bodies to HTML a rep's browser can show safely."""
-from plugin.rendering import markdown_to_html
+from plugin.content.rendering import markdown_to_html
 
 
 def test_single_line_breaks_are_kept_as_authors_expect():

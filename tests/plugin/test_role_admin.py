@@ -5,9 +5,9 @@ import pytest
 
 from content_catalog.database import session_factory
 from content_catalog.repository import ensure_org
-from plugin.role_admin import RoleAdmin, RoleMappingNotFound
-from plugin.roles import Role, RoleMapping, SubjectKind, User
-from plugin.user_sessions import UserSessions
+from plugin.access.role_changes import RoleAdmin, RoleMappingNotFound
+from plugin.access.role_mappings import Role, RoleMapping, SubjectKind, User
+from plugin.access.user_sessions import UserSessions
 
 ORG, OTHER_ORG = "00D5e000001AcmEEAS", "00DB0000000BbbbMAC"
 USER, PROFILE = "0055e000001ReP1AAK", "00e5e000000SaLeAAK"

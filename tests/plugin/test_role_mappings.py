@@ -5,7 +5,7 @@ import pytest
 
 from content_catalog.database import session_factory
 from content_catalog.repository import ensure_org
-from plugin.roles import InvalidRoleMapping, Role, RoleMappings, SubjectKind, parse_role_mapping
+from plugin.access.role_mappings import InvalidRoleMapping, Role, RoleMappings, SubjectKind, parse_role_mapping
 
 ORG, OTHER_ORG = "00D5e000001AcmEEAS", "00DB0000000BbbbMAC"
 USER, PROFILE = "0055e000001ReP1AAK", "00e5e000000SaLeAAK"
@@ -132,8 +132,8 @@ def test_changing_a_users_own_mapping_ends_their_sessions_so_it_applies_at_once(
 
 
 def test_a_canvas_user_gets_the_role_of_their_user_or_profile_mapping(app):
-    from plugin.identity import canvas_user
-    from plugin.salesforce.canvas import CanvasRequest
+    from plugin.web.identity import canvas_user
+    from plugin.crm.salesforce.signed_request import CanvasRequest
 
     canvas = CanvasRequest(org_id=ACME, user_id=VIEWER_ID, user_name="priya@acme.example", full_name="Priya Raman",
                            profile_id=PROFILE, instance_url="https://acme.my.salesforce.com", oauth_token="t",

@@ -7,11 +7,11 @@ from click.testing import CliRunner
 
 from content_catalog.database import make_engine, session_factory, upgrade
 from plugin.cli import main
-from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox
-from plugin.role_admin import RoleAdmin
-from plugin.roles import Role, RoleMapping, SubjectKind, User
-from plugin.salesforce.config import OrgConnection
-from plugin.user_sessions import UserSessions
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.access.role_changes import RoleAdmin
+from plugin.access.role_mappings import Role, RoleMapping, SubjectKind, User
+from plugin.crm.salesforce.config import OrgConnection
+from plugin.access.user_sessions import UserSessions
 from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
 
 USER, PROFILE = "0055e000001ReP1AAK", "00e5e000000SaLeAAK"

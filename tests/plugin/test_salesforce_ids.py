@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plugin.salesforce.ids import InvalidSalesforceId, checksum_suffix, to_18
+from plugin.crm.salesforce.ids import InvalidSalesforceId, checksum_suffix, to_18
 
 
 def test_documented_example_gets_its_18_character_form():

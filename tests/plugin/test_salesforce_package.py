@@ -228,7 +228,7 @@ def test_csp_trusted_site_allows_framing_and_calls_to_the_service_only():
 
 # --- Permission set -----------------------------------------------------------------------------
 
-#: The non-required fields of the service's query (plugin/salesforce/soql.py) that take FLS.
+#: The non-required fields of the service's query (plugin/crm/salesforce/soql.py) that take FLS.
 READ_FIELDS = {
     "Opportunity.Amount", "Opportunity.Type", "Opportunity.Probability", "Opportunity.Description",
     "Opportunity.NextStep", "Opportunity.LeadSource", "Account.Industry", "Contact.Title",
@@ -251,7 +251,7 @@ def test_permission_set_reads_the_fields_the_service_queries_and_nothing_is_edit
 
 
 def test_permission_set_field_list_follows_the_service_query():
-    from plugin.salesforce import soql
+    from plugin.crm.salesforce import soql
 
     queried = {f"Opportunity.{f}" for f in soql.OPPORTUNITY_FIELDS} | set(soql.ACCOUNT_FIELDS)
     queried |= {"Contact.Name", "Contact.Title"}

@@ -16,7 +16,7 @@ import responses
 from sqlalchemy import update
 
 from content_catalog.models import UserSessionRow
-from plugin.roles import Role, RoleMappings, parse_role_mapping
+from plugin.access.role_mappings import Role, RoleMappings, parse_role_mapping
 from tests.plugin.access_fixtures import (
     COOKIE, CONSUMER_KEY, OTHER_ORG, make_app, person, signed_in,
 )
@@ -302,7 +302,7 @@ def test_logout_needs_the_csrf_token(app):
 
 
 def test_a_session_of_an_org_no_longer_served_opens_nothing(app):
-    from plugin.org_connections import OrgConnections, SecretBox
+    from plugin.orgs.connections import OrgConnections, SecretBox
 
     browser = signed_in(app, person(Role.ENABLEMENT))
     svc = app.extensions["be_inspired"]

@@ -7,9 +7,10 @@ import pytest
 
 from content_catalog.modules import ContentModule
 from content_catalog.taxonomy import Dimension
-from plugin.context_mapping import map_context
-from plugin.recommendations import RecommendationService, candidate_from_module, tag_labels
-from plugin.score_explanation import Match, explain
+from plugin.ranking.context_mapping import map_context
+from plugin.panel.suggestions import RecommendationService
+from plugin.ranking.candidates import candidate_from_module, tag_labels
+from plugin.panel.score_explanation import Match, explain
 from recommender import ScoringWeights, TagTextRanker
 
 WEIGHTS = ScoringWeights()

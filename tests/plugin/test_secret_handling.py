@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import text
 
 from content_catalog.taxonomy import JourneyPhase
-from plugin.org_connections import OrgConnections, SecretBox, SecretsUnreadable
-from plugin.org_mapping import OrgMapping
-from plugin.salesforce.config import PasswordCredentials
+from plugin.orgs.connections import OrgConnections, SecretBox, SecretsUnreadable
+from plugin.orgs.mapping import OrgMapping
+from plugin.crm.salesforce.config import PasswordCredentials
 from tests.api.admin_fixtures import (  # noqa: F401  (fixtures)
     ACME,
     GLOBEX,
@@ -151,7 +151,7 @@ def test_no_secret_is_logged_or_answered_through_a_whole_admin_session(console, 
     assert answers[6].status_code == 400 and answers[7].status_code == 400
     assert not answers[8].get_json()["ok"]
     assert_nowhere(secrets, log_text(every_log), *(a.get_data(as_text=True) for a in answers))
-    logged = [r.getMessage() for r in every_log.records if r.name == "plugin.org_admin"]
+    logged = [r.getMessage() for r in every_log.records if r.name == "plugin.orgs.management"]
     assert any("connection test: Connection failed" in m for m in logged), logged  # the capture works
 
 
@@ -199,6 +199,6 @@ def test_undecryptable_secrets_are_an_error_page_that_names_no_secret(console, s
     ("-----BEGIN PRIVATE KEY-----\nMIIEv…\n-----END PRIVATE KEY-----", "set"),
 ])  # fmt: skip
 def test_a_secret_is_hinted_at_by_its_last_four_characters_at_most(secret, hint):
-    from plugin.org_input import secret_hint
+    from plugin.orgs.admin_input import secret_hint
 
     assert secret_hint(secret or None) == hint

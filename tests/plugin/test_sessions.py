@@ -10,8 +10,8 @@ from sqlalchemy import select
 from content_catalog.database import session_factory
 from content_catalog.models import UserSessionRow
 from content_catalog.repository import ensure_org
-from plugin.roles import Role, User
-from plugin.user_sessions import UserSessions, token_hash
+from plugin.access.role_mappings import Role, User
+from plugin.access.user_sessions import UserSessions, token_hash
 
 ORG = "00D5e000001AcmEEAS"
 OTHER_ORG = "00DB0000000BbbbMAC"

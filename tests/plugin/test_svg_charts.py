@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from plugin.svg_charts import Series, TrendChart, count_axis, trend_chart_svg
+from plugin.analytics.svg_charts import Series, TrendChart, count_axis, trend_chart_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 

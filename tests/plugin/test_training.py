@@ -9,10 +9,10 @@ import pytest
 from content_catalog.model_store import RankerModels
 from content_catalog.org_settings import OrgSettingsRepository
 from content_catalog.repository import OrgNotFound, ensure_org
-from plugin.demo_org import DEMO_ORG_ID
-from plugin.recommendations import catalog_candidates
+from plugin.crm.demo_org import DEMO_ORG_ID
+from plugin.ranking.candidates import catalog_candidates
 from content_catalog.org_activity import OrgActivityRepository
-from plugin.training import (
+from plugin.learning.training import (
     NOTHING_TO_LEARN, TRAINED_EVENT, TRAINING_FAILED_EVENT, train_all, train_org,
 )
 from recommender.learning import LearnedRanker
@@ -131,7 +131,7 @@ def test_train_all_trains_the_demo_and_connected_orgs_and_reports_a_failing_one(
         OrgSettingsRepository(session).put(OTHER_ORG, "Globex", "{}", "")
         ensure_org(session, OTHER_ORG, "Globex")
 
-    import plugin.training as training
+    import plugin.learning.training as training
 
     real = training.logged_impressions
 

@@ -31,8 +31,8 @@ from content_catalog.database import upgrade
 from content_catalog.importing import import_modules
 from content_catalog.repository import ensure_org
 from plugin.app import create_app
-from plugin.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME, DemoOrg, demo_module_payloads
-from plugin.salesforce.records import OpportunityRecord
+from plugin.crm.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME, DemoOrg, demo_module_payloads
+from plugin.crm.records import OpportunityRecord
 from plugin.settings import Settings
 from tests.web.canvas_fixtures import (
     BLOCK_THIRD_PARTY_COOKIES,

@@ -4,7 +4,7 @@ an opportunity in a custom stage and its suggestions follow the mapping.
 
 The app runs outside demo mode, served from a thread; Salesforce is faked at the HTTP layer with
 ``responses`` (it patches ``requests`` for the whole process, so it answers the server thread).
-The admin is signed in by replacing :func:`plugin.identity.current_user`, the one place every
+The admin is signed in by replacing :func:`plugin.web.identity.current_user`, the one place every
 console route asks; the rep arrives through a Canvas signed request, as inside Salesforce.
 """
 from __future__ import annotations
@@ -21,13 +21,13 @@ from werkzeug.serving import make_server
 from content_catalog.database import upgrade
 from content_catalog.importing import import_modules
 from content_catalog.repository import ensure_org
-from plugin import identity
+from plugin.web import identity
 from plugin.app import create_app
-from plugin.demo_history import seed_demo_history
-from plugin.demo_org import DEMO_ORG_ID, demo_module_payloads, load_demo_catalog
-from plugin.identity import Role, User
-from plugin.org_connections import OrgConnections, SecretBox
-from plugin.outcome_sync import sync_outcomes
+from plugin.learning.demo_history import seed_demo_history
+from plugin.crm.demo_org import DEMO_ORG_ID, demo_module_payloads, load_demo_catalog
+from plugin.web.identity import Role, User
+from plugin.orgs.connections import OrgConnections, SecretBox
+from plugin.learning.outcome_sync import sync_outcomes
 from plugin.settings import Settings
 from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID, load_json, sign_canvas
 from tests.plugin.salesforce.sf_org_fakes import CONSUMER_KEY, CONSUMER_SECRET, FakeOrg, query_of

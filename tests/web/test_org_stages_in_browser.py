@@ -21,12 +21,12 @@ from content_catalog.database import upgrade
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import JourneyPhase
 from plugin.app import create_app
-from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox
-from plugin.org_mapping import OrgMapping
-from plugin.roles import Role, User
-from plugin.salesforce.config import OrgConnection
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.orgs.mapping import OrgMapping
+from plugin.access.role_mappings import Role, User
+from plugin.crm.salesforce.config import OrgConnection
 from plugin.settings import Settings
-from plugin.user_sessions import UserSessions
+from plugin.access.user_sessions import UserSessions
 from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
 from tests.web.conftest import DEMO_TODAY
 

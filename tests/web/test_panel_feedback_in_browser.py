@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 from content_catalog.database import make_engine, session_factory
 from content_catalog.models import PanelEventRow, PanelImpressionRow
 from plugin.app import create_app
-from plugin.demo_org import load_demo_catalog
+from plugin.crm.demo_org import load_demo_catalog
 from plugin.settings import Settings
 from tests.plugin.salesforce.sf_fakes import OPPORTUNITY_ID, ORG_ID, load_json, sign_canvas
 from tests.web.canvas_fixtures import canvas_host_page

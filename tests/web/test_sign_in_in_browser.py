@@ -33,9 +33,9 @@ from werkzeug.serving import make_server
 
 from content_catalog.database import upgrade
 from plugin.app import create_app
-from plugin.org_connections import ConfiguredOrg, OrgConnections, SecretBox
-from plugin.roles import RoleMappings, parse_role_mapping
-from plugin.salesforce.config import OrgConnection
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.access.role_mappings import RoleMappings, parse_role_mapping
+from plugin.crm.salesforce.config import OrgConnection
 from plugin.settings import Settings
 from tests.plugin.salesforce.sf_fakes import ORG_ID, VIEWER_ID, load_json
 

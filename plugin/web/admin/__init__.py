@@ -1,8 +1,8 @@
 """The admin console: connect the org to Salesforce, map its fields and stages, see its status.
 
 Server-rendered pages in the Lightning Design System look, like the workspace. Every route
-requires an admin (:func:`plugin.identity.requires`), and every page works on the admin's own org
-only: :class:`~plugin.org_admin.OrgAdmin` answers another org's Id as it answers an unknown one.
+requires an admin (:func:`plugin.web.identity.requires`), and every page works on the admin's own org
+only: :class:`~plugin.orgs.management.OrgAdmin` answers another org's Id as it answers an unknown one.
 """
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from flask import Blueprint, g, redirect, render_template, url_for
 
-from plugin import identity
+from plugin.web import identity
 from plugin.errors import Forbidden
-from plugin.identity import Role, requires
-from plugin.org_admin import OrgAdmin, OrgNotManaged, OrgOutOfScope
-from plugin.org_connections import EncryptionKeyMissing, SecretsUnreadable
+from plugin.web.identity import Role, requires
+from plugin.orgs.management import OrgAdmin, OrgNotManaged, OrgOutOfScope
+from plugin.orgs.connections import EncryptionKeyMissing, SecretsUnreadable
 from plugin.services import services
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -77,4 +77,4 @@ def _error_page(status: int, message: str):
     return render_template("error.html", status=status, message=message), status
 
 
-from plugin.web.admin import orgs, mapping, roles, ranker  # noqa: E402,F401  (routes, in nav order)
+from plugin.web.admin import connection_pages, mapping_pages, role_pages, ranker_page  # noqa: E402,F401  (routes, in nav order)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask import Blueprint, g, redirect, url_for
 
 from plugin.errors import Forbidden
-from plugin.identity import Role, current_user
+from plugin.web.identity import Role, current_user
 
 blueprint = Blueprint("workspace", __name__, url_prefix="/workspace")
 
@@ -47,8 +47,8 @@ def home():
 
 # Each area's routes attach to ``blueprint`` when its module is imported, and each adds its
 # navigation item then (Modules first, so "/workspace/" opens on the module list).
-from plugin.web.workspace import audit, module_history, modules  # noqa: E402,F401  (routes)
+from plugin.web.workspace import audit, module_history, module_editor  # noqa: E402,F401  (routes)
 # How the content fares with reps and deals, beside the module list, before the gap finders.
-from plugin.web.workspace import analytics  # noqa: E402,F401  (nav order)
+from plugin.web.workspace import analytics_pages  # noqa: E402,F401  (nav order)
 # After the module pages, so their items come first: coverage, preview and import find gaps.
-from plugin.web.workspace import coverage, preview, importing  # noqa: E402,F401  (nav order)
+from plugin.web.workspace import coverage_map, preview, import_page  # noqa: E402,F401  (nav order)

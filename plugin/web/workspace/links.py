@@ -1,6 +1,6 @@
 """Links from the gap-finding pages (coverage, preview, import) into the module pages.
 
-The module list and editor live in :mod:`plugin.web.workspace.modules`; their query parameters
+The module list and editor live in :mod:`plugin.web.workspace.module_editor`; their query parameters
 (``tag.<dimension>``, ``untagged``, ``status``, ``kind``) are described in
 :mod:`plugin.web.module_params`.
 """

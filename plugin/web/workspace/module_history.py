@@ -15,11 +15,11 @@ from content_catalog.editing import ModuleEditor, StaleVersion, VersionNotFound
 from content_catalog.modules import ModuleInput
 from content_catalog.taxonomy import Dimension
 from plugin.errors import InvalidInput, NotFound
-from plugin.rendering import markdown_to_html
+from plugin.content.rendering import markdown_to_html
 from plugin.services import services
 from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.workspace import blueprint
-from plugin.web.workspace.modules import base_version, choices, find_module, stale_message
+from plugin.web.workspace.module_editor import base_version, choices, find_module, stale_message
 
 #: How the fields of a module are named on the pages.
 FIELD_LABELS = {

@@ -3,7 +3,7 @@
 Three ways to name the opportunity: a demo opportunity (demo mode), a live one by Id (when the
 org has a Salesforce connection that can read records on its own), or a context entered by hand.
 The panel is the rep's own markup (templates/panel/_suggestions.html) built by the rep's own code
-path (plugin/panel_view.py), so what is previewed is what is shown; it is just not counted as
+path (plugin/panel/view.py), so what is previewed is what is shown; it is just not counted as
 shown. Beside it, each suggestion's score is broken down per dimension in words.
 """
 from __future__ import annotations
@@ -16,15 +16,15 @@ from content_catalog.modules import FieldError
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import Dimension
 from plugin.errors import InvalidInput
-from plugin.opportunity_sources import OpportunityNotFound, OpportunitySource
-from plugin.panel_view import PanelView, build_panel_view, recommend_for_context
-from plugin.recommendations import SuggestionCard
-from plugin.salesforce.config import AuthMode
-from plugin.salesforce.connector import OrgNotConfigured
-from plugin.salesforce.ids import InvalidSalesforceId, to_18
-from plugin.score_explanation import BreakdownRow, explain
+from plugin.crm.sources import OpportunityNotFound, OpportunitySource
+from plugin.panel.view import PanelView, build_panel_view, recommend_for_context
+from plugin.panel.suggestions import SuggestionCard
+from plugin.crm.salesforce.config import AuthMode
+from plugin.crm.salesforce.connector import OrgNotConfigured
+from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
+from plugin.panel.score_explanation import BreakdownRow, explain
 from plugin.services import services
-from plugin.web.context_request import parse_context_request
+from plugin.web.api.context_body import parse_context_request
 from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.panel import context_summary
 from plugin.web.workspace import NAVIGATION, NavItem, blueprint

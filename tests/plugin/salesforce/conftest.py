@@ -13,8 +13,8 @@ import pytest
 import redis
 import responses
 
-from plugin.salesforce.client import CanvasSession
-from plugin.salesforce.config import ClientCredentials, OrgConnection
+from plugin.crm.salesforce.client import CanvasSession
+from plugin.crm.salesforce.config import ClientCredentials, OrgConnection
 
 from sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID, VIEWER_ID, FakeClock, load_json
 

@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from plugin.salesforce.app_tokens import (
+from plugin.access.panel_tokens import (
     AppToken, AppTokenMismatch, AppTokenSigner, ExpiredAppToken, MalformedAppToken,
     TamperedAppToken, bearer_token,
 )
-from plugin.salesforce.ids import InvalidSalesforceId
+from plugin.crm.salesforce.ids import InvalidSalesforceId
 
 from sf_fakes import OPPORTUNITY_ID, ORG_ID, VIEWER_ID
 

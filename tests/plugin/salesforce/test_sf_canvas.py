@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from plugin.salesforce.canvas import (
+from plugin.crm.salesforce.signed_request import (
     MAX_SIGNED_REQUEST_BYTES, BadSignature, CanvasRequest, InvalidCanvasContext,
     MalformedSignedRequest, SignedRequestTooLarge, UnknownOrg, UnsupportedAlgorithm,
     verify_signed_request,

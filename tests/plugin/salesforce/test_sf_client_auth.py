@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from simple_salesforce.exceptions import SalesforceError
 
-from plugin.salesforce.client import SalesforceClient, translate
-from plugin.salesforce.config import JwtBearerCredentials, OrgConnection, PasswordCredentials
-from plugin.salesforce.errors import (
+from plugin.crm.salesforce.client import SalesforceClient, translate
+from plugin.crm.salesforce.config import JwtBearerCredentials, OrgConnection, PasswordCredentials
+from plugin.crm.salesforce.exceptions import (
     AccessRefused, AuthenticationFailed, CanvasSessionExpired, QueryRejected, RequestLimitExceeded,
     SalesforceUnreachable, SessionExpired, UnexpectedResponse,
 )

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.salesforce.config import (
+from plugin.crm.salesforce.config import (
     AuthMode, ClientCredentials, JwtBearerCredentials, OrgConnection, PasswordCredentials,
 )
-from plugin.salesforce.errors import SalesforceConfigError
+from plugin.crm.salesforce.exceptions import SalesforceConfigError
 
 ORG = "00D5e000001AcmE"
 INSTANCE = "https://acme.my.salesforce.com"

@@ -6,11 +6,11 @@ import copy
 import pytest
 import responses
 
-from plugin.opportunity_sources import OpportunityNotFound, SourceUnavailable
-from plugin.salesforce.canvas import verify_signed_request
-from plugin.salesforce.config import ClientCredentials, OrgConnection
-from plugin.salesforce.connector import OrgNotConfigured, SalesforceConnector
-from plugin.salesforce.errors import CanvasSessionExpired
+from plugin.crm.sources import OpportunityNotFound, SourceUnavailable
+from plugin.crm.salesforce.signed_request import verify_signed_request
+from plugin.crm.salesforce.config import ClientCredentials, OrgConnection
+from plugin.crm.salesforce.connector import OrgNotConfigured, SalesforceConnector
+from plugin.crm.salesforce.exceptions import CanvasSessionExpired
 
 from sf_fakes import (
     CANVAS_SECRET, LIMIT_INFO, OPPORTUNITY_ID, ORG_ID, QUERY_URL, VIEWER_ID, load_json,

@@ -6,10 +6,10 @@ import json
 import pytest
 import responses
 
-from plugin.salesforce.context_cache import (
+from plugin.crm.salesforce.context_cache import (
     CacheKey, InProcessContextCache, RedisContextCache, context_cache,
 )
-from plugin.salesforce.source import SalesforceOpportunitySource
+from plugin.crm.salesforce.live_source import SalesforceOpportunitySource
 
 from sf_fakes import OPPORTUNITY_ID, ORG_ID, QUERY_URL, load_json
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.salesforce.errors import SalesforceConfigError
-from plugin.salesforce.framing import frame_ancestor_origins, frame_ancestors_directive
+from plugin.crm.salesforce.exceptions import SalesforceConfigError
+from plugin.crm.salesforce.framing import frame_ancestor_origins, frame_ancestors_directive
 
 PRODUCTION = (
     "https://acme.my.salesforce.com", "https://acme.lightning.force.com",

@@ -16,12 +16,12 @@ import os
 
 import pytest
 
-from plugin.salesforce.config import JwtBearerCredentials, OrgConnection, PasswordCredentials
-from plugin.salesforce.context_cache import InProcessContextCache
-from plugin.salesforce.health import OrgHealth
-from plugin.salesforce.ids import to_18
-from plugin.salesforce.soql import OptionalPart
-from plugin.salesforce.source import SalesforceOpportunitySource
+from plugin.crm.salesforce.config import JwtBearerCredentials, OrgConnection, PasswordCredentials
+from plugin.crm.salesforce.context_cache import InProcessContextCache
+from plugin.crm.salesforce.health import OrgHealth
+from plugin.crm.salesforce.ids import to_18
+from plugin.crm.salesforce.soql import OptionalPart
+from plugin.crm.salesforce.live_source import SalesforceOpportunitySource
 
 ENV = os.environ
 PASSWORD_VARS = ("SF_USERNAME", "SF_PASSWORD", "SF_SECURITY_TOKEN")

@@ -8,16 +8,16 @@ import copy
 import pytest
 import responses
 
-from plugin.salesforce.config import OrgConnection
-from plugin.salesforce.errors import SalesforceConfigError
-from plugin.salesforce.records import parse_opportunity
-from plugin.salesforce.soql import (
+from plugin.crm.salesforce.config import OrgConnection
+from plugin.crm.salesforce.exceptions import SalesforceConfigError
+from plugin.crm.salesforce.opportunity_json import parse_opportunity
+from plugin.crm.salesforce.soql import (
     OptionalPart,
     opportunity_context_query,
     opportunity_stages_query,
     validate_field_path,
 )
-from plugin.salesforce.source import SalesforceOpportunitySource
+from plugin.crm.salesforce.live_source import SalesforceOpportunitySource
 
 from sf_fakes import CANVAS_SECRET, INSTANCE, LIMIT_INFO, OPPORTUNITY_ID, ORG_ID, QUERY_URL, load_json
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.salesforce.errors import SalesforceConfigError
-from plugin.salesforce.ids import InvalidSalesforceId
-from plugin.salesforce.soql import OptionalPart, opportunity_context_query, validate_field_name
+from plugin.crm.salesforce.exceptions import SalesforceConfigError
+from plugin.crm.salesforce.ids import InvalidSalesforceId
+from plugin.crm.salesforce.soql import OptionalPart, opportunity_context_query, validate_field_name
 
 FULL = (
     "SELECT Id, Name, StageName, Amount, Type, Probability, CloseDate, IsClosed, IsWon, "

@@ -5,13 +5,13 @@ import pytest
 import requests
 import responses
 
-from plugin.opportunity_sources import OpportunityNotFound, SourceUnavailable
-from plugin.salesforce.client import SalesforceClient
-from plugin.salesforce.context_cache import InProcessContextCache
-from plugin.salesforce.errors import CanvasSessionExpired
-from plugin.salesforce.health import OrgHealth
-from plugin.salesforce.soql import OptionalPart
-from plugin.salesforce.source import UNAVAILABLE_NOTICE, SalesforceOpportunitySource
+from plugin.crm.sources import OpportunityNotFound, SourceUnavailable
+from plugin.crm.salesforce.client import SalesforceClient
+from plugin.crm.salesforce.context_cache import InProcessContextCache
+from plugin.crm.salesforce.exceptions import CanvasSessionExpired
+from plugin.crm.salesforce.health import OrgHealth
+from plugin.crm.salesforce.soql import OptionalPart
+from plugin.crm.salesforce.live_source import UNAVAILABLE_NOTICE, SalesforceOpportunitySource
 
 from sf_fakes import LIMIT_INFO, OPPORTUNITY_ID, QUERY_URL, TOKEN_URL, load_json
 

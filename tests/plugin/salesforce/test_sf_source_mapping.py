@@ -6,10 +6,10 @@ from datetime import date
 import pytest
 import responses
 
-from plugin.opportunity_sources import OpportunityNotFound, OpportunitySource
-from plugin.salesforce.context_cache import InProcessContextCache
-from plugin.salesforce.health import OrgHealth
-from plugin.salesforce.source import SalesforceOpportunitySource
+from plugin.crm.sources import OpportunityNotFound, OpportunitySource
+from plugin.crm.salesforce.context_cache import InProcessContextCache
+from plugin.crm.salesforce.health import OrgHealth
+from plugin.crm.salesforce.live_source import SalesforceOpportunitySource
 
 from sf_fakes import LIMIT_INFO, OPPORTUNITY_ID, QUERY_URL, load_json
 
@@ -116,7 +116,7 @@ def test_an_invalid_id_is_refused_before_any_call(http, source, bad):
 
 
 def test_an_org_without_a_challenge_field_does_not_ask_for_one(http, canvas_session):
-    from plugin.salesforce.config import OrgConnection
+    from plugin.crm.salesforce.config import OrgConnection
 
     connection = OrgConnection("00D5e000001AcmE", "https://acme.my.salesforce.com")
     http.add(responses.GET, QUERY_URL, json=load_json("opportunity_full.json"), match=[

@@ -1,0 +1,267 @@
+"""The content analytics pages' data: the query string parsed strictly, the org's logged
+impressions read for the window, and :mod:`plugin.analytics.module_figures` run over them.
+
+The window ends at the end of the service's "today" (UTC) and reaches back 30, 90 or 180 days;
+the trend shows every ISO week it touches, so the first and last weeks may be partial.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Mapping, Sequence
+
+from content_catalog.modules import ContentModule
+from content_catalog.repository import CatalogRepository, ModuleNotFound
+from content_catalog.taxonomy import Dimension, Taxonomy
+from plugin.analytics.module_figures import (
+    SEGMENTS,
+    SORTABLE,
+    Activity,
+    ContentStats,
+    WeekStats,
+    activity,
+    closed_deals,
+    in_segment,
+    module_stats,
+    never_opened,
+    often_not_helpful,
+    segment_activity,
+    sorted_stats,
+    weekly_trend,
+)
+from plugin.errors import InvalidInput, NotFound
+from plugin.ranking.logged_views import logged_impressions
+from plugin.services import Services
+from recommender.feedback import Impression
+
+WINDOWS = (30, 90, 180)
+DEFAULT_WINDOW = 90
+DEFAULT_SEGMENT = "phase"
+DEFAULT_SORT = "impressions"
+#: The module table's columns that sort; "module" sorts by title.
+SORT_COLUMNS = ("module", *SORTABLE)
+#: The ``value`` that picks opportunities without a value in the segment.
+UNSET = "(not set)"
+
+SEGMENT_DIMENSIONS = {
+    "phase": Dimension.JOURNEY_PHASE,
+    "role": Dimension.BUYER_ROLE,
+    "industry": Dimension.INDUSTRY,
+}
+SEGMENT_LABELS = {"phase": "Journey phase", "role": "Buyer role", "industry": "Industry"}
+assert set(SEGMENT_DIMENSIONS) == set(SEGMENTS)
+
+
+@dataclass(frozen=True)
+class AnalyticsQuery:
+    window_days: int = DEFAULT_WINDOW
+    segment: str = DEFAULT_SEGMENT
+    #: Only opportunities whose segment has this value; None: all. (None inside means unset.)
+    value: tuple[str | None] | None = None
+    sort: str = DEFAULT_SORT
+    descending: bool = True
+
+    def args(self, **changes) -> dict[str, object]:
+        """This query as URL parameters, with ``changes``; defaults left out to keep links short."""
+        chosen = {
+            "window": self.window_days,
+            "segment": self.segment,
+            "value": (UNSET if self.value[0] is None else self.value[0]) if self.value else None,
+            "sort": self.sort,
+            "order": "desc" if self.descending else "asc",
+        }
+        chosen.update(changes)
+        defaults = {"window": DEFAULT_WINDOW, "segment": DEFAULT_SEGMENT, "sort": DEFAULT_SORT,
+                    "order": "desc"}
+        return {k: v for k, v in chosen.items() if v is not None and defaults.get(k) != v}
+
+
+@dataclass(frozen=True)
+class Window:
+    since: datetime
+    until: datetime
+
+    @property
+    def first_day(self) -> date:
+        return self.since.date()
+
+    @property
+    def last_day(self) -> date:
+        return (self.until - timedelta(days=1)).date()
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    value: str | None
+    label: str
+    activity: Activity
+
+
+@dataclass(frozen=True)
+class CatalogAnalytics:
+    """The org-wide page: every module shown in the window."""
+
+    query: AnalyticsQuery
+    window: Window
+    modules: Mapping[str, ContentModule]
+    #: In the order the table shows them.
+    stats: Sequence[ContentStats]
+    totals: Activity
+    #: The segment selector's table: the org's activity per value of the chosen segment.
+    segments: Sequence[SegmentRow]
+    trend: Sequence[WeekStats]
+    never_opened: Sequence[ContentStats]
+    often_not_helpful: Sequence[ContentStats]
+    won_deals: int
+    lost_deals: int
+
+
+@dataclass(frozen=True)
+class SegmentStats:
+    value: str | None
+    label: str
+    stats: ContentStats
+
+
+@dataclass(frozen=True)
+class ModuleAnalytics:
+    """One module's page."""
+
+    query: AnalyticsQuery
+    window: Window
+    module: ContentModule
+    #: None when the module was not shown in the window.
+    stats: ContentStats | None
+    segments: Sequence[SegmentStats] = field(default_factory=tuple)
+    trend: Sequence[WeekStats] = field(default_factory=tuple)
+
+
+def parse_analytics_query(args: Mapping[str, str]) -> AnalyticsQuery:
+    """Strict: a value the page's own links and selectors could not have sent is a 400 that
+    names the parameter, the value and what it may be."""
+    problems = []
+    window = (args.get("window") or str(DEFAULT_WINDOW)).strip()
+    if window not in {str(w) for w in WINDOWS}:
+        problems.append(_problem("window", window, [f"{w}" for w in WINDOWS], " (days)"))
+    segment = (args.get("segment") or DEFAULT_SEGMENT).strip()
+    if segment not in SEGMENTS:
+        problems.append(_problem("segment", segment, list(SEGMENTS)))
+    sort = (args.get("sort") or DEFAULT_SORT).strip()
+    if sort not in SORT_COLUMNS:
+        problems.append(_problem("sort", sort, list(SORT_COLUMNS)))
+    order = (args.get("order") or "desc").strip()
+    if order not in ("asc", "desc"):
+        problems.append(_problem("order", order, ["asc", "desc"]))
+    if problems:
+        raise InvalidInput("These analytics cannot be shown: " + "; ".join(problems) + ".")
+    raw_value = args.get("value")
+    value = None if raw_value is None else ((None if raw_value == UNSET else raw_value.strip()),)
+    return AnalyticsQuery(int(window), segment, value, sort, order == "desc")
+
+
+def _problem(name: str, value: str, allowed: list[str], unit: str = "") -> str:
+    shown = value if len(value) <= 40 else value[:40] + "…"
+    return f"{name} “{shown}” is not one of {', '.join(allowed)}{unit}"
+
+
+def analytics_window(today: date, days: int) -> Window:
+    until = datetime.combine(today + timedelta(days=1), time.min, tzinfo=timezone.utc)
+    return Window(until - timedelta(days=days), until)
+
+
+def segment_label(taxonomy: Taxonomy, segment: str, value: str | None) -> str:
+    if value is None:
+        return "Not set"
+    return taxonomy.spec(SEGMENT_DIMENSIONS[segment]).label_of(value)
+
+
+def build_catalog_analytics(
+    services: Services, org_id: str, query: AnalyticsQuery
+) -> CatalogAnalytics:
+    window = analytics_window(services.today(), query.window_days)
+    taxonomy = services.taxonomy_for(org_id)
+    with services.sessions() as session:
+        logged = logged_impressions(session, org_id, window.since, window.until)
+        by_segment = segment_activity(logged, query.segment)
+        chosen = _chosen_segment(logged, query, by_segment, taxonomy)
+        stats = module_stats(chosen)
+        modules = CatalogRepository(session, org_id).find(stats)
+    won, lost = closed_deals(chosen)
+    return CatalogAnalytics(
+        query=query,
+        window=window,
+        modules=modules,
+        stats=_table_order(stats.values(), query, modules),
+        totals=activity(chosen),
+        segments=sorted(
+            (SegmentRow(v, segment_label(taxonomy, query.segment, v), a)
+             for v, a in by_segment.items()),
+            key=lambda row: (row.value is None, -row.activity.impressions, row.label),
+        ),
+        trend=weekly_trend(chosen, window.first_day, window.last_day),
+        never_opened=never_opened(stats),
+        often_not_helpful=often_not_helpful(stats),
+        won_deals=won,
+        lost_deals=lost,
+    )
+
+
+def _chosen_segment(logged: list[Impression], query: AnalyticsQuery,
+                    by_segment: Mapping[str | None, Activity], taxonomy: Taxonomy):
+    if query.value is None:
+        return logged
+    value = query.value[0]
+    spec = taxonomy.spec(SEGMENT_DIMENSIONS[query.segment])
+    known = value is None or value in by_segment or spec.canonical(value) is not None
+    if not known:
+        raise InvalidInput(
+            f"value “{value[:40]}” is not among this org's {SEGMENT_LABELS[query.segment]} "
+            f"values, nor those of any opportunity shown in these {query.window_days} days; "
+            f"use one of the segment table's links, or {UNSET} for opportunities without one."
+        )
+    canonical = value if value is None or value in by_segment else spec.canonical(value)
+    return in_segment(logged, query.segment, canonical)
+
+
+def _table_order(stats, query: AnalyticsQuery, modules: Mapping[str, ContentModule]):
+    if query.sort == "module":
+        title = lambda s: (modules[s.module_id].title.casefold()  # noqa: E731
+                           if s.module_id in modules else s.module_id)
+        return sorted(stats, key=lambda s: (title(s), s.module_id), reverse=query.descending)
+    return sorted_stats(stats, query.sort, query.descending)
+
+
+def build_module_analytics(
+    services: Services, org_id: str, module_key: str, query: AnalyticsQuery
+) -> ModuleAnalytics:
+    """Raises :class:`NotFound` for a key that is no module of this org."""
+    window = analytics_window(services.today(), query.window_days)
+    taxonomy = services.taxonomy_for(org_id)
+    with services.sessions() as session:
+        try:
+            module = CatalogRepository(session, org_id).get(module_key)
+        except ModuleNotFound:
+            raise NotFound("There is no such module in this org.") from None
+        logged = logged_impressions(session, org_id, window.since, window.until,
+                                    module_key=module_key)
+    if not logged:
+        return ModuleAnalytics(query, window, module, None,
+                               trend=weekly_trend((), window.first_day, window.last_day))
+    by_value: dict[str | None, list[Impression]] = {}
+    for impression in logged:
+        by_value.setdefault(SEGMENTS[query.segment](impression.context), []).append(impression)
+    segments = [
+        SegmentStats(value, segment_label(taxonomy, query.segment, value),
+                     module_stats(group)[module_key])
+        for value, group in by_value.items()
+    ]
+    segments.sort(key=lambda row: (row.value is None, -row.stats.impressions, row.label))
+    return ModuleAnalytics(
+        query=query,
+        window=window,
+        module=module,
+        stats=module_stats(logged)[module_key],
+        segments=segments,
+        trend=weekly_trend(logged, window.first_day, window.last_day),
+    )
+

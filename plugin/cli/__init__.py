@@ -1,0 +1,45 @@
+"""The ``beinspired`` command: one module per command group, each added here in one line.
+
+Rule of this room: a command parses its options, builds the services it needs, calls a feature
+and prints the outcome; no feature logic lives here.
+"""
+from __future__ import annotations
+
+import click
+
+from plugin.cli.catalog import catalog, unknown_values
+from plugin.cli.demo import demo, demo_history, load_demo
+from plugin.cli.evaluate import evaluate
+from plugin.cli.model import model
+from plugin.cli.org import org
+from plugin.cli.outcomes import outcomes
+from plugin.cli.roles import roles
+from plugin.cli.schema import init_db
+from plugin.cli.serve import serve
+from plugin.cli.speed import benchmark, benchmark_events, benchmark_panel
+from plugin.cli.token import token
+from plugin.cli.worker import worker
+
+
+@click.group(help="Be Inspired: content suggestions inside the Salesforce Opportunity page.")
+def main() -> None:
+    pass
+
+
+main.add_command(init_db)
+main.add_command(demo)
+main.add_command(load_demo)
+main.add_command(demo_history)
+main.add_command(serve)
+main.add_command(catalog)
+main.add_command(unknown_values)
+main.add_command(org)
+main.add_command(token)
+main.add_command(roles)
+main.add_command(outcomes)
+main.add_command(worker)
+main.add_command(model)
+main.add_command(evaluate)
+main.add_command(benchmark)
+main.add_command(benchmark_panel)
+main.add_command(benchmark_events)

@@ -1,0 +1,45 @@
+"""An opportunity as every CRM adapter hands it to the panel: the neutral record type.
+
+Adapters parse their CRM's own shape into it at the edge (Salesforce's in
+:mod:`plugin.crm.salesforce.opportunity_json`), keeping what is usable and noting the rest in
+``problems``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class ContactRole:
+    role: str | None
+    is_primary: bool
+    contact_name: str | None = None
+    contact_title: str | None = None
+
+
+@dataclass(frozen=True)
+class OpportunityRecord:
+    opportunity_id: str
+    name: str
+    stage: str | None = None
+    amount: float | None = None
+    probability: float | None = None
+    close_date: date | None = None
+    type: str | None = None
+    lead_source: str | None = None
+    is_closed: bool = False
+    is_won: bool = False
+    description: str = ""
+    next_step: str = ""
+    account_name: str | None = None
+    industry: str | None = None
+    challenge: str | None = None
+    contact_roles: tuple[ContactRole, ...] = ()
+    #: (field, text) of the extra fields the org's admin mapped, for the recommender's text.
+    extra_fields: tuple[tuple[str, str], ...] = ()
+    #: What could not be read and why ("Amount is not a number"), for admins.
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+
+__all__ = ["ContactRole", "OpportunityRecord"]

@@ -1,0 +1,111 @@
+"""The evaluation report as one self-contained HTML page (plots inlined as data URIs), and the
+few lines ``beinspired evaluate`` prints. Every figure comes from the computed report."""
+from __future__ import annotations
+
+import base64
+import math
+from typing import Mapping
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from plugin.learning.evaluation_report import EvaluationReport
+from recommender.evaluation import ASSOCIATION_CAUTION, Interval, OffPolicyEstimates
+
+_environment = Environment(
+    loader=PackageLoader("plugin", "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def number(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.{digits}f}"
+
+
+def interval(value: Interval | None, digits: int = 3) -> str:
+    """"0.512 [0.480, 0.545]": the estimate and its 95 % interval."""
+    if value is None:
+        return "n/a"
+    if math.isnan(value.low) or math.isnan(value.high):
+        return number(value.estimate, digits)
+    return f"{number(value.estimate, digits)} [{number(value.low, digits)}, " \
+        f"{number(value.high, digits)}]"
+
+
+def percent(value: float | None) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:+.0%}"
+
+
+_environment.filters.update(number=number, interval=interval, percent=percent)
+
+
+def render_report(report: EvaluationReport, plots: Mapping[str, bytes]) -> str:
+    images = {
+        name: "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        for name, png in plots.items()
+    }
+    return _environment.get_template("evaluation/report.html").render(
+        report=report, logged=report.logged, simulated=report.simulated, images=images,
+        caution=ASSOCIATION_CAUTION, estimators=("ips", "snips", "dr"),
+    )
+
+
+def _estimates(found: OffPolicyEstimates) -> str:
+    return ", ".join(
+        f"{name.upper()} {interval(getattr(found, name))}"
+        for name in ("ips", "snips", "dr") if getattr(found, name) is not None
+    )
+
+
+def summary_lines(report: EvaluationReport) -> list[str]:
+    """What the command prints: the headline figures, each as the report states it."""
+    logged, simulated = report.logged, report.simulated
+    lines = [
+        f"Org {logged.org_id}: {logged.views} panel views ({logged.impressions} impressions) "
+        f"from {logged.since:%Y-%m-%d} to {logged.until:%Y-%m-%d}; candidate fitted on "
+        f"{logged.train_views} views, evaluated on the {logged.test_views} from "
+        f"{logged.split_at:%Y-%m-%d %H:%M}.",
+    ]
+    for name, metrics in (("candidate", logged.candidate), ("v1", logged.v1)):
+        lines.append(
+            f"  {name:9} NDCG@5 {interval(metrics.ndcg_at_5)}, recall@10 "
+            f"{interval(metrics.recall_at_10)}, coverage {interval(metrics.coverage)} "
+            f"({metrics.lists} lists)"
+        )
+    for value in logged.values:
+        reward = value.reward.replace("_", "-")
+        lines.append(f"  {reward} per view: logged {interval(value.logged)}")
+        lines.append(f"    candidate: {_estimates(value.candidate)}")
+        lines.append(f"    v1:        {_estimates(value.v1)}")
+    deals = logged.deals
+    lines.append(
+        f"  closed deals: won {interval(deals.with_content)} with content used, "
+        f"{interval(deals.without_content)} without; difference {interval(deals.difference)} "
+        f"(an association, not an effect)"
+    )
+    gain = simulated.gain
+    lines.append(
+        f"Simulated on this catalog (seed {simulated.seed}): learned {number(gain.learned)} vs "
+        f"v1 {number(gain.v1)} helpful-or-used per view, gain {interval(gain.gain)} "
+        f"({percent(gain.relative)})"
+    )
+    lines.append(
+        f"  estimates of a candidate, truth {number(simulated.estimates.truth)}: "
+        f"{_estimates(simulated.estimates.estimates)}"
+    )
+    cold = simulated.cold_start
+    if cold is None:
+        lines.append("  new module: no context where it is truly the best and v1 undersells it")
+    else:
+        half, goal = cold.reached_at(0.5), cold.reached_at(cold.curve[-1].share_in_top_three)
+        lines.append(
+            f"  new strong module: top 3 for half of its {cold.contexts} contexts after "
+            f"{half if half is not None else 'more than ' + str(cold.curve[-1].impressions)} "
+            f"impressions; {cold.curve[-1].share_in_top_three:.0%} after {goal} (v1: "
+            f"{cold.v1_share:.0%})"
+        )
+    return lines

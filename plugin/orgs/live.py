@@ -1,0 +1,92 @@
+"""The configured orgs as the running service sees them.
+
+Orgs are added with ``beinspired org add`` (another process) or, later, the admin console, so
+the service notices changes itself: each use compares a cheap settings version with the one the
+connector was built from and rebuilds the connector when it moved. The context cache outlives
+rebuilds; per-org health restarts, which is right for a changed connection.
+
+Each org's taxonomy (the default one with the org's stage mapping and deal-size thresholds) is
+built once per snapshot, so a changed mapping takes effect on the next request, everywhere.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from content_catalog.org_settings import settings_version
+from content_catalog.taxonomy import Taxonomy
+from plugin.orgs.health_events import PersistedHealth
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections
+from plugin.crm.salesforce.connector import OrgNotConfigured, SalesforceConnector
+from plugin.crm.salesforce.context_cache import ContextCache
+from plugin.crm.salesforce.framing import frame_ancestor_origins
+from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
+
+
+@dataclass(frozen=True)
+class OrgsSnapshot:
+    """The configured orgs at one moment, with the connector built for them. A request takes one
+    snapshot and asks it everything, so it checks the settings version once."""
+
+    version: tuple
+    connector: SalesforceConnector
+    orgs: dict[str, ConfiguredOrg]
+    _taxonomies: dict[str, Taxonomy] = field(default_factory=dict, compare=False, repr=False)
+
+    def org(self, org_id: str) -> ConfiguredOrg:
+        try:
+            return self.orgs[self.connector.connection(org_id).org_id]
+        except KeyError:
+            raise OrgNotConfigured(org_id) from None
+
+    def frame_ancestors(self, org_id: str) -> tuple[str, ...]:
+        """The origins allowed to frame this org's panel: its Salesforce hosts plus extras."""
+        org = self.org(org_id)
+        return tuple(dict.fromkeys(frame_ancestor_origins(org.connection.instance_url) + org.extra_frame_ancestors))
+
+    def taxonomy(self, org_id: str, base: Taxonomy) -> Taxonomy:
+        """``base`` with the org's own mapping; ``base`` itself for an org not configured here.
+        ``base`` is the service's one default taxonomy, so the org Id alone keys the cache."""
+        try:
+            org_id = to_18(org_id, prefix="00D")
+        except InvalidSalesforceId:
+            return base
+        cached = self._taxonomies.get(org_id)
+        if cached is None:
+            org = self.orgs.get(org_id)
+            cached = base if org is None else org.mapping.taxonomy(base)
+            self._taxonomies[org_id] = cached
+        return cached
+
+    def all_frame_ancestors(self) -> tuple[str, ...]:
+        origins: dict[str, None] = {}
+        for org_id in self.orgs:
+            origins.update(dict.fromkeys(self.frame_ancestors(org_id)))
+        return tuple(origins)
+
+
+class LiveOrgs:
+    def __init__(self, sessions: sessionmaker[Session], store: OrgConnections, cache: ContextCache):
+        self._sessions = sessions
+        self._store = store
+        self._cache = cache
+        self._snapshot: OrgsSnapshot | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> OrgsSnapshot:
+        with self._sessions() as session:
+            version = settings_version(session)
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.version == version:
+            return snapshot
+        with self._lock:
+            if self._snapshot is None or self._snapshot.version != version:
+                orgs = {org_id: self._store.get(org_id) for org_id, _, _ in self._store.names()}
+                orgs = {k: v for k, v in orgs.items() if v is not None}
+                connector = SalesforceConnector(
+                    [o.connection for o in orgs.values()], cache=self._cache, listener=PersistedHealth(self._sessions)
+                )
+                self._snapshot = OrgsSnapshot(version, connector, orgs)
+            return self._snapshot

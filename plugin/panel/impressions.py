@@ -1,0 +1,287 @@
+"""What the panel showed, written off the request path: impressions, and suggestion counts.
+
+Every panel view hands what it showed to :meth:`ImpressionRecorder.record`, which only appends to
+an in-process queue. A background thread writes the queue in batches: when the oldest queued
+view has waited ``interval_s`` (250 ms) or ``batch_rows`` (200) impressions are waiting,
+whichever comes first, one INSERT of the impressions, then one upsert of each org's suggestion
+counts (:class:`~content_catalog.suggestion_stats.SuggestionStats`, which the workspace's "never
+suggested" list reads). So a panel view writes nothing and waits for nothing, and a busy server
+writes a few statements a second however many reps are looking. (The counts were written by
+each view, synchronously, before: on SQLite that commit was a third of a demo panel view, and
+the panel's exposure to every other writer. They now lag the view by up to ``interval_s``.)
+
+The counts are best effort, as they always were: a batch whose counts cannot be written is
+logged and its counts dropped, while its impressions are kept and retried. With
+``keep_impressions=False`` (recording switched off) the recorder only counts.
+
+What a crash can cost: the impressions still queued (at most the last ``interval_s`` of views, or
+more while the database refuses writes). They were never acknowledged to anyone; events that name
+one of them are refused as unknown, never stored half-linked. A clean exit flushes the queue
+(``atexit``; ``beinspired serve`` turns SIGTERM into a clean exit).
+
+The thread starts with the first view and ends after ``idle_exit_s`` without one, so an app that
+is built and dropped (a test, a CLI command) leaves nothing running.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import signal
+import sys
+import threading
+import time
+import weakref
+from collections import Counter, defaultdict, deque
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Callable, Iterable
+
+from sqlalchemy.orm import Session
+
+from content_catalog.events import Impression, add_impressions
+from content_catalog.suggestion_stats import SuggestionStats
+from plugin.panel.suggestions import PanelSuggestions
+from recommender import OpportunityContext
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ShownPanel:
+    """One panel view's suggestions as a rep saw them (each card carries its impression id)."""
+
+    org_id: str
+    view_id: str
+    opportunity_id: str | None
+    user_id: str | None
+    context: OpportunityContext
+    suggestions: PanelSuggestions
+    shown_at: datetime
+
+    @property
+    def size(self) -> int:
+        return len(self.suggestions.client_facing) + len(self.suggestions.internal)
+
+    def impression_ids(self) -> list[str]:
+        cards = self.suggestions.client_facing + self.suggestions.internal
+        return [card.impression_id for card in cards if card.impression_id]
+
+    def module_keys(self) -> set[str]:
+        """The modules shown; a module in both lists counts once, as before."""
+        cards = self.suggestions.client_facing + self.suggestions.internal
+        return {card.module_id for card in cards}
+
+    def impressions(self) -> list[Impression]:
+        context = asdict(self.context)
+        return [
+            Impression(
+                impression_id=card.impression_id, org_id=self.org_id, view_id=self.view_id,
+                opportunity_id=self.opportunity_id, user_id=self.user_id,
+                module_key=card.module_id, audience=audience, position=position,
+                score=card.score, propensity=card.propensity, explored=card.explored,
+                model_version=card.model_version, context=context, shown_at=self.shown_at,
+            )
+            for audience, cards in (("client_facing", self.suggestions.client_facing),
+                                    ("internal", self.suggestions.internal))
+            for position, card in enumerate(cards, start=1)
+            if card.impression_id
+        ]
+
+
+class ImpressionRecorder:
+    """The queue and its writer. Thread-safe; one per app."""
+
+    def __init__(
+        self,
+        sessions: Callable[[], Session],
+        *,
+        keep_impressions: bool = True,
+        batch_rows: int = 200,
+        interval_s: float = 0.25,
+        max_pending_rows: int = 50_000,
+        idle_exit_s: float = 60.0,
+        retry_s: tuple[float, float] = (0.5, 30.0),
+    ):
+        self._sessions = sessions
+        #: Whether views' impressions are kept (False: only counted); the panel gives cards an
+        #: impression id, and so feedback buttons, only when they are.
+        self.keep_impressions = keep_impressions
+        self._batch_rows = batch_rows
+        self._interval_s = interval_s
+        self._max_pending_rows = max_pending_rows
+        self._idle_exit_s = idle_exit_s
+        self._retry_s = retry_s
+        self._cond = threading.Condition()
+        #: (monotonic time queued, view), oldest first.
+        self._queue: deque[tuple[float, ShownPanel]] = deque()
+        self._queued_rows = 0
+        #: Ids queued or being written: an event naming one of them waits for the write.
+        self._unwritten: set[str] = set()
+        self._write_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.dropped_rows = 0
+        self.batches_written = 0
+        _RECORDERS.add(self)
+
+    # -- the request path ------------------------------------------------------------------------
+    def record(self, shown: ShownPanel) -> None:
+        """Queue one view's impressions; returns at once. When the queue is full (the database
+        has refused writes for a long while) the view is dropped and counted, so memory stays
+        bounded."""
+        size = shown.size
+        if not size:
+            return
+        with self._cond:
+            if self._closed or self._queued_rows + size > self._max_pending_rows:
+                self._drop(size)
+                return
+            was_empty = not self._queue
+            self._queue.append((time.monotonic(), shown))
+            self._queued_rows += size
+            self._unwritten.update(shown.impression_ids())
+            if was_empty or self._queued_rows >= self._batch_rows:
+                self._cond.notify()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="impression-recorder",
+                                                daemon=True)
+                self._thread.start()
+
+    def _drop(self, size: int) -> None:
+        self.dropped_rows += size
+        if self.dropped_rows == size or self.dropped_rows % 10_000 < size:  # now and then
+            log.warning("impression queue full or closed: %d impressions dropped so far",
+                        self.dropped_rows)
+
+    # -- writing ---------------------------------------------------------------------------------
+    def flush(self) -> int:
+        """Write everything queued now, in the caller's thread, after any write in progress;
+        returns the impressions written. Raises if the database refuses (the rows stay queued)."""
+        written = 0
+        with self._write_lock:
+            while views := self._take():
+                written += self._write(views)
+        return written
+
+    def flush_if_pending(self, impression_ids: Iterable[str]) -> bool:
+        """Flush when any of these impressions is still queued or being written here, so an event
+        that names one finds it stored. Cheap when none is (the usual case)."""
+        with self._cond:
+            pending = not self._unwritten.isdisjoint(impression_ids)
+        if pending:
+            self.flush()
+        return pending
+
+    @property
+    def pending_rows(self) -> int:
+        with self._cond:
+            return self._queued_rows
+
+    def drain(self) -> None:
+        """Flush, and log instead of raising: for moments nobody could be told (exit, an engine
+        being disposed)."""
+        try:
+            self.flush()
+        except Exception:  # noqa: BLE001 - there is no one left to tell but the log
+            log.exception("could not write %d queued impressions", self.pending_rows)
+
+    def close(self) -> None:
+        """Stop the thread and write what is queued (at exit)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self.drain()
+
+    def _take(self) -> list[ShownPanel]:
+        with self._cond:
+            views, rows = [], 0
+            while self._queue and rows < self._batch_rows:
+                _, view = self._queue.popleft()
+                views.append(view)
+                rows += view.size
+            self._queued_rows -= rows
+            return views
+
+    def _write(self, views: list[ShownPanel]) -> int:
+        impressions: list[Impression] = []
+        if self.keep_impressions:
+            impressions = [i for view in views for i in view.impressions()]
+        if impressions:
+            try:
+                with self._sessions() as session, session.begin():
+                    add_impressions(session, impressions)
+            except Exception:
+                with self._cond:  # back to the front of the queue, in order, for the next try
+                    now = time.monotonic()
+                    self._queue.extendleft((now, view) for view in reversed(views))
+                    self._queued_rows += sum(view.size for view in views)
+                raise
+        with self._cond:
+            self._unwritten.difference_update(i.impression_id for i in impressions)
+            self.batches_written += 1
+        self._count(views)
+        return len(impressions)
+
+    def _count(self, views: list[ShownPanel]) -> None:
+        """One upsert per org for the whole batch; best effort, never retried."""
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        latest: dict[str, datetime] = {}
+        for view in views:
+            counts[view.org_id].update(view.module_keys())
+            latest[view.org_id] = max(view.shown_at, latest.get(view.org_id, view.shown_at))
+        for org_id, org_counts in counts.items():
+            try:
+                with self._sessions() as session, session.begin():
+                    SuggestionStats(session, org_id).record_counts(org_counts, latest[org_id])
+            except Exception:  # noqa: BLE001 - bookkeeping: it must never stall impressions
+                log.exception("could not count the suggestions shown in org %s", org_id)
+
+    # -- the background thread -------------------------------------------------------------------
+    def _run(self) -> None:
+        delay = self._retry_s[0]
+        while self._wait_for_batch():
+            try:
+                with self._write_lock:
+                    views = self._take()
+                    if views:
+                        self._write(views)
+                delay = self._retry_s[0]
+            except Exception:  # noqa: BLE001 - keep the rows, wait, try again
+                log.exception("could not write impressions; retrying in %.1f s", delay)
+                with self._cond:
+                    self._cond.wait_for(lambda: self._closed, timeout=delay)
+                delay = min(delay * 2, self._retry_s[1])
+
+    def _wait_for_batch(self) -> bool:
+        """Block until a batch is due; False when the thread should end (closed, or idle)."""
+        with self._cond:
+            idle_until = time.monotonic() + self._idle_exit_s
+            while not self._closed:
+                now = time.monotonic()
+                if self._queue:
+                    due = self._queue[0][0] + self._interval_s - now
+                    if self._queued_rows >= self._batch_rows or due <= 0:
+                        return True
+                    self._cond.wait(due)
+                elif now >= idle_until:
+                    self._thread = None
+                    return False
+                else:
+                    self._cond.wait(idle_until - now)
+            return False
+
+
+def exit_cleanly_on_sigterm() -> None:
+    """Make SIGTERM, which process managers send to stop a service, a normal exit, so that the
+    queued impressions are written (Python's default is to die at once, skipping ``atexit``).
+    For a server's main thread only."""
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
+
+
+_RECORDERS: weakref.WeakSet[ImpressionRecorder] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    for recorder in list(_RECORDERS):
+        recorder.close()

@@ -1,1 +1,0 @@
-"""Everything that knows Salesforce's shapes: Ids, records, and (later) the API client."""

@@ -1,0 +1,148 @@
+"""``/api/v1/modules/<id>/personalised…``: a template filled in with one opportunity's data.
+
+Authorised like ``GET /api/v1/modules/<id>``: the demo org, or an app token, which must have been
+issued for the opportunity asked about. Only published modules are personalised. Downloads are
+attachments named after the module, never after anything from the CRM.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, request
+
+from content_catalog.modules import ContentModule
+from content_catalog.placeholders import Personalised
+from content_catalog.repository import CatalogRepository, ModuleNotFound
+from content_catalog.taxonomy import ModuleStatus
+from plugin.crm.demo_org import DEMO_ORG_ID
+from plugin.content.docx_export import DOCX_MIMETYPE, markdown_to_docx
+from plugin.errors import InvalidInput, NotFound
+from plugin.crm.sources import OpportunityNotFound, OpportunitySource, SourceUnavailable
+from plugin.content.opportunity_values import personalise_for
+from plugin.content.rendering import markdown_to_html
+from plugin.crm.records import OpportunityRecord
+from plugin.services import services
+from plugin.web.request_org import current_org
+
+blueprint = Blueprint("personalise", __name__, url_prefix="/api/v1")
+
+#: The longest edited text turned into a document: a module body's limit plus room for values.
+MAX_EDITED_CHARS = 200_000
+
+
+@dataclass(frozen=True)
+class PersonalisedModule:
+    module: ContentModule
+    opportunity_id: str
+    result: Personalised
+    #: Set when the CRM could not be read and every value became a gap.
+    notice: str | None = None
+
+
+@blueprint.get("/modules/<module_id>/personalised")
+def personalised(module_id: str):
+    found = personalise_module(module_id)
+    return {
+        "module_id": found.module.key,
+        "title": found.module.title,
+        "opportunity_id": found.opportunity_id,
+        "markdown": found.result.text,
+        "html": markdown_to_html(found.result.text),
+        "missing": list(found.result.missing),
+        "notice": found.notice,
+    }
+
+
+@blueprint.get("/modules/<module_id>/personalised.md")
+def personalised_markdown(module_id: str):
+    found = personalise_module(module_id)
+    return _attachment(found.result.text.encode("utf-8"), "text/markdown",
+                       download_name(found.module.key, "md"))
+
+
+@blueprint.get("/modules/<module_id>/personalised.docx")
+def personalised_docx(module_id: str):
+    found = personalise_module(module_id)
+    document = markdown_to_docx(found.result.text, title=found.module.title)
+    return _attachment(document, DOCX_MIMETYPE, download_name(found.module.key, "docx"))
+
+
+@blueprint.post("/modules/<module_id>/personalised.docx")
+def edited_docx(module_id: str):
+    """The rep's edited text as a document. The text is converted as it is, never personalised
+    again: a value the first pass inserted (an account named ``{{rep.name}}``) stays literal."""
+    opportunity_id = _opportunity_param()
+    org = current_org(record_id=opportunity_id)
+    module = _published_module(org.org_id, module_id)
+    markdown = _edited_markdown()
+    document = markdown_to_docx(markdown, title=module.title)
+    return _attachment(document, DOCX_MIMETYPE, download_name(module.key, "docx"))
+
+
+def personalise_module(module_id: str) -> PersonalisedModule:
+    opportunity_id = _opportunity_param()
+    org = current_org(record_id=opportunity_id)
+    module = _published_module(org.org_id, module_id)
+    record, notice = _fetch(org.source, opportunity_id)
+    # The demo org's records are in US dollars, as its record page shows. A real org's currency
+    # is not in the context query, so its amounts go without a symbol rather than a wrong one.
+    currency = "USD" if org.org_id == DEMO_ORG_ID else None
+    # The rep's name is not known (the app token carries Ids only): it stays a visible gap.
+    result = personalise_for(module.body, record, rep_name=None, currency=currency)
+    return PersonalisedModule(module, opportunity_id, result, notice)
+
+
+def download_name(module_key: str, extension: str) -> str:
+    """``<module-id>-personalised.<ext>``, ASCII letters, digits and hyphens only."""
+    stem = re.sub(r"[^a-z0-9-]+", "-", module_key.lower()).strip("-")[:64] or "module"
+    return f"{stem}-personalised.{extension}"
+
+
+def _opportunity_param() -> str:
+    opportunity_id = request.args.get("opportunity", "").strip()
+    if not opportunity_id:
+        raise InvalidInput("Say which opportunity to personalise for: ?opportunity=<Opportunity Id>.")
+    return opportunity_id[:40]
+
+
+def _published_module(org_id: str, module_id: str) -> ContentModule:
+    with services().sessions() as session:
+        try:
+            found = CatalogRepository(session, org_id).get(module_id[:64])
+        except ModuleNotFound:
+            found = None
+    if found is None or found.status is not ModuleStatus.PUBLISHED:
+        raise NotFound("This content module is not available.")
+    return found
+
+
+def _fetch(source: OpportunitySource, opportunity_id: str) -> tuple[OpportunityRecord | None, str | None]:
+    try:
+        return source.fetch(opportunity_id), None
+    except OpportunityNotFound:
+        raise NotFound(f"No opportunity {opportunity_id!r} in this org.") from None
+    except SourceUnavailable as exc:
+        return None, exc.notice
+
+
+def _edited_markdown() -> str:
+    body = request.get_json(silent=True) if request.is_json else None
+    markdown = body.get("markdown") if isinstance(body, dict) else None
+    if not isinstance(markdown, str):
+        raise InvalidInput('Send the text as JSON: {"markdown": "..."} (Content-Type: application/json).')
+    if len(markdown) > MAX_EDITED_CHARS:
+        raise InvalidInput(f"The text is longer than {MAX_EDITED_CHARS} characters.")
+    return markdown
+
+
+def _attachment(content: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@blueprint.after_request
+def _not_stored(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"  # the customer's data, personalised
+    return response

@@ -1,0 +1,65 @@
+"""``/api/v1``: recommendations as JSON, for the panel and for any CRM. (Modules themselves are
+served by :mod:`plugin.web.api.catalog_modules`.)"""
+from __future__ import annotations
+
+from importlib.resources import files
+
+from flask import Blueprint, Response, request
+
+from plugin.errors import InvalidInput, NotFound, Unauthorised
+from plugin.crm.sources import OpportunityNotFound
+from plugin.panel.view import build_panel_view, recommend_for_context
+from plugin.services import services
+from plugin.web.api.context_body import parse_context_request
+from plugin.web.org_taxonomy import org_taxonomy
+from plugin.web.request_org import current_org
+from plugin.web.api.suggestion_json import recommendations_json
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@blueprint.get("/opportunities/<opportunity_id>/recommendations")
+def opportunity_recommendations(opportunity_id: str):
+    org = current_org(record_id=opportunity_id)
+    try:
+        view = build_panel_view(services(), org.source, opportunity_id, viewer=org.viewer)
+    except OpportunityNotFound:
+        raise NotFound(f"No opportunity {opportunity_id[:40]!r} in this org.") from None
+    return recommendations_json(view.mapped, view.suggestions, opportunity=view.opportunity, notice=view.notice)
+
+
+@blueprint.post("/recommendations")
+def context_recommendations():
+    org = current_org()
+    if not request.is_json:
+        raise InvalidInput("Send the opportunity context as JSON (Content-Type: application/json).")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise InvalidInput("The body is not valid JSON.")
+    mapped = parse_context_request(body, services().taxonomy_for(org.org_id))
+    suggestions = recommend_for_context(services(), org.org_id, mapped, viewer=org.viewer)
+    return recommendations_json(mapped, suggestions)
+
+
+@blueprint.get("/taxonomy")
+def taxonomy():
+    """Every dimension's allowed values, so a CRM integration can map its picklists and an
+    import tag its modules: the caller's org's (its own stages too) when a workspace user or an
+    API token asks, else the defaults every org starts from."""
+    try:
+        tax = org_taxonomy()
+    except Unauthorised:
+        tax = services().taxonomy
+    return {
+        "dimensions": {
+            dim.value: {"label": spec.label, "values": [{"value": v.value, "label": v.label} for v in spec.values]}
+            for dim, spec in tax.dimensions.items()
+        },
+        "stage_phases": {stage: phase.value for stage, phase in tax.stage_phases.items()},
+    }
+
+
+@blueprint.get("/openapi.yaml")
+def openapi():
+    text = files("plugin").joinpath("openapi.yaml").read_text(encoding="utf-8")
+    return Response(text, mimetype="application/yaml")

@@ -1,0 +1,35 @@
+"""``/demo``: a stand-in for a Salesforce Lightning Opportunity record page (demo mode only)."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from plugin.errors import NotFound
+from plugin.crm.sources import OpportunityNotFound
+from plugin.services import services
+
+blueprint = Blueprint("demo", __name__, url_prefix="/demo")
+
+
+@blueprint.get("/")
+def record_page():
+    demo_org = services().demo_org
+    chosen = request.args.get("opportunity")
+    if chosen:
+        return redirect(url_for("demo.opportunity_page", opportunity_id=chosen[:40]))
+    first = demo_org.opportunities()[0]
+    return redirect(url_for("demo.opportunity_page", opportunity_id=first.opportunity_id))
+
+
+@blueprint.get("/<opportunity_id>")
+def opportunity_page(opportunity_id: str):
+    demo_org = services().demo_org
+    try:
+        opportunity = demo_org.fetch(opportunity_id)
+    except OpportunityNotFound:
+        raise NotFound("There is no demo opportunity with this Id.") from None
+    return render_template(
+        "demo/record.html",
+        opportunity=opportunity,
+        opportunities=demo_org.opportunities(),
+        phase=services().taxonomy.phase_for_stage(opportunity.stage),
+    )

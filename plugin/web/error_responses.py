@@ -1,0 +1,69 @@
+"""The one place that turns exceptions into HTTP responses.
+
+Under ``/api`` every error is JSON (``{"error": {"code", "message", ...}}``), never an HTML page
+or a stack trace. Elsewhere errors render a short page in the product's look.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from plugin.crm.salesforce.exceptions import CanvasSessionExpired
+from plugin.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _json(status: int, code: str, message: str) -> Response:
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError):
+        if _wants_json():
+            response = jsonify(exc.body())
+            response.status_code = exc.status
+            return response
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        message = f"This form is out of date or was not sent from Be Inspired ({exc.description}). Reload and try again."
+        if _wants_json():
+            return _json(400, "csrf_failed", message)
+        return render_template("error.html", status=400, message=message), 400
+
+    @app.errorhandler(CanvasSessionExpired)
+    def canvas_session_expired(_exc: CanvasSessionExpired):
+        message = "Your Salesforce session has expired. Reload the page to sign in again."
+        if _wants_json():
+            return _json(401, "session_refresh_needed", message)
+        return render_template("error.html", status=401, message=message), 401
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        message = {
+            413: f"Request body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes",
+        }.get(exc.code or 500, exc.description or exc.name)
+        if _wants_json():
+            return _json(exc.code or 500, code, message)
+        return render_template("error.html", status=exc.code, message=message), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        message = "Something went wrong on our side; it has been logged."
+        if _wants_json():
+            return _json(500, "internal_error", message)
+        return render_template("error.html", status=500, message=message), 500

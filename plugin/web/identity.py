@@ -1,0 +1,171 @@
+"""Who is making a request, and what they may do.
+
+Three roles (:class:`Role`): reps see suggestions, enablement leads write and govern content,
+admins connect orgs and manage access. :func:`current_user` finds the person, in this order:
+
+1. ``Authorization: Bearer bip_…``: a personal API token (:mod:`plugin.access.api_tokens`). Any other
+   Bearer token is the panel's app token, which opens the panel only and signs nobody in. A
+   request with a Bearer header is judged by that header alone, never by its cookies: CSRF checks
+   skip Bearer requests (:mod:`plugin.web.csrf`), so a cookie must not count on one.
+2. The session cookie of someone who signed in with Salesforce (:mod:`plugin.web.auth`).
+3. Demo mode: the demo org's person, in the role picked at ``/demo/identity`` (enablement lead
+   until one is picked). Picking is possible only from this machine (:func:`demo_picker_allowed`).
+4. Otherwise 401.
+
+Inside Salesforce the person is the Canvas user (:func:`canvas_user`): the signed request names
+their user and profile, which the org's role mappings (:mod:`plugin.access.role_mappings`) turn into a role.
+"""
+from __future__ import annotations
+
+import ipaddress
+from functools import wraps
+
+from flask import g, request, session
+
+from plugin.access.api_tokens import ApiTokens, looks_like_api_token
+from plugin.errors import Forbidden, Unauthorised
+from plugin.access.role_changes import RoleAdmin
+from plugin.access.role_mappings import Role, RoleMappings, User
+from plugin.access.panel_tokens import bearer_token
+from plugin.crm.salesforce.signed_request import CanvasRequest
+from plugin.services import services
+from plugin.access.user_sessions import UserSessions
+
+DEMO_USER_ID = "0055e00000DEMOL"  # a made-up, well-formed User Id (005…)
+DEMO_NAMES = {
+    Role.REP: "Demo rep", Role.ENABLEMENT: "Demo enablement lead", Role.ADMIN: "Demo admin",
+}
+#: Where the demo picker keeps the chosen role: Flask's signed session cookie.
+DEMO_ROLE_KEY = "demo_role"
+#: Requests relayed by a proxy carry one of these; a proxy on this machine would otherwise make
+#: every visitor look local.
+_FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
+def current_user() -> User:
+    """The person making this request, or :class:`Unauthorised`. Worked out once per request."""
+    if "_current_user" not in g:
+        g._current_user = _find_user()
+    return g._current_user
+
+
+def _find_user() -> User:
+    svc = services()
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is not None:
+        if not looks_like_api_token(token):
+            raise Unauthorised("The panel's app token opens the panel only; it signs nobody in.",
+                               reason="app_token_not_a_user")
+        found = api_tokens().authenticate(token)
+        if found is None or not org_is_served(found.org_id):
+            raise Unauthorised("This API token is unknown, revoked or expired.",
+                               reason="invalid_api_token")
+        return found.as_user()
+    signed_in = user_sessions().find(request.cookies.get(session_cookie_name()))
+    if signed_in is not None and org_is_served(signed_in.user.org_id):
+        return signed_in.user
+    if svc.demo_org is not None:
+        return demo_user()
+    raise Unauthorised("Sign in with Salesforce to use the Be Inspired workspace.")
+
+
+def requires(*roles: Role):
+    """View decorator: the signed-in user must hold one of ``roles``."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = current_user()
+            if user.role not in roles:
+                raise Forbidden("Your role may not do this.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def canvas_user(canvas: CanvasRequest) -> User:
+    """The person a verified Canvas signed request names, with their role from the org's user and
+    profile mappings. Permission sets are not in the signed request and are not looked up here
+    (an API call per panel view); a permission-set mapping applies at sign-in with Salesforce."""
+    with services().sessions() as db:
+        role = RoleMappings(db, canvas.org_id).resolve(canvas.user_id, canvas.profile_id)
+    return User(canvas.org_id, canvas.user_id, canvas.full_name or canvas.user_name, role)
+
+
+# -- the stores, built from the settings ---------------------------------------------------------
+def user_sessions() -> UserSessions:
+    settings = services().settings
+    return UserSessions(services().sessions, max_seconds=settings.session_max_seconds,
+                        idle_seconds=settings.session_idle_seconds)
+
+
+def api_tokens() -> ApiTokens:
+    return ApiTokens(services().sessions)
+
+
+def role_admin(org_id: str) -> RoleAdmin:
+    return RoleAdmin(services().sessions, user_sessions(), org_id)
+
+
+def org_is_served(org_id: str) -> bool:
+    """The org is configured (or is the demo org in demo mode): removing an org shuts out its
+    sessions and tokens at once."""
+    svc = services()
+    if svc.demo_org is not None and svc.demo_org.org_id == org_id:
+        return True
+    return org_id in svc.orgs.current().orgs
+
+
+# -- the session cookie --------------------------------------------------------------------------
+def cookie_is_secure() -> bool:
+    """Secure everywhere but the demo on this machine (plain http://localhost)."""
+    settings = services().settings
+    return not (settings.demo_mode and is_loopback(settings.host))
+
+
+def session_cookie_name() -> str:
+    # "__Host-": the browser accepts it only Secure, for this host alone, on every path.
+    return "__Host-bi_session" if cookie_is_secure() else "bi_session"
+
+
+# -- demo mode -----------------------------------------------------------------------------------
+def demo_picker_allowed() -> bool:
+    """Demo mode, served on loopback only, asked from this machine directly (no proxy)."""
+    svc = services()
+    return (
+        svc.demo_org is not None
+        and is_loopback(svc.settings.host)
+        and is_loopback(request.remote_addr)
+        and not any(h in request.headers for h in _FORWARDING_HEADERS)
+    )
+
+
+def demo_user() -> User:
+    """The demo org's person: the picked role where picking is allowed, else the enablement
+    lead everyone was before the picker existed."""
+    role = Role.ENABLEMENT
+    if demo_picker_allowed():
+        try:
+            role = Role(session.get(DEMO_ROLE_KEY, Role.ENABLEMENT.value))
+        except ValueError:
+            role = Role.ENABLEMENT
+    return User(services().demo_org.org_id, DEMO_USER_ID, DEMO_NAMES[role], role)
+
+
+def is_loopback(address: str | None) -> bool:
+    if not address:
+        return False
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+__all__ = [
+    "DEMO_USER_ID", "Role", "User", "canvas_user", "current_user", "demo_picker_allowed",
+    "requires", "session_cookie_name",
+]  # fmt: skip

@@ -1,0 +1,55 @@
+"""Which org (and so which opportunity source) a request is for.
+
+Inside Salesforce the panel's JavaScript sends the app token it was handed after the Canvas
+signed request was verified (``Authorization: Bearer …``); no cookie is involved, so the panel
+works where third-party cookies are blocked. In demo mode a request without a token is for the
+bundled demo org.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request
+
+from plugin.errors import Forbidden, Unauthorised
+from plugin.web.identity import DEMO_USER_ID
+from plugin.crm.sources import OpportunitySource
+from plugin.access.panel_tokens import AppToken, AppTokenError, AppTokenMismatch, bearer_token
+from plugin.crm.salesforce.connector import OrgNotConfigured
+from plugin.services import services
+
+
+@dataclass(frozen=True)
+class RequestOrg:
+    org_id: str
+    source: OpportunitySource
+    token: AppToken | None = None
+
+    @property
+    def viewer(self) -> str | None:
+        """The user the panel is shown to: the app token's, or the demo user."""
+        return self.token.user_id if self.token is not None else DEMO_USER_ID
+
+
+def current_org(*, record_id: str | None = None) -> RequestOrg:
+    """The request's org; with ``record_id``, a token must have been issued for that record."""
+    svc = services()
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is not None:
+        try:
+            claims = svc.app_tokens.verify(token, record_id=record_id)
+            source = svc.orgs.current().connector.source(claims.org_id, viewer=claims.user_id)
+        except AppTokenMismatch as exc:
+            raise Forbidden(exc.reason) from None
+        except AppTokenError as exc:
+            raise Unauthorised(exc.reason, reason="invalid_token") from None
+        except OrgNotConfigured:
+            raise Unauthorised("This org is no longer configured.") from None
+        return RequestOrg(claims.org_id, source, claims)
+    if svc.demo_org is not None:
+        return RequestOrg(svc.demo_org.org_id, svc.demo_org)
+    raise Unauthorised("Open Be Inspired from Salesforce (a signed request), or send its app token.")
+
+
+def current_source() -> OpportunitySource:
+    return current_org().source

@@ -1,35 +1,27 @@
 """Short-lived tokens that let the panel's later calls prove which Canvas request they came from.
 
-The page holds the token in memory and sends ``Authorization: Bearer <token>``; no cookie is
-needed (third-party cookies are blocked inside Salesforce's iframe in several browsers).
-
-Format: ``<payload>.<signature>``, both unpadded base64url. ``payload`` is compact JSON
-(org, user, record, issued, expires); ``signature`` is HMAC-SHA256 with the app secret over a
-purpose label plus the payload text, so a signature made for anything else never verifies here.
-Tokens are signed, not encrypted: they carry Ids only, never a Salesforce token. Built on the
-standard library (``hmac``) rather than itsdangerous: the format is twenty lines and a new
-dependency would buy nothing.
+itsdangerous' URL-safe timed serializer signs them (HMAC-SHA256, key rotation); this module adds
+the checks on top: the org, user and record a token was issued for, and its own expiry.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import hmac
-import json
 import re
 import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
+
+from itsdangerous import BadData, BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 
 DEFAULT_TTL = 600
 MAX_TTL = 3600
 MIN_SECRET_BYTES = 32
-_PURPOSE = b"beinspired.app-token.v1."
+_SALT = "beinspired.app-token.v2"
 _MAX_TOKEN_CHARS = 1024
-_TOKEN = re.compile(r"^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})$")
+#: payload (a leading "." when compressed) . timestamp . HMAC-SHA256, all base64url
+_TOKEN = re.compile(r"^\.?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{4,8}\.[A-Za-z0-9_-]{43}$")
 _CLOCK_SKEW = 30
 
 
@@ -79,53 +71,66 @@ class AppTokenSigner:
         keys = [s.encode("utf-8") if isinstance(s, str) else bytes(s) for s in secrets]
         if not keys or any(len(k) < MIN_SECRET_BYTES for k in keys):
             raise ValueError(f"app token secrets must be at least {MIN_SECRET_BYTES} bytes")
-        self._keys = keys
         self.clock = clock
+        # itsdangerous signs with the last key and verifies with any.
+        self._serializer = URLSafeTimedSerializer(
+            list(reversed(keys)), salt=_SALT, signer=_clocked_signer(clock),
+            signer_kwargs={"digest_method": hashlib.sha256},
+        )
 
     def issue(self, org_id: str, user_id: str, record_id: str | None,
               ttl: int = DEFAULT_TTL) -> str:
         if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= MAX_TTL:
             raise ValueError(f"ttl must be 1..{MAX_TTL} seconds")
         now = int(self.clock())
-        claims = {
+        return self._serializer.dumps({
             "org": to_18(org_id, prefix="00D"),
             "usr": to_18(user_id, prefix="005"),
             "rec": to_18(record_id, prefix="006") if record_id is not None else None,
             "iat": now,
             "exp": now + ttl,
-        }
-        payload = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode("utf-8"))
-        return f"{payload}.{_b64(self._sign(self._keys[0], payload))}"
+        })
 
     def verify(self, token: object, *, org_id: str | None = None,
                record_id: str | None = None) -> AppToken:
         """The token's claims, or an :class:`AppTokenError`. When ``org_id`` / ``record_id`` are
         given they must be the ones the token was issued for."""
-        if not isinstance(token, str) or len(token) > _MAX_TOKEN_CHARS:
+        if not isinstance(token, str) or len(token) > _MAX_TOKEN_CHARS or not _TOKEN.match(token):
             raise MalformedAppToken("not an app token")
-        match = _TOKEN.match(token)
-        if not match:
-            raise MalformedAppToken("not an app token")
-        payload, signature = match.group(1), _unb64(match.group(2))
-        if _b64(signature) != match.group(2):
-            raise MalformedAppToken("not an app token")  # non-canonical Base64: one token, one text
-        if not any(hmac.compare_digest(self._sign(k, payload), signature) for k in self._keys):
-            raise TamperedAppToken("app token signature does not match")
-        claims = _claims(_unb64(payload))
+        if not _canonical(token.rsplit(".", 1)[1]):
+            raise MalformedAppToken("not an app token")  # one token, one spelling
+        try:
+            raw, signed_at = self._serializer.loads(token, return_timestamp=True)
+        except BadSignature:
+            raise TamperedAppToken("app token signature does not match") from None
+        except BadData:
+            raise MalformedAppToken("not an app token") from None
+        claims = _claims(raw)
         now = int(self.clock())
+        if claims.issued_at != int(signed_at.timestamp()) or claims.issued_at > now + _CLOCK_SKEW:
+            raise MalformedAppToken("app token issued in the future")
         if claims.expires_at <= now:
             raise ExpiredAppToken("app token expired")
-        if claims.issued_at > now + _CLOCK_SKEW:
-            raise MalformedAppToken("app token issued in the future")
         if org_id is not None and _same_id(org_id, "00D", claims.org_id) is False:
             raise AppTokenMismatch("app token is for another org")
         if record_id is not None and _same_id(record_id, "006", claims.record_id) is False:
             raise AppTokenMismatch("app token is for another record")
         return claims
 
-    @staticmethod
-    def _sign(key: bytes, payload: str) -> bytes:
-        return hmac.new(key, _PURPOSE + payload.encode("ascii"), hashlib.sha256).digest()
+
+def _clocked_signer(clock: Callable[[], float]) -> type[TimestampSigner]:
+    class ClockedSigner(TimestampSigner):
+        def get_timestamp(self) -> int:  # itsdangerous' documented hook for the time
+            return int(clock())
+
+    return ClockedSigner
+
+
+def _canonical(signature: str) -> bool:
+    """A 32-byte digest in base64url leaves 2 bits of its last character unused; only the
+    spelling with them zero is the token."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    return alphabet.index(signature[-1]) % 4 == 0
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -138,9 +143,8 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip() or None
 
 
-def _claims(raw: bytes) -> AppToken:
+def _claims(data: object) -> AppToken:
     try:
-        data = json.loads(raw.decode("utf-8"))
         ints = [data["iat"], data["exp"]]
         if not all(type(v) is int for v in ints):
             raise ValueError("times must be integers")
@@ -149,7 +153,7 @@ def _claims(raw: bytes) -> AppToken:
                         user_id=to_18(data["usr"], prefix="005"),
                         record_id=to_18(rec, prefix="006") if rec is not None else None,
                         issued_at=data["iat"], expires_at=data["exp"])
-    except (ValueError, KeyError, TypeError, InvalidSalesforceId):
+    except (ValueError, KeyError, TypeError, AttributeError, InvalidSalesforceId):
         # Correctly signed but unreadable: only a bug (or a leaked secret) gets here.
         raise MalformedAppToken("app token claims are unreadable") from None
 
@@ -159,17 +163,6 @@ def _same_id(value: str, prefix: str, claimed: str | None) -> bool:
         return to_18(value, prefix=prefix) == claimed
     except InvalidSalesforceId:
         return False
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise MalformedAppToken("not an app token") from None
 
 
 __all__ = [

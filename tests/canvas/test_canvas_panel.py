@@ -8,7 +8,7 @@ import pytest
 from content_catalog.repository import CatalogRepository, ensure_org
 from tests.canvas.conftest import OPPORTUNITY_ID, ORG_ID, query_calls, sign_canvas, token_of
 from plugin.crm.salesforce.context_cache import CacheKey
-from tests.plugin.salesforce.sf_fakes import VIEWER_ID, load_json
+from tests.plugin.crm.salesforce.sf_fakes import VIEWER_ID, load_json
 
 
 def post(client, signed_request):
@@ -156,8 +156,8 @@ def test_bad_or_missing_tokens_are_401_json(client, header):
 def test_tampered_token_is_refused(client, signed, opportunity_answers):
     opportunity_answers()
     token = token_of(post(client, signed).get_data(as_text=True))
-    payload, signature = token.split(".")
-    forged = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1] + "." + signature
+    payload, rest = token.rsplit(".", 2)[0], token.rsplit(".", 2)[1:]
+    forged = ".".join([payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1], *rest])
     assert client.get(f"/api/v1/opportunities/{OPPORTUNITY_ID}/recommendations", headers=bearer(forged)).status_code == 401
 
 

@@ -1,4 +1,5 @@
-"""The long-lived objects a request needs, built once per app from the settings."""
+"""The bootstrap: builds the long-lived objects once per app (or command) from the settings and
+wires each feature with only what it uses. Imported by ``app``, ``cli`` and ``web`` alone."""
 from __future__ import annotations
 
 import logging
@@ -7,20 +8,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Callable
 
-from flask import current_app
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.database import make_engine, session_factory
 from content_catalog.taxonomy import Taxonomy, default_taxonomy
-from plugin.crm.demo_org import DemoOrg
-from plugin.panel.impressions import ImpressionRecorder
-from plugin.orgs.live import LiveOrgs
-from plugin.orgs.connections import OrgConnections, SecretBox
-from plugin.panel.suggestions import RecommendationService
 from plugin.access.panel_tokens import AppTokenSigner
+from plugin.crm.demo_org import DemoOrg
 from plugin.crm.salesforce.context_cache import context_cache
+from plugin.learning.outcome_sync import OutcomeSync
+from plugin.learning.training import Trainer
+from plugin.orgs.connections import OrgConnections, SecretBox
+from plugin.orgs.live import LiveOrgs
+from plugin.orgs.management import OrgAdmin
+from plugin.orgs.stage_phases import OrgTaxonomies
+from plugin.panel.impressions import ImpressionRecorder
+from plugin.panel.suggestions import RecommendationService
+from plugin.panel.view import PanelViews
 from plugin.settings import Settings
+from recommender import TagTextRanker
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +37,7 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     taxonomy: Taxonomy
+    taxonomies: OrgTaxonomies
     recommendations: RecommendationService
     demo_org: DemoOrg | None
     orgs: LiveOrgs
@@ -38,46 +45,71 @@ class Services:
     #: Where panel views leave what they showed (impressions, suggestion counts); written in the
     #: background.
     impressions: ImpressionRecorder
+    panel_views: PanelViews
+    outcome_sync: OutcomeSync
+    trainer: Trainer
     today: Callable[[], date] = date.today
 
     def taxonomy_for(self, org_id: str) -> Taxonomy:
-        """The taxonomy one org's panels map through: the default one plus the org's stage →
-        phase mapping and deal-size thresholds. The demo org keeps the default."""
-        if self.demo_org is not None and org_id == self.demo_org.org_id:
-            return self.taxonomy
-        return self.orgs.current().taxonomy(org_id, self.taxonomy)
+        """The taxonomy one org's panels map through (:class:`OrgTaxonomies`)."""
+        return self.taxonomies.for_org(org_id)
+
+    def secret_box(self) -> SecretBox:
+        return SecretBox(self.settings.encryption_key_list)
+
+    def org_connections(self) -> OrgConnections:
+        return OrgConnections(self.sessions, self.secret_box())
 
 
-def build_services(settings: Settings, today: Callable[[], date] = date.today) -> Services:
+def build_services(settings: Settings, today: Callable[[], date] = date.today, *,
+                   engine: Engine | None = None) -> Services:
+    """``engine``: an engine the caller made (tests on either backend); else one for
+    ``settings.database_url``."""
     settings.ensure_data_dir()
-    engine = make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url)
     sessions = session_factory(engine)
     taxonomy = default_taxonomy()
+    demo_org = DemoOrg() if settings.demo_mode else None
+    orgs = LiveOrgs(
+        sessions,
+        OrgConnections(sessions, SecretBox(settings.encryption_key_list)),
+        context_cache(settings.redis_url, ttl=settings.context_cache_seconds),
+    )
+    taxonomies = OrgTaxonomies(taxonomy, lambda: orgs.current(),
+                               demo_org.org_id if demo_org is not None else None)
+    recommendations = RecommendationService(
+        sessions, taxonomy,
+        k_client_facing=settings.suggestions_client_facing,
+        k_internal=settings.suggestions_internal,
+    )
+    impressions = ImpressionRecorder(sessions)
     built = Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
         taxonomy=taxonomy,
-        recommendations=RecommendationService(
-            sessions,
-            taxonomy,
-            k_client_facing=settings.suggestions_client_facing,
-            k_internal=settings.suggestions_internal,
-        ),
-        demo_org=DemoOrg() if settings.demo_mode else None,
-        orgs=LiveOrgs(
-            sessions,
-            OrgConnections(sessions, SecretBox(settings.encryption_key_list)),
-            context_cache(settings.redis_url, ttl=settings.context_cache_seconds),
-        ),
+        taxonomies=taxonomies,
+        recommendations=recommendations,
+        demo_org=demo_org,
+        orgs=orgs,
         app_tokens=AppTokenSigner(settings.app_secret or _process_secret(warn=not settings.demo_mode)),
-        impressions=ImpressionRecorder(sessions),
+        impressions=impressions,
+        panel_views=PanelViews(recommendations, impressions, sessions, taxonomies.for_org, today),
+        outcome_sync=OutcomeSync(sessions, orgs, demo_org),
+        trainer=Trainer(sessions, lambda: TagTextRanker(recommendations.weights,
+                                                         recommendations.labels)),
         today=today,
     )
     # Whoever disposes the engine may be about to drop the database (tests, benchmarks): write the
     # queued impressions first. Recording goes on afterwards (a dispose after fork, say).
     event.listen(engine, "engine_disposed", lambda _engine: built.impressions.drain())
     return built
+
+
+def org_admin_for(svc: Services, scope: str | None) -> OrgAdmin:
+    """What the admin console and ``beinspired org`` do with orgs; ``scope`` is the one org an
+    admin may manage (None: every org, from the service's host)."""
+    return OrgAdmin(svc.sessions, svc.orgs, svc.taxonomy, svc.secret_box(), scope)
 
 
 def _process_secret(*, warn: bool) -> str:
@@ -88,8 +120,3 @@ def _process_secret(*, warn: bool) -> str:
             "so they stop working on restart and are not shared between workers"
         )
     return secrets.token_urlsafe(48)
-
-
-def services() -> Services:
-    """The current app's services (inside a request or app context)."""
-    return current_app.extensions["be_inspired"]

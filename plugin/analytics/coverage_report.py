@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Mapping, Sequence
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from content_catalog.coverage import CoverageFilter, CoverageMap, coverage_map, past_review
 from content_catalog.modules import ContentModule, FieldError
 from content_catalog.repository import CatalogRepository
 from content_catalog.suggestion_stats import SuggestionStats
 from content_catalog.taxonomy import Dimension, ModuleKind, Taxonomy
 from plugin.errors import InvalidInput
-from plugin.services import Services
 
 DEFAULT_THIN_BELOW = 2
 MAX_THIN_BELOW = 50
@@ -70,11 +71,11 @@ def parse_coverage_query(args: Mapping[str, str], taxonomy: Taxonomy) -> Coverag
 
 
 def build_coverage_report(
-    services: Services, org_id: str, query: CoverageQuery, taxonomy: Taxonomy
+    sessions: sessionmaker[Session], org_id: str, query: CoverageQuery, taxonomy: Taxonomy, *,
+    today: date,
 ) -> CoverageReport:
-    """``taxonomy`` is the org's (``Services.taxonomy_for``), the one ``query`` was parsed with."""
-    today = services.today()
-    with services.sessions() as session:
+    """``taxonomy`` is the org's, the one ``query`` was parsed with."""
+    with sessions() as session:
         published = CatalogRepository(session, org_id).published()
         current = [m for m in published if not m.is_expired(today)]
         unseen = set(SuggestionStats(session, org_id).never_suggested(m.key for m in current))

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Mapping, Sequence
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from content_catalog.modules import ContentModule
 from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import Dimension, Taxonomy
@@ -31,7 +33,6 @@ from plugin.analytics.module_figures import (
 )
 from plugin.errors import InvalidInput, NotFound
 from plugin.ranking.logged_views import logged_impressions
-from plugin.services import Services
 from recommender.feedback import Impression
 
 WINDOWS = (30, 90, 180)
@@ -176,11 +177,12 @@ def segment_label(taxonomy: Taxonomy, segment: str, value: str | None) -> str:
 
 
 def build_catalog_analytics(
-    services: Services, org_id: str, query: AnalyticsQuery
+    sessions: sessionmaker[Session], org_id: str, query: AnalyticsQuery, *,
+    taxonomy: Taxonomy, today: date,
 ) -> CatalogAnalytics:
-    window = analytics_window(services.today(), query.window_days)
-    taxonomy = services.taxonomy_for(org_id)
-    with services.sessions() as session:
+    """``taxonomy`` is the org's; ``today`` ends the window."""
+    window = analytics_window(today, query.window_days)
+    with sessions() as session:
         logged = logged_impressions(session, org_id, window.since, window.until)
         by_segment = segment_activity(logged, query.segment)
         chosen = _chosen_segment(logged, query, by_segment, taxonomy)
@@ -232,12 +234,12 @@ def _table_order(stats, query: AnalyticsQuery, modules: Mapping[str, ContentModu
 
 
 def build_module_analytics(
-    services: Services, org_id: str, module_key: str, query: AnalyticsQuery
+    sessions: sessionmaker[Session], org_id: str, module_key: str, query: AnalyticsQuery, *,
+    taxonomy: Taxonomy, today: date,
 ) -> ModuleAnalytics:
     """Raises :class:`NotFound` for a key that is no module of this org."""
-    window = analytics_window(services.today(), query.window_days)
-    taxonomy = services.taxonomy_for(org_id)
-    with services.sessions() as session:
+    window = analytics_window(today, query.window_days)
+    with sessions() as session:
         try:
             module = CatalogRepository(session, org_id).get(module_key)
         except ModuleNotFound:

@@ -1,4 +1,5 @@
 """Benchmarks of the service as a whole (the ranker's own is ``recommender.benchmark``).
 
-Each prints its figures beside a baseline measured in the same run; see BENCHMARKS.md.
+Rule of this room: measure the whole service as a customer runs it and print figures beside a
+baseline from the same run (BENCHMARKS.md); only `cli` imports it.
 """

@@ -92,9 +92,7 @@ def _load_demo(svc: Services, history: bool = True) -> None:
 
 def _sync_demo_outcomes(svc: Services) -> None:
     """The bundled records' own closed deals, as the worker's hourly sync would store them."""
-    from plugin.learning.outcome_sync import sync_outcomes
-
-    report = sync_outcomes(svc, DEMO_ORG_ID)
+    report = svc.outcome_sync.sync(DEMO_ORG_ID)
     click.echo(f"Demo org deal outcomes: {report.summary()}")
 
 
@@ -102,12 +100,11 @@ def _train_demo_if_untrained(svc: Services) -> None:
     """A first learned ranker on the demo history, so a newcomer's panel is the learned one;
     the worker retrains it daily. An org that has a model already keeps the one it serves."""
     from content_catalog.model_store import RankerModels
-    from plugin.learning.training import train_org
 
     with svc.sessions() as session:
         if RankerModels(session, DEMO_ORG_ID).versions():
             return
-    click.echo(f"Learned ranker: {train_org(svc, DEMO_ORG_ID, today=svc.today()).line()}")
+    click.echo(f"Learned ranker: {svc.trainer.train_org(DEMO_ORG_ID, today=svc.today()).line()}")
 
 
 @click.command("load-demo", help="Load the bundled demo org's catalog (idempotent) and, into an "

@@ -15,7 +15,7 @@ from plugin.crm.demo_org import DEMO_ORG_ID
 from plugin.learning.ranker_admin import NothingToRollBackTo, describe, serve_rules, serve_version
 from plugin.services import Services, build_services
 from plugin.settings import Settings
-from plugin.learning.training import DEFAULT_WINDOW_DAYS, train_all, train_org
+from plugin.learning.training import DEFAULT_WINDOW_DAYS
 
 _ORG = click.option(
     "--org", "org_id", default=DEMO_ORG_ID, show_default=True, help="The org's Id (00D…)."
@@ -45,7 +45,7 @@ def train(org_id: str | None, every_org: bool, window_days: int) -> None:
         raise click.UsageError("give --org or --all, not both")
     services = _services()
     if every_org:
-        reports = train_all(services)
+        reports = services.trainer.train_all(services.today())
         if not reports:
             click.echo("No orgs to train: load the demo org or connect one.")
         for report in reports:
@@ -54,8 +54,8 @@ def train(org_id: str | None, every_org: bool, window_days: int) -> None:
             raise click.exceptions.Exit(1)
         return
     try:
-        report = train_org(
-            services, org_id or DEMO_ORG_ID, today=services.today(), window_days=window_days
+        report = services.trainer.train_org(
+            org_id or DEMO_ORG_ID, today=services.today(), window_days=window_days
         )
     except OrgNotFound as exc:
         raise click.ClickException(f"unknown org {exc}") from None
@@ -82,7 +82,7 @@ def list_versions(org_id: str) -> None:
 @click.option("--to", "to_version", type=int, default=None, help="The version to serve.")
 def rollback(org_id: str, to_version: int | None) -> None:
     try:
-        chosen = serve_version(_services(), org_id, to_version, by="beinspired model rollback")
+        chosen = serve_version(_services().sessions, org_id, to_version, by="beinspired model rollback")
     except NothingToRollBackTo as exc:
         hint = ": name one with --to" if exc.active is None else ""
         raise click.ClickException(f"{exc}{hint}") from None
@@ -96,7 +96,7 @@ def rollback(org_id: str, to_version: int | None) -> None:
 @_ORG
 def off(org_id: str) -> None:
     try:
-        was = serve_rules(_services(), org_id, by="beinspired model off")
+        was = serve_rules(_services().sessions, org_id, by="beinspired model off")
     except OrgNotFound as exc:
         raise click.ClickException(f"unknown org {exc}") from None
     if was is None:

@@ -24,7 +24,7 @@ from plugin.crm.salesforce.config import (
     PasswordCredentials,
 )
 from plugin.crm.salesforce.exceptions import SalesforceConfigError
-from plugin.services import build_services
+from plugin.services import org_admin_for, build_services
 from plugin.settings import Settings
 
 SECRET_ENV = {
@@ -50,7 +50,7 @@ def _admin() -> OrgAdmin:
     from content_catalog.database import upgrade
 
     upgrade(services.engine)
-    return OrgAdmin(services, scope=None)
+    return org_admin_for(services, None)
 
 
 def _refused(exc: Exception) -> click.ClickException:

@@ -7,7 +7,7 @@ import sys
 import click
 
 from plugin.orgs.connections import EncryptionKeyMissing, SecretsUnreadable
-from plugin.learning.outcome_sync import CANVAS_ONLY, OutcomeSyncReport, sync_outcomes, syncable_orgs
+from plugin.learning.outcome_sync import CANVAS_ONLY, OutcomeSyncReport
 from plugin.services import Services, build_services
 from plugin.settings import Settings
 
@@ -46,7 +46,7 @@ def sync(org_id: str | None, all_orgs: bool, full: bool) -> None:
 
 def _all_orgs(svc: Services) -> list[str]:
     try:
-        orgs = syncable_orgs(svc)
+        orgs = svc.outcome_sync.syncable_orgs()
     except (EncryptionKeyMissing, SecretsUnreadable) as exc:
         raise click.ClickException(f"the orgs' settings cannot be read: {exc}") from None
     for canvas_org in orgs.canvas_only:
@@ -56,7 +56,7 @@ def _all_orgs(svc: Services) -> list[str]:
 
 def _sync_one(svc: Services, org_id: str, full: bool) -> OutcomeSyncReport:
     try:
-        return sync_outcomes(svc, org_id, full=full)
+        return svc.outcome_sync.sync(org_id, full=full)
     except Exception as exc:  # noqa: BLE001 - one org's bug must not hide the others' reports
         log.exception("outcome sync of org %s failed unexpectedly", org_id)
         return OutcomeSyncReport(org_id[:40], "", "full" if full else "incremental",

@@ -35,7 +35,11 @@ def worker(once: bool, kinds: tuple[str, ...]) -> None:
     svc = build_services(settings)
     upgrade(svc.engine)
     names = [JOB_KINDS[kind] for kind in kinds or sorted(JOB_KINDS)]
-    scheduler = Scheduler(lambda: service_jobs(svc, names))
+    scheduler = Scheduler(lambda: service_jobs(
+        svc.outcome_sync, svc.trainer, today=svc.today, names=names,
+        outcome_sync_interval=settings.outcome_sync_interval,
+        training_interval=settings.training_interval,
+    ))
     if once:
         runs = scheduler.run_due()
         sys.exit(0 if all(run.ok for run in runs) and not scheduler.listing_failed else 1)

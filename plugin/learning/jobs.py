@@ -26,11 +26,12 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 from typing import Any, Callable, Collection, Sequence
 
-from plugin.learning.outcome_sync import sync_outcomes, syncable_orgs
-from plugin.services import Services
+from plugin.learning.outcome_sync import OutcomeSync
+from plugin.learning.training import Trainer
 
 log = logging.getLogger(__name__)
 
@@ -151,36 +152,32 @@ def following_slot(scheduled: float, interval: float, now: float) -> float:
 
 # The service's jobs ------------------------------------------------------------------------
 def service_jobs(
-    services: Services, names: Collection[str] = (OUTCOME_SYNC, TRAINING)
+    outcomes: OutcomeSync, trainer: Trainer, *, today: Callable[[], date],
+    outcome_sync_interval: float, training_interval: float,
+    names: Collection[str] = (OUTCOME_SYNC, TRAINING),
 ) -> list[Job]:
     """Every syncable org's outcome sync (demo org first), then the training of all orgs, so a
     round that runs both trains on the outcomes just synced; only the jobs ``names`` names (the
     orgs are not even listed when the syncs are not asked for)."""
-    settings = services.settings
     jobs = []
     if OUTCOME_SYNC in names:
-        jobs += [Job(OUTCOME_SYNC, org_id, settings.outcome_sync_interval,
-                     partial(run_outcome_sync, services, org_id))
-                 for org_id in syncable_orgs(services).org_ids]
+        jobs += [Job(OUTCOME_SYNC, org_id, outcome_sync_interval,
+                     partial(run_outcome_sync, outcomes, org_id))
+                 for org_id in outcomes.syncable_orgs().org_ids]
     if TRAINING in names:
-        jobs.append(
-            Job(TRAINING, None, settings.training_interval, partial(run_training, services))
-        )
+        jobs.append(Job(TRAINING, None, training_interval, partial(run_training, trainer, today)))
     return jobs
 
 
-def run_outcome_sync(services: Services, org_id: str) -> str:
-    report = sync_outcomes(services, org_id)
+def run_outcome_sync(outcomes: OutcomeSync, org_id: str) -> str:
+    report = outcomes.sync(org_id)
     if not report.ok:
         raise JobFailed(report.summary())
     return report.summary()
 
 
-def run_training(services: Services) -> str:
-    # Imported here: training pulls in the learner and is written apart from the scheduler.
-    from plugin.learning.training import train_all
-
-    reports: list[Any] = train_all(services)
+def run_training(trainer: Trainer, today: Callable[[], date]) -> str:
+    reports: list[Any] = trainer.train_all(today())
     lines = [_line(report) for report in reports]
     summary = "; ".join(lines) or "no org to train"
     if any(getattr(report, "failed", False) for report in reports):

@@ -20,11 +20,11 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.models import Org
 from content_catalog.org_activity import OrgActivityRepository
-from content_catalog.outcomes import DealOutcome, DealOutcomes
+from content_catalog.deal_outcomes import DealOutcome, DealOutcomes
 from content_catalog.repository import ensure_org
 from plugin.crm.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME, DemoOrg
 from plugin.orgs.connections import EncryptionKeyMissing, SecretsUnreadable
@@ -36,7 +36,7 @@ from plugin.crm.salesforce.deal_changes import (
 )
 from plugin.crm.salesforce.exceptions import AccessRefused, QueryRejected, SalesforceApiError
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
-from plugin.services import Services
+from plugin.orgs.live import LiveOrgs
 
 log = logging.getLogger(__name__)
 
@@ -104,39 +104,50 @@ class SyncableOrgs:
     canvas_only: tuple[str, ...] = ()
 
 
-def syncable_orgs(services: Services) -> SyncableOrgs:
-    """The demo org (when served, or loaded into this database) and every configured org with
-    server credentials. Canvas-only orgs are listed apart: only a rep's session can read them."""
-    with services.sessions() as session:
-        demo_loaded = session.get(Org, DEMO_ORG_ID) is not None
-    demo = (DEMO_ORG_ID,) if services.demo_org is not None or demo_loaded else ()
-    configured = services.orgs.current().orgs
-    live = tuple(o for o, c in configured.items() if c.connection.auth_mode is not AuthMode.CANVAS)
-    canvas = tuple(o for o, c in configured.items() if c.connection.auth_mode is AuthMode.CANVAS)
-    return SyncableOrgs(demo + live, canvas)
+class OutcomeSync:
+    """Syncs deal outcomes with what it uses: sessions, the configured orgs and, when the
+    service serves it, the demo org."""
 
+    def __init__(self, sessions: sessionmaker[Session], orgs: LiveOrgs,
+                 demo_org: DemoOrg | None = None):
+        self._sessions = sessions
+        self._orgs = orgs
+        self._demo_org = demo_org
 
-def sync_outcomes(services: Services, org_id: str, *, full: bool = False,
-                  now: datetime | None = None,
-                  sleep: Callable[[float], None] | None = None) -> OutcomeSyncReport:
-    """Sync one org's deal outcomes; see the module docstring. ``sleep`` is the retry back-off's
-    (the connector's own by default)."""
-    started = time.perf_counter()
-    now = now or datetime.now(timezone.utc)
-    if str(org_id) in (DEMO_ORG_ID, DEMO_ORG_ID[:15]):
-        return _sync_demo(services, now, started)
-    return _sync_live(services, str(org_id), full, now, started, sleep)
+    def syncable_orgs(self) -> SyncableOrgs:
+        """The demo org (when served, or loaded into this database) and every configured org
+        with server credentials. Canvas-only orgs are listed apart: only a rep's session can
+        read them."""
+        with self._sessions() as session:
+            demo_loaded = session.get(Org, DEMO_ORG_ID) is not None
+        demo = (DEMO_ORG_ID,) if self._demo_org is not None or demo_loaded else ()
+        configured = self._orgs.current().orgs
+        live = tuple(o for o, c in configured.items()
+                     if c.connection.auth_mode is not AuthMode.CANVAS)
+        canvas = tuple(o for o, c in configured.items()
+                       if c.connection.auth_mode is AuthMode.CANVAS)
+        return SyncableOrgs(demo + live, canvas)
+
+    def sync(self, org_id: str, *, full: bool = False, now: datetime | None = None,
+             sleep: Callable[[float], None] | None = None) -> OutcomeSyncReport:
+        """Sync one org's deal outcomes; see the module docstring. ``sleep`` is the retry
+        back-off's (the connector's own by default)."""
+        started = time.perf_counter()
+        now = now or datetime.now(timezone.utc)
+        if str(org_id) in (DEMO_ORG_ID, DEMO_ORG_ID[:15]):
+            return _sync_demo(self._sessions, self._demo_org or DemoOrg(), now, started)
+        return _sync_live(self._sessions, self._orgs, str(org_id), full, now, started, sleep)
 
 
 # The demo org -----------------------------------------------------------------------------
-def _sync_demo(services: Services, now: datetime, started: float) -> OutcomeSyncReport:
+def _sync_demo(sessions: sessionmaker[Session], demo: DemoOrg, now: datetime,
+               started: float) -> OutcomeSyncReport:
     """The bundled opportunities' closed ones. Only the bundled opportunities are touched, so
     outcomes written for the demo org by anything else stay."""
-    demo = services.demo_org or DemoOrg()
     states = [DealState(r.opportunity_id, _demo_outcome(r) if r.is_closed else None)
               for r in demo.opportunities()]
     report = OutcomeSyncReport(DEMO_ORG_ID, DEMO_ORG_NAME, "demo", fetched=len(states))
-    return _write(services, report, states, forget_unseen=False, now=now, started=started,
+    return _write(sessions, report, states, forget_unseen=False, now=now, started=started,
                   prepare=lambda s: ensure_org(s, DEMO_ORG_ID, DEMO_ORG_NAME, is_demo=True))
 
 
@@ -149,12 +160,13 @@ def _demo_outcome(record: Any) -> DealOutcome:
 
 
 # A live org -------------------------------------------------------------------------------
-def _sync_live(services: Services, org_id: str, full: bool, now: datetime, started: float,
+def _sync_live(sessions: sessionmaker[Session], orgs: LiveOrgs, org_id: str, full: bool,
+               now: datetime, started: float,
                sleep: Callable[[float], None] | None) -> OutcomeSyncReport:
     mode = "full" if full else "incremental"
     try:
         key = to_18(org_id, prefix="00D")
-        snapshot = services.orgs.current()
+        snapshot = orgs.current()
         configured = snapshot.org(key)
     except (InvalidSalesforceId, OrgNotConfigured):
         return OutcomeSyncReport(org_id[:40], "", mode, error="no such org is configured")
@@ -163,7 +175,7 @@ def _sync_live(services: Services, org_id: str, full: bool, now: datetime, start
     report = OutcomeSyncReport(key, configured.name, mode)
     if configured.connection.auth_mode is AuthMode.CANVAS:
         return replace(report, error=CANVAS_ONLY)
-    with services.sessions() as session:
+    with sessions() as session:
         since = None if full else DealOutcomes(session, key).last_modified()
     report = replace(report, since=since)
     source = snapshot.connector.source(key)
@@ -171,10 +183,10 @@ def _sync_live(services: Services, org_id: str, full: bool, now: datetime, start
         rows = read_deal_changes(source.client, source.health, deal_changes_query(since),
                                  sleep=sleep or source.sleep, retry_backoff=source.retry_backoff)
     except (SalesforceApiError, BreakerOpen) as exc:
-        return _fail(services, report, _explain(exc), now, started)
+        return _fail(sessions, report, _explain(exc), now, started)
     states, skipped = _parse(rows, now)
     report = replace(report, fetched=len(rows), skipped=skipped)
-    return _write(services, report, states, forget_unseen=since is None, now=now,
+    return _write(sessions, report, states, forget_unseen=since is None, now=now,
                   started=started)
 
 
@@ -208,13 +220,13 @@ def _explain(exc: Exception) -> str:
 
 
 # Writing ----------------------------------------------------------------------------------
-def _write(services: Services, report: OutcomeSyncReport, states: list[DealState], *,
+def _write(sessions: sessionmaker[Session], report: OutcomeSyncReport, states: list[DealState], *,
            forget_unseen: bool, now: datetime, started: float,
            prepare: Callable[[Session], object] | None = None) -> OutcomeSyncReport:
     closed = {s.opportunity_id: s.outcome for s in states if s.outcome is not None}
     reopened = {s.opportunity_id for s in states if s.outcome is None} - set(closed)
     try:
-        with services.sessions.begin() as session:
+        with sessions.begin() as session:
             if prepare is not None:
                 prepare(session)
             outcomes = DealOutcomes(session, report.org_id)
@@ -233,7 +245,7 @@ def _write(services: Services, report: OutcomeSyncReport, states: list[DealState
             _record_success(session, report, now)
     except SQLAlchemyError:
         log.exception("could not save the deal outcomes of org %s", report.org_id)
-        return _fail(services, report, "the database refused the write (see the service log)",
+        return _fail(sessions, report, "the database refused the write (see the service log)",
                      now, started)
     log.info("deal outcomes of org %s: %s", report.org_id, report.summary())
     return report
@@ -257,14 +269,14 @@ def _event_message(report: OutcomeSyncReport) -> str:
     return message
 
 
-def _fail(services: Services, report: OutcomeSyncReport, error: str, now: datetime,
+def _fail(sessions: sessionmaker[Session], report: OutcomeSyncReport, error: str, now: datetime,
           started: float) -> OutcomeSyncReport:
     failed = replace(report, won=0, lost=0, unchanged=0, forgotten=0, error=error,
                      elapsed=time.perf_counter() - started)
     log.warning("deal outcomes of org %s: %s", report.org_id, failed.summary())
     message = f"deal outcomes: {failed.summary()}"
     try:
-        with services.sessions.begin() as session:
+        with sessions.begin() as session:
             activity = OrgActivityRepository(session, report.org_id)
             last = activity.last_event((SYNCED_EVENT, FAILED_EVENT))
             # An outage failing every hour the same way is one event, not a list of them.
@@ -276,6 +288,6 @@ def _fail(services: Services, report: OutcomeSyncReport, error: str, now: dateti
 
 
 __all__ = [
-    "CANVAS_ONLY", "FAILED_EVENT", "OutcomeSyncReport", "SYNCED_EVENT", "SkippedRecord",
-    "SyncableOrgs", "sync_outcomes", "syncable_orgs",
+    "CANVAS_ONLY", "FAILED_EVENT", "OutcomeSync", "OutcomeSyncReport", "SYNCED_EVENT",
+    "SkippedRecord", "SyncableOrgs",
 ]

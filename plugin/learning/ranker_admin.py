@@ -1,6 +1,6 @@
 """Which learned-ranker version an org's panel serves, changed the one way every door does it:
 ``beinspired model …`` (:mod:`plugin.cli.model`) and the admin console's *Learned ranker* page
-(:mod:`plugin.web.admin.ranker_page`). Training itself is :func:`plugin.learning.training.train_org`, which
+(:mod:`plugin.web.admin.ranker_page`). Training itself is :meth:`plugin.learning.training.Trainer.train_org`, which
 both call directly.
 
 Each change is one transaction that locks the org's models first
@@ -14,6 +14,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from content_catalog.model_store import RankerModels, RankerVersion
 from content_catalog.models import Org
 from content_catalog.module_rows import utc
@@ -21,7 +23,6 @@ from content_catalog.org_activity import OrgActivityRepository
 from plugin.learning.outcome_sync import FAILED_EVENT, SYNCED_EVENT
 from plugin.ranking.served_models import MODEL_FAILED_EVENT
 from plugin.learning.training import TRAINED_EVENT, TRAINING_FAILED_EVENT
-from plugin.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,8 @@ class RankerStatus:
         return active is not None and active.catalog_revision != self.catalog_revision
 
 
-def ranker_status(services: Services, org_id: str) -> RankerStatus:
-    with services.sessions() as session:
+def ranker_status(sessions: sessionmaker[Session], org_id: str) -> RankerStatus:
+    with sessions() as session:
         versions = RankerModels(session, org_id).versions()
         org = session.get(Org, org_id)
         activity = OrgActivityRepository(session, org_id)
@@ -90,14 +91,14 @@ def ranker_status(services: Services, org_id: str) -> RankerStatus:
 
 
 def serve_version(
-    services: Services, org_id: str, version: int | None, *, by: str
+    sessions: sessionmaker[Session], org_id: str, version: int | None, *, by: str
 ) -> RankerVersion:
     """Serve ``version``, or with None the newest one older than the active (a rollback).
 
     Raises ``UnknownModelVersion``, :class:`NothingToRollBackTo` or ``OrgNotFound``; then
     nothing has changed.
     """
-    with services.sessions() as session, session.begin():
+    with sessions() as session, session.begin():
         store = RankerModels(session, org_id)
         target = version if version is not None else previous_version(org_id, store.versions())
         chosen = store.activate(target)
@@ -106,10 +107,10 @@ def serve_version(
     return chosen
 
 
-def serve_rules(services: Services, org_id: str, *, by: str) -> RankerVersion | None:
+def serve_rules(sessions: sessionmaker[Session], org_id: str, *, by: str) -> RankerVersion | None:
     """Serve v1 (the tag rules) until a version is served again (training meanwhile stores
     without serving); returns the version that was active, if any. Raises ``OrgNotFound``."""
-    with services.sessions() as session, session.begin():
+    with sessions() as session, session.begin():
         was = RankerModels(session, org_id).deactivate()
     log.info("org %s: the tag rules (v1) served (was version %s), by %s",
              org_id, None if was is None else was.version, by)

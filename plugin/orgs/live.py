@@ -19,6 +19,7 @@ from content_catalog.org_settings import settings_version
 from content_catalog.taxonomy import Taxonomy
 from plugin.orgs.health_events import PersistedHealth
 from plugin.orgs.connections import ConfiguredOrg, OrgConnections
+from plugin.orgs.stage_phases import org_taxonomy
 from plugin.crm.salesforce.connector import OrgNotConfigured, SalesforceConnector
 from plugin.crm.salesforce.context_cache import ContextCache
 from plugin.crm.salesforce.framing import frame_ancestor_origins
@@ -56,7 +57,7 @@ class OrgsSnapshot:
         cached = self._taxonomies.get(org_id)
         if cached is None:
             org = self.orgs.get(org_id)
-            cached = base if org is None else org.mapping.taxonomy(base)
+            cached = org_taxonomy(base, None if org is None else org.mapping)
             self._taxonomies[org_id] = cached
         return cached
 

@@ -16,7 +16,9 @@ from typing import Any, Mapping
 
 from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.repository import CatalogRepository
-from content_catalog.taxonomy import DEFAULT_STAGE_PHASES, Dimension, JourneyPhase
+from sqlalchemy.orm import Session, sessionmaker
+
+from content_catalog.taxonomy import DEFAULT_STAGE_PHASES, Dimension, JourneyPhase, Taxonomy
 from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
 from plugin.orgs.admin_input import parse_connection, parse_fields, parse_frame_ancestors, parse_stages
 from plugin.crm.salesforce.config import AuthMode
@@ -31,7 +33,8 @@ from plugin.crm.salesforce.connector import OrgNotConfigured
 from plugin.crm.salesforce.exceptions import SalesforceApiError
 from plugin.crm.salesforce.health import OrgStatus
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
-from plugin.services import Services
+from plugin.orgs.live import LiveOrgs
+from plugin.orgs.stage_phases import org_taxonomy, stage_phase
 
 log = logging.getLogger(__name__)
 
@@ -119,11 +122,15 @@ class StageListing:
 
 
 class OrgAdmin:
-    def __init__(self, services: Services, scope: str | None):
-        self.svc = services
+    """``scope``: the one org an admin may manage (None: every org, for the command line)."""
+
+    def __init__(self, sessions: sessionmaker[Session], orgs: LiveOrgs, taxonomy: Taxonomy,
+                 secrets: SecretBox, scope: str | None):
+        self.sessions = sessions
+        self.orgs = orgs
+        self.taxonomy = taxonomy
         self.scope = scope
-        box = SecretBox(services.settings.encryption_key_list)
-        self.store = OrgConnections(services.sessions, box)
+        self.store = OrgConnections(sessions, secrets)
 
     # Reading -------------------------------------------------------------------------------------
     def summaries(self) -> list[OrgSummary]:
@@ -140,11 +147,11 @@ class OrgAdmin:
         org = self.get(org_id)
         key = org.connection.org_id
         try:
-            live = self.svc.orgs.current().connector.status(key)
+            live = self.orgs.current().connector.status(key)
         except OrgNotConfigured:
             live = None
-        taxonomy = org.mapping.taxonomy(self.svc.taxonomy)  # as saved, even within this request
-        with self.svc.sessions() as session:
+        taxonomy = org_taxonomy(self.taxonomy, org.mapping)  # as saved, even within this request
+        with self.sessions() as session:
             activity = OrgActivityRepository(session, key)
             usage = activity.usage()
             events = tuple(StoredEvent(e.at, e.kind, e.message) for e in activity.recent_events())
@@ -238,7 +245,7 @@ class OrgAdmin:
 
     def _remember(self, org_id: str, check: ConnectionCheck) -> None:
         try:
-            with self.svc.sessions.begin() as session:
+            with self.sessions.begin() as session:
                 activity = OrgActivityRepository(session, org_id)
                 if check.api_usage is not None:
                     activity.set_usage(check.api_usage.used, check.api_usage.limit)
@@ -253,8 +260,8 @@ class OrgAdmin:
     def _stage_rows(self, org: ConfiguredOrg, real: list[OrgStage],
                     from_salesforce: bool) -> list[StageRow]:
         key = org.connection.org_id
-        taxonomy = org.mapping.taxonomy(self.svc.taxonomy)
-        with self.svc.sessions() as session:
+        taxonomy = org_taxonomy(self.taxonomy, org.mapping)
+        with self.sessions() as session:
             unknown = CatalogRepository(session, key).unknown_values()
         seen = {row.value.casefold(): row.value for row in unknown
                 if row.dimension == Dimension.DEAL_STAGE.value}
@@ -266,14 +273,11 @@ class OrgAdmin:
             extra_names = list(DEFAULT_STAGE_PHASES) + extra_names
         for name in extra_names:
             candidates.setdefault(name.casefold(), (name, name, None))
-        defaults = {name.casefold() for name in DEFAULT_STAGE_PHASES}
         rows = []
         for folded, (value, label, stage) in candidates.items():
-            phase = taxonomy.phase_for_stage(value)
-            by_default = "default" if folded in defaults and phase else None
-            mapped_by = "org" if org.mapping.phase_of(value) else by_default
+            decided = stage_phase(taxonomy, value, mapping=org.mapping)
             rows.append(StageRow(
-                value=value, label=label, phase=phase, mapped_by=mapped_by,
+                value=value, label=label, phase=decided.phase, mapped_by=decided.mapped_by,
                 in_salesforce=stage is not None, seen_unknown=folded in seen,
                 is_closed=bool(stage and stage.is_closed), is_won=bool(stage and stage.is_won),
             ))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from content_catalog.modules import FieldError
 from content_catalog.taxonomy import DealSizeBands, JourneyPhase, Taxonomy
@@ -127,11 +127,6 @@ def parse_bands(raw: object) -> DealSizeBands | None:
     return DealSizeBands(medium_from=medium, large_from=large)  # type: ignore[arg-type]
 
 
-def stages_needing_a_phase(stages: Iterable[str], taxonomy: Taxonomy) -> list[str]:
-    """The stages among ``stages`` that map to no journey phase in ``taxonomy``."""
-    return [stage for stage in stages if taxonomy.phase_for_stage(stage) is None]
-
-
 def _stage_name(raw: object, where: str, errors: list[FieldError]) -> str | None:
     name = raw.strip() if isinstance(raw, str) else ""
     if not name or len(name) > MAX_STAGE_LENGTH or any(ord(c) < 32 for c in name):
@@ -153,5 +148,5 @@ def _amount(raw: object, where: str, errors: list[FieldError]) -> float | None:
 
 
 __all__ = [
-    "MappingInvalid", "OrgMapping", "parse_bands", "parse_stage_phases", "stages_needing_a_phase",
+    "MappingInvalid", "OrgMapping", "parse_bands", "parse_stage_phases",
 ]

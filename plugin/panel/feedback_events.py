@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from content_catalog.events import EventKind, PanelEvent, PanelEventLog
 from content_catalog.models import utcnow
-from plugin.services import Services
+from plugin.panel.impressions import ImpressionRecorder
 
 UNKNOWN_IMPRESSION = "unknown_impression"
 OTHER_RECORD = "other_record"
@@ -59,14 +61,14 @@ class Reporter:
     has_token: bool
 
 
-def record_panel_events(services: Services, reporter: Reporter,
-                        reports: Sequence[EventReport]) -> EventsReceipt:
+def record_panel_events(sessions: sessionmaker[Session], impressions: ImpressionRecorder,
+                        reporter: Reporter, reports: Sequence[EventReport]) -> EventsReceipt:
     impression_ids = {r.impression_id for r in reports}
     # An impression this worker showed a moment ago may still be queued: write it first, outside
     # the events' transaction (on SQLite the two writes would otherwise wait on each other).
-    services.impressions.flush_if_pending(impression_ids)
+    impressions.flush_if_pending(impression_ids)
     received_at = utcnow()
-    with services.sessions.begin() as session:
+    with sessions.begin() as session:
         log = PanelEventLog(session, reporter.org_id)
         shown_on = log.impression_records(impression_ids)
         events, rejected = [], []

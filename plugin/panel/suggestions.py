@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Callable
 
 import numpy as np
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from content_catalog.model_store import serving_state
 from content_catalog.modules import ContentModule
 from content_catalog.repository import CatalogRepository
-from content_catalog.taxonomy import Dimension, ModuleStatus, Taxonomy
+from content_catalog.taxonomy import ModuleStatus, Taxonomy
 from plugin.ranking.candidates import catalog_candidates, tag_labels
 from plugin.ranking.served_models import ServedModels
 from recommender import (

@@ -7,17 +7,19 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from typing import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import Taxonomy
 from plugin.ranking.context_mapping import MappedContext, context_from_record, map_context
-from plugin.panel.impressions import ShownPanel
+from plugin.panel.impressions import ImpressionRecorder, ShownPanel
 from plugin.crm.sources import OpportunitySource, SourceUnavailable
-from plugin.panel.suggestions import PanelSuggestions, SuggestionCard
+from plugin.panel.suggestions import PanelSuggestions, RecommendationService, SuggestionCard
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.crm.records import OpportunityRecord
-from plugin.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -32,88 +34,103 @@ class PanelView:
     problems: tuple[str, ...] = field(default_factory=tuple)
 
 
-def build_panel_view(
-    services: Services, source: OpportunitySource, opportunity_id: str, *, count_shown: bool = True,
-    taxonomy: Taxonomy | None = None,
-    viewer: str | None = None,
-) -> PanelView:
-    """Raises :class:`~plugin.crm.sources.OpportunityNotFound` for an unknown record;
-    every other failure of the source ends in general suggestions and a notice. The record is
-    mapped through the org's own taxonomy (its stage mapping and deal-size thresholds); a caller
-    holding an orgs snapshot passes it, which saves a settings lookup.
+class PanelViews:
+    """Builds panel views from what they use: the suggestions, the impression recorder, sessions
+    (for unknown CRM values), each org's taxonomy and the day."""
 
-    ``count_shown=False`` is for the workspace's preview: an enablement lead looking is not a
-    rep being shown content, so it must not make a module look used. Otherwise each suggestion
-    shown is recorded as an impression of the opportunity for ``viewer`` (the user the panel is
-    shown to), and its card carries the impression's id for the panel's events."""
-    taxonomy = taxonomy or services.taxonomy_for(source.org_id)
-    try:
-        record = source.fetch(opportunity_id)
-    except SourceUnavailable as exc:
-        log.warning("org %s: opportunity source unavailable: %s", source.org_id, exc.notice)
-        mapped = map_context(taxonomy, stage=exc.stage)
-        shown_to = _ShownTo(_record_key(opportunity_id), viewer) if count_shown else None
-        suggestions = _rank(services, source.org_id, mapped, shown_to)
-        return PanelView(None, mapped, suggestions, notice=exc.notice)
-    mapped = context_from_record(record, taxonomy)
-    if mapped.unknown:
-        _record_unknown(services, source.org_id, mapped)
-    shown_to = _ShownTo(record.opportunity_id, viewer) if count_shown else None
-    suggestions = _rank(services, source.org_id, mapped, shown_to)
-    return PanelView(record, mapped, suggestions, problems=record.problems)
+    def __init__(self, suggestions: RecommendationService, impressions: ImpressionRecorder,
+                 sessions: sessionmaker[Session], taxonomy_for: Callable[[str], Taxonomy],
+                 today: Callable[[], date]):
+        self._suggestions = suggestions
+        self._impressions = impressions
+        self._sessions = sessions
+        self._taxonomy_for = taxonomy_for
+        self._today = today
 
+    def view(
+        self, source: OpportunitySource, opportunity_id: str, *, count_shown: bool = True,
+        taxonomy: Taxonomy | None = None, viewer: str | None = None,
+    ) -> PanelView:
+        """Raises :class:`~plugin.crm.sources.OpportunityNotFound` for an unknown record;
+        every other failure of the source ends in general suggestions and a notice. The record
+        is mapped through the org's own taxonomy (its stage mapping and deal-size thresholds); a
+        caller holding an orgs snapshot passes it, which saves a settings lookup.
 
-def recommend_for_context(
-    services: Services, org_id: str, mapped: MappedContext, *, count_shown: bool = True,
-    viewer: str | None = None,
-) -> PanelSuggestions:
-    """Suggestions for a context that names no record; recorded as impressions of no opportunity."""
-    if mapped.unknown:
-        _record_unknown(services, org_id, mapped)
-    return _rank(services, org_id, mapped, _ShownTo(None, viewer) if count_shown else None)
+        ``count_shown=False`` is for the workspace's preview: an enablement lead looking is not
+        a rep being shown content, so it must not make a module look used. Otherwise each
+        suggestion shown is recorded as an impression of the opportunity for ``viewer`` (the user
+        the panel is shown to), and its card carries the impression's id for the panel's events."""
+        taxonomy = taxonomy or self._taxonomy_for(source.org_id)
+        try:
+            record = source.fetch(opportunity_id)
+        except SourceUnavailable as exc:
+            log.warning("org %s: opportunity source unavailable: %s", source.org_id, exc.notice)
+            mapped = map_context(taxonomy, stage=exc.stage)
+            shown_to = _ShownTo(_record_key(opportunity_id), viewer) if count_shown else None
+            suggestions = self._rank(source.org_id, mapped, shown_to)
+            return PanelView(None, mapped, suggestions, notice=exc.notice)
+        mapped = context_from_record(record, taxonomy)
+        if mapped.unknown:
+            self._record_unknown(source.org_id, mapped)
+        shown_to = _ShownTo(record.opportunity_id, viewer) if count_shown else None
+        suggestions = self._rank(source.org_id, mapped, shown_to)
+        return PanelView(record, mapped, suggestions, problems=record.problems)
+
+    def for_context(
+        self, org_id: str, mapped: MappedContext, *, count_shown: bool = True,
+        viewer: str | None = None,
+    ) -> PanelSuggestions:
+        """Suggestions for a context that names no record; recorded as impressions of no
+        opportunity."""
+        if mapped.unknown:
+            self._record_unknown(org_id, mapped)
+        return self._rank(org_id, mapped, _ShownTo(None, viewer) if count_shown else None)
+
+    def _rank(self, org_id: str, mapped: MappedContext,
+              shown_to: "_ShownTo | None") -> PanelSuggestions:
+        suggestions = self._suggestions.recommend(
+            org_id, mapped.context, self._today(), explore=shown_to is not None
+        )
+        if shown_to is not None:
+            suggestions = self._record_shown(org_id, mapped, suggestions, shown_to)
+        return suggestions
+
+    def _record_shown(self, org_id: str, mapped: MappedContext, suggestions: PanelSuggestions,
+                      shown_to: "_ShownTo") -> PanelSuggestions:
+        """Queue the view for the recorder, which writes its impressions and counts the modules
+        in the background (``plugin.panel.impressions``): the rep never waits for it. Each card
+        gets a random impression id, when impressions are kept, for the panel's events to name."""
+        stamped = suggestions
+        if self._impressions.keep_impressions:
+            stamped = PanelSuggestions(
+                client_facing=tuple(_stamped(card) for card in suggestions.client_facing),
+                internal=tuple(_stamped(card) for card in suggestions.internal),
+            )
+        shown = ShownPanel(
+            org_id=org_id, view_id=secrets.token_hex(16), opportunity_id=shown_to.opportunity_id,
+            user_id=shown_to.user_id, context=mapped.context, suggestions=stamped,
+            shown_at=datetime.now(timezone.utc),
+        )
+        try:
+            self._impressions.record(shown)
+        except Exception:  # noqa: BLE001 - bookkeeping: without ids the cards ask for no feedback
+            log.exception("could not queue the impressions of a panel view in org %s", org_id)
+            return suggestions
+        return stamped
+
+    def _record_unknown(self, org_id: str, mapped: MappedContext) -> None:
+        """Keep unmapped CRM values for admins; never let that bookkeeping cost the rep a panel."""
+        try:
+            with self._sessions.begin() as session:
+                CatalogRepository(session, org_id).record_unknown_values(dict(mapped.unknown))
+        except Exception:  # noqa: BLE001 - reporting is best effort by design
+            log.exception("could not record unknown CRM values for org %s", org_id)
 
 
 @dataclass(frozen=True)
 class _ShownTo:
     opportunity_id: str | None
     user_id: str | None
-
-
-def _rank(
-    services: Services, org_id: str, mapped: MappedContext, shown_to: _ShownTo | None
-) -> PanelSuggestions:
-    suggestions = services.recommendations.recommend(
-        org_id, mapped.context, services.today(), explore=shown_to is not None
-    )
-    if shown_to is not None:
-        suggestions = _record_shown(services, org_id, mapped, suggestions, shown_to)
-    return suggestions
-
-
-def _record_shown(
-    services: Services, org_id: str, mapped: MappedContext, suggestions: PanelSuggestions,
-    shown_to: _ShownTo,
-) -> PanelSuggestions:
-    """Queue the view for the recorder, which writes its impressions and counts the modules in
-    the background (``plugin.panel.impressions``): the rep never waits for it. Each card gets a
-    random impression id, when impressions are kept, for the panel's events to name."""
-    stamped = suggestions
-    if services.impressions.keep_impressions:
-        stamped = PanelSuggestions(
-            client_facing=tuple(_stamped(card) for card in suggestions.client_facing),
-            internal=tuple(_stamped(card) for card in suggestions.internal),
-        )
-    shown = ShownPanel(
-        org_id=org_id, view_id=secrets.token_hex(16), opportunity_id=shown_to.opportunity_id,
-        user_id=shown_to.user_id, context=mapped.context, suggestions=stamped,
-        shown_at=datetime.now(timezone.utc),
-    )
-    try:
-        services.impressions.record(shown)
-    except Exception:  # noqa: BLE001 - bookkeeping: without ids the cards ask for no feedback
-        log.exception("could not queue the impressions of a panel view in org %s", org_id)
-        return suggestions
-    return stamped
 
 
 def _stamped(card: SuggestionCard) -> SuggestionCard:
@@ -126,12 +143,3 @@ def _record_key(opportunity_id: str) -> str | None:
         return to_18(opportunity_id, prefix="006")
     except InvalidSalesforceId:
         return None
-
-
-def _record_unknown(services: Services, org_id: str, mapped: MappedContext) -> None:
-    """Keep unmapped CRM values for admins; never let that bookkeeping cost the rep a panel."""
-    try:
-        with services.sessions.begin() as session:
-            CatalogRepository(session, org_id).record_unknown_values(dict(mapped.unknown))
-    except Exception:  # noqa: BLE001 - reporting is best effort by design
-        log.exception("could not record unknown CRM values for org %s", org_id)

@@ -11,6 +11,7 @@ from typing import Sequence
 
 from content_catalog.taxonomy import Dimension, JourneyPhase, Taxonomy
 from plugin.crm.records import OpportunityRecord
+from plugin.orgs.stage_phases import stage_phase
 from recommender import OpportunityContext
 
 
@@ -48,9 +49,7 @@ def map_context(
         return tuple(dict.fromkeys(canonical.values()))
 
     stage_value = one(Dimension.DEAL_STAGE, stage)
-    phase = journey_phase or taxonomy.phase_for_stage(stage_value)
-    if phase is None and is_won:
-        phase = JourneyPhase.IMPLEMENTATION_ADOPTION  # a won deal is being implemented, whatever its stage is called
+    phase = journey_phase or stage_phase(taxonomy, stage_value, is_won=is_won).phase
     context = OpportunityContext(
         stage=stage_value,
         journey_phase=phase.value if phase else None,

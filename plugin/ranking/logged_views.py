@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from sqlalchemy.orm import Session
 
 from content_catalog.events import EventKind, PanelEventLog, ShownWithEvents
-from content_catalog.outcomes import DealOutcome, DealOutcomes
+from content_catalog.deal_outcomes import DealOutcome, DealOutcomes
 from recommender.feedback import Impression
 from recommender.types import OpportunityContext
 

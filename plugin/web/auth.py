@@ -27,7 +27,7 @@ from plugin.crm.salesforce.sign_in import (
     role_facts,
     sign_in_app,
 )
-from plugin.services import services
+from plugin.web.app_services import services
 
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
 

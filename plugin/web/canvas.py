@@ -11,10 +11,9 @@ from flask import Blueprint, g, render_template, request
 
 from plugin.crm.sources import OpportunityNotFound
 from plugin.orgs.live import OrgsSnapshot
-from plugin.panel.view import build_panel_view
 from plugin.crm.salesforce.signed_request import CanvasRequest, CanvasRequestError, verify_signed_request
 from plugin.crm.salesforce.exceptions import CanvasSessionExpired
-from plugin.services import services
+from plugin.web.app_services import services
 from plugin.web.panel import context_summary
 
 log = logging.getLogger(__name__)
@@ -41,8 +40,8 @@ def _panel(orgs: OrgsSnapshot, canvas: CanvasRequest):
     source = orgs.connector.source(canvas.org_id, canvas=canvas)
     try:
         taxonomy = orgs.taxonomy(canvas.org_id, svc.taxonomy)
-        view = build_panel_view(svc, source, canvas.record_id, taxonomy=taxonomy,
-                                viewer=canvas.user_id)
+        view = svc.panel_views.view(source, canvas.record_id, taxonomy=taxonomy,
+                                    viewer=canvas.user_id)
     except OpportunityNotFound:
         return _refusal(orgs, "This opportunity could not be found, or you cannot see it.", 404)
     except CanvasSessionExpired:

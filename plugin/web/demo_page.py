@@ -5,7 +5,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from plugin.errors import NotFound
 from plugin.crm.sources import OpportunityNotFound
-from plugin.services import services
+from plugin.orgs.stage_phases import stage_phase
+from plugin.web.app_services import services
 
 blueprint = Blueprint("demo", __name__, url_prefix="/demo")
 
@@ -31,5 +32,5 @@ def opportunity_page(opportunity_id: str):
         "demo/record.html",
         opportunity=opportunity,
         opportunities=demo_org.opportunities(),
-        phase=services().taxonomy.phase_for_stage(opportunity.stage),
+        phase=stage_phase(services().taxonomy_for(demo_org.org_id), opportunity.stage).phase,
     )

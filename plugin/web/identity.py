@@ -28,7 +28,7 @@ from plugin.access.role_changes import RoleAdmin
 from plugin.access.role_mappings import Role, RoleMappings, User
 from plugin.access.panel_tokens import bearer_token
 from plugin.crm.salesforce.signed_request import CanvasRequest
-from plugin.services import services
+from plugin.web.app_services import services
 from plugin.access.user_sessions import UserSessions
 
 DEMO_USER_ID = "0055e00000DEMOL"  # a made-up, well-formed User Id (005…)

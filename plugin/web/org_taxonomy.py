@@ -16,7 +16,7 @@ from flask import g
 
 from content_catalog.taxonomy import Taxonomy
 from plugin.web import identity
-from plugin.services import services
+from plugin.web.app_services import services
 
 
 def org_taxonomy() -> Taxonomy:

@@ -10,9 +10,9 @@ from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import Dimension, ModuleStatus
 from plugin.errors import NotFound
 from plugin.crm.sources import OpportunityNotFound
-from plugin.panel.view import PanelView, build_panel_view
+from plugin.panel.view import PanelView
 from plugin.content.rendering import markdown_to_html
-from plugin.services import services
+from plugin.web.app_services import services
 from plugin.web.request_org import current_org, current_source
 
 blueprint = Blueprint("panel", __name__, url_prefix="/panel")
@@ -26,7 +26,7 @@ IMPRESSION_ID = re.compile(r"[0-9a-f]{32}")
 def suggestions(opportunity_id: str):
     org = current_org()
     try:
-        view = build_panel_view(services(), org.source, opportunity_id, viewer=org.viewer)
+        view = services().panel_views.view(org.source, opportunity_id, viewer=org.viewer)
     except OpportunityNotFound:
         raise NotFound("This opportunity could not be found in the org.") from None
     return render_template(

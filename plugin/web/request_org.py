@@ -16,7 +16,7 @@ from plugin.web.identity import DEMO_USER_ID
 from plugin.crm.sources import OpportunitySource
 from plugin.access.panel_tokens import AppToken, AppTokenError, AppTokenMismatch, bearer_token
 from plugin.crm.salesforce.connector import OrgNotConfigured
-from plugin.services import services
+from plugin.web.app_services import services
 
 
 @dataclass(frozen=True)

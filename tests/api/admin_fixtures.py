@@ -1,6 +1,6 @@
 """The admin console's test setting: the real app outside demo mode over a fresh SQLite file, a
 person signed in by replacing :func:`plugin.web.identity.current_user` (the one place every route
-asks), and Salesforce faked at the HTTP layer (:mod:`tests.plugin.salesforce.sf_org_fakes`).
+asks), and Salesforce faked at the HTTP layer (:mod:`tests.plugin.crm.salesforce.sf_org_fakes`).
 
 Import the fixtures into a test module to use them (pytest finds fixtures imported there).
 """
@@ -23,8 +23,8 @@ from plugin.web.identity import Role, User
 from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
 from plugin.crm.salesforce.config import ClientCredentials, OrgConnection
 from plugin.settings import Settings
-from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
-from tests.plugin.salesforce.sf_org_fakes import CONSUMER_KEY, CONSUMER_SECRET, FakeOrg
+from tests.plugin.crm.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
+from tests.plugin.crm.salesforce.sf_org_fakes import CONSUMER_KEY, CONSUMER_SECRET, FakeOrg
 
 ACME = ORG_ID
 GLOBEX = "00D5e000002GlbXEAS"

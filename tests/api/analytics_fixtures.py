@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta, timezone
 import pytest
 
 from content_catalog.events import EventKind, Impression, PanelEvent, PanelEventLog, add_impressions
-from content_catalog.outcomes import DealOutcome, DealOutcomes
+from content_catalog.deal_outcomes import DealOutcome, DealOutcomes
 from content_catalog.repository import CatalogRepository, ensure_org
 from plugin.crm.demo_org import DEMO_ORG_ID
 from tests.api.conftest import TODAY

@@ -24,8 +24,8 @@ from tests.api.admin_fixtures import (  # noqa: F401  (fixtures)
     sign_in,
     store,
 )
-from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE
-from tests.plugin.salesforce.sf_org_fakes import CONSUMER_KEY, CONSUMER_SECRET
+from tests.plugin.crm.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE
+from tests.plugin.crm.salesforce.sf_org_fakes import CONSUMER_KEY, CONSUMER_SECRET
 
 ORGS = "/api/v1/admin/orgs"
 ACME_URL = f"{ORGS}/{ACME}"

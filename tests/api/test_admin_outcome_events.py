@@ -5,7 +5,6 @@ import html
 
 import responses
 
-from plugin.learning.outcome_sync import sync_outcomes
 from tests.api.admin_fixtures import (  # noqa: F401  (fixtures)
     ACME,
     acme_org,
@@ -14,7 +13,7 @@ from tests.api.admin_fixtures import (  # noqa: F401  (fixtures)
     sign_in,
     store,
 )
-from tests.plugin.outcome_fakes import FakeSalesforce, deal
+from tests.plugin.learning.outcome_fakes import FakeSalesforce, deal
 
 
 def test_a_failed_sync_and_the_recovery_are_on_the_org_page(admin_app, console, store):
@@ -23,9 +22,9 @@ def test_a_failed_sync_and_the_recovery_are_on_the_org_page(admin_app, console, 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         salesforce = FakeSalesforce(mock)
         salesforce.error(503, "error_server.json")
-        failed = sync_outcomes(svc, ACME, sleep=lambda _: None)
+        failed = svc.outcome_sync.sync(ACME, sleep=lambda _: None)
         salesforce.pages([deal(1), deal(2, Amount="n/a")])
-        recovered = sync_outcomes(svc, ACME)
+        recovered = svc.outcome_sync.sync(ACME)
     page = html.unescape(console.get(f"/admin/orgs/{ACME}").get_data(as_text=True))
     assert "outcome sync failed" in page and failed.summary() in page
     assert "outcomes synced" in page and recovered.summary() in page

@@ -18,7 +18,7 @@ from tests.api.admin_fixtures import (  # noqa: F401  (fixtures)
     open_console,
     sign_in,
 )
-from tests.plugin.access_fixtures import make_app, person, signed_in
+from tests.plugin.access.access_fixtures import make_app, person, signed_in
 
 PAGE = "/admin/roles"
 USER, PROFILE = "0055e000001ReP1AAK", "00e5e000000SaLeAAK"

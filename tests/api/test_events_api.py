@@ -15,8 +15,9 @@ from content_catalog.models import PanelEventRow
 from plugin.crm.demo_org import DEMO_ORG_ID
 from plugin.web.identity import DEMO_USER_ID
 from plugin.panel.impressions import ImpressionRecorder
-from tests.plugin.access_fixtures import OTHER_ORG, make_app
-from tests.plugin.salesforce.sf_fakes import OPPORTUNITY_ID, ORG_ID, VIEWER_ID
+from plugin.panel.view import PanelViews
+from tests.plugin.access.access_fixtures import OTHER_ORG, make_app
+from tests.plugin.crm.salesforce.sf_fakes import OPPORTUNITY_ID, ORG_ID, VIEWER_ID
 
 URL = "/api/v1/events"
 IMPRESSION_ATTR = re.compile(r'data-impression-id="([0-9a-f]{32})"')
@@ -93,6 +94,8 @@ def test_an_impression_still_queued_in_this_worker_is_written_first(
     svc = demo_app.extensions["be_inspired"]
     waiting = ImpressionRecorder(svc.sessions, interval_s=3600)
     monkeypatch.setattr(svc, "impressions", waiting)
+    monkeypatch.setattr(svc, "panel_views", PanelViews(
+        svc.recommendations, waiting, svc.sessions, svc.taxonomy_for, svc.today))
     html = client.get(f"/panel/{demo_opportunities[1].opportunity_id}").get_data(as_text=True)
     (first, *_) = IMPRESSION_ATTR.findall(html)
     assert waiting.pending_rows > 0

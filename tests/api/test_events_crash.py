@@ -35,12 +35,15 @@ SERVER = textwrap.dedent("""
     from plugin.app import create_app
     from plugin.crm.demo_org import load_demo_catalog
     from plugin.panel.impressions import ImpressionRecorder
+    from plugin.panel.view import PanelViews
     from plugin.settings import Settings
 
     app = create_app(Settings(demo_mode=True, database_url=sys.argv[1], log_level="WARNING"))
     svc = app.extensions["be_inspired"]
     load_demo_catalog(svc.engine, svc.sessions, svc.taxonomy)
     svc.impressions = ImpressionRecorder(svc.sessions, interval_s=3600)
+    svc.panel_views = PanelViews(svc.recommendations, svc.impressions, svc.sessions,
+                                 svc.taxonomy_for, svc.today)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     print(server.server_port, flush=True)
     server.serve_forever()

@@ -19,7 +19,7 @@ from tests.api.editor_fixtures import (  # noqa: F401  (fixtures)
     module_payload,
     workspace,
 )
-from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID, VIEWER_ID
+from tests.plugin.crm.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID, VIEWER_ID
 
 MODULES = "/api/v1/modules"
 PANEL_FIELDS = {"module_id", "title", "summary", "kind", "kind_label", "audience", "audience_label",

@@ -18,8 +18,8 @@ from plugin.orgs.connections import OrgConnections, SecretBox
 from plugin.access.role_mappings import Role
 from plugin.services import Services
 from tests.api.editor_fixtures import module_payload
-from tests.plugin.access_fixtures import OTHER_ORG, api_token, bearer, make_app, person, signed_in
-from tests.plugin.salesforce.sf_fakes import ORG_ID
+from tests.plugin.access.access_fixtures import OTHER_ORG, api_token, bearer, make_app, person, signed_in
+from tests.plugin.crm.salesforce.sf_fakes import ORG_ID
 
 ACME, GLOBEX = ORG_ID, OTHER_ORG
 STAGE = "Technical Win"

@@ -16,8 +16,8 @@ import pytest
 from flask_wtf.csrf import generate_csrf
 
 from plugin.access.role_mappings import Role
-from tests.plugin.access_fixtures import configure_orgs, make_app, person, signed_in
-from tests.plugin.salesforce.sf_fakes import OPPORTUNITY_ID, ORG_ID, VIEWER_ID
+from tests.plugin.access.access_fixtures import configure_orgs, make_app, person, signed_in
+from tests.plugin.crm.salesforce.sf_fakes import OPPORTUNITY_ID, ORG_ID, VIEWER_ID
 
 OK = "let through"
 PEOPLE = ("anonymous", Role.REP, Role.ENABLEMENT, Role.ADMIN)

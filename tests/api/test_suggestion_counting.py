@@ -8,7 +8,6 @@ import re
 
 from content_catalog.suggestion_stats import SuggestionStats
 from plugin.crm.demo_org import DEMO_ORG_ID
-from plugin.panel.view import build_panel_view
 
 
 def counts(demo_app) -> dict[str, int]:
@@ -48,8 +47,7 @@ def test_a_preview_is_not_counted(demo_app, demo_opportunities):
     svc = demo_app.extensions["be_inspired"]
     before = counts(demo_app)
     with demo_app.app_context():
-        view = build_panel_view(
-            svc, svc.demo_org, demo_opportunities[2].opportunity_id, count_shown=False
+        view = svc.panel_views.view(svc.demo_org, demo_opportunities[2].opportunity_id, count_shown=False
         )
     assert view.suggestions.client_facing
     assert counts(demo_app) == before

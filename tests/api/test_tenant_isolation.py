@@ -30,8 +30,8 @@ from plugin.orgs.mapping import OrgMapping
 from plugin.access.role_mappings import Role, RoleMappings, RoleMapping, SubjectKind
 from plugin.crm.salesforce.config import OrgConnection
 from tests.api.editor_fixtures import module_payload
-from tests.plugin.access_fixtures import api_token, bearer, make_app
-from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
+from tests.plugin.access.access_fixtures import api_token, bearer, make_app
+from tests.plugin.crm.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
 
 ACME = ORG_ID
 GLOBEX = "00D5e000007GlbXEAS"

@@ -2,7 +2,7 @@
 tests: written through the same repositories the panel and its events use.
 
 Imported by name from the test modules that use it (``from tests.plugin.model_fixtures import
-…``), like ``tests/plugin/access_fixtures.py``.
+…``), like ``tests/plugin/access/access_fixtures.py``.
 """
 from __future__ import annotations
 
@@ -12,12 +12,9 @@ from typing import Sequence
 
 from sqlalchemy import Engine
 
-from content_catalog.database import session_factory
 from content_catalog.events import EventKind, Impression, PanelEvent, PanelEventLog, add_impressions
 from content_catalog.modules import ModuleInput
 from content_catalog.repository import CatalogRepository, ensure_org
-from plugin.panel.impressions import ImpressionRecorder
-from plugin.panel.suggestions import RecommendationService
 from plugin.services import Services, build_services
 from plugin.settings import Settings
 from recommender import OpportunityContext
@@ -33,21 +30,12 @@ GEM = "f-gem"
 def services_on(engine: Engine, today: date) -> Services:
     """The services of a deployment on ``engine`` (either backend), as ``build_services`` makes
     them, with today fixed."""
-    base = build_services(Settings(database_url="sqlite://"), today=lambda: today)
-    base.engine.dispose()
-    sessions = session_factory(engine)
-    return dataclasses.replace(
-        base, engine=engine, sessions=sessions,
-        recommendations=RecommendationService(sessions, base.taxonomy),
-        impressions=ImpressionRecorder(sessions),
-    )  # fmt: skip
+    return build_services(Settings(database_url="sqlite://"), today=lambda: today, engine=engine)
 
 
 def another_process(services: Services) -> Services:
     """A second app process on the same database: its own ranker caches."""
-    return dataclasses.replace(
-        services, recommendations=RecommendationService(services.sessions, services.taxonomy)
-    )
+    return build_services(services.settings, today=services.today, engine=services.engine)
 
 
 def publish(services: Services, *modules: ModuleInput, org_id: str = ORG) -> None:

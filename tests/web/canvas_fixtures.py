@@ -31,7 +31,7 @@ from plugin.crm.demo_org import demo_module_payloads
 from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
 from plugin.crm.salesforce.config import OrgConnection
 from plugin.settings import Settings
-from tests.plugin.salesforce.sf_fakes import (
+from tests.plugin.crm.salesforce.sf_fakes import (
     CANVAS_SECRET, INSTANCE, LIMIT_INFO, ORG_ID, load_json,
 )
 

@@ -27,10 +27,9 @@ from plugin.learning.demo_history import seed_demo_history
 from plugin.crm.demo_org import DEMO_ORG_ID, demo_module_payloads, load_demo_catalog
 from plugin.web.identity import Role, User
 from plugin.orgs.connections import OrgConnections, SecretBox
-from plugin.learning.outcome_sync import sync_outcomes
 from plugin.settings import Settings
-from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID, load_json, sign_canvas
-from tests.plugin.salesforce.sf_org_fakes import CONSUMER_KEY, CONSUMER_SECRET, FakeOrg, query_of
+from tests.plugin.crm.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID, load_json, sign_canvas
+from tests.plugin.crm.salesforce.sf_org_fakes import CONSUMER_KEY, CONSUMER_SECRET, FakeOrg, query_of
 from tests.web.canvas_fixtures import canvas_host_page
 from tests.web.conftest import DEMO_TODAY
 
@@ -248,7 +247,7 @@ def ranker_console(tmp_path, monkeypatch) -> Iterator[str]:
     svc = app.extensions["be_inspired"]
     load_demo_catalog(svc.engine, svc.sessions, svc.taxonomy)
     seed_demo_history(svc.sessions, svc.taxonomy, today=DEMO_TODAY)
-    assert sync_outcomes(svc, DEMO_ORG_ID).ok
+    assert svc.outcome_sync.sync(DEMO_ORG_ID).ok
     monkeypatch.setattr(identity, "current_user",
                         lambda: User(DEMO_ORG_ID, "0055e000001AdMnAAC", "Ada Admin", Role.ADMIN))
     server = make_server("127.0.0.1", 0, app, threaded=True)

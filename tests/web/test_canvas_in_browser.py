@@ -13,7 +13,7 @@ import time
 import pytest
 from playwright.sync_api import BrowserContext, FrameLocator, Page, Request, Response, expect
 
-from tests.plugin.salesforce.sf_fakes import load_json, sign_canvas
+from tests.plugin.crm.salesforce.sf_fakes import load_json, sign_canvas
 from tests.web.canvas_fixtures import (
     ALLOW_THIRD_PARTY_COOKIES,
     CanvasApp,

@@ -27,7 +27,7 @@ from plugin.access.role_mappings import Role, User
 from plugin.crm.salesforce.config import OrgConnection
 from plugin.settings import Settings
 from plugin.access.user_sessions import UserSessions
-from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
+from tests.plugin.crm.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
 from tests.web.conftest import DEMO_TODAY
 
 pytestmark = pytest.mark.browser

@@ -24,7 +24,7 @@ from content_catalog.models import PanelEventRow, PanelImpressionRow
 from plugin.app import create_app
 from plugin.crm.demo_org import load_demo_catalog
 from plugin.settings import Settings
-from tests.plugin.salesforce.sf_fakes import OPPORTUNITY_ID, ORG_ID, load_json, sign_canvas
+from tests.plugin.crm.salesforce.sf_fakes import OPPORTUNITY_ID, ORG_ID, load_json, sign_canvas
 from tests.web.canvas_fixtures import canvas_host_page
 
 pytestmark = pytest.mark.browser

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Download, FrameLocator, Page, Request, expect
 
-from tests.plugin.salesforce.sf_fakes import load_json, sign_canvas
+from tests.plugin.crm.salesforce.sf_fakes import load_json, sign_canvas
 from tests.web.canvas_fixtures import canvas_host_page
 
 pytestmark = pytest.mark.browser

@@ -37,7 +37,7 @@ from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
 from plugin.access.role_mappings import RoleMappings, parse_role_mapping
 from plugin.crm.salesforce.config import OrgConnection
 from plugin.settings import Settings
-from tests.plugin.salesforce.sf_fakes import ORG_ID, VIEWER_ID, load_json
+from tests.plugin.crm.salesforce.sf_fakes import ORG_ID, VIEWER_ID, load_json
 
 CONSUMER_KEY = "3MVG9BrowserTestConsumerKey"
 CANVAS_SECRET = "browser-test-consumer-secret"

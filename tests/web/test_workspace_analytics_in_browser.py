@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from content_catalog.database import make_engine, session_factory
 from content_catalog.events import EventKind, Impression, PanelEvent, PanelEventLog, add_impressions
-from content_catalog.outcomes import DealOutcome, DealOutcomes
+from content_catalog.deal_outcomes import DealOutcome, DealOutcomes
 from plugin.crm.demo_org import DEMO_ORG_ID
 from recommender.evaluation import ASSOCIATION_CAUTION
 from tests.web.conftest import DEMO_TODAY, serve_demo_app

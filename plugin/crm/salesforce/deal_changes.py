@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 
 from simple_salesforce import format_soql
 
-from content_catalog.outcomes import DealOutcome
+from content_catalog.deal_outcomes import DealOutcome
 from plugin.crm.salesforce.call_policy import CallPolicy
 from plugin.crm.salesforce.client import SalesforceClient
 from plugin.crm.salesforce.exceptions import UnexpectedResponse

@@ -15,7 +15,8 @@ from plugin.errors import Forbidden
 from plugin.web.identity import Role, requires
 from plugin.orgs.management import OrgAdmin, OrgNotManaged, OrgOutOfScope
 from plugin.orgs.connections import EncryptionKeyMissing, SecretsUnreadable
-from plugin.services import services
+from plugin.services import org_admin_for
+from plugin.web.app_services import services
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -54,7 +55,7 @@ def home():
 
 def org_admin() -> OrgAdmin:
     """The signed-in admin's view of the orgs: their own org only."""
-    return OrgAdmin(services(), scope=g.user.org_id)
+    return org_admin_for(services(), g.user.org_id)
 
 
 @blueprint.errorhandler(OrgNotManaged)

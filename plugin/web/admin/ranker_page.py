@@ -2,7 +2,7 @@
 versions, training now, serving another version or the tag rules (v1).
 
 The page does what ``beinspired model train / list / rollback / off`` does, through the same
-functions (:mod:`plugin.learning.ranker_admin`, :func:`plugin.learning.training.train_org`). Training runs in the
+functions (:mod:`plugin.learning.ranker_admin`, :meth:`plugin.learning.training.Trainer.train_org`). Training runs in the
 request: on an org the demo's size (4,000 impressions) it takes about half a second, and the
 fit holds no lock; only its save is one short transaction. A training that fails is logged and
 told to the org's admins as the scheduled one's is, and the page says so.
@@ -20,8 +20,8 @@ from plugin.web.identity import Role, requires
 from plugin.learning.outcome_sync import FAILED_EVENT
 from plugin.learning.training import TRAINING_FAILED_EVENT
 from plugin.learning.ranker_admin import ranker_status, serve_rules, serve_version
-from plugin.services import services
-from plugin.learning.training import NOTHING_TO_LEARN, TrainingReport, train_org, training_failed
+from plugin.web.app_services import services
+from plugin.learning.training import NOTHING_TO_LEARN, TrainingReport
 from plugin.web.admin import NAVIGATION, NavItem, blueprint
 
 NAVIGATION.append(NavItem("admin.ranker_page", "Learned ranker", "ranker"))
@@ -35,7 +35,7 @@ _VERSION = re.compile(r"[0-9]{1,9}")
 def ranker_page():
     svc = services()
     return render_template(
-        "admin/ranker.html", status=ranker_status(svc, g.user.org_id), keep=KEEP_VERSIONS,
+        "admin/ranker.html", status=ranker_status(svc.sessions, g.user.org_id), keep=KEEP_VERSIONS,
         training_hours=svc.settings.training_interval / 3600, sync_failed_kind=FAILED_EVENT,
         training_failed_kind=TRAINING_FAILED_EVENT,
     )  # fmt: skip
@@ -46,11 +46,11 @@ def ranker_page():
 def ranker_train():
     svc = services()
     try:
-        report = train_org(svc, g.user.org_id, today=svc.today())
+        report = svc.trainer.train_org(g.user.org_id, today=svc.today())
     except OrgNotFound:
         report = TrainingReport(g.user.org_id, note=NOTHING_TO_LEARN)
     except Exception as exc:  # noqa: BLE001 - told to the admin and the org's events, as the job
-        report = training_failed(svc, g.user.org_id, exc)
+        report = svc.trainer.failed(g.user.org_id, exc)
     if report.failed:
         flash(f"Training failed, nothing changed: {report.line()}. It has been logged.", "error")
     elif report.version is None:
@@ -68,7 +68,7 @@ def ranker_serve(version: str):
     if not _VERSION.fullmatch(version):
         raise InvalidInput(f"“{version[:20]}” is not a version number: versions are 1, 2, 3, …")
     try:
-        chosen = serve_version(services(), g.user.org_id, int(version), by=g.user.name)
+        chosen = serve_version(services().sessions, g.user.org_id, int(version), by=g.user.name)
     except UnknownModelVersion as exc:
         raise NotFound(f"{exc}. Nothing changed.") from None
     except OrgNotFound:
@@ -83,7 +83,7 @@ def ranker_serve(version: str):
 @requires(Role.ADMIN)
 def ranker_off():
     try:
-        was = serve_rules(services(), g.user.org_id, by=g.user.name)
+        was = serve_rules(services().sessions, g.user.org_id, by=g.user.name)
     except OrgNotFound:
         was = None
     if was is None:

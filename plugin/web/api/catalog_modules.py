@@ -54,7 +54,7 @@ from plugin.errors import (
 from plugin.web.identity import User, current_user
 from plugin.content.rendering import markdown_to_html
 from plugin.access.panel_tokens import bearer_token
-from plugin.services import services
+from plugin.web.app_services import services
 from plugin.web.api.module_json import module_json, module_summary_json, version_summary_json
 from plugin.web.module_params import MODULE_FIELDS, module_query
 from plugin.web.org_taxonomy import org_taxonomy

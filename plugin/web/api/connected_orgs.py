@@ -31,7 +31,8 @@ from plugin.orgs.admin_input import (
     secret_hints,
 )
 from plugin.crm.salesforce.connection_check import CANVAS_ONLY, ConnectionCheck
-from plugin.services import services
+from plugin.services import org_admin_for
+from plugin.web.app_services import services
 
 blueprint = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 
@@ -174,7 +175,7 @@ def put_frame_ancestors(org_id: str):
 # -- helpers ---------------------------------------------------------------------------------
 def admin() -> OrgAdmin:
     """The signed-in admin's view: their own org only. (``requires`` has checked the role.)"""
-    return OrgAdmin(services(), scope=identity.current_user().org_id)
+    return org_admin_for(services(), identity.current_user().org_id)
 
 
 def json_object() -> dict[str, Any]:

@@ -14,7 +14,7 @@ from content_catalog.taxonomy import Dimension, Taxonomy
 from plugin.analytics.coverage_report import CoverageReport, build_coverage_report, parse_coverage_query
 from plugin.errors import Forbidden
 from plugin.web.identity import Role, current_user
-from plugin.services import services
+from plugin.web.app_services import services
 from plugin.web.org_taxonomy import org_taxonomy
 
 blueprint = Blueprint("coverage_api", __name__, url_prefix="/api/v1")
@@ -27,7 +27,8 @@ def coverage():
         raise Forbidden("The coverage map is for enablement leads and admins.")
     taxonomy = org_taxonomy()
     query = parse_coverage_query(request.args, taxonomy)
-    return coverage_json(build_coverage_report(services(), user.org_id, query, taxonomy))
+    return coverage_json(build_coverage_report(services().sessions, user.org_id, query, taxonomy,
+                                               today=services().today()))
 
 
 def coverage_json(report: CoverageReport) -> dict[str, Any]:

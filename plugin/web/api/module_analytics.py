@@ -23,7 +23,7 @@ from plugin.analytics.page_data import (
 from plugin.analytics.module_figures import Activity, ContentStats, WeekStats
 from plugin.errors import Forbidden
 from plugin.web.identity import Role, current_user
-from plugin.services import services
+from plugin.web.app_services import services
 from recommender.evaluation import Interval, WinRateDifference
 
 blueprint = Blueprint("analytics_api", __name__, url_prefix="/api/v1/analytics")
@@ -39,7 +39,8 @@ def _org_id() -> str:
 @blueprint.get("/modules")
 def modules():
     org_id = _org_id()
-    report = build_catalog_analytics(services(), org_id, parse_analytics_query(request.args))
+    report = build_catalog_analytics(services().sessions, org_id,
+                                     parse_analytics_query(request.args), **_org_inputs(org_id))
     return catalog_json(report)
 
 
@@ -47,7 +48,8 @@ def modules():
 def module(module_key: str):
     org_id = _org_id()
     query = parse_analytics_query(request.args)
-    return module_json(build_module_analytics(services(), org_id, module_key, query))
+    return module_json(build_module_analytics(services().sessions, org_id, module_key, query,
+                                              **_org_inputs(org_id)))
 
 
 def catalog_json(report: CatalogAnalytics) -> dict[str, Any]:
@@ -147,3 +149,8 @@ def _interval(value: Interval) -> dict[str, float | None]:
     if math.isnan(value.estimate):
         return {"estimate": None, "low": None, "high": None}
     return {"estimate": value.estimate, "low": value.low, "high": value.high}
+
+
+def _org_inputs(org_id: str) -> dict:
+    svc = services()
+    return {"taxonomy": svc.taxonomy_for(org_id), "today": svc.today()}

@@ -22,7 +22,7 @@ from plugin.crm.sources import OpportunityNotFound, OpportunitySource, SourceUna
 from plugin.content.opportunity_values import personalise_for
 from plugin.content.rendering import markdown_to_html
 from plugin.crm.records import OpportunityRecord
-from plugin.services import services
+from plugin.web.app_services import services
 from plugin.web.request_org import current_org
 
 blueprint = Blueprint("personalise", __name__, url_prefix="/api/v1")

@@ -8,8 +8,7 @@ from flask import Blueprint, Response, request
 
 from plugin.errors import InvalidInput, NotFound, Unauthorised
 from plugin.crm.sources import OpportunityNotFound
-from plugin.panel.view import build_panel_view, recommend_for_context
-from plugin.services import services
+from plugin.web.app_services import services
 from plugin.web.api.context_body import parse_context_request
 from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.request_org import current_org
@@ -22,7 +21,7 @@ blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 def opportunity_recommendations(opportunity_id: str):
     org = current_org(record_id=opportunity_id)
     try:
-        view = build_panel_view(services(), org.source, opportunity_id, viewer=org.viewer)
+        view = services().panel_views.view(org.source, opportunity_id, viewer=org.viewer)
     except OpportunityNotFound:
         raise NotFound(f"No opportunity {opportunity_id[:40]!r} in this org.") from None
     return recommendations_json(view.mapped, view.suggestions, opportunity=view.opportunity, notice=view.notice)
@@ -37,7 +36,7 @@ def context_recommendations():
     if body is None:
         raise InvalidInput("The body is not valid JSON.")
     mapped = parse_context_request(body, services().taxonomy_for(org.org_id))
-    suggestions = recommend_for_context(services(), org.org_id, mapped, viewer=org.viewer)
+    suggestions = services().panel_views.for_context(org.org_id, mapped, viewer=org.viewer)
     return recommendations_json(mapped, suggestions)
 
 

@@ -19,7 +19,7 @@ from content_catalog.events import EventKind
 from content_catalog.modules import FieldError
 from plugin.errors import InvalidInput
 from plugin.panel.feedback_events import EventReport, Reporter, record_panel_events
-from plugin.services import services
+from plugin.web.app_services import services
 from plugin.web.request_org import current_org
 
 blueprint = Blueprint("events_api", __name__, url_prefix="/api/v1")
@@ -77,7 +77,8 @@ def record_events():
     reports = [
         EventReport(e.event_id, e.impression_id, e.kind, e.reason, e.at) for e in batch.events
     ]
-    receipt = record_panel_events(services(), reporter, reports)
+    svc = services()
+    receipt = record_panel_events(svc.sessions, svc.impressions, reporter, reports)
     return {
         "accepted": receipt.accepted,
         "duplicates": receipt.duplicates,

@@ -26,7 +26,8 @@ from plugin.analytics.module_figures import (
     NOT_HELPFUL_THRESHOLD,
     WeekStats,
 )
-from plugin.services import services
+from plugin.web.app_services import services
+from plugin.web.org_taxonomy import org_taxonomy
 from plugin.analytics.svg_charts import Series, TrendChart, trend_chart_svg
 from plugin.web.workspace import NAVIGATION, NavItem, blueprint
 from plugin.web.workspace.links import module_url
@@ -38,7 +39,8 @@ NAVIGATION.append(NavItem("workspace.analytics_overview", "Analytics", "analytic
 @blueprint.get("/analytics")
 def analytics_overview():
     query = parse_analytics_query(request.args)
-    report = build_catalog_analytics(services(), g.user.org_id, query)
+    report = build_catalog_analytics(services().sessions, g.user.org_id, query,
+                                     taxonomy=org_taxonomy(), today=services().today())
     return render_template(
         "workspace/analytics.html",
         report=report,
@@ -50,7 +52,8 @@ def analytics_overview():
 @blueprint.get("/analytics/<module_key>")
 def analytics_module(module_key: str):
     query = parse_analytics_query(request.args)
-    report = build_module_analytics(services(), g.user.org_id, module_key, query)
+    report = build_module_analytics(services().sessions, g.user.org_id, module_key, query,
+                                    taxonomy=org_taxonomy(), today=services().today())
     return render_template(
         "workspace/analytics_module.html",
         report=report,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, render_template, request
 
 from content_catalog.editing import ModuleEditor
-from plugin.services import services
+from plugin.web.app_services import services
 from plugin.web.workspace import NAVIGATION, NavItem, blueprint
 
 NAVIGATION.append(NavItem("workspace.audit_list", "Audit log", "audit"))

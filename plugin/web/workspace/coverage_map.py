@@ -20,7 +20,7 @@ from plugin.analytics.coverage_report import (
     parse_coverage_query,
 )
 from plugin.errors import InvalidInput
-from plugin.services import services
+from plugin.web.app_services import services
 from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.workspace import NAVIGATION, NavItem, blueprint
 from plugin.web.workspace.links import module_url, modules_list_url, modules_new_url
@@ -43,7 +43,8 @@ def coverage_map():
         query, errors = parse_coverage_query(request.args, org_taxonomy()), []
     except InvalidInput as exc:  # a hand-edited URL: show the whole map and say what was ignored
         query, errors = CoverageQuery(CoverageFilter()), exc.errors
-    report = build_coverage_report(services(), g.user.org_id, query, org_taxonomy())
+    report = build_coverage_report(services().sessions, g.user.org_id, query, org_taxonomy(),
+                                   today=services().today())
     selected = _selected_cell(report)
     return render_template(
         "workspace/coverage.html",

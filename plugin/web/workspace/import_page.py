@@ -29,7 +29,7 @@ from content_catalog.import_export import (
 from content_catalog.repository import CatalogRepository
 from plugin.errors import NotFound
 from plugin.content.pending_imports import PendingImports, UploadGone, default_directory
-from plugin.services import services
+from plugin.web.app_services import services
 from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.workspace import NAVIGATION, NavItem, blueprint
 from plugin.web.workspace.links import modules_list_url

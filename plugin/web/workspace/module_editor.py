@@ -42,7 +42,7 @@ from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import Audience, Dimension, ModuleKind, ModuleStatus
 from plugin.errors import InvalidInput, NotFound
 from plugin.content.rendering import markdown_to_html
-from plugin.services import services
+from plugin.web.app_services import services
 from plugin.web.module_params import TAG_PREFIX, form_module, module_query, search_args, tag_params
 from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.workspace import NAVIGATION, NavItem, blueprint

@@ -16,7 +16,7 @@ from content_catalog.modules import ModuleInput
 from content_catalog.taxonomy import Dimension
 from plugin.errors import InvalidInput, NotFound
 from plugin.content.rendering import markdown_to_html
-from plugin.services import services
+from plugin.web.app_services import services
 from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.workspace import blueprint
 from plugin.web.workspace.module_editor import base_version, choices, find_module, stale_message

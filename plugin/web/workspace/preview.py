@@ -17,13 +17,13 @@ from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import Dimension
 from plugin.errors import InvalidInput
 from plugin.crm.sources import OpportunityNotFound, OpportunitySource
-from plugin.panel.view import PanelView, build_panel_view, recommend_for_context
+from plugin.panel.view import PanelView
 from plugin.panel.suggestions import SuggestionCard
 from plugin.crm.salesforce.config import AuthMode
 from plugin.crm.salesforce.connector import OrgNotConfigured
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.panel.score_explanation import BreakdownRow, explain
-from plugin.services import services
+from plugin.web.app_services import services
 from plugin.web.api.context_body import parse_context_request
 from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.panel import context_summary
@@ -119,8 +119,8 @@ def live_org(org_id: str) -> LiveOrg:
 
 def preview_opportunity(source: OpportunitySource, opportunity_id: str) -> Preview:
     try:
-        view = build_panel_view(
-            services(), source, opportunity_id, taxonomy=org_taxonomy(), count_shown=False
+        view = services().panel_views.view(
+            source, opportunity_id, taxonomy=org_taxonomy(), count_shown=False
         )
     except OpportunityNotFound:
         raise InvalidInput(
@@ -143,7 +143,7 @@ def preview_context(args) -> Preview:
     }
     given = {name: value for name, value in body.items() if value is not None}
     mapped = parse_context_request(given, org_taxonomy())
-    suggestions = recommend_for_context(services(), g.user.org_id, mapped, count_shown=False)
+    suggestions = services().panel_views.for_context(g.user.org_id, mapped, count_shown=False)
     view = PanelView(None, mapped, suggestions)
     return Preview(view, None, _explain(view))
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from content_catalog.events import EventKind, Impression, PanelEvent, PanelEventLog, add_impressions
-from content_catalog.outcomes import DealOutcome, DealOutcomes
+from content_catalog.deal_outcomes import DealOutcome, DealOutcomes
 from content_catalog.repository import ensure_org
 from plugin.ranking.logged_views import context_from_json, logged_impressions
 from recommender.types import OpportunityContext

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 PACKAGE = ROOT / "plugin" / "salesforce_package"
 DEFAULT = PACKAGE / "force-app" / "main" / "default"
 CONFIGURE = PACKAGE / "configure.py"

@@ -27,12 +27,12 @@ from content_catalog.suggestion_stats import SuggestionStats
 from plugin.app import create_app
 from plugin.crm.demo_org import DEMO_ORG_ID, DemoOrg, load_demo_catalog
 from plugin.web.identity import DEMO_USER_ID
+from plugin.panel.view import PanelViews
 from plugin.panel.impressions import ImpressionRecorder
-from plugin.panel.view import build_panel_view
 from plugin.settings import Settings
 from recommender import Recommendations, TagTextRanker
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TODAY = date(2026, 6, 15)
 IMPRESSION_ATTR = re.compile(r'data-impression-id="([0-9a-f]{32})"')
 
@@ -53,11 +53,19 @@ def svc(app):
     return app.extensions["be_inspired"]
 
 
+def use_recorder(svc, recorder: ImpressionRecorder) -> ImpressionRecorder:
+    """Serve panel views through ``recorder`` from now on, as if the app had been built with it."""
+    svc.impressions = recorder
+    svc.panel_views = PanelViews(svc.recommendations, recorder, svc.sessions, svc.taxonomy_for,
+                                 svc.today)
+    return recorder
+
+
 @pytest.fixture
 def slow_recorder(svc):
     """A recorder that writes only when told (or at 10,000 rows): nothing happens behind a test."""
-    recorder = ImpressionRecorder(svc.sessions, batch_rows=10_000, interval_s=3600)
-    svc.impressions = recorder
+    recorder = use_recorder(svc, ImpressionRecorder(svc.sessions, batch_rows=10_000,
+                                                    interval_s=3600))
     yield recorder
     recorder.close()
 
@@ -167,7 +175,7 @@ def test_the_workspace_preview_records_nothing_and_offers_no_feedback(
     app, svc, slow_recorder, opportunity
 ):
     with app.app_context():
-        view = build_panel_view(svc, svc.demo_org, opportunity.opportunity_id, count_shown=False)
+        view = svc.panel_views.view(svc.demo_org, opportunity.opportunity_id, count_shown=False)
     page = app.test_client().get(f"/workspace/preview?opportunity={opportunity.opportunity_id}")
     assert view.suggestions.client_facing
     assert {c.impression_id for c in view.suggestions.client_facing} == {None}
@@ -201,8 +209,8 @@ def test_the_modules_shown_are_counted_in_the_background_with_the_impressions(
 def test_with_impressions_switched_off_modules_are_still_counted_and_cards_ask_nothing(
     app, svc, opportunity
 ):
-    svc.impressions = recorder = ImpressionRecorder(svc.sessions, keep_impressions=False,
-                                                    interval_s=3600)
+    recorder = use_recorder(svc, ImpressionRecorder(svc.sessions, keep_impressions=False,
+                                                    interval_s=3600))
     page = app.test_client().get(f"/panel/{opportunity.opportunity_id}").get_data(as_text=True)
     recorder.close()
 
@@ -226,7 +234,7 @@ def test_a_failure_to_count_keeps_the_impressions(app, svc, slow_recorder, oppor
 
 # -- batching -----------------------------------------------------------------------------------
 def test_many_views_are_written_in_one_insert_once_the_interval_passes(app, svc, opportunity):
-    recorder = svc.impressions = ImpressionRecorder(svc.sessions, interval_s=0.3)
+    recorder = use_recorder(svc, ImpressionRecorder(svc.sessions, interval_s=0.3))
     inserts = impression_inserts(svc.engine)
     client = app.test_client()
     shown = [i for o in DemoOrg().opportunities()[:5]
@@ -238,7 +246,7 @@ def test_many_views_are_written_in_one_insert_once_the_interval_passes(app, svc,
 
 
 def test_a_full_batch_is_written_without_waiting_for_the_interval(svc, app):
-    recorder = svc.impressions = ImpressionRecorder(svc.sessions, batch_rows=10, interval_s=3600)
+    recorder = use_recorder(svc, ImpressionRecorder(svc.sessions, batch_rows=10, interval_s=3600))
     client = app.test_client()
     shown = [i for o in DemoOrg().opportunities()[:2]
              for i in shown_on(client.get(f"/panel/{o.opportunity_id}"))]
@@ -259,7 +267,7 @@ def test_a_view_only_queues_even_while_a_write_is_stuck(svc, app, opportunity):
             stuck.set()
             release.wait(10)
 
-    recorder = svc.impressions = ImpressionRecorder(svc.sessions, interval_s=0.01)
+    recorder = use_recorder(svc, ImpressionRecorder(svc.sessions, interval_s=0.01))
     client = app.test_client()
     first = shown_on(client.get(f"/panel/{opportunity.opportunity_id}"))
     assert stuck.wait(10), "the writer never started"
@@ -280,8 +288,8 @@ def test_a_failed_write_keeps_the_rows_for_the_next_try(svc, app, opportunity, c
             failures.append(statement)
             raise RuntimeError("disk full")
 
-    recorder = svc.impressions = ImpressionRecorder(svc.sessions, interval_s=0.01,
-                                                    retry_s=(0.01, 0.05))
+    recorder = use_recorder(svc, ImpressionRecorder(svc.sessions, interval_s=0.01,
+                                                    retry_s=(0.01, 0.05)))
     app.test_client().get(f"/panel/{opportunity.opportunity_id}")
 
     wait_until(lambda: len(stored(svc)) == 8)
@@ -290,8 +298,8 @@ def test_a_failed_write_keeps_the_rows_for_the_next_try(svc, app, opportunity, c
 
 
 def test_a_full_queue_drops_views_but_never_the_panel(svc, app, opportunity, caplog):
-    svc.impressions = recorder = ImpressionRecorder(svc.sessions, interval_s=3600,
-                                                    max_pending_rows=10)
+    recorder = use_recorder(svc, ImpressionRecorder(svc.sessions, interval_s=3600,
+                                                    max_pending_rows=10))
     client = app.test_client()
     pages = [client.get(f"/panel/{o.opportunity_id}") for o in DemoOrg().opportunities()[:3]]
 
@@ -315,7 +323,7 @@ def test_a_failure_to_queue_costs_the_rep_nothing_but_the_feedback_buttons(
         def drain(self):
             pass
 
-    svc.impressions = Broken()
+    use_recorder(svc, Broken())
     page = app.test_client().get(f"/panel/{opportunity.opportunity_id}")
     assert page.status_code == 200 and "bi-suggestion" in page.get_data(as_text=True)
     assert "data-impression-id" not in page.get_data(as_text=True)
@@ -348,7 +356,10 @@ def test_a_process_that_exits_normally_writes_its_queued_impressions(tmp_path, o
         app = create_app(Settings(demo_mode=True, database_url={database!r}, log_level="WARNING"))
         svc = app.extensions["be_inspired"]
         load_demo_catalog(svc.engine, svc.sessions, svc.taxonomy)
+        from plugin.panel.view import PanelViews
         svc.impressions = ImpressionRecorder(svc.sessions, interval_s=3600)
+        svc.panel_views = PanelViews(svc.recommendations, svc.impressions, svc.sessions,
+                                     svc.taxonomy_for, svc.today)
         page = app.test_client().get("/panel/{opportunity.opportunity_id}").get_data(as_text=True)
         print(page.count("data-impression-id="), svc.impressions.pending_rows)
     """)

@@ -126,7 +126,7 @@ def test_the_simulated_views_are_counted_as_suggestions_once_per_view(sessions, 
 
 def test_load_demo_stores_the_demo_records_outcomes_and_serves_a_first_learned_model(tmp_path):
     from content_catalog.model_store import RankerModels
-    from content_catalog.outcomes import DealOutcomes
+    from content_catalog.deal_outcomes import DealOutcomes
     from plugin.crm.demo_org import DemoOrg
 
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"

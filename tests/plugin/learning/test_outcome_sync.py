@@ -1,5 +1,5 @@
 """Deal outcomes from Salesforce and the demo org, on SQLite and PostgreSQL, with Salesforce
-faked at HTTP in its documented shapes (``tests/plugin/outcome_fakes.py``)."""
+faked at HTTP in its documented shapes (``tests/plugin/learning/outcome_fakes.py``)."""
 from __future__ import annotations
 
 import json
@@ -11,16 +11,16 @@ import pytest
 import responses
 
 from content_catalog.org_activity import OrgActivityRepository
-from content_catalog.outcomes import DealOutcome, DealOutcomes
+from content_catalog.deal_outcomes import DealOutcome, DealOutcomes
 from plugin.crm.demo_org import DEMO_ORG_ID
-from plugin.learning.outcome_sync import FAILED_EVENT, SYNCED_EVENT, sync_outcomes, syncable_orgs
+from plugin.learning.outcome_sync import FAILED_EVENT, SYNCED_EVENT
 from plugin.crm.salesforce.config import OrgConnection
 from plugin.crm.salesforce.ids import to_18
 from plugin.orgs.connections import ConfiguredOrg
-from tests.plugin.outcome_fakes import (
+from tests.plugin.learning.outcome_fakes import (
     FakeSalesforce, acme_org, deal, opportunity_id, services_on,
 )
-from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
+from tests.plugin.crm.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 CANVAS_ORG = "00DB0000000BbbbMAC"
@@ -43,7 +43,7 @@ def sleeps() -> list[float]:
 
 
 def sync(svc, sleeps, **kwargs):
-    return sync_outcomes(svc, ORG_ID, now=NOW, sleep=sleeps.append, **kwargs)
+    return svc.outcome_sync.sync(ORG_ID, now=NOW, sleep=sleeps.append, **kwargs)
 
 
 def stored(svc, org_id: str = ORG_ID) -> dict[str, DealOutcome]:
@@ -230,15 +230,15 @@ def test_a_canvas_only_org_is_not_synced_and_says_why(engine, salesforce, sleeps
     canvas = ConfiguredOrg("Canvas Co", OrgConnection(CANVAS_ORG, INSTANCE,
                                                       canvas_secret=CANVAS_SECRET))
     svc = services_on(engine, acme_org(), canvas)
-    report = sync_outcomes(svc, CANVAS_ORG, now=NOW)
+    report = svc.outcome_sync.sync(CANVAS_ORG, now=NOW)
     assert not report.ok and "Canvas-only" in report.error and salesforce.calls == []
-    assert syncable_orgs(svc).org_ids == (ORG_ID,)
-    assert syncable_orgs(svc).canvas_only == (CANVAS_ORG,)
+    assert svc.outcome_sync.syncable_orgs().org_ids == (ORG_ID,)
+    assert svc.outcome_sync.syncable_orgs().canvas_only == (CANVAS_ORG,)
 
 
 @pytest.mark.parametrize("org_id", ["00D000000000404AAA", "not an org", ""])
 def test_an_unknown_org_is_reported_not_raised(svc, org_id):
-    report = sync_outcomes(svc, org_id, now=NOW)
+    report = svc.outcome_sync.sync(org_id, now=NOW)
     assert report.error == "no such org is configured"
 
 
@@ -251,26 +251,26 @@ def test_the_demo_orgs_closed_opportunities_become_its_outcomes(engine):
     svc = services_on(engine, demo_mode=True)
     bundled = bundled_demo_opportunities()
     closed = {o["Id"]: o for o in bundled if o["IsClosed"]}
-    report = sync_outcomes(svc, DEMO_ORG_ID, now=NOW)
+    report = svc.outcome_sync.sync(DEMO_ORG_ID, now=NOW)
     assert report.ok and report.mode == "demo" and report.fetched == len(bundled)
     assert (report.won, report.lost) == (sum(o["IsWon"] for o in closed.values()),
                                          sum(not o["IsWon"] for o in closed.values()))
     outcomes = stored(svc, DEMO_ORG_ID)
     assert {i: (o.won, float(o.amount), o.close_date.isoformat()) for i, o in outcomes.items()} \
         == {i: (o["IsWon"], o["Amount"], o["CloseDate"]) for i, o in closed.items()}
-    assert syncable_orgs(svc).org_ids == (DEMO_ORG_ID,)
-    again = sync_outcomes(svc, DEMO_ORG_ID, now=NOW)
+    assert svc.outcome_sync.syncable_orgs().org_ids == (DEMO_ORG_ID,)
+    again = svc.outcome_sync.sync(DEMO_ORG_ID, now=NOW)
     assert (again.won, again.lost, again.unchanged) == (0, 0, len(closed))
 
 
 def test_the_demo_sync_leaves_other_demo_outcomes_alone(engine):
     svc = services_on(engine, demo_mode=True)
-    sync_outcomes(svc, DEMO_ORG_ID, now=NOW)
+    svc.outcome_sync.sync(DEMO_ORG_ID, now=NOW)
     simulated = DealOutcome(opportunity_id=to_18("006SIM000000001"), won=True,
                             stage="Closed Won")
     with svc.sessions.begin() as session:
         DealOutcomes(session, DEMO_ORG_ID).save([simulated])
-    sync_outcomes(svc, DEMO_ORG_ID, now=NOW)
+    svc.outcome_sync.sync(DEMO_ORG_ID, now=NOW)
     assert stored(svc, DEMO_ORG_ID)[simulated.opportunity_id] == simulated
 
 

@@ -1,7 +1,7 @@
 """A service outside demo mode serving the Acme org, and ways in: a signed-in browser session
 (started directly, as the sign-in callback would) or a personal API token.
 
-Imported by name from the test modules that use it (``from tests.plugin.access_fixtures import
+Imported by name from the test modules that use it (``from tests.plugin.access.access_fixtures import
 …``), like ``tests/api/editor_fixtures.py``.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from plugin.access.role_mappings import Role, User
 from plugin.crm.salesforce.config import OrgConnection
 from plugin.settings import Settings
 from plugin.access.user_sessions import UserSessions
-from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID, VIEWER_ID
+from tests.plugin.crm.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID, VIEWER_ID
 
 APP_SECRET = "access-tests-app-secret-of-at-least-32-chars"
 CONSUMER_KEY = "3MVG9AcmeConsumerKeyForBeInspiredSignIn"

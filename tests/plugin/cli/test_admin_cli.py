@@ -11,8 +11,8 @@ from content_catalog.taxonomy import JourneyPhase
 from plugin.cli import main
 from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
 from plugin.crm.salesforce.config import ClientCredentials, OrgConnection
-from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
-from tests.plugin.salesforce.sf_org_fakes import CONSUMER_KEY, CONSUMER_SECRET, FakeOrg
+from tests.plugin.crm.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
+from tests.plugin.crm.salesforce.sf_org_fakes import CONSUMER_KEY, CONSUMER_SECRET, FakeOrg
 
 
 @pytest.fixture

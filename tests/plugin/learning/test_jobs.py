@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,22 +15,22 @@ import responses
 from click.testing import CliRunner
 from pydantic import ValidationError
 
-import plugin.learning.jobs
-import plugin.learning.training
 from content_catalog.database import make_engine, session_factory
-from content_catalog.outcomes import DealOutcomes
+from content_catalog.deal_outcomes import DealOutcomes
 from plugin.cli import main
 from plugin.crm.demo_org import DEMO_ORG_ID, load_demo_catalog
 from plugin.learning.jobs import (
     OUTCOME_SYNC, TRAINING, Job, JobFailed, Scheduler, following_slot, run_outcome_sync,
     run_training, service_jobs,
 )
+from plugin.learning.outcome_sync import OutcomeSync
+from plugin.learning.training import Trainer
 from plugin.services import build_services
 from plugin.settings import Settings
-from tests.plugin.outcome_fakes import FakeSalesforce, acme_org, services_on
-from tests.plugin.salesforce.sf_fakes import ORG_ID, FakeClock
+from tests.plugin.learning.outcome_fakes import FakeSalesforce, acme_org, services_on
+from tests.plugin.crm.salesforce.sf_fakes import ORG_ID, FakeClock
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 HOUR, DAY = 3600.0, 86_400.0
 
 
@@ -197,9 +198,15 @@ def test_the_loop_stops_between_jobs_when_told(clock, recorder):
 
 
 # The service's jobs --------------------------------------------------------------------------
+def jobs_of(svc, names=(OUTCOME_SYNC, TRAINING)):
+    return service_jobs(svc.outcome_sync, svc.trainer, today=svc.today, names=names,
+                        outcome_sync_interval=svc.settings.outcome_sync_interval,
+                        training_interval=svc.settings.training_interval)
+
+
 def test_the_service_syncs_every_syncable_org_then_trains(engine):
     svc = services_on(engine, acme_org(), demo_mode=True)
-    jobs = service_jobs(svc)
+    jobs = jobs_of(svc)
     assert [(j.name, j.org_id, j.interval) for j in jobs] == [
         (OUTCOME_SYNC, DEMO_ORG_ID, 3600.0), (OUTCOME_SYNC, ORG_ID, 3600.0),
         (TRAINING, None, 86_400.0)]
@@ -207,21 +214,21 @@ def test_the_service_syncs_every_syncable_org_then_trains(engine):
 
 def test_the_service_lists_only_the_jobs_asked_for(engine, monkeypatch):
     svc = services_on(engine, acme_org(), demo_mode=True)
-    assert [(j.name, j.org_id) for j in service_jobs(svc, [OUTCOME_SYNC])] == [
+    assert [(j.name, j.org_id) for j in jobs_of(svc, [OUTCOME_SYNC])] == [
         (OUTCOME_SYNC, DEMO_ORG_ID), (OUTCOME_SYNC, ORG_ID)]
 
-    def no_orgs_to_ask_for(services):
+    def no_orgs_to_ask_for(outcome_sync):
         raise AssertionError("training alone must not list the syncable orgs")
 
-    monkeypatch.setattr(plugin.learning.jobs, "syncable_orgs", no_orgs_to_ask_for)
-    assert [(j.name, j.org_id) for j in service_jobs(svc, [TRAINING])] == [(TRAINING, None)]
+    monkeypatch.setattr(OutcomeSync, "syncable_orgs", no_orgs_to_ask_for)
+    assert [(j.name, j.org_id) for j in jobs_of(svc, [TRAINING])] == [(TRAINING, None)]
 
 
 def test_the_intervals_come_from_the_environment_and_are_checked(engine, monkeypatch):
     monkeypatch.setenv("BEINSPIRED_OUTCOME_SYNC_INTERVAL", "900")
     monkeypatch.setenv("BEINSPIRED_TRAINING_INTERVAL", "43200")
     svc = dataclasses.replace(services_on(engine, demo_mode=True), settings=Settings())
-    assert [j.interval for j in service_jobs(svc)] == [900.0, 43_200.0]
+    assert [j.interval for j in jobs_of(svc)] == [900.0, 43_200.0]
     monkeypatch.setenv("BEINSPIRED_OUTCOME_SYNC_INTERVAL", "5")
     with pytest.raises(ValidationError, match="outcome_sync_interval"):
         Settings()
@@ -232,7 +239,7 @@ def test_a_failed_sync_is_a_failed_job(engine):
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         FakeSalesforce(mock).error(403, "error_request_limit.json")
         with pytest.raises(JobFailed, match="REQUEST_LIMIT_EXCEEDED"):
-            run_outcome_sync(svc, ORG_ID)
+            run_outcome_sync(svc.outcome_sync, ORG_ID)
 
 
 class FakeTraining:
@@ -243,14 +250,21 @@ class FakeTraining:
         return self._line
 
 
-def test_training_reports_each_org_and_fails_when_one_org_failed(monkeypatch):
-    monkeypatch.setattr(plugin.learning.training, "train_all",
-                        lambda services: [FakeTraining("org A: version 2")])
-    assert run_training(object()) == "org A: version 2"
-    monkeypatch.setattr(plugin.learning.training, "train_all", lambda services: [
-        FakeTraining("org A: version 2"), FakeTraining("org B: FAILED: boom", failed=True)])
+class FakeTrainer:
+    def __init__(self, *reports: FakeTraining):
+        self.reports = list(reports)
+
+    def train_all(self, today):
+        return self.reports
+
+
+def test_training_reports_each_org_and_fails_when_one_org_failed():
+    assert run_training(FakeTrainer(FakeTraining("org A: version 2")), date.today) == (
+        "org A: version 2")
+    trainer = FakeTrainer(FakeTraining("org A: version 2"),
+                          FakeTraining("org B: FAILED: boom", failed=True))
     with pytest.raises(JobFailed, match="org B: FAILED: boom"):
-        run_training(object())
+        run_training(trainer, date.today)
 
 
 # beinspired worker ---------------------------------------------------------------------------
@@ -276,22 +290,22 @@ def demo_outcomes(url: str) -> int:
 
 def test_worker_once_runs_every_job_and_exits(demo_database, monkeypatch):
     trained = []
-    monkeypatch.setattr(plugin.learning.training, "train_all", lambda services: trained.append(1) or [])
+    monkeypatch.setattr(Trainer, "train_all", lambda trainer, today: trained.append(1) or [])
     result = CliRunner().invoke(main, ["worker", "--once"])
     assert result.exit_code == 0, result.output
     assert trained == [1] and demo_outcomes(demo_database) > 0
 
 
 def test_worker_once_exits_1_when_a_job_failed(demo_database, monkeypatch):
-    monkeypatch.setattr(plugin.learning.training, "train_all",
-                        lambda services: [FakeTraining("org X: FAILED: boom", failed=True)])
+    monkeypatch.setattr(Trainer, "train_all",
+                        lambda trainer, today: [FakeTraining("org X: FAILED: boom", failed=True)])
     result = CliRunner().invoke(main, ["worker", "--once"])
     assert result.exit_code == 1 and demo_outcomes(demo_database) > 0
 
 
 def test_worker_once_job_outcomes_syncs_without_training(demo_database, monkeypatch):
     trained = []
-    monkeypatch.setattr(plugin.learning.training, "train_all", lambda services: trained.append(1) or [])
+    monkeypatch.setattr(Trainer, "train_all", lambda trainer, today: trained.append(1) or [])
     result = CliRunner().invoke(main, ["worker", "--once", "--job", "outcomes"])
     assert result.exit_code == 0, result.output
     assert trained == [] and demo_outcomes(demo_database) > 0
@@ -299,7 +313,7 @@ def test_worker_once_job_outcomes_syncs_without_training(demo_database, monkeypa
 
 def test_worker_once_job_training_trains_without_syncing(demo_database, monkeypatch):
     trained = []
-    monkeypatch.setattr(plugin.learning.training, "train_all", lambda services: trained.append(1) or [])
+    monkeypatch.setattr(Trainer, "train_all", lambda trainer, today: trained.append(1) or [])
     result = CliRunner().invoke(main, ["worker", "--once", "--job", "training"])
     assert result.exit_code == 0, result.output
     assert trained == [1] and demo_outcomes(demo_database) == 0
@@ -307,7 +321,7 @@ def test_worker_once_job_training_trains_without_syncing(demo_database, monkeypa
 
 def test_worker_job_can_be_repeated_and_refuses_an_unknown_kind(demo_database, monkeypatch):
     trained = []
-    monkeypatch.setattr(plugin.learning.training, "train_all", lambda services: trained.append(1) or [])
+    monkeypatch.setattr(Trainer, "train_all", lambda trainer, today: trained.append(1) or [])
     result = CliRunner().invoke(
         main, ["worker", "--once", "--job", "outcomes", "--job", "training"])
     assert result.exit_code == 0, result.output
@@ -318,10 +332,10 @@ def test_worker_job_can_be_repeated_and_refuses_an_unknown_kind(demo_database, m
 
 
 def test_worker_once_exits_1_when_the_jobs_could_not_be_listed(demo_database, monkeypatch):
-    def database_down(services):
+    def database_down(outcome_sync):
         raise ConnectionError("database down")
 
-    monkeypatch.setattr(plugin.learning.jobs, "syncable_orgs", database_down)
+    monkeypatch.setattr(OutcomeSync, "syncable_orgs", database_down)
     result = CliRunner().invoke(main, ["worker", "--once", "--job", "outcomes"])
     assert result.exit_code == 1
     assert demo_outcomes(demo_database) == 0

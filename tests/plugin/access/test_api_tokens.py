@@ -15,8 +15,8 @@ from plugin.access.api_tokens import ApiTokens, InvalidTokenRequest, looks_like_
 from plugin.access.role_mappings import Role
 from plugin.access.user_sessions import token_hash
 from tests.api.editor_fixtures import module_payload
-from tests.plugin.access_fixtures import OTHER_ORG, api_token, bearer, make_app, person, signed_in
-from tests.plugin.salesforce.sf_fakes import ORG_ID, VIEWER_ID
+from tests.plugin.access.access_fixtures import OTHER_ORG, api_token, bearer, make_app, person, signed_in
+from tests.plugin.crm.salesforce.sf_fakes import ORG_ID, VIEWER_ID
 
 TOKENS = "/api/v1/tokens"
 MODULES = "/api/v1/modules"

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import responses
 
-from tests.plugin.salesforce.sf_fakes import INSTANCE, LIMIT_INFO, TOKEN_URL, load_json
+from tests.plugin.crm.salesforce.sf_fakes import INSTANCE, LIMIT_INFO, TOKEN_URL, load_json
 
 API = f"{INSTANCE}/services/data/v59.0"
 QUERY = re.compile(re.escape(f"{API}/query/") + r"\?q=.*")

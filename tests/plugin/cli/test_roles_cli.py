@@ -12,7 +12,7 @@ from plugin.access.role_changes import RoleAdmin
 from plugin.access.role_mappings import Role, RoleMapping, SubjectKind, User
 from plugin.crm.salesforce.config import OrgConnection
 from plugin.access.user_sessions import UserSessions
-from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
+from tests.plugin.crm.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
 
 USER, PROFILE = "0055e000001ReP1AAK", "00e5e000000SaLeAAK"
 PERMISSION_SET = "0PS5e000000AaaaGAC"

@@ -15,7 +15,6 @@ from plugin.ranking.context_mapping import context_from_record
 from plugin.crm.demo_org import demo_module_payloads
 from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
 from plugin.orgs.mapping import MappingInvalid, OrgMapping, parse_bands, parse_stage_phases
-from plugin.panel.view import build_panel_view
 from plugin.crm.salesforce.config import OrgConnection
 from plugin.crm.records import OpportunityRecord
 from plugin.settings import Settings
@@ -138,7 +137,7 @@ def test_the_panel_maps_a_custom_stage_and_the_amount_through_the_orgs_taxonomy(
     with svc.sessions.begin() as session:
         import_modules(session, ACME, demo_module_payloads(), svc.taxonomy)
 
-    view = build_panel_view(svc, PilotSource(ACME), "0065e00000AbCdEAAV")
+    view = svc.panel_views.view(PilotSource(ACME), "0065e00000AbCdEAAV")
 
     context = view.mapped.context
     assert (context.stage, context.journey_phase, context.deal_size) == (PILOT, "implementation_adoption", "medium")
@@ -151,7 +150,7 @@ def test_the_panel_maps_a_custom_stage_and_the_amount_through_the_orgs_taxonomy(
 
 def test_without_a_mapping_the_same_stage_is_unknown_and_reported(svc, store):
     store.save(org(GLOBEX))
-    view = build_panel_view(svc, PilotSource(GLOBEX), "0065e00000AbCdEAAV")
+    view = svc.panel_views.view(PilotSource(GLOBEX), "0065e00000AbCdEAAV")
     assert view.mapped.context.journey_phase is None and view.mapped.context.deal_size == "small"
     assert view.mapped.unknown == {"deal_stage": (PILOT,)}
 

@@ -13,7 +13,7 @@ from plugin.crm.demo_org import DEMO_ORG_ID
 from plugin.ranking.candidates import catalog_candidates
 from content_catalog.org_activity import OrgActivityRepository
 from plugin.learning.training import (
-    NOTHING_TO_LEARN, TRAINED_EVENT, TRAINING_FAILED_EVENT, train_all, train_org,
+    NOTHING_TO_LEARN, TRAINED_EVENT, TRAINING_FAILED_EVENT,
 )
 from recommender.learning import LearnedRanker
 from tests.plugin.model_fixtures import (
@@ -50,7 +50,7 @@ def stored(services, org_id=ORG):
 
 def test_without_logged_impressions_nothing_is_stored_and_v1_is_served(services, catalog, today):
     before = services.recommendations.recommend(ORG, BUYING, today)
-    report = train_org(services, ORG, today=today)
+    report = services.trainer.train_org(ORG, today=today)
 
     assert report.version is None and report.note == NOTHING_TO_LEARN and not report.failed
     assert report.impressions == 0 and "serving v1" in report.line()
@@ -65,7 +65,7 @@ def test_impressions_of_modules_no_longer_published_teach_nothing(
 ):
     publish(services, module_factory("a-case", tags={"journey_phase": "buying"}))
     log_views(services, ("retired-one",), "retired-one", views=20, first_day=today - timedelta(30))
-    report = train_org(services, ORG, today=today)
+    report = services.trainer.train_org(ORG, today=today)
     assert report.version is None and report.impressions == 0
     assert stored(services) == ([], None)
 
@@ -74,7 +74,7 @@ def test_a_module_reps_always_found_helpful_is_ranked_first_by_the_trained_versi
     services, catalog, today
 ):
     log_views(services, SHOWN_WITH_GEM, GEM, views=40, first_day=today - timedelta(days=20))
-    report = train_org(services, ORG, today=today)
+    report = services.trainer.train_org(ORG, today=today)
 
     assert (report.version, report.impressions, report.views, report.rewarded) == (1, 200, 40, 40)
     assert report.model_id.startswith("learned-") and report.model_id in report.line()
@@ -92,16 +92,16 @@ def test_a_module_reps_always_found_helpful_is_ranked_first_by_the_trained_versi
 
 def test_the_window_leaves_out_older_impressions(services, catalog, today):
     log_views(services, SHOWN_WITH_GEM, GEM, views=10, first_day=today - timedelta(days=60))
-    assert train_org(services, ORG, today=today, window_days=30).version is None
-    assert train_org(services, ORG, today=today, window_days=90).views == 10
+    assert services.trainer.train_org(ORG, today=today, window_days=30).version is None
+    assert services.trainer.train_org(ORG, today=today, window_days=90).views == 10
 
 
 def test_a_second_training_is_the_next_version_and_keeps_the_first_for_rollback(
     services, catalog, today
 ):
     log_views(services, SHOWN_WITH_GEM, GEM, views=20, first_day=today - timedelta(days=20))
-    first = train_org(services, ORG, today=today)
-    second = train_org(services, ORG, today=today)
+    first = services.trainer.train_org(ORG, today=today)
+    second = services.trainer.train_org(ORG, today=today)
     versions, active = stored(services)
     assert [v.version for v in versions] == [2, 1] and active.info.version == second.version == 2
     assert first.model_id != second.model_id  # trained at another moment
@@ -116,9 +116,9 @@ def test_the_stored_candidates_carry_kind_and_first_publication(services, catalo
 
 def test_a_bad_window_or_an_unknown_org_is_refused(services, catalog, today):
     with pytest.raises(ValueError, match="at least 1 day"):
-        train_org(services, ORG, today=today, window_days=0)
+        services.trainer.train_org(ORG, today=today, window_days=0)
     with pytest.raises(OrgNotFound):
-        train_org(services, "00DC0000000CcccMAC", today=today)
+        services.trainer.train_org("00DC0000000CcccMAC", today=today)
 
 
 def test_train_all_trains_the_demo_and_connected_orgs_and_reports_a_failing_one(
@@ -141,7 +141,7 @@ def test_train_all_trains_the_demo_and_connected_orgs_and_reports_a_failing_one(
         return real(session, org_id, since, until)
 
     monkeypatch.setattr(training, "logged_impressions", broken_for_globex)
-    reports = {r.org_id: r for r in train_all(services)}
+    reports = {r.org_id: r for r in services.trainer.train_all(services.today())}
 
     assert list(reports) == [DEMO_ORG_ID, ORG, OTHER_ORG]
     assert reports[DEMO_ORG_ID].note == NOTHING_TO_LEARN
@@ -159,7 +159,7 @@ def kinds(services, org_id) -> list[str]:
 
 def test_a_stored_version_is_told_to_admins_with_its_report_line(services, catalog, today):
     log_views(services, SHOWN_WITH_GEM, GEM, views=20, first_day=today - timedelta(days=20))
-    report = train_org(services, ORG, today=today)
+    report = services.trainer.train_org(ORG, today=today)
     with services.sessions() as session:
         event = OrgActivityRepository(session, ORG).last_event((TRAINED_EVENT,))
     assert event.message == report.line() and "version 1" in event.message
@@ -169,12 +169,12 @@ def test_after_a_rollback_training_stores_the_new_version_without_serving_it(
     services, catalog, today
 ):
     log_views(services, SHOWN_WITH_GEM, GEM, views=20, first_day=today - timedelta(days=20))
-    train_org(services, ORG, today=today)
-    train_org(services, ORG, today=today)
+    services.trainer.train_org(ORG, today=today)
+    services.trainer.train_org(ORG, today=today)
     with services.sessions.begin() as session:  # an admin rolls back from the bad version 2
         RankerModels(session, ORG).activate(1)
 
-    report = train_org(services, ORG, today=today)
+    report = services.trainer.train_org(ORG, today=today)
 
     assert report.version == 3 and not report.served and report.admin_choice == "version 1"
     versions, active = stored(services)
@@ -189,11 +189,11 @@ def test_after_a_rollback_training_stores_the_new_version_without_serving_it(
 
 def test_after_the_tag_rules_were_chosen_training_leaves_them_served(services, catalog, today):
     log_views(services, SHOWN_WITH_GEM, GEM, views=20, first_day=today - timedelta(days=20))
-    train_org(services, ORG, today=today)
+    services.trainer.train_org(ORG, today=today)
     with services.sessions.begin() as session:
         RankerModels(session, ORG).deactivate()
 
-    report = train_org(services, ORG, today=today)
+    report = services.trainer.train_org(ORG, today=today)
 
     assert report.version == 2 and not report.served
     assert "not served: an admin chose the tag rules" in report.line()
@@ -207,8 +207,8 @@ def test_the_first_version_and_one_trained_while_the_newest_is_served_are_served
     services, catalog, today
 ):
     log_views(services, SHOWN_WITH_GEM, GEM, views=20, first_day=today - timedelta(days=20))
-    first = train_org(services, ORG, today=today)
-    second = train_org(services, ORG, today=today)
+    first = services.trainer.train_org(ORG, today=today)
+    second = services.trainer.train_org(ORG, today=today)
     assert first.served and second.served and first.admin_choice is None
     assert "not served" not in second.line() and second.line().startswith(f"org {ORG}: version 2")
     assert stored(services)[1].info.version == 2

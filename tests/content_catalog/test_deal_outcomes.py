@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from content_catalog.outcomes import DealOutcome, DealOutcomes
+from content_catalog.deal_outcomes import DealOutcome, DealOutcomes
 from content_catalog.repository import ensure_org
 
 ORG_A = "00DA0000000AaaaMAC"

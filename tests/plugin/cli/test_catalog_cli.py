@@ -13,7 +13,7 @@ from content_catalog.importing import parse_rows
 from plugin.cli import main
 from plugin.crm.demo_org import DEMO_ORG_ID, demo_module_payloads
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 HEADER = (
     "id,title,summary,body,link,kind,audience,author,status,review_by,tags.journey_phase,"
     "tags.buyer_role,tags.industry,tags.deal_stage,tags.challenge,tags.deal_size"

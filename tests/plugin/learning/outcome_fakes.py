@@ -4,11 +4,10 @@ queued: pages of Opportunity rows in Salesforce's query shape (``totalSize``, ``
 ``records``, ``nextRecordsUrl``), error bodies (``[{"errorCode": ..., "message": ...}]``) or a
 timeout. Plus the services of a deployment serving Acme on the test's database.
 
-Imported by name (``from tests.plugin.outcome_fakes import …``), like ``access_fixtures``.
+Imported by name (``from tests.plugin.learning.outcome_fakes import …``), like ``access_fixtures``.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections import deque
@@ -19,18 +18,15 @@ import requests
 import responses
 from sqlalchemy import Engine
 
-from content_catalog.database import session_factory
-from plugin.orgs.live import LiveOrgs
-from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.orgs.connections import ConfiguredOrg, SecretBox
 from plugin.crm.salesforce.config import ClientCredentials, OrgConnection
-from plugin.crm.salesforce.context_cache import InProcessContextCache
 from plugin.crm.salesforce.ids import to_18
 from plugin.services import Services, build_services
 from plugin.settings import Settings
-from tests.plugin.salesforce.sf_fakes import (
+from tests.plugin.crm.salesforce.sf_fakes import (
     INSTANCE, LIMIT_INFO, ORG_ID, TOKEN_URL, load_json,
 )
-from tests.plugin.salesforce.sf_org_fakes import CONSUMER_KEY, CONSUMER_SECRET
+from tests.plugin.crm.salesforce.sf_org_fakes import CONSUMER_KEY, CONSUMER_SECRET
 
 API = f"{INSTANCE}/services/data/v59.0"
 QUERY = re.compile(re.escape(f"{API}/query/") + r"\?q=.*")
@@ -129,12 +125,9 @@ def acme_org() -> ConfiguredOrg:
 def services_on(engine: Engine, *orgs: ConfiguredOrg, demo_mode: bool = False) -> Services:
     """The services of a deployment on ``engine`` (either backend) serving ``orgs``."""
     key = SecretBox.new_key()
-    base = build_services(Settings(database_url="sqlite://", encryption_keys=key,
-                                   demo_mode=demo_mode))
-    base.engine.dispose()
-    sessions = session_factory(engine)
-    store = OrgConnections(sessions, SecretBox([key]))
+    services = build_services(Settings(database_url="sqlite://", encryption_keys=key,
+                                       demo_mode=demo_mode), engine=engine)
+    store = services.org_connections()
     for org in orgs:
         store.save(org)
-    return dataclasses.replace(base, engine=engine, sessions=sessions,
-                               orgs=LiveOrgs(sessions, store, InProcessContextCache()))
+    return services

@@ -82,8 +82,8 @@ def test_invalid_mappings_are_refused_naming_the_field(kind, subject_id, role, f
 
 
 # -- the JSON API (admins) -------------------------------------------------------------------------
-from tests.plugin.access_fixtures import OTHER_ORG as GLOBEX, make_app, person, signed_in  # noqa: E402
-from tests.plugin.salesforce.sf_fakes import ORG_ID as ACME, VIEWER_ID  # noqa: E402
+from tests.plugin.access.access_fixtures import OTHER_ORG as GLOBEX, make_app, person, signed_in  # noqa: E402
+from tests.plugin.crm.salesforce.sf_fakes import ORG_ID as ACME, VIEWER_ID  # noqa: E402
 
 API = "/api/v1/role-mappings"
 

@@ -17,10 +17,10 @@ from sqlalchemy import update
 
 from content_catalog.models import UserSessionRow
 from plugin.access.role_mappings import Role, RoleMappings, parse_role_mapping
-from tests.plugin.access_fixtures import (
+from tests.plugin.access.access_fixtures import (
     COOKIE, CONSUMER_KEY, OTHER_ORG, make_app, person, signed_in,
 )
-from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID, VIEWER_ID, load_json
+from tests.plugin.crm.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID, VIEWER_ID, load_json
 
 AUTHORIZE_URL = f"{INSTANCE}/services/oauth2/authorize"
 TOKEN_URL = f"{INSTANCE}/services/oauth2/token"

@@ -6,15 +6,15 @@ import responses
 from click.testing import CliRunner
 
 from content_catalog.database import make_engine, session_factory
-from content_catalog.outcomes import DealOutcomes
+from content_catalog.deal_outcomes import DealOutcomes
 from plugin.cli import main
 from plugin.crm.demo_org import DEMO_ORG_ID, load_demo_catalog
 from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
 from plugin.crm.salesforce.config import OrgConnection
 from plugin.services import build_services
 from plugin.settings import Settings
-from tests.plugin.outcome_fakes import FakeSalesforce, acme_org, deal
-from tests.plugin.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
+from tests.plugin.learning.outcome_fakes import FakeSalesforce, acme_org, deal
+from tests.plugin.crm.salesforce.sf_fakes import CANVAS_SECRET, INSTANCE, ORG_ID
 
 CANVAS_ORG = "00DB0000000BbbbMAC"
 

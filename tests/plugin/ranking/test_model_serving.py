@@ -13,7 +13,6 @@ from content_catalog.model_store import RankerModels
 from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.taxonomy import ModuleStatus
 from plugin.ranking.served_models import MODEL_FAILED_EVENT, RETRY_FAILED_S
-from plugin.learning.training import train_org
 from recommender.learning import LearnedRanker
 from tests.plugin.model_fixtures import (
     BUYING,
@@ -67,12 +66,12 @@ def test_a_new_version_and_a_rollback_are_served_without_a_restart(services, tod
     v1_cards = served(services, today)
     assert versions_served(services, today) == versions_served(other, today) == {"v1"}
 
-    first = train_org(services, ORG, today=today)
+    first = services.trainer.train_org(ORG, today=today)
     assert versions_served(services, today) == versions_served(other, today) == {first.model_id}
     cards = served(services, today)
     assert ids(cards)[0] == GEM or any(card.explored for card in cards)  # unless explored over
 
-    second = train_org(services, ORG, today=today)
+    second = services.trainer.train_org(ORG, today=today)
     assert versions_served(services, today) == versions_served(other, today) == {second.model_id}
 
     with services.sessions.begin() as session:  # an admin, elsewhere: roll back
@@ -86,7 +85,7 @@ def test_a_new_version_and_a_rollback_are_served_without_a_restart(services, tod
 
 
 def test_the_served_model_explores_and_says_with_what_probability(services, today):
-    train_org(services, ORG, today=today)
+    services.trainer.train_org(ORG, today=today)
     cards = [card for _ in range(80) for card in served(services, today)]
     explored = [card for card in cards if card.explored]
     assert explored  # 80 views at explore=0.2: all unexplored has probability 2e-8
@@ -97,7 +96,7 @@ def test_the_served_model_explores_and_says_with_what_probability(services, toda
 def test_the_loaded_model_follows_the_catalog_it_was_not_trained_on(
     services, module_factory, today
 ):
-    trained = train_org(services, ORG, today=today)
+    trained = services.trainer.train_org(ORG, today=today)
     publish(
         services,
         module_factory(GEM, status=ModuleStatus.RETIRED, tags={"journey_phase": "buying"}),
@@ -124,7 +123,7 @@ def test_a_corrupt_model_costs_no_panel_v1_is_served_and_admins_are_told(service
     (message,) = failure_events(services)
     assert "(model version 1) could not be loaded" in message and "(v1)" in message
 
-    good = train_org(services, ORG, today=today)  # a new version moves the marker: served
+    good = services.trainer.train_org(ORG, today=today)  # a new version moves the marker: served
     assert versions_served(services, today) == {good.model_id}
 
 
@@ -137,7 +136,7 @@ def test_a_model_that_cannot_take_the_catalog_falls_back_to_v1(services, today):
 
 def test_a_model_that_fails_while_ranking_falls_back_to_v1(services, today, monkeypatch):
     v1_cards = served(services, today)
-    train_org(services, ORG, today=today)
+    services.trainer.train_org(ORG, today=today)
 
     def broken(self, *args, **kwargs):
         raise FloatingPointError("overflow in exp")
@@ -148,7 +147,7 @@ def test_a_model_that_fails_while_ranking_falls_back_to_v1(services, today, monk
 
 
 def test_a_preview_ranks_with_the_model_without_exploring(services, today):
-    trained = train_org(services, ORG, today=today)
+    trained = services.trainer.train_org(ORG, today=today)
     previews = [
         services.recommendations.recommend(ORG, BUYING, today, explore=False).client_facing
         for _ in range(30)
@@ -171,7 +170,7 @@ def test_a_failed_model_is_tried_again_later_and_admins_are_told_once(services, 
     assert served(services, today) == v1_cards
     assert len(failure_events(services)) == 1
 
-    good = train_org(services, ORG, today=today)
+    good = services.trainer.train_org(ORG, today=today)
     with services.sessions.begin() as session:  # the broken version is served again, then fixed
         RankerModels(session, ORG).activate(1)
     assert served(services, today) == v1_cards
@@ -183,7 +182,7 @@ def test_a_failed_model_is_tried_again_later_and_admins_are_told_once(services, 
 def test_a_database_error_while_reading_the_catalog_is_not_the_models_failure(
     services, today, monkeypatch
 ):
-    trained = train_org(services, ORG, today=today)
+    trained = services.trainer.train_org(ORG, today=today)
     import plugin.panel.suggestions as recommendations
 
     real = recommendations.catalog_candidates

@@ -16,7 +16,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from content_catalog.models import DealOutcomeRow, utcnow
+from content_catalog.tables.base import utcnow
+
+from content_catalog.tables.learning_tables import DealOutcomeRow
 from content_catalog.module_rows import utc
 
 _OUTCOMES = DealOutcomeRow.__table__

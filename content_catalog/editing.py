@@ -26,7 +26,7 @@ from content_catalog.history import (
     ModuleVersion,
     changed_fields,
 )
-from content_catalog.models import ModuleRow
+from content_catalog.tables.catalog_tables import ModuleRow
 from content_catalog.module_rows import row_to_input, row_to_module, write_row
 from content_catalog.modules import ContentModule, ModuleInput
 from content_catalog.repository import CatalogRepository, ModuleNotFound

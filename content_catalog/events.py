@@ -20,7 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from content_catalog.models import PanelEventRow, PanelImpressionRow, utcnow
+from content_catalog.tables.base import utcnow
+
+from content_catalog.tables.learning_tables import PanelEventRow, PanelImpressionRow
 from content_catalog.module_rows import utc
 
 _IMPRESSIONS = PanelImpressionRow.__table__

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from content_catalog.models import AuditLogRow, ModuleVersionRow
+from content_catalog.tables.catalog_tables import AuditLogRow, ModuleVersionRow
 from content_catalog.module_rows import utc
 from content_catalog.modules import ContentModule, ModuleInput, module_to_dict
 from content_catalog.taxonomy import Audience, Dimension, ModuleKind, ModuleStatus

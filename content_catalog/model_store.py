@@ -24,7 +24,11 @@ from typing import Any, Mapping
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from content_catalog.models import Org, RankerModelRow, utcnow
+from content_catalog.tables.base import utcnow
+
+from content_catalog.tables.catalog_tables import Org
+
+from content_catalog.tables.learning_tables import RankerModelRow
 from content_catalog.module_rows import utc
 from content_catalog.repository import OrgNotFound, lock_org
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import datetime, timezone
 
-from content_catalog.models import ModuleRow, ModuleTagRow
+from content_catalog.tables.catalog_tables import ModuleRow, ModuleTagRow
 from content_catalog.modules import ContentModule, ModuleInput
 from content_catalog.taxonomy import Audience, Dimension, ModuleKind, ModuleStatus
 

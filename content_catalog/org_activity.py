@@ -7,7 +7,7 @@ from typing import Iterable
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from content_catalog.models import OrgApiUsageRow, OrgEventRow
+from content_catalog.tables.org_tables import OrgApiUsageRow, OrgEventRow
 
 #: Events older than this are dropped as new ones arrive.
 EVENT_RETENTION = timedelta(days=90)

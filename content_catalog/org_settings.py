@@ -7,7 +7,9 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from content_catalog.models import Org, OrgConnectionRow
+from content_catalog.tables.catalog_tables import Org
+
+from content_catalog.tables.org_tables import OrgConnectionRow
 from content_catalog.repository import ensure_org
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import String, and_, exists, not_, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from content_catalog.models import ModuleRow, ModuleTagRow
+from content_catalog.tables.catalog_tables import ModuleRow, ModuleTagRow
 from content_catalog.modules import ContentModule
 from content_catalog.taxonomy import Audience, Dimension, ModuleKind, ModuleStatus
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from content_catalog.history import AuditAction, CatalogHistory, changed_fields
-from content_catalog.models import ModuleRow, Org, UnknownValueRow
+from content_catalog.tables.catalog_tables import ModuleRow, Org, UnknownValueRow
 from content_catalog.module_rows import for_update, row_to_input, row_to_module, write_row
 from content_catalog.modules import ContentModule, ModuleInput
 from content_catalog.queries import ModulePage, ModuleQuery, conditions, ordering

@@ -14,7 +14,7 @@ from sqlalchemy import case, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from content_catalog.models import ModuleStatsRow
+from content_catalog.tables.catalog_tables import ModuleStatsRow
 from content_catalog.module_rows import utc
 
 _STATS = ModuleStatsRow.__table__

@@ -30,7 +30,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from content_catalog.database import make_engine, session_factory, upgrade
-from content_catalog.models import Base
+from content_catalog.tables import Base
 from content_catalog.modules import ModuleInput
 from content_catalog.taxonomy import (
     Audience,

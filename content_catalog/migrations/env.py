@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from content_catalog.models import Base
+from content_catalog.tables import Base  # the package registers every area's tables
 
 config = context.config
 target_metadata = Base.metadata

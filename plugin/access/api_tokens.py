@@ -20,7 +20,7 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from content_catalog.models import ApiTokenRow
+from content_catalog.tables.access_tables import ApiTokenRow
 from content_catalog.repository import ensure_org
 from plugin.access.role_mappings import Role, User
 from plugin.access.user_sessions import token_hash, utc

@@ -19,7 +19,7 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from content_catalog.models import RoleMappingRow
+from content_catalog.tables.access_tables import RoleMappingRow
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 
 

@@ -17,7 +17,7 @@ from typing import Callable
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session, sessionmaker
 
-from content_catalog.models import UserSessionRow
+from content_catalog.tables.access_tables import UserSessionRow
 from plugin.access.role_mappings import Role, User
 
 #: How stale ``last_seen`` may get before a request writes it again.

@@ -69,7 +69,7 @@ from sqlalchemy import create_engine, func, make_url, select, text
 from waitress.server import create_server
 
 from content_catalog.events import EventKind
-from content_catalog.models import PanelEventRow, PanelImpressionRow
+from content_catalog.tables.learning_tables import PanelEventRow, PanelImpressionRow
 from plugin.app import create_app
 from plugin.benchmarks.server_clock import ServerClock
 from plugin.crm.demo_org import DemoOrg, load_demo_catalog

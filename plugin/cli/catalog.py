@@ -26,7 +26,7 @@ from content_catalog.import_export import (
     run_import,
     UnexportableValue,
 )
-from content_catalog.models import Org
+from content_catalog.tables.catalog_tables import Org
 from content_catalog.repository import CatalogRepository, ensure_org
 from content_catalog.taxonomy import ModuleStatus, Taxonomy
 from plugin.crm.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.events import EventKind, Impression, PanelEvent, PanelEventLog
 from content_catalog.events import add_impressions
-from content_catalog.models import PanelImpressionRow
+from content_catalog.tables.learning_tables import PanelImpressionRow
 from content_catalog.deal_outcomes import DealOutcome, DealOutcomes
 from content_catalog.repository import CatalogRepository
 from content_catalog.suggestion_stats import SuggestionStats

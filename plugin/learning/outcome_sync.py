@@ -22,7 +22,7 @@ from typing import Any, Callable
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from content_catalog.models import Org
+from content_catalog.tables.catalog_tables import Org
 from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.deal_outcomes import DealOutcome, DealOutcomes
 from content_catalog.repository import ensure_org

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.model_store import RankerModels, RankerVersion
-from content_catalog.models import Org
+from content_catalog.tables.catalog_tables import Org
 from content_catalog.module_rows import utc
 from content_catalog.org_activity import OrgActivityRepository
 from plugin.learning.outcome_sync import FAILED_EVENT, SYNCED_EVENT

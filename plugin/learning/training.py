@@ -23,7 +23,7 @@ from typing import Callable
 from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.model_store import RankerModels, serving_state
-from content_catalog.models import Org
+from content_catalog.tables.catalog_tables import Org
 from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.org_settings import OrgSettingsRepository
 from plugin.crm.demo_org import DEMO_ORG_ID

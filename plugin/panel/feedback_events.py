@@ -15,7 +15,7 @@ from typing import Sequence
 from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.events import EventKind, PanelEvent, PanelEventLog
-from content_catalog.models import utcnow
+from content_catalog.tables.base import utcnow
 from plugin.panel.impressions import ImpressionRecorder
 
 UNKNOWN_IMPRESSION = "unknown_impression"

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from content_catalog.events import EventKind, Impression, add_impressions
-from content_catalog.models import PanelEventRow
+from content_catalog.tables.learning_tables import PanelEventRow
 from plugin.crm.demo_org import DEMO_ORG_ID
 from plugin.web.identity import DEMO_USER_ID
 from plugin.panel.impressions import ImpressionRecorder

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from content_catalog.models import PanelEventRow, PanelImpressionRow
+from content_catalog.tables.learning_tables import PanelEventRow, PanelImpressionRow
 from plugin.app import create_app
 from plugin.crm.demo_org import DemoOrg
 from plugin.settings import Settings

@@ -20,7 +20,8 @@ from sqlalchemy import select
 
 from content_catalog.database import session_factory
 from content_catalog.editing import ModuleEditor
-from content_catalog.models import Base, ModuleRow, ModuleTagRow
+from content_catalog.tables.base import Base
+from content_catalog.tables.catalog_tables import ModuleRow, ModuleTagRow
 from content_catalog.modules import parse_module
 from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.repository import CatalogRepository

@@ -7,7 +7,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from content_catalog.database import alembic_config, current_revision, upgrade
-from content_catalog.models import Base
+from content_catalog.tables.base import Base
 
 
 def downgrade(engine, revision="base"):
@@ -87,7 +87,7 @@ def test_upgrade_to_0004_keeps_existing_modules_as_their_first_recorded_version(
     from sqlalchemy.orm import Session
 
     from content_catalog.history import CatalogHistory
-    from content_catalog.models import ModuleRow, ModuleTagRow, Org
+    from content_catalog.tables.catalog_tables import ModuleRow, ModuleTagRow, Org
     from content_catalog.taxonomy import Dimension, ModuleStatus
 
     upgrade(empty_engine, "0003")

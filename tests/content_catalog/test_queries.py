@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from content_catalog.models import ModuleRow
+from content_catalog.tables.catalog_tables import ModuleRow
 from content_catalog.queries import MAX_PAGE_SIZE, ModulePage, ModuleQuery, escape_like
 from content_catalog.repository import CatalogRepository, ensure_org
 from content_catalog.taxonomy import Audience, Dimension, ModuleKind, ModuleStatus

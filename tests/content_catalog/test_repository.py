@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from content_catalog.models import ModuleRow, ModuleTagRow, Org
+from content_catalog.tables.catalog_tables import ModuleRow, ModuleTagRow, Org
 from content_catalog.modules import ModuleInput
 from content_catalog.repository import (
     CatalogRepository,

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from content_catalog.database import make_engine, session_factory
-from content_catalog.models import PanelEventRow, PanelImpressionRow
+from content_catalog.tables.learning_tables import PanelEventRow, PanelImpressionRow
 from plugin.app import create_app
 from plugin.crm.demo_org import load_demo_catalog
 from plugin.settings import Settings

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from content_catalog.database import session_factory
-from content_catalog.models import ApiTokenRow
+from content_catalog.tables.access_tables import ApiTokenRow
 from content_catalog.repository import ensure_org
 from plugin.access.api_tokens import ApiTokens, InvalidTokenRequest, looks_like_api_token
 from plugin.access.role_mappings import Role

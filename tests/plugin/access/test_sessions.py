@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from content_catalog.database import session_factory
-from content_catalog.models import UserSessionRow
+from content_catalog.tables.access_tables import UserSessionRow
 from content_catalog.repository import ensure_org
 from plugin.access.role_mappings import Role, User
 from plugin.access.user_sessions import UserSessions, token_hash

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, func, select
 
 from content_catalog.database import session_factory
 from content_catalog.events import EventKind
-from content_catalog.models import DealOutcomeRow, PanelEventRow, PanelImpressionRow
+from content_catalog.tables.learning_tables import DealOutcomeRow, PanelEventRow, PanelImpressionRow
 from plugin.cli import main
 from plugin.learning.demo_history import seed_demo_history
 from plugin.crm.demo_org import DEMO_ORG_ID, DemoOrg, load_demo_catalog

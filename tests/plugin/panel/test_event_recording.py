@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from content_catalog.events import PanelEventLog
-from content_catalog.models import PanelImpressionRow
+from content_catalog.tables.learning_tables import PanelImpressionRow
 from content_catalog.suggestion_stats import SuggestionStats
 from plugin.app import create_app
 from plugin.crm.demo_org import DEMO_ORG_ID, DemoOrg, load_demo_catalog

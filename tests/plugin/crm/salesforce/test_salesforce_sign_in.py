@@ -15,7 +15,7 @@ import requests
 import responses
 from sqlalchemy import update
 
-from content_catalog.models import UserSessionRow
+from content_catalog.tables.access_tables import UserSessionRow
 from plugin.access.role_mappings import Role, RoleMappings, parse_role_mapping
 from tests.plugin.access.access_fixtures import (
     COOKIE, CONSUMER_KEY, OTHER_ORG, make_app, person, signed_in,

@@ -20,6 +20,7 @@ from content_catalog.taxonomy import Taxonomy
 from plugin.orgs.health_events import PersistedHealth
 from plugin.orgs.connections import ConfiguredOrg, OrgConnections
 from plugin.orgs.stage_phases import org_taxonomy
+from plugin.crm.adapters import adapter
 from plugin.crm.salesforce.connector import OrgNotConfigured, SalesforceConnector
 from plugin.crm.salesforce.context_cache import ContextCache
 from plugin.crm.salesforce.framing import frame_ancestor_origins
@@ -86,8 +87,9 @@ class LiveOrgs:
             if self._snapshot is None or self._snapshot.version != version:
                 orgs = {org_id: self._store.get(org_id) for org_id, _, _ in self._store.names()}
                 orgs = {k: v for k, v in orgs.items() if v is not None}
-                connector = SalesforceConnector(
-                    [o.connection for o in orgs.values()], cache=self._cache, listener=PersistedHealth(self._sessions)
+                connector = adapter("salesforce").build_connector(
+                    [o.connection for o in orgs.values()], cache=self._cache,
+                    listener=PersistedHealth(self._sessions),
                 )
                 self._snapshot = OrgsSnapshot(version, connector, orgs)
             return self._snapshot

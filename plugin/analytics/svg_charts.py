@@ -1,9 +1,10 @@
-"""Charts as inline SVG, drawn on the server: counts as bars, rates as lines, one shared x axis.
+"""Trend charts as inline SVG, drawn on the server: counts as bars, rates as lines (with their
+intervals as whiskers when given), one shared x axis.
 
-No JavaScript charting library: the workspace pages stay server-rendered, print, and work in the
-Salesforce frame. Each chart names itself with ``<title>``/``<desc>`` for screen readers, and the
-pages put its figures in a table beside it. Lines differ by dash and marker as well as colour,
-so the chart reads in greyscale. Colours are the Lightning Design System's.
+No JavaScript charting library: the workspace pages and the evaluation report stay
+server-rendered, print, and work in the Salesforce frame. Each chart names itself with
+``<title>``/``<desc>`` for screen readers, and the pages put its figures in a table beside it.
+What all chart kinds share (palette, frame, markers) is :mod:`plugin.analytics.svg_axes`.
 """
 from __future__ import annotations
 
@@ -13,14 +14,21 @@ from typing import Sequence
 
 from markupsafe import Markup, escape
 
-BAR_COLOUR = "#aacbff"
-LINE_STYLES = (  # colour, dash pattern, marker
-    ("#0176d3", "", "circle"),
-    ("#2e844a", "6 4", "square"),
-    ("#dd7a01", "2 3", "diamond"),
+from plugin.analytics.svg_axes import (
+    GRID_COLOUR,
+    SERIES_STYLES,
+    TEXT_COLOUR,
+    Frame,
+    is_number,
+    marker,
+    svg_join,
+    svg_open,
+    text,
+    whisker,
 )
-TEXT_COLOUR = "#444444"
-GRID_COLOUR = "#e5e5e5"
+from recommender.evaluation import Interval
+
+BAR_COLOUR = "#aacbff"
 MAX_X_LABELS = 9
 
 
@@ -29,6 +37,8 @@ class Series:
     name: str
     #: One value per x label; None where there is nothing to draw (a rate of no impressions).
     values: Sequence[float | None]
+    #: A line's 95 % interval per x label, drawn as a whisker; None where there is none.
+    intervals: Sequence[Interval | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,9 @@ class TrendChart:
     bars: Series
     #: Proportions in [0, 1], on the right axis as percentages.
     lines: Sequence[Series] = ()
+    #: What the x labels count ("position in the list"); weeks need no title.
+    x_title: str = ""
+    rate_title: str = "Rate"
 
     def __post_init__(self) -> None:
         for series in (self.bars, *self.lines):
@@ -48,33 +61,13 @@ class TrendChart:
                     f"series {series.name!r} has {len(series.values)} values for "
                     f"{len(self.labels)} labels"
                 )
-        if len(self.lines) > len(LINE_STYLES):
-            raise ValueError(f"at most {len(LINE_STYLES)} lines")
-
-
-@dataclass(frozen=True)
-class _Frame:
-    width: int
-    height: int
-    left: int = 52
-    right: int = 52
-    top: int = 16
-    bottom: int = 64
-
-    @property
-    def plot_width(self) -> float:
-        return self.width - self.left - self.right
-
-    @property
-    def plot_height(self) -> float:
-        return self.height - self.top - self.bottom
-
-    @property
-    def baseline(self) -> float:
-        return self.top + self.plot_height
-
-    def y(self, fraction: float) -> float:
-        return self.baseline - fraction * self.plot_height
+            if series.intervals is not None and len(series.intervals) != len(self.labels):
+                raise ValueError(
+                    f"series {series.name!r} has {len(series.intervals)} intervals for "
+                    f"{len(self.labels)} labels"
+                )
+        if len(self.lines) > len(SERIES_STYLES):
+            raise ValueError(f"at most {len(SERIES_STYLES)} lines")
 
 
 #: The count axis has at most this many steps above zero.
@@ -96,61 +89,59 @@ def count_axis(maximum: float) -> tuple[int, int]:
         power *= 10
 
 
-def trend_chart_svg(chart: TrendChart, chart_id: str, width: int = 720,
-                    height: int = 280) -> Markup:
+def trend_chart_svg(chart: TrendChart, chart_id: str, width: int = 720, height: int = 280, *,
+                    font_family: str = "inherit") -> Markup:
     """The chart as an ``<svg>`` element that scales to its container's width."""
-    frame = _Frame(width, height)
+    frame = Frame(width, height)
     top, step = count_axis(max((v or 0 for v in chart.bars.values), default=0))
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="bi-chart" viewBox="0 0 {width} {height}"'
-        f' role="img" aria-labelledby="{chart_id}-title {chart_id}-desc"'
-        f' preserveAspectRatio="xMidYMid meet" font-family="inherit" font-size="11">',
-        f'<title id="{chart_id}-title">{escape(chart.title)}</title>',
-        f'<desc id="{chart_id}-desc">{escape(chart.description)}</desc>',
-        *_axes(frame, top, step, bool(chart.lines), chart.bars.name),
+    return svg_join([
+        *svg_open(chart_id, chart.title, chart.description, width, height,
+                  font_family=font_family),
+        *_axes(frame, top, step, chart),
         *_bars(frame, chart.bars, top),
         *(part for index, line in enumerate(chart.lines)
-          for part in _line(frame, line, LINE_STYLES[index], len(chart.labels))),
+          for part in _line(frame, line, SERIES_STYLES[index], len(chart.labels))),
         *_x_labels(frame, chart.labels),
+        *([text(frame.x(0.5), frame.baseline + 33, chart.x_title, anchor="middle")]
+          if chart.x_title else []),
         *_legend(frame, chart),
         "</svg>",
-    ]
-    return Markup("".join(parts))
+    ])
 
 
-def _axes(frame: _Frame, top: int, step: int, with_rates: bool, bar_name: str) -> list[str]:
+def _axes(frame: Frame, top: int, step: int, chart: TrendChart) -> list[str]:
     """Grid lines at the count ticks; the rate axis labels its quarters on the right."""
     parts = []
-    right_edge = frame.left + frame.plot_width
+    right_edge, with_rates = frame.right_edge, bool(chart.lines)
     for count in range(0, top + 1, step):
         y = frame.y(count / top)
         parts.append(f'<line x1="{frame.left}" x2="{right_edge:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
                      f'stroke="{GRID_COLOUR}" />')
-        parts.append(_text(frame.left - 6, y + 4, f"{count:,}", anchor="end"))
+        parts.append(text(frame.left - 6, y + 4, f"{count:,}", anchor="end"))
     if with_rates:
         for fraction in RATE_TICKS:
             y = frame.y(fraction)
             parts.append(f'<line x1="{right_edge:.1f}" x2="{right_edge + 4:.1f}" y1="{y:.1f}" '
                          f'y2="{y:.1f}" stroke="{TEXT_COLOUR}" />')
-            parts.append(_text(right_edge + 7, y + 4, f"{fraction:.0%}", anchor="start"))
+            parts.append(text(right_edge + 7, y + 4, f"{fraction:.0%}", anchor="start"))
     parts.append(f'<line x1="{frame.left}" x2="{right_edge:.1f}" y1="{frame.baseline:.1f}" '
                  f'y2="{frame.baseline:.1f}" stroke="{TEXT_COLOUR}" />')
     middle = frame.top + frame.plot_height / 2
-    parts.append(_text(14, middle, bar_name, anchor="middle", rotate=-90))
+    parts.append(text(14, middle, chart.bars.name, anchor="middle", rotate=-90))
     if with_rates:
-        parts.append(_text(frame.width - 10, middle, "Rate", anchor="middle", rotate=90))
+        parts.append(text(frame.width - 10, middle, chart.rate_title, anchor="middle", rotate=90))
     return parts
 
 
-def _band(frame: _Frame, count: int) -> float:
+def _band(frame: Frame, count: int) -> float:
     return frame.plot_width / max(count, 1)
 
 
-def _centre(frame: _Frame, index: int, count: int) -> float:
+def _centre(frame: Frame, index: int, count: int) -> float:
     return frame.left + _band(frame, count) * (index + 0.5)
 
 
-def _bars(frame: _Frame, bars: Series, top: float) -> list[str]:
+def _bars(frame: Frame, bars: Series, top: float) -> list[str]:
     count = len(bars.values)
     bar_width = _band(frame, count) * 0.6
     parts = []
@@ -167,12 +158,19 @@ def _bars(frame: _Frame, bars: Series, top: float) -> list[str]:
     return parts
 
 
-def _line(frame: _Frame, line: Series, style: tuple[str, str, str], count: int) -> list[str]:
-    colour, dash, marker = style
+def _line(frame: Frame, line: Series, style: tuple[str, str, str], count: int) -> list[str]:
+    colour, dash, shape = style
     dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-    parts, run = [], []
+    intervals = line.intervals or [None] * count
+    parts = [  # whiskers first, so that the line and its markers are drawn over them
+        whisker(_centre(frame, i, count), frame.y(iv.low), _centre(frame, i, count),
+                frame.y(iv.high), colour)
+        for i, iv in enumerate(intervals)
+        if iv is not None and is_number(iv.low) and is_number(iv.high)
+    ]
+    run = []
     points = [
-        (_centre(frame, i, count), frame.y(v)) if v is not None and not math.isnan(v) else None
+        (_centre(frame, i, count), frame.y(v)) if is_number(v) else None
         for i, v in enumerate(line.values)
     ]
     for point in [*points, None]:  # a gap (None) ends a run: no line drawn across missing data
@@ -184,51 +182,39 @@ def _line(frame: _Frame, line: Series, style: tuple[str, str, str], count: int) 
             parts.append(f'<polyline class="bi-chart__line" points="{coordinates}" fill="none" '
                          f'stroke="{colour}" stroke-width="2"{dash_attr} />')
         run = []
-    for point, value in zip(points, line.values):
+    for point, value, interval in zip(points, line.values, intervals):
         if point is not None:
-            label = f"{escape(line.name)}: {value:.0%}"
-            parts.append(_marker(marker, *point, colour, label))
+            parts.append(marker(shape, *point, colour, _point_label(line.name, value, interval)))
     return parts
 
 
-def _marker(shape: str, x: float, y: float, colour: str, label: str, size: float = 3.5) -> str:
-    title = f"<title>{label}</title>"
-    if shape == "square":
-        return (f'<rect x="{x - size:.1f}" y="{y - size:.1f}" width="{2 * size:.1f}" '
-                f'height="{2 * size:.1f}" fill="{colour}">{title}</rect>')
-    if shape == "diamond":
-        d = size * 1.3
-        return (f'<polygon points="{x:.1f},{y - d:.1f} {x + d:.1f},{y:.1f} {x:.1f},{y + d:.1f} '
-                f'{x - d:.1f},{y:.1f}" fill="{colour}">{title}</polygon>')
-    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{size}" fill="{colour}">{title}</circle>'
+def _point_label(name: str, value: float, interval: Interval | None) -> str:
+    """"Opened: 32%", or with its interval "Opened: 32% (28%–36%)", as the pages write rates."""
+    if interval is None or not (is_number(interval.low) and is_number(interval.high)):
+        return f"{name}: {value:.0%}"
+    return f"{name}: {value:.0%} ({interval.low:.0%}–{interval.high:.0%})"
 
 
-def _x_labels(frame: _Frame, labels: Sequence[str]) -> list[str]:
+def _x_labels(frame: Frame, labels: Sequence[str]) -> list[str]:
     step = max(1, math.ceil(len(labels) / MAX_X_LABELS))
     return [
-        _text(_centre(frame, index, len(labels)), frame.baseline + 16, label, anchor="middle")
+        text(_centre(frame, index, len(labels)), frame.baseline + 16, label, anchor="middle")
         for index, label in enumerate(labels)
         if index % step == 0
     ]
 
 
-def _legend(frame: _Frame, chart: TrendChart) -> list[str]:
+def _legend(frame: Frame, chart: TrendChart) -> list[str]:
     y = frame.height - 14
     x = float(frame.left)
     parts = [f'<rect x="{x:.1f}" y="{y - 9:.1f}" width="14" height="10" fill="{BAR_COLOUR}" />',
-             _text(x + 20, y, chart.bars.name)]
+             text(x + 20, y, chart.bars.name)]
     x += 30 + 6.5 * len(chart.bars.name)
-    for line, (colour, dash, marker) in zip(chart.lines, LINE_STYLES):
+    for line, (colour, dash, shape) in zip(chart.lines, SERIES_STYLES):
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(f'<line x1="{x:.1f}" x2="{x + 22:.1f}" y1="{y - 4:.1f}" y2="{y - 4:.1f}" '
                      f'stroke="{colour}" stroke-width="2"{dash_attr} />')
-        parts.append(_marker(marker, x + 11, y - 4, colour, escape(line.name), size=3))
-        parts.append(_text(x + 28, y, line.name))
+        parts.append(marker(shape, x + 11, y - 4, colour, line.name, size=3))
+        parts.append(text(x + 28, y, line.name))
         x += 40 + 6.5 * len(line.name)
     return parts
-
-
-def _text(x: float, y: float, text: str, anchor: str = "start", rotate: int = 0) -> str:
-    transform = f' transform="rotate({rotate} {x:.1f} {y:.1f})"' if rotate else ""
-    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{TEXT_COLOUR}"'
-            f'{transform}>{escape(text)}</text>')

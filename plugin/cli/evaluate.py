@@ -1,5 +1,5 @@
 """``beinspired evaluate``: judge a candidate learned ranker on an org's logged history and on the
-simulator, and write the report (HTML with the plots inlined, and the plots as PNG files)."""
+simulator, and write the report (HTML with the plots inlined, and the plots as SVG files)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -9,6 +9,8 @@ import click
 
 from content_catalog.database import upgrade
 from plugin.crm.demo_org import DEMO_ORG_ID
+from plugin.learning.evaluation_plots import report_plots
+from plugin.learning.evaluation_render import render_report, summary_lines
 from plugin.learning.evaluation_report import STEPS, NotEnoughHistory, UnknownOrg, evaluate_org
 from plugin.services import build_services
 from plugin.settings import Settings
@@ -30,15 +32,12 @@ CANNOT_EVALUATE = 3
               help="Seed of the bootstrap and the simulator.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("evaluation-report"), show_default=True,
-              help="Folder for report.html and the PNG plots.")
+              help="Folder for report.html and the SVG plots.")
 @click.option("--simulated-views", type=click.IntRange(60, 100_000), default=1200,
               show_default=True, help="Simulated views: a third served by v1, the rest by an "
               "exploring learner.")
 def evaluate(org_id: str, days: int, test_share: float, seed: int, out_dir: Path,
              simulated_views: int) -> None:
-    from plugin.learning.evaluation_plots import report_plots  # matplotlib: only when evaluating
-    from plugin.learning.evaluation_render import render_report, summary_lines
-
     settings = Settings()
     svc = build_services(settings)
     upgrade(svc.engine)
@@ -70,8 +69,8 @@ def evaluate(org_id: str, days: int, test_share: float, seed: int, out_dir: Path
         progress("plots and report")
         plots = report_plots(report)
         out_dir.mkdir(parents=True, exist_ok=True)
-        for name, png in plots.items():
-            (out_dir / name).write_bytes(png)
+        for name, svg in plots.items():
+            (out_dir / name).write_text(svg, encoding="utf-8")
         (out_dir / "report.html").write_text(render_report(report, plots), encoding="utf-8")
         bar.update(1)
     for line in summary_lines(report):

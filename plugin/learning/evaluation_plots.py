@@ -1,161 +1,172 @@
-"""The evaluation report's figures as PNG bytes (matplotlib, Agg: no display needed).
-
-Every whisker is the 95 % interval the tables give; nothing here computes a figure of its own.
+"""The evaluation report's figures as SVG, drawn by the same chart modules as the workspace pages
+(``plugin.analytics.svg_*``): one chart stack. Every whisker is the 95 % interval the report's
+tables give; nothing here computes a figure of its own.
 """
 from __future__ import annotations
 
-import io
-import math
+from markupsafe import Markup
 
-import matplotlib
+from plugin.analytics.svg_charts import Series, TrendChart, trend_chart_svg
+from plugin.analytics.svg_interval_chart import (
+    IntervalChart,
+    IntervalRow,
+    ReferenceLine,
+    interval_chart_svg,
+)
+from plugin.analytics.svg_panels import Panel, panels_svg
+from plugin.learning.evaluation_report import EvaluationReport, PolicyValues
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
+#: The report's own font: a written .svg file is opened alone, with no page to inherit one from.
+REPORT_FONT = 'system-ui, -apple-system, "Segoe UI", sans-serif'
+#: Styles (colour and marker) of the policies, the same in every figure.
+CANDIDATE, V1, LOGGED = 0, 1, 2
+ESTIMATORS = ("ips", "snips", "dr")
+WIDE, HALF = 720, 460
+SAME_FIGURES = "The table above has the same figures."
 
-from plugin.learning.evaluation_report import EvaluationReport  # noqa: E402
-from recommender.evaluation import Interval  # noqa: E402
 
-CANDIDATE, V1, LOGGED, TRUTH = "#0b5cab", "#a0a0a0", "#2e844a", "#ba0517"
-_ESTIMATORS = ("ips", "snips", "dr")
-
-
-def report_plots(report: EvaluationReport) -> dict[str, bytes]:
-    """file name → PNG bytes, in the order the report shows them."""
+def report_plots(report: EvaluationReport) -> dict[str, Markup]:
+    """file name → SVG, in the order the report shows them."""
     plots = {
-        "ranking-metrics.png": _ranking_metrics(report),
-        "policy-values.png": _policy_values(report),
-        "position-bias.png": _position_bias(report),
-        "simulated-checks.png": _simulated_checks(report),
+        "ranking-metrics.svg": _ranking_metrics(report),
+        "policy-values.svg": _policy_values(report),
+        "position-bias.svg": _position_bias(report),
+        "simulated-checks.svg": _simulated_checks(report),
     }
     if report.simulated.cold_start is not None:
-        plots["new-module.png"] = _new_module(report)
+        plots["new-module.svg"] = _new_module(report)
     return plots
 
 
-def _png(figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.tight_layout()
-    figure.savefig(buffer, format="png", dpi=110)
-    plt.close(figure)
-    return buffer.getvalue()
-
-
-def _whiskers(intervals: list[Interval]) -> list[list[float]]:
-    """matplotlib's yerr: distances below and above each estimate (0 where unknown)."""
-    def gap(a: float, b: float) -> float:
-        return 0.0 if math.isnan(a) or math.isnan(b) else max(0.0, a - b)
-    return [
-        [gap(i.estimate, i.low) for i in intervals],
-        [gap(i.high, i.estimate) for i in intervals],
-    ]
-
-
-def _ranking_metrics(report: EvaluationReport) -> bytes:
+def _ranking_metrics(report: EvaluationReport) -> Markup:
     logged = report.logged
-    names = ("NDCG@5", "recall@10", "catalog coverage")
-    figure, axes = plt.subplots(figsize=(7, 3.6))
-    for offset, (label, metrics, colour) in enumerate(
-        (("candidate (learned)", logged.candidate, CANDIDATE), ("v1 (tags only)", logged.v1, V1))
-    ):
-        values = [metrics.ndcg_at_5, metrics.recall_at_10, metrics.coverage]
-        axes.bar(
-            [n + (offset - 0.5) * 0.38 for n in range(3)], [v.estimate for v in values], 0.38,
-            yerr=_whiskers(values), capsize=4, color=colour, label=label,
-        )
-    axes.set_xticks(range(3), names)
-    axes.set_ylim(0, 1.05)
-    axes.set_title(f"Offline metrics on the {logged.test_views} later views (95 % bootstrap)")
-    axes.legend(loc="lower right", fontsize=8)
-    return _png(figure)
+    rows = [
+        IntervalRow(f"{name} {metric}", getattr(metrics, attribute), style)
+        for metric, attribute in (("NDCG@5", "ndcg_at_5"), ("recall@10", "recall_at_10"),
+                                  ("coverage", "coverage"))
+        for name, metrics, style in (("candidate", logged.candidate, CANDIDATE),
+                                     ("v1", logged.v1, V1))
+    ]
+    chart = IntervalChart(
+        title=f"Offline metrics on the {logged.test_views} later views",
+        description="NDCG@5, recall@10 and catalog coverage of the candidate (learned) and of "
+        f"v1 (tags only), each with its 95 % bootstrap interval over views. {SAME_FIGURES}",
+        rows=rows, axis_title="metric, from 0 to 1", span=(0.0, 1.0),
+    )
+    return interval_chart_svg(chart, "ranking-metrics", WIDE, 250, font_family=REPORT_FONT)
 
 
-def _policy_values(report: EvaluationReport) -> bytes:
-    values = report.logged.values
-    figure, panels = plt.subplots(1, len(values), figsize=(8, 3.6))
-    for axes, value in zip(panels, values):
-        rows: list[tuple[str, Interval, str]] = [("logged (observed)", value.logged, LOGGED)]
-        for name, estimates, colour in (("v1", value.v1, V1), ("candidate", value.candidate,
-                                                               CANDIDATE)):
-            rows += [
-                (f"{name} {e.upper()}", getattr(estimates, e), colour)
-                for e in _ESTIMATORS if getattr(estimates, e) is not None
-            ]
-        for n, (label, interval, colour) in enumerate(rows):
-            axes.errorbar(
-                interval.estimate, n, xerr=_whiskers([interval]),
-                fmt="o", color=colour, capsize=4,
-            )
-        axes.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=8)
-        axes.invert_yaxis()
-        axes.set_title(f"{value.reward.replace('_', ' ')} per view", fontsize=10)
-        axes.grid(axis="x", alpha=0.3)
-    return _png(figure)
+def _policy_values(report: EvaluationReport) -> Markup:
+    charts = [(_policy_value_chart(value), f"policy-values-{value.reward}")
+              for value in report.logged.values]
+    panels = [Panel(chart.title, interval_chart_svg(chart, chart_id, HALF, 250))
+              for chart, chart_id in charts]
+    return panels_svg(
+        "Suggestions per view: observed under the logging policy, estimated for v1 and the "
+        "candidate",
+        "One panel per reward; each row an observed value or an IPS, SNIPS or DR estimate with "
+        f"its 95 % interval. {SAME_FIGURES}",
+        "policy-values", panels, panel_width=HALF, panel_height=250, columns=2,
+        font_family=REPORT_FONT,
+    )
 
 
-def _position_bias(report: EvaluationReport) -> bytes:
-    figure, axes = plt.subplots(figsize=(7, 3.6))
-    for audience, marker in (("client_facing", "o"), ("internal", "s")):
-        rates = [p for p in report.logged.positions if p.audience == audience]
+def _policy_value_chart(value: PolicyValues) -> IntervalChart:
+    reward = value.reward.replace("_", "-")
+    rows = [IntervalRow("logged (observed)", value.logged, LOGGED)]
+    for name, estimates, style in (("v1", value.v1, V1), ("candidate", value.candidate,
+                                                           CANDIDATE)):
+        rows += [IntervalRow(f"{name} {e.upper()}", getattr(estimates, e), style)
+                 for e in ESTIMATORS if getattr(estimates, e) is not None]
+    return IntervalChart(
+        title=f"{reward.capitalize()} suggestions per view",
+        description=f"{reward.capitalize()} suggestions per view: what the logging policy "
+        "earned, and the IPS, SNIPS and DR estimates for v1 and the candidate, with 95 % "
+        "intervals.",
+        rows=rows, axis_title=f"{reward} per view",
+    )
+
+
+def _position_bias(report: EvaluationReport) -> Markup:
+    logged, theta = report.logged, report.logged.examination
+    panels = []
+    for audience in ("client_facing", "internal"):
+        rates = [p for p in logged.positions if p.audience == audience]
         if not rates:
             continue
-        label = audience.replace("_", "-")
-        for attribute, colour in (("opened", CANDIDATE), ("rewarded", LOGGED)):
-            intervals = [getattr(p, attribute) for p in rates]
-            axes.errorbar(
-                [p.position + (0.08 if audience == "internal" else 0) for p in rates],
-                [i.estimate for i in intervals], yerr=_whiskers(intervals), fmt=f"{marker}-",
-                color=colour, alpha=1.0 if audience == "client_facing" else 0.55, capsize=3,
-                label=f"{label}: {'opened' if attribute == 'opened' else 'helpful or used'}",
-            )
-    positions = sorted({p.position for p in report.logged.positions})
-    axes.set_xticks(positions)
-    axes.set_xlabel("position in the list")
-    axes.set_ylabel("share of impressions")
-    axes.set_ylim(bottom=0)
-    axes.set_title("Rates by position (raw: position bias mixed with relevance)", fontsize=10)
-    axes.legend(fontsize=7, loc="upper right")
-    theta = report.logged.examination[: max(positions)]
-    right = axes.twinx()
-    right.plot(range(1, len(theta) + 1), theta, "k--", linewidth=1)
-    right.set_ylim(0, 1.05)
-    right.set_ylabel("examination θ (dashed, right axis)", fontsize=8)
-    return _png(figure)
-
-
-def _simulated_checks(report: EvaluationReport) -> bytes:
-    simulated = report.simulated
-    figure, (left, right) = plt.subplots(1, 2, figsize=(8, 3.4))
-    gain = simulated.gain
-    left.bar(["v1 (tags only)", "learned"], [gain.v1, gain.learned], color=[V1, CANDIDATE])
-    left.errorbar(1, gain.learned, yerr=_whiskers([
-        Interval(gain.learned, gain.v1 + gain.gain.low, gain.v1 + gain.gain.high)
-    ]), color="black", capsize=5)
-    left.set_title(f"(a) true helpful-or-used per view\n{gain.contexts} simulated contexts",
-                   fontsize=9)
-    estimates = simulated.estimates
-    intervals = [getattr(estimates.estimates, e) for e in _ESTIMATORS]
-    right.errorbar(range(3), [i.estimate for i in intervals], yerr=_whiskers(intervals), fmt="o",
-                   color=CANDIDATE, capsize=5, label="estimate, 95 % CI")
-    right.axhline(estimates.truth, color=TRUTH, linestyle="--", label="simulator's truth")
-    right.set_xticks(range(3), [e.upper() for e in _ESTIMATORS])
-    right.set_xlim(-0.5, 2.5)
-    right.set_title("(b) off-policy estimates vs truth", fontsize=9)
-    right.legend(fontsize=7)
-    return _png(figure)
-
-
-def _new_module(report: EvaluationReport) -> bytes:
-    cold = report.simulated.cold_start
-    figure, axes = plt.subplots(figsize=(7, 3.4))
-    axes.plot(
-        [p.impressions for p in cold.curve], [p.share_in_top_three for p in cold.curve], "o-",
-        color=CANDIDATE, label="learned, refitted after each batch",
+        name = audience.replace("_", "-")
+        chart = TrendChart(
+            title=f"{name.capitalize()} list: rates by position",
+            description=f"Bars: impressions at each position of the {name} list. Lines: the "
+            "share opened and the share helpful or used, with 95 % Wilson intervals, and the "
+            "examination curve θ measured on exploratory picks. Raw rates mix position bias "
+            f"with relevance. {SAME_FIGURES}",
+            labels=[str(p.position) for p in rates],
+            bars=Series("Impressions", [p.impressions for p in rates]),
+            lines=[
+                Series("Opened", [p.opened.estimate for p in rates], [p.opened for p in rates]),
+                Series("Helpful or used", [p.rewarded.estimate for p in rates],
+                       [p.rewarded for p in rates]),
+                Series("Examination θ", [theta[p.position - 1] if p.position <= len(theta)
+                                         else None for p in rates]),
+            ],
+            x_title="position in the list",
+        )
+        panels.append(Panel(chart.title, trend_chart_svg(chart, f"position-bias-{audience}",
+                                                         WIDE, 280)))
+    return panels_svg(
+        "Rates by position, and the examination curve θ",
+        "One panel per list: impressions, open and helpful-or-used rates by position with 95 % "
+        f"intervals, and θ. {SAME_FIGURES}",
+        "position-bias", panels, panel_width=WIDE, panel_height=280, font_family=REPORT_FONT,
     )
-    axes.axhline(cold.v1_share, color=V1, linestyle="--", label="v1 (tags only)")
-    axes.axhline(0.5, color="black", linewidth=0.6, linestyle=":")
-    axes.set_xlabel("impressions of the new module")
-    axes.set_ylabel(f"share of its {cold.contexts} contexts\nwith it in the top 3")
-    axes.set_ylim(-0.03, 1.03)
-    axes.set_title("(c) a strong new module: how soon it reaches the top 3")
-    axes.legend(fontsize=8, loc="lower right")
-    return _png(figure)
+
+
+def _simulated_checks(report: EvaluationReport) -> Markup:
+    simulated = report.simulated
+    gain, truth = simulated.gain, simulated.estimates.truth
+    found = simulated.estimates.estimates
+    learned_vs_v1 = IntervalChart(
+        title="(a) Learned minus v1, true helpful-or-used per view",
+        description=f"The learned ranker's gain over v1 (tags only) on {gain.contexts} simulated "
+        f"contexts, with its paired 95 % interval (v1 {gain.v1:.3f}, learned "
+        f"{gain.learned:.3f}); the dashed line is no gain.",
+        rows=[IntervalRow("learned − v1", gain.gain, CANDIDATE)],
+        axis_title="gain in helpful-or-used per view", reference=ReferenceLine(0.0, "no gain"),
+    )
+    estimates_vs_truth = IntervalChart(
+        title="(b) Off-policy estimates vs the simulator's truth",
+        description="IPS, SNIPS and DR estimates of a candidate with 95 % intervals; the "
+        f"dashed line is its true value, {truth:.3f}.",
+        rows=[IntervalRow(e.upper(), getattr(found, e), CANDIDATE)
+              for e in ESTIMATORS if getattr(found, e) is not None],
+        axis_title="helpful-or-used per view", reference=ReferenceLine(truth, f"truth {truth:.3f}"),
+    )
+    return panels_svg(
+        "The simulator's checks on this catalog",
+        f"(a) the learned ranker's true gain over v1; (b) estimates against the truth. "
+        f"{SAME_FIGURES}",
+        "simulated-checks",
+        [Panel(learned_vs_v1.title, interval_chart_svg(learned_vs_v1, "simulated-gain", HALF, 200)),
+         Panel(estimates_vs_truth.title,
+               interval_chart_svg(estimates_vs_truth, "simulated-estimates", HALF, 200))],
+        panel_width=HALF, panel_height=200, columns=2, font_family=REPORT_FONT,
+    )
+
+
+def _new_module(report: EvaluationReport) -> Markup:
+    cold, batch = report.simulated.cold_start, report.simulated.scale.cold_start_batch
+    chart = TrendChart(
+        title=f"(c) A strong new module: share of its {cold.contexts} contexts with it in the "
+        "top 3",
+        description="After each refit: bars, the new module's impressions so far; lines, the "
+        "share of the contexts where it is truly the best that have it in the top 3, for the "
+        f"learned ranker and for v1 (tags only). {SAME_FIGURES}",
+        labels=[str(n * batch) for n in range(len(cold.curve))],
+        bars=Series("Impressions of it", [p.impressions for p in cold.curve]),
+        lines=[Series("Learned", [p.share_in_top_three for p in cold.curve]),
+               Series("v1 (tags only)", [cold.v1_share] * len(cold.curve))],
+        x_title=f"simulated views it may be shown for (refitted after each {batch})",
+        rate_title="Share in the top 3",
+    )
+    return trend_chart_svg(chart, "new-module", WIDE, 280, font_family=REPORT_FONT)

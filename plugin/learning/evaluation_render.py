@@ -1,13 +1,14 @@
-"""The evaluation report as one self-contained HTML page (plots inlined as data URIs), and the
-few lines ``beinspired evaluate`` prints. Every figure comes from the computed report."""
+"""The evaluation report as one self-contained HTML page (its SVG plots inline), and the few
+lines ``beinspired evaluate`` prints. Every figure comes from the computed report."""
 from __future__ import annotations
 
-import base64
 import math
 from typing import Mapping
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
+from plugin.analytics.svg_interval_chart import interval_text
 from plugin.learning.evaluation_report import EvaluationReport
 from recommender.evaluation import ASSOCIATION_CAUTION, Interval, OffPolicyEstimates
 
@@ -27,13 +28,8 @@ def number(value: float | None, digits: int = 3) -> str:
 
 
 def interval(value: Interval | None, digits: int = 3) -> str:
-    """"0.512 [0.480, 0.545]": the estimate and its 95 % interval."""
-    if value is None:
-        return "n/a"
-    if math.isnan(value.low) or math.isnan(value.high):
-        return number(value.estimate, digits)
-    return f"{number(value.estimate, digits)} [{number(value.low, digits)}, " \
-        f"{number(value.high, digits)}]"
+    """"0.512 [0.480, 0.545]": the estimate and its 95 % interval, as the plots' tooltips."""
+    return "n/a" if value is None else interval_text(value, digits)
 
 
 def percent(value: float | None) -> str:
@@ -43,13 +39,10 @@ def percent(value: float | None) -> str:
 _environment.filters.update(number=number, interval=interval, percent=percent)
 
 
-def render_report(report: EvaluationReport, plots: Mapping[str, bytes]) -> str:
-    images = {
-        name: "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-        for name, png in plots.items()
-    }
+def render_report(report: EvaluationReport, plots: Mapping[str, Markup]) -> str:
+    """The page, each plot inlined exactly as its .svg file is written."""
     return _environment.get_template("evaluation/report.html").render(
-        report=report, logged=report.logged, simulated=report.simulated, images=images,
+        report=report, logged=report.logged, simulated=report.simulated, plots=plots,
         caution=ASSOCIATION_CAUTION, estimators=("ips", "snips", "dr"),
     )
 

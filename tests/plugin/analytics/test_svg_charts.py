@@ -7,8 +7,10 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 from plugin.analytics.svg_charts import Series, TrendChart, count_axis, trend_chart_svg
+from recommender.evaluation import Interval
 
 SVG = "{http://www.w3.org/2000/svg}"
+NAN = float("nan")
 
 
 def chart(**overrides) -> TrendChart:
@@ -82,3 +84,44 @@ def test_a_series_of_the_wrong_length_is_refused():
                                                  (40, 40, 10), (410, 500, 100), (3000, 3000, 1000)])
 def test_the_count_axis_steps_are_whole_round_numbers_just_above_the_maximum(maximum, top, step):
     assert count_axis(maximum) == (top, step)
+
+
+# -- lines with intervals, as the evaluation report's rates by position --------------------------
+def with_intervals(**overrides) -> TrendChart:
+    """Open rate 50% at W1 with the interval 25–100%: its whisker must end exactly level with
+    the W3 (25%) and W4 (100%) markers of the same line."""
+    return chart(lines=[Series("Open rate", [0.5, None, 0.25, 1.0],
+                               [Interval(0.5, 0.25, 1.0), None, Interval(0.25, NAN, NAN), None])],
+                 **overrides)
+
+
+def circles(svg: ElementTree.Element) -> list[ElementTree.Element]:
+    return [c for c in svg.iter(f"{SVG}circle") if c.find(f"{SVG}title") is not None
+            and c.find(f"{SVG}title").text.startswith("Open rate:")]
+
+
+def test_a_whisker_spans_exactly_its_interval_on_the_rate_axis():
+    svg = parse(trend_chart_svg(with_intervals(), chart_id="t"))
+    whiskers = list(svg.iter(f"{SVG}g"))
+    assert [w.get("class") for w in whiskers] == ["bi-chart__whisker"]  # W3's has no bounds
+    line = whiskers[0].find(f"{SVG}line")
+    w1, w3, w4 = circles(svg)
+    assert line.get("x1") == line.get("x2") == w1.get("cx")
+    assert {line.get("y1"), line.get("y2")} == {w3.get("cy"), w4.get("cy")}
+
+
+def test_a_point_with_an_interval_names_it_in_its_tooltip():
+    svg = parse(trend_chart_svg(with_intervals(), chart_id="t"))
+    assert [c.find(f"{SVG}title").text for c in circles(svg)] == [
+        "Open rate: 50% (25%–100%)", "Open rate: 25%", "Open rate: 100%"]
+
+
+def test_the_x_axis_and_rate_axis_can_say_what_they_measure():
+    named = with_intervals(x_title="position in the list", rate_title="Share in the top 3")
+    text = [t.text for t in parse(trend_chart_svg(named, chart_id="t")).iter(f"{SVG}text")]
+    assert "position in the list" in text and "Share in the top 3" in text and "Rate" not in text
+
+
+def test_intervals_of_the_wrong_length_are_refused():
+    with pytest.raises(ValueError, match="1 intervals for 4 labels"):
+        chart(lines=[Series("Open rate", [0.5, None, 0.25, 1.0], [None])])

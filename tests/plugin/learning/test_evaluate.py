@@ -1,8 +1,8 @@
 """``beinspired evaluate`` on a seeded demo history: the report, its plots and its figures."""
 from __future__ import annotations
 
-import base64
 import re
+import xml.etree.ElementTree as ElementTree
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,7 +18,9 @@ from plugin.cli.evaluate import CANNOT_EVALUATE
 from plugin.learning.evaluation_report import STEPS, evaluate_org
 from recommender.simulated_evaluation import SimulationScale
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SVG = "{http://www.w3.org/2000/svg}"
+PLOTS = ("ranking-metrics.svg", "policy-values.svg", "position-bias.svg", "simulated-checks.svg",
+         "new-module.svg")
 SIMULATED_VIEWS = 240
 SECTIONS = ("logged", "offline", "off-policy", "position-bias", "deals", "simulated",
             "learned-vs-v1", "estimates-vs-truth", "new-module", "assumptions")
@@ -66,20 +68,44 @@ def test_evaluate_exits_cleanly_showing_its_progress_through_each_step(evaluated
     assert "Traceback" not in result.output
 
 
-def test_report_has_every_section_and_embeds_each_png_it_writes(evaluated):
+def test_report_has_every_section_and_embeds_each_svg_it_writes(evaluated):
     _, out, _ = evaluated
     html = (out / "report.html").read_text(encoding="utf-8")
     for section in SECTIONS:
         assert f'id="{section}"' in html, section
-    pngs = sorted(out.glob("*.png"))
-    assert len(pngs) == 5
-    embedded = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
-    assert len(embedded) == len(pngs)
-    for path in pngs:
-        data = path.read_bytes()
-        assert data.startswith(PNG_SIGNATURE), path.name
-        assert base64.b64encode(data).decode() in embedded, path.name
-    assert "http" not in html.replace("http-equiv", "")  # self-contained: nothing fetched
+    assert sorted(p.name for p in out.glob("*.svg")) == sorted(PLOTS)
+    assert not list(out.glob("*.png"))
+    assert html.count("<figure><svg ") == len(PLOTS)
+    for name in PLOTS:
+        svg = (out / name).read_text(encoding="utf-8")
+        assert svg in html, name  # inlined exactly as written
+        root = ElementTree.fromstring(svg)  # well-formed, standalone
+        assert root.tag == f"{SVG}svg", name
+        assert root.find(f"{SVG}title").text.strip(), name
+    outside_the_svg_namespace = html.replace("http-equiv", "").replace(
+        'xmlns="http://www.w3.org/2000/svg"', "")
+    assert "http" not in outside_the_svg_namespace  # self-contained: nothing fetched
+    assert "<img" not in html
+
+
+def test_every_whisker_in_the_plots_is_an_interval_the_tables_give(evaluated):
+    _, out, report = evaluated
+    html = (out / "report.html").read_text(encoding="utf-8")
+    tables = re.sub(r"<figure>.*?</figure>", "", html, flags=re.S)
+    drawn = [
+        title.split(": ", 1)[1]
+        for name in ("ranking-metrics.svg", "policy-values.svg", "simulated-checks.svg")
+        for row in ElementTree.parse(out / name).iter(f"{SVG}g")
+        if row.get("class") == "bi-chart__interval"
+        for title in [row.find(f"{SVG}title").text]
+    ]
+    values = report.logged.values
+    assert len(drawn) == 6 + sum(1 + 3 + 3 for _ in values) + 1 + 3
+    for interval in drawn:
+        assert interval in tables, interval
+    whiskers = [g for g in ElementTree.parse(out / "position-bias.svg").iter(f"{SVG}g")
+                if g.get("class") == "bi-chart__whisker"]
+    assert len(whiskers) == 2 * len(report.logged.positions)  # opened and helpful-or-used
 
 
 def test_report_and_output_state_the_computed_figures(evaluated):

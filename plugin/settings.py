@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     demo_mode: bool = False
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    #: ``beinspired serve``: worker processes (unset: one per usable core) and threads in each.
+    web_workers: int | None = Field(default=None, ge=1, le=64)
+    web_threads: int = Field(default=4, ge=1, le=64)
+    #: BLAS/OpenMP threads per worker process; the processes already use every core.
+    blas_threads: int = Field(default=1, ge=1, le=64)
     #: Request bodies larger than this are refused with 413 before they are parsed.
     max_request_bytes: int = Field(default=1_000_000, ge=1024)
     #: How many suggestions the panel shows, per list.

@@ -23,8 +23,9 @@ RANKS: dict[str, int] = {
     "services": 6,
     "web": 7,
     "app": 8,
-    "benchmarks": 9,
-    "cli": 10,
+    "server": 9,
+    "benchmarks": 10,
+    "cli": 11,
 }
 #: What the lower rooms may not import: they are called by the web and the CLI, never the reverse.
 WEB_FRAMEWORK = ("flask", "flask_wtf", "werkzeug")

@@ -123,4 +123,6 @@ def demo(port: int | None, no_serve: bool, no_history: bool) -> None:
     settings = Settings(demo_mode=True)
     _load_demo(build_services(settings), history=not no_history)
     if not no_serve:
-        run_server(settings, None, port, 8)
+        # One gunicorn worker: the demo runs the production server, and SQLite takes one writing
+        # process best; 8 threads are plenty for one person clicking around.
+        run_server(settings, port=port, workers=1, threads=8)

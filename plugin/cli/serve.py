@@ -1,37 +1,45 @@
-"""``beinspired serve``: the web app on waitress."""
+"""``beinspired serve``: the web app on gunicorn, several processes (plugin/server.py)."""
 from __future__ import annotations
 
 import sys
 
 import click
 
-from content_catalog.database import upgrade
+from content_catalog.database import make_engine, upgrade
+from plugin.server import PortInUse, ProductionServer, SecretRequired, ServerPlan, bind_listener
 from plugin.settings import Settings
 
 
-@click.command(help="Serve the web app with waitress.")
+@click.command(help="Serve the web app with gunicorn: WORKERS processes (default: one per core) "
+               "of THREADS threads each.")
 @click.option("--host", default=None, help="Interface to bind (default: BEINSPIRED_HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default: BEINSPIRED_PORT or 8000).")
-@click.option("--threads", type=int, default=8, show_default=True)
-def serve(host: str | None, port: int | None, threads: int) -> None:
-    run_server(Settings(), host, port, threads)
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: BEINSPIRED_WEB_WORKERS, else one per usable core). "
+              "More than one needs BEINSPIRED_APP_SECRET.")
+@click.option("--threads", type=click.IntRange(1, 64), default=None,
+              help="Threads per worker (default: BEINSPIRED_WEB_THREADS or 4).")
+def serve(host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
+    run_server(Settings(), host=host, port=port, workers=workers, threads=threads)
 
 
-def run_server(settings: Settings, host: str | None, port: int | None, threads: int) -> None:
-    from waitress import serve as waitress_serve
-
-    from plugin.app import create_app
-    from plugin.panel.impressions import exit_cleanly_on_sigterm
-
-    host = host or settings.host
-    port = port or settings.port
-    app = create_app(settings)
-    upgrade(app.extensions["be_inspired"].engine)
-    shown = "localhost" if host in ("127.0.0.1", "::1", "localhost") else host
+def run_server(settings: Settings, *, host: str | None = None, port: int | None = None,
+               workers: int | None = None, threads: int | None = None) -> None:
+    try:
+        plan = ServerPlan.from_settings(settings, host=host, port=port, workers=workers,
+                                        threads=threads)
+        listener = bind_listener(plan.host, plan.port)
+    except (SecretRequired, PortInUse) as exc:
+        raise click.ClickException(str(exc)) from None
+    settings.ensure_data_dir()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)  # once, here, before any worker starts
+    engine.dispose()
+    shown = "localhost" if plan.host in ("127.0.0.1", "::1", "localhost") else plan.host
     if settings.demo_mode:
-        click.echo(f"\n  Be Inspired demo: http://{shown}:{port}/demo\n")
+        click.echo(f"\n  Be Inspired demo: http://{shown}:{plan.port}/demo\n")
     else:
-        click.echo(f"\n  Be Inspired: http://{shown}:{port}/  (API: /api/v1/openapi.yaml)\n")
+        click.echo(f"\n  Be Inspired: http://{shown}:{plan.port}/  (API: /api/v1/openapi.yaml)"
+                   f"  {plan.workers} workers × {plan.threads} threads\n")
     sys.stdout.flush()
-    exit_cleanly_on_sigterm()  # so the impressions still queued are written on the way out
-    waitress_serve(app, host=host, port=port, threads=threads, ident="be-inspired")
+    ProductionServer(settings, plan, listener).run()

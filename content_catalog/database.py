@@ -21,10 +21,20 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+#: How long a SQLite writer waits for another's write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")  # SQLite ignores FOREIGN KEY clauses otherwise
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # Write-ahead log: readers never wait for a writer, nor a writer for readers, so the panel's
+    # reads go on while impressions are written (the rollback journal made both wait). The mode
+    # is stored in the file; an in-memory database stays "memory". NORMAL is WAL's usual
+    # durability: a power cut may lose the last commits, never corrupt the file.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 

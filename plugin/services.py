@@ -16,6 +16,7 @@ from content_catalog.taxonomy import Taxonomy, default_taxonomy
 from plugin.access.panel_tokens import AppTokenSigner
 from plugin.crm.demo_org import DemoOrg
 from plugin.crm.salesforce.context_cache import context_cache
+from plugin.learning.job_queue import Handler, JobQueue, job_handlers, job_queue
 from plugin.learning.outcome_sync import OutcomeSync
 from plugin.learning.training import Trainer
 from plugin.orgs.connections import OrgConnections, SecretBox
@@ -48,6 +49,10 @@ class Services:
     panel_views: PanelViews
     outcome_sync: OutcomeSync
     trainer: Trainer
+    #: Each kind of background job's function, and the queue that runs them (RQ with
+    #: ``REDIS_URL``, else a thread of this process).
+    job_handlers: dict[str, Handler]
+    jobs: JobQueue
     today: Callable[[], date] = date.today
 
     def taxonomy_for(self, org_id: str) -> Taxonomy:
@@ -83,6 +88,10 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         k_internal=settings.suggestions_internal,
     )
     impressions = ImpressionRecorder(sessions)
+    outcome_sync = OutcomeSync(sessions, orgs, demo_org)
+    trainer = Trainer(sessions, lambda: TagTextRanker(recommendations.weights,
+                                                      recommendations.labels))
+    handlers = job_handlers(outcome_sync, trainer, today)
     built = Services(
         settings=settings,
         engine=engine,
@@ -95,9 +104,10 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         app_tokens=AppTokenSigner(settings.app_secret or _process_secret(warn=not settings.demo_mode)),
         impressions=impressions,
         panel_views=PanelViews(recommendations, impressions, sessions, taxonomies.for_org, today),
-        outcome_sync=OutcomeSync(sessions, orgs, demo_org),
-        trainer=Trainer(sessions, lambda: TagTextRanker(recommendations.weights,
-                                                         recommendations.labels)),
+        outcome_sync=outcome_sync,
+        trainer=trainer,
+        job_handlers=handlers,
+        jobs=job_queue(settings.redis_url, handlers),
         today=today,
     )
     # Whoever disposes the engine may be about to drop the database (tests, benchmarks): write the

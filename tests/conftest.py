@@ -175,3 +175,35 @@ def module_factory(taxonomy: Taxonomy) -> Callable[..., ModuleInput]:
 def today() -> date:
     """A fixed "today", so review-by dates in tests do not expire as the calendar moves."""
     return date(2026, 6, 15)
+
+
+# -- Redis for the job queue ---------------------------------------------------------------------
+#: RQ's keys have fixed names (``rq:*``), so the job tests keep to a database number of their own
+#: on the shared server and empty only their own keys in it, never the server.
+JOBS_REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+@pytest.fixture
+def jobs_redis_url() -> Iterator[str]:
+    """``JOBS_REDIS_URL``, emptied of the queue's and the schedule's keys before and after."""
+    import redis
+
+    client = redis.Redis.from_url(JOBS_REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("BEINSPIRED_SKIP_REDIS") == "1":
+            pytest.skip(f"Redis not reachable ({exc}); BEINSPIRED_SKIP_REDIS=1")
+        pytest.fail(f"Redis not reachable on 127.0.0.1:6379: {exc} (BEINSPIRED_SKIP_REDIS=1 "
+                    "skips)", pytrace=False)
+
+    def clean() -> None:
+        for pattern in ("rq:*", "beinspired:*"):
+            keys = list(client.scan_iter(match=pattern))
+            if keys:
+                client.delete(*keys)
+
+    clean()
+    yield JOBS_REDIS_URL
+    clean()
+    client.close()

@@ -1,6 +1,10 @@
-"""``beinspired worker``: the scheduled jobs (deal-outcome syncs, training) in their own process,
-beside the web server. ``--once`` runs the jobs once and exits, for cron; ``--job`` picks which,
-so each kind runs at its own cron interval (a single run keeps no schedule to skip the others)."""
+"""``beinspired worker``: the background jobs (deal-outcome syncs, training, and whatever the web
+enqueues) in their own process, beside the web server.
+
+With ``REDIS_URL``: an RQ worker on the service's queue, plus a thread keeping the periodic
+schedule in Redis (``plugin/jobs/periodic.py``); run as many as you like, on any machines. Without
+Redis (the embedded default): the in-process scheduler loop; ``--once`` runs the jobs once and
+exits, for cron, and ``--job`` picks which, so each kind runs at its own cron interval."""
 from __future__ import annotations
 
 import logging
@@ -12,18 +16,19 @@ import click
 from content_catalog.database import upgrade
 from plugin.panel.impressions import exit_cleanly_on_sigterm
 from plugin.learning.jobs import JOB_KINDS, Scheduler, service_jobs
-from plugin.services import build_services
+from plugin.services import Services, build_services
 from plugin.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-@click.command(help="Run the scheduled jobs: each org's deal-outcome sync every "
+@click.command(help="Run the background jobs: each org's deal-outcome sync every "
                "BEINSPIRED_OUTCOME_SYNC_INTERVAL seconds (1 h), training every "
-               "BEINSPIRED_TRAINING_INTERVAL seconds (24 h). SIGTERM stops it.")
+               "BEINSPIRED_TRAINING_INTERVAL seconds (24 h), and jobs the web enqueues. With "
+               "REDIS_URL it is an RQ worker (run several); SIGTERM stops it.")
 @click.option("--once", is_flag=True,
-              help="Run the jobs once, then exit (1 if any failed or they could not be listed): "
-              "for cron, with --job.")
+              help="Run the jobs once in this process, then exit (1 if any failed or they could "
+              "not be listed): for cron without Redis, with --job.")
 @click.option("--job", "kinds", multiple=True, type=click.Choice(sorted(JOB_KINDS)),
               help="Only these jobs (repeatable; default: all): outcomes = every org's "
               "deal-outcome sync, training = training every org. Cron: `--once --job outcomes` "
@@ -34,6 +39,12 @@ def worker(once: bool, kinds: tuple[str, ...]) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     svc = build_services(settings)
     upgrade(svc.engine)
+    if settings.redis_url and not once:
+        if kinds:
+            raise click.UsageError("--job picks jobs for --once; with REDIS_URL the schedule "
+                                   "in Redis decides what runs")
+        _run_rq_worker(svc)
+        return
     names = [JOB_KINDS[kind] for kind in kinds or sorted(JOB_KINDS)]
     scheduler = Scheduler(lambda: service_jobs(
         svc.outcome_sync, svc.trainer, today=svc.today, names=names,
@@ -54,4 +65,27 @@ def worker(once: bool, kinds: tuple[str, ...]) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        log.info("worker stopped")
+
+
+def _run_rq_worker(svc: Services) -> None:
+    import redis
+    from rq import Queue, SimpleWorker
+
+    from plugin.jobs.entry import use_services
+    from plugin.jobs.periodic import ScheduleKeeper, periodic_jobs
+    from plugin.learning.job_queue import QUEUE_NAME
+
+    connection = redis.Redis.from_url(svc.settings.redis_url)
+    use_services(svc)
+    keeper = ScheduleKeeper(connection, lambda: periodic_jobs(svc),
+                            poll_seconds=svc.settings.schedule_poll_seconds).start()
+    # SimpleWorker: jobs run in this process's main thread, one at a time, with the services
+    # built above (a forking worker would fork beside the schedule keeper's thread).
+    rq_worker = SimpleWorker([Queue(QUEUE_NAME, connection=connection)], connection=connection)
+    log.info("worker started on RQ queue %s; schedule kept in Redis", QUEUE_NAME)
+    try:
+        rq_worker.work(logging_level=svc.settings.log_level.upper())
+    finally:
+        keeper.stop()
         log.info("worker stopped")

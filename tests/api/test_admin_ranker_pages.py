@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
+from urllib.parse import parse_qs, urlsplit
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -16,6 +18,7 @@ from plugin.web.identity import Role
 from plugin.learning.outcome_sync import FAILED_EVENT, SYNCED_EVENT
 from plugin.ranking.served_models import MODEL_FAILED_EVENT
 from plugin.learning.training import TRAINING_FAILED_EVENT
+from plugin.learning.job_queue import TRAINING, InProcessJobQueue
 from recommender.learning import LearnedRanker
 from tests.api.admin_fixtures import (  # noqa: F401  (fixtures)
     ACME,
@@ -33,6 +36,19 @@ PAGE = "/admin/ranker"
 
 def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
+
+
+def train(console, svc) -> str:
+    """Train now, as an admin clicks it: the page follows the job; returns the page once the
+    job has finished."""
+    response = console.form(f"{PAGE}/train", {})
+    assert response.status_code == 302, text(response)[:500]
+    location = response.headers["Location"]
+    job_id = parse_qs(urlsplit(location).query)["job"][0]
+    assert svc.jobs.wait(job_id).finished
+    page = text(console.get(location))
+    assert 'http-equiv="refresh"' not in page
+    return page
 
 
 def page_after(console, response) -> str:
@@ -88,21 +104,21 @@ def test_the_console_navigation_leads_to_the_page(console, svc):
 
 
 def test_training_without_history_says_there_is_nothing_to_learn_and_stores_nothing(console, svc):
-    page = page_after(console, console.form(f"{PAGE}/train", {}))
+    page = train(console, svc)
     assert "Nothing stored" in page and "nothing to learn yet" in page
     assert "serving v1" in page
     assert stored(svc) == []
 
 
 def test_training_serves_version_1_then_version_2(console, svc, history):
-    page = page_after(console, console.form(f"{PAGE}/train", {}))
+    page = train(console, svc)
     assert f"Trained: org {ACME}: version 1 (learned-" in page
     assert "100 impressions in 20 views, 20 rewarded" in page
     assert 'data-version="1"' in page and "100 suggestions shown in 20 panel views" in page
     assert "20.0% of those suggestions" in page
     assert stored(svc) == [(1, True)]
 
-    page = page_after(console, console.form(f"{PAGE}/train", {}))
+    page = train(console, svc)
     assert f"org {ACME}: version 2 (learned-" in page
     assert stored(svc) == [(2, True), (1, False)]
     assert page.count('data-testid="version-row"') == 2
@@ -116,8 +132,8 @@ def test_training_serves_version_1_then_version_2(console, svc, history):
 
 def test_serving_an_earlier_version_reaches_the_panel_without_a_restart(console, svc, history):
     rules = versions_on_cards(svc)
-    console.form(f"{PAGE}/train", {})
-    console.form(f"{PAGE}/train", {})
+    train(console, svc)
+    train(console, svc)
     ids = model_ids(svc)
     assert ids[1] != ids[2]
     assert versions_on_cards(svc) == {ids[2]}
@@ -147,8 +163,8 @@ def test_serving_an_earlier_version_reaches_the_panel_without_a_restart(console,
 ])
 def test_a_bad_version_is_refused_and_changes_nothing(console, svc, history, version, status,
                                                      message):
-    console.form(f"{PAGE}/train", {})
-    console.form(f"{PAGE}/train", {})
+    train(console, svc)
+    train(console, svc)
     response = console.form(f"{PAGE}/versions/{version}/serve", {})
     assert response.status_code == status
     assert message in text(response)
@@ -157,7 +173,7 @@ def test_a_bad_version_is_refused_and_changes_nothing(console, svc, history, ver
 
 def test_the_page_says_when_the_catalog_changed_after_training(console, svc, history,
                                                                module_factory):
-    console.form(f"{PAGE}/train", {})
+    train(console, svc)
     assert "the catalog as it is now" in text(console.get(PAGE))
     publish(svc, module_factory("g-new", tags={"journey_phase": "buying"}), org_id=ACME)
     page = text(console.get(PAGE))
@@ -188,7 +204,7 @@ def test_the_last_outcome_sync_and_model_failure_are_shown_however_many_events_f
 
 def test_another_orgs_versions_are_neither_shown_nor_served(console, svc, history, admin_app,
                                                             sign_in):
-    console.form(f"{PAGE}/train", {})
+    train(console, svc)
     sign_in(admin_of(GLOBEX))
     globex = open_console(admin_app)
     page = text(globex.get(PAGE))
@@ -200,8 +216,8 @@ def test_another_orgs_versions_are_neither_shown_nor_served(console, svc, histor
 
 
 def test_forms_need_the_csrf_token(console, svc, history):
-    console.form(f"{PAGE}/train", {})
-    console.form(f"{PAGE}/train", {})
+    train(console, svc)
+    train(console, svc)
     for url in (f"{PAGE}/train", f"{PAGE}/versions/1/serve", f"{PAGE}/off"):
         assert console.form(url, {}, csrf=False).status_code == 400, url
     assert stored(svc) == [(2, True), (1, False)]
@@ -209,8 +225,8 @@ def test_forms_need_the_csrf_token(console, svc, history):
 
 @pytest.mark.parametrize("role", [Role.REP, Role.ENABLEMENT])
 def test_reps_and_enablement_leads_are_refused(console, svc, history, sign_in, role):
-    console.form(f"{PAGE}/train", {})
-    console.form(f"{PAGE}/train", {})
+    train(console, svc)
+    train(console, svc)
     sign_in(admin_of(ACME, role))
     assert console.get(PAGE).status_code == 403
     for url in (f"{PAGE}/train", f"{PAGE}/versions/1/serve", f"{PAGE}/off"):
@@ -219,11 +235,11 @@ def test_reps_and_enablement_leads_are_refused(console, svc, history, sign_in, r
 
 
 def test_after_a_rollback_train_now_stores_a_version_without_serving_it(console, svc, history):
-    console.form(f"{PAGE}/train", {})
-    console.form(f"{PAGE}/train", {})
+    train(console, svc)
+    train(console, svc)
     console.form(f"{PAGE}/versions/1/serve", {})
 
-    page = page_after(console, console.form(f"{PAGE}/train", {}))
+    page = train(console, svc)
 
     assert f"Trained, not served: org {ACME}: stored version 3 (learned-" in page
     assert "not served: an admin chose version 1" in page
@@ -237,15 +253,14 @@ def test_after_a_rollback_train_now_stores_a_version_without_serving_it(console,
 def test_a_failing_training_is_logged_told_to_admins_and_changes_nothing(
     console, svc, history, monkeypatch, caplog
 ):
-    console.form(f"{PAGE}/train", {})
+    train(console, svc)
 
     def broken_fit(self, *args, **kwargs):
         raise MemoryError("the fit ran out of memory")
 
     monkeypatch.setattr(LearnedRanker, "fit", broken_fit)
     with caplog.at_level(logging.ERROR, logger="plugin.learning.training"):
-        response = console.form(f"{PAGE}/train", {})
-    page = page_after(console, response)
+        page = train(console, svc)
 
     assert "Training failed, nothing changed" in page
     assert "MemoryError: the fit ran out of memory" in page
@@ -257,3 +272,36 @@ def test_a_failing_training_is_logged_told_to_admins_and_changes_nothing(
     assert event is not None and "the fit ran out of memory" in event.message
     (record,) = [r for r in caplog.records if "training failed" in r.getMessage()]
     assert record.exc_info is not None and ACME in record.getMessage()
+
+
+def test_the_page_follows_a_training_job_until_it_is_done(console, svc, history):
+    release = threading.Event()
+    handlers = dict(svc.job_handlers)
+    train_now = handlers[TRAINING]
+    handlers[TRAINING] = lambda **params: (release.wait(30), train_now(**params))[1]
+    svc.jobs = InProcessJobQueue(handlers)
+    location = console.form(f"{PAGE}/train", {}).headers["Location"]
+
+    waiting = text(console.get(location))
+    assert 'http-equiv="refresh" content="2"' in waiting
+    state = "queued" if 'data-state="queued"' in waiting else "running"  # the thread's pace
+    assert f'data-testid="training-job" data-state="{state}"' in waiting
+    assert ("This page refreshes itself every 2 seconds." in waiting
+            and ("waiting for a worker" if state == "queued" else "is running") in waiting)
+    assert stored(svc) == []
+
+    release.set()
+    job_id = parse_qs(urlsplit(location).query)["job"][0]
+    assert svc.jobs.wait(job_id).state == "done"
+    done = text(console.get(location))
+    assert 'http-equiv="refresh"' not in done
+    assert 'data-state="done"' in done and f"Trained: org {ACME}: version 1 (learned-" in done
+    assert stored(svc) == [(1, True)]
+
+
+def test_another_orgs_training_job_is_not_shown(console, svc, history, admin_app, sign_in):
+    location = console.form(f"{PAGE}/train", {}).headers["Location"]
+    svc.jobs.wait(parse_qs(urlsplit(location).query)["job"][0])
+    sign_in(admin_of(GLOBEX))
+    page = text(open_console(admin_app).get(location))
+    assert 'data-testid="training-job"' not in page and ACME not in page

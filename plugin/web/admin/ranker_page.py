@@ -2,64 +2,81 @@
 versions, training now, serving another version or the tag rules (v1).
 
 The page does what ``beinspired model train / list / rollback / off`` does, through the same
-functions (:mod:`plugin.learning.ranker_admin`, :meth:`plugin.learning.training.Trainer.train_org`). Training runs in the
-request: on an org the demo's size (4,000 impressions) it takes about half a second, and the
-fit holds no lock; only its save is one short transaction. A training that fails is logged and
-told to the org's admins as the scheduled one's is, and the page says so.
+functions (:mod:`plugin.learning.ranker_admin`, :meth:`plugin.learning.training.Trainer.train_org`).
+*Train now* enqueues a training job (a worker runs it with ``REDIS_URL``, else a thread of this
+process) and the page follows it, refreshing itself, until it is done or failed. A training that
+fails is logged and told to the org's admins as the scheduled one's is, and the page says so.
 """
 from __future__ import annotations
 
 import re
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from content_catalog.model_store import KEEP_VERSIONS, UnknownModelVersion
 from content_catalog.repository import OrgNotFound
 from plugin.errors import InvalidInput, NotFound
+from plugin.learning.job_queue import TRAINING, JobState
 from plugin.web.identity import Role, requires
 from plugin.learning.outcome_sync import FAILED_EVENT
 from plugin.learning.training import TRAINING_FAILED_EVENT
 from plugin.learning.ranker_admin import ranker_status, serve_rules, serve_version
 from plugin.web.app_services import services
-from plugin.learning.training import NOTHING_TO_LEARN, TrainingReport
 from plugin.web.admin import NAVIGATION, NavItem, blueprint
 
 NAVIGATION.append(NavItem("admin.ranker_page", "Learned ranker", "ranker"))
 
 #: A version as the form sends it: digits, small enough for any database's integer column.
 _VERSION = re.compile(r"[0-9]{1,9}")
+#: A job id as the queues make them (RQ's and the in-process one's).
+_JOB_ID = re.compile(r"[0-9a-f-]{32,36}")
+#: How the finished training job is worded, by its result.
+TRAINING_WORDS = {
+    "failed": ("Training failed, nothing changed: {}. It has been logged.", "error"),
+    "nothing_stored": ("Nothing stored: {}.", "info"),
+    "not_served": ("Trained, not served: {}.", "info"),
+    "served": ("Trained: {}. The panel serves it from its next view.", "success"),
+}
+#: Seconds between two refreshes of the page while its training job is queued or running.
+REFRESH_SECONDS = 2
 
 
 @blueprint.get("/ranker")
 @requires(Role.ADMIN)
 def ranker_page():
     svc = services()
+    job = _training_job(request.args.get("job", ""))
     return render_template(
         "admin/ranker.html", status=ranker_status(svc.sessions, g.user.org_id), keep=KEEP_VERSIONS,
         training_hours=svc.settings.training_interval / 3600, sync_failed_kind=FAILED_EVENT,
-        training_failed_kind=TRAINING_FAILED_EVENT,
+        training_failed_kind=TRAINING_FAILED_EVENT, job=job, job_words=_words(job),
+        refresh_seconds=REFRESH_SECONDS,
     )  # fmt: skip
+
+
+def _training_job(job_id: str) -> JobState | None:
+    """This org's training job named in the URL; another org's, or any other job, is as unknown
+    as one never made."""
+    if not _JOB_ID.fullmatch(job_id):
+        return None
+    job = services().jobs.state(job_id)
+    if job is None or job.kind != TRAINING or job.params.get("org_id") != g.user.org_id:
+        return None
+    return job
+
+
+def _words(job: JobState | None) -> tuple[str, str] | None:
+    if job is None or not job.finished:
+        return None
+    wording, level = TRAINING_WORDS.get(job.result, TRAINING_WORDS["failed"])
+    return wording.format(job.summary), level
 
 
 @blueprint.post("/ranker/train")
 @requires(Role.ADMIN)
 def ranker_train():
-    svc = services()
-    try:
-        report = svc.trainer.train_org(g.user.org_id, today=svc.today())
-    except OrgNotFound:
-        report = TrainingReport(g.user.org_id, note=NOTHING_TO_LEARN)
-    except Exception as exc:  # noqa: BLE001 - told to the admin and the org's events, as the job
-        report = svc.trainer.failed(g.user.org_id, exc)
-    if report.failed:
-        flash(f"Training failed, nothing changed: {report.line()}. It has been logged.", "error")
-    elif report.version is None:
-        flash(f"Nothing stored: {report.line()}.", "info")
-    elif not report.served:
-        flash(f"Trained, not served: {report.line()}.", "info")
-    else:
-        flash(f"Trained: {report.line()}. The panel serves it from its next view.", "success")
-    return redirect(url_for("admin.ranker_page"))
+    job_id = services().jobs.enqueue(TRAINING, org_id=g.user.org_id)
+    return redirect(url_for("admin.ranker_page", job=job_id))
 
 
 @blueprint.post("/ranker/versions/<version>/serve")

@@ -15,6 +15,7 @@ from content_catalog.database import make_engine, session_factory
 from content_catalog.taxonomy import Taxonomy, default_taxonomy
 from plugin.access.panel_tokens import AppTokenSigner
 from plugin.crm.demo_org import DemoOrg
+from plugin.crm.salesforce.breakers import breaker_store
 from plugin.crm.salesforce.context_cache import context_cache
 from plugin.learning.job_queue import Handler, JobQueue, job_handlers, job_queue
 from plugin.learning.outcome_sync import OutcomeSync
@@ -79,6 +80,7 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         sessions,
         OrgConnections(sessions, SecretBox(settings.encryption_key_list)),
         context_cache(settings.redis_url, ttl=settings.context_cache_seconds),
+        breaker_store(settings.redis_url),
     )
     taxonomies = OrgTaxonomies(taxonomy, lambda: orgs.current(),
                                demo_org.org_id if demo_org is not None else None)

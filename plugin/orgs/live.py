@@ -22,6 +22,7 @@ from plugin.orgs.connections import ConfiguredOrg, OrgConnections
 from plugin.orgs.stage_phases import org_taxonomy
 from plugin.crm.adapters import adapter
 from plugin.crm.salesforce.connector import OrgNotConfigured, SalesforceConnector
+from plugin.crm.salesforce.breakers import BreakerStore, InProcessBreakers
 from plugin.crm.salesforce.context_cache import ContextCache
 from plugin.crm.salesforce.framing import frame_ancestor_origins
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
@@ -70,10 +71,14 @@ class OrgsSnapshot:
 
 
 class LiveOrgs:
-    def __init__(self, sessions: sessionmaker[Session], store: OrgConnections, cache: ContextCache):
+    def __init__(self, sessions: sessionmaker[Session], store: OrgConnections, cache: ContextCache,
+                 breakers: BreakerStore | None = None):
         self._sessions = sessions
         self._store = store
         self._cache = cache
+        #: Each org's API-limit breaker: shared by every connector this process builds, and
+        #: with Redis by every process.
+        self._breakers = breakers if breakers is not None else InProcessBreakers()
         self._snapshot: OrgsSnapshot | None = None
         self._lock = threading.Lock()
 
@@ -89,7 +94,7 @@ class LiveOrgs:
                 orgs = {k: v for k, v in orgs.items() if v is not None}
                 connector = adapter("salesforce").build_connector(
                     [o.connection for o in orgs.values()], cache=self._cache,
-                    listener=PersistedHealth(self._sessions),
+                    listener=PersistedHealth(self._sessions), breakers=self._breakers,
                 )
                 self._snapshot = OrgsSnapshot(version, connector, orgs)
             return self._snapshot

@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Callable, Iterable
 
+from plugin.crm.salesforce.breakers import BreakerStore, InProcessBreakers
 from plugin.crm.salesforce.signed_request import CanvasRequest
 from plugin.crm.salesforce.client import CanvasSession
 from plugin.crm.salesforce.config import AuthMode, OrgConnection
@@ -37,11 +38,14 @@ class SalesforceConnector:
                  retry_backoff: float = DEFAULT_RETRY_BACKOFF,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.time,
-                 listener: HealthListener | None = None):
+                 listener: HealthListener | None = None,
+                 breakers: BreakerStore | None = None):
         self._connections = {c.org_id: c for c in connections}
         self.cache = cache if cache is not None else InProcessContextCache(clock=clock)
+        #: Outlives this connector when passed in (rebuilt connectors keep an open breaker).
+        breakers = breakers if breakers is not None else InProcessBreakers(clock)
         self._health = {org: OrgHealth(org, clock=clock, breaker_seconds=breaker_seconds,
-                                       listener=listener)
+                                       listener=listener, breakers=breakers)
                         for org in self._connections}
         self._retry_backoff = retry_backoff
         self._sleep = sleep

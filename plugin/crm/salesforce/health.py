@@ -1,9 +1,10 @@
 """Per-org state that outlives a request: the circuit breaker, API usage and what admins should
 hear about (limit hits, degraded queries, failures).
 
-Held in process memory: with several worker processes each keeps its own view, which at worst
-costs one extra refused call per process after the org's limit is hit. A :class:`HealthListener`
-(the service's is ``plugin.orgs.health_events``) persists events and usage so admins see them later.
+The breaker lives in a :class:`~plugin.crm.salesforce.breakers.BreakerStore`: Redis when
+configured, so every process stops calling an org that hit its limit, else this process. The
+rest is held in process memory. A :class:`HealthListener` (the service's is
+``plugin.orgs.health_events``) persists events and usage so admins see them later.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
+from plugin.crm.salesforce.breakers import BreakerStore, InProcessBreakers
 from plugin.crm.salesforce.client import ApiUsage
 from plugin.crm.salesforce.soql import OptionalPart
 
@@ -57,14 +59,15 @@ class OrgHealth:
     def __init__(self, org_id: str, *, clock: Callable[[], float] = time.time,
                  breaker_seconds: float = DEFAULT_BREAKER_SECONDS,
                  degradation_seconds: float = DEFAULT_DEGRADATION_SECONDS,
-                 listener: HealthListener | None = None):
+                 listener: HealthListener | None = None,
+                 breakers: BreakerStore | None = None):
         self.org_id = org_id
+        self._breakers = breakers if breakers is not None else InProcessBreakers(clock)
         self.listener = listener
         self.clock = clock
         self.breaker_seconds = breaker_seconds
         self.degradation_seconds = degradation_seconds
         self._lock = threading.Lock()
-        self._breaker_until: float | None = None
         self._degraded: dict[OptionalPart, tuple[str, float]] = {}
         self._events: deque[OrgEvent] = deque(maxlen=_EVENTS_KEPT)
         self.api_usage: ApiUsage | None = None
@@ -72,14 +75,10 @@ class OrgHealth:
 
     # Circuit breaker -----------------------------------------------------------------------
     def breaker_open(self) -> bool:
-        with self._lock:
-            if self._breaker_until is not None and self.clock() >= self._breaker_until:
-                self._breaker_until = None
-            return self._breaker_until is not None
+        return self._breakers.open_until(self.org_id) is not None
 
     def open_breaker(self, reason: str) -> None:
-        with self._lock:
-            self._breaker_until = self.clock() + self.breaker_seconds
+        self._breakers.open(self.org_id, self.clock() + self.breaker_seconds)
         self.record("limit_exceeded", reason)
 
     # Degraded query ------------------------------------------------------------------------
@@ -124,13 +123,13 @@ class OrgHealth:
 
     def status(self) -> OrgStatus:
         parts = self.degraded_parts()
-        open_ = self.breaker_open()
+        open_until = self._breakers.open_until(self.org_id)
         with self._lock:
             return OrgStatus(
                 org_id=self.org_id,
                 api_usage=self.api_usage,
                 api_calls=self.api_calls,
-                breaker_open_until=self._breaker_until if open_ else None,
+                breaker_open_until=open_until,
                 degraded_parts=tuple(sorted(f"{p.value}: {r}" for p, r in parts.items())),
                 recent_events=tuple(self._events),
             )

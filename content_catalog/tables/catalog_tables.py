@@ -1,10 +1,22 @@
 """The catalog's tables: orgs, content modules with their tags, versions and audit log, the
-suggestion counts, and the CRM values the taxonomy did not know."""
+suggestion counts, the CRM values the taxonomy did not know, and import files waiting for their
+confirmation."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from content_catalog.tables.base import Base, utcnow
@@ -128,3 +140,19 @@ class ModuleStatsRow(Base):
     module_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     times_suggested: Mapped[int] = mapped_column(Integer, default=0)
     last_suggested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StagedImportRow(Base):
+    """An uploaded import file between its dry run and its confirmation, in the database so that
+    any web process on any machine can confirm it. Named by the SHA-256 of its random token."""
+
+    __tablename__ = "staged_imports"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(18))
+    user_id: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(8))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    #: Epoch seconds: expiry is a plain comparison on every backend.
+    saved_at: Mapped[float] = mapped_column(Float, index=True)

@@ -43,7 +43,6 @@ ROW = (
 @pytest.fixture
 def app(tmp_path):
     app = make_app(tmp_path / "org-taxonomy.sqlite3")
-    app.config["BEINSPIRED_PENDING_IMPORTS_DIR"] = tmp_path / "pending"
     map_stage(app, ACME, STAGE, JourneyPhase.BUYING)
     yield app
     app.extensions["be_inspired"].engine.dispose()

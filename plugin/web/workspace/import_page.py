@@ -2,7 +2,7 @@
 
 Upload a CSV or JSON file and see the dry run (what would be created, updated, left alone) or
 every problem row by row; nothing is written until the plan is confirmed, and then all of it or
-none (:mod:`content_catalog.import_export`). Between the two steps the file waits on the server
+none (:mod:`content_catalog.import_export`). Between the two steps the file waits in the database
 (:mod:`plugin.content.pending_imports`), never in the page.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ from content_catalog.import_export import (
 )
 from content_catalog.repository import CatalogRepository
 from plugin.errors import NotFound
-from plugin.content.pending_imports import PendingImports, UploadGone, default_directory
+from plugin.content.pending_imports import PendingImports, UploadGone
 from plugin.web.app_services import services
 from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.workspace import NAVIGATION, NavItem, blueprint
@@ -156,11 +156,7 @@ def file_format(upload: FileStorage, data: bytes) -> str:
 
 
 def pending() -> PendingImports:
-    store = current_app.extensions.get("be_inspired_pending_imports")
-    if store is None:
-        directory = current_app.config.get("BEINSPIRED_PENDING_IMPORTS_DIR") or default_directory()
-        store = current_app.extensions["be_inspired_pending_imports"] = PendingImports(directory)
-    return store
+    return PendingImports(services().sessions)
 
 
 def row_problems(exc: ImportRejected, rows: Sequence[Any]) -> list[RowProblem]:

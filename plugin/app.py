@@ -1,7 +1,6 @@
 """The Flask application factory."""
 from __future__ import annotations
 
-import logging
 import secrets
 from datetime import date
 from typing import Callable
@@ -12,14 +11,15 @@ from plugin.services import build_services
 from plugin.settings import Settings
 from plugin.web import register_blueprints
 from plugin.web.csrf import install_csrf
+from plugin.telemetry.log_setup import configure_logging
 from plugin.web.error_responses import register_error_handlers
+from plugin.web.operations import install_request_ids
 from plugin.web.security_headers import add_security_headers
 
 
 def create_app(settings: Settings | None = None, *, today: Callable[[], date] = date.today) -> Flask:
     settings = settings or Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl SQLiteImpl" on every start
+    configure_logging(settings.log_level, settings.log_format)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.config["SECRET_KEY"] = settings.app_secret or secrets.token_urlsafe(48)
@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     app.config["SESSION_COOKIE_SECURE"] = not settings.demo_mode  # the demo runs on plain http://localhost
     app.json.sort_keys = False
     app.extensions["be_inspired"] = build_services(settings, today)
+    install_request_ids(app)
     register_error_handlers(app)
     install_csrf(app)
     register_blueprints(app, demo_mode=settings.demo_mode)
@@ -37,10 +38,6 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
         if settings.demo_mode:
             return redirect(url_for("demo.record_page"))
         return redirect(url_for("api.openapi"))
-
-    @app.get("/healthz")
-    def health():
-        return {"status": "ok"}
 
     app.after_request(add_security_headers)
     return app

@@ -13,6 +13,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from plugin.settings import Settings
+from plugin.telemetry import metrics
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ class ProductionServer(BaseApplication):
             "secure_scheme_headers": {},
             "post_worker_init": self._worker_ready,
             "worker_exit": self._worker_exit,
+            "child_exit": self._child_exit,
             **(hooks or {}),
         }
         super().__init__()
@@ -139,6 +141,9 @@ class ProductionServer(BaseApplication):
 
     def _worker_ready(self, _worker) -> None:
         limit_blas_threads(self.settings.blas_threads)
+
+    def _child_exit(self, _server, worker) -> None:
+        metrics.worker_gone(worker.pid)
 
     def _worker_exit(self, _server, _worker) -> None:
         """The worker stopped taking requests: write the impressions it still holds."""

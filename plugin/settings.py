@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import AliasChoices, Field
@@ -41,6 +42,12 @@ class Settings(BaseSettings):
     suggestions_client_facing: int = Field(default=5, ge=1, le=50)
     suggestions_internal: int = Field(default=3, ge=0, le=50)
     log_level: str = "INFO"
+    #: ``text`` (one readable line per record) or ``json`` (one JSON object per line, for a log
+    #: collector); both carry the request's id.
+    log_format: Literal["text", "json"] = "text"
+    #: The bearer token Prometheus sends to scrape ``/metrics``; unset, ``/metrics`` is off (404):
+    #: the figures name orgs, so they are not for anyone who can reach the service.
+    metrics_token: str | None = Field(default=None, repr=False, min_length=16)
     #: Fernet keys that encrypt org secrets at rest, comma-separated, newest first. They live
     #: outside the database on purpose; ``beinspired org new-key`` makes one.
     encryption_keys: str = Field(default="", repr=False)

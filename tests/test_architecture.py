@@ -14,7 +14,7 @@ PACKAGES = ("plugin", "recommender", "content_catalog")
 #: plugin's rooms, lowest first. A room may import rooms of a lower rank, never its own rank's
 #: other rooms (they are peers), never a higher one.
 RANKS: dict[str, int] = {
-    "settings": 0, "errors": 0,
+    "settings": 0, "errors": 0, "telemetry": 0,
     "crm": 1,
     "orgs": 2, "access": 2, "content": 2,
     "ranking": 3,

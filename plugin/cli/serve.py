@@ -1,13 +1,16 @@
 """``beinspired serve``: the web app on gunicorn, several processes (plugin/server.py)."""
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 
 import click
 
 from content_catalog.database import make_engine, upgrade
 from plugin.server import PortInUse, ProductionServer, SecretRequired, ServerPlan, bind_listener
 from plugin.settings import Settings
+from plugin.telemetry.metrics import MULTIPROCESS_DIR, prepare_multiprocess_dir
 
 
 @click.command(help="Serve the web app with gunicorn: WORKERS processes (default: one per core) "
@@ -42,4 +45,8 @@ def run_server(settings: Settings, *, host: str | None = None, port: int | None 
         click.echo(f"\n  Be Inspired: http://{shown}:{plan.port}/  (API: /api/v1/openapi.yaml)"
                    f"  {plan.workers} workers × {plan.threads} threads\n")
     sys.stdout.flush()
+    # Before any worker imports prometheus_client: each worker then writes its metrics to this
+    # folder and /metrics adds them up.
+    prepare_multiprocess_dir(os.environ.get(MULTIPROCESS_DIR)
+                             or tempfile.mkdtemp(prefix="be-inspired-metrics-"))
     ProductionServer(settings, plan, listener).run()

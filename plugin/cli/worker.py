@@ -18,6 +18,7 @@ from plugin.panel.impressions import exit_cleanly_on_sigterm
 from plugin.learning.jobs import JOB_KINDS, Scheduler, service_jobs
 from plugin.services import Services, build_services
 from plugin.settings import Settings
+from plugin.telemetry.log_setup import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,7 @@ log = logging.getLogger(__name__)
               "hourly, `--once --job training` daily.")
 def worker(once: bool, kinds: tuple[str, ...]) -> None:
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     svc = build_services(settings)
     upgrade(svc.engine)
     if settings.redis_url and not once:

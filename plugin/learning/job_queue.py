@@ -6,8 +6,8 @@ process runs them in turn (``InProcessJobQueue``). Either way a caller enqueues 
 parameters and later asks how the job is doing: queued, running, done or failed.
 
 A job's function returns a :class:`JobOutcome` (known failures, such as Salesforce being down, are
-outcomes, not exceptions); an exception is a bug and is logged with its trace. docs/jobs.md has
-the design: kinds, the schedule, once-per-slot, and what a restart does.
+outcomes, not exceptions); an exception is a bug and is logged with its trace. docs/deploy.md
+(Background jobs) has the design: kinds, the schedule, once per slot, what a restart does.
 """
 from __future__ import annotations
 

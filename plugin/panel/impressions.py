@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from content_catalog.events import Impression, add_impressions
 from content_catalog.suggestion_stats import SuggestionStats
 from plugin.panel.suggestions import PanelSuggestions
+from plugin.telemetry import metrics
 from recommender import OpportunityContext
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ class ImpressionRecorder:
 
     def _drop(self, size: int) -> None:
         self.dropped_rows += size
+        metrics.count_impressions_dropped(size)
         if self.dropped_rows == size or self.dropped_rows % 10_000 < size:  # now and then
             log.warning("impression queue full or closed: %d impressions dropped so far",
                         self.dropped_rows)

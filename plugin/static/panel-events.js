@@ -33,6 +33,9 @@
   const post = (events, keepalive) => {
     const headers = { "Content-Type": "application/json", Accept: "application/json" };
     if (token) headers.Authorization = `Bearer ${token}`;
+    // The panel view's request id: the server's log lines for these events carry it too.
+    const viewId = document.body.dataset.requestId;
+    if (viewId) headers["X-Request-Id"] = viewId;
     return fetch(ENDPOINT, {
       method: "POST", headers, credentials: "omit", keepalive, body: JSON.stringify({ events }),
     });

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from plugin.web import admin, auth, canvas, demo_identity, demo_page, panel, workspace
+from plugin.web import admin, auth, canvas, demo_identity, demo_page, operations, panel, workspace
 from plugin.web.api import (
     access_admin,
     catalog_modules,
@@ -25,7 +25,7 @@ def register_blueprints(app: Flask, *, demo_mode: bool) -> None:
     """Every route of the service; the demo's only in demo mode."""
     for module in (
         recommend, catalog_modules, coverage_gaps, module_analytics, rep_events, personalise,
-        panel, canvas, workspace, auth, access_admin, admin, connected_orgs,
+        panel, canvas, workspace, auth, access_admin, admin, connected_orgs, operations,
     ):
         app.register_blueprint(module.blueprint)
     if demo_mode:

@@ -102,6 +102,9 @@ def test_rep_votes_opens_and_personalises_in_the_demo_panel(
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    sent_ids: list[str | None] = []
+    page.on("request", lambda r: sent_ids.append(r.headers.get("x-request-id"))
+            if r.url.endswith("/api/v1/events") else None)
     try:
         opportunity = opportunity_named("St. Aldric Health Partners")
         page.goto(f"{base_url}/demo/{opportunity.opportunity_id}")
@@ -111,6 +114,7 @@ def test_rep_votes_opens_and_personalises_in_the_demo_panel(
         first, second = cards.nth(0), cards.nth(1)
         template = panel.locator("li.bi-suggestion[data-module-id^='bct-']").first
         ids = [c.get_attribute("data-impression-id") for c in (first, second, template)]
+        view_id = panel.locator("body").get_attribute("data-request-id")
 
         vote_helpful(first)
         vote_not_helpful(second, "Our customer is not in the US")
@@ -135,6 +139,10 @@ def test_rep_votes_opens_and_personalises_in_the_demo_panel(
     ])
     assert len({r.event_id for r in rows}) == 5
     assert errors == []
+    # Each page's request id travels with its events, so the logs tie them together: the
+    # panel view's with the votes, the module page's with what was done there.
+    assert view_id and len(view_id) == 32 and sent_ids[0] == view_id
+    assert all(sent and len(sent) == 32 for sent in sent_ids)
 
 
 def test_canvas_panel_sends_its_events_with_the_app_token_and_no_cookie(

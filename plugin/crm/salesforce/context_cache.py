@@ -18,6 +18,8 @@ from typing import Any, Callable, Protocol
 
 import redis
 
+from plugin.telemetry import metrics
+
 log = logging.getLogger(__name__)
 
 DEFAULT_TTL = 300.0
@@ -68,6 +70,11 @@ def _dump(record: dict[str, Any], degradations: tuple[str, ...], fetched_at: flo
                        "degradations": list(degradations)}, separators=(",", ":"))
 
 
+def _counted(entry: CachedContext | None) -> CachedContext | None:
+    metrics.count_cache_lookup("miss" if entry is None else "stale" if entry.stale else "hit")
+    return entry
+
+
 def _load(text: str | bytes, now: float, ttl: float) -> CachedContext | None:
     try:
         data = json.loads(text)
@@ -99,13 +106,13 @@ class InProcessContextCache:
         with self._lock:
             text = self._entries.get(str(key))
             if text is None:
-                return None
+                return _counted(None)
             entry = _load(text, now, self.ttl)
             if entry is None or now - entry.fetched_at >= self.ttl + self.stale_ttl:
                 del self._entries[str(key)]
-                return None
+                return _counted(None)
             self._entries.move_to_end(str(key))
-            return entry
+            return _counted(entry)
 
     def put(self, key: CacheKey, record: dict[str, Any],
             degradations: tuple[str, ...] = ()) -> None:
@@ -144,8 +151,8 @@ class RedisContextCache:
             text = self.client.get(self._name(key))
         except redis.RedisError as exc:
             log.warning("context cache unavailable, treating as a miss: %s", exc)
-            return None
-        return None if text is None else _load(text, self.clock(), self.ttl)
+            return _counted(None)
+        return _counted(None if text is None else _load(text, self.clock(), self.ttl))
 
     def put(self, key: CacheKey, record: dict[str, Any],
             degradations: tuple[str, ...] = ()) -> None:

@@ -18,6 +18,7 @@ from typing import Callable, Protocol
 from plugin.crm.salesforce.breakers import BreakerStore, InProcessBreakers
 from plugin.crm.salesforce.client import ApiUsage
 from plugin.crm.salesforce.soql import OptionalPart
+from plugin.telemetry import metrics
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class OrgHealth:
 
     # Accounting ----------------------------------------------------------------------------
     def count_call(self, usage: ApiUsage | None) -> None:
+        metrics.count_salesforce_call(self.org_id)
         with self._lock:
             self.api_calls += 1
             calls = self.api_calls
@@ -108,6 +110,7 @@ class OrgHealth:
 
     def record(self, kind: str, message: str) -> None:
         event = OrgEvent(at=self.clock(), kind=kind, message=message)
+        metrics.count_salesforce_error(self.org_id, kind)
         with self._lock:
             self._events.append(event)
         log.warning("Salesforce org %s: %s: %s", self.org_id, kind, message)

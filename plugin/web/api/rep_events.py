@@ -7,10 +7,11 @@ the batch is committed (:mod:`plugin.panel.feedback_events`).
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, g, request
 from pydantic import (
     AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
 )
@@ -21,6 +22,8 @@ from plugin.errors import InvalidInput
 from plugin.panel.feedback_events import EventReport, Reporter, record_panel_events
 from plugin.web.app_services import services
 from plugin.web.request_org import current_org
+
+log = logging.getLogger(__name__)
 
 blueprint = Blueprint("events_api", __name__, url_prefix="/api/v1")
 
@@ -79,6 +82,8 @@ def record_events():
     ]
     svc = services()
     receipt = record_panel_events(svc.sessions, svc.impressions, reporter, reports)
+    log.info("events from panel view %s: %d accepted, %d duplicates, %d rejected",
+             g.request_id, receipt.accepted, receipt.duplicates, len(receipt.rejected))
     return {
         "accepted": receipt.accepted,
         "duplicates": receipt.duplicates,

@@ -3,6 +3,7 @@ required for them, and one clear line (never a traceback) when the port is taken
 from __future__ import annotations
 
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
@@ -68,3 +69,33 @@ def test_a_stopped_server_exits_cleanly_within_its_grace_time(tmp_path):
     server = beinspired("serve", "--port", str(port), "--workers", "1", env=_env(tmp_path))
     wait_until_healthy(f"http://127.0.0.1:{port}", server)
     assert stop(server, seconds=20) == 0
+
+
+def test_metrics_add_up_every_workers_panel_views(tmp_path):
+    env = _env(tmp_path, BEINSPIRED_APP_SECRET=SECRET, BEINSPIRED_DEMO_MODE="true",
+               BEINSPIRED_METRICS_TOKEN="metrics-token-0123456789",
+               PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
+    loaded = beinspired("load-demo", "--no-history", env=env)
+    assert loaded.wait(timeout=120) == 0, loaded.stdout.read()
+    port = free_port()
+    server = beinspired("serve", "--port", str(port), "--workers", "2", "--threads", "2",
+                        env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base, server)
+        def view(_):  # a new connection each, eight at once: both workers answer some
+            return requests.post(f"{base}/api/v1/recommendations", timeout=30,
+                                 json={"stage": "Prospecting", "industry": "Healthcare"})
+
+        with ThreadPoolExecutor(8) as pool:
+            assert {answer.status_code for answer in pool.map(view, range(60))} == {200}
+        page = requests.get(f"{base}/metrics", timeout=10,
+                            headers={"Authorization": "Bearer metrics-token-0123456789"}).text
+        samples = [line for line in page.splitlines()
+                   if line.startswith('beinspired_panel_seconds_count{route="api_context"}')]
+        assert samples == ['beinspired_panel_seconds_count{route="api_context"} 60.0']
+        writers = {path.stem.rsplit("_", 1)[1]
+                   for path in (tmp_path / "metrics").glob("histogram_*.db")}
+        assert len(writers) == 2  # the figure above is the sum of two workers' own
+    finally:
+        stop(server)

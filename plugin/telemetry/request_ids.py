@@ -1,0 +1,38 @@
+"""The id of the request being handled, for every log line written while handling it.
+
+An incoming ``X-Request-Id`` is honoured only when well-formed (a proxy's or the panel's own id,
+8–64 letters, digits, ``-``, ``_`` or ``.``), so a caller can neither inject text into the logs
+nor make ids collide on purpose by sending nonsense; otherwise a new one is made.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from contextvars import ContextVar
+
+HEADER = "X-Request-Id"
+WELL_FORMED = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+_current: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def accept_or_make(incoming: str | None) -> str:
+    """The incoming id when well-formed, else a new random one."""
+    if incoming and WELL_FORMED.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+def begin(request_id: str) -> None:
+    _current.set(request_id)
+
+
+def end() -> None:
+    _current.set(None)
+
+
+def current() -> str | None:
+    return _current.get()
+
+
+__all__ = ["HEADER", "WELL_FORMED", "accept_or_make", "begin", "current", "end"]

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -72,6 +72,16 @@ class Settings(BaseSettings):
     training_interval: float = Field(default=86_400.0, ge=60, le=30 * 86_400)
     #: With ``REDIS_URL``: how often each worker checks the schedule in Redis for due jobs.
     schedule_poll_seconds: float = Field(default=5.0, ge=0.2, le=300)
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg_driver(cls, url: str) -> str:
+        """``postgres://`` and ``postgresql://`` (as Heroku and most hosts hand them out) mean
+        PostgreSQL through psycopg 3, the driver this service installs."""
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix):]
+        return url
 
     @property
     def encryption_key_list(self) -> list[str]:

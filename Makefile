@@ -5,7 +5,6 @@
 VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
-SLDS   := node_modules/@salesforce-ux/design-system/assets
 STATIC := plugin/static/slds
 PIP    := $(BIN)/pip install --quiet --require-hashes --no-deps
 UPGRADE ?= --upgrade
@@ -61,10 +60,7 @@ assets: $(STATIC)/styles/salesforce-lightning-design-system.min.css
 
 $(STATIC)/styles/salesforce-lightning-design-system.min.css: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	rm -rf $(STATIC) && mkdir -p $(STATIC)/styles $(STATIC)/icons
-	cp $(SLDS)/styles/salesforce-lightning-design-system.min.css $(STATIC)/styles/
-	cp -r $(SLDS)/icons/utility-sprite $(SLDS)/icons/standard-sprite $(STATIC)/icons/
-	cp $(SLDS)/icons/License-for-icons.txt $(STATIC)/icons/
+	sh scripts/vendor-slds
 
 # Debian's Chromium for the Playwright tests (Playwright's own browser download cannot work here).
 browser:

@@ -2,4 +2,5 @@
 Procfile's processes run this way on Heroku, whose build installs only the locked requirements)."""
 from plugin.cli import main
 
-main()
+if __name__ == "__main__":
+    main()

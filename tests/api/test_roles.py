@@ -30,7 +30,9 @@ PANEL_OR_WORKSPACE = (401, 401, OK, OK)  # a published module for the panel; any
 
 EXPECTED: dict[tuple[str, str], tuple] = {
     ("index", "GET"): OPEN,
-    ("health", "GET"): OPEN,
+    ("operations.health", "GET"): OPEN,
+    ("operations.ready", "GET"): OPEN,              # load balancers and probes ask it
+    ("operations.metrics_page", "GET"): (404, 404, 404, 404),  # only Prometheus, with its token
     ("static", "GET"): OPEN,
     ("api.openapi", "GET"): OPEN,
     ("api.taxonomy", "GET"): OPEN,

@@ -277,14 +277,19 @@ def test_an_admin_trains_the_learned_ranker_and_rolls_back(ranker_console, chrom
 
     for version in (1, 2):
         page.get_by_test_id("train").click()
-        expect(flash(page)).to_contain_text(f"version {version} (learned-")
+        job = page.get_by_test_id("training-job")
+        expect(job).to_be_visible()
+        if version == 1:
+            screenshot(page, suffix="-1-training")
+        expect(job).to_have_attribute("data-state", "done")  # the page refreshes itself till then
+        expect(job).to_contain_text(f"version {version} (learned-")
         expect(page.get_by_test_id("serving")).to_have_attribute("data-version", str(version))
     rows = page.get_by_test_id("version-row")
     expect(rows).to_have_count(2)
     expect(rows.first).to_have_attribute("data-version", "2")
     expect(rows.first.get_by_test_id("serving-badge")).to_be_visible()
     expect(page.get_by_test_id("serving-counts")).to_contain_text("panel views")
-    screenshot(page, suffix="-1-trained")
+    screenshot(page, suffix="-2-trained")
 
     version_1 = page.locator("[data-testid=version-row][data-version='1']")
     version_1.get_by_test_id("serve-version").click()
@@ -292,6 +297,6 @@ def test_an_admin_trains_the_learned_ranker_and_rolls_back(ranker_console, chrom
     expect(page.get_by_test_id("serving")).to_have_attribute("data-version", "1")
     expect(page.locator("[data-testid=version-row][data-version='2']")
            .get_by_test_id("serve-version")).to_be_visible()
-    screenshot(page, suffix="-2-rolled-back")
+    screenshot(page, suffix="-3-rolled-back")
     assert console_errors == []
     context.close()

@@ -11,7 +11,7 @@ the list, and for the exploratory pool only when the list explores.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,7 @@ import numpy as np
 from recommender.diversity import maximal_marginal_relevance
 from recommender.exploration import exploration_pool
 from recommender.ranker import ScoredCatalog
-from recommender.selection import best_of, contenders
+from recommender.selection import best_of
 from recommender.types import DIMENSIONS, OpportunityContext
 
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ FEATURE_DIMENSIONS = (*DIMENSIONS, "text")
 _TOTAL, _AUDIENCE = len(FEATURE_DIMENSIONS), len(FEATURE_DIMENSIONS) + 1
 #: The learned score's prediction is floored here before its log, as it always was.
 _LEAST_PREDICTION = 1e-12
+#: Lists this short are scored exactly throughout, once: bounds would cost more than they save.
+_SCORE_ALL_BELOW = 1024
 
 
 def n_features(kinds: tuple[str, ...]) -> int:
@@ -48,18 +50,21 @@ def features(ranker: "LearnedRanker", scored: ScoredCatalog) -> np.ndarray:
 def predict(ranker: "LearnedRanker", scored: ScoredCatalog, phase: int) -> np.ndarray:
     """Predicted usefulness of the modules ``scored`` holds, for a context in ``phase``.
 
-    The linear predictor is summed feature by feature, so a module's prediction is the same
-    float whichever other modules are scored with it (ties then fall to module ids)."""
+    The linear predictor is summed in a fixed order per module (v1's parts, then the per-module
+    constant of audience, kind and intercept), so a module's prediction is the same float
+    whichever other modules are scored with it, and ties fall to module ids."""
     rows, effects = scored.rows, ranker.effects_
     if ranker.coef_ is None:
         generic = np.full(len(rows), ranker.reference_rate_)
     else:
-        x = features(ranker, scored)
-        linear = x[:, 0] * ranker.coef_[0]
-        for j in range(1, x.shape[1]):
-            linear += x[:, j] * ranker.coef_[j]
-        generic = np.exp(linear + ranker.intercept_)
-    return generic * effects.module[rows] * effects.phase[rows, phase]
+        coef = ranker.coef_
+        linear = np.zeros(len(rows))
+        for n, dim in enumerate(FEATURE_DIMENSIONS):
+            if dim in scored.contributions:
+                linear += scored.contributions[dim] * coef[n]
+        linear += scored.total * coef[_TOTAL]
+        generic = np.exp(linear + np.take(ranker._bounds.fixed, rows))
+    return generic * np.take(effects.module, rows) * effects.phase[rows, phase]
 
 
 @dataclass(frozen=True)
@@ -77,25 +82,26 @@ class RankingBounds:
     margin: float
     #: Modules that may count as new (published, barely seen); the date decides per call.
     maybe_new: np.ndarray
+    #: (modules,) float64: intercept + audience and kind terms of the linear predictor, exact.
+    fixed: np.ndarray
 
     @classmethod
     def build(cls, ranker: "LearnedRanker") -> "RankingBounds":
         kappa = ranker.blend / np.log(2.0)
         coef, effects, base = ranker.coef_, ranker.effects_, ranker.base_
         logs = np.log(effects.module)[:, None] + np.log(effects.phase)
+        fixed = np.zeros(len(base.module_ids_))
         if coef is None:
             factors = {d: 1.0 for d in DIMENSIONS}
             text_factor, constant = 1.0, kappa * logs
         else:
             factors = {d: 1.0 + kappa * (coef[n] + coef[_TOTAL]) for n, d in enumerate(DIMENSIONS)}
             text_factor = 1.0 + kappa * (coef[len(DIMENSIONS)] + coef[_TOTAL])
-            fixed = (
-                ranker.intercept_
-                + base.client_facing_ * coef[_AUDIENCE]
-                + ranker.kind_onehot_ @ coef[_AUDIENCE + 1 :]
-                - np.log(ranker.reference_rate_)
-            )
-            constant = kappa * (fixed[:, None] + logs)
+            fixed = base.client_facing_ * coef[_AUDIENCE]
+            for n in range(len(ranker.kinds_)):
+                fixed = fixed + ranker.kind_onehot_[:, n] * coef[_AUDIENCE + 1 + n]
+            fixed = fixed + ranker.intercept_
+            constant = kappa * ((fixed - np.log(ranker.reference_rate_))[:, None] + logs)
         weights = base.weights
         most_tags = sum(abs(w) for w in weights.dimension_weights.values())
         low, high = base.text_bound()
@@ -110,7 +116,7 @@ class RankingBounds:
         maybe_new = np.flatnonzero(published & (effects.exposure < ranker.explore_new_until))
         return cls(
             factors, text_factor, constant.astype(np.float32), most_tags + high + floored,
-            1e-5 * (1.0 + scale), maybe_new,
+            1e-5 * (1.0 + scale), maybe_new, fixed,
         )  # fmt: skip
 
 
@@ -132,9 +138,10 @@ class ContextView:
     phase: int
     rows: np.ndarray  # eligible modules, ascending
     client: np.ndarray  # aligned with rows
-    #: score without its text term (float32 estimate), and its upper bound with the text term
-    partial: np.ndarray
+    #: upper bounds of the eligible modules' learned scores
     upper: np.ndarray
+    #: every exact evaluation made for this context, for the suggestions to reuse
+    evaluated: list = field(default_factory=list)
 
     @classmethod
     def of(cls, ranker: "LearnedRanker", context: OpportunityContext, today: date) -> "ContextView":
@@ -148,39 +155,78 @@ class ContextView:
         low, high = base.text_bound() if query is not None else (0.0, 0.0)
         text_most = max(bounds.text_factor * low, bounds.text_factor * high)
         upper = np.maximum(partial + (text_most + bounds.margin), bounds.floored_score)
-        return cls(ranker, context, today, query, phase, rows, base.client_facing_[rows],
-                   partial, upper)  # fmt: skip
-
-    def lower_bounds(self, rows: np.ndarray, partial: np.ndarray) -> np.ndarray:
-        """Lower bounds of the exact scores of a few ``rows`` with their ``partial`` scores."""
-        bounds, base = self.ranker._bounds, self.ranker.base_
-        text = 0.0
-        if self.query is not None:
-            dense = base.text_.dense(self.query)
-            cosine = base.text_.similarity_estimates(dense, rows)
-            text = bounds.text_factor * (base.weights.text_weight * cosine)
-        return partial + text - bounds.margin
+        return cls(ranker, context, today, query, phase, rows, base.client_facing_[rows], upper)
 
     def exact(self, rows: np.ndarray) -> Exact:
         ranker = self.ranker
         scored = ranker.base_.score_modules(self.context, self.today, rows, self.query)
         predicted = np.maximum(predict(ranker, scored, self.phase), _LEAST_PREDICTION)
         lift = ranker.blend * np.log2(predicted / ranker.reference_rate_)
-        return Exact(scored, lift, scored.total + lift)
+        found = Exact(scored, lift, scored.total + lift)
+        self.evaluated.append(found)
+        return found
+
+    def find(self, row: int) -> tuple[Exact, int]:
+        """An exact evaluation of module ``row`` made earlier, and its position in it."""
+        for found in self.evaluated:
+            at = np.flatnonzero(found.scored.rows == row)
+            if at.size:
+                return found, int(at[0])
+        return self.exact(np.array([row], dtype=np.intp)), 0
 
 
-def choose(ranker: "LearnedRanker", view: ContextView, mask: np.ndarray, k: int, rng):
+def heads(view: ContextView, lists: list[tuple[np.ndarray, int]]) -> list[tuple]:
+    """For each (mask over the eligible modules, n): its n best modules by exact learned score,
+    best first (ties: smaller id), their scores, and every module's score when all were scored
+    (a short list), else None. Two exact evaluations for all lists: the 4n best bounds of each
+    list, whose n-th best exact score is its floor; then every module whose bound reaches it."""
+    probes = []
+    for mask, n in lists:
+        upper = view.upper[mask]
+        if n <= 0 or upper.size <= max(_SCORE_ALL_BELOW, 4 * n):
+            probes.append(np.empty(0, dtype=np.intp))
+        else:
+            probes.append(np.argpartition(-upper, 4 * n - 1)[: 4 * n])
+    probe_rows = np.concatenate([view.rows[m][p] for (m, _), p in zip(lists, probes)])
+    probed = view.exact(probe_rows) if probe_rows.size else None
+    kept, start = [], 0
+    for (mask, n), probe in zip(lists, probes):
+        upper = view.upper[mask]
+        if n <= 0:
+            kept.append(np.empty(0, dtype=np.intp))
+        elif probe.size == 0:
+            kept.append(np.arange(upper.size))
+        else:
+            scores = probed.final[start : start + probe.size]
+            floor = np.partition(scores, scores.size - n)[scores.size - n]  # the n-th best
+            kept.append(np.flatnonzero(upper >= floor))
+        start += probe.size
+    rows = [view.rows[m][k] for (m, _), k in zip(lists, kept)]
+    found = view.exact(np.concatenate(rows))
+    out, start = [], 0
+    for (mask, n), these in zip(lists, rows):
+        final = found.final[start : start + these.size]
+        order = best_of(these, final, n)
+        every = final if these.size == view.rows[mask].size else None  # reused by the pool
+        out.append((these[order], final[order], every))
+        start += these.size
+    return out
+
+
+def head_size(ranker: "LearnedRanker", k: int) -> int:
+    """How much of a list's best maximal marginal relevance looks at (k when it does not)."""
+    diverse = ranker.diversity > 0 and ranker.base_.text_matrix_ is not None and k > 1
+    return max(4 * k, 20) if diverse and k > 0 else max(k, 0)
+
+
+def choose(ranker: "LearnedRanker", view: ContextView, mask: np.ndarray, k: int,
+           head: tuple[np.ndarray, np.ndarray], rng):  # fmt: skip
     """(module row, propensity, explored) per position of one list, best first."""
-    rows, upper, partial = view.rows[mask], view.upper[mask], view.partial[mask]
+    rows = view.rows[mask]
     if k <= 0 or rows.size == 0:
         return []
-    diverse = ranker.diversity > 0 and ranker.base_.text_matrix_ is not None and k > 1
-    head_size = max(4 * k, 20) if diverse else k  # what maximal marginal relevance looks at
-    kept = contenders(upper, lambda p: view.lower_bounds(rows[p], partial[p]), head_size)
-    exact = view.exact(rows[kept])
-    order = best_of(rows[kept], exact.final, head_size)
     chosen = maximal_marginal_relevance(
-        rows[kept][order], exact.final[order], ranker.base_.text_matrix_, k, ranker.diversity
+        head[0], head[1], ranker.base_.text_matrix_, k, ranker.diversity
     )
     if rng is None or ranker.explore <= 0 or rows.size == len(chosen):
         return [(i, 1.0, False) for i in chosen]
@@ -188,28 +234,39 @@ def choose(ranker: "LearnedRanker", view: ContextView, mask: np.ndarray, k: int,
     picks = [(i, 1.0 - slot_share, False) for i in chosen]
     if rng.random() < ranker.explore:
         slot = int(rng.integers(len(chosen)))
-        pool, probabilities = _pool(ranker, view, rows, upper, partial, chosen)
+        pool, probabilities = _pool(ranker, view, mask, chosen, head[2])
         j = int(rng.choice(len(pool), p=probabilities))
         picks[slot] = (int(pool[j]), slot_share * float(probabilities[j]), True)
     return picks
 
 
-def _pool(ranker, view: ContextView, rows, upper, partial, chosen):
-    """The exploratory pool of one list (see :mod:`recommender.exploration`)."""
-    rest = ~np.isin(rows, chosen)
-    rows, upper, partial = rows[rest], upper[rest], partial[rest]
+def _pool(ranker, view: ContextView, mask: np.ndarray, chosen: list[int], every):
+    """The exploratory pool of one list (see :mod:`recommender.exploration`); ``every`` is the
+    exact score of each of the list's modules when the head already computed them all."""
+    rows, upper = view.rows[mask], view.upper[mask]
+    rest = np.ones(rows.size, dtype=bool)
+    rest[np.searchsorted(rows, chosen)] = False  # rows are ascending, chosen among them
+    rows, upper = rows[rest], upper[rest]
+    final = None if every is None else every[rest]
     boost = ranker.blend * ranker.effects_.optimism[rows]
-    kept = contenders(
-        upper + boost,
-        lambda p: view.lower_bounds(rows[p], partial[p]) + boost[p],
-        ranker.explore_pool,
-    )
-    optimistic = view.exact(rows[kept]).final + boost[kept]
-    best = best_of(rows[kept], optimistic, ranker.explore_pool)
+    n = ranker.explore_pool
+    kept = np.arange(rows.size)
+    if final is None and rows.size > max(_SCORE_ALL_BELOW, 4 * n):
+        probe = np.argpartition(-(upper + boost), 4 * n - 1)[: 4 * n]
+        scores = view.exact(rows[probe]).final + boost[probe]
+        kept = np.flatnonzero(upper + boost >= np.partition(scores, scores.size - n)[scores.size - n])
+    kept_final = final[kept] if final is not None else view.exact(rows[kept]).final
+    optimistic = kept_final + boost[kept]
+    best = best_of(rows[kept], optimistic, n)
     new = ranker._bounds.maybe_new
     new = new[ranker.published_[new] >= view.today.toordinal() - ranker.explore_new_days]
-    new = new[np.isin(new, rows)]
-    new_scores = view.exact(new).final if len(new) else np.empty(0)
+    at = np.minimum(np.searchsorted(rows, new), max(rows.size - 1, 0))
+    known = rows[at] == new if rows.size else np.zeros(new.size, dtype=bool)
+    new = new[known]
+    if final is not None:
+        new_scores = final[at[known]]
+    else:
+        new_scores = view.exact(new).final if len(new) else np.empty(0)
     return exploration_pool(
         rows[kept][best], optimistic[best], new, new_scores,
         temperature=ranker.explore_temperature, new_share=ranker.explore_new_share,

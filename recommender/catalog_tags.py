@@ -70,18 +70,29 @@ class DimensionTags:
         return contribution, conflict
 
 
-def _index_dimension(tags: Sequence[Tags], dim: str) -> DimensionTags:
-    values: dict[str, int] = {}
-    sets: dict[frozenset[int], int] = {frozenset(): 0}
-    codes = np.empty(len(tags), dtype=np.int32)
-    for row, module_tags in enumerate(tags):
-        columns = frozenset(values.setdefault(v, len(values)) for v in module_tags.get(dim, ()))
-        codes[row] = sets.setdefault(columns, len(sets))
+def _index_dimensions(tags: Sequence[Tags]) -> dict[str, DimensionTags]:
+    """Every dimension in one pass over the modules: values numbered in order of first use."""
+    values: dict[str, dict[str, int]] = {dim: {} for dim in DIMENSIONS}
+    sets: dict[str, dict[frozenset[int], int]] = {dim: {frozenset(): 0} for dim in DIMENSIONS}
+    codes: dict[str, list[int]] = {dim: [] for dim in DIMENSIONS}
+    for module_tags in tags:
+        for dim in DIMENSIONS:
+            tagged = module_tags.get(dim)
+            if not tagged:
+                codes[dim].append(0)
+                continue
+            numbered, known = values[dim], sets[dim]
+            columns = frozenset(numbered.setdefault(v, len(numbered)) for v in tagged)
+            codes[dim].append(known.setdefault(columns, len(known)))
+    return {dim: _dimension(values[dim], sets[dim], codes[dim]) for dim in DIMENSIONS}
+
+
+def _dimension(values: dict[str, int], sets: dict[frozenset[int], int], codes: list[int]) -> DimensionTags:
     tag_sets = np.zeros((len(sets), max(len(values), 1)), dtype=bool)
     for columns, code in sets.items():
         tag_sets[code, list(columns)] = True
     small = np.int16 if len(sets) < 2**15 else np.int32
-    return DimensionTags(values, tag_sets, codes.astype(small))
+    return DimensionTags(values, tag_sets, np.array(codes, dtype=small))
 
 
 #: Contribution tables kept per (dimension, wanted values): contexts repeat them constantly.
@@ -106,7 +117,7 @@ class CatalogTags:
 
     @classmethod
     def fit(cls, tags: Sequence[Tags], weights: ScoringWeights) -> "CatalogTags":
-        return cls({dim: _index_dimension(tags, dim) for dim in DIMENSIONS}, weights)
+        return cls(_index_dimensions(tags), weights)
 
     def _group(self, dims: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
         """(dims, combination → each dim's tag set, module → combination) for one group."""
@@ -176,7 +187,12 @@ class CatalogTags:
         self, tables: Mapping[str, np.ndarray], rows: np.ndarray | slice
     ) -> dict[str, np.ndarray]:
         """dim → contribution of each module in ``rows``."""
-        return {dim: table[self.dimensions[dim].codes[rows]] for dim, table in tables.items()}
+        if isinstance(rows, slice):
+            return {dim: table[self.dimensions[dim].codes[rows]] for dim, table in tables.items()}
+        return {
+            dim: np.take(table, np.take(self.dimensions[dim].codes, rows))
+            for dim, table in tables.items()
+        }
 
     def excluded(self, context: OpportunityContext, rows: np.ndarray | slice) -> np.ndarray:
         """Which modules of ``rows`` an exclusion rule removes (the review date aside)."""

@@ -64,7 +64,7 @@ def predict(ranker: "LearnedRanker", scored: ScoredCatalog, phase: int) -> np.nd
                 linear += scored.contributions[dim] * coef[n]
         linear += scored.total * coef[_TOTAL]
         generic = np.exp(linear + np.take(ranker._bounds.fixed, rows))
-    return generic * np.take(effects.module, rows) * effects.phase[rows, phase]
+    return generic * np.take(effects.module, rows) * np.take(effects.phase[:, phase], rows)
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class ContextView:
 
     def exact(self, rows: np.ndarray) -> Exact:
         ranker = self.ranker
-        scored = ranker.base_.score_modules(self.context, self.today, rows, self.query)
+        scored = ranker.base_.score_eligible(self.context, rows, self.query)
         predicted = np.maximum(predict(ranker, scored, self.phase), _LEAST_PREDICTION)
         lift = ranker.blend * np.log2(predicted / ranker.reference_rate_)
         found = Exact(scored, lift, scored.total + lift)
@@ -177,9 +177,10 @@ class ContextView:
 
 def heads(view: ContextView, lists: list[tuple[np.ndarray, int]]) -> list[tuple]:
     """For each (mask over the eligible modules, n): its n best modules by exact learned score,
-    best first (ties: smaller id), their scores, and every module's score when all were scored
-    (a short list), else None. Two exact evaluations for all lists: the 4n best bounds of each
-    list, whose n-th best exact score is its floor; then every module whose bound reaches it."""
+    best first (ties: smaller id), their scores, and the positions in the list and scores of
+    every module scored exactly. Two exact evaluations for all lists: the 4n best bounds of
+    each list, whose n-th best exact score is its floor; then every module whose bound reaches
+    it (all of a short list)."""
     probes = []
     for mask, n in lists:
         upper = view.upper[mask]
@@ -204,11 +205,10 @@ def heads(view: ContextView, lists: list[tuple[np.ndarray, int]]) -> list[tuple]
     rows = [view.rows[m][k] for (m, _), k in zip(lists, kept)]
     found = view.exact(np.concatenate(rows))
     out, start = [], 0
-    for (mask, n), these in zip(lists, rows):
+    for (_, n), these, positions in zip(lists, rows, kept):
         final = found.final[start : start + these.size]
         order = best_of(these, final, n)
-        every = final if these.size == view.rows[mask].size else None  # reused by the pool
-        out.append((these[order], final[order], every))
+        out.append((these[order], final[order], positions, final))  # the pool reuses the last two
         start += these.size
     return out
 
@@ -234,40 +234,49 @@ def choose(ranker: "LearnedRanker", view: ContextView, mask: np.ndarray, k: int,
     picks = [(i, 1.0 - slot_share, False) for i in chosen]
     if rng.random() < ranker.explore:
         slot = int(rng.integers(len(chosen)))
-        pool, probabilities = _pool(ranker, view, mask, chosen, head[2])
+        pool, probabilities = _pool(ranker, view, mask, chosen, head[2], head[3])
         j = int(rng.choice(len(pool), p=probabilities))
         picks[slot] = (int(pool[j]), slot_share * float(probabilities[j]), True)
     return picks
 
 
-def _pool(ranker, view: ContextView, mask: np.ndarray, chosen: list[int], every):
-    """The exploratory pool of one list (see :mod:`recommender.exploration`); ``every`` is the
-    exact score of each of the list's modules when the head already computed them all."""
+def _pool(ranker, view: ContextView, mask: np.ndarray, chosen: list[int], known_at, known_final):
+    """The exploratory pool of one list (see :mod:`recommender.exploration`), reusing the exact
+    scores the head computed (``known_final`` at positions ``known_at`` of the list): their
+    n-th best optimistic score is a floor, and only modules whose bound reaches it and that
+    were not scored yet are scored now."""
     rows, upper = view.rows[mask], view.upper[mask]
+    final = np.full(rows.size, np.nan)
+    final[known_at] = known_final
     rest = np.ones(rows.size, dtype=bool)
     rest[np.searchsorted(rows, chosen)] = False  # rows are ascending, chosen among them
-    rows, upper = rows[rest], upper[rest]
-    final = None if every is None else every[rest]
+    rows, upper, final = rows[rest], upper[rest], final[rest]
     boost = ranker.blend * ranker.effects_.optimism[rows]
-    n = ranker.explore_pool
-    kept = np.arange(rows.size)
-    if final is None and rows.size > max(_SCORE_ALL_BELOW, 4 * n):
-        probe = np.argpartition(-(upper + boost), 4 * n - 1)[: 4 * n]
-        scores = view.exact(rows[probe]).final + boost[probe]
-        kept = np.flatnonzero(upper + boost >= np.partition(scores, scores.size - n)[scores.size - n])
-    kept_final = final[kept] if final is not None else view.exact(rows[kept]).final
-    optimistic = kept_final + boost[kept]
+    n, known = ranker.explore_pool, ~np.isnan(final)
+    floor = -np.inf
+    if known.sum() >= n:
+        optimistic = final[known] + boost[known]
+        floor = np.partition(optimistic, optimistic.size - n)[optimistic.size - n]
+    reach = upper + boost >= floor
+    _fill(view, rows, final, reach & ~known)
+    kept = np.flatnonzero(reach | known)
+    optimistic = final[kept] + boost[kept]
     best = best_of(rows[kept], optimistic, n)
     new = ranker._bounds.maybe_new
     new = new[ranker.published_[new] >= view.today.toordinal() - ranker.explore_new_days]
     at = np.minimum(np.searchsorted(rows, new), max(rows.size - 1, 0))
-    known = rows[at] == new if rows.size else np.zeros(new.size, dtype=bool)
-    new = new[known]
-    if final is not None:
-        new_scores = final[at[known]]
-    else:
-        new_scores = view.exact(new).final if len(new) else np.empty(0)
+    found = rows[at] == new if rows.size else np.zeros(new.size, dtype=bool)
+    new, at = new[found], at[found]
+    wanted = np.zeros(rows.size, dtype=bool)
+    wanted[at] = True
+    _fill(view, rows, final, wanted & np.isnan(final))
     return exploration_pool(
-        rows[kept][best], optimistic[best], new, new_scores,
+        rows[kept][best], optimistic[best], new, final[at],
         temperature=ranker.explore_temperature, new_share=ranker.explore_new_share,
     )  # fmt: skip
+
+
+def _fill(view: ContextView, rows: np.ndarray, final: np.ndarray, missing: np.ndarray) -> None:
+    """Exact scores of ``rows[missing]`` written into ``final``."""
+    if missing.any():
+        final[missing] = view.exact(rows[missing]).final

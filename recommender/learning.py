@@ -315,21 +315,26 @@ class LearnedRanker(BaseEstimator):
                 tuple(map(stamp, found.client_facing)), tuple(map(stamp, found.internal))
             )
         view = learned_scoring.ContextView.of(self, context, today)
-        lists = (
-            learned_scoring.choose(self, view, view.client, k_client_facing, rng),
-            learned_scoring.choose(self, view, ~view.client, k_internal, rng),
+        ks = (k_client_facing, k_internal)
+        masks = (view.client, ~view.client)
+        heads = learned_scoring.heads(
+            view, [(m, learned_scoring.head_size(self, k)) for m, k in zip(masks, ks)]
         )
+        lists = [
+            learned_scoring.choose(self, view, m, k, head, rng)
+            for m, k, head in zip(masks, ks, heads)
+        ]
         return Recommendations(*(tuple(self._suggest(view, picks)) for picks in lists))
 
     def _suggest(self, view: "learned_scoring.ContextView", picks) -> Iterable:
-        exact = view.exact(np.array([i for i, _, _ in picks], dtype=np.intp))
-        for n, (i, propensity, explored) in enumerate(picks):
-            suggestion = self.base_.explain(n, n + 1, exact.scored, view.context)
-            lift = float(exact.lift[n])
+        for rank, (i, propensity, explored) in enumerate(picks, 1):
+            exact, at = view.find(i)
+            suggestion = self.base_.explain(at, rank, exact.scored, view.context)
+            lift = float(exact.lift[at])
             yield dataclasses.replace(
                 suggestion,
                 reasons=suggestion.reasons + self._learned_reasons(i, lift, explored),
-                score=round(float(exact.final[n]), 4),
+                score=round(float(exact.final[at]), 4),
                 breakdown={**suggestion.breakdown, "learned": round(lift, 4)},
                 propensity=propensity,
                 explored=explored,

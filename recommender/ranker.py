@@ -113,16 +113,28 @@ class TagTextRanker:
         tables = self.tags_.contributions(context)
         return self._score_rows(context, today, rows, query, tables)
 
+    def score_eligible(
+        self, context: OpportunityContext, rows: np.ndarray, query: QueryVector | None
+    ) -> ScoredCatalog:
+        """``score_modules`` for modules already known to be eligible (``eligible_modules``):
+        the same floats, without checking exclusion again (``excluded`` is all False)."""
+        tables = self.tags_.contributions(context)
+        return self._score_rows(context, None, rows, query, tables)
+
     def _score_rows(self, context, today, rows, query, tables) -> ScoredCatalog:
+        """``today`` None: the rows are eligible, so exclusion is not checked."""
         selected = slice(None) if rows is None else np.asarray(rows, dtype=np.intp)
         contributions = self.tags_.module_contributions(tables, selected)
         total = np.zeros(len(self.review_by_[selected]))
         for dim in DIMENSIONS:  # the order the sum has always been taken in
             if dim in contributions:
                 total += contributions[dim]
-        excluded = (self.review_by_[selected] < today.toordinal()) | self.tags_.excluded(
-            context, selected
-        )
+        if today is None:
+            excluded = np.zeros(len(total), dtype=bool)
+        else:
+            excluded = (self.review_by_[selected] < today.toordinal()) | self.tags_.excluded(
+                context, selected
+            )
         if query is not None:
             text = self.text_contributions(query, None if rows is None else selected)
             contributions["text"] = text
@@ -203,7 +215,7 @@ class TagTextRanker:
             self._contenders(rows[mask], estimates[mask], query, k)
             for mask, k in ((client, k_client_facing), (~client, k_internal))
         ]
-        scored = self._score_rows(context, today, np.concatenate(per_list), query, tables)
+        scored = self._score_rows(context, None, np.concatenate(per_list), query, tables)
         lists, start = [], 0
         for kept, k in zip(per_list, (k_client_facing, k_internal)):
             at = start + best_of(kept, scored.total[start : start + len(kept)], k)

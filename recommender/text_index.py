@@ -30,11 +30,19 @@ def build_vectorizer() -> TfidfVectorizer:
 
 
 _STOP_WORDS = frozenset(build_vectorizer().get_stop_words())
+#: In ASCII text a word character is [a-z0-9_] once lowered: every other ASCII character
+#: becomes a space, and splitting on spaces finds the regex's tokens several times faster.
+_ASCII_NON_WORD = {c: " " for c in range(128) if not _WORD.match(chr(c) * 2)}
 
 
 def text_terms(text: str) -> Counter:
     """Term → count in ``text``, tokenised as the vectorizer tokenises it."""
-    return Counter([w for w in _WORD.findall(text.lower()) if w not in _STOP_WORDS])
+    lowered = text.lower()
+    if lowered.isascii():
+        words = lowered.translate(_ASCII_NON_WORD).split()
+    else:
+        words = _WORD.findall(lowered)
+    return Counter([w for w in words if len(w) > 1 and w not in _STOP_WORDS])
 
 
 @dataclass(frozen=True)
@@ -50,9 +58,13 @@ class TextIndex:
 
     def __init__(self, rows: sparse.csr_matrix, terms: np.ndarray, idf: np.ndarray):
         self.rows = rows
+        #: The same matrix by term: the postings of a term, for queries that need most rows.
+        self.postings = sparse.csc_matrix(rows)
         self.terms = terms
         self.idf = idf
         self._columns = {str(term): n for n, term in enumerate(terms)}
+        self._row_lengths = np.diff(rows.indptr)
+        self._posting_lengths = np.diff(self.postings.indptr)
 
     @classmethod
     def fit(cls, texts: Iterable[str]) -> "TextIndex | None":
@@ -120,12 +132,17 @@ class TextIndex:
     def similarity(self, query: QueryVector, rows: np.ndarray | None = None) -> np.ndarray:
         """Cosine of ``query`` with each of ``rows`` (default: every module).
 
-        Row by row, each sum runs over the row's terms in column order, as a column-by-column
-        product over the query's terms would: the same floats whichever rows are asked for.
+        Each sum runs over the module's terms in column order, whether the rows are read one by
+        one or the query's postings column by column (whichever touches fewer numbers): the
+        same floats whichever rows are asked for and whichever way.
         """
-        dense = self.dense(query)
-        matrix = self.rows if rows is None else self.rows[rows]
-        return np.asarray(matrix @ dense).ravel()
+        by_term = rows is None or (
+            self._row_lengths[rows].sum() > self._posting_lengths[query.terms].sum()
+        )
+        if by_term:
+            every = np.asarray(self.postings[:, query.terms] @ query.weights).ravel()
+            return every if rows is None else every[rows]
+        return np.asarray(self.rows[rows] @ self.dense(query)).ravel()
 
     def dense(self, query: QueryVector) -> np.ndarray:
         """``query`` as a vector over every term."""
@@ -148,5 +165,6 @@ class TextIndex:
 
     @property
     def nbytes(self) -> int:
-        rows = self.rows
-        return rows.data.nbytes + rows.indices.nbytes + rows.indptr.nbytes + self.idf.nbytes
+        matrices = (self.rows, self.postings)
+        arrays = [a for m in matrices for a in (m.data, m.indices, m.indptr)]
+        return sum(a.nbytes for a in (*arrays, self.idf, self._row_lengths, self._posting_lengths))

@@ -69,8 +69,11 @@ def format_report(result: RankingBenchmark) -> str:
     verdict = "met" if v.median_ms < TARGET_MEDIAN_MS else "NOT met"
     if result.n_modules != TARGET_MODULES:
         verdict += f" (the target is for {TARGET_MODULES:,} modules)"
-    rows = [("vectorised", v, result.vectorised_fit_s), ("previous", result.previous, result.previous_fit_s),
-            ("naive", n, result.naive_fit_s)]  # fmt: skip
+    rows = [
+        ("vectorised", v, result.vectorised_fit_s),
+        ("previous", result.previous, result.previous_fit_s),
+        ("naive", n, result.naive_fit_s),
+    ]
     lines = [
         f"Ranking benchmark: {result.n_modules:,} modules, one context per call "
         f"(seed {result.seed}, today {result.today.isoformat()})",
@@ -113,17 +116,25 @@ def _learned_lines(result: RankingBenchmark) -> list[str]:
     ]
     if before is not None:
         lines.append(_row("previous", before, result.previous_learned_fit_s))
+    versus = ""
+    if before is not None:
+        versus = (
+            f" | {before.median_ms / learned.median_ms:.1f}× faster than the previous learned "
+            f"ranker, same modules on all {result.learned_agreeing_previous} contexts"
+        )
     lines.append(
         f"learned median {learned.median_ms:.2f} ms (p95 {learned.p95_ms:.2f} ms, p99 "
-        f"{learned.p99_ms:.2f} ms) | {learned.median_ms / result.vectorised.median_ms:.1f}× v1's median"
-        + (f" | {before.median_ms / learned.median_ms:.1f}× faster than the previous learned ranker, "
-           f"same modules on all {result.learned_agreeing_previous} contexts" if before else "")
-    )  # fmt: skip
+        f"{learned.p99_ms:.2f} ms) | "
+        f"{learned.median_ms / result.vectorised.median_ms:.1f}× v1's median{versus}"
+    )
     return lines
 
 
 def _header() -> str:
-    return f"{'ranker':<11}{'contexts':>9}{'median ms':>11}{'p95 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'fit s':>8}"
+    return (
+        f"{'ranker':<11}{'contexts':>9}{'median ms':>11}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'mean ms':>9}{'fit s':>8}"
+    )
 
 
 def _row(name: str, t: Timings, fit_s: float) -> str:
@@ -146,11 +157,13 @@ def format_sizes_report(
         f"{'p99 ms':>9}{'fit s':>8}{'× naive':>9}{'× previous':>12}",
     ]
     for r in results:
-        rows = [("v1", r.vectorised, r.vectorised_fit_s, r.previous),
-                ("v1 previous", r.previous, r.previous_fit_s, None),
-                ("naive loop", r.naive, r.naive_fit_s, None),
-                ("learned", r.learned, r.learned_fit_s, r.previous_learned),
-                ("learned previous", r.previous_learned, r.previous_learned_fit_s, None)]  # fmt: skip
+        rows = [
+            ("v1", r.vectorised, r.vectorised_fit_s, r.previous),
+            ("v1 previous", r.previous, r.previous_fit_s, None),
+            ("naive loop", r.naive, r.naive_fit_s, None),
+            ("learned", r.learned, r.learned_fit_s, r.previous_learned),
+            ("learned previous", r.previous_learned, r.previous_learned_fit_s, None),
+        ]
         for name, t, fit_s, before in rows:
             if t is None:
                 continue
@@ -163,9 +176,16 @@ def format_sizes_report(
         if r.learned is not None and r.previous_learned is None:
             lines.append(f"{'':>11}(previous learned ranker not run: it holds a score per module "
                          f"per logged context while fitting, {r.n_modules:,} × views)")  # fmt: skip
-    lines += ["", "Rankings: at every size v1 returned exactly the previous v1's suggestions, the "
-              "naive loop's top ids, and the learned ranker the previous one's modules (where run).",
-              "", *_memory_lines(memory), "", "Targets:", *_verdicts(results, memory)]  # fmt: skip
+    lines += [
+        "",
+        "Rankings: at every size v1 returned exactly the previous v1's suggestions, the naive "
+        "loop's top ids, and the learned ranker the previous one's modules (where run).",
+        "",
+        *_memory_lines(memory),
+        "",
+        "Targets:",
+        *_verdicts(results, memory),
+    ]
     return "\n".join(lines)
 
 
@@ -187,14 +207,16 @@ def _memory_lines(memory: Sequence[ServingMemory]) -> list[str]:
 def _verdicts(results, memory) -> list[str]:
     out = []
     for r in results:
-        limits = TARGET_P99_MS.get(r.n_modules)
-        if limits:
-            for name, t, limit in (("v1", r.vectorised, limits[0]), ("learned", r.learned, limits[1])):
+        size = f"{r.n_modules:,} modules"
+        v1_limit, learned_limit = TARGET_P99_MS.get(r.n_modules, (None, None))
+        if v1_limit is not None:
+            checks = (("v1", r.vectorised, v1_limit), ("learned", r.learned, learned_limit))
+            for name, t, limit in checks:
                 if t is not None:
-                    out.append(_verdict(f"{r.n_modules:,} modules, {name} p99", t.p99_ms, limit, "ms"))
+                    out.append(_verdict(f"{size}, {name} p99", t.p99_ms, limit, "ms"))
         if r.n_modules in TARGET_FIT_S:
             for name, fit_s in (("v1 fit", r.vectorised_fit_s), ("learned fit", r.learned_fit_s)):
-                out.append(_verdict(f"{r.n_modules:,} modules, {name}", fit_s, TARGET_FIT_S[r.n_modules], "s"))
+                out.append(_verdict(f"{size}, {name}", fit_s, TARGET_FIT_S[r.n_modules], "s"))
     for s in memory:
         if s.n_modules in TARGET_SERVING_BYTES:
             out.append(_verdict(f"{s.n_modules:,} modules, serving RSS", s.serving_bytes / 2**20,
@@ -203,7 +225,8 @@ def _verdicts(results, memory) -> list[str]:
 
 
 def _verdict(what: str, value: float, limit: float, unit: str) -> str:
-    return f"  {what}: {value:.2f} {unit} (target ≤ {limit:g} {unit}): {'met' if value <= limit else 'NOT met'}"
+    verdict = "met" if value <= limit else "NOT met"
+    return f"  {what}: {value:.2f} {unit} (target ≤ {limit:g} {unit}): {verdict}"
 
 
 def _run_in_fresh_process(argv: list[str]) -> dict:
@@ -215,8 +238,10 @@ def _run_in_fresh_process(argv: list[str]) -> dict:
 
 
 def _from_json(data: dict) -> RankingBenchmark:
-    timings = {k: Timings(tuple(v["samples_ms"])) if isinstance(v, dict) and "samples_ms" in v else v
-               for k, v in data.items()}  # fmt: skip
+    timings = {
+        k: Timings(tuple(v["samples_ms"])) if isinstance(v, dict) and "samples_ms" in v else v
+        for k, v in data.items()
+    }
     timings["today"] = date.fromisoformat(data["today"])
     timings["machine"] = MachineFacts(**data["machine"])
     return RankingBenchmark(**timings)
@@ -230,7 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", help="comma-separated catalog sizes, each in a fresh process, "
                         "with the serving memory of each (e.g. 10000,100000,1000000)")  # fmt: skip
     parser.add_argument("--contexts", type=int, default=200, help="contexts to time rankers on")
-    parser.add_argument("--naive-contexts", type=int, help="contexts for the loop (default by size)")
+    parser.add_argument(
+        "--naive-contexts", type=int, help="contexts for the loop (default by size)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--learned-views", type=int, default=2000,
                         help="simulated views the learned rankers are fitted on (0: skip them)")
@@ -245,7 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.sizes:
         sizes = [int(s) for s in args.sizes.split(",")]
         common = ["--contexts", str(args.contexts), "--seed", str(args.seed),
-                  "--learned-views", str(args.learned_views)] + (["--no-previous"] if args.no_previous else [])  # fmt: skip
+                  "--learned-views", str(args.learned_views)]  # fmt: skip
+        common += ["--no-previous"] if args.no_previous else []
         results, memory = [], []
         for n in sizes:
             naive = args.naive_contexts or naive_contexts_for(n)
@@ -261,7 +289,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.modules, args.contexts, args.naive_contexts or naive_contexts_for(args.modules),
         args.seed, learned_views=args.learned_views, previous=not args.no_previous,
     )  # fmt: skip
-    print(json.dumps(dataclasses.asdict(result), default=str) if args.json else format_report(result))
+    if args.json:
+        print(json.dumps(dataclasses.asdict(result), default=str))
+    else:
+        print(format_report(result))
     return 0
 
 

@@ -60,10 +60,16 @@ class MachineFacts:
             scipy=scipy.__version__,
             scikit_learn=sklearn.__version__,
             cpu_model=_cpu_model(),
-            cpu_count=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 0),
+            cpu_count=_usable_cpus(),
             platform=platform.platform(),
             blas=_blas(),
         )
+
+
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):  # what this process may run on, not what the host has
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 0
 
 
 def _cpu_model() -> str:
@@ -172,9 +178,8 @@ def run_ranking_benchmark(
     v1, v1_fit = _timed(lambda: TagTextRanker().fit(catalog))
     v1_ms, v1_ranked = _time_each(lambda c: v1.rank(c, today=today, **ks), timed, warm_up=3)
     naive, naive_fit = _timed(lambda: NaiveRanker().fit(catalog))
-    naive_ms, naive_ranked = _time_each(
-        _naive_rank(naive, catalog, today, k_client_facing, k_internal), contexts[:naive_contexts], 1
-    )
+    naive_rank = _naive_rank(naive, catalog, today, k_client_facing, k_internal)
+    naive_ms, naive_ranked = _time_each(naive_rank, contexts[:naive_contexts], warm_up=1)
     agreeing = _same_ids(contexts, v1_ranked, naive_ranked, "the naive loop")
     del naive
     before = before_fit = None
@@ -293,7 +298,9 @@ def _ids(found) -> tuple[tuple[str, ...], ...]:
 def _same_ids(contexts, fast, slow, name: str) -> int:
     for i, (a, b) in enumerate(zip(fast, slow)):
         if _ids(a) != _ids(b):
-            raise RankersDisagree(f"context {i} ({contexts[i]!r}): chose {_ids(a)}, {name} {_ids(b)}")
+            raise RankersDisagree(
+                f"context {i} ({contexts[i]!r}): chose {_ids(a)}, {name} {_ids(b)}"
+            )
     return min(len(fast), len(slow))
 
 

@@ -87,7 +87,9 @@ def _index_dimensions(tags: Sequence[Tags]) -> dict[str, DimensionTags]:
     return {dim: _dimension(values[dim], sets[dim], codes[dim]) for dim in DIMENSIONS}
 
 
-def _dimension(values: dict[str, int], sets: dict[frozenset[int], int], codes: list[int]) -> DimensionTags:
+def _dimension(
+    values: dict[str, int], sets: dict[frozenset[int], int], codes: list[int]
+) -> DimensionTags:
     tag_sets = np.zeros((len(sets), max(len(values), 1)), dtype=bool)
     for columns, code in sets.items():
         tag_sets[code, list(columns)] = True
@@ -140,7 +142,9 @@ class CatalogTags:
                 continue
             values = self.dimensions[dim].values
             columns = [values[v] for v in wanted if v in values] or [len(values)]
-            these = allowed[columns[0]] if len(columns) == 1 else np.bitwise_or.reduce(allowed[columns])
+            these = allowed[columns[0]]
+            if len(columns) > 1:
+                these = np.bitwise_or.reduce(allowed[columns])
             bits = these if bits is None else bits & these
         return bits
 
@@ -177,7 +181,8 @@ class CatalogTags:
             if not wanted:
                 continue
             table = sum(
-                np.take(tables[dims[n]], combinations[:, n]) * (1.0 if factors is None else factors[dims[n]])
+                np.take(tables[dims[n]], combinations[:, n])
+                * (1.0 if factors is None else factors[dims[n]])
                 for n in wanted
             )
             total += np.take(table.astype(np.float32), np.take(per_module, rows))

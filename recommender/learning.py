@@ -154,7 +154,7 @@ class LearnedRanker(BaseEstimator):
         )
 
     def with_catalog(self, candidates: Sequence[CandidateModule]) -> "LearnedRanker":
-        """A copy of this fitted (or loaded) ranker serving ``candidates``, the catalog as it is now.
+        """A copy of this fitted (or loaded) ranker serving ``candidates``, the catalog as it is.
 
         The service trains on a schedule while enablement leads keep publishing and retiring, so
         the stored model's catalog goes stale. v1's part (tags, TF-IDF, audiences, publication
@@ -185,7 +185,9 @@ class LearnedRanker(BaseEstimator):
         if not 0.5 <= self.optimism < 1.0:
             raise ValueError(f"optimism is a posterior quantile in [0.5, 1), not {self.optimism}")
         if self.blend <= 0:
-            raise ValueError(f"blend is v1 points per doubling of usefulness: > 0, not {self.blend}")
+            raise ValueError(
+                f"blend is v1 points per doubling of usefulness: > 0, not {self.blend}"
+            )
         if self.prior_strength <= 0 or self.explore_temperature <= 0 or self.explore_pool < 1:
             raise ValueError(
                 "prior_strength and explore_temperature must be > 0, explore_pool >= 1"
@@ -310,10 +312,11 @@ class LearnedRanker(BaseEstimator):
             found = self.base_.rank(
                 context, today=today, k_client_facing=k_client_facing, k_internal=k_internal
             )
-            stamp = lambda s: dataclasses.replace(s, model_version=self.model_version_)  # noqa: E731
+            version = self.model_version_
             return Recommendations(
-                tuple(map(stamp, found.client_facing)), tuple(map(stamp, found.internal))
-            )
+                *(tuple(dataclasses.replace(s, model_version=version) for s in suggestions)
+                  for suggestions in (found.client_facing, found.internal))
+            )  # fmt: skip
         view = learned_scoring.ContextView.of(self, context, today)
         ks = (k_client_facing, k_internal)
         masks = (view.client, ~view.client)

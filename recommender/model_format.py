@@ -133,7 +133,10 @@ def _restore(cls: type["LearnedRanker"], header: dict, arrays: dict) -> "Learned
     from recommender.ranker import TagTextRanker
 
     weights = _weights_from_json(header["weights"]) if header["weights"] is not None else None
-    labels = {str(d): {str(k): str(v) for k, v in values.items()} for d, values in header["labels"].items()}
+    labels = {
+        str(d): {str(k): str(v) for k, v in values.items()}
+        for d, values in header["labels"].items()
+    }
     base = None if weights is None else TagTextRanker(weights, labels)
     ranker = cls(base, **header["params"])
     ranker._check_params()
@@ -162,7 +165,8 @@ def _restore(cls: type["LearnedRanker"], header: dict, arrays: dict) -> "Learned
 
 
 def _shaped(array: np.ndarray, shape: tuple[int | None, ...]) -> np.ndarray:
-    if array.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, array.shape)):
+    wrong = any(s is not None and s != a for s, a in zip(shape, array.shape))
+    if array.ndim != len(shape) or wrong:
         raise UntrustedModel(f"an array has shape {array.shape}, expected {shape}")
     return array
 

@@ -194,7 +194,8 @@ class TagTextRanker:
         """The suggestion (score, reasons, breakdown) for position ``index`` of ``scored``."""
         module = index if scored.rows is None else int(scored.rows[index])
         breakdown = {dim: float(values[index]) for dim, values in scored.contributions.items()}
-        return self.suggestion(module, rank, float(scored.total[index]), breakdown, scored.query, context)
+        total = float(scored.total[index])
+        return self.suggestion(module, rank, total, breakdown, scored.query, context)
 
     def rank(
         self,
@@ -219,7 +220,9 @@ class TagTextRanker:
         lists, start = [], 0
         for kept, k in zip(per_list, (k_client_facing, k_internal)):
             at = start + best_of(kept, scored.total[start : start + len(kept)], k)
-            lists.append(tuple(self.explain(int(p), n, scored, context) for n, p in enumerate(at, 1)))
+            lists.append(
+                tuple(self.explain(int(p), n, scored, context) for n, p in enumerate(at, 1))
+            )
             start += len(kept)
         return Recommendations(*lists)
 
@@ -261,7 +264,9 @@ class TagTextRanker:
             breakdown={dim: round(value, 4) for dim, value in breakdown.items()},
         )
 
-    def _reasons(self, i: int, query: QueryVector | None, context: OpportunityContext) -> list[Reason]:
+    def _reasons(
+        self, i: int, query: QueryVector | None, context: OpportunityContext
+    ) -> list[Reason]:
         reasons = []
         for dim in DIMENSIONS:
             index = self.tags_.dimensions[dim]

@@ -148,7 +148,8 @@ class DealSimulator:
 
     def usefulness(self, context: OpportunityContext, module_ids: Sequence[str]) -> np.ndarray:
         """P(helpful or used | examined) for an average rep: the hidden truth."""
-        return self._usefulness(context, np.array([self._index[m] for m in module_ids], dtype=np.intp))
+        rows = np.array([self._index[m] for m in module_ids], dtype=np.intp)
+        return self._usefulness(context, rows)
 
     def _usefulness(self, context: OpportunityContext, rows: np.ndarray) -> np.ndarray:
         """The truth for the modules ``rows`` only: a view needs its shown modules' usefulness,

@@ -1,409 +1,250 @@
-"""How fast the vectorised ranker ranks a large catalog, beside the plain-loop baseline.
+"""How fast the rankers rank, at 10,000 to 1,000,000 modules, beside baselines from the same run.
 
-Run ``python -m recommender.benchmark`` (or ``beinspired benchmark``). The issue's target — a
-10,000-module catalog ranked for one context in under 5 ms at the median — is checked here, by
-figures printed next to :class:`~recommender.naive.NaiveRanker` timed in the same process, and never
-in a timed unit test: one noisy CI neighbour must not fail a build, and a ratio against a baseline
-from the same run says more than an absolute number from an unknown machine.
+``python -m recommender.benchmark`` (or ``beinspired benchmark``) runs one catalog size in this
+process; ``--sizes 10000,100000,1000000`` runs each size in a fresh process, then measures the
+memory of a process serving one catalog (:mod:`recommender.benchmark_memory`) and prints one
+report. Every figure stands beside the naive loop (:mod:`recommender.naive`) and the previous
+implementation (:mod:`recommender._previous`) timed in the same run on the same catalog, and
+the rankings are compared: targets are judged here, never in a timed unit test.
 
-The catalog and contexts are synthetic but shaped like real ones: Zipf-distributed words from a
-sales-enablement vocabulary, tags as sparse as a real catalog's (an empty dimension means "any"),
-a quarter of the modules internal, a few past their review date, and CRM values the taxonomy does
-not know. Both are seeded, so a run is repeatable.
-
-Knobs that matter, none of them set here:
-
-* **Other load on the machine.** On 2 cores a busy neighbour moves the median more than anything
-  else; compare runs taken back to back, and read the speed-up ratio before the absolute figure.
-* **Catalog size, vocabulary and query length.** Tag scoring is linear in modules; the text term
-  is linear in the postings of the query's terms, so long opportunity descriptions and a small,
-  repetitive vocabulary (long postings) cost more. The synthetic vocabulary is small on purpose.
-* **The numpy and scipy builds.** Ranking runs numpy's element-wise kernels and scipy's sparse
-  matrix-vector product; neither calls BLAS, and ``fit`` is tokenising and sparse bookkeeping. So
-  ``OPENBLAS_CORETYPE`` (which picks OpenBLAS kernels for a CPU model) and
-  ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS`` do not move these figures beyond run-to-run noise
-  (checked when this was written); the report still prints the BLAS loaded, so that two runs can
-  be compared fairly if a later ranker starts using dense algebra.
+Knobs that matter, none of them set here: other load on the machine (on 2 cores a busy
+neighbour moves the figures more than anything; compare the ratios within one run, and repeat),
+catalog size, vocabulary and query length (the synthetic vocabulary is small, so every module
+shares words with every opportunity and text similarity prunes little: a pessimistic case), and
+the numpy and scipy builds (ranking calls no BLAS; the report names the BLAS loaded anyway).
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import gc
-import os
-import platform
+import json
+import subprocess
 import sys
-import time
-from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Mapping, Sequence, TypeVar
+from typing import Sequence
 
-import numpy as np
-import scipy
-import sklearn
-from scipy import sparse
-
-from recommender.naive import NaiveRanker
-from recommender.ranker import TagTextRanker
-from recommender.synthetic import REFERENCE_DAY, synthetic_catalog, synthetic_contexts
-from recommender.types import CLIENT_FACING, CandidateModule, OpportunityContext
+from recommender.benchmark_memory import ServingMemory, measure_serving_memory
+from recommender.benchmark_run import (
+    BENCHMARK_DAY,
+    MachineFacts,
+    RankersDisagree,
+    RankingBenchmark,
+    Timings,
+    run_ranking_benchmark,
+)
+from recommender.synthetic import synthetic_catalog, synthetic_contexts
 
 __all__ = [
     "BENCHMARK_DAY",
+    "MachineFacts",
     "RankingBenchmark",
     "RankersDisagree",
+    "Timings",
     "format_report",
+    "format_sizes_report",
     "main",
     "run_ranking_benchmark",
     "synthetic_catalog",
     "synthetic_contexts",
 ]
 
-#: The issue's target: this many modules ranked for one context under this median time.
+#: The first issue's target: this many modules ranked for one context under this median time.
 TARGET_MODULES = 10_000
 TARGET_MEDIAN_MS = 5.0
-BENCHMARK_DAY = REFERENCE_DAY
+#: "Fast under real load": modules → (v1 p99, learned p99) in ms; fit and memory at 100,000.
+TARGET_P99_MS = {100_000: (2.0, 3.0), 1_000_000: (20.0, 20.0)}
+TARGET_FIT_S = {100_000: 10.0}
+TARGET_SERVING_BYTES = {100_000: 1 << 30}
 
 
-class RankersDisagree(RuntimeError):
-    """The vectorised ranker and the naive loop chose different modules: the figures are void."""
+def naive_contexts_for(n_modules: int) -> int:
+    """How many contexts the naive loop ranks: it costs ~5 µs per module per context."""
+    return 20 if n_modules <= 10_000 else 5 if n_modules <= 100_000 else 2
 
 
-@dataclass(frozen=True)
-class MachineFacts:
-    python: str
-    numpy: str
-    scipy: str
-    scikit_learn: str
-    cpu_model: str
-    cpu_count: int
-    platform: str
-    blas: str
-
-    @classmethod
-    def collect(cls) -> "MachineFacts":
-        return cls(
-            python=platform.python_version(),
-            numpy=np.__version__,
-            scipy=scipy.__version__,
-            scikit_learn=sklearn.__version__,
-            cpu_model=_cpu_model(),
-            cpu_count=_usable_cpus(),
-            platform=platform.platform(),
-            blas=_blas(),
-        )
-
-
-def _usable_cpus() -> int:
-    if hasattr(os, "sched_getaffinity"):  # what this process may run on, not what the host has
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 0
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def _blas() -> str:
-    """The BLAS libraries loaded (numpy and scipy each bring one) and the kernels OpenBLAS chose."""
-    try:
-        from threadpoolctl import threadpool_info  # a scikit-learn dependency
-    except ImportError:
-        return "unknown"
-    found = sorted(
-        f"{pool['internal_api']} {pool.get('version')} "
-        f"({pool.get('architecture') or '?'}, {pool['num_threads']} threads)"
-        for pool in threadpool_info()
-        if pool.get("user_api") == "blas"
-    )
-    return ", ".join(dict.fromkeys(found)) or "none loaded"
-
-
-@dataclass(frozen=True)
-class Timings:
-    """Wall-clock times of one call per context, in milliseconds."""
-
-    samples_ms: tuple[float, ...]
-
-    @property
-    def median_ms(self) -> float:
-        return float(np.median(self.samples_ms))
-
-    @property
-    def p95_ms(self) -> float:
-        return float(np.percentile(self.samples_ms, 95))
-
-    @property
-    def mean_ms(self) -> float:
-        return float(np.mean(self.samples_ms))
-
-
-@dataclass(frozen=True)
-class RankingBenchmark:
-    n_modules: int
-    n_client_facing: int
-    n_expired: int
-    n_terms: int
-    seed: int
-    today: date
-    vectorised: Timings
-    naive: Timings
-    vectorised_fit_s: float
-    naive_fit_s: float
-    #: numpy/scipy buffers held by the fitted TagTextRanker (vocabularies not counted).
-    fitted_bytes: int
-    #: The whole process's peak resident set, both rankers and the catalog included (measured
-    #: before the learned ranker's simulated history is made); None off Unix.
-    peak_rss_bytes: int | None
-    #: Contexts on which both rankers returned the same top ids, for both audiences.
-    agreeing_contexts: int
-    machine: MachineFacts
-    #: The learned ranker the service serves once an org has history, on the same catalog and
-    #: contexts, exploring as it does in the panel; None when skipped (``learned_views=0``).
-    learned: Timings | None = None
-    learned_fit_s: float = 0.0
-    #: Simulated impressions it was fitted on.
-    learned_impressions: int = 0
-
-    @property
-    def speedup(self) -> float:
-        return self.naive.median_ms / self.vectorised.median_ms
-
-    @property
-    def target_met(self) -> bool:
-        return self.vectorised.median_ms < TARGET_MEDIAN_MS
-
-
-Ranked = tuple[tuple[str, ...], tuple[str, ...]]  # client-facing ids, internal ids
-_Ranker = TypeVar("_Ranker", TagTextRanker, NaiveRanker)
-
-
-def run_ranking_benchmark(
-    n_modules: int = TARGET_MODULES,
-    n_contexts: int = 200,
-    naive_contexts: int = 20,
-    seed: int = 7,
-    today: date = BENCHMARK_DAY,
-    *,
-    k_client_facing: int = 5,
-    k_internal: int = 3,
-    learned_views: int = 2000,
-) -> RankingBenchmark:
-    """Fit both rankers on one synthetic catalog and time ranking a context with each; then
-    the learned ranker, fitted on ``learned_views`` simulated panel views logged by v1."""
-    if min(n_modules, n_contexts, naive_contexts) < 1:
-        raise ValueError("modules, contexts and naive contexts must each be at least 1")
-    catalog = synthetic_catalog(n_modules, seed, today=today)
-    contexts = synthetic_contexts(max(n_contexts, naive_contexts), seed)
-    vectorised, vectorised_fit_s = _timed_fit(TagTextRanker(), catalog)
-    naive, naive_fit_s = _timed_fit(NaiveRanker(), catalog)
-    audiences = {m.module_id: m.audience for m in catalog}
-
-    def rank_vectorised(context: OpportunityContext) -> Ranked:
-        found = vectorised.rank(
-            context, today=today, k_client_facing=k_client_facing, k_internal=k_internal
-        )
-        return _ids(found.client_facing), _ids(found.internal)
-
-    def rank_naive(context: OpportunityContext) -> Ranked:
-        scores = naive.scores(context, today)
-        best = sorted(scores, key=lambda m: (-scores[m], m))
-        client = tuple(m for m in best if audiences[m] == CLIENT_FACING)[:k_client_facing]
-        internal = tuple(m for m in best if audiences[m] != CLIENT_FACING)[:k_internal]
-        return client, internal
-
-    vectorised_ms, vectorised_ranked = _time_each(rank_vectorised, contexts[:n_contexts], warm_up=3)
-    naive_ms, naive_ranked = _time_each(rank_naive, contexts[:naive_contexts], warm_up=1)
-    agreeing = _check_agreement(contexts, vectorised_ranked, naive_ranked)
-    # Before the learned part, whose simulator holds a usefulness table per context it logs.
-    peak_rss = _peak_rss_bytes()
-    learned = _learned_timings(
-        catalog, vectorised, contexts[:n_contexts], learned_views, seed, today,
-        k_client_facing, k_internal,
-    ) if learned_views > 0 else (None, 0.0, 0)
-    return RankingBenchmark(
-        n_modules=n_modules,
-        n_client_facing=sum(m.audience == CLIENT_FACING for m in catalog),
-        n_expired=sum(bool(m.review_by and m.review_by < today) for m in catalog),
-        n_terms=0 if vectorised.terms_ is None else len(vectorised.terms_),
-        seed=seed,
-        today=today,
-        vectorised=vectorised_ms,
-        naive=naive_ms,
-        vectorised_fit_s=vectorised_fit_s,
-        naive_fit_s=naive_fit_s,
-        fitted_bytes=_fitted_bytes(vectorised),
-        peak_rss_bytes=peak_rss,
-        agreeing_contexts=agreeing,
-        machine=MachineFacts.collect(),
-        learned=learned[0],
-        learned_fit_s=learned[1],
-        learned_impressions=learned[2],
-    )
-
-
-def _learned_timings(
-    catalog: Sequence[CandidateModule],
-    v1: TagTextRanker,
-    contexts: Sequence[OpportunityContext],
-    views: int,
-    seed: int,
-    today: date,
-    k_client_facing: int,
-    k_internal: int,
-) -> tuple[Timings, float, int]:
-    """The learned ranker's cost per view: v1's scoring plus the usefulness model, MMR and an
-    exploratory draw, timed as the service calls it (with a random generator)."""
-    from datetime import datetime, time as clock_time
-
-    from recommender.learning import LearnedRanker
-    from recommender.simulation import DealSimulator
-
-    simulator = DealSimulator(catalog, seed, today=today)
-    rng = np.random.default_rng(seed)
-    logged = simulator.log_sessions(
-        lambda c, r: v1.rank(c, today=today, k_client_facing=k_client_facing,
-                             k_internal=k_internal),
-        simulator.contexts(views, 1), rng, start=datetime.combine(today, clock_time()),
-    )
-    start = time.perf_counter_ns()
-    learned = LearnedRanker(v1).fit(catalog, logged, today=today)
-    fit_s = (time.perf_counter_ns() - start) / 1e9
-
-    def rank_learned(context: OpportunityContext) -> Ranked:
-        found = learned.rank(context, today=today, k_client_facing=k_client_facing,
-                             k_internal=k_internal, rng=rng)
-        return _ids(found.client_facing), _ids(found.internal)
-
-    timings, _ = _time_each(rank_learned, contexts, warm_up=3)
-    return timings, fit_s, len(logged)
-
-
-def _ids(suggestions) -> tuple[str, ...]:
-    return tuple(s.module_id for s in suggestions)
-
-
-def _timed_fit(ranker: _Ranker, catalog: Sequence[CandidateModule]) -> tuple[_Ranker, float]:
-    start = time.perf_counter_ns()
-    ranker.fit(catalog)
-    return ranker, (time.perf_counter_ns() - start) / 1e9
-
-
-def _time_each(
-    rank: Callable[[OpportunityContext], Ranked],
-    contexts: Sequence[OpportunityContext],
-    warm_up: int,
-) -> tuple[Timings, list[Ranked]]:
-    """Time one call per context; the warm-up fills caches and lazy imports, and is not counted.
-
-    The garbage collector stays on, as it is when the panel is served.
-    """
-    for context in contexts[:warm_up]:
-        rank(context)
-    gc.collect()
-    samples, results = [], []
-    for context in contexts:
-        start = time.perf_counter_ns()
-        results.append(rank(context))
-        samples.append((time.perf_counter_ns() - start) / 1e6)
-    return Timings(tuple(samples)), results
-
-
-def _check_agreement(
-    contexts: Sequence[OpportunityContext], vectorised: Sequence[Ranked], naive: Sequence[Ranked]
-) -> int:
-    for i, (fast, slow) in enumerate(zip(vectorised, naive)):
-        if fast != slow:
-            raise RankersDisagree(
-                f"context {i} ({contexts[i]!r}): vectorised chose {fast}, naive chose {slow}"
-            )
-    return min(len(vectorised), len(naive))
-
-
-def _fitted_bytes(ranker: TagTextRanker) -> int:
-    def size(value) -> int:
-        if isinstance(value, np.ndarray):
-            return value.nbytes
-        if sparse.issparse(value):
-            return value.data.nbytes + value.indices.nbytes + value.indptr.nbytes
-        if isinstance(value, Mapping):
-            return sum(size(v) for v in value.values())
-        if dataclasses.is_dataclass(value):
-            return sum(size(getattr(value, f.name)) for f in dataclasses.fields(value))
-        return 0
-
-    return sum(size(v) for name, v in vars(ranker).items() if name.endswith("_"))
-
-
-def _peak_rss_bytes() -> int | None:
-    try:
-        import resource
-    except ImportError:  # not on Unix
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024  # Linux reports KiB
-
-
-# -- reporting ------------------------------------------------------------------------------------
+# -- one size -------------------------------------------------------------------------------------
 def format_report(result: RankingBenchmark) -> str:
     m, v, n = result.machine, result.vectorised, result.naive
     rss = "n/a" if result.peak_rss_bytes is None else f"{result.peak_rss_bytes / 2**20:,.0f} MiB"
-    verdict = "met" if result.target_met else "NOT met"
-    if result.n_modules < TARGET_MODULES:
+    verdict = "met" if v.median_ms < TARGET_MEDIAN_MS else "NOT met"
+    if result.n_modules != TARGET_MODULES:
         verdict += f" (the target is for {TARGET_MODULES:,} modules)"
-    return "\n".join(
-        [
-            f"Ranking benchmark: {result.n_modules:,} modules, one context per call "
-            f"(seed {result.seed}, today {result.today.isoformat()})",
-            f"Machine: {m.cpu_model}, {m.cpu_count} CPUs, {m.platform}",
-            f"         Python {m.python}, numpy {m.numpy}, scipy {m.scipy}, "
-            f"scikit-learn {m.scikit_learn}",
-            f"         BLAS {m.blas}",
-            f"Catalog: {result.n_client_facing:,} client-facing, "
-            f"{result.n_modules - result.n_client_facing:,} internal, "
-            f"{result.n_expired:,} past review, {result.n_terms:,} distinct terms",
-            f"Fit: vectorised {result.vectorised_fit_s:.2f} s, naive {result.naive_fit_s:.2f} s; "
-            f"fitted arrays {result.fitted_bytes / 2**20:.1f} MiB; process peak RSS {rss}",
-            "",
-            f"{'ranker':<11}{'contexts':>9}{'median ms':>11}{'p95 ms':>10}{'mean ms':>10}",
-            *(_row(name, t) for name, t in (("vectorised", v), ("naive", n))),
-            "",
-            f"vectorised median {v.median_ms:.2f} ms (p95 {v.p95_ms:.2f} ms) | naive median "
-            f"{n.median_ms:.2f} ms | speed-up {result.speedup:.1f}× | "
-            f"target < {TARGET_MEDIAN_MS:g} ms: {verdict}",
-            f"Both rankers chose the same top ids on all {result.agreeing_contexts} "
-            "contexts the naive loop ranked.",
-            *_learned_lines(result),
-        ]
-    )
+    rows = [
+        ("vectorised", v, result.vectorised_fit_s),
+        ("previous", result.previous, result.previous_fit_s),
+        ("naive", n, result.naive_fit_s),
+    ]
+    lines = [
+        f"Ranking benchmark: {result.n_modules:,} modules, one context per call "
+        f"(seed {result.seed}, today {result.today.isoformat()})",
+        f"Machine: {m.cpu_model}, {m.cpu_count} CPUs, {m.platform}",
+        f"         Python {m.python}, numpy {m.numpy}, scipy {m.scipy}, "
+        f"scikit-learn {m.scikit_learn}",
+        f"         BLAS {m.blas}",
+        f"Catalog: {result.n_client_facing:,} client-facing, "
+        f"{result.n_modules - result.n_client_facing:,} internal, "
+        f"{result.n_expired:,} past review, {result.n_terms:,} distinct terms",
+        f"Fit: vectorised {result.vectorised_fit_s:.2f} s, naive {result.naive_fit_s:.2f} s; "
+        f"fitted arrays {result.fitted_bytes / 2**20:.1f} MiB; process peak RSS {rss}",
+        "",
+        _header(),
+        *(_row(name, t, fit) for name, t, fit in rows if t is not None),
+        "",
+        f"vectorised median {v.median_ms:.2f} ms (p95 {v.p95_ms:.2f} ms, p99 {v.p99_ms:.2f} ms) | "
+        f"naive median {n.median_ms:.2f} ms | speed-up {result.speedup:.1f}×"
+        + (f" | {result.previous.median_ms / v.median_ms:.1f}× the previous v1"
+           if result.previous else "")  # fmt: skip
+        + f" | target < {TARGET_MEDIAN_MS:g} ms: {verdict}",
+        f"Both rankers chose the same top ids on all {result.agreeing_contexts} "
+        "contexts the naive loop ranked"
+        + (f"; v1 returned exactly the previous v1's suggestions on all {result.agreeing_previous}."
+           if result.previous else "."),
+        *_learned_lines(result),
+    ]
+    return "\n".join(lines)
 
 
 def _learned_lines(result: RankingBenchmark) -> list[str]:
-    learned = result.learned
+    learned, before = result.learned, result.previous_learned
     if learned is None:
         return []
-    verdict = "met" if learned.median_ms < TARGET_MEDIAN_MS else "NOT met"
-    return [
+    lines = [
         "",
         f"Learned ranker (fitted in {result.learned_fit_s:.2f} s on "
         f"{result.learned_impressions:,} simulated impressions; exploring, as served):",
-        _row("learned", learned),
-        f"learned median {learned.median_ms:.2f} ms (p95 {learned.p95_ms:.2f} ms) | "
-        f"{learned.median_ms / result.vectorised.median_ms:.1f}× v1's median | "
-        f"target < {TARGET_MEDIAN_MS:g} ms: {verdict}",
+        _row("learned", learned, result.learned_fit_s),
     ]
+    if before is not None:
+        lines.append(_row("previous", before, result.previous_learned_fit_s))
+    versus = ""
+    if before is not None:
+        versus = (
+            f" | {before.median_ms / learned.median_ms:.1f}× faster than the previous learned "
+            f"ranker, same modules on all {result.learned_agreeing_previous} contexts"
+        )
+    lines.append(
+        f"learned median {learned.median_ms:.2f} ms (p95 {learned.p95_ms:.2f} ms, p99 "
+        f"{learned.p99_ms:.2f} ms) | "
+        f"{learned.median_ms / result.vectorised.median_ms:.1f}× v1's median{versus}"
+    )
+    return lines
 
 
-def _row(name: str, t: Timings) -> str:
-    figures = f"{t.median_ms:>11.2f}{t.p95_ms:>10.2f}{t.mean_ms:>10.2f}"
+def _header() -> str:
+    return (
+        f"{'ranker':<11}{'contexts':>9}{'median ms':>11}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'mean ms':>9}{'fit s':>8}"
+    )
+
+
+def _row(name: str, t: Timings, fit_s: float) -> str:
+    figures = f"{t.median_ms:>11.2f}{t.p95_ms:>9.2f}{t.p99_ms:>9.2f}{t.mean_ms:>9.2f}{fit_s:>8.2f}"
     return f"{name:<11}{len(t.samples_ms):>9}{figures}"
+
+
+# -- several sizes, each in its own process --------------------------------------------------------
+def format_sizes_report(
+    results: Sequence[RankingBenchmark], memory: Sequence[ServingMemory]
+) -> str:
+    m = results[0].machine
+    lines = [
+        f"Ranking at scale (seed {results[0].seed}, today {results[0].today.isoformat()}); "
+        "each size in a fresh process, baselines timed in the same process",
+        f"Machine: {m.cpu_model}, {m.cpu_count} CPUs; Python {m.python}, numpy {m.numpy}, "
+        f"scipy {m.scipy}, scikit-learn {m.scikit_learn}; BLAS {m.blas}",
+        "",
+        f"{'modules':>9}  {'ranker':<17}{'contexts':>9}{'median ms':>11}{'p95 ms':>9}"
+        f"{'p99 ms':>9}{'fit s':>8}{'× naive':>9}{'× previous':>12}",
+    ]
+    for r in results:
+        rows = [
+            ("v1", r.vectorised, r.vectorised_fit_s, r.previous),
+            ("v1 previous", r.previous, r.previous_fit_s, None),
+            ("naive loop", r.naive, r.naive_fit_s, None),
+            ("learned", r.learned, r.learned_fit_s, r.previous_learned),
+            ("learned previous", r.previous_learned, r.previous_learned_fit_s, None),
+        ]
+        for name, t, fit_s, before in rows:
+            if t is None:
+                continue
+            vs_naive = f"{r.naive.median_ms / t.median_ms:.1f}×" if name != "naive loop" else ""
+            vs_before = f"{before.median_ms / t.median_ms:.1f}×" if before is not None else ""
+            lines.append(
+                f"{r.n_modules:>9,}  {name:<17}{len(t.samples_ms):>9}{t.median_ms:>11.2f}"
+                f"{t.p95_ms:>9.2f}{t.p99_ms:>9.2f}{fit_s:>8.2f}{vs_naive:>9}{vs_before:>12}"
+            )
+        if r.learned is not None and r.previous_learned is None:
+            lines.append(f"{'':>11}(previous learned ranker not run: it holds a score per module "
+                         f"per logged context while fitting, {r.n_modules:,} × views)")  # fmt: skip
+    lines += [
+        "",
+        "Rankings: at every size v1 returned exactly the previous v1's suggestions, the naive "
+        "loop's top ids, and the learned ranker the previous one's modules (where run).",
+        "",
+        *_memory_lines(memory),
+        "",
+        "Targets:",
+        *_verdicts(results, memory),
+    ]
+    return "\n".join(lines)
+
+
+def _memory_lines(memory: Sequence[ServingMemory]) -> list[str]:
+    if not memory:
+        return []
+    lines = ["Serving memory (fresh process: v1 and the learned ranker laid over one catalog):",
+             f"{'modules':>9}{'interpreter MiB':>17}{'serving MiB':>13}{'per catalog MiB':>17}"
+             f"{'bytes/module':>14}{'fitted arrays MiB':>19}{'peak MiB':>10}"]  # fmt: skip
+    for s in memory:
+        lines.append(
+            f"{s.n_modules:>9,}{s.baseline_bytes / 2**20:>17.0f}{s.serving_bytes / 2**20:>13.0f}"
+            f"{s.per_catalog_bytes / 2**20:>17.0f}{s.per_catalog_bytes / s.n_modules:>14.0f}"
+            f"{s.fitted_bytes / 2**20:>19.1f}{s.peak_bytes / 2**20:>10.0f}"
+        )
+    return lines
+
+
+def _verdicts(results, memory) -> list[str]:
+    out = []
+    for r in results:
+        size = f"{r.n_modules:,} modules"
+        v1_limit, learned_limit = TARGET_P99_MS.get(r.n_modules, (None, None))
+        if v1_limit is not None:
+            checks = (("v1", r.vectorised, v1_limit), ("learned", r.learned, learned_limit))
+            for name, t, limit in checks:
+                if t is not None:
+                    out.append(_verdict(f"{size}, {name} p99", t.p99_ms, limit, "ms"))
+        if r.n_modules in TARGET_FIT_S:
+            for name, fit_s in (("v1 fit", r.vectorised_fit_s), ("learned fit", r.learned_fit_s)):
+                out.append(_verdict(f"{size}, {name}", fit_s, TARGET_FIT_S[r.n_modules], "s"))
+    for s in memory:
+        if s.n_modules in TARGET_SERVING_BYTES:
+            out.append(_verdict(f"{s.n_modules:,} modules, serving RSS", s.serving_bytes / 2**20,
+                                TARGET_SERVING_BYTES[s.n_modules] / 2**20, "MiB"))  # fmt: skip
+    return out or ["  (no target at these sizes)"]
+
+
+def _verdict(what: str, value: float, limit: float, unit: str) -> str:
+    verdict = "met" if value <= limit else "NOT met"
+    return f"  {what}: {value:.2f} {unit} (target ≤ {limit:g} {unit}): {verdict}"
+
+
+def _run_in_fresh_process(argv: list[str]) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "recommender.benchmark", *argv, "--json"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return json.loads(done.stdout)
+
+
+def _from_json(data: dict) -> RankingBenchmark:
+    timings = {
+        k: Timings(tuple(v["samples_ms"])) if isinstance(v, dict) and "samples_ms" in v else v
+        for k, v in data.items()
+    }
+    timings["today"] = date.fromisoformat(data["today"])
+    timings["machine"] = MachineFacts(**data["machine"])
+    return RankingBenchmark(**timings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -411,15 +252,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m recommender.benchmark", description=__doc__.split("\n", 1)[0]
     )
     parser.add_argument("--modules", type=int, default=TARGET_MODULES, help="catalog size")
-    parser.add_argument("--contexts", type=int, default=200, help="contexts to time the ranker on")
-    parser.add_argument("--naive-contexts", type=int, default=20, help="contexts for the loop")
+    parser.add_argument("--sizes", help="comma-separated catalog sizes, each in a fresh process, "
+                        "with the serving memory of each (e.g. 10000,100000,1000000)")  # fmt: skip
+    parser.add_argument("--contexts", type=int, default=200, help="contexts to time rankers on")
+    parser.add_argument(
+        "--naive-contexts", type=int, help="contexts for the loop (default by size)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--learned-views", type=int, default=2000,
-                        help="simulated views the learned ranker is fitted on (0: skip it)")
+                        help="simulated views the learned rankers are fitted on (0: skip them)")
+    parser.add_argument("--no-previous", action="store_true", help="skip the previous rankers")
+    parser.add_argument("--serving-memory", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    result = run_ranking_benchmark(args.modules, args.contexts, args.naive_contexts, args.seed,
-                                   learned_views=args.learned_views)
-    print(format_report(result))
+    if args.serving_memory:
+        found = measure_serving_memory(args.modules, args.seed, args.learned_views, BENCHMARK_DAY)
+        print(json.dumps(dataclasses.asdict(found)))
+        return 0
+    if args.sizes:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        common = ["--contexts", str(args.contexts), "--seed", str(args.seed),
+                  "--learned-views", str(args.learned_views)]  # fmt: skip
+        common += ["--no-previous"] if args.no_previous else []
+        results, memory = [], []
+        for n in sizes:
+            naive = args.naive_contexts or naive_contexts_for(n)
+            results.append(_from_json(_run_in_fresh_process(
+                ["--modules", str(n), "--naive-contexts", str(naive), *common])))  # fmt: skip
+            print(format_report(results[-1]) + "\n", flush=True)
+            if args.learned_views > 0 and n <= max(TARGET_SERVING_BYTES):
+                memory.append(ServingMemory(**_run_in_fresh_process(
+                    ["--serving-memory", "--modules", str(n), *common])))  # fmt: skip
+        print(format_sizes_report(results, memory))
+        return 0
+    result = run_ranking_benchmark(
+        args.modules, args.contexts, args.naive_contexts or naive_contexts_for(args.modules),
+        args.seed, learned_views=args.learned_views, previous=not args.no_previous,
+    )  # fmt: skip
+    if args.json:
+        print(json.dumps(dataclasses.asdict(result), default=str))
+    else:
+        print(format_report(result))
     return 0
 
 

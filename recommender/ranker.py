@@ -1,10 +1,13 @@
-"""The v1 ranker: weighted tag matches plus TF-IDF text similarity, vectorised over the catalog.
+"""The v1 ranker: weighted tag matches plus TF-IDF text similarity, scored where it can matter.
 
-``fit`` turns a catalog snapshot into per-dimension boolean matrices and a TF-IDF matrix once;
-``rank`` then scores every module for a context with a handful of numpy operations, so a
-10,000-module catalog ranks in a few milliseconds. The rules themselves are in
-:mod:`recommender.weights`; :func:`recommender.naive.naive_scores` restates them as a plain loop
-and the tests hold the two to the same numbers.
+``fit`` indexes a catalog snapshot once: each module's tag set per dimension as a small code,
+packed bit sets for the exclusion rules, and sparse TF-IDF rows (:mod:`recommender.text_index`).
+``rank`` then finds the modules no rule excludes from the bit sets, adds up their tag
+contributions from per-tag-set tables, and computes the text similarity only for the modules
+whose tag score plus the most the text could add can still reach the top k
+(:func:`recommender.selection.best_first`). The rules are in :mod:`recommender.weights`;
+:mod:`recommender.naive` restates them as a plain loop and the tests hold the two to the same
+numbers, and to the same rankings as the previous implementation (``recommender._previous``).
 """
 from __future__ import annotations
 
@@ -13,9 +16,10 @@ from datetime import date
 from typing import Mapping, Sequence
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
+from recommender.catalog_tags import CatalogTags
+from recommender.selection import best_of, contenders
+from recommender.text_index import QueryVector, TextIndex, build_vectorizer
 from recommender.types import (
     CLIENT_FACING,
     DIMENSIONS,
@@ -25,13 +29,15 @@ from recommender.types import (
     Recommendations,
     Suggestion,
 )
-from recommender.weights import DEFAULT_WEIGHTS, ConflictPolicy, ScoringWeights
+from recommender.weights import DEFAULT_WEIGHTS, ScoringWeights
+
+__all__ = ["NotFittedError", "ScoredCatalog", "TagTextRanker", "build_vectorizer"]
 
 #: dimension → value → words a rep reads. Values without a label are shown as they are.
 TagLabels = Mapping[str, Mapping[str, str]]
 
 _NO_REVIEW_DATE = np.iinfo(np.int64).max
-#: ``_score``'s default: vectorise the context's own text (``score_catalogs`` passes it in).
+#: ``score_modules``' default: vectorise the context's own text.
 _VECTORISE = object()
 
 
@@ -39,26 +45,16 @@ class NotFittedError(RuntimeError):
     """``rank`` was called before ``fit``."""
 
 
-def build_vectorizer() -> TfidfVectorizer:
-    """The text model both rankers share: English stop words, damped term counts."""
-    return TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=1, dtype=np.float64)
-
-
-@dataclass(frozen=True)
-class _DimensionIndex:
-    vocabulary: Mapping[str, int]
-    tagged: np.ndarray  # (n_modules, n_values) bool
-    is_any: np.ndarray  # (n_modules,) bool
-
-
 @dataclass(frozen=True)
 class ScoredCatalog:
-    """Every module's score for one context, aligned with ``TagTextRanker.module_ids_``."""
+    """Scores of modules for one context: every module, or the modules ``rows`` names (in
+    module order, as in ``TagTextRanker.module_ids_``); the arrays are aligned with them."""
 
     total: np.ndarray
     excluded: np.ndarray
     contributions: Mapping[str, np.ndarray]
-    query: sparse.csr_matrix | None
+    query: QueryVector | None
+    rows: np.ndarray | None = None
 
 
 class TagTextRanker:
@@ -70,6 +66,7 @@ class TagTextRanker:
 
     # -- learning -------------------------------------------------------------------------------
     def fit(self, candidates: Sequence[CandidateModule]) -> "TagTextRanker":
+        """Index the catalog in one pass over its modules, in module-id order."""
         ordered = sorted(candidates, key=lambda c: c.module_id)
         self.module_ids_ = np.array([c.module_id for c in ordered], dtype=object)
         self.client_facing_ = np.array([c.audience == CLIENT_FACING for c in ordered], dtype=bool)
@@ -77,72 +74,128 @@ class TagTextRanker:
             [c.review_by.toordinal() if c.review_by else _NO_REVIEW_DATE for c in ordered],
             dtype=np.int64,
         )
-        self.dimensions_ = {dim: self._index_dimension(ordered, dim) for dim in DIMENSIONS}
-        self.vectorizer_ = build_vectorizer()
-        texts = [c.text for c in ordered]
-        if any(t.strip() for t in texts):
-            try:
-                matrix = self.vectorizer_.fit_transform(texts)
-            except ValueError:  # every word was a stop word
-                matrix = None
-        else:
-            matrix = None
-        self.text_matrix_ = None if matrix is None else sparse.csr_matrix(matrix)
-        # Column access for queries (few terms, all modules) is fast on CSC.
-        self.text_columns_ = None if matrix is None else sparse.csc_matrix(matrix)
-        self.terms_ = None if matrix is None else self.vectorizer_.get_feature_names_out()
+        self.tags_ = CatalogTags.fit([c.tags for c in ordered], self.weights)
+        self.text_ = TextIndex.fit(c.text for c in ordered)
+        self.text_matrix_ = None if self.text_ is None else self.text_.rows
+        self.terms_ = None if self.text_ is None else self.text_.terms
+        self._open_on: tuple[int, np.ndarray] | None = None
         return self
-
-    @staticmethod
-    def _index_dimension(ordered: Sequence[CandidateModule], dim: str) -> _DimensionIndex:
-        vocabulary: dict[str, int] = {}
-        for module in ordered:
-            for value in module.tags.get(dim, ()):
-                vocabulary.setdefault(value, len(vocabulary))
-        tagged = np.zeros((len(ordered), max(len(vocabulary), 1)), dtype=bool)
-        for row, module in enumerate(ordered):
-            for value in module.tags.get(dim, ()):
-                tagged[row, vocabulary[value]] = True
-        is_any = ~tagged.any(axis=1)
-        return _DimensionIndex(vocabulary, tagged, is_any)
 
     # -- scoring --------------------------------------------------------------------------------
     def scores(self, context: OpportunityContext, today: date) -> dict[str, float]:
         """Every eligible module's score (for tests, previews and the naive cross-check)."""
-        scored = self._score(context, today)
+        scored = self.score_modules(context, today)
         eligible = np.flatnonzero(~scored.excluded)
         return {self.module_ids_[i]: float(scored.total[i]) for i in eligible}
 
     def score_catalog(self, context: OpportunityContext, today: date) -> ScoredCatalog:
-        """Scores, exclusions and per-dimension contributions of every module, for re-rankers.
-
-        :class:`recommender.learning.LearnedRanker` builds on this rather than on ``rank``: it
-        needs the contributions of modules that do not reach the top k.
-        """
-        return self._score(context, today)
+        """Scores, exclusions and per-dimension contributions of every module: O(catalog)."""
+        return self.score_modules(context, today)
 
     def score_catalogs(
         self, contexts: Sequence[OpportunityContext], today: date
     ) -> list[ScoredCatalog]:
-        """``score_catalog`` for many contexts; their texts are vectorised in one call, which is
-        most of the cost of scoring a context against a small catalog."""
-        if not hasattr(self, "module_ids_"):
-            raise NotFittedError("fit the ranker on a catalog before ranking")
-        texts = [c.text for c in contexts]
-        vectorise = [n for n, t in enumerate(texts) if t.strip()]
-        queries: list[sparse.csr_matrix | None] = [None] * len(texts)
-        if self.text_matrix_ is not None and vectorise:
-            matrix = sparse.csr_matrix(self.vectorizer_.transform([texts[n] for n in vectorise]))
-            for row, n in enumerate(vectorise):
-                query = matrix[row]
-                queries[n] = query if query.nnz else None
-        return [self._score(c, today, q) for c, q in zip(contexts, queries)]
+        """``score_catalog`` for many contexts."""
+        return [self.score_modules(c, today) for c in contexts]
+
+    def score_modules(
+        self,
+        context: OpportunityContext,
+        today: date,
+        rows: np.ndarray | None = None,
+        query: object = _VECTORISE,
+    ) -> ScoredCatalog:
+        """Scores of the modules ``rows`` (indices into ``module_ids_``; default every module),
+        excluded ones included: the same floats whichever rows are asked for."""
+        self._check_fitted()
+        if query is _VECTORISE:
+            query = self.query_vector(context.text)
+        tables = self.tags_.contributions(context)
+        return self._score_rows(context, today, rows, query, tables)
+
+    def score_eligible(
+        self, context: OpportunityContext, rows: np.ndarray, query: QueryVector | None
+    ) -> ScoredCatalog:
+        """``score_modules`` for modules already known to be eligible (``eligible_modules``):
+        the same floats, without checking exclusion again (``excluded`` is all False)."""
+        tables = self.tags_.contributions(context)
+        return self._score_rows(context, None, rows, query, tables)
+
+    def _score_rows(self, context, today, rows, query, tables) -> ScoredCatalog:
+        """``today`` None: the rows are eligible, so exclusion is not checked."""
+        selected = slice(None) if rows is None else np.asarray(rows, dtype=np.intp)
+        contributions = self.tags_.module_contributions(tables, selected)
+        total = np.zeros(len(self.review_by_[selected]))
+        for dim in DIMENSIONS:  # the order the sum has always been taken in
+            if dim in contributions:
+                total += contributions[dim]
+        if today is None:
+            excluded = np.zeros(len(total), dtype=bool)
+        else:
+            excluded = (self.review_by_[selected] < today.toordinal()) | self.tags_.excluded(
+                context, selected
+            )
+        if query is not None:
+            text = self.text_contributions(query, None if rows is None else selected)
+            contributions["text"] = text
+            total += text
+        return ScoredCatalog(
+            total, excluded, contributions, query, None if rows is None else selected
+        )
+
+    def query_vector(self, text: str) -> QueryVector | None:
+        """The context's text as TF-IDF over the catalog's terms; None when it shares none."""
+        return None if self.text_ is None else self.text_.query(text)
+
+    def eligible_modules(self, context: OpportunityContext, today: date) -> np.ndarray:
+        """Indices, ascending, of the modules ``context`` may be shown: no exclusion rule
+        removes them and their review date has not passed."""
+        self._check_fitted()
+        bits = self.tags_.allowed_bits(context)
+        current = self._current_bits(today)
+        bits = current if bits is None else bits & current
+        return np.flatnonzero(np.unpackbits(bits, count=len(self.module_ids_)).view(bool))
+
+    def _current_bits(self, today: date) -> np.ndarray:
+        """Packed bits of the modules still within their review date, kept for the day."""
+        day = today.toordinal()
+        cached = self._open_on
+        if cached is None or cached[0] != day:
+            cached = (day, np.packbits(self.review_by_ >= day))
+            self._open_on = cached  # one assignment: threads see the old or the new pair
+        return cached[1]
+
+    def tag_totals(self, tables: Mapping[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+        """The tag part of the score of each module in ``rows``, summed as ``score_modules``
+        sums it (dimension order), so the floats agree."""
+        total = np.zeros(len(rows))
+        for dim in DIMENSIONS:
+            if dim in tables:
+                total += tables[dim][self.tags_.dimensions[dim].codes[rows]]
+        return total
+
+    def text_contributions(self, query: QueryVector, rows: np.ndarray | None) -> np.ndarray:
+        """The text term of the score of each module in ``rows`` (None: every module)."""
+        return self.weights.text_weight * self.text_.similarity(query, rows)
+
+    def _bound_margin(self) -> float:
+        """Slack on bounds: tag score estimates are float32 sums (relative error ~1e-7)."""
+        largest = sum(abs(w) for w in self.weights.dimension_weights.values())
+        return 1e-5 * (1.0 + largest + abs(self.weights.text_weight))
+
+    def text_bound(self) -> tuple[float, float]:
+        """The least and the most the text term can add to any module's score."""
+        weight = self.weights.text_weight
+        return min(weight, 0.0), max(weight, 0.0)
 
     def explain(
         self, index: int, rank: int, scored: ScoredCatalog, context: OpportunityContext
     ) -> Suggestion:
-        """The suggestion (score, reasons, breakdown) for the module at ``index`` in ``scored``."""
-        return self._suggest(index, rank, scored, context)
+        """The suggestion (score, reasons, breakdown) for position ``index`` of ``scored``."""
+        module = index if scored.rows is None else int(scored.rows[index])
+        breakdown = {dim: float(values[index]) for dim, values in scored.contributions.items()}
+        total = float(scored.total[index])
+        return self.suggestion(module, rank, total, breakdown, scored.query, context)
 
     def rank(
         self,
@@ -153,109 +206,75 @@ class TagTextRanker:
         k_internal: int = 3,
     ) -> Recommendations:
         """The top modules for ``context``, split by audience, best first, with reasons."""
-        scored = self._score(context, today)
-        eligible = ~scored.excluded
-        client = self._top(scored, eligible & self.client_facing_, k_client_facing)
-        internal = self._top(scored, eligible & ~self.client_facing_, k_internal)
-        return Recommendations(
-            client_facing=tuple(self._suggest(i, rank, scored, context) for rank, i in enumerate(client, 1)),
-            internal=tuple(self._suggest(i, rank, scored, context) for rank, i in enumerate(internal, 1)),
-        )
+        self._check_fitted()
+        query = self.query_vector(context.text)
+        tables = self.tags_.contributions(context)
+        rows = self.eligible_modules(context, today)
+        client = self.client_facing_[rows]
+        estimates = self.tags_.tag_score_estimates(tables, rows)
+        per_list = [
+            self._contenders(rows[mask], estimates[mask], query, k)
+            for mask, k in ((client, k_client_facing), (~client, k_internal))
+        ]
+        scored = self._score_rows(context, None, np.concatenate(per_list), query, tables)
+        lists, start = [], 0
+        for kept, k in zip(per_list, (k_client_facing, k_internal)):
+            at = start + best_of(kept, scored.total[start : start + len(kept)], k)
+            lists.append(
+                tuple(self.explain(int(p), n, scored, context) for n, p in enumerate(at, 1))
+            )
+            start += len(kept)
+        return Recommendations(*lists)
 
-    def _score(
-        self, context: OpportunityContext, today: date, query: object = _VECTORISE
-    ) -> ScoredCatalog:
-        if not hasattr(self, "module_ids_"):
-            raise NotFittedError("fit the ranker on a catalog before ranking")
-        n = len(self.module_ids_)
-        total = np.zeros(n)
-        excluded = self.review_by_ < today.toordinal()
-        contributions: dict[str, np.ndarray] = {}
-        for dim in DIMENSIONS:
-            values = context.values(dim)
-            if not values:
-                continue
-            contribution, conflict = self._dimension_contribution(dim, values)
-            if self.weights.policy(dim) is ConflictPolicy.EXCLUDE:
-                excluded = excluded | conflict
-            else:
-                contribution = contribution - conflict * (self.weights.weight(dim) * self.weights.conflict_penalty)
-            contributions[dim] = contribution
-            total += contribution
-        if query is _VECTORISE:
-            query = self._query_vector(context.text)
-        if query is not None:
-            similarity = self._similarity(query)
-            contributions["text"] = self.weights.text_weight * similarity
-            total += contributions["text"]
-        return ScoredCatalog(total, excluded, contributions, query)
+    def _contenders(
+        self, rows: np.ndarray, estimates: np.ndarray, query: QueryVector | None, k: int
+    ) -> np.ndarray:
+        """The modules of ``rows`` (one audience) that may be among its ``k`` best, given their
+        tag score estimates: their estimate plus the most the text can add reaches the floor."""
+        low, high = self.text_bound()
+        margin = self._bound_margin()
+        if query is None:
+            return rows[contenders(estimates + margin, lambda p: estimates[p] - margin, k)]
+        dense = self.text_.dense(query)
+        weight = self.weights.text_weight
 
-    def _dimension_contribution(self, dim: str, values: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-        index = self.dimensions_[dim]
-        weight = self.weights.weight(dim)
-        columns = [index.vocabulary[v] for v in values if v in index.vocabulary]
-        n = len(index.is_any)
-        if dim == "buyer_role" and columns:
-            primary = values[0] in index.vocabulary
-            primary_match = index.tagged[:, columns[0]] if primary else np.zeros(n, dtype=bool)
-            others = columns[1:] if primary else columns
-            other_match = index.tagged[:, others].any(axis=1) if others else np.zeros(n, dtype=bool)
-            matched = primary_match | other_match
-            exact = np.where(primary_match, weight, np.where(other_match, weight * self.weights.secondary_role_factor, 0.0))
-        else:
-            matched = index.tagged[:, columns].any(axis=1) if columns else np.zeros(n, dtype=bool)
-            exact = matched * weight
-        contribution = exact + index.is_any * (weight * self.weights.any_factor)
-        conflict = ~index.is_any & ~matched
-        return contribution, conflict
+        def lower(positions: np.ndarray) -> np.ndarray:
+            text = weight * self.text_.similarity_estimates(dense, rows[positions])
+            return estimates[positions] + text - margin
 
-    def _query_vector(self, text: str) -> sparse.csr_matrix | None:
-        if self.text_matrix_ is None or not text.strip():
-            return None
-        query = self.vectorizer_.transform([text])
-        return query if query.nnz else None
+        return rows[contenders(estimates + (high + margin), lower, k)]
 
-    def _similarity(self, query: sparse.csr_matrix) -> np.ndarray:
-        # Rows of both matrices are L2-normalised, so the dot product is the cosine.
-        columns = self.text_columns_[:, query.indices]
-        return np.asarray(columns @ query.data).ravel()
-
-    # -- selecting and explaining ---------------------------------------------------------------
-    def _top(self, scored: ScoredCatalog, mask: np.ndarray, k: int) -> list[int]:
-        candidates = np.flatnonzero(mask)
-        if k <= 0 or candidates.size == 0:
-            return []
-        scores = scored.total[candidates]
-        if candidates.size > k:
-            # Keep everything that ties with the k-th best, then order exactly.
-            kth = np.partition(scores, candidates.size - k)[candidates.size - k]
-            keep = scores >= kth
-            candidates, scores = candidates[keep], scores[keep]
-        # module_ids_ are sorted, so a lower index is the smaller id: the tie-break.
-        order = np.lexsort((candidates, -scores))
-        return [int(i) for i in candidates[order][:k]]
-
-    def _suggest(self, i: int, rank: int, scored: ScoredCatalog, context: OpportunityContext) -> Suggestion:
-        breakdown = {dim: round(float(values[i]), 4) for dim, values in scored.contributions.items()}
+    # -- explaining -----------------------------------------------------------------------------
+    def suggestion(
+        self,
+        i: int,
+        rank: int,
+        score: float,
+        breakdown: Mapping[str, float],
+        query: QueryVector | None,
+        context: OpportunityContext,
+    ) -> Suggestion:
+        """The suggestion for module ``i`` with its reasons; scores rounded for display."""
         return Suggestion(
             module_id=str(self.module_ids_[i]),
-            score=round(float(scored.total[i]), 4),
+            score=round(score, 4),
             rank=rank,
             audience=CLIENT_FACING if self.client_facing_[i] else "internal",
-            reasons=tuple(self._reasons(i, scored, context)),
-            breakdown=breakdown,
+            reasons=tuple(self._reasons(i, query, context)),
+            breakdown={dim: round(value, 4) for dim, value in breakdown.items()},
         )
 
-    def _reasons(self, i: int, scored: ScoredCatalog, context: OpportunityContext) -> list[Reason]:
+    def _reasons(
+        self, i: int, query: QueryVector | None, context: OpportunityContext
+    ) -> list[Reason]:
         reasons = []
         for dim in DIMENSIONS:
-            index = self.dimensions_[dim]
+            index = self.tags_.dimensions[dim]
             for value in context.values(dim):
-                column = index.vocabulary.get(value)
-                if column is not None and index.tagged[i, column]:
+                if index.has(i, value):
                     reasons.append(Reason(dim, self._label(dim, value)))
                     break
-        terms = self._shared_terms(i, scored.query)
+        terms = self._shared_terms(i, query)
         if terms:
             reasons.append(Reason("text", "mentions " + ", ".join(f"'{t}'" for t in terms)))
         if not reasons:
@@ -265,15 +284,30 @@ class TagTextRanker:
     def _label(self, dim: str, value: str) -> str:
         return self.labels.get(dim, {}).get(value, value)
 
-    def _shared_terms(self, i: int, query: sparse.csr_matrix | None) -> list[str]:
-        if query is None or self.text_matrix_ is None:
+    def _shared_terms(self, i: int, query: QueryVector | None) -> list[str]:
+        if query is None or self.text_ is None:
             return []
-        row = self.text_matrix_.getrow(i)
-        weights = dict(zip(row.indices, row.data))
-        shared = [
-            (w * weights[t], t) for t, w in zip(query.indices, query.data) if t in weights
-        ]
+        columns, data = self.text_.row(i)
+        at = np.minimum(np.searchsorted(columns, query.terms), max(len(columns) - 1, 0))
+        both = (columns[at] == query.terms) if len(columns) else np.zeros(0, dtype=bool)
+        shares = query.weights[both] * data[at[both]]
         # A bare number ("60", "2026") is no reason a rep would recognise.
-        shared = [(s, t) for s, t in shared if s >= self.weights.text_term_floor and not self.terms_[t].isdigit()]
+        shared = [
+            (s, t)
+            for s, t in zip(shares.tolist(), query.terms[both].tolist())
+            if s >= self.weights.text_term_floor and not self.terms_[t].isdigit()
+        ]
         shared.sort(key=lambda pair: (-pair[0], self.terms_[pair[1]]))
         return [str(self.terms_[t]) for _, t in shared[: self.weights.text_terms_in_reason]]
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "module_ids_"):
+            raise NotFittedError("fit the ranker on a catalog before ranking")
+
+    @property
+    def fitted_bytes(self) -> int:
+        """Bytes of the arrays ``fit`` keeps (module ids' strings not counted)."""
+        self._check_fitted()
+        arrays = (self.module_ids_, self.client_facing_, self.review_by_)
+        text = 0 if self.text_ is None else self.text_.nbytes
+        return sum(a.nbytes for a in arrays) + self.tags_.nbytes + text

@@ -148,46 +148,38 @@ class DealSimulator:
 
     def usefulness(self, context: OpportunityContext, module_ids: Sequence[str]) -> np.ndarray:
         """P(helpful or used | examined) for an average rep: the hidden truth."""
-        everything = self._usefulness_of_all(context)
-        return everything[[self._index[m] for m in module_ids]]
+        rows = np.array([self._index[m] for m in module_ids], dtype=np.intp)
+        return self._usefulness(context, rows)
 
-    def _usefulness_of_all(self, context: OpportunityContext) -> np.ndarray:
-        return self._usefulness_table([context])[0]
-
-    def _usefulness_table(self, contexts: Sequence[OpportunityContext]) -> list[np.ndarray]:
-        """Every module's usefulness for each context (scored in one batch: it is the slow part)."""
+    def _usefulness(self, context: OpportunityContext, rows: np.ndarray) -> np.ndarray:
+        """The truth for the modules ``rows`` only: a view needs its shown modules' usefulness,
+        and scoring the whole catalog per view would make big-catalog simulations crawl."""
         a = self.assumptions
-        table = []
-        for context, scored in zip(contexts, self._truth.score_catalogs(contexts, self.today)):
-            phase = (
-                _PHASES.index(context.journey_phase)
-                if context.journey_phase in _PHASES
-                else len(_PHASES)
-            )
-            logit = a.intercept + a.slope * scored.total + self.quality + self.segment[:, phase]
-            table.append(a.cap / (1.0 + np.exp(-logit)))
-        return table
+        phase = (
+            _PHASES.index(context.journey_phase)
+            if context.journey_phase in _PHASES
+            else len(_PHASES)
+        )
+        total = self._truth.score_modules(context, self.today, rows).total
+        logit = a.intercept + a.slope * total + self.quality[rows] + self.segment[rows, phase]
+        return a.cap / (1.0 + np.exp(-logit))
 
     def expected_reward(
         self, recommendations: Recommendations, context: OpportunityContext
     ) -> float:
         """Expected helpful-or-used suggestions in a view showing these lists (exact)."""
-        return self._expected_reward(recommendations, self._usefulness_of_all(context))
-
-    def _expected_reward(self, recommendations: Recommendations, everything: np.ndarray) -> float:
         total = 0.0
         for shown in (recommendations.client_facing, recommendations.internal):
             if shown:
                 theta = self.assumptions.examination(len(shown))
-                total += float(theta @ everything[[self._index[s.module_id] for s in shown]])
+                total += float(theta @ self.usefulness(context, [s.module_id for s in shown]))
         return total
 
     def policy_values(
         self, rank: RankFunction, contexts: Sequence[OpportunityContext], rng: np.random.Generator
     ) -> np.ndarray:
         """Each context's expected reward under ``rank`` (one draw of any randomness it uses)."""
-        table = self._usefulness_table(contexts)
-        return np.array([self._expected_reward(rank(c, rng), u) for c, u in zip(contexts, table)])
+        return np.array([self.expected_reward(rank(c, rng), c) for c in contexts])
 
     # -- logging ---------------------------------------------------------------------------------
     def log_sessions(
@@ -202,20 +194,16 @@ class DealSimulator:
     ) -> list[Impression]:
         """Show ``rank``'s lists for each context to a simulated rep; return the impressions."""
         impressions: list[Impression] = []
-        table = self._usefulness_table(contexts)
-        for n, (context, usefulness) in enumerate(zip(contexts, table)):
+        for n, context in enumerate(contexts):
             recommendations = rank(context, rng)
             shown_at, view_id = start + n * step, f"{view_prefix}-{n}"
-            impressions.extend(
-                self._view(recommendations, context, usefulness, rng, shown_at, view_id)
-            )
+            impressions.extend(self._view(recommendations, context, rng, shown_at, view_id))
         return impressions
 
     def _view(
         self,
         recommendations: Recommendations,
         context: OpportunityContext,
-        everything: np.ndarray,
         rng: np.random.Generator,
         shown_at: datetime,
         view_id: str,
@@ -227,7 +215,7 @@ class DealSimulator:
             if not suggestions:
                 continue
             theta = a.examination(len(suggestions))
-            success = engagement * everything[[self._index[s.module_id] for s in suggestions]]
+            success = engagement * self.usefulness(context, [s.module_id for s in suggestions])
             for s, examine_p, success_p in zip(suggestions, theta, success):
                 shown.append((s, self._respond(rng, examine_p, success_p)))
         won_lift = (

@@ -9,6 +9,7 @@ know. The same seed gives the same catalog and contexts.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -119,10 +120,16 @@ implementation_adoption: adoption onboarding rollout value realisation
 )
 
 
+@lru_cache(maxsize=None)
 def _zipf(n: int, exponent: float = 1.05, shift: float = 2.7) -> np.ndarray:
-    """Zipf–Mandelbrot probabilities for ranks 1..n: a few words everywhere, most words rare."""
+    """Zipf–Mandelbrot probabilities for ranks 1..n: a few words everywhere, most words rare.
+
+    Cached (callers never write to it): a million-module catalog draws it millions of times.
+    """
     weights = 1.0 / (np.arange(1, n + 1) + shift) ** exponent
-    return weights / weights.sum()
+    weights = weights / weights.sum()
+    weights.setflags(write=False)
+    return weights
 
 
 def _pick(rng: np.random.Generator, values: Sequence[str], share: float, most: int) -> Tags:

@@ -17,6 +17,15 @@ DIMENSIONS: tuple[str, ...] = (
     "deal_size",
 )
 
+#: The context's field for each single-valued dimension.
+_SINGLE_VALUED = {
+    "journey_phase": "journey_phase",
+    "industry": "industry",
+    "deal_stage": "stage",
+    "challenge": "challenge",
+    "deal_size": "deal_size",
+}
+
 CLIENT_FACING = "client_facing"
 INTERNAL = "internal"
 
@@ -43,13 +52,7 @@ class OpportunityContext:
     def values(self, dimension: str) -> tuple[str, ...]:
         if dimension == "buyer_role":
             return self.buyer_roles
-        single = {
-            "journey_phase": self.journey_phase,
-            "industry": self.industry,
-            "deal_stage": self.stage,
-            "challenge": self.challenge,
-            "deal_size": self.deal_size,
-        }[dimension]
+        single = getattr(self, _SINGLE_VALUED[dimension])
         return (single,) if single else ()
 
     @property

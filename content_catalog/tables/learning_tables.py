@@ -91,9 +91,9 @@ class DealOutcomeRow(Base):
 
 
 class RankerModelRow(Base):
-    """A trained learned ranker for one org: its bytes (the service's own pickle, never uploaded
-    by anyone), what it was trained on, and whether it is the one the panel serves. Versions are
-    kept, so an admin can roll back to an earlier one."""
+    """A trained learned ranker for one org: its bytes (recommender.model_format: arrays and JSON,
+    nothing that runs code when loaded), what it was trained on, and whether it is the one the
+    panel serves. Versions are kept, so an admin can roll back to an earlier one."""
 
     __tablename__ = "ranker_models"
     __table_args__ = (

@@ -105,3 +105,36 @@ def test_the_learned_ranker_is_timed_on_the_same_contexts_and_reported(small_res
 def test_the_learned_row_can_be_skipped():
     result = run_ranking_benchmark(n_modules=50, n_contexts=2, naive_contexts=1, learned_views=0)
     assert result.learned is None and "Learned ranker" not in format_report(result)
+
+
+def test_the_previous_implementation_is_timed_beside_the_current_one(small_result):
+    assert small_result.previous is not None and len(small_result.previous.samples_ms) == 5
+    assert small_result.agreeing_previous == 5
+    assert small_result.previous_learned is not None
+    assert small_result.learned_agreeing_previous == 5
+    report = format_report(small_result)
+    assert "× the previous v1" in report and "faster than the previous learned ranker" in report
+
+
+def test_a_ranker_that_differs_from_the_previous_one_voids_the_benchmark(monkeypatch):
+    from recommender._previous.ranker import TagTextRanker as PreviousRanker
+
+    honest = PreviousRanker.rank
+
+    def reversed_lists(self, context, **kwargs):
+        found = honest(self, context, **kwargs)
+        return type(found)(found.client_facing[::-1], found.internal[::-1])
+
+    monkeypatch.setattr(PreviousRanker, "rank", reversed_lists)
+    with pytest.raises(RankersDisagree):
+        run_ranking_benchmark(n_modules=300, n_contexts=3, naive_contexts=1, learned_views=0)
+
+
+def test_sizes_run_in_fresh_processes_and_report_serving_memory(capsys):
+    assert main(["--sizes", "300,500", "--contexts", "3", "--learned-views", "40"]) == 0
+    out = capsys.readouterr().out
+    assert "Ranking at scale" in out and "Serving memory" in out
+    table = out[out.index("Ranking at scale"):]
+    for size in ("300", "500"):
+        assert f"{size}  v1 " in table and f"{size}  learned previous" in table
+    assert "(no target at these sizes)" in table

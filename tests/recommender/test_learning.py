@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import pickle
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -12,7 +11,7 @@ import pytest
 from recommender.evaluation import mean_interval
 from recommender.feedback import Impression
 from recommender.learning import (
-    EXPLORED_REASON, LEARNED_REASON, LEARNED_REASON_MIN_EXPOSURE, LearnedRanker, UntrustedModel,
+    EXPLORED_REASON, LEARNED_REASON, LEARNED_REASON_MIN_EXPOSURE, LearnedRanker,
 )
 from recommender.position_bias import estimate_examination
 from recommender.ranker import TagTextRanker
@@ -250,23 +249,7 @@ def test_maximal_marginal_relevance_keeps_near_identical_case_studies_from_filli
     assert copies_in_top_three(0.3) == 1
 
 
-# -- (h) storing ----------------------------------------------------------------------------------
-def test_a_stored_and_loaded_model_ranks_exactly_as_the_original(history):
-    loaded = LearnedRanker.from_bytes(history.learner.to_bytes())
-    assert loaded.model_version_ == history.learner.model_version_
-    for n, context in enumerate(history.simulator.contexts(30, 8)):
-        assert loaded.rank(context, today=TODAY) == history.learner.rank(context, today=TODAY)
-        same_draws = [np.random.default_rng(n) for _ in range(2)]
-        assert loaded.rank(context, today=TODAY, rng=same_draws[0]) == history.learner.rank(
-            context, today=TODAY, rng=same_draws[1]
-        )
-
-
-def test_loading_refuses_anything_but_a_learned_ranker():
-    with pytest.raises(UntrustedModel):
-        LearnedRanker.from_bytes(pickle.dumps({"not": "a model"}))
-
-
+# -- (h) storing: tests/recommender/test_model_format.py ------------------------------------------
 def test_model_version_names_params_data_and_training_time(history):
     catalog, views = history.catalog, history.v1_views[:160]
     at = datetime(2026, 3, 1, 6)

@@ -84,7 +84,8 @@ def test_a_module_reps_always_found_helpful_is_ranked_first_by_the_trained_versi
     assert (summary["window_days"], summary["views"], summary["rewarded_rate"]) == (180, 40, 0.2)
     assert summary["parameters"]["blend"] == 8.0 and summary["modules"] == 6
 
-    model = LearnedRanker.from_bytes(active.payload)
+    with services.sessions() as session:  # a stored model holds no catalog: lay it over one
+        model = LearnedRanker.from_bytes(active.payload, catalog_candidates(session, ORG))
     learned = ids(model.rank(BUYING, today=today).client_facing)
     assert learned[0] == GEM
     assert learned != list(SHOWN_BY_V1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -116,7 +117,7 @@ def test_the_loaded_model_follows_the_catalog_it_was_not_trained_on(
 
 def test_a_corrupt_model_costs_no_panel_v1_is_served_and_admins_are_told(services, today):
     v1_cards = served(services, today)
-    store_payload(services, b"not a pickle at all")
+    store_payload(services, b"not a model at all")
 
     assert served(services, today) == v1_cards
     assert served(services, today) == v1_cards  # not retried on every view
@@ -127,9 +128,33 @@ def test_a_corrupt_model_costs_no_panel_v1_is_served_and_admins_are_told(service
     assert versions_served(services, today) == {good.model_id}
 
 
-def test_a_model_that_cannot_take_the_catalog_falls_back_to_v1(services, today):
+class TouchesAFileWhenUnpickled:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (self.path,))
+
+
+def test_a_pickle_in_the_model_store_is_never_run_and_v1_is_served(services, today, tmp_path):
     v1_cards = served(services, today)
-    store_payload(services, pickle.dumps(LearnedRanker()))  # loads, but was never fitted
+    ran = tmp_path / "ran"
+    store_payload(services, pickle.dumps(TouchesAFileWhenUnpickled(ran)))
+
+    assert served(services, today) == v1_cards
+    assert not ran.exists()
+    (message,) = failure_events(services)
+    assert "could not be loaded" in message
+
+
+def test_a_model_that_cannot_take_the_catalog_falls_back_to_v1(services, today, monkeypatch):
+    v1_cards = served(services, today)
+    train_org(services, ORG, today=today)
+
+    def broken(self, candidates):
+        raise ValueError("the catalog has a module this model cannot lay out")
+
+    monkeypatch.setattr(LearnedRanker, "with_catalog", broken)
     assert served(services, today) == v1_cards
     assert any("current catalog" in message for message in failure_events(services))
 
@@ -160,7 +185,7 @@ def test_a_preview_ranks_with_the_model_without_exploring(services, today):
 
 def test_a_failed_model_is_tried_again_later_and_admins_are_told_once(services, today):
     v1_cards = served(services, today)
-    store_payload(services, b"not a pickle at all")
+    store_payload(services, b"not a model at all")
     models = services.recommendations._models
     now = [1000.0]
     models._clock = lambda: now[0]

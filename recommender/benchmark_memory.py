@@ -1,0 +1,87 @@
+"""Resident memory of a process serving one catalog, measured in a fresh interpreter.
+
+The service holds, per org, v1 fitted on the catalog and the learned ranker laid over it
+(``from_bytes`` then ``with_catalog``); the catalog rows and the impressions it was trained on
+are read, used and dropped. This builds exactly that, drops the rest, hands freed heap back to
+the system, and reports the resident set beside the interpreter's own before any catalog: their
+difference is what one more catalog of this size costs. Run by ``python -m recommender.benchmark
+--serving-memory``; it must be a process of its own, or other work's memory would count.
+"""
+from __future__ import annotations
+
+import ctypes
+import gc
+from dataclasses import dataclass
+from datetime import date, datetime
+from datetime import time as clock_time
+
+import numpy as np
+
+from recommender.learning import LearnedRanker
+from recommender.ranker import TagTextRanker
+from recommender.simulation import DealSimulator
+from recommender.synthetic import synthetic_catalog
+
+
+@dataclass(frozen=True)
+class ServingMemory:
+    n_modules: int
+    #: The interpreter with numpy, scipy and scikit-learn loaded, before any catalog.
+    baseline_bytes: int
+    #: Serving one catalog: v1 and the learned ranker laid over it.
+    serving_bytes: int
+    #: The most this process held at once, while generating, simulating and fitting.
+    peak_bytes: int
+    #: Arrays the two rankers keep (module id strings and Python objects not counted).
+    fitted_bytes: int
+
+    @property
+    def per_catalog_bytes(self) -> int:
+        return self.serving_bytes - self.baseline_bytes
+
+
+def measure_serving_memory(n_modules: int, seed: int, views: int, today: date) -> ServingMemory:
+    baseline = _status_bytes("VmRSS")
+    catalog = synthetic_catalog(n_modules, seed, today=today)
+    v1 = TagTextRanker().fit(catalog)
+    simulator = DealSimulator(catalog, seed, today=today)
+    logged = simulator.log_sessions(
+        lambda c, r: v1.rank(c, today=today), simulator.contexts(views, 1),
+        np.random.default_rng(seed), start=datetime.combine(today, clock_time()),
+    )  # fmt: skip
+    stored = LearnedRanker(v1).fit(catalog, logged, today=today).to_bytes()
+    del simulator, logged
+    gc.collect()
+    learned = LearnedRanker.from_bytes(stored, catalog)  # as plugin/served_models.py loads it
+    del catalog, stored
+    gc.collect()
+    _give_back_freed_heap()
+    fitted = v1.fitted_bytes + learned.base_.fitted_bytes + _learned_bytes(learned)
+    return ServingMemory(
+        n_modules, baseline, _status_bytes("VmRSS"), _status_bytes("VmHWM"), fitted
+    )
+
+
+def _learned_bytes(learned: LearnedRanker) -> int:
+    effects = learned.effects_
+    arrays = [effects.module, effects.phase, effects.optimism, effects.exposure,
+              learned.kind_onehot_, learned.published_, learned._bounds.constant,
+              learned._bounds.fixed, learned._bounds.maybe_new]  # fmt: skip
+    return sum(a.nbytes for a in arrays)
+
+
+def _status_bytes(field: str) -> int:
+    """A field of /proc/self/status (Linux), in bytes."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def _give_back_freed_heap() -> None:
+    """glibc keeps freed memory for reuse; trimming shows what the process really still holds."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the figure is an upper bound
+        pass

@@ -1,0 +1,282 @@
+"""The learned ranker's score for one context, computed exactly only where it can matter.
+
+The learned score of a module is v1's total plus ``blend × log2(predicted / average)``, and the
+prediction is ``exp(features · coef + intercept)`` times the module's multipliers. Unclamped,
+that is linear in v1's parts: each tag dimension's contribution times a factor, the text term
+times a factor, plus a constant per module and journey phase (audience, kind, multipliers).
+:class:`RankingBounds` keeps those constants per catalog; :class:`ContextView` bounds every
+eligible module's score from them in a few float32 passes, and :func:`choose` computes the exact
+score (the same float operations as always, in float64) only for the modules whose bound reaches
+the list, and for the exploratory pool only when the list explores.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from recommender.diversity import maximal_marginal_relevance
+from recommender.exploration import exploration_pool
+from recommender.ranker import ScoredCatalog
+from recommender.selection import best_of
+from recommender.types import DIMENSIONS, OpportunityContext
+
+if TYPE_CHECKING:
+    from recommender.learning import LearnedRanker
+
+FEATURE_DIMENSIONS = (*DIMENSIONS, "text")
+_TOTAL, _AUDIENCE = len(FEATURE_DIMENSIONS), len(FEATURE_DIMENSIONS) + 1
+#: The learned score's prediction is floored here before its log, as it always was.
+_LEAST_PREDICTION = 1e-12
+#: Lists this short are scored exactly throughout, once: bounds would cost more than they save.
+_SCORE_ALL_BELOW = 1024
+
+
+def n_features(kinds: tuple[str, ...]) -> int:
+    return len(FEATURE_DIMENSIONS) + 2 + len(kinds)
+
+
+def features(ranker: "LearnedRanker", scored: ScoredCatalog) -> np.ndarray:
+    """The generic model's features of the modules ``scored`` holds (rows given)."""
+    rows = scored.rows
+    zeros = np.zeros(len(rows))
+    contributions = [scored.contributions.get(d, zeros) for d in FEATURE_DIMENSIONS]
+    audience = ranker.base_.client_facing_[rows].astype(float)
+    return np.column_stack([*contributions, scored.total, audience, ranker.kind_onehot_[rows]])
+
+
+def predict(ranker: "LearnedRanker", scored: ScoredCatalog, phase: int) -> np.ndarray:
+    """Predicted usefulness of the modules ``scored`` holds, for a context in ``phase``.
+
+    The linear predictor is summed in a fixed order per module (v1's parts, then the per-module
+    constant of audience, kind and intercept), so a module's prediction is the same float
+    whichever other modules are scored with it, and ties fall to module ids."""
+    rows, effects = scored.rows, ranker.effects_
+    if ranker.coef_ is None:
+        generic = np.full(len(rows), ranker.reference_rate_)
+    else:
+        coef = ranker.coef_
+        linear = np.zeros(len(rows))
+        for n, dim in enumerate(FEATURE_DIMENSIONS):
+            if dim in scored.contributions:
+                linear += scored.contributions[dim] * coef[n]
+        linear += scored.total * coef[_TOTAL]
+        generic = np.exp(linear + np.take(ranker._bounds.fixed, rows))
+    return generic * np.take(effects.module, rows) * np.take(effects.phase[:, phase], rows)
+
+
+@dataclass(frozen=True)
+class RankingBounds:
+    """Per-catalog constants of the learned score's linear form, for bounds only."""
+
+    #: dim → factor on v1's contribution of that dimension.
+    factors: dict[str, float]
+    #: factor on v1's text term.
+    text_factor: float
+    #: (modules, phases + 1) float32: the per-module constant of the score, per journey phase.
+    constant: np.ndarray
+    #: The most any exact score can be when the prediction hits its floor.
+    floored_score: float
+    margin: float
+    #: Modules that may count as new (published, barely seen); the date decides per call.
+    maybe_new: np.ndarray
+    #: (modules,) float64: intercept + audience and kind terms of the linear predictor, exact.
+    fixed: np.ndarray
+
+    @classmethod
+    def build(cls, ranker: "LearnedRanker") -> "RankingBounds":
+        kappa = ranker.blend / np.log(2.0)
+        coef, effects, base = ranker.coef_, ranker.effects_, ranker.base_
+        logs = np.log(effects.module)[:, None] + np.log(effects.phase)
+        fixed = np.zeros(len(base.module_ids_))
+        if coef is None:
+            factors = {d: 1.0 for d in DIMENSIONS}
+            text_factor, constant = 1.0, kappa * logs
+        else:
+            factors = {d: 1.0 + kappa * (coef[n] + coef[_TOTAL]) for n, d in enumerate(DIMENSIONS)}
+            text_factor = 1.0 + kappa * (coef[len(DIMENSIONS)] + coef[_TOTAL])
+            fixed = base.client_facing_ * coef[_AUDIENCE]
+            for n in range(len(ranker.kinds_)):
+                fixed = fixed + ranker.kind_onehot_[:, n] * coef[_AUDIENCE + 1 + n]
+            fixed = fixed + ranker.intercept_
+            constant = kappa * ((fixed - np.log(ranker.reference_rate_))[:, None] + logs)
+        weights = base.weights
+        most_tags = sum(abs(w) for w in weights.dimension_weights.values())
+        low, high = base.text_bound()
+        floored = ranker.blend * np.log2(_LEAST_PREDICTION / ranker.reference_rate_)
+        scale = (
+            sum(abs(weights.weight(d) * f) for d, f in factors.items())
+            + abs(text_factor) * max(abs(low), abs(high))
+            + (float(np.abs(constant).max()) if constant.size else 0.0)
+            + abs(floored)
+        )
+        published = ranker.published_ > np.iinfo(np.int64).min
+        maybe_new = np.flatnonzero(published & (effects.exposure < ranker.explore_new_until))
+        return cls(
+            factors, text_factor, constant.astype(np.float32), most_tags + high + floored,
+            1e-5 * (1.0 + scale), maybe_new, fixed,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Exact:
+    scored: ScoredCatalog
+    lift: np.ndarray
+    final: np.ndarray
+
+
+@dataclass(frozen=True)
+class ContextView:
+    """One context against the catalog: eligible modules and bounds of their learned score."""
+
+    ranker: "LearnedRanker"
+    context: OpportunityContext
+    today: date
+    query: object
+    phase: int
+    rows: np.ndarray  # eligible modules, ascending
+    client: np.ndarray  # aligned with rows
+    #: upper bounds of the eligible modules' learned scores
+    upper: np.ndarray
+    #: every exact evaluation made for this context, for the suggestions to reuse
+    evaluated: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, ranker: "LearnedRanker", context: OpportunityContext, today: date) -> "ContextView":
+        base, bounds = ranker.base_, ranker._bounds
+        query = base.query_vector(context.text)
+        tables = base.tags_.contributions(context)
+        rows = base.eligible_modules(context, today)
+        phase = ranker._phase(context)
+        partial = base.tags_.tag_score_estimates(tables, rows, bounds.factors)
+        partial += np.take(bounds.constant[:, phase], rows)
+        low, high = base.text_bound() if query is not None else (0.0, 0.0)
+        text_most = max(bounds.text_factor * low, bounds.text_factor * high)
+        upper = np.maximum(partial + (text_most + bounds.margin), bounds.floored_score)
+        return cls(ranker, context, today, query, phase, rows, base.client_facing_[rows], upper)
+
+    def exact(self, rows: np.ndarray) -> Exact:
+        ranker = self.ranker
+        scored = ranker.base_.score_eligible(self.context, rows, self.query)
+        predicted = np.maximum(predict(ranker, scored, self.phase), _LEAST_PREDICTION)
+        lift = ranker.blend * np.log2(predicted / ranker.reference_rate_)
+        found = Exact(scored, lift, scored.total + lift)
+        self.evaluated.append(found)
+        return found
+
+    def find(self, row: int) -> tuple[Exact, int]:
+        """An exact evaluation of module ``row`` made earlier, and its position in it."""
+        for found in self.evaluated:
+            at = np.flatnonzero(found.scored.rows == row)
+            if at.size:
+                return found, int(at[0])
+        return self.exact(np.array([row], dtype=np.intp)), 0
+
+
+def heads(view: ContextView, lists: list[tuple[np.ndarray, int]]) -> list[tuple]:
+    """For each (mask over the eligible modules, n): its n best modules by exact learned score,
+    best first (ties: smaller id), their scores, and the positions in the list and scores of
+    every module scored exactly. Two exact evaluations for all lists: the 4n best bounds of
+    each list, whose n-th best exact score is its floor; then every module whose bound reaches
+    it (all of a short list)."""
+    probes = []
+    for mask, n in lists:
+        upper = view.upper[mask]
+        if n <= 0 or upper.size <= max(_SCORE_ALL_BELOW, 4 * n):
+            probes.append(np.empty(0, dtype=np.intp))
+        else:
+            probes.append(np.argpartition(-upper, 4 * n - 1)[: 4 * n])
+    probe_rows = np.concatenate([view.rows[m][p] for (m, _), p in zip(lists, probes)])
+    probed = view.exact(probe_rows) if probe_rows.size else None
+    kept, start = [], 0
+    for (mask, n), probe in zip(lists, probes):
+        upper = view.upper[mask]
+        if n <= 0:
+            kept.append(np.empty(0, dtype=np.intp))
+        elif probe.size == 0:
+            kept.append(np.arange(upper.size))
+        else:
+            scores = probed.final[start : start + probe.size]
+            floor = np.partition(scores, scores.size - n)[scores.size - n]  # the n-th best
+            kept.append(np.flatnonzero(upper >= floor))
+        start += probe.size
+    rows = [view.rows[m][k] for (m, _), k in zip(lists, kept)]
+    found = view.exact(np.concatenate(rows))
+    out, start = [], 0
+    for (_, n), these, positions in zip(lists, rows, kept):
+        final = found.final[start : start + these.size]
+        order = best_of(these, final, n)
+        out.append((these[order], final[order], positions, final))  # the pool reuses the last two
+        start += these.size
+    return out
+
+
+def head_size(ranker: "LearnedRanker", k: int) -> int:
+    """How much of a list's best maximal marginal relevance looks at (k when it does not)."""
+    diverse = ranker.diversity > 0 and ranker.base_.text_matrix_ is not None and k > 1
+    return max(4 * k, 20) if diverse and k > 0 else max(k, 0)
+
+
+def choose(ranker: "LearnedRanker", view: ContextView, mask: np.ndarray, k: int,
+           head: tuple[np.ndarray, np.ndarray], rng):  # fmt: skip
+    """(module row, propensity, explored) per position of one list, best first."""
+    rows = view.rows[mask]
+    if k <= 0 or rows.size == 0:
+        return []
+    chosen = maximal_marginal_relevance(
+        head[0], head[1], ranker.base_.text_matrix_, k, ranker.diversity
+    )
+    if rng is None or ranker.explore <= 0 or rows.size == len(chosen):
+        return [(i, 1.0, False) for i in chosen]
+    slot_share = ranker.explore / len(chosen)  # P(this list explores, at this slot)
+    picks = [(i, 1.0 - slot_share, False) for i in chosen]
+    if rng.random() < ranker.explore:
+        slot = int(rng.integers(len(chosen)))
+        pool, probabilities = _pool(ranker, view, mask, chosen, head[2], head[3])
+        j = int(rng.choice(len(pool), p=probabilities))
+        picks[slot] = (int(pool[j]), slot_share * float(probabilities[j]), True)
+    return picks
+
+
+def _pool(ranker, view: ContextView, mask: np.ndarray, chosen: list[int], known_at, known_final):
+    """The exploratory pool of one list (see :mod:`recommender.exploration`), reusing the exact
+    scores the head computed (``known_final`` at positions ``known_at`` of the list): their
+    n-th best optimistic score is a floor, and only modules whose bound reaches it and that
+    were not scored yet are scored now."""
+    rows, upper = view.rows[mask], view.upper[mask]
+    final = np.full(rows.size, np.nan)
+    final[known_at] = known_final
+    rest = np.ones(rows.size, dtype=bool)
+    rest[np.searchsorted(rows, chosen)] = False  # rows are ascending, chosen among them
+    rows, upper, final = rows[rest], upper[rest], final[rest]
+    boost = ranker.blend * ranker.effects_.optimism[rows]
+    n, known = ranker.explore_pool, ~np.isnan(final)
+    floor = -np.inf
+    if known.sum() >= n:
+        optimistic = final[known] + boost[known]
+        floor = np.partition(optimistic, optimistic.size - n)[optimistic.size - n]
+    reach = upper + boost >= floor
+    _fill(view, rows, final, reach & ~known)
+    kept = np.flatnonzero(reach | known)
+    optimistic = final[kept] + boost[kept]
+    best = best_of(rows[kept], optimistic, n)
+    new = ranker._bounds.maybe_new
+    new = new[ranker.published_[new] >= view.today.toordinal() - ranker.explore_new_days]
+    at = np.minimum(np.searchsorted(rows, new), max(rows.size - 1, 0))
+    found = rows[at] == new if rows.size else np.zeros(new.size, dtype=bool)
+    new, at = new[found], at[found]
+    wanted = np.zeros(rows.size, dtype=bool)
+    wanted[at] = True
+    _fill(view, rows, final, wanted & np.isnan(final))
+    return exploration_pool(
+        rows[kept][best], optimistic[best], new, final[at],
+        temperature=ranker.explore_temperature, new_share=ranker.explore_new_share,
+    )  # fmt: skip
+
+
+def _fill(view: ContextView, rows: np.ndarray, final: np.ndarray, missing: np.ndarray) -> None:
+    """Exact scores of ``rows[missing]`` written into ``final``."""
+    if missing.any():
+        final[missing] = view.exact(rows[missing]).final

@@ -1,0 +1,81 @@
+"""What each module did beyond the learned ranker's generic prediction: Gamma-Poisson multipliers.
+
+A module's multiplier is (rewards + s) / (expected rewards + s), with s = ``prior_strength``
+expected rewards of prior evidence for "as good as predicted"; the same per journey phase on top,
+so a module can be good for buying and poor for adoption. A module without impressions gets 1.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy.stats import gamma
+
+
+@dataclasses.dataclass(frozen=True)
+class ModuleEffects:
+    """Per-module evidence beyond the generic model, aligned with a catalog's module order."""
+
+    #: Posterior mean multiplier on the generic prediction.
+    module: np.ndarray
+    #: (modules, phases + 1): a further multiplier per journey phase (last column: none/unknown).
+    phase: np.ndarray
+    #: log2(upper posterior quantile / mean): how much better the module might plausibly be.
+    optimism: np.ndarray
+    #: Expected examinations Σ θ over the module's impressions.
+    exposure: np.ndarray
+
+
+def estimate_effects(
+    n_modules: int,
+    n_phases: int,
+    rows: np.ndarray,
+    phases: np.ndarray,
+    exam: np.ndarray,
+    expected: np.ndarray,
+    reward: np.ndarray,
+    *,
+    prior_strength: float,
+    optimism: float,
+) -> ModuleEffects:
+    """Multipliers from impressions of modules ``rows`` in phase columns ``phases``
+    (``n_phases`` columns, the last for none/unknown), with their examination, expected and
+    actual rewards."""
+    n, s = n_modules, prior_strength
+    got, due = np.bincount(rows, reward, n), np.bincount(rows, expected, n)
+    module = (got + s) / (due + s)
+    cell = rows * n_phases + phases
+    cell_got = np.bincount(cell, reward, n * n_phases).reshape(n, n_phases)
+    cell_due = np.bincount(cell, expected, n * n_phases).reshape(n, n_phases)
+    phase = (cell_got + s) / (cell_due * module[:, None] + s)
+    upper = gamma.ppf(optimism, got + s, scale=1.0 / (due + s))
+    return ModuleEffects(module, phase, np.log2(upper / module), np.bincount(rows, exam, n))
+
+
+def effects_for_catalog(
+    effects: ModuleEffects,
+    known_ids: np.ndarray,
+    ids: np.ndarray,
+    *,
+    prior_strength: float,
+    optimism: float,
+) -> ModuleEffects:
+    """``effects`` (aligned with ``known_ids``) laid out for the catalog ``ids``: known modules
+    keep theirs, others get what a module without evidence gets in :func:`estimate_effects`."""
+    old = {m: n for n, m in enumerate(known_ids)}
+    rows = np.array([old.get(m, -1) for m in ids], dtype=np.int64)
+    seen = rows >= 0
+    s = prior_strength
+    unseen_optimism = float(np.log2(gamma.ppf(optimism, s, scale=1.0 / s)))
+
+    def laid_out(values: np.ndarray, default: float) -> np.ndarray:
+        out = np.full((len(ids), *values.shape[1:]), default, dtype=float)
+        out[seen] = values[rows[seen]]
+        return out
+
+    return ModuleEffects(
+        module=laid_out(effects.module, 1.0),
+        phase=laid_out(effects.phase, 1.0),
+        optimism=laid_out(effects.optimism, unseen_optimism),
+        exposure=laid_out(effects.exposure, 0.0),
+    )

@@ -149,7 +149,7 @@ def test_a_pickle_in_the_model_store_is_never_run_and_v1_is_served(services, tod
 
 def test_a_model_that_cannot_take_the_catalog_falls_back_to_v1(services, today, monkeypatch):
     v1_cards = served(services, today)
-    train_org(services, ORG, today=today)
+    services.trainer.train_org(ORG, today=today)
 
     def broken(self, candidates):
         raise ValueError("the catalog has a module this model cannot lay out")

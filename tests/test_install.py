@@ -2,11 +2,11 @@
 extra (README: `make demo` installs only requirements/runtime.txt)."""
 from __future__ import annotations
 
+import configparser
 import re
 import subprocess
 import sys
 import textwrap
-from importlib.metadata import requires
 from pathlib import Path
 
 import pytest
@@ -27,14 +27,13 @@ def pins(lock: str) -> dict[str, str]:
 
 
 def declared(extra: str | None) -> list[Requirement]:
-    wanted = []
-    for text in requires("be-inspired") or []:
-        requirement = Requirement(text)
-        in_extra = requirement.marker is not None and "extra" in str(requirement.marker)
-        if (extra is None and not in_extra) or (
-                extra is not None and in_extra and requirement.marker.evaluate({"extra": extra})):
-            wanted.append(requirement)
-    return wanted
+    """setup.cfg's install_requires, or one extra's list (read from the file, not from an
+    installed copy's metadata, which may be older than the checkout)."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg", encoding="utf-8")
+    text = (config["options"]["install_requires"] if extra is None
+            else config["options.extras_require"][extra])
+    return [Requirement(line.strip()) for line in text.splitlines() if line.strip()]
 
 
 @pytest.mark.parametrize("lock, extra", [("runtime.txt", None), ("test.txt", None),

@@ -179,8 +179,9 @@ def today() -> date:
 
 # -- Redis for the job queue ---------------------------------------------------------------------
 #: RQ's keys have fixed names (``rq:*``), so the job tests keep to a database number of their own
-#: on the shared server and empty only their own keys in it, never the server.
-JOBS_REDIS_URL = "redis://127.0.0.1:6379/13"
+#: on the shared server and empty only their own keys in it, never the server. Two runs on one
+#: machine at once (two checkouts) each set ``BEINSPIRED_TEST_JOBS_REDIS_URL`` to their own number.
+JOBS_REDIS_URL = os.environ.get("BEINSPIRED_TEST_JOBS_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from tests.conftest import POSTGRES_URL, SKIP_POSTGRES
 pytestmark = pytest.mark.postgres
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_URL = os.environ.get("BEINSPIRED_TEST_DEPLOY_REDIS_URL", "redis://127.0.0.1:6379/12")
 ORG_ID = "00D5e0000000SCAEA2"
 SECRET = "procfile-test-secret-" + "y" * 32
 CONTEXT = {"stage": "Proposal/Price Quote", "industry": "Healthcare",

@@ -276,7 +276,8 @@ def _server(url: str, keys: str, *, workers: int, threads: int, cold: bool, prev
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not start; see {log}") from None
+                    tail = log.read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"the server did not start:\n{tail}") from None
                 time.sleep(0.3)
         yield base
     finally:

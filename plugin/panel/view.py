@@ -40,12 +40,14 @@ class PanelViews:
 
     def __init__(self, suggestions: RecommendationService, impressions: ImpressionRecorder,
                  sessions: sessionmaker[Session], taxonomy_for: Callable[[str], Taxonomy],
-                 today: Callable[[], date]):
+                 today: Callable[[], date], *, unknown_in_background: bool = True):
         self._suggestions = suggestions
         self._impressions = impressions
         self._sessions = sessions
         self._taxonomy_for = taxonomy_for
         self._today = today
+        #: False: the previous path, unknown values counted in the request (a benchmark baseline).
+        self._unknown_in_background = unknown_in_background
 
     def view(
         self, source: OpportunitySource, opportunity_id: str, *, count_shown: bool = True,
@@ -119,8 +121,12 @@ class PanelViews:
         return stamped
 
     def _record_unknown(self, org_id: str, mapped: MappedContext) -> None:
-        """Keep unmapped CRM values for admins; never let that bookkeeping cost the rep a panel."""
+        """Keep unmapped CRM values for admins; never let that bookkeeping cost the rep a panel.
+        The recorder counts them with its next batch, so the request reads and writes nothing."""
         try:
+            if self._unknown_in_background:
+                self._impressions.count_unknown(org_id, mapped.unknown, datetime.now(timezone.utc))
+                return
             with self._sessions.begin() as session:
                 CatalogRepository(session, org_id).record_unknown_values(dict(mapped.unknown))
         except Exception:  # noqa: BLE001 - reporting is best effort by design

@@ -8,7 +8,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
-from typing import Callable
+from typing import Callable, Iterator
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,7 +17,7 @@ from content_catalog.taxonomy import Taxonomy
 from plugin.ranking.context_mapping import MappedContext, context_from_record, map_context
 from plugin.panel.impressions import ImpressionRecorder, ShownPanel
 from plugin.crm.sources import OpportunitySource, SourceUnavailable
-from plugin.panel.suggestions import PanelSuggestions, RecommendationService, SuggestionCard
+from plugin.panel.suggestions import PanelSuggestions, RecommendationService
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.crm.records import OpportunityRecord
 
@@ -103,13 +103,17 @@ class PanelViews:
         in the background (``plugin.panel.impressions``): the rep never waits for it. Each card
         gets a random impression id, when impressions are kept, for the panel's events to name."""
         stamped = suggestions
+        cards = len(suggestions.client_facing) + len(suggestions.internal)
+        ids = _random_ids(1 + cards)  # one system call for the view's and its cards' ids
         if self._impressions.keep_impressions:
             stamped = PanelSuggestions(
-                client_facing=tuple(_stamped(card) for card in suggestions.client_facing),
-                internal=tuple(_stamped(card) for card in suggestions.internal),
+                client_facing=tuple(replace(card, impression_id=next(ids))
+                                    for card in suggestions.client_facing),
+                internal=tuple(replace(card, impression_id=next(ids))
+                               for card in suggestions.internal),
             )
         shown = ShownPanel(
-            org_id=org_id, view_id=secrets.token_hex(16), opportunity_id=shown_to.opportunity_id,
+            org_id=org_id, view_id=next(ids), opportunity_id=shown_to.opportunity_id,
             user_id=shown_to.user_id, context=mapped.context, suggestions=stamped,
             shown_at=datetime.now(timezone.utc),
         )
@@ -139,8 +143,10 @@ class _ShownTo:
     user_id: str | None
 
 
-def _stamped(card: SuggestionCard) -> SuggestionCard:
-    return replace(card, impression_id=secrets.token_hex(16))
+def _random_ids(n: int) -> Iterator[str]:
+    """``n`` random 32-hex-digit ids (128 bits each, as ``secrets.token_hex(16)`` makes)."""
+    text = secrets.token_hex(16 * n)
+    return (text[i:i + 32] for i in range(0, 32 * n, 32))
 
 
 def _record_key(opportunity_id: str) -> str | None:

@@ -14,6 +14,7 @@ from plugin.orgs.live import OrgsSnapshot
 from plugin.crm.salesforce.signed_request import CanvasRequest, CanvasRequestError, verify_signed_request
 from plugin.crm.salesforce.exceptions import CanvasSessionExpired
 from plugin.web.app_services import services
+from plugin.web.panel_cards import card_markup
 from plugin.web.panel import context_summary
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def _panel(orgs: OrgsSnapshot, canvas: CanvasRequest):
         view=view,
         opportunity_id=canvas.record_id,
         context_summary=context_summary(view),
+        card_markup=card_markup(canvas.record_id),
         app_token=token,
     )
 

@@ -37,41 +37,15 @@ def maximal_marginal_relevance(
     head, head_scores = ordered[:size], np.asarray(scores[:size], dtype=float)
     spread = head_scores.max() - head_scores.min()
     relevance = (head_scores - head_scores.min()) / spread if spread > 0 else np.ones(len(head))
-    similarity = _HeadSimilarity(vectors, head)
+    rows = vectors[head]
+    similarity = (rows @ rows.T).toarray()
     lam = 1.0 - diversity
     chosen = [0]
-    redundancy = similarity.row(0)
+    redundancy = similarity[0].copy()
     while len(chosen) < min(k, len(head)):
         value = lam * relevance - (1.0 - lam) * redundancy
         value[chosen] = -np.inf
         best = int(np.argmax(value))  # the first maximum: ties keep the score order
         chosen.append(best)
-        redundancy = np.maximum(redundancy, similarity.row(best))
+        redundancy = np.maximum(redundancy, similarity[best])
     return [int(head[c]) for c in chosen]
-
-
-class _HeadSimilarity:
-    """Cosines of the head's modules with one of them, only for the rows MMR asks for (k of
-    the window), in numpy rather than a sparse product of the whole window: for a panel's short
-    lists scipy's per-call overhead was most of the learned ranker's time. Bit for bit the
-    sparse product's values: each is summed left to right over the chosen row's stored terms,
-    as ``(rows @ rows.T)`` sums them (``np.cumsum`` adds in order; absent terms add 0.0)."""
-
-    def __init__(self, vectors: sparse.csr_matrix, head: np.ndarray):
-        indptr = vectors.indptr
-        starts, ends = indptr[head], indptr[np.asarray(head) + 1]
-        lengths = ends - starts
-        self._offsets = np.concatenate(([0], np.cumsum(lengths)))
-        positions = np.repeat(starts - self._offsets[:-1], lengths) + np.arange(lengths.sum())
-        columns, self._data = vectors.indices[positions], vectors.data[positions]
-        _, self._local = np.unique(columns, return_inverse=True)
-        self._dense = np.zeros((len(head), int(self._local.max()) + 1 if columns.size else 0),
-                               dtype=vectors.dtype)
-        self._dense[np.repeat(np.arange(len(head)), lengths), self._local] = self._data
-
-    def row(self, i: int) -> np.ndarray:
-        at = slice(self._offsets[i], self._offsets[i + 1])
-        if at.start == at.stop:
-            return np.zeros(len(self._dense), dtype=self._dense.dtype)
-        products = self._data[at] * self._dense[:, self._local[at]]
-        return np.cumsum(products, axis=1)[:, -1]

@@ -14,7 +14,7 @@ from plugin.orgs.live import OrgsSnapshot
 from plugin.crm.salesforce.signed_request import CanvasRequest, CanvasRequestError, verify_signed_request
 from plugin.crm.salesforce.exceptions import CanvasSessionExpired
 from plugin.web.app_services import services
-from plugin.web.panel import context_summary
+from plugin.web.panel import SEARCH_BOUNDS, context_summary
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("canvas", __name__)
@@ -52,6 +52,7 @@ def _panel(orgs: OrgsSnapshot, canvas: CanvasRequest):
         view=view,
         opportunity_id=canvas.record_id,
         context_summary=context_summary(view),
+        search_bounds=SEARCH_BOUNDS,
         app_token=token,
     )
 

@@ -44,6 +44,8 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("auth.logout", "POST"): OPEN,
     ("api.opportunity_recommendations", "GET"): PANEL,
     ("panel.suggestions", "GET"): PANEL,
+    ("panel.search", "GET"): PANEL,
+    ("api.opportunity_search", "GET"): PANEL,
     ("panel.open_module", "GET"): PANEL,
     ("personalise.personalised", "GET"): PANEL,
     ("personalise.personalised_markdown", "GET"): PANEL,

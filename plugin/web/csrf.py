@@ -4,8 +4,8 @@ Flask-WTF's token is checked on POST, PUT, PATCH and DELETE, except where someth
 nothing is at stake: the Canvas POST (its HMAC signature is the proof), calls carrying a Bearer
 token (a cross-site page cannot make a browser add one), the stateless context
 recommendation call that any CRM makes without a session, and turning a rep's edited template
-into a .docx (it changes nothing, answers only JSON requests, which a cross-site form cannot
-send, and returns the caller's own text).
+into a .docx or PDF or its preview (it changes nothing, answers only JSON requests, which a
+cross-site form cannot send, and returns the caller's own text).
 
 The panel's events (``POST /api/v1/events``) are exempt too. Their authority never comes from a
 cookie: the app token in a Bearer header inside Salesforce, and in demo mode the demo org, which
@@ -24,7 +24,7 @@ csrf = CSRFProtect()
 
 EXEMPT_ENDPOINTS = {
     "canvas.entry", "api.context_recommendations", "personalise.edited_docx",
-    "events_api.record_events",
+    "personalise.edited_pdf", "personalise.edited_preview", "events_api.record_events",
 }
 
 

@@ -120,7 +120,7 @@ class OutcomeSync:
 
     def sync(self, org_id: str, *, full: bool = False, now: datetime | None = None,
              sleep: Callable[[float], None] | None = None) -> OutcomeSyncReport:
-        """Sync one org's deal outcomes; see the module docstring. ``sleep`` is the retry
+        """Sync one org's deal outcomes; see docs/design/learning.md. ``sleep`` is the retry
         back-off's (the connector's own by default)."""
         started = time.perf_counter()
         now = now or datetime.now(timezone.utc)

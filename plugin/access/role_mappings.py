@@ -132,7 +132,8 @@ class RoleMappings:
 
     def resolve(self, user_id: str, profile_id: str | None = None,
                 permission_set_ids: Iterable[str] = ()) -> Role:
-        """The role of a person with these Ids (18-character), by the precedence above."""
+        """The role of a person with these Ids (18-character): their user's mapping, else the most
+        powerful of their permission sets', else their profile's, else :data:`DEFAULT_ROLE`."""
         wanted = {(SubjectKind.USER, user_id)}
         wanted |= {(SubjectKind.PERMISSION_SET, p) for p in permission_set_ids}
         if profile_id:

@@ -31,7 +31,7 @@ class CallPolicy:
     def call(
         self, request: Callable[[], dict[str, Any]], attempts: Attempts | None = None
     ) -> dict[str, Any]:
-        """``request()``'s answer, under the policy above."""
+        """``request()``'s answer, under this policy (docs/design/crm.md)."""
         attempts = attempts if attempts is not None else Attempts()
         while True:
             try:

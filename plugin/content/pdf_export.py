@@ -1,11 +1,5 @@
-"""Personalised Markdown as a PDF, built with fpdf2 from markdown-it's tokens, like the .docx.
-
-Headings, paragraphs, lists, quotes, code, rules and tables become PDF text; bold, italics and
-code are font changes; links to http, https and mailto stay links. Gaps (``⟦account name⟧``) are
-marked in the highlighter's orange. The PDF's built-in fonts cover Latin-1 only, so other
-characters are spelled in Latin-1 where they have an equivalent (quotes, dashes, ⟦ ⟧) and shown
-as "?" otherwise (docs/design/pdf-export.md says why no font is embedded).
-"""
+"""Personalised Markdown as a PDF, built with fpdf2 from markdown-it's tokens like the .docx;
+the built-in fonts draw Latin-1 only (docs/design/pdf-export.md)."""
 from __future__ import annotations
 
 import re

@@ -3,10 +3,6 @@
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-06 09:45:00.000000
-
-The panel's search shows modules too: each impression says whether the ranker suggested it or the
-rep searched for it (and what for), so training and analytics can keep the two apart. Rows
-written before are suggestions.
 """
 from alembic import op
 import sqlalchemy as sa

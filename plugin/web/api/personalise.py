@@ -1,12 +1,4 @@
-"""``/api/v1/modules/<id>/personalised…``: a template filled in with one opportunity's data.
-
-Authorised like ``GET /api/v1/modules/<id>``: the demo org, or an app token, which must have been
-issued for the opportunity asked about. Only published modules are personalised. Downloads are
-attachments named after the module, never after anything from the CRM. The rep's own name
-("Prepared by") comes from the app token (the signed request's ``context.user.fullName``) or the
-person signed in; the text the rep edited is previewed and downloaded as it is, never personalised
-again.
-"""
+"""``/api/v1/modules/<id>/personalised…``: a template filled in with one opportunity's data."""
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import unicodedata
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import date
@@ -58,6 +59,10 @@ def search_words(raw: object) -> str:
     """The search text as it is searched for: whitespace collapsed, checked against the bounds."""
     if not isinstance(raw, str):
         raise SearchRefused("Type what you are looking for.")
+    if len(raw) > 4 * MAX_QUERY_CHARS:  # not worth reading further
+        raise SearchRefused(f"Search for at most {MAX_QUERY_CHARS} characters.")
+    # Control characters (a NUL, which PostgreSQL refuses in text) separate words, like spaces.
+    raw = "".join(" " if unicodedata.category(c) == "Cc" else c for c in raw)
     words = " ".join(raw.split())
     if len(words) < MIN_QUERY_CHARS:
         raise SearchRefused(f"Type at least {MIN_QUERY_CHARS} characters to search.")

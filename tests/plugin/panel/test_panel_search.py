@@ -60,6 +60,12 @@ def test_search_text_out_of_bounds_is_refused_with_a_reason(raw, message):
 
 def test_search_text_is_collapsed_before_it_is_searched():
     assert search_words("  payer \t audit\n") == "payer audit"
+    assert search_words("pay\x00er\x1b audit") == "pay er audit"  # control characters split words
+
+
+def test_search_text_with_control_characters_is_searched_safely(panel_search, publish, module_factory):
+    publish(module_factory("nul", title="Audit nul"))
+    assert keys(panel_search.search(ORG, search_words("\x00audit\x00"), None)) == ["nul"]
 
 
 def test_words_in_the_title_beat_words_in_the_tags_summary_and_body(module_factory):

@@ -91,6 +91,12 @@
   const showSearch = (html) => {
     searchResults.innerHTML = html; // our own template's output, escaped by Jinja
     suggestionLists.hidden = true;
+    // Say what was found: focus moves to the results' heading, as a page load would read it.
+    const heading = searchResults.querySelector("h3");
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus();
+    }
   };
   const clearSearch = () => {
     searchResults.replaceChildren();

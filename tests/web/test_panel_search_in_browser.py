@@ -148,6 +148,7 @@ def test_canvas_panel_searches_with_its_token_and_shows_results_in_place(
     results = panel.locator(RESULTS)
     expect(results.first).to_be_visible()
     expect(panel.get_by_test_id("client-facing")).to_be_hidden()
+    expect(panel.locator("#bi-search-heading")).to_be_focused()  # a screen reader hears the count
     screenshot(page, suffix="-results")
     title = results.first.locator(".bi-suggestion__title a")
     expected = title.inner_text()

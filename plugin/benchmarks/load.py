@@ -1,8 +1,6 @@
 """Panel views under real load: the production server (gunicorn) driven by wrk, warm and cold,
-on SQLite and PostgreSQL, beside the previous path measured in the same run.
-
-Run ``beinspired benchmark-load`` (BENCHMARKS.md, "Panel under load": what each row does).
-"""
+on SQLite and PostgreSQL, beside the previous path in the same run (``beinspired benchmark-load``;
+BENCHMARKS.md, "Panel under load", says what each row does)."""
 from __future__ import annotations
 
 import contextlib

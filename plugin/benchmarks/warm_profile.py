@@ -1,8 +1,6 @@
-"""Where a warm panel view's milliseconds go: cProfile over in-process views of the demo org,
-with the SQL statements each view sends.
-
-Run ``python -m plugin.benchmarks.warm_profile`` (BENCHMARKS.md, "Panel under load").
-"""
+"""Where a warm panel view's time goes: CPU per view, cProfile's shares and the SQL statements
+of in-process views of the demo org (``python -m plugin.benchmarks.warm_profile``;
+BENCHMARKS.md, "Panel under load")."""
 from __future__ import annotations
 
 import argparse

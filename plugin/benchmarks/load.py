@@ -188,7 +188,7 @@ def _database(kind: str, folder: Path, postgres_url: str) -> Iterator[tuple[str,
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
         try:
-            yield url.render_as_string(hide_password=False), f"PostgreSQL {version}"
+            yield url.render_as_string(hide_password=False), f"PostgreSQL {version.split()[0]}"
         finally:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -13,7 +13,8 @@ from plugin.benchmarks.load import (
 from plugin.cli import main as beinspired
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
+@pytest.mark.skipif(shutil.which("wrk") is None,
+                    reason="wrk is not installed (apt-get install wrk)")
 def test_every_view_served_under_load_is_recorded_and_both_paths_answer():
     result = run_load_benchmark(databases=("sqlite",), users=(4,), caches=("warm", "cold"),
                                 seconds=1, delay_s=0.01, threads=2)

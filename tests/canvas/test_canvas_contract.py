@@ -1,0 +1,44 @@
+"""The Salesforce contract inside Canvas (issue 13): whose token reads Salesforce, which record a
+panel token opens, and which instance a signed request may name. Salesforce is faked at HTTP."""
+from __future__ import annotations
+
+from tests.canvas.conftest import OPPORTUNITY_ID, query_calls, token_of
+
+OTHER_OPPORTUNITY = "0065e00000ZzZzZAAV"
+
+
+def post(client, signed_request):
+    return client.post("/canvas", data={"signed_request": signed_request})
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+# -- defect 2: the panel page checks which record its token was issued for -----------------------
+def test_panel_page_refuses_a_token_issued_for_another_record(client, signed, opportunity_answers,
+                                                              salesforce):
+    opportunity_answers()
+    token = token_of(post(client, signed).get_data(as_text=True))
+    calls = query_calls(salesforce)
+
+    response = client.get(f"/panel/{OTHER_OPPORTUNITY}", headers=bearer(token))
+
+    assert response.status_code == 403
+    assert "another record" in response.get_data(as_text=True)
+    assert query_calls(salesforce) == calls  # nothing read, so nothing shown or counted for B
+
+
+def test_panel_module_page_refuses_a_token_issued_for_another_record(client, signed,
+                                                                     opportunity_answers):
+    opportunity_answers()
+    token = token_of(post(client, signed).get_data(as_text=True))
+    response = client.get(f"/panel/{OTHER_OPPORTUNITY}/modules/any-module", headers=bearer(token))
+    assert response.status_code == 403
+
+
+def test_panel_page_still_opens_for_the_tokens_own_record(client, signed, opportunity_answers):
+    opportunity_answers()
+    token = token_of(post(client, signed).get_data(as_text=True))
+    response = client.get(f"/panel/{OPPORTUNITY_ID}", headers=bearer(token))
+    assert response.status_code == 200

@@ -58,6 +58,9 @@ class AppToken:
     record_id: str | None
     issued_at: int
     expires_at: int
+    #: The panel this token came with was shown without the opportunity's data (Salesforce
+    #: failed), so nothing was cached for the token's later calls to read.
+    opened_without_data: bool = False
 
 
 class AppTokenSigner:
@@ -79,17 +82,20 @@ class AppTokenSigner:
         )
 
     def issue(self, org_id: str, user_id: str, record_id: str | None,
-              ttl: int = DEFAULT_TTL) -> str:
+              ttl: int = DEFAULT_TTL, *, opened_without_data: bool = False) -> str:
         if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= MAX_TTL:
             raise ValueError(f"ttl must be 1..{MAX_TTL} seconds")
         now = int(self.clock())
-        return self._serializer.dumps({
+        claims = {
             "org": to_18(org_id, prefix="00D"),
             "usr": to_18(user_id, prefix="005"),
             "rec": to_18(record_id, prefix="006") if record_id is not None else None,
             "iat": now,
             "exp": now + ttl,
-        })
+        }
+        if opened_without_data:
+            claims["nod"] = True
+        return self._serializer.dumps(claims)
 
     def verify(self, token: object, *, org_id: str | None = None,
                record_id: str | None = None) -> AppToken:
@@ -148,11 +154,14 @@ def _claims(data: object) -> AppToken:
         ints = [data["iat"], data["exp"]]
         if not all(type(v) is int for v in ints):
             raise ValueError("times must be integers")
+        if type(data.get("nod", False)) is not bool:
+            raise ValueError("nod must be a boolean")
         rec = data["rec"]
         return AppToken(org_id=to_18(data["org"], prefix="00D"),
                         user_id=to_18(data["usr"], prefix="005"),
                         record_id=to_18(rec, prefix="006") if rec is not None else None,
-                        issued_at=data["iat"], expires_at=data["exp"])
+                        issued_at=data["iat"], expires_at=data["exp"],
+                        opened_without_data=data.get("nod", False))
     except (ValueError, KeyError, TypeError, AttributeError, InvalidSalesforceId):
         # Correctly signed but unreadable: only a bug (or a leaked secret) gets here.
         raise MalformedAppToken("app token claims are unreadable") from None

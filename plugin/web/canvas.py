@@ -46,7 +46,9 @@ def _panel(orgs: OrgsSnapshot, canvas: CanvasRequest):
         return _refusal(orgs, "This opportunity could not be found, or you cannot see it.", 404)
     except CanvasSessionExpired:
         return _refusal(orgs, "Your Salesforce session has expired. Reload the page to sign in again.", 401)
-    token = svc.app_tokens.issue(canvas.org_id, canvas.user_id, canvas.record_id, ttl=svc.settings.app_token_seconds)
+    token = svc.app_tokens.issue(canvas.org_id, canvas.user_id, canvas.record_id,
+                                 ttl=svc.settings.app_token_seconds,
+                                 opened_without_data=view.opportunity is None)
     return render_template(
         "panel/suggestions.html",
         view=view,

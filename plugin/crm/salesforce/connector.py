@@ -70,13 +70,16 @@ class SalesforceConnector:
             return None
 
     def source(self, org_id: str, *, canvas: CanvasRequest | None = None,
-               viewer: str | None = None) -> SalesforceOpportunitySource:
+               viewer: str | None = None,
+               opened_without_data: bool = False) -> SalesforceOpportunitySource:
         """The source to fetch ``org_id``'s opportunities with.
 
         For a Canvas-mode org pass the verified ``canvas`` request on the Canvas POST; on later
         calls (app token only) pass ``viewer`` (the token's user Id): fresh cached contexts are
         still served, and a cache miss raises
-        :class:`~plugin.crm.salesforce.exceptions.CanvasSessionExpired`.
+        :class:`~plugin.crm.salesforce.exceptions.CanvasSessionExpired`, or, when the panel
+        that token came with was shown without the record's data (``opened_without_data``),
+        :class:`~plugin.crm.sources.SourceUnavailable` saying so: reloading would not help.
         """
         connection = self.connection(org_id)
         if canvas is not None and canvas.org_id != connection.org_id:
@@ -84,7 +87,8 @@ class SalesforceConnector:
         if connection.auth_mode is AuthMode.CANVAS:
             session = (CanvasSession(canvas.oauth_token, canvas.instance_url, canvas.user_id)
                        if canvas is not None else None)
-            return self._build(connection, canvas_session=session, viewer=viewer)
+            return self._build(connection, canvas_session=session, viewer=viewer,
+                               opened_without_data=opened_without_data)
         with self._lock:
             if connection.org_id not in self._sources:
                 self._sources[connection.org_id] = self._build(connection)

@@ -2,8 +2,18 @@
 panel token opens, and which instance a signed request may name. Salesforce is faked at HTTP."""
 from __future__ import annotations
 
-from tests.canvas.conftest import OPPORTUNITY_ID, query_calls, token_of
-from tests.plugin.crm.salesforce.sf_fakes import load_json
+import pytest
+import responses
+from responses import matchers
+
+from plugin.crm.salesforce.config import ClientCredentials, OrgConnection
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from tests.canvas.conftest import OPPORTUNITY_ID, QUERY, query_calls, sign_canvas, token_of
+from tests.plugin.crm.salesforce.sf_fakes import (
+    CANVAS_SECRET, INSTANCE, LIMIT_INFO, ORG_ID, TOKEN_URL, load_json,
+)
+
+INTEGRATION_TOKEN = load_json("oauth_token.json")["access_token"]
 
 OTHER_OPPORTUNITY = "0065e00000ZzZzZAAV"
 
@@ -73,3 +83,72 @@ def test_a_malformed_query_naming_the_contact_roles_still_shows_the_opportunitys
                           headers=bearer(token))
     assert response.status_code == 200 and response.get_json().get("notice") is None
     assert query_calls(salesforce) == 2  # the refusal and the retry; the follow-up is cached
+
+
+# -- defect 1: inside Canvas Salesforce is read with the viewing user's token, always ------------
+@pytest.fixture
+def integration_org(acme_app):
+    """Acme with integration-user credentials (client credentials) besides its Canvas secret."""
+    svc = acme_app.extensions["be_inspired"]
+    OrgConnections(svc.sessions, SecretBox(svc.settings.encryption_key_list)).save(ConfiguredOrg(
+        "Acme Corp", OrgConnection(
+            org_id=ORG_ID, instance_url=INSTANCE, canvas_secret=CANVAS_SECRET,
+            credentials=ClientCredentials("3MVG9-consumer-key", "consumer-secret"),
+            challenge_field="Customer_Challenge__c")))
+    return acme_app
+
+
+@pytest.fixture
+def salesforce_by_token(salesforce):
+    """The org answers the integration user's token with the opportunity and refuses any other
+    token, as Salesforce does for a revoked or invalid session."""
+    salesforce.add(responses.POST, TOKEN_URL, json=load_json("oauth_token.json"))
+    salesforce.add(responses.GET, QUERY, json=load_json("opportunity_full.json"), headers=LIMIT_INFO,
+                   match=[matchers.header_matcher({"Authorization": f"Bearer {INTEGRATION_TOKEN}"})])
+    salesforce.add(responses.GET, QUERY, json=load_json("error_invalid_session.json"), status=401)
+    return salesforce
+
+
+def test_canvas_with_an_invalid_viewer_token_never_reads_as_the_integration_user(
+        integration_org, canvas_payload, salesforce_by_token):
+    client = integration_org.test_client()
+    canvas_payload["client"]["oauthToken"] = "00D5e000001AcmE!not-a-valid-session"
+
+    response = post(client, sign_canvas(canvas_payload))
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 401 and "session has expired" in page
+    assert "Acme Corp - Platform renewal" not in page  # the opportunity was not read
+    assert not any(call.request.url.startswith(TOKEN_URL) for call in salesforce_by_token.calls)
+    assert all(call.request.headers["Authorization"] == "Bearer 00D5e000001AcmE!not-a-valid-session"
+               for call in salesforce_by_token.calls if "/query" in call.request.url)
+
+
+def test_canvas_reads_with_the_viewer_token_for_an_org_with_integration_credentials(
+        integration_org, canvas_payload, salesforce):
+    viewer_token = canvas_payload["client"]["oauthToken"]
+    salesforce.add(responses.GET, QUERY, json=load_json("opportunity_full.json"), headers=LIMIT_INFO,
+                   match=[matchers.header_matcher({"Authorization": f"Bearer {viewer_token}"})])
+    client = integration_org.test_client()
+
+    response = post(client, sign_canvas(canvas_payload))
+
+    assert response.status_code == 200
+    assert query_calls(salesforce) == 1 and len(salesforce.calls) == 1  # no login
+
+
+def test_later_panel_calls_of_an_integration_org_never_read_as_the_integration_user(
+        integration_org, canvas_payload, salesforce_by_token):
+    """A cache miss on a later call (the token alone) must not fall back to the integration user."""
+    client = integration_org.test_client()
+    canvas_payload["client"]["oauthToken"] = "00D5e000001AcmE!not-a-valid-session"
+    svc = integration_org.extensions["be_inspired"]
+    token = svc.app_tokens.issue(ORG_ID, canvas_payload["context"]["user"]["userId"],
+                                 OPPORTUNITY_ID, ttl=600)
+
+    response = client.get(f"/api/v1/opportunities/{OPPORTUNITY_ID}/recommendations",
+                          headers=bearer(token))
+
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "session_refresh_needed"
+    assert len(salesforce_by_token.calls) == 0

@@ -2,11 +2,13 @@
 
 One :class:`SalesforceConnector` lives for the whole process. It keeps what must outlive a
 request: each org's health (breaker, API usage), the context cache, and, for orgs with stored
-credentials, one logged-in source per org. Canvas-mode orgs get a new source per request,
-because each request carries the viewing user's own token.
+credentials, one logged-in source per org. Canvas requests (and the panel's later
+calls) get a new source per request, for every org, because each carries the viewing user's own
+token: the integration user never reads for a rep.
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import Callable, Iterable
@@ -84,6 +86,11 @@ class SalesforceConnector:
         connection = self.connection(org_id)
         if canvas is not None and canvas.org_id != connection.org_id:
             raise ValueError("the Canvas request belongs to another org")
+        if canvas is not None or viewer is not None:
+            # Inside Canvas (and on the panel's later calls) Salesforce is read as the viewing
+            # user, whatever credentials the org also has: their sharing and field-level
+            # security apply. The integration user is for background jobs and connection tests.
+            connection = dataclasses.replace(connection, credentials=None)
         if connection.auth_mode is AuthMode.CANVAS:
             session = (CanvasSession(canvas.oauth_token, canvas.instance_url, canvas.user_id)
                        if canvas is not None else None)

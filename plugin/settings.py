@@ -73,6 +73,21 @@ class Settings(BaseSettings):
     #: With ``REDIS_URL``: how often each worker checks the schedule in Redis for due jobs.
     schedule_poll_seconds: float = Field(default=5.0, ge=0.2, le=300)
 
+    #: Hosts besides Salesforce's own that org instance URLs (and so every outbound CRM call)
+    #: may name, comma-separated: ``sf-proxy.example.com``, ``*.test.example``, ``127.0.0.1``.
+    #: Unset: only Salesforce's documented domains (docs/security/salesforce-contract.md).
+    allowed_crm_hosts: str = ""
+    #: A CA bundle file (PEM) the operator chooses for outbound Salesforce calls, e.g. behind a
+    #: TLS-inspecting proxy; an org's own uploaded certificates take its place for that org.
+    crm_ca_bundle: str | None = None
+
+    @field_validator("crm_ca_bundle")
+    @classmethod
+    def _ca_bundle_file(cls, path: str | None) -> str | None:
+        if path is not None and not Path(path).is_file():
+            raise ValueError(f"BEINSPIRED_CRM_CA_BUNDLE {path!r} is not a file")
+        return path
+
     @field_validator("database_url")
     @classmethod
     def _psycopg_driver(cls, url: str) -> str:

@@ -37,7 +37,11 @@ def entry():
 
 def _panel(orgs: OrgsSnapshot, canvas: CanvasRequest):
     svc = services()
-    source = orgs.connector.source(canvas.org_id, canvas=canvas)
+    try:
+        source = orgs.connector.source(canvas.org_id, canvas=canvas)
+    except CanvasRequestError as exc:
+        log.info("refused a signed request: %s", exc.reason)
+        return _refusal(orgs, exc.reason, exc.http_status)
     try:
         taxonomy = orgs.taxonomy(canvas.org_id, svc.taxonomy)
         view = svc.panel_views.view(source, canvas.record_id, taxonomy=taxonomy,

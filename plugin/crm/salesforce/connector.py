@@ -14,7 +14,8 @@ import time
 from typing import Callable, Iterable
 
 from plugin.crm.salesforce.breakers import BreakerStore, InProcessBreakers
-from plugin.crm.salesforce.signed_request import CanvasRequest
+from plugin.crm.salesforce.framing import frame_ancestor_origins
+from plugin.crm.salesforce.signed_request import CanvasRequest, ForeignInstance
 from plugin.crm.salesforce.client import CanvasSession
 from plugin.crm.salesforce.config import AuthMode, OrgConnection
 from plugin.crm.salesforce.context_cache import ContextCache, InProcessContextCache
@@ -82,10 +83,15 @@ class SalesforceConnector:
         :class:`~plugin.crm.salesforce.exceptions.CanvasSessionExpired`, or, when the panel
         that token came with was shown without the record's data (``opened_without_data``),
         :class:`~plugin.crm.sources.SourceUnavailable` saying so: reloading would not help.
+        A Canvas request whose ``instanceUrl`` is not the org's raises
+        :class:`~plugin.crm.salesforce.signed_request.ForeignInstance`.
         """
         connection = self.connection(org_id)
         if canvas is not None and canvas.org_id != connection.org_id:
             raise ValueError("the Canvas request belongs to another org")
+        if canvas is not None and canvas.instance_url != connection.instance_url \
+                and canvas.instance_url not in frame_ancestor_origins(connection.instance_url):
+            raise ForeignInstance("client.instanceUrl is not this org's Salesforce instance")
         if canvas is not None or viewer is not None:
             # Inside Canvas (and on the panel's later calls) Salesforce is read as the viewing
             # user, whatever credentials the org also has: their sharing and field-level

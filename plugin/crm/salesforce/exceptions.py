@@ -74,5 +74,10 @@ class QueryRejected(SalesforceApiError):
     (``INVALID_FIELD``, ``INVALID_TYPE``), or the query is malformed."""
 
 
+class HostRefused(SalesforceApiError):
+    """We did not connect: the host is neither Salesforce's nor allowed by the operator
+    (``BEINSPIRED_ALLOWED_CRM_HOSTS``). Not retried."""
+
+
 class UnexpectedResponse(SalesforceApiError):
     """Salesforce answered with something that is not the documented shape."""

@@ -152,3 +152,17 @@ def test_later_panel_calls_of_an_integration_org_never_read_as_the_integration_u
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "session_refresh_needed"
     assert len(salesforce_by_token.calls) == 0
+
+
+# -- defect 14: a signed request's instanceUrl must be the org's ----------------------------------
+@pytest.mark.parametrize("instance", ["https://169.254.169.254", "https://10.0.0.1",
+                                      "https://globex.my.salesforce.com"])
+def test_a_signed_request_naming_another_instance_is_refused_before_any_call(
+        client, canvas_payload, salesforce, instance):
+    canvas_payload["client"]["instanceUrl"] = instance
+
+    response = post(client, sign_canvas(canvas_payload))
+
+    assert response.status_code == 403
+    assert "client.instanceUrl is not this org" in response.get_data(as_text=True)
+    assert len(salesforce.calls) == 0

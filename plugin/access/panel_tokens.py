@@ -1,8 +1,4 @@
-"""Short-lived tokens that let the panel's later calls prove which Canvas request they came from.
-
-itsdangerous' URL-safe timed serializer signs them (HMAC-SHA256, key rotation); this module adds
-the checks on top: the org, user and record a token was issued for, and its own expiry.
-"""
+"""Short-lived tokens that let the panel's later calls prove which Canvas request they came from."""
 from __future__ import annotations
 
 import hashlib
@@ -23,6 +19,8 @@ _MAX_TOKEN_CHARS = 1024
 #: payload (a leading "." when compressed) . timestamp . HMAC-SHA256, all base64url
 _TOKEN = re.compile(r"^\.?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{4,8}\.[A-Za-z0-9_-]{43}$")
 _CLOCK_SKEW = 30
+#: The longest user's name a token carries (Salesforce's full names are at most 121 characters).
+MAX_NAME_CHARS = 121
 
 
 class AppTokenError(Exception):
@@ -61,6 +59,9 @@ class AppToken:
     #: The panel this token came with was shown without the opportunity's data (Salesforce
     #: failed), so nothing was cached for the token's later calls to read.
     opened_without_data: bool = False
+    #: The user's full name from the signed request, so a personalised template can say who
+    #: prepared it; None when Salesforce sent none.
+    user_name: str | None = None
 
 
 class AppTokenSigner:
@@ -82,7 +83,8 @@ class AppTokenSigner:
         )
 
     def issue(self, org_id: str, user_id: str, record_id: str | None,
-              ttl: int = DEFAULT_TTL, *, opened_without_data: bool = False) -> str:
+              ttl: int = DEFAULT_TTL, *, user_name: str | None = None,
+              opened_without_data: bool = False) -> str:
         if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= MAX_TTL:
             raise ValueError(f"ttl must be 1..{MAX_TTL} seconds")
         now = int(self.clock())
@@ -93,6 +95,9 @@ class AppTokenSigner:
             "iat": now,
             "exp": now + ttl,
         }
+        name = " ".join((user_name or "").split())[:MAX_NAME_CHARS]
+        if name:
+            claims["nam"] = name
         if opened_without_data:
             claims["nod"] = True
         return self._serializer.dumps(claims)
@@ -157,10 +162,13 @@ def _claims(data: object) -> AppToken:
         if type(data.get("nod", False)) is not bool:
             raise ValueError("nod must be a boolean")
         rec = data["rec"]
+        name = data.get("nam")
+        if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME_CHARS):
+            raise ValueError("the user's name must be short text")
         return AppToken(org_id=to_18(data["org"], prefix="00D"),
                         user_id=to_18(data["usr"], prefix="005"),
                         record_id=to_18(rec, prefix="006") if rec is not None else None,
-                        issued_at=data["iat"], expires_at=data["exp"],
+                        issued_at=data["iat"], expires_at=data["exp"], user_name=name,
                         opened_without_data=data.get("nod", False))
     except (ValueError, KeyError, TypeError, AttributeError, InvalidSalesforceId):
         # Correctly signed but unreadable: only a bug (or a leaked secret) gets here.

@@ -1,8 +1,4 @@
-"""``POST /canvas``: where Salesforce posts the Canvas signed request and gets the panel back.
-
-The HMAC of the signed request stands in for a CSRF token (the POST is cross-site by design).
-Nothing from an unverified payload is ever rendered: a refusal shows only our own short reason.
-"""
+"""``POST /canvas``: where Salesforce posts the Canvas signed request and gets the panel back."""
 from __future__ import annotations
 
 import logging
@@ -14,7 +10,7 @@ from plugin.orgs.live import OrgsSnapshot
 from plugin.crm.salesforce.signed_request import CanvasRequest, CanvasRequestError, verify_signed_request
 from plugin.crm.salesforce.exceptions import CanvasSessionExpired
 from plugin.web.app_services import services
-from plugin.web.panel import context_summary
+from plugin.web.panel import SEARCH_BOUNDS, context_summary
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("canvas", __name__)
@@ -51,13 +47,14 @@ def _panel(orgs: OrgsSnapshot, canvas: CanvasRequest):
     except CanvasSessionExpired:
         return _refusal(orgs, "Your Salesforce session has expired. Reload the page to sign in again.", 401)
     token = svc.app_tokens.issue(canvas.org_id, canvas.user_id, canvas.record_id,
-                                 ttl=svc.settings.app_token_seconds,
+                                 ttl=svc.settings.app_token_seconds, user_name=canvas.full_name,
                                  opened_without_data=view.opportunity is None)
     return render_template(
         "panel/suggestions.html",
         view=view,
         opportunity_id=canvas.record_id,
         context_summary=context_summary(view),
+        search_bounds=SEARCH_BOUNDS,
         app_token=token,
     )
 

@@ -1,4 +1,4 @@
-"""Migration 0009 (issue 13, defect 12): an org's CA bundle path becomes the certificates' PEM text,
+"""Migration 0010 (issue 13, defect 12): an org's CA bundle path becomes the certificates' PEM text,
 so existing orgs keep trusting their proxy; a path that is not a file of certificates is dropped."""
 from __future__ import annotations
 

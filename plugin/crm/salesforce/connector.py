@@ -1,11 +1,4 @@
-"""The Salesforce connector as the web layer sees it: configured orgs in, sources and status out.
-
-One :class:`SalesforceConnector` lives for the whole process. It keeps what must outlive a
-request: each org's health (breaker, API usage), the context cache, and, for orgs with stored
-credentials, one logged-in source per org. Canvas requests (and the panel's later
-calls) get a new source per request, for every org, because each carries the viewing user's own
-token: the integration user never reads for a rep.
-"""
+"""The Salesforce connector as the web layer sees it: configured orgs in, sources and status out."""
 from __future__ import annotations
 
 import dataclasses

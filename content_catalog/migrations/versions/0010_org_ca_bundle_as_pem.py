@@ -1,7 +1,7 @@
 """org CA bundle as PEM text
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06 10:00:00.000000
 
 An org's ``ca_bundle`` setting was a path on the service's host, typed by the org's admin, which
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from cryptography import x509
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -1,25 +1,16 @@
-"""One org's API access through simple-salesforce, and the one place its errors become ours.
-
-Logins go through simple-salesforce's public :func:`SalesforceLogin`, and queries through a
-``Salesforce`` built from the resulting session id. We do not hand simple-salesforce the
-credentials themselves because on a 401 it would then log in again by itself up to three
-times; the connector's policy is exactly one re-authentication, decided in
-:mod:`plugin.crm.salesforce.live_source`, the same way for every auth mode.
-
-simple-salesforce sets no timeout on any request (its logins cannot even take one), so the
-``requests.Session`` we give it supplies the org's timeout to every request, and carries the
-CA bundle.
-"""
+"""One org's API access through simple-salesforce, and the one place its errors become ours."""
 from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from xml.parsers.expat import ExpatError
 
 import jwt
 import requests
+import urllib3
 from simple_salesforce import Salesforce, SalesforceLogin
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
 
@@ -79,7 +70,42 @@ class TimeoutSession(GuardedSession):
     def request(self, method: str | bytes, url: str | bytes,  # type: ignore[override]
                 *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
+        if kwargs.get("stream"):
+            return super().request(method, url, *args, **kwargs)
+        # requests' timeout bounds each read, not the answer: a server dripping a byte at a time
+        # would hold the panel for ever. The whole answer must arrive within twice the timeout.
+        deadline = time.monotonic() + ANSWER_TIMEOUT_FACTOR * self.timeout
+        response = super().request(method, url, *args, **{**kwargs, "stream": True})
+        _read_until(response, deadline)
+        return response
+
+
+#: How many org timeouts a whole answer (connection, headers and body) may take.
+ANSWER_TIMEOUT_FACTOR = 2
+
+
+def _read_until(response: requests.Response, deadline: float) -> None:
+    """Read the body as it arrives (urllib3's public ``read1``), refusing to wait past
+    ``deadline``; the body is then the response's content, as requests itself stores it."""
+    chunks: list[bytes] = []
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                raise requests.exceptions.ReadTimeout("the answer did not arrive in time")
+            chunk = response.raw.read1(65536, decode_content=True)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        response.close()
+        raise requests.exceptions.ReadTimeout(str(exc)) from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        response.close()
+        raise requests.exceptions.ConnectionError(str(exc)) from None
+    except requests.exceptions.ReadTimeout:
+        response.close()
+        raise
+    response._content = b"".join(chunks)  # noqa: SLF001 - where requests keeps a read body
 
 
 def http_session(connection: OrgConnection) -> requests.Session:

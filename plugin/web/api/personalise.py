@@ -23,6 +23,7 @@ from plugin.content.opportunity_values import personalise_for
 from plugin.content.rendering import markdown_to_html
 from plugin.crm.records import OpportunityRecord
 from plugin.web.app_services import services
+from plugin.web.json_body import json_object
 from plugin.web.request_org import current_org
 
 blueprint = Blueprint("personalise", __name__, url_prefix="/api/v1")
@@ -127,10 +128,10 @@ def _fetch(source: OpportunitySource, opportunity_id: str) -> tuple[OpportunityR
 
 
 def _edited_markdown() -> str:
-    body = request.get_json(silent=True) if request.is_json else None
-    markdown = body.get("markdown") if isinstance(body, dict) else None
+    hint = 'Send the text as JSON: {"markdown": "..."} (Content-Type: application/json).'
+    markdown = json_object(hint).get("markdown")
     if not isinstance(markdown, str):
-        raise InvalidInput('Send the text as JSON: {"markdown": "..."} (Content-Type: application/json).')
+        raise InvalidInput(hint)
     if len(markdown) > MAX_EDITED_CHARS:
         raise InvalidInput(f"The text is longer than {MAX_EDITED_CHARS} characters.")
     return markdown

@@ -1,5 +1,6 @@
-"""Hostile JSON bodies on every route that reads one: deep nesting, lone surrogates, NaN and
-Infinity, booleans for numbers. Each gets a specific 400 in strict JSON and changes nothing."""
+"""Hostile input on every route that reads a body: deep nesting, lone surrogates, NaN and
+Infinity, booleans for numbers; and requests made to amplify the error. Each gets a specific, short
+400 in strict JSON and changes nothing."""
 from __future__ import annotations
 
 import json
@@ -136,3 +137,11 @@ def test_responses_never_hold_nan(admin_app):
     """The JSON provider refuses to write what JSON.parse cannot read."""
     with admin_app.app_context(), pytest.raises(ValueError):
         admin_app.json.dumps({"value": float("nan")})
+
+
+def test_an_error_lists_at_most_twenty_problems_and_says_how_many_more(admin_workspace):
+    query = "&".join(f"kind=bad{i}" for i in range(20_000))  # 229 KB of invalid values
+    response = admin_workspace.get(f"/api/v1/modules?{query}")
+    error = refused(response, "and 19980 more")
+    assert len(error["fields"]) == 20 and error["more_fields"] == 19_980
+    assert len(response.get_data()) < 20_000

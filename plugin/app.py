@@ -15,6 +15,7 @@ from plugin.telemetry.log_setup import configure_logging
 from plugin.web.error_responses import register_error_handlers
 from plugin.web.json_body import StrictJSONProvider
 from plugin.web.operations import install_request_ids
+from plugin.web.proxy_trust import trust_proxies
 from plugin.web.security_headers import add_security_headers
 
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     app.config["SESSION_COOKIE_SECURE"] = not settings.demo_mode  # the demo runs on plain http://localhost
     app.json = StrictJSONProvider(app)  # no NaN out, strict JSON in; keys in the views' order
     app.extensions["be_inspired"] = build_services(settings, today)
+    trust_proxies(app, settings.proxy_count)
     install_request_ids(app)
     register_error_handlers(app)
     install_csrf(app)

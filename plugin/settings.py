@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     #: Salesforce sign-in callback URL is built. Unset, it is taken from each request, which is
     #: right unless a proxy in front rewrites the host or scheme.
     public_url: str | None = None
+    #: How many proxies (load balancer, ingress) stand in front of the service and add
+    #: X-Forwarded-* headers; their last that many hops are believed, the rest ignored. 0
+    #: believes no forwarded header (the client is whoever opened the connection).
+    proxy_count: int = Field(default=0, ge=0, le=5)
     #: Seconds between two deal-outcome syncs of an org, and between two trainings, in
     #: ``beinspired worker``.
     outcome_sync_interval: float = Field(default=3600.0, ge=60, le=7 * 86_400)

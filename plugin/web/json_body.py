@@ -1,9 +1,5 @@
-"""The one reader of JSON request bodies, and the app's JSON provider: strict both ways.
-
-Every API view reads its body here, so deep nesting, lone surrogates, NaN and Infinity get one
-specific 400 everywhere instead of a 500 from whichever layer met them first, and no response
-can hold ``NaN`` (which ``JSON.parse`` refuses).
-"""
+"""The one reader of JSON request bodies (deep nesting, lone surrogates, NaN get one specific
+400 everywhere), and the app's JSON provider, which never writes NaN (``JSON.parse`` refuses it)."""
 from __future__ import annotations
 
 import json

@@ -11,7 +11,7 @@ from content_catalog.placeholders import Personalised
 from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import ModuleStatus
 from plugin.crm.demo_org import DEMO_ORG_ID
-from plugin.content.docx_export import DOCX_MIMETYPE, markdown_to_docx
+from plugin.content.docx_export import DOCX_MIMETYPE, MAX_CHARS, DocumentTooLarge, markdown_to_docx
 from plugin.errors import InvalidInput, NotFound
 from plugin.crm.sources import OpportunityNotFound, OpportunitySource, SourceUnavailable
 from plugin.content.opportunity_values import personalise_for
@@ -23,8 +23,8 @@ from plugin.web.request_org import current_org
 
 blueprint = Blueprint("personalise", __name__, url_prefix="/api/v1")
 
-#: The longest edited text turned into a document: a module body's limit plus room for values.
-MAX_EDITED_CHARS = 200_000
+#: The longest edited text turned into a document (docx_export's bound, far above any template).
+MAX_EDITED_CHARS = MAX_CHARS
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def personalised_markdown(module_id: str):
 @blueprint.get("/modules/<module_id>/personalised.docx")
 def personalised_docx(module_id: str):
     found = personalise_module(module_id)
-    document = markdown_to_docx(found.result.text, title=found.module.title)
+    document = _docx(found.result.text, title=found.module.title)
     return _attachment(document, DOCX_MIMETYPE, download_name(found.module.key, "docx"))
 
 
@@ -72,7 +72,7 @@ def edited_docx(module_id: str):
     org = current_org(record_id=opportunity_id)
     module = _published_module(org.org_id, module_id)
     markdown = _edited_markdown()
-    document = markdown_to_docx(markdown, title=module.title)
+    document = _docx(markdown, title=module.title)
     return _attachment(document, DOCX_MIMETYPE, download_name(module.key, "docx"))
 
 
@@ -128,8 +128,15 @@ def _edited_markdown() -> str:
     if not isinstance(markdown, str):
         raise InvalidInput(hint)
     if len(markdown) > MAX_EDITED_CHARS:
-        raise InvalidInput(f"The text is longer than {MAX_EDITED_CHARS} characters.")
+        raise InvalidInput(f"The text is {len(markdown):,} characters; a document holds at most {MAX_EDITED_CHARS:,}.")
     return markdown
+
+
+def _docx(markdown: str, *, title: str) -> bytes:
+    try:
+        return markdown_to_docx(markdown, title=title)
+    except DocumentTooLarge as exc:
+        raise InvalidInput(str(exc), reason="document_too_large") from None
 
 
 def _attachment(content: bytes, mimetype: str, filename: str) -> Response:

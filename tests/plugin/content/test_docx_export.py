@@ -8,7 +8,7 @@ import docx
 import pytest
 from docx.enum.text import WD_COLOR_INDEX
 
-from plugin.content.docx_export import markdown_to_docx
+from plugin.content.docx_export import MAX_BLOCKS, MAX_CHARS, DocumentTooLarge, markdown_to_docx
 
 
 def open_document(markdown: str, title: str = "Business case"):
@@ -80,7 +80,7 @@ def test_gaps_for_missing_values_are_highlighted():
 
 
 @pytest.mark.parametrize(
-    "text", ["a\x00b\x01c\x0bd\x1fe", "<w:t>x</w:t>]]>&amp;", "\ud800 lone surrogate", "x" * 200_000]
+    "text", ["a\x00b\x01c\x0bd\x1fe", "<w:t>x</w:t>]]>&amp;", "\ud800 lone surrogate", "x" * MAX_CHARS]
 )
 def test_any_text_gives_a_valid_document(text):
     document = open_document(text, title="Title\x00 with <markup>")
@@ -92,3 +92,19 @@ def test_document_carries_the_title_and_no_library_author():
     properties = open_document("x", title="Business case: Acme").core_properties
     assert properties.title == "Business case: Acme"
     assert properties.author == "" and properties.last_modified_by == ""
+
+
+def test_a_text_beyond_the_bounds_is_refused_with_the_figures():
+    with pytest.raises(DocumentTooLarge, match="120,001 characters"):
+        markdown_to_docx("x" * (MAX_CHARS + 1), title="t")
+    with pytest.raises(DocumentTooLarge, match="1,501 paragraphs"):
+        markdown_to_docx("\n\n".join("p" for _ in range(MAX_BLOCKS + 1)), title="t")
+    with pytest.raises(DocumentTooLarge, match="1,501 paragraphs"):  # table cells count too
+        markdown_to_docx("| a |\n|---|\n" + "\n".join("| x |" for _ in range(MAX_BLOCKS)), title="t")
+
+
+def test_a_document_at_the_bounds_keeps_every_block_and_its_style():
+    items = "\n".join(f"- item {i}" for i in range(MAX_BLOCKS - 1))
+    document = open_document(f"# Title\n\n{items}")
+    styles = [style for style, _ in paragraphs(document)]
+    assert styles == ["Heading 1"] + ["List Bullet"] * (MAX_BLOCKS - 1)

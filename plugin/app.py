@@ -16,6 +16,7 @@ from plugin.web.error_responses import register_error_handlers
 from plugin.web.json_body import StrictJSONProvider
 from plugin.web.operations import install_request_ids
 from plugin.web.proxy_trust import trust_proxies
+from plugin.web.rate_limits import install_rate_limits
 from plugin.web.security_headers import add_security_headers
 
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     register_error_handlers(app)
     install_csrf(app)
     register_blueprints(app, demo_mode=settings.demo_mode)
+    install_rate_limits(app, settings)
 
     @app.get("/")
     def index():

@@ -70,12 +70,24 @@ class Settings(BaseSettings):
     #: X-Forwarded-* headers; their last that many hops are believed, the rest ignored. 0
     #: believes no forwarded header (the client is whoever opened the connection).
     proxy_count: int = Field(default=0, ge=0, le=5)
+    #: Requests each caller (org and user) may make to each expensive endpoint (Word documents,
+    #: rankings of a posted context, the previews, imports), in Flask-Limiter's notation; more
+    #: get 429 with Retry-After.
+    rate_limit_expensive: str = "60 per minute"
     #: Seconds between two deal-outcome syncs of an org, and between two trainings, in
     #: ``beinspired worker``.
     outcome_sync_interval: float = Field(default=3600.0, ge=60, le=7 * 86_400)
     training_interval: float = Field(default=86_400.0, ge=60, le=30 * 86_400)
     #: With ``REDIS_URL``: how often each worker checks the schedule in Redis for due jobs.
     schedule_poll_seconds: float = Field(default=5.0, ge=0.2, le=300)
+
+    @field_validator("rate_limit_expensive")
+    @classmethod
+    def _limit_notation(cls, value: str) -> str:
+        from limits import parse_many
+
+        parse_many(value)  # ValueError names what is wrong
+        return value
 
     @field_validator("database_url")
     @classmethod

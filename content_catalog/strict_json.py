@@ -31,27 +31,38 @@ def loads_strict(text: str, *, max_depth: int = MAX_DEPTH,
     than ``max_depth`` and lone surrogates (``"\\ud800"``) are refused."""
     try:
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
-                           object_pairs_hook=object_pairs_hook)
+                           parse_int=_int, object_pairs_hook=object_pairs_hook)
     except RecursionError:
         raise JsonRefused(f"is nested more than {max_depth} levels deep") from None
     except json.JSONDecodeError as exc:
         raise JsonRefused(f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                           line=exc.lineno, column=exc.colno) from None
-    except ValueError as exc:  # from the parse hooks, or an integer of more than 4,300 digits
+    except _NotStrict as exc:  # (what ``object_pairs_hook`` raises goes to the caller)
         raise JsonRefused(str(exc)) from None
     _check_tree(value, max_depth)
     return value
 
 
+class _NotStrict(ValueError):
+    pass
+
+
 def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number; send a finite number or null")
+    raise _NotStrict(f"has {name}, which is not a JSON number; send a finite number or null")
 
 
 def _finite_float(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):
-        raise ValueError(f"{text[:40]} is too large for a number")
+        raise _NotStrict(f"has a number too large to hold ({text[:40]})")
     return number
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # Python refuses to convert more than 4,300 digits
+        raise _NotStrict(f"has an integer of {len(text):,} digits") from None
 
 
 def _check_tree(value: Any, max_depth: int) -> None:

@@ -363,6 +363,14 @@ def test_a_json_file_is_read_as_json(fresh_app, web, module_factory):
     assert plan.status_code == 200 and "from-json" in text_of(plan)
 
 
+@pytest.mark.parametrize("data", [b'[{"title": "lone \\ud800 surrogate"}]', b"[" * 1000 + b"]" * 1000])
+def test_a_json_file_that_is_not_strict_json_is_a_400_page_saying_why(fresh_app, web, data):
+    response = upload(web, data, filename="catalog.json")
+    assert response.status_code == 400
+    assert "lone surrogate" in text_of(response) or "nested more than 32" in text_of(response)
+    assert catalog_keys(fresh_app) == []
+
+
 def test_an_unreadable_file_is_explained(web):
     response = upload(web, b"title;kind\nA;case_study\n", filename="semicolons.csv")
     assert response.status_code == 400

@@ -145,3 +145,17 @@ def test_an_error_lists_at_most_twenty_problems_and_says_how_many_more(admin_wor
     error = refused(response, "and 19980 more")
     assert len(error["fields"]) == 20 and error["more_fields"] == 19_980
     assert len(response.get_data()) < 20_000
+
+
+def test_a_form_field_cannot_carry_a_lone_surrogate(admin_workspace):
+    """A form is bytes: a surrogate's UTF-8 form (ED A0 80) is not UTF-8, so werkzeug keeps it
+    percent-escaped, and nothing unencodable reaches the catalog or the database."""
+    fields = {"id": "form-made", "title": "lone %ED%A0%80 surrogate", "summary": "s", "body": "b",
+              "kind": "case_study", "audience": "client_facing", "author": "a", "status": "draft",
+              "csrf_token": admin_workspace.token}
+    body = "&".join(f"{name}={value}" for name, value in fields.items())
+    response = admin_workspace.client.post("/workspace/modules", data=body,
+                                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    saved = admin_workspace.get("/api/v1/modules/form-made")
+    assert strict_json(saved)["title"] == "lone %ED%A0%80 surrogate"

@@ -391,7 +391,7 @@ def test_export_downloads_the_orgs_catalog_in_the_import_format(
     assert csv.headers["Content-Disposition"].startswith(
         'attachment; filename="be-inspired-catalog-'
     )
-    assert csv.mimetype == "text/csv"
+    assert csv.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     body = csv.get_data(as_text=True)
     assert "ours" in body and "theirs" not in body
     assert web.get("/workspace/import/export.json").json[0]["id"] == "ours"

@@ -49,7 +49,6 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("personalise.personalised_markdown", "GET"): PANEL,
     ("personalise.personalised_docx", "GET"): PANEL,
     ("personalise.edited_docx", "POST"): PANEL,
-    ("events_api.record_events", "POST"): PANEL,   # what reps did with the suggestions
     ("modules_api.module", "GET"): PANEL_OR_WORKSPACE,
     ("modules_api.search_modules", "GET"): WORKSPACE,
     ("modules_api.create_module", "POST"): WORKSPACE,

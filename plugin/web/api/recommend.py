@@ -6,7 +6,7 @@ from importlib.resources import files
 
 from flask import Blueprint, Response
 
-from plugin.errors import InvalidInput, NotFound, Unauthorised
+from plugin.errors import NotFound, Unauthorised
 from plugin.crm.sources import OpportunityNotFound
 from plugin.web.app_services import services
 from plugin.web.api.context_body import parse_context_request

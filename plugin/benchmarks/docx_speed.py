@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from docx import Document
 
 from plugin.content import docx_export
-from plugin.content.docx_export import MAX_BLOCKS, markdown_to_docx
+from plugin.content.docx_export import markdown_to_docx
+from plugin.content.export_limits import MAX_EXPORT_BLOCKS as MAX_BLOCKS
 
 
 class _NamedStyleWriter(docx_export._Writer):
@@ -31,12 +32,20 @@ def previous_markdown_to_docx(markdown: str) -> bytes:
     return buffer.getvalue()
 
 
+#: A template's kinds of block, and how many blocks each counts as in the export bound (a bullet
+#: is its list, its item and its paragraph; a quote is the quote and its paragraph).
+_KINDS = (("## Section {i}", 1), ("Paragraph {i} with **bold** and *em* text.", 1),
+          ("- point {i} for {{{{account.name}}}}", 3), ("> a customer quote {i}", 2))
+
+
 def sample(blocks: int) -> str:
-    """A template-like text of ``blocks`` blocks: headings, paragraphs, bullets, a quote."""
-    parts, kinds = [], ("## Section {i}", "Paragraph {i} with **bold** and *em* text.",
-                        "- point {i} for {{{{account.name}}}}", "> a customer quote {i}")
-    for i in range(blocks):
-        parts.append(kinds[i % 4].format(i=i))
+    """A template-like text of at most ``blocks`` blocks as the export bound counts them:
+    headings, paragraphs, bullets and quotes in turn."""
+    parts, counted, i = [], 0, 0
+    while counted + _KINDS[i % 4][1] <= blocks:
+        template, cost = _KINDS[i % 4]
+        parts.append(template.format(i=i))
+        counted, i = counted + cost, i + 1
     return "\n\n".join(parts)
 
 

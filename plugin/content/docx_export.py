@@ -19,6 +19,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from content_catalog.placeholders import GAP_CLOSE, GAP_OPEN
+from plugin.content.export_limits import check_export_size
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LINK_SCHEMES = ("http", "https", "mailto")
@@ -29,27 +30,11 @@ _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks":
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _GAP = re.compile(f"({re.escape(GAP_OPEN)}[^{GAP_OPEN}{GAP_CLOSE}]*{re.escape(GAP_CLOSE)})")
 
-#: Bounds on one document, well above any real template (the longest demo module is ~3,000
-#: characters in ~40 blocks), so one request cannot hold a worker for seconds.
-MAX_CHARS = 120_000
-MAX_BLOCKS = 1_500
-#: Tokens that each become one Word paragraph or table cell.
-_BLOCK_TOKENS = frozenset({"paragraph_open", "heading_open", "code_block", "fence", "hr", "th_open", "td_open"})
-
-
-class DocumentTooLarge(ValueError):
-    """Markdown beyond :data:`MAX_CHARS` characters or :data:`MAX_BLOCKS` blocks."""
-
-
 def markdown_to_docx(markdown: str, *, title: str) -> bytes:
     text = _NOT_XML.sub("", markdown or "")
-    if len(text) > MAX_CHARS:
-        raise DocumentTooLarge(f"The text is {len(text):,} characters; a document holds at most {MAX_CHARS:,}.")
+    check_export_size(text, ())  # the length before parsing, the blocks after: both before drawing
     tokens = _markdown.parse(text)
-    blocks = sum(1 for token in tokens if token.type in _BLOCK_TOKENS)
-    if blocks > MAX_BLOCKS:
-        raise DocumentTooLarge(f"The text has {blocks:,} paragraphs, headings and table cells; "
-                               f"a document holds at most {MAX_BLOCKS:,}.")
+    check_export_size(text, tokens)
     document = Document()
     properties = document.core_properties
     properties.title = _NOT_XML.sub("", title)[:255]

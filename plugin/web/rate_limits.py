@@ -16,11 +16,15 @@ from plugin.web import identity
 
 log = logging.getLogger(__name__)
 
-#: Endpoints whose one request can cost a worker much more than a page: a Word document, the
-#: panel's ranking run on a context or in the workspace preview, the Markdown preview, an import.
+#: Endpoints whose one request can cost a worker much more than a page: a Word or PDF document,
+#: the panel's ranking run on a context or in the workspace preview, the previews, an import.
+#: (The panel's search keeps its own per-person limit, plugin/panel/panel_search.py.)
 EXPENSIVE_ENDPOINTS = (
     "personalise.personalised_docx",
     "personalise.edited_docx",
+    "personalise.personalised_pdf",
+    "personalise.edited_pdf",
+    "personalise.edited_preview",
     "api.context_recommendations",
     "modules_api.preview_body",
     "workspace.preview_page",

@@ -8,7 +8,10 @@ import docx
 import pytest
 from docx.enum.text import WD_COLOR_INDEX
 
-from plugin.content.docx_export import MAX_BLOCKS, MAX_CHARS, DocumentTooLarge, markdown_to_docx
+from plugin.content.docx_export import markdown_to_docx
+from plugin.content.export_limits import MAX_EXPORT_BLOCKS as MAX_BLOCKS
+from plugin.content.export_limits import MAX_EXPORT_CHARS as MAX_CHARS
+from plugin.content.export_limits import ExportTooLarge
 
 
 def open_document(markdown: str, title: str = "Business case"):
@@ -94,17 +97,17 @@ def test_document_carries_the_title_and_no_library_author():
     assert properties.author == "" and properties.last_modified_by == ""
 
 
-def test_a_text_beyond_the_bounds_is_refused_with_the_figures():
-    with pytest.raises(DocumentTooLarge, match="120,001 characters"):
+def test_a_text_beyond_the_bounds_is_refused_before_any_drawing():
+    with pytest.raises(ExportTooLarge, match="longer than 120,000 characters"):
         markdown_to_docx("x" * (MAX_CHARS + 1), title="t")
-    with pytest.raises(DocumentTooLarge, match="1,501 paragraphs"):
+    with pytest.raises(ExportTooLarge, match="more than 1,500 paragraphs"):
         markdown_to_docx("\n\n".join("p" for _ in range(MAX_BLOCKS + 1)), title="t")
-    with pytest.raises(DocumentTooLarge, match="1,501 paragraphs"):  # table cells count too
+    with pytest.raises(ExportTooLarge, match="more than 1,500 paragraphs"):  # table cells count too
         markdown_to_docx("| a |\n|---|\n" + "\n".join("| x |" for _ in range(MAX_BLOCKS)), title="t")
 
 
 def test_a_document_at_the_bounds_keeps_every_block_and_its_style():
-    items = "\n".join(f"- item {i}" for i in range(MAX_BLOCKS - 1))
-    document = open_document(f"# Title\n\n{items}")
-    styles = [style for style, _ in paragraphs(document)]
-    assert styles == ["Heading 1"] + ["List Bullet"] * (MAX_BLOCKS - 1)
+    # A heading is one block, a quote two (the quote and its paragraph): 500 of each is 1,500.
+    text = "\n\n".join(f"## heading {i}\n\n> quote {i}" for i in range(500))
+    document = open_document(text)
+    assert paragraphs(document) == [p for i in range(500) for p in (("Heading 2", f"heading {i}"), ("Quote", f"quote {i}"))]

@@ -64,3 +64,33 @@ def test_a_callers_flood_is_refused_with_retry_after_and_nobody_else_is_slowed(l
 def test_the_limit_comes_from_the_settings_and_bad_notation_is_refused():
     with pytest.raises(ValueError, match="rate_limit_expensive"):
         Settings(rate_limit_expensive="lots per minute")
+
+
+def test_with_redis_every_process_counts_against_the_same_limit(tmp_path, jobs_redis_url):
+    """Two apps stand for two web processes: with REDIS_URL they share one count per caller."""
+    import redis
+
+    client = redis.Redis.from_url(jobs_redis_url)
+    for key in client.scan_iter(match="*beinspired-limits*"):
+        client.delete(key)
+    database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    settings = Settings(demo_mode=False, database_url=database, redis_url=jobs_redis_url,
+                        encryption_keys=SecretBox.new_key(), app_secret=APP_SECRET,
+                        rate_limit_expensive="2 per minute")
+    first, second = create_app(settings), create_app(settings)
+    svc = first.extensions["be_inspired"]
+    upgrade(svc.engine)
+    OrgConnections(svc.sessions, SecretBox(settings.encryption_key_list)).save(acme_org())
+    secret = ApiTokens(svc.sessions).create(acme_org().connection.org_id, "ada", Role.ENABLEMENT,
+                                            created_by="test").secret
+    ada = {"Authorization": f"Bearer {secret}"}
+    try:
+        assert preview(first.test_client(), ada).status_code == 200
+        assert preview(second.test_client(), ada).status_code == 200
+        assert preview(first.test_client(), ada).status_code == 429
+        assert preview(second.test_client(), ada).status_code == 429
+    finally:
+        for key in client.scan_iter(match="*beinspired-limits*"):
+            client.delete(key)
+        for app in (first, second):
+            app.extensions["be_inspired"].engine.dispose()

@@ -38,6 +38,8 @@ DEMO_ROUTES = [
     ("POST", "/api/v1/modules/existing/status"),
     ("POST", "/api/v1/modules/preview"),
     ("POST", f"/api/v1/modules/existing/personalised.docx?opportunity={OPPORTUNITY}"),
+    ("POST", f"/api/v1/modules/existing/personalised.pdf?opportunity={OPPORTUNITY}"),
+    ("POST", f"/api/v1/modules/existing/personalised/preview?opportunity={OPPORTUNITY}"),
     ("POST", "/api/v1/tokens"),
     ("PUT", "/api/v1/role-mappings/user/0055e000001AbCdAAC"),
     ("POST", "/api/v1/events"),

@@ -72,6 +72,8 @@ def register_error_handlers(app: Flask) -> None:
         code = (exc.name or "error").lower().replace(" ", "_")
         message = {
             413: f"Request body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes",
+            429: f"Too many requests of this kind ({exc.description}); try again after the "
+                 "seconds in Retry-After.",
         }.get(exc.code or 500, exc.description or exc.name)
         if _wants_json():
             return _json(exc.code or 500, code, message)

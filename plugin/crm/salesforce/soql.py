@@ -123,7 +123,7 @@ def opportunity_stages_query(api_version: str) -> str:
     """The org's active stages in pipeline order. ``ApiName`` is asked for only where the API
     version has it; without it, the label is the value."""
     api_name = ", ApiName" if int(api_version.split(".")[0]) >= STAGE_API_NAME_SINCE else ""
-    return (f"SELECT MasterLabel{api_name}, IsActive, IsClosed, IsWon, SortOrder "
+    return (f"SELECT MasterLabel{api_name}, IsActive, IsClosed, IsWon, SortOrder "  # nosec B608 # why: api_name is one of two constants
             "FROM OpportunityStage WHERE IsActive = true ORDER BY SortOrder")
 
 

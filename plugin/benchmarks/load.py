@@ -30,7 +30,7 @@ from plugin.benchmarks.fake_salesforce import FakeSalesforce, salesforce_records
 from plugin.crm.demo_org import DemoOrg, demo_module_payloads
 from plugin.crm.salesforce.config import OrgConnection
 from plugin.crm.salesforce.ids import to_18
-from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.orgs.connections import ConfiguredOrg, SecretBox
 from plugin.server import usable_cpus
 from plugin.settings import Settings
 from recommender.benchmark import MachineFacts
@@ -204,19 +204,22 @@ def _prepare(url: str, keys: str, fake: FakeSalesforce, canvas_secret: str) -> N
     subprocess.run([sys.executable, "-m", "plugin.cli", "load-demo"], env=env, check=True,
                    stdout=subprocess.DEVNULL)
     settings = Settings(demo_mode=False, database_url=url, redis_url=None, encryption_keys=keys,
-                        log_level="WARNING")
+                        log_level="WARNING", **_fake_salesforce_settings(fake))
     svc = create_app(settings).extensions["be_inspired"]
     try:
         connection = OrgConnection(org_id=CANVAS_ORG, instance_url=fake.instance_url,
-                                   canvas_secret=canvas_secret, challenge_field=CHALLENGE_FIELD,
-                                   ca_bundle=fake.ca_bundle)
-        OrgConnections(svc.sessions, SecretBox(settings.encryption_key_list)).save(
-            ConfiguredOrg("Load Benchmark Corp", connection))
+                                   canvas_secret=canvas_secret, challenge_field=CHALLENGE_FIELD)
+        svc.org_connections().save(ConfiguredOrg("Load Benchmark Corp", connection))
         with svc.sessions.begin() as session:
             ensure_org(session, CANVAS_ORG, "Load Benchmark Corp")
             import_modules(session, CANVAS_ORG, demo_module_payloads(), svc.taxonomy)
     finally:
         svc.engine.dispose()
+
+
+def _fake_salesforce_settings(fake: FakeSalesforce) -> dict[str, str]:
+    """The operator's settings for a loopback Salesforce: its host, and its CA."""
+    return {"allowed_crm_hosts": "localhost", "crm_ca_bundle": fake.ca_bundle}
 
 
 def _views_recorded(url: str) -> int:
@@ -250,13 +253,17 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _server(url: str, keys: str, *, workers: int, threads: int, cold: bool, previous: bool,
-            log: Path) -> Iterator[str]:
+def _server(url: str, keys: str, fake: FakeSalesforce, *, workers: int, threads: int,
+            cold: bool, previous: bool, log: Path) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "BEINSPIRED_DEMO_MODE": "true",
            "BEINSPIRED_APP_SECRET": APP_SECRET, "BEINSPIRED_ENCRYPTION_KEYS": keys,
            "BEINSPIRED_LOG_LEVEL": "WARNING",
-           "BEINSPIRED_PANEL_CACHES": "false" if previous else "true"}
+           "BEINSPIRED_PANEL_CACHES": "false" if previous else "true",
+           # One demo user stands for every rep here: their per-person limit on posted contexts
+           # (60 a minute) would refuse the load; the limiter still runs on each request.
+           "BEINSPIRED_RATE_LIMIT_EXPENSIVE": "100000000 per minute",
+           **{f"BEINSPIRED_{k.upper()}": v for k, v in _fake_salesforce_settings(fake).items()}}
     env.pop("REDIS_URL", None)
     if cold:
         env["BEINSPIRED_CONTEXT_CACHE_SECONDS"] = "0.001"  # every view asks Salesforce
@@ -334,16 +341,16 @@ def run_load_benchmark(*, databases: Sequence[str] = ("sqlite", "postgresql"),
                 for cache in caches:
                     for n in users:
                         for path in paths:
-                            rows.append(_row(url, described, keys, cache, n, path, seconds,
-                                             workers, threads, scripts[cache], folder))
+                            rows.append(_row(url, described, keys, fake, cache, n, path,
+                                             seconds, workers, threads, scripts[cache], folder))
                             progress(_format_row(rows[-1]))
     return LoadBenchmark(tuple(rows), MachineFacts.collect(), workers, threads, seconds,
                          _wrk_version(), load_before, _load_average())
 
 
-def _row(url, described, keys, cache, users, path, seconds, workers, threads, script,
+def _row(url, described, keys, fake, cache, users, path, seconds, workers, threads, script,
          folder) -> LoadRow:
-    with _server(url, keys, workers=workers, threads=threads, cold=cache == "cold",
+    with _server(url, keys, fake, workers=workers, threads=threads, cold=cache == "cold",
                  previous=path == "previous", log=folder / "server.log") as base:
         _wrk(base, script, users, WARM_UP_S)  # fits the rankers in every worker; not counted
         before = _settled_views(url)  # the warm-up's views in flight end and are written

@@ -88,6 +88,7 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         sessions, taxonomy,
         k_client_facing=settings.suggestions_client_facing,
         k_internal=settings.suggestions_internal,
+        refit_inline_modules=settings.refit_inline_modules,
     )
     impressions = ImpressionRecorder(sessions)
     outcome_sync = OutcomeSync(sessions, orgs, demo_org)

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     #: How many suggestions the panel shows, per list.
     suggestions_client_facing: int = Field(default=5, ge=1, le=50)
     suggestions_internal: int = Field(default=3, ge=0, le=50)
+    #: Up to this many modules in an org's catalog, the first view after a catalog edit or a new
+    #: model refits the ranker before it ranks (a few milliseconds); above it the refit runs in
+    #: the background and the previous fit serves until it is ready (docs/design/ranking.md).
+    refit_inline_modules: int = Field(default=200, ge=0)
     log_level: str = "INFO"
     #: ``text`` (one readable line per record) or ``json`` (one JSON object per line, for a log
     #: collector); both carry the request's id.

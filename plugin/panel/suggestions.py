@@ -2,11 +2,12 @@
 Design: docs/design/panel.md."""
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -14,8 +15,9 @@ from sqlalchemy.orm import Session
 from content_catalog.model_store import serving_state
 from content_catalog.modules import ContentModule
 from content_catalog.repository import CatalogRepository
-from content_catalog.taxonomy import ModuleStatus, Taxonomy
+from content_catalog.taxonomy import Audience, ModuleStatus, Taxonomy
 from plugin.ranking.candidates import catalog_candidates, tag_labels
+from plugin.ranking.refits import OrgRefits
 from plugin.ranking.served_models import ServedModels
 from recommender import (
     OpportunityContext,
@@ -78,7 +80,13 @@ class RecommendationService:
         *,
         k_client_facing: int = 5,
         k_internal: int = 3,
+        refit_inline_modules: int = 200,
+        refits: OrgRefits | None = None,
     ):
+        """``refit_inline_modules``: up to this many modules in an org's catalog, a view that
+        finds the catalog (or the model) changed refits before it ranks, which costs less than a
+        warm view's p99; above it the refit runs in the background (``refits``) and the previous
+        fit serves meanwhile, filtered on the current catalog."""
         self._sessions = sessions
         self._taxonomy = taxonomy
         self._weights = weights or ScoringWeights()
@@ -86,7 +94,14 @@ class RecommendationService:
         self._k = (k_client_facing, k_internal)
         self._fitted: dict[str, _Fitted] = {}
         self._lock = threading.Lock()
-        self._models = ServedModels(sessions)
+        self._refit_inline_modules = refit_inline_modules
+        self._refits = refits or OrgRefits()
+        self._models = ServedModels(sessions, refits=self._refits)
+
+    @property
+    def refits(self) -> OrgRefits:
+        """Where the background refits run (a benchmark waits on it)."""
+        return self._refits
 
     @property
     def weights(self) -> ScoringWeights:
@@ -106,14 +121,24 @@ class RecommendationService:
         with self._sessions() as session:
             repository = CatalogRepository(session, org_id)
             ranked = self._rank(session, repository, context, today, explore)
+            # The current revision of each: a fit older than the catalog (a background refit
+            # still running) must neither show old words nor serve what is no longer servable.
             modules = {
                 key: module
                 for key, module in repository.find(s.module_id for s in ranked).items()
-                if module.status is ModuleStatus.PUBLISHED  # retired since the ranker was fitted
+                if module.status is ModuleStatus.PUBLISHED
+                and (module.review_by is None or module.review_by >= today)
             }
         return PanelSuggestions(
-            client_facing=tuple(self._card(s, modules) for s in ranked.client_facing if s.module_id in modules),
-            internal=tuple(self._card(s, modules) for s in ranked.internal if s.module_id in modules),
+            client_facing=self._cards(ranked.client_facing, modules, Audience.CLIENT_FACING),
+            internal=self._cards(ranked.internal, modules, Audience.INTERNAL),
+        )
+
+    def _cards(self, ranked: Sequence[Suggestion], modules: dict[str, ContentModule],
+               audience: Audience) -> tuple[SuggestionCard, ...]:
+        return tuple(
+            self._card(s, modules) for s in ranked
+            if s.module_id in modules and modules[s.module_id].audience is audience
         )
 
     def _rank(
@@ -122,9 +147,12 @@ class RecommendationService:
     ) -> Recommendations:
         org_id = repository.org_id
         revision, marker = serving_state(session, org_id)
+        # The catalog's size, asked at most once and only when something must be refitted.
+        in_background = functools.cache(lambda: repository.count() > self._refit_inline_modules)
         if marker is not None:
             learned = self._models.ranker(
-                session, org_id, revision, marker, lambda: catalog_candidates(session, org_id)
+                session, org_id, revision, marker, lambda s: catalog_candidates(s, org_id),
+                in_background=in_background,
             )
             if learned is not None:
                 try:
@@ -136,14 +164,19 @@ class RecommendationService:
                 except Exception:  # noqa: BLE001 - a broken model must not cost the rep a panel
                     log.exception("org %s: the learned ranker failed; serving v1", org_id)
                     self._models.failed(org_id, marker, "used to rank")
-        ranker = self._ranker(session, repository, revision)
+        ranker = self._ranker(session, repository, revision, in_background)
         return ranker.rank(context, today=today, k_client_facing=self._k[0], k_internal=self._k[1])
 
     def _ranker(
-        self, session: Session, repository: CatalogRepository, revision: int
+        self, session: Session, repository: CatalogRepository, revision: int,
+        in_background: Callable[[], bool],
     ) -> TagTextRanker:
-        fitted = self._fitted.get(repository.org_id)
+        org_id = repository.org_id
+        fitted = self._fitted.get(org_id)
         if fitted and fitted.revision == revision:
+            return fitted.ranker
+        if fitted is not None and in_background():  # the first fit of an org still waits
+            self._refits.request(org_id, "v1", lambda: self._refit_v1(org_id))
             return fitted.ranker
         with self._lock:
             fitted = self._fitted.get(repository.org_id)
@@ -153,6 +186,20 @@ class RecommendationService:
             ranker = TagTextRanker(self._weights, self._labels).fit(candidates)
             self._fitted[repository.org_id] = _Fitted(revision, ranker)
             return ranker
+
+    def _refit_v1(self, org_id: str) -> None:
+        """The background refit of v1: the catalog read afresh, fitted, then swapped in."""
+        with self._sessions() as session:
+            revision, _ = serving_state(session, org_id)  # first: a later write means refit again
+            fitted = self._fitted.get(org_id)
+            if fitted is not None and fitted.revision >= revision:
+                return
+            candidates = catalog_candidates(session, org_id)
+        ranker = TagTextRanker(self._weights, self._labels).fit(candidates)
+        with self._lock:
+            fitted = self._fitted.get(org_id)
+            if fitted is None or fitted.revision < revision:
+                self._fitted[org_id] = _Fitted(revision, ranker)
 
     @staticmethod
     def _card(suggestion: Suggestion, modules: dict[str, ContentModule]) -> SuggestionCard:

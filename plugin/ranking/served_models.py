@@ -11,8 +11,9 @@ from typing import Callable, Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from content_catalog.model_store import ModelMarker, RankerModels
+from content_catalog.model_store import ModelMarker, RankerModels, serving_state
 from content_catalog.org_activity import OrgActivityRepository
+from plugin.ranking.refits import OrgRefits
 from recommender import CandidateModule
 from recommender.learning import LearnedRanker
 
@@ -49,9 +50,10 @@ class _Loaded:
 
 class ServedModels:
     def __init__(self, sessions: Callable[[], Session] | sessionmaker[Session],
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, refits: OrgRefits | None = None):
         self._sessions = sessions
         self._clock = clock
+        self._refits = refits or OrgRefits()
         self._loaded: dict[str, _Loaded] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -62,12 +64,50 @@ class ServedModels:
         org_id: str,
         revision: int,
         marker: ModelMarker,
-        candidates: Callable[[], Sequence[CandidateModule]],
+        candidates: Callable[[Session], Sequence[CandidateModule]],
+        *,
+        in_background: Callable[[], bool] = lambda: False,
     ) -> LearnedRanker | None:
-        """The org's learned ranker for catalog ``revision``, or None to serve v1 (it failed)."""
+        """The org's learned ranker for catalog ``revision``, or None to serve v1 (it failed).
+
+        When ``in_background()`` (a big catalog), loading a new model or laying it over a new
+        revision happens off the request (:class:`OrgRefits`) and the model this process already
+        serves answers meanwhile (None, so v1, when it has none)."""
         loaded = self._loaded.get(org_id)
         if loaded is not None and loaded.serves(marker, revision, self._clock()):
             return loaded.adapted
+        if in_background():
+            self._refits.request(org_id, "learned", lambda: self._refresh(org_id, candidates))
+            return loaded.adapted if loaded is not None else None
+        return self._update(session, org_id, revision, marker, lambda: candidates(session))
+
+    def _refresh(
+        self, org_id: str, candidates: Callable[[Session], Sequence[CandidateModule]]
+    ) -> None:
+        """The background refit: what the org serves now, read afresh, made ready to serve."""
+        with self._sessions() as session:
+            revision, marker = serving_state(session, org_id)
+            loaded = self._loaded.get(org_id)
+            if marker is None or (
+                loaded is not None and loaded.serves(marker, revision, self._clock())
+            ):
+                return
+
+            def read() -> Sequence[CandidateModule]:
+                rows = candidates(session)
+                session.rollback()  # ends the read: the fit that follows holds no connection
+                return rows
+
+            self._update(session, org_id, revision, marker, read)
+
+    def _update(
+        self,
+        session: Session,
+        org_id: str,
+        revision: int,
+        marker: ModelMarker,
+        candidates: Callable[[], Sequence[CandidateModule]],
+    ) -> LearnedRanker | None:
         failure = None
         with self._lock_of(org_id):
             loaded = self._loaded.get(org_id)

@@ -27,6 +27,7 @@ from plugin.orgs.stage_phases import OrgTaxonomies
 from plugin.panel.impressions import ImpressionRecorder
 from plugin.panel.suggestions import RecommendationService
 from plugin.panel.view import PanelViews
+from plugin.ranking.refit_work import ChildProcess, InProcess
 from plugin.settings import Settings
 from recommender import TagTextRanker
 
@@ -89,6 +90,7 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         k_client_facing=settings.suggestions_client_facing,
         k_internal=settings.suggestions_internal,
         refit_inline_modules=settings.refit_inline_modules,
+        work=_refit_work(settings, sessions),
     )
     impressions = ImpressionRecorder(sessions)
     outcome_sync = OutcomeSync(sessions, orgs, demo_org)
@@ -123,6 +125,14 @@ def org_admin_for(svc: Services, scope: str | None) -> OrgAdmin:
     """What the admin console and ``beinspired org`` do with orgs; ``scope`` is the one org an
     admin may manage (None: every org, from the service's host)."""
     return OrgAdmin(svc.sessions, svc.orgs, svc.taxonomy, svc.secret_box(), scope)
+
+
+def _refit_work(settings: Settings, sessions: sessionmaker[Session]) -> InProcess | ChildProcess:
+    """Where background refits run: a child process, unless the database lives in this one."""
+    url = settings.database_url
+    if settings.refit_in == "thread" or url == "sqlite://" or ":memory:" in url:
+        return InProcess(sessions)
+    return ChildProcess(url)
 
 
 def _process_secret(*, warn: bool) -> str:

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     #: model refits the ranker before it ranks (a few milliseconds); above it the refit runs in
     #: the background and the previous fit serves until it is ready (docs/design/ranking.md).
     refit_inline_modules: int = Field(default=200, ge=0)
+    #: Where a background refit reads the catalog and fits: ``process``, a child process of each
+    #: server process, so the panel's threads never wait for the interpreter lock meanwhile;
+    #: ``thread``, the refit's own thread (an in-memory SQLite database always uses it).
+    refit_in: Literal["process", "thread"] = "process"
     log_level: str = "INFO"
     #: ``text`` (one readable line per record) or ``json`` (one JSON object per line, for a log
     #: collector); both carry the request's id.

@@ -17,6 +17,7 @@ from content_catalog.modules import ContentModule
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import Audience, ModuleStatus, Taxonomy
 from plugin.ranking.candidates import catalog_candidates, tag_labels
+from plugin.ranking.refit_work import ChildProcess, InProcess
 from plugin.ranking.refits import OrgRefits
 from plugin.ranking.served_models import ServedModels
 from recommender import (
@@ -82,11 +83,13 @@ class RecommendationService:
         k_internal: int = 3,
         refit_inline_modules: int = 200,
         refits: OrgRefits | None = None,
+        work: InProcess | ChildProcess | None = None,
     ):
         """``refit_inline_modules``: up to this many modules in an org's catalog, a view that
         finds the catalog (or the model) changed refits before it ranks, which costs less than a
         warm view's p99; above it the refit runs in the background (``refits``) and the previous
-        fit serves meanwhile, filtered on the current catalog."""
+        fit serves meanwhile, filtered on the current catalog; ``work`` says where a background
+        refit reads and fits (default: the refit's own thread)."""
         self._sessions = sessions
         self._taxonomy = taxonomy
         self._weights = weights or ScoringWeights()
@@ -96,7 +99,8 @@ class RecommendationService:
         self._lock = threading.Lock()
         self._refit_inline_modules = refit_inline_modules
         self._refits = refits or OrgRefits()
-        self._models = ServedModels(sessions, refits=self._refits)
+        self._work = work or InProcess(sessions)
+        self._models = ServedModels(sessions, refits=self._refits, work=self._work)
 
     @property
     def refits(self) -> OrgRefits:
@@ -151,7 +155,7 @@ class RecommendationService:
         in_background = functools.cache(lambda: repository.count() > self._refit_inline_modules)
         if marker is not None:
             learned = self._models.ranker(
-                session, org_id, revision, marker, lambda s: catalog_candidates(s, org_id),
+                session, org_id, revision, marker, catalog_candidates,
                 in_background=in_background,
             )
             if learned is not None:
@@ -188,14 +192,14 @@ class RecommendationService:
             return ranker
 
     def _refit_v1(self, org_id: str) -> None:
-        """The background refit of v1: the catalog read afresh, fitted, then swapped in."""
-        with self._sessions() as session:
-            revision, _ = serving_state(session, org_id)  # first: a later write means refit again
-            fitted = self._fitted.get(org_id)
-            if fitted is not None and fitted.revision >= revision:
-                return
-            candidates = catalog_candidates(session, org_id)
-        ranker = TagTextRanker(self._weights, self._labels).fit(candidates)
+        """The background refit of v1 (in ``work``: this thread or a child process), swapped in
+        when it is ready."""
+        fitted = self._fitted.get(org_id)
+        result = self._work.run(refit_v1, org_id, self._weights, self._labels,
+                                fitted.revision if fitted is not None else -1)
+        if result is None:
+            return
+        revision, ranker = result
         with self._lock:
             fitted = self._fitted.get(org_id)
             if fitted is None or fitted.revision < revision:
@@ -221,3 +225,17 @@ class RecommendationService:
             explored=suggestion.explored,
             model_version=suggestion.model_version,
         )
+
+
+def refit_v1(session: Session, org_id: str, weights: ScoringWeights,
+             labels: dict[str, dict[str, str]], fitted_revision: int,
+             ) -> tuple[int, TagTextRanker] | None:
+    """A background refit's work: v1 fitted on the catalog as it is now, with its revision
+    (read first: a later write means one more refit, never a fit labelled newer than it is);
+    None when the fit held is already of that revision."""
+    revision, _ = serving_state(session, org_id)
+    if revision <= fitted_revision:
+        return None
+    candidates = catalog_candidates(session, org_id)
+    session.rollback()  # ends the read: the fit that follows holds no connection
+    return revision, TagTextRanker(weights, labels).fit(candidates)

@@ -8,9 +8,11 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from content_catalog.taxonomy import Audience, ModuleStatus
 from plugin.panel.suggestions import RecommendationService
+from plugin.ranking.refit_work import ChildProcess
 from plugin.ranking.refits import OrgRefits
 from recommender import OpportunityContext, TagTextRanker
 from tests.plugin.model_fixtures import (
@@ -51,6 +53,16 @@ def fits(monkeypatch):
 
     monkeypatch.setattr(TagTextRanker, "fit", counting_fit)
     return fitted
+
+
+def database_url(engine) -> str:
+    """A URL another process can open ``engine``'s database with (the test schema included)."""
+    url = engine.url
+    if url.get_backend_name() == "postgresql":
+        with engine.connect() as connection:
+            schema = connection.execute(text("SHOW search_path")).scalar()
+        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
 
 
 def shown(panel) -> list[str]:
@@ -199,3 +211,28 @@ def test_a_view_never_waits_for_a_refit_running_on_its_thread(
     release.set()
     assert service.refits.wait_idle(timeout=60)
     assert shown(service.recommend(ORG, BANKING, today)) == ["b-banking", "a-generic"]
+
+
+def test_a_refit_in_a_child_process_serves_the_edit_and_the_new_model(
+    engine, services, taxonomy, threads, module_factory, today
+):
+    work = ChildProcess(database_url(engine))
+    service = RecommendationService(services.sessions, taxonomy, refit_inline_modules=0,
+                                    refits=OrgRefits(start=threads), work=work)
+    try:
+        publish(services, *buying_catalog(module_factory))
+        log_views(services, SHOWN_BY_V1, "f-gem", views=30, first_day=today - timedelta(days=20))
+        service.recommend(ORG, BUYING, today)
+        publish(services, module_factory("g-stage-fit", tags={
+            "journey_phase": "buying", "deal_stage": "Negotiation/Review"}))
+        assert "g-stage-fit" not in shown(service.recommend(ORG, BUYING, today))
+        threads.run_next()  # fitted in the child, handed back
+        assert shown(service.recommend(ORG, BUYING, today))[0] == "g-stage-fit"
+
+        trained = services.trainer.train_org(ORG, today=today)
+        service.recommend(ORG, BUYING, today)
+        threads.run_next()
+        cards = service.recommend(ORG, BUYING, today, explore=False).client_facing
+        assert {card.model_version for card in cards} == {trained.model_id}
+    finally:
+        work.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable, Sequence
@@ -100,6 +101,7 @@ class RecommendationService:
         self._refit_inline_modules = refit_inline_modules
         self._refits = refits or OrgRefits()
         self._work = work or InProcess(sessions)
+        self._work_warmed = False
         self._models = ServedModels(sessions, refits=self._refits, work=self._work)
 
     @property
@@ -151,6 +153,9 @@ class RecommendationService:
     ) -> Recommendations:
         org_id = repository.org_id
         revision, marker = serving_state(session, org_id)
+        if not self._work_warmed:  # the first view: the next refit finds its worker ready
+            self._work_warmed = True
+            self._work.warm()
         # The catalog's size, asked at most once and only when something must be refitted.
         in_background = functools.cache(lambda: repository.count() > self._refit_inline_modules)
         if marker is not None:
@@ -195,11 +200,14 @@ class RecommendationService:
         """The background refit of v1 (in ``work``: this thread or a child process), swapped in
         when it is ready."""
         fitted = self._fitted.get(org_id)
+        started = time.perf_counter()
         result = self._work.run(refit_v1, org_id, self._weights, self._labels,
                                 fitted.revision if fitted is not None else -1)
         if result is None:
             return
         revision, ranker = result
+        log.info("org %s: v1 refitted in the background for catalog revision %s in %.1f s",
+                 org_id, revision, time.perf_counter() - started)
         with self._lock:
             fitted = self._fitted.get(org_id)
             if fitted is None or fitted.revision < revision:

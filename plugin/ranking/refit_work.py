@@ -28,6 +28,9 @@ class InProcess:
         with self._sessions() as session:
             return work(session, *args)
 
+    def warm(self) -> None:
+        """Nothing to prepare here."""
+
 
 class ChildProcess:
     """Runs the work in one long-lived child process (spawned on first use, spawned again if it
@@ -48,6 +51,11 @@ class ChildProcess:
                     self._pool = None
             raise
 
+    def warm(self) -> None:
+        """Start the child and its imports now, without waiting, so that the first refit does
+        not pay for them (seconds on a busy machine)."""
+        self._executor().submit(_in_child, self._url, _ready)
+
     def close(self) -> None:
         with self._guard:
             pool, self._pool = self._pool, None
@@ -65,6 +73,14 @@ class ChildProcess:
 
 
 _engines: dict[str, Engine] = {}
+
+
+def _ready(session: Session) -> None:
+    """A refit's imports and first connection, made ahead of the first refit."""
+    import plugin.panel.suggestions  # noqa: F401 - what the refits run
+    import plugin.ranking.served_models  # noqa: F401
+
+    session.connection()
 
 
 def _in_child(url: str, work: Work[T], *args: Any) -> T:

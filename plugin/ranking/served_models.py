@@ -112,10 +112,13 @@ class ServedModels:
         previous = self._loaded.get(org_id)
         # The previous model's catalog stays here: the work needs only the model.
         slim = None if previous is None else dataclasses.replace(previous, adapted=None)
+        started = time.perf_counter()
         result = self._work.run(refit_learned, org_id, slim, candidates)
         if result is None:  # nothing to do, or turned off meanwhile
             return
         marker, loaded = result
+        log.info("org %s: learned ranker made ready in the background in %.1f s", org_id,
+                 time.perf_counter() - started)
         with self._lock_of(org_id):
             previous = self._loaded.get(org_id)
             self._keep(org_id, loaded)

@@ -77,8 +77,7 @@ _engines: dict[str, Engine] = {}
 
 def _ready(session: Session) -> None:
     """A refit's imports and first connection, made ahead of the first refit."""
-    import plugin.panel.suggestions  # noqa: F401 - what the refits run
-    import plugin.ranking.served_models  # noqa: F401
+    import plugin.ranking.served_models  # noqa: F401 - what refits run: numpy, scikit-learn
 
     session.connection()
 

@@ -101,7 +101,6 @@ class RecommendationService:
         self._refit_inline_modules = refit_inline_modules
         self._refits = refits or OrgRefits()
         self._work = work or InProcess(sessions)
-        self._work_warmed = False
         self._models = ServedModels(sessions, refits=self._refits, work=self._work)
 
     @property
@@ -153,9 +152,6 @@ class RecommendationService:
     ) -> Recommendations:
         org_id = repository.org_id
         revision, marker = serving_state(session, org_id)
-        if not self._work_warmed:  # the first view: the next refit finds its worker ready
-            self._work_warmed = True
-            self._work.warm()
         # The catalog's size, asked at most once and only when something must be refitted.
         in_background = functools.cache(lambda: repository.count() > self._refit_inline_modules)
         if marker is not None:
@@ -187,6 +183,8 @@ class RecommendationService:
         if fitted is not None and in_background():  # the first fit of an org still waits
             self._refits.request(org_id, "v1", lambda: self._refit_v1(org_id))
             return fitted.ranker
+        if fitted is None and in_background():  # a big catalog: its next refit finds the
+            self._work.warm()  # worker ready (a child process: seconds to start on a busy host)
         with self._lock:
             fitted = self._fitted.get(repository.org_id)
             if fitted and fitted.revision == revision:

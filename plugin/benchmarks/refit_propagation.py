@@ -40,7 +40,9 @@ CONTEXT = {"stage": "Negotiation/Review", "industry": "Banking",
            "description": "Core banking modernisation with a strict compliance review."}
 #: Tags the edit gives that module: opposite the context, so its score must change.
 EDITED_TAGS = {Dimension.JOURNEY_PHASE: ("awareness",), Dimension.INDUSTRY: ("Healthcare",)}
-POLL_GAP_S = 0.025
+#: Between two polls of one process: a warm view at 100,000 modules costs tens of ms of CPU, so
+#: polling much faster is itself the load that slows the refit down (BENCHMARKS.md).
+POLL_GAP_S = 0.2
 #: The demo org's own modules, beside the imported ones.
 DEMO_MODULES = 70
 #: An edited module missing from this many polls in a row counts as moved (exploration may drop
@@ -79,6 +81,7 @@ class RefitBenchmark:
     rss_mb: dict[int, tuple[float, ...]]
     load_before: str
     load_after: str
+    poll_gap_s: float = POLL_GAP_S
 
 
 # -- the database -------------------------------------------------------------------------------
@@ -107,13 +110,16 @@ def prepared_database(postgres_url: str, modules: int, folder: Path, *, fresh: b
             exists = connection.execute(text(
                 "SELECT count(*) FROM information_schema.schemata WHERE schema_name = :s"),
                 {"s": schema}).scalar()
-            if exists and not fresh and _imported(url) >= modules:
-                progress(f"{modules:,} modules: reusing schema {schema}")
-                return url
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            reuse = exists and not fresh and _imported(url) >= modules
+            if not reuse:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     finally:
         admin.dispose()
+    if reuse:
+        progress(f"{modules:,} modules: reusing schema {schema}")
+        _cli(url, "init-db")  # migrations added since it was made
+        return url
     progress(f"{modules:,} modules: preparing schema {schema} (init-db, load-demo, import)")
     _cli(url, "init-db")
     _cli(url, "load-demo")
@@ -256,7 +262,7 @@ class _Poll:
 
 
 def _poll(servers: Sequence[_Server], until: Callable[[int, list[_Poll]], bool],
-          timeout_s: float) -> list[list[_Poll]]:
+          timeout_s: float, gap_s: float) -> list[list[_Poll]]:
     """Each server polled by a thread of its own until ``until(server index, its polls)``."""
     polls: list[list[_Poll]] = [[] for _ in servers]
     deadline = time.monotonic() + timeout_s
@@ -267,7 +273,7 @@ def _poll(servers: Sequence[_Server], until: Callable[[int, list[_Poll]], bool],
             polls[index].append(_Poll(time.monotonic(), ms, body))
             if until(index, polls[index]):
                 return
-            time.sleep(POLL_GAP_S)
+            time.sleep(gap_s)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(servers))]
     for thread in threads:
@@ -277,18 +283,18 @@ def _poll(servers: Sequence[_Server], until: Callable[[int, list[_Poll]], bool],
     return polls
 
 
-def _baseline(servers: Sequence[_Server]) -> list[float]:
+def _baseline(servers: Sequence[_Server], gap_s: float) -> list[float]:
     end = time.monotonic() + BASELINE_S
-    polls = _poll(servers, lambda _i, _p: time.monotonic() > end, BASELINE_S + 60)
+    polls = _poll(servers, lambda _i, _p: time.monotonic() > end, BASELINE_S + 60, gap_s)
     return [p.ms for server in polls for p in server]
 
 
 def _measure_edit(servers, catalog: _Catalog, modules: int, path: str, what: str,
-                  timeout_s: float, progress) -> Change:
+                  timeout_s: float, gap_s: float, progress) -> Change:
     _, body = _view(servers[0].base)
     first = body["client_facing"][0]
     key, score = first["module_id"], first["score"]
-    baseline = _baseline(servers)
+    baseline = _baseline(servers, gap_s)
     title = f"Edited by benchmark-refit {time.time():.0f}"
     catalog.edit(key, title)
     committed = time.monotonic()
@@ -303,7 +309,7 @@ def _measure_edit(servers, catalog: _Catalog, modules: int, path: str, what: str
             return True
         return len(polls) >= ABSENT_POLLS and all(moved(p) is None for p in polls[-ABSENT_POLLS:])
 
-    polls = _poll(servers, served, timeout_s)
+    polls = _poll(servers, served, timeout_s, gap_s)
     seconds, during = [], []
     stale = fresh = 0
     for server in polls:
@@ -329,15 +335,15 @@ def _measure_edit(servers, catalog: _Catalog, modules: int, path: str, what: str
 
 
 def _measure_model(servers, catalog: _Catalog, version: int, modules: int, path: str,
-                   timeout_s: float, progress) -> Change:
-    baseline = _baseline(servers)
+                   timeout_s: float, gap_s: float, progress) -> Change:
+    baseline = _baseline(servers, gap_s)
     catalog.activate(version)
     committed = time.monotonic()
 
     def learned(poll: _Poll) -> bool:
         return any("learned" in c["score_breakdown"] for c in _cards(poll.body))
 
-    polls = _poll(servers, lambda _i, p: learned(p[-1]), timeout_s)
+    polls = _poll(servers, lambda _i, p: learned(p[-1]), timeout_s, gap_s)
     seconds, during = [], []
     for server in polls:
         last = server[-1]
@@ -366,6 +372,7 @@ def _warm(servers: Sequence[_Server]) -> None:
 def run_refit_benchmark(*, sizes: Sequence[int] = (10_000, 100_000), processes: int = 2,
                         postgres_url: str = DEFAULT_POSTGRES, previous: bool = True,
                         fresh: bool = False, folder: Path | None = None,
+                        poll_gap_s: float = POLL_GAP_S,
                         progress: Callable[[str], None] = lambda line: None) -> RefitBenchmark:
     folder = folder or Path(os.environ.get("TMPDIR", "/tmp"))
     load_before = _load_average()
@@ -384,19 +391,20 @@ def run_refit_benchmark(*, sizes: Sequence[int] = (10_000, 100_000), processes: 
                 with _servers(url, processes, inline, log) as servers:
                     _warm(servers)
                     changes.append(_measure_edit(servers, catalog, modules, path,
-                                                 "catalog edit", timeout_s, progress))
+                                                 "catalog edit", timeout_s, poll_gap_s,
+                                                 progress))
                     changes.append(_measure_model(servers, catalog, version, modules, path,
-                                                  timeout_s, progress))
+                                                  timeout_s, poll_gap_s, progress))
                     changes.append(_measure_edit(servers, catalog, modules, path,
                                                  "catalog edit, model served", timeout_s,
-                                                 progress))
+                                                 poll_gap_s, progress))
                     if path == "background":
                         rss[modules] = tuple(round(s.rss_mb()) for s in servers)
                 catalog.model_off()
         finally:
             catalog.close()
     return RefitBenchmark(tuple(changes), MachineFacts.collect(), _database_version(postgres_url),
-                          rss, load_before, _load_average())
+                          rss, load_before, _load_average(), poll_gap_s)
 
 
 def _database_version(postgres_url: str) -> str:
@@ -433,7 +441,8 @@ def format_report(result: RefitBenchmark) -> str:
         "Catalog edits and new models across processes: two `beinspired serve` processes (one "
         "gunicorn worker × 4 threads each)",
         f"on one {result.database} database, the demo org with N imported modules; each "
-        "process polled (POST /api/v1/recommendations) every 25 ms.",
+        f"process polled (POST /api/v1/recommendations) {result.poll_gap_s * 1000:g} ms after "
+        "each answer.",
         "'background' = this code; 'in the view' = BEINSPIRED_REFIT_INLINE_MODULES=10⁹ (the "
         "previous path: the view refits), measured in the same run.",
         f"Machine: {m.cpu_model}, {m.cpu_count} usable CPUs, {m.platform}, Python {m.python}; "

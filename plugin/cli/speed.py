@@ -62,8 +62,10 @@ def benchmark_events(rate: int, batch: int, rounds: int, views: int, postgres: s
 @click.option("--fresh", is_flag=True, help="Make each size's schema again (import included).")
 @click.option("--no-previous", is_flag=True,
               help="Skip the previous path (the view refits), measured for comparison.")
+@click.option("--poll-ms", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Pause after each poll of a process (its views are the load).")
 def benchmark_refit(sizes: tuple[int, ...], processes: int, postgres: str, fresh: bool,
-                    no_previous: bool) -> None:
+                    no_previous: bool, poll_ms: int) -> None:
     import tempfile
     from pathlib import Path
 
@@ -72,5 +74,6 @@ def benchmark_refit(sizes: tuple[int, ...], processes: int, postgres: str, fresh
     with tempfile.TemporaryDirectory(prefix="beinspired-refit-bench-") as folder:
         result = run_refit_benchmark(sizes=sizes, processes=processes, postgres_url=postgres,
                                      previous=not no_previous, fresh=fresh, folder=Path(folder),
+                                     poll_gap_s=poll_ms / 1000,
                                      progress=lambda line: click.echo(line, err=True))
     click.echo(format_report(result))

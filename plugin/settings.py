@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     #: server process, so the panel's threads never wait for the interpreter lock meanwhile;
     #: ``thread``, the refit's own thread (an in-memory SQLite database always uses it).
     refit_in: Literal["process", "thread"] = "process"
+    #: Searches one person may run in the panel per minute (per web process).
+    panel_searches_per_minute: int = Field(default=30, ge=1, le=1000)
     log_level: str = "INFO"
     #: ``text`` (one readable line per record) or ``json`` (one JSON object per line, for a log
     #: collector); both carry the request's id.

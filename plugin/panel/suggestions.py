@@ -99,6 +99,8 @@ class RecommendationService:
         self._fitted: dict[str, _Fitted] = {}
         self._lock = threading.Lock()
         self._refit_inline_modules = refit_inline_modules
+        #: Per org: (catalog revision, whether it is refitted in the background).
+        self._big: dict[str, tuple[int, bool]] = {}
         self._refits = refits or OrgRefits()
         self._work = work or InProcess(sessions)
         self._models = ServedModels(sessions, refits=self._refits, work=self._work)
@@ -152,8 +154,7 @@ class RecommendationService:
     ) -> Recommendations:
         org_id = repository.org_id
         revision, marker = serving_state(session, org_id)
-        # The catalog's size, asked at most once and only when something must be refitted.
-        in_background = functools.cache(lambda: repository.count() > self._refit_inline_modules)
+        in_background = functools.cache(lambda: self._is_big(repository, revision))
         if marker is not None:
             learned = self._models.ranker(
                 session, org_id, revision, marker, catalog_candidates,
@@ -171,6 +172,17 @@ class RecommendationService:
                     self._models.failed(org_id, marker, "used to rank")
         ranker = self._ranker(session, repository, revision, in_background)
         return ranker.rank(context, today=today, k_client_facing=self._k[0], k_internal=self._k[1])
+
+    def _is_big(self, repository: CatalogRepository, revision: int) -> bool:
+        """Whether the org's catalog at ``revision`` is refitted in the background. Counted once
+        per revision, and only when something must be refitted: every view during a refit asks,
+        and counting 100,000 rows on each would load the database the refit reads."""
+        known = self._big.get(repository.org_id)
+        if known is not None and known[0] == revision:
+            return known[1]
+        big = repository.count() > self._refit_inline_modules
+        self._big[repository.org_id] = (revision, big)
+        return big
 
     def _ranker(
         self, session: Session, repository: CatalogRepository, revision: int,

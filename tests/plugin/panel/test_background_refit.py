@@ -8,7 +8,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from content_catalog.taxonomy import Audience, ModuleStatus
 from plugin.panel.suggestions import RecommendationService
@@ -236,3 +236,24 @@ def test_a_refit_in_a_child_process_serves_the_edit_and_the_new_model(
         assert {card.model_version for card in cards} == {trained.model_id}
     finally:
         work.close()
+
+
+def test_views_during_a_refit_count_the_catalog_once_per_revision(
+    services, service, threads, module_factory, today
+):
+    publish(services, module_factory("a"))
+    service.recommend(ORG, BANKING, today)
+    publish(services, module_factory("b"))
+    counted = []
+
+    def count_statements(_conn, _cursor, statement, *_args):
+        if "count(" in statement.lower() and "content_modules" in statement.lower():
+            counted.append(statement)
+
+    event.listen(services.engine, "before_cursor_execute", count_statements)
+    try:
+        for _ in range(10):
+            service.recommend(ORG, BANKING, today)
+    finally:
+        event.remove(services.engine, "before_cursor_execute", count_statements)
+    assert len(counted) == 1 and len(threads.held) == 1

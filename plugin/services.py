@@ -29,6 +29,7 @@ from plugin.panel.impressions import ImpressionRecorder
 from plugin.panel.panel_search import SearchRateLimit
 from plugin.panel.suggestions import RecommendationService
 from plugin.panel.view import PanelViews
+from plugin.ranking.refit_work import ChildProcess, InProcess
 from plugin.settings import Settings
 from recommender import TagTextRanker
 
@@ -92,6 +93,8 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         k_client_facing=settings.suggestions_client_facing,
         k_internal=settings.suggestions_internal,
         display_in_memory=settings.panel_caches,
+        refit_inline_modules=settings.refit_inline_modules,
+        work=_refit_work(settings, sessions),
     )
     impressions = ImpressionRecorder(sessions)
     outcome_sync = OutcomeSync(sessions, orgs, demo_org)
@@ -134,6 +137,14 @@ def org_admin_for(svc: Services, scope: str | None) -> OrgAdmin:
 def outbound_policy(settings: Settings) -> OutboundPolicy:
     """Where outbound CRM calls may go besides Salesforce, and the operator's CA bundle."""
     return OutboundPolicy(parse_host_patterns(settings.allowed_crm_hosts), settings.crm_ca_bundle)
+
+
+def _refit_work(settings: Settings, sessions: sessionmaker[Session]) -> InProcess | ChildProcess:
+    """Where background refits run: a child process, unless the database lives in this one."""
+    url = settings.database_url
+    if settings.refit_in == "thread" or url == "sqlite://" or ":memory:" in url:
+        return InProcess(sessions)
+    return ChildProcess(url)
 
 
 def _process_secret(*, warn: bool) -> str:

@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     #: How many suggestions the panel shows, per list.
     suggestions_client_facing: int = Field(default=5, ge=1, le=50)
     suggestions_internal: int = Field(default=3, ge=0, le=50)
+    #: Up to this many modules in an org's catalog, the first view after a catalog edit or a new
+    #: model refits the ranker before it ranks (a few milliseconds); above it the refit runs in
+    #: the background and the previous fit serves until it is ready (docs/design/ranking.md).
+    refit_inline_modules: int = Field(default=200, ge=0)
+    #: Where a background refit reads the catalog and fits: ``process``, a child process of each
+    #: server process, so the panel's threads never wait for the interpreter lock meanwhile;
+    #: ``thread``, the refit's own thread (an in-memory SQLite database always uses it).
+    refit_in: Literal["process", "thread"] = "process"
     #: Searches one person may run in the panel per minute (per web process).
     panel_searches_per_minute: int = Field(default=30, ge=1, le=1000)
     log_level: str = "INFO"

@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = not settings.demo_mode  # the demo runs on plain http://localhost
     app.json.sort_keys = False
-    app.extensions["be_inspired"] = build_services(settings, today)
+    app.extensions["be_inspired"] = build_services(settings, today, signs_panel_tokens=True)
     install_request_ids(app)
     register_error_handlers(app)
     install_csrf(app)

@@ -68,9 +68,10 @@ class Services:
 
 
 def build_services(settings: Settings, today: Callable[[], date] = date.today, *,
-                   engine: Engine | None = None) -> Services:
+                   engine: Engine | None = None, signs_panel_tokens: bool = False) -> Services:
     """``engine``: an engine the caller made (tests on either backend); else one for
-    ``settings.database_url``."""
+    ``settings.database_url``. ``signs_panel_tokens``: this process serves panels (the web
+    app), the only case where an unset ``BEINSPIRED_APP_SECRET`` deserves a warning."""
     settings.ensure_data_dir()
     engine = engine or make_engine(settings.database_url)
     sessions = session_factory(engine)
@@ -103,7 +104,8 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         recommendations=recommendations,
         demo_org=demo_org,
         orgs=orgs,
-        app_tokens=AppTokenSigner(settings.app_secret or _process_secret(warn=not settings.demo_mode)),
+        app_tokens=AppTokenSigner(settings.app_secret or _process_secret(
+            warn=signs_panel_tokens and not settings.demo_mode)),
         impressions=impressions,
         panel_views=PanelViews(recommendations, impressions, sessions, taxonomies.for_org, today),
         outcome_sync=outcome_sync,

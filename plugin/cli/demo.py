@@ -16,7 +16,7 @@ from plugin.learning.demo_history import (
     org_has_impressions,
     seed_demo_history,
 )
-from plugin.cli.serve import run_server
+from plugin.cli.serve import claim_port, serve_on
 from plugin.crm.demo_org import DEMO_ORG_ID, load_demo_catalog
 from plugin.services import Services, build_services
 from plugin.settings import Settings
@@ -121,8 +121,10 @@ def load_demo(no_history: bool) -> None:
 @click.option("--no-history", is_flag=True, help="No simulated panel history in the demo org.")
 def demo(port: int | None, no_serve: bool, no_history: bool) -> None:
     settings = Settings(demo_mode=True)
+    # The port first: a second demo while the first still runs stops here, in one line, before
+    # it loads anything. One gunicorn worker: the demo runs the production server, and SQLite
+    # takes one writing process best; 8 threads are plenty for one person clicking around.
+    claimed = None if no_serve else claim_port(settings, port=port, workers=1, threads=8)
     _load_demo(build_services(settings), history=not no_history)
-    if not no_serve:
-        # One gunicorn worker: the demo runs the production server, and SQLite takes one writing
-        # process best; 8 threads are plenty for one person clicking around.
-        run_server(settings, port=port, workers=1, threads=8)
+    if claimed is not None:
+        serve_on(settings, *claimed)

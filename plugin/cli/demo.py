@@ -82,7 +82,8 @@ def _load_demo(svc: Services, history: bool = True) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"Demo org {DEMO_ORG_ID}: {result.created} modules created, {result.updated} updated, "
-        f"{result.unchanged} unchanged."
+        f"{result.unchanged} unchanged"
+        + (f", {result.kept} edited by a person kept as they are." if result.kept else ".")
     )
     _sync_demo_outcomes(svc)
     if history:

@@ -76,15 +76,14 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
     engine = engine or make_engine(settings.database_url)
     sessions = session_factory(engine)
     taxonomy = default_taxonomy()
-    demo_org = DemoOrg() if settings.demo_mode else None
     orgs = LiveOrgs(
         sessions,
         OrgConnections(sessions, SecretBox(settings.encryption_key_list)),
         context_cache(settings.redis_url, ttl=settings.context_cache_seconds),
         breaker_store(settings.redis_url),
     )
-    taxonomies = OrgTaxonomies(taxonomy, lambda: orgs.current(),
-                               demo_org.org_id if demo_org is not None else None)
+    demo_org = DemoOrg(lambda: orgs.current().demo_connection()) if settings.demo_mode else None
+    taxonomies = OrgTaxonomies(taxonomy, lambda: orgs.current())
     recommendations = RecommendationService(
         sessions, taxonomy,
         k_client_facing=settings.suggestions_client_facing,

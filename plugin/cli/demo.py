@@ -18,6 +18,7 @@ from plugin.learning.demo_history import (
 )
 from plugin.cli.serve import claim_port, serve_on
 from plugin.crm.demo_org import DEMO_ORG_ID, load_demo_catalog
+from plugin.orgs.demo_connection import connect_demo_org
 from plugin.services import Services, build_services
 from plugin.settings import Settings
 
@@ -85,6 +86,9 @@ def _load_demo(svc: Services, history: bool = True) -> None:
         f"{result.unchanged} unchanged"
         + (f", {result.kept} edited by a person kept as they are." if result.kept else ".")
     )
+    if connect_demo_org(svc.org_connections()):
+        click.echo(f"Demo org {DEMO_ORG_ID} connected: map its stages and fields at /admin or "
+                   "with `beinspired org map-stage` / `org fields`.")
     _sync_demo_outcomes(svc)
     if history:
         seed_history_if_empty(svc)

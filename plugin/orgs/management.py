@@ -20,7 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.taxonomy import DEFAULT_STAGE_PHASES, Dimension, JourneyPhase, Taxonomy
 from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
-from plugin.orgs.admin_input import parse_connection, parse_fields, parse_frame_ancestors, parse_stages
+from content_catalog.modules import FieldError
+from plugin.crm.demo_org import demo_connection_check, demo_stages
+from plugin.orgs.demo_connection import DEMO_CONNECTION_FIXED
+from plugin.orgs.admin_input import OrgInputInvalid, parse_connection, parse_fields, parse_frame_ancestors, parse_stages
 from plugin.crm.salesforce.config import AuthMode
 from plugin.crm.salesforce.connection_check import (
     ConnectionCheck,
@@ -39,6 +42,7 @@ from plugin.orgs.stage_phases import org_taxonomy, stage_phase
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "No such org is connected here."
+DEMO_STAGES = "The demo org's active stages, from its bundled records, in pipeline order."
 OUT_OF_SCOPE = ("An admin connects their own Salesforce org; sign in from the org you want to "
                 "connect.")
 
@@ -169,6 +173,9 @@ class OrgAdmin:
         org = self.get(org_id)
         real: list[OrgStage] = []
         note = None
+        if org.is_demo:
+            rows = tuple(self._stage_rows(org, demo_stages(), True))
+            return StageListing(rows, from_salesforce=False, note=DEMO_STAGES)
         if org.connection.auth_mode is AuthMode.CANVAS:
             note = ("Canvas-only orgs cannot be read from here: these are the default stages, "
                     "your mapped stages and stages panels have met.")
@@ -192,7 +199,10 @@ class OrgAdmin:
         return self._save(org, "connected")
 
     def update(self, org_id: str, data: Mapping[str, Any]) -> ConfiguredOrg:
-        return self._save(parse_connection(data, self.get(org_id)), "connection changed")
+        current = self.get(org_id)
+        if current.is_demo:
+            raise OrgInputInvalid([FieldError("connection", DEMO_CONNECTION_FIXED)])
+        return self._save(parse_connection(data, current), "connection changed")
 
     def update_fields(self, org_id: str, data: Mapping[str, Any]) -> ConfiguredOrg:
         return self._save(parse_fields(data, self.get(org_id)), "field mapping changed")
@@ -218,9 +228,10 @@ class OrgAdmin:
         """Check the stored connection; the API usage it reports and any failure are kept for the
         org's status page, as the panel's own calls are."""
         org = self.get(org_id)
-        check = check_connection(org.connection)
+        check = (demo_connection_check(org.connection) if org.is_demo
+                 else check_connection(org.connection))
         log.info("org %s: connection test: %s", org.connection.org_id, check.summary())
-        if check.testable:
+        if check.testable and not org.is_demo:
             self._remember(org.connection.org_id, check)
         return check
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 from importlib.resources import files
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,10 +19,22 @@ from content_catalog.taxonomy import Taxonomy
 from plugin.crm.sources import OpportunityNotFound
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.crm.records import OpportunityRecord
+from plugin.crm.salesforce.config import OrgConnection
+from plugin.crm.salesforce.connection_check import (
+    ConnectionCheck,
+    MissingField,
+    OrgStage,
+    parse_stages,
+)
 from plugin.crm.salesforce.opportunity_json import parse_opportunity
+from plugin.crm.salesforce.soql import split_field_path
 
 DEMO_ORG_ID = to_18("00D5e00000DEMO1")
 DEMO_ORG_NAME = "Northwind Cloud (demo org)"
+#: The made-up My Domain URL the demo org's connection names (nothing is ever sent to it).
+DEMO_INSTANCE_URL = "https://northwind-demo.my.salesforce.com"
+#: The custom field of the bundled records that holds the customer's challenge.
+DEMO_CHALLENGE_FIELD = "Customer_Challenge__c"
 #: Who the history names for the demo loader's saves ("import": what it wrote before it had a name).
 DEMO_LOADER = "demo loader"
 DEMO_LOADER_ACTORS = (DEMO_LOADER, "import")
@@ -64,17 +76,31 @@ def load_demo_catalog(engine: Engine, sessions: sessionmaker[Session],
 
 
 class DemoOrg:
-    """An :class:`~plugin.crm.sources.OpportunitySource` over the bundled records."""
+    """An :class:`~plugin.crm.sources.OpportunitySource` over the bundled records.
+
+    ``connection``: the demo org's stored connection, when an admin has connected it (its field
+    mapping decides which fields of the bundled records fill the challenge, the industry and
+    the extra text, as the context query's fields do for a real org); None: the defaults."""
 
     org_id = DEMO_ORG_ID
 
+    def __init__(self, connection: Callable[[], OrgConnection | None] = lambda: None):
+        self._connection = connection
+
     @cached_property
-    def _records(self) -> dict[str, OpportunityRecord]:
-        records = (parse_opportunity(raw) for raw in _bundled("opportunities.json"))
-        return {r.opportunity_id: r for r in records}
+    def _raw(self) -> dict[str, dict[str, Any]]:
+        return {to_18(raw["Id"], prefix="006"): raw for raw in _bundled("opportunities.json")}
+
+    def _parse(self, raw: dict[str, Any]) -> OpportunityRecord:
+        connection = self._connection()
+        if connection is None:
+            return parse_opportunity(raw)
+        return parse_opportunity(raw, challenge_field=connection.challenge_field,
+                                 industry_field=connection.industry_field,
+                                 extra_fields=connection.extra_fields)
 
     def opportunities(self) -> list[OpportunityRecord]:
-        return list(self._records.values())
+        return [self._parse(raw) for raw in self._raw.values()]
 
     def fetch(self, opportunity_id: str) -> OpportunityRecord:
         try:
@@ -82,6 +108,33 @@ class DemoOrg:
         except InvalidSalesforceId:
             raise OpportunityNotFound(str(opportunity_id)[:40]) from None
         try:
-            return self._records[key]
+            return self._parse(self._raw[key])
         except KeyError:
             raise OpportunityNotFound(key) from None
+
+
+def demo_stages() -> list[OrgStage]:
+    """The demo org's active stages in pipeline order, as its ``OpportunityStage`` query answers."""
+    return parse_stages(_bundled("stages.json"))
+
+
+def demo_connection_check(connection: OrgConnection) -> ConnectionCheck:
+    """The connection test of the demo org: nothing to log in to, but the mapped fields must
+    exist in the bundled records, as they must be readable in a real org."""
+    records = _bundled("opportunities.json")
+    mapped = [(connection.challenge_field, "mapped challenge field"),
+              (connection.industry_field, "mapped industry field"),
+              *((path, "extra context field") for path in connection.extra_fields)]
+    missing = []
+    for path, role in mapped:
+        if path and not any(_has_path(raw, path) for raw in records):
+            sobject, field = split_field_path(path)
+            missing.append(MissingField(sobject, field, role))
+    return ConnectionCheck(testable=True, ok=not missing, org_name=DEMO_ORG_NAME,
+                           missing=tuple(missing))
+
+
+def _has_path(raw: dict[str, Any], path: str) -> bool:
+    sobject, field = split_field_path(path)
+    holder = raw if sobject == "Opportunity" else raw.get(sobject)
+    return isinstance(holder, dict) and field in holder

@@ -106,7 +106,11 @@ def read_stages(connection: OrgConnection, *,
     if connection.auth_mode is AuthMode.CANVAS:
         return []
     client = client or SalesforceClient(connection)
-    answer = client.query(opportunity_stages_query(connection.api_version))
+    return parse_stages(client.query(opportunity_stages_query(connection.api_version)))
+
+
+def parse_stages(answer: dict[str, Any]) -> list[OrgStage]:
+    """The stages of an ``OpportunityStage`` query answer (rows that are not stages skipped)."""
     records = answer.get("records")
     if not isinstance(records, list):
         raise UnexpectedResponse("the stages answer has no records list")
@@ -172,5 +176,6 @@ def _stage(row: object) -> OrgStage | None:
 
 
 __all__ = [
-    "CANVAS_ONLY", "ConnectionCheck", "MissingField", "OrgStage", "check_connection", "read_stages",
+    "CANVAS_ONLY", "ConnectionCheck", "MissingField", "OrgStage", "check_connection", "parse_stages",
+    "read_stages",
 ]

@@ -33,6 +33,9 @@ DEMO_ORG_ID = to_18("00D5e00000DEMO1")
 DEMO_ORG_NAME = "Northwind Cloud (demo org)"
 #: The made-up My Domain URL the demo org's connection names (nothing is ever sent to it).
 DEMO_INSTANCE_URL = "https://northwind-demo.my.salesforce.com"
+#: The Ids of the simulated reps of the demo's simulated history start so (real demo clicks are
+#: the demo user's, ``005…DEMOL``): what tells simulated figures from real ones.
+SIMULATED_REP_PREFIX = "0055e0REP"
 #: The custom field of the bundled records that holds the customer's challenge.
 DEMO_CHALLENGE_FIELD = "Customer_Challenge__c"
 #: Who the history names for the demo loader's saves ("import": what it wrote before it had a name).

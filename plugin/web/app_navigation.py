@@ -10,7 +10,8 @@ from flask import Flask, current_app, request, url_for
 
 from plugin.access.role_mappings import Role, User
 from plugin.errors import ApiError
-from plugin.web.identity import current_user, demo_picker_allowed
+from plugin.web import identity
+from plugin.web.identity import demo_picker_allowed
 
 ROLE_WORDS = {Role.REP: "rep", Role.ENABLEMENT: "enablement lead", Role.ADMIN: "admin"}
 #: Who may open each area, and what a refused person should ask for.
@@ -33,7 +34,7 @@ class AppLink:
 class AccessHelp:
     """What a person refused a page can do next."""
 
-    #: "Ann Lee, rep", or None when nobody is signed in.
+    #: "Ann Lee (role: rep)", or None when nobody is signed in.
     signed_in_as: str | None
     #: The role they would need, in words ("the admin role").
     needs: str
@@ -48,8 +49,8 @@ class AccessHelp:
 
 
 def _user_or_none() -> User | None:
-    try:
-        return current_user()
+    try:  # through the module, as the blueprints' checks look it up
+        return identity.current_user()
     except ApiError:
         return None
 
@@ -77,7 +78,7 @@ def access_help(status: int) -> AccessHelp | None:
         return None
     user = _user_or_none()
     here = request.full_path.rstrip("?")
-    signed_in = None if user is None else f"{user.name}, {ROLE_WORDS[user.role]}"
+    signed_in = None if user is None else f"{user.name} (role: {ROLE_WORDS[user.role]})"
     if demo_picker_allowed():
         picker = url_for("demo_identity.picker") + "?" + urlencode({"next": here})
         return AccessHelp(signed_in, ASK_FOR[area], None, False, here, picker)

@@ -5,8 +5,17 @@ import re
 
 import pytest
 
+from plugin.access.role_mappings import Role
 from plugin.app import create_app
 from plugin.settings import Settings
+from tests.api.admin_fixtures import (  # noqa: F401  (fixtures)
+    ACME,
+    acme_org,
+    admin_app,
+    admin_of,
+    sign_in,
+    store,
+)
 from tests.api.test_demo_identity import REMOTE, pick
 
 SWITCHER = re.compile(r'data-testid="app-(\w+)"')
@@ -76,3 +85,17 @@ def test_outside_the_demo_a_refused_page_says_how_to_sign_in_and_whom_to_ask(liv
     assert f'name="next" value="{path}"' in page
     assert "Ask an admin of your org" in page and "Roles" in page
     assert "/demo/identity" not in page
+
+
+def test_a_signed_in_rep_refused_the_console_is_told_whom_to_ask_and_how_to_sign_in_again(
+    admin_app, store, sign_in
+):
+    store.save(acme_org())
+    sign_in(admin_of(ACME, Role.REP))
+    refused = admin_app.test_client().get("/admin/orgs")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 403
+    assert "signed in as a rep" in page and "Ada (rep) (role: rep)" in page
+    assert f'href="/auth/login?org={ACME}&amp;next=%2Fadmin%2Forgs"' in page
+    assert "Ask an admin of your org" in page and "the admin role" in page
+    assert "/demo/identity" not in page and 'data-testid="sign-in-form"' not in page

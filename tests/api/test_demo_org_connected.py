@@ -112,3 +112,13 @@ def test_reloading_the_demo_keeps_the_admins_mapping(app):
                 data={"csrf_token": token, "stage": ["Security Review"], "phase": ["buying"]})
     assert not connect_demo_org(svc.org_connections())
     assert context_of(client, KEYSTONE)["journey_phase"] == "buying"
+
+
+def test_the_admin_api_shows_the_demo_org_as_demo_records_and_refuses_a_new_connection(app):
+    client, token = as_admin(app)
+    shown = client.get(f"/api/v1/admin/orgs/{DEMO_ORG_ID}")
+    assert shown.status_code == 200 and shown.get_json()["auth_mode"] == "demo"
+    refused = client.patch(f"/api/v1/admin/orgs/{DEMO_ORG_ID}", headers={"X-CSRFToken": token},
+                         json={"instance_url": "https://evil.example.com"})
+    assert refused.status_code == 400
+    assert DEMO_CONNECTION_FIXED in refused.get_data(as_text=True)

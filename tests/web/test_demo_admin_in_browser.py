@@ -106,7 +106,7 @@ def test_the_demo_admin_maps_security_review_and_the_keystone_panel_changes(
 
 def test_a_second_demo_load_keeps_what_a_lead_edited(page, demo_app, screenshot):
     page.goto(f"{demo_app.url}/demo/identity")
-    page.get_by_label("Demo enablement lead").check()
+    page.locator("label[for=role-enablement]").click()
     page.get_by_role("button", name="Continue").click()
     page.goto(f"{demo_app.url}/workspace/modules/{EDITED}/edit")
     page.get_by_label("Title").fill("Welcome aboard: your first 30 days with Northwind")
@@ -123,3 +123,17 @@ def test_a_second_demo_load_keeps_what_a_lead_edited(page, demo_app, screenshot)
         "Welcome aboard: your first 30 days with Northwind")
     expect(page.get_by_test_id("version")).to_have_text("2")
     screenshot(page)
+
+
+def test_a_rep_refused_the_console_finds_the_way_in_from_the_refusal(page, demo_app, screenshot):
+    page.goto(f"{demo_app.url}/demo/{KEYSTONE}")
+    page.get_by_test_id("view-as-rep").click()
+    expect(page.get_by_test_id("demo-viewer")).to_have_text("Demo rep")
+    page.goto(f"{demo_app.url}/admin/")
+    expect(page.get_by_test_id("error")).to_contain_text("signed in as a rep")
+    screenshot(page, full_page=False, suffix="-refused")
+    page.get_by_test_id("view-as").click()
+    page.locator("label[for=role-admin]").click()  # SLDS draws the radio over its input
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_test_id("page-title")).to_have_text("Salesforce org")
+    expect(page.get_by_test_id("signed-in-as")).to_have_text("Demo admin · admin")

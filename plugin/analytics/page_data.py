@@ -236,18 +236,24 @@ def build_catalog_analytics(
     )
 
 
+def simulated_weeks(session: Session, org_id: str) -> int | None:
+    """The weeks the demo's simulated history spans in this org; None when it has none."""
+    everything = PanelEventLog(session, org_id).span_shown_to(SIMULATED_REP_PREFIX)
+    if everything is None:
+        return None
+    return -(-((everything.last.date() - everything.first.date()).days + 1) // 7)
+
+
 def simulated_history(session: Session, org_id: str, window: Window, total: int,
                       module_key: str | None = None) -> SimulatedHistory | None:
     """The simulated share of ``total`` impressions in ``window`` (of one module, if given),
     labelled with the weeks the whole simulated history spans; None when there is none."""
-    log = PanelEventLog(session, org_id)
-    everything = log.span_shown_to(SIMULATED_REP_PREFIX)
-    if everything is None:
+    weeks = simulated_weeks(session, org_id)
+    if weeks is None:
         return None
-    here = log.span_shown_to(SIMULATED_REP_PREFIX, since=window.since, until=window.until,
-                             module_key=module_key)
-    days = (everything.last.date() - everything.first.date()).days + 1
-    return SimulatedHistory(-(-days // 7), here.impressions if here else 0, total)
+    here = PanelEventLog(session, org_id).span_shown_to(
+        SIMULATED_REP_PREFIX, since=window.since, until=window.until, module_key=module_key)
+    return SimulatedHistory(weeks, here.impressions if here else 0, total)
 
 
 def _chosen_segment(logged: list[Impression], query: AnalyticsQuery,

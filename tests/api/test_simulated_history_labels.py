@@ -58,3 +58,11 @@ def test_real_figures_carry_no_simulated_label(fresh_app):
     client = fresh_app.test_client()
     assert client.get("/api/v1/analytics/modules").get_json()["simulated"] is False
     assert "simulated-notice" not in client.get("/workspace/analytics").get_data(as_text=True)
+
+
+def test_the_coverage_map_says_its_suggestion_counts_include_simulated_weeks(simulated_app):
+    client = simulated_app.test_client()
+    page = client.get("/workspace/coverage").get_data(as_text=True)
+    assert f"Demo data: {WEEKS} simulated weeks" in page
+    answer = client.get("/api/v1/coverage").get_json()
+    assert answer["simulated"] is True and answer["simulated_weeks"] == WEEKS

@@ -89,21 +89,27 @@ class DemoOrg:
 
     def __init__(self, connection: Callable[[], OrgConnection | None] = lambda: None):
         self._connection = connection
+        #: The records as parsed under each field mapping met (a mapping rarely changes).
+        self._parsed: dict[tuple, dict[str, OpportunityRecord]] = {}
 
     @cached_property
     def _raw(self) -> dict[str, dict[str, Any]]:
         return {to_18(raw["Id"], prefix="006"): raw for raw in _bundled("opportunities.json")}
 
-    def _parse(self, raw: dict[str, Any]) -> OpportunityRecord:
-        connection = self._connection()
-        if connection is None:
-            return parse_opportunity(raw)
-        return parse_opportunity(raw, challenge_field=connection.challenge_field,
-                                 industry_field=connection.industry_field,
-                                 extra_fields=connection.extra_fields)
+    def _records(self) -> dict[str, OpportunityRecord]:
+        connection = self._connection()  # once per call: it reads the settings version
+        fields = (None if connection is None else
+                  (connection.challenge_field, connection.industry_field, connection.extra_fields))
+        records = self._parsed.get(fields)
+        if records is None:
+            options = {} if fields is None else dict(
+                challenge_field=fields[0], industry_field=fields[1], extra_fields=fields[2])
+            records = {key: parse_opportunity(raw, **options) for key, raw in self._raw.items()}
+            self._parsed[fields] = records
+        return records
 
     def opportunities(self) -> list[OpportunityRecord]:
-        return [self._parse(raw) for raw in self._raw.values()]
+        return list(self._records().values())
 
     def fetch(self, opportunity_id: str) -> OpportunityRecord:
         try:
@@ -111,7 +117,7 @@ class DemoOrg:
         except InvalidSalesforceId:
             raise OpportunityNotFound(str(opportunity_id)[:40]) from None
         try:
-            return self._parse(self._raw[key])
+            return self._records()[key]
         except KeyError:
             raise OpportunityNotFound(key) from None
 

@@ -94,6 +94,12 @@ def test_the_demo_admin_maps_security_review_and_the_keystone_panel_changes(
     expect(page.get_by_test_id("flash")).to_contain_text("Saved the stage mapping")
     expect(row).to_contain_text("this org")
     screenshot(page, suffix="-saved")
+    page.get_by_role("link", name="Back to the org").click()
+    expect(page.get_by_test_id("demo-source")).to_contain_text("bundled with Be Inspired")
+    page.get_by_test_id("test-connection").click()
+    expect(page.get_by_test_id("check-result")).to_contain_text(
+        "Connected to “Northwind Cloud (demo org)”; every field the panel reads is readable.")
+    screenshot(page, suffix="-org")
 
     page.get_by_test_id("app-demo").click()  # one navigation back to the record page
     page.goto(f"{demo_app.url}/demo/{KEYSTONE}")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from content_catalog.taxonomy import DEFAULT_STAGE_PHASES, Dimension, JourneyPhase, Taxonomy
 from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
 from content_catalog.modules import FieldError
-from plugin.crm.demo_org import demo_connection_check, demo_stages
+from plugin.crm.demo_org import DemoOrg, demo_connection_check
 from plugin.orgs.demo_connection import DEMO_CONNECTION_FIXED
 from plugin.orgs.admin_input import OrgInputInvalid, parse_connection, parse_fields, parse_frame_ancestors, parse_stages
 from plugin.crm.salesforce.config import AuthMode
@@ -166,7 +166,7 @@ class OrgAdmin:
         real: list[OrgStage] = []
         note = None
         if org.is_demo:
-            rows = tuple(self._stage_rows(org, demo_stages(), True))
+            rows = tuple(self._stage_rows(org, DemoOrg().stages(), True))
             return StageListing(rows, from_salesforce=False, note=DEMO_STAGES)
         if org.connection.auth_mode is AuthMode.CANVAS:
             note = ("Canvas-only orgs cannot be read from here: these are the default stages, "

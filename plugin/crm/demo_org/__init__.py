@@ -24,7 +24,7 @@ from plugin.crm.salesforce.connection_check import (
     ConnectionCheck,
     MissingField,
     OrgStage,
-    parse_stages,
+    stages_from_records,
 )
 from plugin.crm.salesforce.opportunity_json import parse_opportunity
 from plugin.crm.salesforce.soql import split_field_path
@@ -108,6 +108,15 @@ class DemoOrg:
             self._parsed[fields] = records
         return records
 
+    @cached_property
+    def _stages(self) -> tuple[OrgStage, ...]:
+        return tuple(stages_from_records(_bundled("stages.json")["records"]))
+
+    def stages(self) -> list[OrgStage]:
+        """The demo org's stages in pipeline order, as its ``OpportunityStage`` query answers:
+        the defaults with the custom "Security Review" between proposal and negotiation."""
+        return list(self._stages)
+
     def opportunities(self) -> list[OpportunityRecord]:
         return list(self._records().values())
 
@@ -120,11 +129,6 @@ class DemoOrg:
             return self._records()[key]
         except KeyError:
             raise OpportunityNotFound(key) from None
-
-
-def demo_stages() -> list[OrgStage]:
-    """The demo org's active stages in pipeline order, as its ``OpportunityStage`` query answers."""
-    return parse_stages(_bundled("stages.json"))
 
 
 def demo_connection_check(connection: OrgConnection) -> ConnectionCheck:

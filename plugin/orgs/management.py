@@ -165,10 +165,9 @@ class OrgAdmin:
         org = self.get(org_id)
         real: list[OrgStage] = []
         note = None
-        if org.is_demo:
-            rows = tuple(self._stage_rows(org, DemoOrg().stages(), True))
-            return StageListing(rows, from_salesforce=False, note=DEMO_STAGES)
-        if org.connection.auth_mode is AuthMode.CANVAS:
+        if org.is_demo:  # its stages are bundled: as complete as a real org's
+            real, note = DemoOrg().stages(), DEMO_STAGES
+        elif org.connection.auth_mode is AuthMode.CANVAS:
             note = ("Canvas-only orgs cannot be read from here: these are the default stages, "
                     "your mapped stages and stages panels have met.")
         else:
@@ -177,7 +176,7 @@ class OrgAdmin:
             except SalesforceApiError as exc:
                 note = (f"The org's stages could not be read ({describe_failure(exc)}); "
                         "showing the defaults.")
-        rows = tuple(self._stage_rows(org, real, note is None))
+        rows = tuple(self._stage_rows(org, real, note is None or org.is_demo))
         return StageListing(rows, from_salesforce=note is None, note=note)
 
     # Writing -------------------------------------------------------------------------------------

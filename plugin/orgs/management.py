@@ -14,6 +14,7 @@ from content_catalog.taxonomy import DEFAULT_STAGE_PHASES, Dimension, JourneyPha
 from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
 from content_catalog.modules import FieldError
 from plugin.crm.demo_org import DemoOrg, demo_connection_check
+from plugin.crm.salesforce.outbound import OutboundPolicy
 from plugin.orgs.demo_connection import DEMO_CONNECTION_FIXED
 from plugin.orgs.admin_input import OrgInputInvalid, parse_connection, parse_fields, parse_frame_ancestors, parse_stages
 from plugin.crm.salesforce.config import AuthMode
@@ -121,12 +122,13 @@ class OrgAdmin:
     """``scope``: the one org an admin may manage (None: every org, for the command line)."""
 
     def __init__(self, sessions: sessionmaker[Session], orgs: LiveOrgs, taxonomy: Taxonomy,
-                 secrets: SecretBox, scope: str | None):
+                 secrets: SecretBox, scope: str | None,
+                 outbound: OutboundPolicy = OutboundPolicy()):
         self.sessions = sessions
         self.orgs = orgs
         self.taxonomy = taxonomy
         self.scope = scope
-        self.store = OrgConnections(sessions, secrets)
+        self.store = OrgConnections(sessions, secrets, outbound)
 
     # Reading -------------------------------------------------------------------------------------
     def summaries(self) -> list[OrgSummary]:
@@ -181,7 +183,7 @@ class OrgAdmin:
 
     # Writing -------------------------------------------------------------------------------------
     def create(self, data: Mapping[str, Any]) -> ConfiguredOrg:
-        org = parse_connection(data, None)
+        org = parse_connection(data, None, self.store.outbound)
         if not self._in_scope(org.connection.org_id):
             raise OrgOutOfScope(OUT_OF_SCOPE)
         if self.store.get(org.connection.org_id) is not None:
@@ -193,7 +195,8 @@ class OrgAdmin:
         current = self.get(org_id)
         if current.is_demo:
             raise OrgInputInvalid([FieldError("connection", DEMO_CONNECTION_FIXED)])
-        return self._save(parse_connection(data, current), "connection changed")
+        return self._save(parse_connection(data, current, self.store.outbound),
+                          "connection changed")
 
     def update_fields(self, org_id: str, data: Mapping[str, Any]) -> ConfiguredOrg:
         return self._save(parse_fields(data, self.get(org_id)), "field mapping changed")

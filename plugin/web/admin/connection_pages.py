@@ -27,7 +27,7 @@ DEMO_SOURCE_LABEL = "Demo records (bundled, no Salesforce)"
 FIELD_LABELS = {
     "org_id": "Org Id", "name": "Name", "auth_mode": "Authentication",
     "instance_url": "My Domain URL", "login_domain": "Login domain", "api_version": "API version",
-    "timeout": "Timeout", "ca_bundle": "CA bundle", "username": "Username",
+    "timeout": "Timeout", "ca_bundle": "CA certificates", "username": "Username",
     "consumer_key": "Consumer key", "connection": "Connection", **SECRET_LABELS,
 }  # fmt: skip
 #: Which auth modes use a field; the form shows a field only for its modes (admin-org-form.js).

@@ -11,13 +11,15 @@ from typing import Callable
 import numpy as np
 from sqlalchemy.orm import Session
 
-from content_catalog.model_store import serving_state
+from content_catalog.history import CatalogHistory
+from content_catalog.model_store import ModelMarker, serving_state
 from content_catalog.modules import ContentModule
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import ModuleStatus, Taxonomy
-from plugin.ranking.candidates import catalog_candidates, tag_labels
+from plugin.ranking.candidates import candidate_from_module, catalog_candidates, tag_labels
 from plugin.ranking.served_models import ServedModels
 from recommender import (
+    CandidateModule,
     OpportunityContext,
     Recommendations,
     ScoringWeights,
@@ -63,10 +65,41 @@ class PanelSuggestions:
     internal: tuple[SuggestionCard, ...]
 
 
+@dataclass(frozen=True)
+class DisplayFields:
+    """What a card shows of a module, held in memory per catalog revision."""
+
+    key: str
+    title: str
+    summary: str
+    kind: str
+    kind_label: str
+    audience: str
+    author: str
+    link: str | None
+
+    @classmethod
+    def of(cls, module: ContentModule) -> "DisplayFields":
+        return cls(key=module.key, title=module.title, summary=module.summary,
+                   kind=module.kind.value, kind_label=module.kind.label,
+                   audience=module.audience.value, author=module.author, link=module.link)
+
+
 @dataclass
 class _Fitted:
     revision: int
     ranker: TagTextRanker
+
+
+@dataclass
+class _ServedCatalog:
+    """One org's published catalog at one revision: the cards' display fields for every view,
+    and the rankers' candidates until a ranker has been built from them (then dropped: the
+    rankers keep what they need, and a later v1 fallback reads them again)."""
+
+    revision: int
+    display: dict[str, DisplayFields]
+    candidates: list[CandidateModule] | None
 
 
 class RecommendationService:
@@ -78,8 +111,12 @@ class RecommendationService:
         *,
         k_client_facing: int = 5,
         k_internal: int = 3,
+        display_in_memory: bool = True,
     ):
         self._sessions = sessions
+        #: False: the previous path, display fields read from the database on every view.
+        self._display_in_memory = display_in_memory
+        self._catalogs: dict[str, _ServedCatalog] = {}
         self._taxonomy = taxonomy
         self._weights = weights or ScoringWeights()
         self._labels = tag_labels(taxonomy)
@@ -105,26 +142,63 @@ class RecommendationService:
         learned model then ranks deterministically, and no card is an exploratory pick."""
         with self._sessions() as session:
             repository = CatalogRepository(session, org_id)
-            ranked = self._rank(session, repository, context, today, explore)
-            modules = {
-                key: module
-                for key, module in repository.find(s.module_id for s in ranked).items()
-                if module.status is ModuleStatus.PUBLISHED  # retired since the ranker was fitted
-            }
+            if self._display_in_memory:
+                # One statement per warm view: the revision and model marker.
+                revision, marker = serving_state(session, org_id)
+                catalog = self._catalog(session, org_id, revision)
+                ranked = self._rank(session, repository, context, today, explore,
+                                    (revision, marker), catalog)
+                modules = catalog.display
+            else:
+                ranked = self._rank(session, repository, context, today, explore)
+                modules = {
+                    key: module
+                    for key, module in repository.find(s.module_id for s in ranked).items()
+                    if module.status is ModuleStatus.PUBLISHED  # retired since fitted
+                }
         return PanelSuggestions(
             client_facing=tuple(self._card(s, modules) for s in ranked.client_facing if s.module_id in modules),
             internal=tuple(self._card(s, modules) for s in ranked.internal if s.module_id in modules),
         )
 
+    def _catalog(self, session: Session, org_id: str, revision: int) -> _ServedCatalog:
+        """The org's catalog at ``revision``, read once per revision and process."""
+        served = self._catalogs.get(org_id)
+        if served is not None and served.revision == revision:
+            return served
+        with self._lock:
+            served = self._catalogs.get(org_id)
+            if served is None or served.revision != revision:
+                # Read after the revision: a change in between moves it again, and the next
+                # view reads the catalog again.
+                first_published = CatalogHistory(session, org_id).first_published()
+                modules = CatalogRepository(session, org_id).published()
+                served = _ServedCatalog(
+                    revision, {m.key: DisplayFields.of(m) for m in modules},
+                    [candidate_from_module(m, first_published.get(m.key)) for m in modules])
+                self._catalogs[org_id] = served
+            return served
+
+    @staticmethod
+    def _candidates(session: Session, org_id: str, catalog: _ServedCatalog | None,
+                    ) -> list[CandidateModule]:
+        if catalog is None:
+            return catalog_candidates(session, org_id)
+        candidates, catalog.candidates = catalog.candidates, None
+        return candidates if candidates is not None else catalog_candidates(session, org_id)
+
     def _rank(
         self, session: Session, repository: CatalogRepository, context: OpportunityContext,
         today: date, explore: bool,
+        state: tuple[int, ModelMarker | None] | None = None,
+        catalog: _ServedCatalog | None = None,
     ) -> Recommendations:
         org_id = repository.org_id
-        revision, marker = serving_state(session, org_id)
+        revision, marker = state or serving_state(session, org_id)
         if marker is not None:
             learned = self._models.ranker(
-                session, org_id, revision, marker, lambda: catalog_candidates(session, org_id)
+                session, org_id, revision, marker,
+                lambda: self._candidates(session, org_id, catalog),
             )
             if learned is not None:
                 try:
@@ -136,11 +210,12 @@ class RecommendationService:
                 except Exception:  # noqa: BLE001 - a broken model must not cost the rep a panel
                     log.exception("org %s: the learned ranker failed; serving v1", org_id)
                     self._models.failed(org_id, marker, "used to rank")
-        ranker = self._ranker(session, repository, revision)
+        ranker = self._ranker(session, repository, revision, catalog)
         return ranker.rank(context, today=today, k_client_facing=self._k[0], k_internal=self._k[1])
 
     def _ranker(
-        self, session: Session, repository: CatalogRepository, revision: int
+        self, session: Session, repository: CatalogRepository, revision: int,
+        catalog: _ServedCatalog | None = None,
     ) -> TagTextRanker:
         fitted = self._fitted.get(repository.org_id)
         if fitted and fitted.revision == revision:
@@ -149,21 +224,24 @@ class RecommendationService:
             fitted = self._fitted.get(repository.org_id)
             if fitted and fitted.revision == revision:
                 return fitted.ranker
-            candidates = catalog_candidates(session, repository.org_id)
+            candidates = self._candidates(session, repository.org_id, catalog)
             ranker = TagTextRanker(self._weights, self._labels).fit(candidates)
             self._fitted[repository.org_id] = _Fitted(revision, ranker)
             return ranker
 
     @staticmethod
-    def _card(suggestion: Suggestion, modules: dict[str, ContentModule]) -> SuggestionCard:
+    def _card(suggestion: Suggestion,
+              modules: dict[str, DisplayFields] | dict[str, ContentModule]) -> SuggestionCard:
         module = modules[suggestion.module_id]
+        if isinstance(module, ContentModule):
+            module = DisplayFields.of(module)
         return SuggestionCard(
             module_id=module.key,
             title=module.title,
             summary=module.summary,
-            kind=module.kind.value,
-            kind_label=module.kind.label,
-            audience=module.audience.value,
+            kind=module.kind,
+            kind_label=module.kind_label,
+            audience=module.audience,
             author=module.author,
             link=module.link,
             reasons=tuple(r.label for r in suggestion.reasons),

@@ -71,14 +71,14 @@ class Services:
 
 
 def build_services(settings: Settings, today: Callable[[], date] = date.today, *,
-                   engine: Engine | None = None) -> Services:
+                   engine: Engine | None = None, signs_panel_tokens: bool = False) -> Services:
     """``engine``: an engine the caller made (tests on either backend); else one for
-    ``settings.database_url``."""
+    ``settings.database_url``. ``signs_panel_tokens``: this process serves panels (the web
+    app), the only case where an unset ``BEINSPIRED_APP_SECRET`` deserves a warning."""
     settings.ensure_data_dir()
     engine = engine or make_engine(settings.database_url)
     sessions = session_factory(engine)
     taxonomy = default_taxonomy()
-    demo_org = DemoOrg() if settings.demo_mode else None
     orgs = LiveOrgs(
         sessions,
         OrgConnections(sessions, SecretBox(settings.encryption_key_list),
@@ -86,8 +86,8 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         context_cache(settings.redis_url, ttl=settings.context_cache_seconds),
         breaker_store(settings.redis_url),
     )
-    taxonomies = OrgTaxonomies(taxonomy, lambda: orgs.current(),
-                               demo_org.org_id if demo_org is not None else None)
+    demo_org = DemoOrg(lambda: orgs.current().demo_connection()) if settings.demo_mode else None
+    taxonomies = OrgTaxonomies(taxonomy, lambda: orgs.current())
     recommendations = RecommendationService(
         sessions, taxonomy,
         k_client_facing=settings.suggestions_client_facing,
@@ -110,7 +110,8 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         recommendations=recommendations,
         demo_org=demo_org,
         orgs=orgs,
-        app_tokens=AppTokenSigner(settings.app_secret or _process_secret(warn=not settings.demo_mode)),
+        app_tokens=AppTokenSigner(settings.app_secret or _process_secret(
+            warn=signs_panel_tokens and not settings.demo_mode)),
         impressions=impressions,
         panel_views=PanelViews(recommendations, impressions, sessions, taxonomies.for_org, today,
                                SearchRateLimit(settings.panel_searches_per_minute),

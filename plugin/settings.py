@@ -9,9 +9,14 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def default_data_dir() -> Path:
+    """The per-user data folder (``~/.local/share/be-inspired`` on Linux, or under
+    ``XDG_DATA_HOME``): the demo's database and the evaluation report live there."""
+    return Path(user_data_dir("be-inspired", appauthor=False))
+
+
 def default_database_url() -> str:
-    path = Path(user_data_dir("be-inspired", appauthor=False)) / "be-inspired.sqlite3"
-    return f"sqlite:///{path}"
+    return f"sqlite:///{default_data_dir() / 'be-inspired.sqlite3'}"
 
 
 class Settings(BaseSettings):
@@ -128,6 +133,11 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix):]
         return url
+
+    @property
+    def data_dir(self) -> Path:
+        """Where files the service writes for people go (``beinspired evaluate``'s report)."""
+        return default_data_dir()
 
     @property
     def encryption_key_list(self) -> list[str]:

@@ -22,7 +22,7 @@ from content_catalog.repository import CatalogRepository
 from content_catalog.suggestion_stats import SuggestionStats
 from content_catalog.taxonomy import Taxonomy
 from plugin.ranking.context_mapping import context_from_record
-from plugin.crm.demo_org import DEMO_ORG_ID, DemoOrg
+from plugin.crm.demo_org import DEMO_ORG_ID, SIMULATED_REP_PREFIX, DemoOrg
 from plugin.ranking.candidates import candidate_from_module, v1_ranker
 from plugin.crm.salesforce.ids import to_18
 from plugin.crm.records import OpportunityRecord
@@ -185,7 +185,7 @@ def _stored(
     closes: dict[str, tuple[bool | None, datetime]] = {}
     for i in logged:
         view = _hex_id(seed, "view", i.view_id)
-        user = reps.setdefault(view, _salesforce_id("0055e0REP", int(rng.integers(REPS))))
+        user = reps.setdefault(view, _salesforce_id(SIMULATED_REP_PREFIX, int(rng.integers(REPS))))
         impression_id = _hex_id(seed, "impression", i.view_id, i.audience, i.position)
         impressions.append(Impression(
             impression_id=impression_id, org_id=org_id, view_id=view,

@@ -12,8 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.taxonomy import DEFAULT_STAGE_PHASES, Dimension, JourneyPhase, Taxonomy
 from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from content_catalog.modules import FieldError
+from plugin.crm.demo_org import DemoOrg, demo_connection_check
 from plugin.crm.salesforce.outbound import OutboundPolicy
-from plugin.orgs.admin_input import parse_connection, parse_fields, parse_frame_ancestors, parse_stages
+from plugin.orgs.demo_connection import DEMO_CONNECTION_FIXED
+from plugin.orgs.admin_input import OrgInputInvalid, parse_connection, parse_fields, parse_frame_ancestors, parse_stages
 from plugin.crm.salesforce.config import AuthMode
 from plugin.crm.salesforce.connection_check import (
     ConnectionCheck,
@@ -32,6 +35,7 @@ from plugin.orgs.stage_phases import org_taxonomy, stage_phase
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "No such org is connected here."
+DEMO_STAGES = "The demo org's active stages, from its bundled records, in pipeline order."
 OUT_OF_SCOPE = ("An admin connects their own Salesforce org; sign in from the org you want to "
                 "connect.")
 
@@ -163,7 +167,9 @@ class OrgAdmin:
         org = self.get(org_id)
         real: list[OrgStage] = []
         note = None
-        if org.connection.auth_mode is AuthMode.CANVAS:
+        if org.is_demo:  # its stages are bundled: as complete as a real org's
+            real, note = DemoOrg().stages(), DEMO_STAGES
+        elif org.connection.auth_mode is AuthMode.CANVAS:
             note = ("Canvas-only orgs cannot be read from here: these are the default stages, "
                     "your mapped stages and stages panels have met.")
         else:
@@ -172,7 +178,7 @@ class OrgAdmin:
             except SalesforceApiError as exc:
                 note = (f"The org's stages could not be read ({describe_failure(exc)}); "
                         "showing the defaults.")
-        rows = tuple(self._stage_rows(org, real, note is None))
+        rows = tuple(self._stage_rows(org, real, note is None or org.is_demo))
         return StageListing(rows, from_salesforce=note is None, note=note)
 
     # Writing -------------------------------------------------------------------------------------
@@ -186,7 +192,10 @@ class OrgAdmin:
         return self._save(org, "connected")
 
     def update(self, org_id: str, data: Mapping[str, Any]) -> ConfiguredOrg:
-        return self._save(parse_connection(data, self.get(org_id), self.store.outbound),
+        current = self.get(org_id)
+        if current.is_demo:
+            raise OrgInputInvalid([FieldError("connection", DEMO_CONNECTION_FIXED)])
+        return self._save(parse_connection(data, current, self.store.outbound),
                           "connection changed")
 
     def update_fields(self, org_id: str, data: Mapping[str, Any]) -> ConfiguredOrg:
@@ -213,9 +222,10 @@ class OrgAdmin:
         """Check the stored connection; the API usage it reports and any failure are kept for the
         org's status page, as the panel's own calls are."""
         org = self.get(org_id)
-        check = check_connection(org.connection)
+        check = (demo_connection_check(org.connection) if org.is_demo
+                 else check_connection(org.connection))
         log.info("org %s: connection test: %s", org.connection.org_id, check.summary())
-        if check.testable:
+        if check.testable and not org.is_demo:
             self._remember(org.connection.org_id, check)
         return check
 

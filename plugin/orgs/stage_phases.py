@@ -47,17 +47,13 @@ def org_taxonomy(base: Taxonomy, mapping: OrgMapping | None) -> Taxonomy:
 
 class OrgTaxonomies:
     """Each org's taxonomy: the service's default one with the org's mapping, built once per
-    snapshot of the configured orgs (``orgs_now``). The demo org keeps the defaults."""
+    snapshot of the configured orgs (``orgs_now``). The demo org too, once it is connected."""
 
-    def __init__(self, base: Taxonomy, orgs_now: Callable[[], "OrgsSnapshot"],
-                 demo_org_id: str | None = None):
+    def __init__(self, base: Taxonomy, orgs_now: Callable[[], "OrgsSnapshot"]):
         self.base = base
         self._orgs_now = orgs_now
-        self._demo_org_id = demo_org_id
 
     def for_org(self, org_id: str) -> Taxonomy:
-        if self._demo_org_id is not None and org_id == self._demo_org_id:
-            return self.base
         return self._orgs_now().taxonomy(org_id, self.base)
 
 

@@ -1,13 +1,14 @@
 """Suggestions for the panel: the catalog, the ranker and the taxonomy's words put together.
 
 An org with an active trained model (``beinspired model train``) is ranked by it, exploring with
-a fresh random generator per view; otherwise by v1's tag-and-text rules. Either ranker is built
-once per catalog revision (and model version) and shared by every request until one changes: the
+a draw seeded by rep, record and day (one list per working session); otherwise by v1's
+tag-and-text rules. Either ranker is built once per catalog revision (and model version) and shared by every request until one changes: the
 request path asks one cheap question of the database (revision and active model, in one query)
 and one for the chosen modules' display fields. Loading and hot reload: ``plugin/served_models``.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -32,6 +33,15 @@ from recommender import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def working_session_seed(org_id: str, viewer: str | None, record_id: str, day: date) -> int:
+    """The exploratory draw's seed for one rep on one record on one day: reloading the record
+    that day shows the same list, while another rep or another day draws again. Each shown
+    card's propensity is still the probability the draw had, since the seed is fixed before,
+    and independently of, what the ranker scores."""
+    key = "\x1f".join((org_id, viewer or "", record_id, day.isoformat()))
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
 
 
 @dataclass(frozen=True)
@@ -105,13 +115,16 @@ class RecommendationService:
         return self._labels
 
     def recommend(
-        self, org_id: str, context: OpportunityContext, today: date, *, explore: bool = True
+        self, org_id: str, context: OpportunityContext, today: date, *, explore: bool = True,
+        draw_seed: int | None = None,
     ) -> PanelSuggestions:
         """``explore=False`` for views that are not shown to a rep (the workspace's preview): a
-        learned model then ranks deterministically, and no card is an exploratory pick."""
+        learned model then ranks deterministically, and no card is an exploratory pick.
+        ``draw_seed`` (:func:`working_session_seed`) fixes the exploratory draw, so a rep who
+        reloads a record sees the same list; without it each view draws afresh."""
         with self._sessions() as session:
             repository = CatalogRepository(session, org_id)
-            ranked = self._rank(session, repository, context, today, explore)
+            ranked = self._rank(session, repository, context, today, explore, draw_seed)
             modules = {
                 key: module
                 for key, module in repository.find(s.module_id for s in ranked).items()
@@ -124,7 +137,7 @@ class RecommendationService:
 
     def _rank(
         self, session: Session, repository: CatalogRepository, context: OpportunityContext,
-        today: date, explore: bool,
+        today: date, explore: bool, draw_seed: int | None = None,
     ) -> Recommendations:
         org_id = repository.org_id
         revision, marker = serving_state(session, org_id)
@@ -137,7 +150,7 @@ class RecommendationService:
                     return learned.rank(
                         context, today=today, k_client_facing=self._k[0],
                         k_internal=self._k[1],
-                        rng=np.random.default_rng() if explore else None,
+                        rng=np.random.default_rng(draw_seed) if explore else None,
                     )  # fmt: skip
                 except Exception:  # noqa: BLE001 - a broken model must not cost the rep a panel
                     log.exception("org %s: the learned ranker failed; serving v1", org_id)

@@ -82,8 +82,10 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         context_cache(settings.redis_url, ttl=settings.context_cache_seconds),
         breaker_store(settings.redis_url),
     )
-    taxonomies = OrgTaxonomies(taxonomy, lambda: orgs.current(),
-                               demo_org.org_id if demo_org is not None else None)
+    taxonomies = OrgTaxonomies(
+        taxonomy, lambda: orgs.current(), demo_org.org_id if demo_org is not None else None,
+        [stage.value for stage in demo_org.stages()] if demo_org is not None else (),
+    )
     recommendations = RecommendationService(
         sessions, taxonomy,
         k_client_facing=settings.suggestions_client_facing,

@@ -38,6 +38,12 @@ class PanelView:
     notice: str | None = None
     problems: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def stage_notice(self) -> str | None:
+        """Said to the rep when the deal's stage is not mapped: which phase the suggestions
+        assume, or that they assume none (``plugin.orgs.stage_phases``)."""
+        return self.mapped.stage.notice() if self.mapped.stage is not None else None
+
 
 class PanelViews:
     """Builds panel views from what they use: the suggestions, the impression recorder, sessions

@@ -32,5 +32,5 @@ def opportunity_page(opportunity_id: str):
         "demo/record.html",
         opportunity=opportunity,
         opportunities=demo_org.opportunities(),
-        phase=stage_phase(services().taxonomy_for(demo_org.org_id), opportunity.stage).phase,
+        phase=stage_phase(services().taxonomy_for(demo_org.org_id), opportunity.stage).mapped_phase,
     )

@@ -17,6 +17,7 @@ from content_catalog.taxonomy import Taxonomy
 from plugin.crm.sources import OpportunityNotFound
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.crm.records import OpportunityRecord
+from plugin.crm.salesforce.connection_check import OrgStage, stages_from_records
 from plugin.crm.salesforce.opportunity_json import parse_opportunity
 
 DEMO_ORG_ID = to_18("00D5e00000DEMO1")
@@ -48,6 +49,15 @@ class DemoOrg:
     def _records(self) -> dict[str, OpportunityRecord]:
         records = (parse_opportunity(raw) for raw in _bundled("opportunities.json"))
         return {r.opportunity_id: r for r in records}
+
+    @cached_property
+    def _stages(self) -> tuple[OrgStage, ...]:
+        return tuple(stages_from_records(_bundled("stages.json")["records"]))
+
+    def stages(self) -> list[OrgStage]:
+        """The demo org's stages in pipeline order, as its ``OpportunityStage`` query answers:
+        the defaults with the custom "Security Review" between proposal and negotiation."""
+        return list(self._stages)
 
     def opportunities(self) -> list[OpportunityRecord]:
         return list(self._records.values())

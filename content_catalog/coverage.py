@@ -1,14 +1,5 @@
 """Where the catalog has content and where it is thin: journey phase × buyer role.
-
-A cell counts the modules the panel could suggest to an opportunity in that phase with a contact
-in that role, by the ranker's rules (docs/ranking.md): only published modules whose review-by date
-has not passed; a module fits a dimension if it is tagged with the value or not tagged on it at
-all ("any"). For the optional filter, industry works the same way (a module tagged for other
-industries is excluded, as the ranker excludes it), while a conflicting stage or challenge tag only
-lowers a module's score, so such a module still counts; the cell lists it in ``penalised``.
-
-Pure functions over modules already loaded: no database, no clock (``today`` is passed in).
-"""
+Design: docs/design/content_catalog.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,10 +1,5 @@
 """How deals ended: one org's closed opportunities, as Salesforce (or the demo org) last said.
-
-Analytics and training join these to the impressions shown on the same opportunity. The sync
-(``plugin/learning/outcome_sync.py``) writes them through :meth:`DealOutcomes.save`, which replaces each
-opportunity's row, and :meth:`DealOutcomes.forget`, for an opportunity Salesforce reopened.
-Writes join the caller's transaction; the caller commits.
-"""
+Design: docs/design/content_catalog.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass

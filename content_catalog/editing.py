@@ -1,14 +1,5 @@
 """Editing an org's modules by hand: safe against concurrent saves, with history and an audit log.
-
-Every change names the version it was based on (``expected_version``). If someone saved in the
-meantime the change is refused with :class:`StaleVersion`, carrying the module as it now is, so
-nothing anyone saved is ever overwritten unseen. The check cannot race: a save first claims the
-org's catalog (:meth:`CatalogRepository.lock_for_writing`), reads the module locked (``SELECT ...
-FOR UPDATE``) and then takes the next version with ``UPDATE ... WHERE version = expected``, which
-only one of two concurrent saves can win.
-
-Methods write inside the caller's transaction and never commit.
-"""
+Design: docs/design/content_catalog.md."""
 from __future__ import annotations
 
 import difflib

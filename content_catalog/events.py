@@ -1,12 +1,5 @@
 """What the panel showed (impressions) and what reps did with it (events), for learning and
-analytics.
-
-Impressions are written by the server in batches that mix orgs (:func:`add_impressions`); events
-arrive from the panel per org and are written through :class:`PanelEventLog`, which is bound to
-one org like every other repository. Both writes are ``INSERT ... ON CONFLICT DO NOTHING``, so a
-batch written twice (a retry after a lost answer) is stored once. Writes join the caller's
-transaction; the caller commits.
-"""
+analytics (design: docs/design/content_catalog.md)."""
 from __future__ import annotations
 
 import json

@@ -1,11 +1,5 @@
 """The record of every save to an org's catalog: one snapshot per module version, and an audit log.
-
-Both the editor (:mod:`content_catalog.editing`) and imports
-(:meth:`CatalogRepository.upsert_many`) save through :meth:`CatalogHistory.record`, so a module's
-history is complete whichever way it changed. Snapshots are read back without the taxonomy: an
-old version may carry tag values the org has since removed, and it must still be shown and
-restorable as it was.
-"""
+Design: docs/design/content_catalog.md."""
 from __future__ import annotations
 
 import json

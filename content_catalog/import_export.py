@@ -1,19 +1,5 @@
 """Bulk import and export of an org's catalog as CSV or JSON (formats: docs/import-format.md).
-
-An import happens in three steps, each of which can stop it:
-
-1. :func:`read_csv` / :func:`read_json` turn the file's bytes into rows in the module JSON shape,
-   or raise :class:`ImportFileError` when the file as a whole cannot be read (encoding, columns,
-   structure, size).
-2. Every row is validated against the taxonomy by :func:`content_catalog.importing.parse_rows`;
-   problems with individual rows are collected and raised together as
-   :class:`~content_catalog.importing.ImportRejected`.
-3. :func:`plan_import` (the dry run) says what would change; :func:`run_import` writes it, all in
-   the caller's transaction, so a failure anywhere leaves the catalog as it was.
-
-The export is the import format exactly, so exporting, importing and exporting again gives the
-same bytes (and re-importing an export changes nothing).
-"""
+Design: docs/design/content_catalog.md."""
 from __future__ import annotations
 
 import re

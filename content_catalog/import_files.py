@@ -1,15 +1,5 @@
 """The two import/export file formats, CSV and JSON, as bytes ⇄ rows (docs/import-format.md).
-
-Reading only checks what makes a file unreadable as a whole and raises :class:`ImportFileError`;
-the rows it returns are in the module JSON shape that
-:func:`content_catalog.modules.parse_module` validates one by one. Writing is deterministic, so
-the same catalog always exports to the same bytes.
-
-CSV cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a
-tab or a line break) are written with an apostrophe in front, which spreadsheets show as text.
-Reading removes one leading apostrophe from every cell, so a value that really starts with an
-apostrophe is written with two: both directions together give back the original text.
-"""
+Design: docs/design/content_catalog.md."""
 from __future__ import annotations
 
 import codecs

@@ -1,19 +1,5 @@
 """Trained rankers, by version, per org: which one the panel serves, and the ones to roll back to.
-
-Training (``plugin/learning/training.py``) saves a new version, which becomes the active one unless an
-admin chose otherwise; an admin can activate an earlier version (rollback), a later one again, or
-none (the panel serves v1). The choice is read from the rows themselves, not stored apart: while
-the newest version is the active one, training serves what it stores; while an older one is
-active (a rollback) or none is (the tag rules), the new version is stored inactive, so a daily
-training never undoes an admin's decision. The
-request path asks :func:`serving_state` on every panel view: one indexed query for the catalog
-revision and the active model's marker, so every app process notices a new version on its next
-request and loads its bytes only then.
-
-Writes lock the org first (:meth:`RankerModels._claim`), so two trainers finishing together get
-versions n and n + 1, never the same number, and never two active rows; the unique constraint on
-(org, version) is the last guard. Writes join the caller's transaction; the caller commits.
-"""
+Design: docs/design/content_catalog.md and docs/learning.md (Versions and rollback)."""
 from __future__ import annotations
 
 import json

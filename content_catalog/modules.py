@@ -1,9 +1,5 @@
 """Content modules as the domain sees them, and the strict parsing of module input.
-
-Input from people (imports, the editor, the API) is parsed here into :class:`ModuleInput` or
-rejected with every problem listed as a :class:`FieldError`: the field, the value and, for tags,
-the values that would have been accepted.
-"""
+Design: docs/design/content_catalog.md."""
 from __future__ import annotations
 
 import re

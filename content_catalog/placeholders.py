@@ -1,28 +1,5 @@
 """Placeholders in module bodies (``{{account.name}}``) and personalising a body with values.
-
-A template can only insert values, by construction: there is no template engine here, only one
-regular expression that finds ``{{ name }}`` and a table of the names it may be. No expression
-is evaluated, no filter or loop exists, and anything else in braces (``{{ 7*7 }}``,
-``{% for %}``) stays literal text.
-
-:func:`personalise` makes a single left-to-right pass over the *template*; an inserted value is
-never scanned again, so an account named ``{{opportunity.amount}}`` stays those characters.
-
-Values are text from the CRM, so each one is cleaned before it goes in:
-
-* control characters (and the bidirectional overrides that can disguise text) are removed, and
-  line breaks and tabs become spaces, so a value is one line and cannot start a Markdown block;
-* it is capped at :data:`MAX_VALUE_CHARS` characters, the cut marked with "…";
-* the characters that could make Markdown out of it are backslash-escaped (CommonMark renders
-  ``\\*`` as ``*``): ``\\ ` * _ [ ] < > | ~ #`` anywhere, ``&`` where it would start an entity,
-  and a leading ``-``, ``+``, ``=`` or ``1.``/``1)`` that would start a list or heading wherever
-  the template puts the value. So ``**Acme** [x](javascript:…)`` reads as those characters, not
-  bold text and a link. Everything else (letters, ``.``, ``,``, ``$``, ``(``…) is left alone, so
-  the personalised Markdown stays readable when a rep copies it;
-* a missing, ``None`` or blank value becomes a visible gap, ``⟦account name⟧``: brackets that
-  mean nothing to Markdown, never "None" and never an empty string. The brackets are reserved
-  for gaps: in a value they become ordinary (escaped) square brackets.
-"""
+Design (why values are cleaned and escaped as they are): docs/design/content_catalog.md."""
 from __future__ import annotations
 
 import re

@@ -1,9 +1,5 @@
 """Finding modules in an org's catalog: filters, sort and pages, all done by the database.
-
-:class:`ModuleQuery` is checked when it is made, so a bad page size or sort key from a request is
-a ``ValueError`` with a message a person can act on, raised before any SQL runs.
-:meth:`CatalogRepository.search` runs it.
-"""
+Design: docs/design/content_catalog.md."""
 from __future__ import annotations
 
 import math

@@ -1,16 +1,5 @@
 """Re-applying an edit that lost a race onto the version that won it.
-
-When a save is refused as stale (:class:`content_catalog.editing.StaleVersion`), the person still
-has what they typed, the version they started from (``base``) and the version now stored
-(``theirs``). What they meant is "my changes", not "my whole form": the fields they changed from
-``base`` are laid over ``theirs``, and every other field keeps what the other person saved. Tags
-are merged per dimension, which is how people think of them ("I added Healthcare").
-
-A field both people changed, to different values, takes *yours* (it is what this person is
-looking at and about to confirm) and is reported in :attr:`Reapplied.both_changed`, so the page can
-point at it while ``theirs`` is shown beside it. Nothing here writes: the caller saves the result
-over ``theirs.version`` like any other edit.
-"""
+Design: docs/design/content_catalog.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace

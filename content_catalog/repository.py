@@ -1,9 +1,4 @@
-"""Reading and writing one org's catalog.
-
-A :class:`CatalogRepository` is bound to one org when it is made, and every query it runs is
-scoped by that org here, in one place: callers cannot forget the filter, and another org's
-module is simply not found.
-"""
+"""Reading and writing one org's catalog, every query scoped to that org in one place."""
 from __future__ import annotations
 
 from dataclasses import dataclass

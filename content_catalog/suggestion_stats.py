@@ -1,10 +1,5 @@
 """How often the panel has suggested each module, so admins can find content nobody is shown.
-
-The panel's impression recorder (``plugin/panel/impressions.py``) counts the views it writes,
-many at a time, with :meth:`SuggestionStats.record_counts`: one statement however many modules,
-``INSERT ... ON CONFLICT DO UPDATE`` (PostgreSQL and SQLite both have it), which also cannot lose
-a count when two writers count the same module at once.
-"""
+Design: docs/design/content_catalog.md."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,11 +1,5 @@
 """The tag dimensions content modules are described by, and their default values.
-
-The defaults mirror a fresh Salesforce org (see ``shared/reference/salesforce.md``), but real orgs
-customise their picklists. So the taxonomy is plain data that an admin can extend, and values that
-arrive from a CRM without being known here are *kept and reported* (:meth:`Taxonomy.classify`),
-never rejected: a rep on a customised org still gets a panel. Values typed by people (imports,
-the editor) are the opposite case and are validated strictly (:meth:`Taxonomy.validate`).
-"""
+Design: docs/design/content_catalog.md."""
 from __future__ import annotations
 
 import math

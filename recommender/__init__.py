@@ -1,8 +1,5 @@
-"""What to show: ranks content modules for an opportunity. Pure Python + numpy/scikit-learn.
-
-Nothing here knows Flask, a database or Salesforce; callers hand in plain dataclasses
-(:class:`OpportunityContext`, :class:`CandidateModule`) and get :class:`Suggestion` objects back.
-"""
+"""What to show: ranks content modules for an opportunity, and learns from what reps did.
+Pure Python + numpy/scikit-learn: no Flask, database or Salesforce; plain dataclasses in and out."""
 from recommender.types import (
     CandidateModule,
     OpportunityContext,

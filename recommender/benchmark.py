@@ -1,18 +1,6 @@
 """How fast the rankers rank, at 10,000 to 1,000,000 modules, beside baselines from the same run.
-
-``python -m recommender.benchmark`` (or ``beinspired benchmark``) runs one catalog size in this
-process; ``--sizes 10000,100000,1000000`` runs each size in a fresh process, then measures the
-memory of a process serving one catalog (:mod:`recommender.benchmark_memory`) and prints one
-report. Every figure stands beside the naive loop (:mod:`recommender.naive`) and the previous
-implementation (:mod:`recommender._previous`) timed in the same run on the same catalog, and
-the rankings are compared: targets are judged here, never in a timed unit test.
-
-Knobs that matter, none of them set here: other load on the machine (on 2 cores a busy
-neighbour moves the figures more than anything; compare the ratios within one run, and repeat),
-catalog size, vocabulary and query length (the synthetic vocabulary is small, so every module
-shares words with every opportunity and text similarity prunes little: a pessimistic case), and
-the numpy and scipy builds (ranking calls no BLAS; the report names the BLAS loaded anyway).
-"""
+Run ``python -m recommender.benchmark`` or ``beinspired benchmark`` (design:
+docs/design/recommender.md)."""
 from __future__ import annotations
 
 import argparse

@@ -1,12 +1,5 @@
 """Resident memory of a process serving one catalog, measured in a fresh interpreter.
-
-The service holds, per org, v1 fitted on the catalog and the learned ranker laid over it
-(``from_bytes`` then ``with_catalog``); the catalog rows and the impressions it was trained on
-are read, used and dropped. This builds exactly that, drops the rest, hands freed heap back to
-the system, and reports the resident set beside the interpreter's own before any catalog: their
-difference is what one more catalog of this size costs. Run by ``python -m recommender.benchmark
---serving-memory``; it must be a process of its own, or other work's memory would count.
-"""
+Design: docs/design/recommender.md."""
 from __future__ import annotations
 
 import ctypes

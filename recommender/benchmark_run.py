@@ -1,10 +1,5 @@
-"""One catalog size of the ranking benchmark, run in this process.
-
-Both rankers (v1 and the learned one) are timed beside two baselines measured in the same run
-on the same catalog and contexts: the naive loop (:mod:`recommender.naive`) and the previous
-implementation (:mod:`recommender._previous`). Fast wrong answers do not count: the rankings are
-compared and :class:`RankersDisagree` voids the run. :mod:`recommender.benchmark` prints it.
-"""
+"""One catalog size of the ranking benchmark, run in this process, with same-run baselines.
+Design: docs/design/recommender.md."""
 from __future__ import annotations
 
 import gc

@@ -1,11 +1,5 @@
 """A catalog's tags, indexed for scoring one context against many modules.
-
-Per dimension, modules share few distinct tag sets (the empty set, "any", among them), so each
-module keeps a small code for its set, and a context's contribution is worked out once per tag
-set (:meth:`DimensionTags.contribution`) and looked up per module. The exclusion rule (a phase
-or industry conflict) is one packed bit set per tag value: the modules it allows are found by
-AND-ing a few of them, without touching a number per module.
-"""
+Design: docs/design/recommender.md and docs/ranking.md (Speed)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,15 +1,5 @@
 """Maximal marginal relevance: keep near-identical modules from filling one list.
-
-Carbonell & Goldstein (1998): choose, one at a time, the module maximising
-
-    λ · relevance − (1 − λ) · (highest similarity to a module already chosen)
-
-Relevance is the ranking score min-max scaled to [0, 1] over the window considered; similarity is
-the cosine of the modules' TF-IDF vectors (the ones v1's text score uses). With λ = 0.7 (the
-learned ranker's default ``diversity=0.3``) a module that is a 0.9-cosine copy of one already
-chosen loses 0.27, i.e. 39 % of the window's score range: two versions of the same case study
-rarely both make the list, while two different strong modules both do.
-"""
+Design: docs/design/recommender.md and docs/learning.md (Diversity)."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,30 +1,5 @@
 """Judging rankers from logged feedback: offline ranking metrics, off-policy estimates, intervals.
-
-Two questions, two toolkits:
-
-* **"Does the candidate put what reps rewarded near the top?"** — NDCG@5, recall@10 and catalog
-  coverage on the later part of a time split (:func:`time_split`, :func:`offline_ranking_metrics`).
-  Cheap and intuitive, but biased toward the logging policy: only what was shown can have been
-  rewarded. Read them beside the off-policy estimates, never instead.
-* **"How many helpful-or-used suggestions per panel view would the candidate earn?"** — IPS, SNIPS
-  and doubly robust estimates from the logged propensities (:func:`off_policy_estimates`).
-
-The off-policy estimators assume a *position-based model*: the reward of a suggestion is
-"examined at its position (θ_k) × useful for this context", with no interaction between slots.
-Then a module's expected reward under a policy is its examination under that policy times its
-usefulness, and each logged impression can be re-weighted by
-
-    w = π_θ(a | x) / μ_θ(a | x),   π_θ(a | x) = θ_{target position of a}  (0 if not shown),
-                                   μ_θ(a | x) = Σ_j μ(a at j | x) · θ_j   under the logging policy.
-
-A module the logging policy showed at one fixed position has μ_θ = propensity × θ_position; an
-exploratory pick (any slot of an L-long list, equally likely) has μ_θ = propensity × Σ_{j≤L} θ_j.
-A module the target shows but the logging policy could never show (μ_θ = 0) is invisible to IPS
-and SNIPS: they under-estimate; DR falls back on its reward model for it. Intervals are CLT ones
-(1.96 standard errors over i.i.d. panel views; the delta method for SNIPS's ratio): fast, and
-adequate at the hundreds-of-views scale — they are too narrow when a handful of huge weights
-dominate, which ``OffPolicyEstimates.max_weight`` lets a reader spot.
-"""
+Design: docs/design/recommender.md and docs/learning.md (Evaluating a ranker)."""
 from __future__ import annotations
 
 import math
@@ -260,7 +235,8 @@ def off_policy_estimates(
     reward: str = "helpful_or_used",
     z: float = Z95,
 ) -> OffPolicyEstimates:
-    """IPS, SNIPS and doubly robust estimates of the target's reward per view (module docstring).
+    """IPS, SNIPS and doubly robust estimates of the target's reward per view
+    (docs/design/recommender.md).
 
     ``target`` must be deterministic (a ranker without exploration); ``examination`` is θ by
     position, e.g. ``LearnedRanker.examination_``.

@@ -1,10 +1,5 @@
 """The learned ranker's exploratory slot: which modules it may show, and with what probability.
-
-A share of the draws (``new_share``) goes to *new* modules, published recently and barely seen,
-by softmax over their score: their prediction rests on other modules' tags, and a module can be
-much better than its tags say. The rest go to the best few by optimistic score (an upper
-confidence bound), by softmax too. docs/learning.md ("Exploration") gives the numbers.
-"""
+Design: docs/learning.md (Exploration)."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,15 +1,5 @@
 """Feedback as the learner sees it: an :class:`Impression` per suggestion shown, and its outcome.
-
-The events store parses its rows into these at the edge; nothing here reads a database.
-
-What counts as success
-----------------------
-The learner's label is **helpful-or-used**: the rep said "helpful", or personalised, copied,
-downloaded or shared the module. An *open* alone is not success — titles that invite a click are
-not the content that helps a deal (the "simple click metrics" a coaching culture is warned off).
-Opens are kept to measure position bias, and as a reward the evaluators can be asked about. A
-"not helpful" vote with a use still counts as used: the rep's action outranks the vote.
-"""
+Design: docs/design/recommender.md."""
 from __future__ import annotations
 
 from collections import defaultdict

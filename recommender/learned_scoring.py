@@ -1,14 +1,5 @@
 """The learned ranker's score for one context, computed exactly only where it can matter.
-
-The learned score of a module is v1's total plus ``blend × log2(predicted / average)``, and the
-prediction is ``exp(features · coef + intercept)`` times the module's multipliers. Unclamped,
-that is linear in v1's parts: each tag dimension's contribution times a factor, the text term
-times a factor, plus a constant per module and journey phase (audience, kind, multipliers).
-:class:`RankingBounds` keeps those constants per catalog; :class:`ContextView` bounds every
-eligible module's score from them in a few float32 passes, and :func:`choose` computes the exact
-score (the same float operations as always, in float64) only for the modules whose bound reaches
-the list, and for the exploratory pool only when the list explores.
-"""
+Design: docs/design/recommender.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,26 +1,5 @@
 """The learned ranker: v1's tag-and-text score, corrected by what reps did with what they saw.
-
-docs/learning.md tells the whole story; in short:
-
-* **Label.** helpful-or-used (:attr:`Impression.rewarded`), never a bare open.
-* **Position bias.** A suggestion at position k is examined with probability θ_k
-  (:mod:`recommender.position_bias`); every count is "per expected examination".
-* **Generic model.** A Poisson regression of ``rewarded / θ_k`` with sample weight θ_k over
-  what any module has, seen or not: v1's contribution per dimension and for text, v1's total,
-  audience and kind.
-* **Module effects.** Gamma-Poisson multipliers per module and per module × journey phase
-  (:mod:`recommender.module_effects`), backfitted with the generic model.
-* **Blend.** score = v1 score + ``blend`` × log2(predicted usefulness / average usefulness).
-  Eligibility is v1's: the learner re-orders, it never brings back an excluded module.
-* **No history, no change.** Fitted without impressions it returns v1's lists exactly.
-* **Exploration** (only with a random generator): one slot, sometimes, with the exact
-  probability of each shown module (:mod:`recommender.exploration`).
-* **Diversity.** Maximal marginal relevance over the head of each list.
-
-Ranking scores exactly only the modules that can reach a list: the score is v1's tag part times
-per-dimension factors, the text term times a factor, and a per-module constant, so cheap bounds
-(:mod:`recommender.learned_scoring`) leave the exact arithmetic to a few hundred modules.
-"""
+Design: docs/learning.md and docs/design/recommender.md."""
 from __future__ import annotations
 
 import copy

@@ -1,16 +1,5 @@
 """How a learned ranker is stored: numpy arrays and a JSON header in a zip; loading runs no code.
-
-The service keeps models in its database and loads them in every app process, so a stored model
-must be data, never something that executes when read (as a pickle does). A payload is
-``MAGIC``, the SHA-256 of the rest, then a zip of ``header.json`` (format name and version,
-parameters, scoring weights, labels, each array's dtype, shape and SHA-256) and one ``.npy``
-file per array, read with ``allow_pickle=False``. Loading checks everything before building a
-ranker and raises :class:`UntrustedModel` for anything else: a pickle, a truncated or damaged
-payload (any byte: the checksum covers them all), an unknown format or version.
-
-Only the learned part is stored; the catalog is not (it is in the service's database, and a
-model outlives catalog revisions): :meth:`LearnedRanker.with_catalog` lays it over one.
-"""
+Design: docs/design/recommender.md and docs/learning.md (Using it in the service)."""
 from __future__ import annotations
 
 import dataclasses

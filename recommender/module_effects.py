@@ -1,9 +1,5 @@
 """What each module did beyond the learned ranker's generic prediction: Gamma-Poisson multipliers.
-
-A module's multiplier is (rewards + s) / (expected rewards + s), with s = ``prior_strength``
-expected rewards of prior evidence for "as good as predicted"; the same per journey phase on top,
-so a module can be good for buying and poor for adoption. A module without impressions gets 1.
-"""
+Design: docs/learning.md (How the learner works, step 4)."""
 from __future__ import annotations
 
 import dataclasses

@@ -1,8 +1,5 @@
-"""The scoring rules of :mod:`recommender.weights` as a plain loop over modules.
-
-Two jobs: the baseline the ranking benchmark measures the vectorised ranker against, and an
-independent restatement of the rules that the tests hold :class:`TagTextRanker` to.
-"""
+"""The scoring rules of :mod:`recommender.weights` as a plain loop over modules: the benchmark's
+baseline and an independent restatement the tests hold :class:`TagTextRanker` to."""
 from __future__ import annotations
 
 import math

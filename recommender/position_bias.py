@@ -1,14 +1,5 @@
 """How likely a rep is to look at a suggestion at each position: the examination curve θ.
-
-A suggestion at position k is *examined* with probability θ_k (θ_1 = 1, the top is always seen);
-what is not examined can be neither opened nor used. Counting rewards without this correction
-rewards whatever was shown high, so yesterday's ranking would teach itself to today's.
-
-θ is measured on the exploratory picks (``Impression.explored``): their position is drawn
-uniformly and independently of which module fills it, so differences in their open rate by
-position are position bias alone. Opens are counted rather than rewards because every reward
-needs an open and opens are several times more frequent.
-"""
+Design: docs/design/recommender.md."""
 from __future__ import annotations
 
 from typing import Iterable

@@ -1,14 +1,5 @@
 """The v1 ranker: weighted tag matches plus TF-IDF text similarity, scored where it can matter.
-
-``fit`` indexes a catalog snapshot once: each module's tag set per dimension as a small code,
-packed bit sets for the exclusion rules, and sparse TF-IDF rows (:mod:`recommender.text_index`).
-``rank`` then finds the modules no rule excludes from the bit sets, adds up their tag
-contributions from per-tag-set tables, and computes the text similarity only for the modules
-whose tag score plus the most the text could add can still reach the top k
-(:func:`recommender.selection.best_first`). The rules are in :mod:`recommender.weights`;
-:mod:`recommender.naive` restates them as a plain loop and the tests hold the two to the same
-numbers, and to the same rankings as the previous implementation (``recommender._previous``).
-"""
+Design: docs/design/recommender.md and docs/ranking.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass

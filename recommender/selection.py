@@ -1,12 +1,5 @@
 """Exact top-n selection that computes exact scores only where they can matter.
-
-A ranker knows a cheap upper bound of every candidate's score (the tag part plus the most the
-text could add) and can compute the exact score, which costs far more (the text similarity).
-:func:`contenders` finds a floor (a lower bound of the n-th best score, from the n candidates
-with the best bounds) and keeps only the candidates whose bound reaches it; every candidate left
-out scores strictly below n others, so :func:`best_of` over the contenders' exact scores gives
-what sorting every exact score would give, ties included.
-"""
+Design: docs/design/recommender.md."""
 from __future__ import annotations
 
 from typing import Callable

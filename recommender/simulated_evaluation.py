@@ -1,21 +1,5 @@
 """The simulator's three checks, run on one org's own catalog and the contexts its reps saw.
-
-The same scenario as the learning tests (``tests/recommender/conftest.py``, docs/learning.md), at
-an org's scale: v1 serves some simulated views, a learner fitted on them serves more while
-exploring, and the later half of those is held out. Then:
-
-(a) the learner refitted on everything but the held-out views against v1 (tag-only), by the
-    simulator's exact expected helpful-or-used suggestions per view on fresh draws of contexts,
-    paired by context, with a 95 % interval;
-(b) IPS, SNIPS and DR estimates of a candidate (the first learner trusting what it learned twice as
-    much, ``blend=16``) from the held-out views, against the candidate's true value;
-(c) a strong module published yesterday (hidden quality +3 logits, two tags): impressions until it
-    is in the top 3 for half of the contexts where it is truly the best, refitting after each
-    batch of views it may be shown for.
-
-Contexts are drawn with replacement from ``contexts`` (the org's own), so "held out" means
-"sessions the learner did not see", not "opportunities never seen". Pure: no I/O.
-"""
+Design: docs/design/recommender.md."""
 from __future__ import annotations
 
 from collections import Counter
@@ -170,7 +154,7 @@ def simulate_on_catalog(
     scale: SimulationScale = SimulationScale(),
     progress: Callable[[str], None] = lambda step: None,
 ) -> SimulatedEvaluation:
-    """(a), (b) and (c) of the module docstring; ``progress`` is told when each part starts."""
+    """Checks (a), (b) and (c) of docs/design/recommender.md; ``progress`` hears each part start."""
     draws = _Draws(contexts, seed)
     new = strong_new_module(catalog, contexts, today)
     simulator = DealSimulator(

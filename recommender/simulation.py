@@ -1,46 +1,5 @@
 """A seeded simulator of reps, panels and deals, for testing what the learner learns.
-
-It is a *test bench*, not a model of any real org: the figures it produces say that the learner
-and the estimators do what they claim under these assumptions, not how much a real org will gain.
-
-Assumptions (each one is a knob in :class:`SimulationAssumptions`)
------------------------------------------------------------------
-1. **Usefulness is hidden and differs from the tags.** For module *a* and opportunity *x* the
-   probability that a rep who looks at the suggestion finds it helpful or uses it is
-
-       u(a, x) = cap · sigmoid(intercept + slope · s_true(a, x) + quality_a + segment_{a, phase(x)})
-
-   where ``s_true`` is the v1 formula with *different* weights (``true_weights``: the customer's
-   challenge and the text matter more than v1 thinks, the industry and the stage less),
-   ``quality_a ~ N(0, module_effect_sd)`` makes some modules better or worse than their tags say,
-   and ``segment ~ N(0, segment_effect_sd)`` per module and journey phase makes a module good in
-   one phase and poor in another. ``cap`` (0.6) bounds u so that the engagement scaling below
-   stays a probability. Draws are keyed by module id, so publishing a module changes no other
-   module's hidden quality (its text still shifts the catalog's TF-IDF weights a little).
-2. **Eligibility is v1's.** Excluded modules (phase or industry conflict, review date passed) are
-   never shown, so their usefulness does not matter.
-3. **Position bias is a position-based model.** A rep *examines* the suggestion at position k of
-   a list with probability ``θ_k = k ** -examination_decay``, the same for both lists and
-   independent of the module; what is not examined is neither opened nor used.
-4. **Reps differ.** Each view has an engagement multiplier m ∈ {0.5, 1, 1.5} (equally likely,
-   mean 1): some reps use much, some little. A rep finds an examined module helpful-or-used with
-   probability m · u. An examined module is opened with probability ``open_floor`` +
-   (1 − ``open_floor``) · m · u (curiosity plus interest, never less than the chance of success),
-   and success needs an open. A rewarded impression is a helpful vote (30 %), a use (40 %) or both
-   (30 %); an opened, unrewarded one gets a "not helpful" vote with probability
-   ``unhelpful_vote``. Everything else is noise from these Bernoulli draws.
-5. **Deals.** Each view is a distinct opportunity. It is won with probability
-   ``win_base + win_engagement · (m − 1)`` plus ``win_lift`` if a rep *used* content they found
-   helpful. Engaged reps both use more content and win more, so used content looks more
-   effective than it is: the confounding :func:`recommender.evaluation.win_rate_difference`
-   warns about.
-6. **Independence.** Views are independent; the reward at one slot depends on the module there
-   and its position only (no interactions inside a list). This is what makes the item-position
-   off-policy estimators unbiased here; real panels may violate it.
-
-Under these assumptions the expected number of helpful-or-used suggestions in a view showing
-lists L is exactly ``Σ_lists Σ_k θ_k · u(L_k, x)``: :meth:`DealSimulator.expected_reward`.
-"""
+Its assumptions, each a knob of :class:`SimulationAssumptions`: docs/design/recommender.md."""
 from __future__ import annotations
 
 import zlib
@@ -79,7 +38,8 @@ def _true_weights() -> ScoringWeights:
 
 @dataclass(frozen=True)
 class SimulationAssumptions:
-    """The knobs of the module docstring's assumptions, with the values the tests use."""
+    """The knobs of the simulator's assumptions (docs/design/recommender.md), with the values the
+    tests use."""
 
     true_weights: ScoringWeights = field(default_factory=_true_weights)
     intercept: float = -4.5

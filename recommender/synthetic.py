@@ -1,11 +1,5 @@
 """Synthetic catalogs and opportunities for benchmarks: seeded, and shaped like real ones.
-
-Texts are Zipf-distributed words from a sales-enablement vocabulary, mixed with words typical of
-the module's own tags (so text similarity agrees with tags, as in a real catalog). Tags are as
-sparse as a real catalog's: an empty dimension means "any". A quarter of the modules are internal,
-a few are past their review date, and some opportunities carry CRM values the taxonomy does not
-know. The same seed gives the same catalog and contexts.
-"""
+Design: docs/design/recommender.md."""
 from __future__ import annotations
 
 from datetime import date, timedelta

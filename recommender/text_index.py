@@ -1,11 +1,5 @@
 """The catalog's texts as L2-normalised TF-IDF rows, fitted in one pass and read row by row.
-
-The numbers are scikit-learn's ``TfidfVectorizer(stop_words="english", sublinear_tf=True)``
-exactly (the tests compare them bit for bit): the texts are streamed into a count matrix and
-scikit-learn's ``TfidfTransformer`` weights it. Two things differ. The catalog is never held as
-a list of strings, and a query is vectorised here in a few microseconds, where the vectorizer's
-per-call input checks cost more than ranking one context against a large catalog.
-"""
+Design: docs/design/recommender.md and docs/ranking.md (Speed)."""
 from __future__ import annotations
 
 import math

@@ -1,24 +1,4 @@
-"""The one place the scoring rules and weights live.
-
-A module's score for an opportunity is the sum of one contribution per tag dimension plus a text
-similarity term:
-
-* **Exact tag** — the module is tagged with the opportunity's value: ``+ weight``. For buyer
-  roles a match on a non-primary contact's role earns ``secondary_role_factor × weight``.
-* **"Any"** — the module has no tag on the dimension, so it is meant for everyone:
-  ``+ any_factor × weight``. It matches, but weakly, so specific content outranks generic.
-* **Conflict** — the module is tagged, but not with the opportunity's value. On journey phase
-  and industry the module is **excluded** (an awareness teaser is wrong for a signed customer;
-  a healthcare case study is wrong for a bank). On the other dimensions it is **penalised** by
-  ``conflict_penalty × weight``: a battle card for economic buyers can still help when only the
-  technical buyer is named.
-* **Unknown** — the opportunity has no value for the dimension: contributes nothing either way.
-* **Text** — ``text_weight ×`` the cosine similarity of TF-IDF vectors of the opportunity's free
-  text and the module's title, summary and body.
-
-Modules whose review-by date has passed are never scored. Ties are broken by module id, so the
-same catalog and context always give the same order.
-"""
+"""The one place the scoring rules and weights live (explained in docs/ranking.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

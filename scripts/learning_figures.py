@@ -1,14 +1,5 @@
 """The learner's figures across simulated worlds: the "across seeds" column of docs/learning.md.
-
-    .venv/bin/python scripts/learning_figures.py --seeds 1-9
-
-Each world replays the tests' scenario (tests/recommender/conftest.py) with another seed: 800
-views served by v1, 2,400 by a learner fitted on them and exploring, the last 1,200 held out.
-It prints, per world: (a) the learned ranker's gain over v1 on 500 new opportunities with its
-95 % interval; (b) IPS/SNIPS/DR errors against the truth for a near candidate (the first learner
-with blend=16) and a far one (the retrained learner); (c) impressions until a strong new module
-is in the top 3 for half of its contexts. About two minutes a world on two cores.
-"""
+Run ``.venv/bin/python scripts/learning_figures.py --seeds 1-9``; design: docs/design/scripts.md."""
 from __future__ import annotations
 
 import argparse

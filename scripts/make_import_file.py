@@ -1,12 +1,6 @@
 """Write a seeded synthetic catalog as an import file, to time `beinspired catalog import`.
-
-    .venv/bin/python scripts/make_import_file.py 10000 /tmp/c10k.csv [--title-suffix " v2"]
-
-The modules come from recommender.synthetic (the ranking benchmark's catalog: 80-200-word texts,
-sparse tags shaped like a real catalog's), dressed as the import format wants them: a title, a
-summary, a Markdown body in paragraphs, an author and a link. ``--title-suffix`` changes every
-title, so importing the second file over the first times 10,000 updates.
-"""
+Run ``.venv/bin/python scripts/make_import_file.py 10000 /tmp/c10k.csv [--title-suffix " v2"]``.
+Design: docs/design/scripts.md."""
 from __future__ import annotations
 
 import argparse

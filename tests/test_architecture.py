@@ -135,3 +135,20 @@ def test_no_two_modules_share_a_name():
             by_name[path.stem].append(name)
     shared = {stem: where for stem, where in by_name.items() if len(where) > 1}
     assert not shared, shared
+
+
+MODULE_DOCSTRING_LINES_AT_MOST = 3
+
+
+@pytest.mark.parametrize("module", sorted(
+    name for name, path in ALL.items() if "_previous" not in path.parts
+))
+def test_a_module_docstring_says_in_a_few_lines_what_the_module_is_for(module):
+    """Design reasoning lives in docs/design/<room>.md, where it can be read as a whole; a module
+    says what it is for. (recommender/_previous/ is a frozen copy and keeps its old text.)"""
+    doc = ast.get_docstring(ast.parse(ALL[module].read_text(encoding="utf-8")))
+    assert doc, f"{module} has no module docstring"
+    lines = doc.strip().splitlines()
+    assert len(lines) <= MODULE_DOCSTRING_LINES_AT_MOST, (
+        f"{module}'s docstring has {len(lines)} lines; move the reasoning to docs/design/"
+    )

@@ -1,5 +1,3 @@
-"""Who may do what: roles and the org's role mappings, personal API tokens, the panel's app
-tokens and signed-in sessions.
+"""Who may do what: roles, role mappings, API tokens, the panel's app tokens, signed-in sessions.
 
-Rule of this room: no Flask; it decides and stores, the web room reads the request.
-"""
+Rule of this room: no Flask; it decides and stores, the web room reads the request."""

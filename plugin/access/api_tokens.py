@@ -1,14 +1,4 @@
-"""Personal API tokens: how automation (catalog imports, CI) calls the API without a browser.
-
-A token is ``bip_`` plus 43 random URL-safe characters (256 bits), shown once when it is made.
-Only its SHA-256 is stored, with the first characters (``prefix``) kept in the clear so people can
-tell their tokens apart in a list. Each token belongs to one org and carries one role; it can be
-revoked and may expire. ``last_used_at`` is written at most every few minutes, so a busy job costs
-no write per request.
-
-The panel's app tokens (:mod:`plugin.access.panel_tokens`) are ``<payload>.<signature>`` and
-never start with ``bip_``, which is how :func:`plugin.web.identity.current_user` tells them apart.
-"""
+"""Personal API tokens: how automation (catalog imports, CI) calls the API without a browser."""
 from __future__ import annotations
 
 import re

@@ -1,8 +1,4 @@
-"""Short-lived tokens that let the panel's later calls prove which Canvas request they came from.
-
-itsdangerous' URL-safe timed serializer signs them (HMAC-SHA256, key rotation); this module adds
-the checks on top: the org, user and record a token was issued for, and its own expiry.
-"""
+"""Short-lived tokens that let the panel's later calls prove which Canvas request they came from."""
 from __future__ import annotations
 
 import hashlib

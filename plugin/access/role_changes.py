@@ -1,12 +1,4 @@
-"""Changing an org's role mappings, the one way every door does it: the JSON API
-(:mod:`plugin.web.api.access_admin`), the admin console (:mod:`plugin.web.admin.role_pages`) and
-``beinspired roles``.
-
-A role is fixed when a session starts, so a change to a *user's* own mapping ends that person's
-sessions: the new role applies at their next request instead of hours later. Profile and
-permission-set changes apply at each person's next sign-in (ending every session of the org for
-them would sign out people the change does not touch). Each change is logged with who made it.
-"""
+"""Changing an org's role mappings: the one way the JSON API, admin console and CLI all do it."""
 from __future__ import annotations
 
 import logging

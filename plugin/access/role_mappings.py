@@ -1,14 +1,4 @@
-"""Roles, and the org's mapping from Salesforce users, permission sets and profiles to them.
-
-An admin maps Salesforce subjects to roles per org. Resolution for one person: a mapping of
-their *user* wins; otherwise the most powerful role among their mapped *permission sets*;
-otherwise their *profile*'s mapping; otherwise :attr:`DEFAULT_ROLE` (rep: least privilege).
-
-Which facts are known depends on how the person arrived (see ``docs/admin-guide.md``): the Canvas
-signed request carries the user and profile Ids; sign-in with Salesforce reads the profile with
-the person's own token and the permission-set assignments only through the org's server-to-server
-connection, when it has one.
-"""
+"""Roles, and the org's mapping from Salesforce users, permission sets and profiles to them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -142,7 +132,8 @@ class RoleMappings:
 
     def resolve(self, user_id: str, profile_id: str | None = None,
                 permission_set_ids: Iterable[str] = ()) -> Role:
-        """The role of a person with these Ids (18-character), by the precedence above."""
+        """The role of a person with these Ids (18-character): their user's mapping, else the most
+        powerful of their permission sets', else their profile's, else :data:`DEFAULT_ROLE`."""
         wanted = {(SubjectKind.USER, user_id)}
         wanted |= {(SubjectKind.PERMISSION_SET, p) for p in permission_set_ids}
         if profile_id:

@@ -1,11 +1,4 @@
-"""Server-side sessions of people signed in with Salesforce.
-
-The cookie holds a random token; the table holds only its SHA-256 as the session's id, so neither
-a database copy nor a log of ids signs anyone in. A session ends at the first of: its absolute
-lifetime (``created_at + max``), ``idle`` without a request, sign-out, or the org being removed.
-``last_seen`` is written at most once a minute per session, so a busy page costs no write per
-request.
-"""
+"""Server-side sessions of people signed in with Salesforce."""
 from __future__ import annotations
 
 import hashlib

@@ -1,5 +1,3 @@
-"""How the content fares, for enablement leads: per-module rates with intervals, the coverage
-map's gaps, and the charts the pages and reports draw.
-
-Rule of this room: no Flask; the figures are pure functions of what ``ranking`` reads from the log.
-"""
+"""How content fares, for enablement leads: per-module rates, the coverage map's gaps, the charts.
+Rule of this room: no Flask; the figures are pure functions of what ``ranking`` reads from the
+log."""

@@ -1,10 +1,5 @@
 """Where an org's catalog is thin, as the workspace page and ``GET /api/v1/coverage`` show it.
-
-The counting rules are :mod:`content_catalog.coverage`'s; this puts the org's published modules,
-today's date and the suggestion counts together, and parses the filter from a query string the
-same way for the page and the API (strictly: a value the pickers could not have sent is a 400
-naming the allowed values, not a silently empty map).
-"""
+Design: docs/design/analytics.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,26 +1,5 @@
 """Content analytics for enablement leads: how each module fared with reps and deals.
-
-Pure: it takes :class:`recommender.feedback.Impression` (as :func:`plugin.ranking.logged_views.
-logged_impressions` reads them) and counts; nothing here reads a database or knows Flask. The
-per-module counts are :func:`recommender.feedback.module_feedback`'s, so the learner, ``beinspired
-evaluate`` and these pages agree on what "helpful", "used" and "won" mean.
-
-The denominators, which the pages state beside each figure:
-
-* **open rate** = impressions opened / impressions (raw: position-biased, the first slot is
-  opened more whatever it holds);
-* **helpful rate** = "helpful" votes / votes (helpful + not helpful). Most impressions get no
-  vote, so dividing by impressions would mostly measure how often reps vote;
-* **helpful-or-used rate** = impressions voted helpful or personalised, copied, downloaded or
-  shared / impressions: the learner's own label, and the one figure every impression counts in;
-* **win rates**: closed deals (each opportunity once, :attr:`Impression.deal_key`) in which a rep
-  used the module, against closed deals in which it was shown but never used, and their
-  difference with Newcombe's interval. An association, never proof:
-  :data:`recommender.evaluation.ASSOCIATION_CAUTION` goes with it wherever it is shown.
-
-Every proportion comes with its 95% Wilson interval, which stays honest at 0/n and n/n and with
-the handful of votes a new module has.
-"""
+Pure counting over logged impressions (design: docs/design/analytics.md)."""
 from __future__ import annotations
 
 import math

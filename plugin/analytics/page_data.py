@@ -1,9 +1,5 @@
-"""The content analytics pages' data: the query string parsed strictly, the org's logged
-impressions read for the window, and :mod:`plugin.analytics.module_figures` run over them.
-
-The window ends at the end of the service's "today" (UTC) and reaches back 30, 90 or 180 days;
-the trend shows every ISO week it touches, so the first and last weeks may be partial.
-"""
+"""The content analytics pages' data: the query parsed, the window's impressions read and counted.
+Design: docs/design/analytics.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

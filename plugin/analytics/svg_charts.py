@@ -1,11 +1,5 @@
-"""Trend charts as inline SVG, drawn on the server: counts as bars, rates as lines (with their
-intervals as whiskers when given), one shared x axis.
-
-No JavaScript charting library: the workspace pages and the evaluation report stay
-server-rendered, print, and work in the Salesforce frame. Each chart names itself with
-``<title>``/``<desc>`` for screen readers, and the pages put its figures in a table beside it.
-What all chart kinds share (palette, frame, markers) is :mod:`plugin.analytics.svg_axes`.
-"""
+"""Trend charts as inline SVG drawn on the server: counts as bars, rates as lines with whiskers.
+Design: docs/design/analytics.md."""
 from __future__ import annotations
 
 import math

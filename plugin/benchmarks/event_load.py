@@ -1,47 +1,6 @@
-"""What recording costs the panel: median panel latency with event recording off, and on while
-another process sends 1,000 events a second.
-
-Run ``python -m plugin.benchmarks.event_load`` (or ``beinspired benchmark-events``). The issue's
-target: recording 1,000 events per second from the panel adds under 1 ms to the panel's median
-latency. It is checked here, by figures printed side by side from the same run, and never in a
-timed unit test.
-
-The setup is production's shape on one machine: the real app in demo mode (the bundled
-70-module catalog, no Salesforce) on a SQLite file, or with ``--postgres URL`` in a schema of its
-own on that PostgreSQL server (created for the run and dropped after it), served by waitress with
-8 threads, as ``beinspired serve`` does. The benchmark's main thread opens demo opportunities'
-panels one after another over HTTP (keep-alive) and times each on the server, around the WSGI
-call with its body (the client's round trip is printed too). Rounds alternate:
-
-* **off**: no impressions kept (the recorder only counts the modules shown, as it does with
-  recording switched off), no events sent;
-* **on**: every view's impressions go through the recorder, and a load generator in a separate
-  process sends ``POST /api/v1/events`` batches at the asked rate to the same server, naming real
-  impressions, so each batch takes the full path: parse, look up, insert, commit, answer.
-
-Many short rounds, alternating (off, on, off, on, ...), spread the machine's drift over both
-sides, and the headline is the **median of the paired differences** (each "on" round's median
-minus the "off" round's just before it): a burst of someone else's work that hits a few rounds
-moves it far less than it moves pooled figures, which are printed too.
-
-The generator keeps an open-loop schedule (a batch every ``batch / rate`` seconds, from two
-connections so one slow answer does not stall it); when the server cannot keep up the achieved
-rate falls below the asked one, and the report prints the achieved rate measured over the "on"
-rounds, so a machine too busy to generate the load shows it instead of flattering the result.
-Every acknowledged event is counted in the database afterwards.
-
-On one machine the generator's own work competes with the server for the CPUs, which browsers
-on other machines would not; ``--pin`` puts the server on the first CPU and the generator on the
-second, so that what is measured is the server's cost. Run both ways and say which.
-
-Knobs: other load on the machine (2 cores here: the server, the client and the generator share
-them), the batch size (the panel sends whatever a rep did in 2 seconds, so real batches are
-small; smaller batches mean more requests for the same events), and the database. SQLite has one
-write lock per file, held through each commit's fsync, and in its default journal mode a commit
-also shuts readers out; every panel view writes too (its suggestion counts), so panel views
-queue behind event commits. PostgreSQL's readers never wait for writers, and the two writes touch
-different tables.
-"""
+"""What recording events costs the panel: median latency with recording off, and on under load.
+Run ``python -m plugin.benchmarks.event_load`` or ``beinspired benchmark-events``.
+Method and knobs: docs/design/benchmarks.md."""
 from __future__ import annotations
 
 import argparse

@@ -1,11 +1,5 @@
-"""Salesforce for the benchmarks: a real HTTPS server on loopback whose query endpoint answers
-after a fixed delay with Salesforce-shaped records, and the Canvas signed requests its pages
-would POST.
-
-It is a server, not a patch of ``requests``, so the benchmarks need no test-only package and a
-multi-process server under load can reach it like a real org. Its certificate comes from a CA
-made for the run; the org under test trusts that CA through its ``ca_bundle``.
-"""
+"""Salesforce for the benchmarks: a loopback HTTPS server answering queries with Salesforce-shaped
+records after a fixed delay, and the Canvas signed requests its pages would POST."""
 from __future__ import annotations
 
 import base64

@@ -1,29 +1,6 @@
 """Salesforce API calls and server time per panel view, cold and warm, beside the demo org.
-
-Run ``python -m plugin.benchmarks.panel_views`` (or ``beinspired benchmark-panel``). The issue's
-target is one Salesforce API call when a rep first opens an opportunity (cold) and none when it
-is opened again while its context is cached (warm); the server time a rep waits is printed for
-both, next to the same panel view on the bundled demo org (no Salesforce at all), measured in the
-same run so that the ratio means something on any machine.
-
-The real app handles each view: a verified Canvas signed request POSTed to ``/canvas`` through
-Flask's test client, the org in Canvas mode, the demo catalog (70 modules) on a temporary SQLite
-file. Only Salesforce is fake: a local HTTPS server answers the context query, after a fixed
-delay, with Salesforce-shaped records (the demo org's 26 opportunities under fresh Ids, so the demo
-baseline ranks exactly the same contexts). Each row uses a fresh app, so the first view of each
-record is cold; every record is then opened again by the same user, well within the cache's TTL.
-The ``redis`` row does the same with the context cache in a real Redis, where it writes keys
-only under this run's own random org Id and deletes exactly those afterwards.
-
-Server time is measured around the WSGI call, body included; the test client adds no network.
-A few views per row, of a record not counted, warm the app first (the ranker is fitted on the
-first request for a catalog; SQLAlchemy and Jinja fill their caches over the next few).
-
-Knobs: ``--delay`` (Salesforce's answer time; a cold view is the delay plus our own work, which
-the report prints apart), other load on the machine, and the Redis round trip. The fake answers
-over loopback TLS, so a real org adds its network time to the delay, while the fake's own work
-(the TLS handshake, the JSON answer) is counted in ours.
-"""
+Run ``python -m plugin.benchmarks.panel_views`` or ``beinspired benchmark-panel``.
+Method and knobs: docs/design/benchmarks.md."""
 from __future__ import annotations
 
 import argparse

@@ -1,8 +1,6 @@
 """The ``beinspired`` command: one module per command group, each added here in one line.
 
-Rule of this room: a command parses its options, builds the services it needs, calls a feature
-and prints the outcome; no feature logic lives here.
-"""
+Rule of this room: parse options, build the services needed, call a feature, print the outcome."""
 from __future__ import annotations
 
 import click

@@ -1,9 +1,4 @@
-"""``beinspired catalog import|export``: an org's modules in and out as CSV or JSON.
-
-The formats and rules are in docs/import-format.md. An import is all or nothing: every row is
-validated first, and the writes share one transaction, so a problem anywhere leaves the catalog
-as it was.
-"""
+"""``beinspired catalog import|export``: an org's modules in and out as CSV or JSON."""
 from __future__ import annotations
 
 import time

@@ -1,9 +1,4 @@
-"""``beinspired model …``: train the learned ranker, list its versions, roll back, turn it off.
-
-Every command changes what the running panel serves on its next request, in every app process
-(``plugin/ranking/served_models.py``): no restart. The scheduled job (``plugin/learning/jobs.py``) trains as
-``model train --all`` does.
-"""
+"""``beinspired model …``: train the learned ranker, list its versions, roll back, turn it off."""
 from __future__ import annotations
 
 import click

@@ -1,10 +1,4 @@
-"""``beinspired org …``: connect, edit, test, map, list and remove Salesforce orgs; make and
-rotate keys. The commands do what the admin console does (:mod:`plugin.orgs.management`), for every org.
-
-Secrets never travel as command-line arguments (they would show in ``ps`` and shell history):
-they come from environment variables or a hidden prompt. On ``org edit`` a secret whose variable
-is unset keeps its stored value.
-"""
+"""``beinspired org …``: connect, edit, test, map, list and remove Salesforce orgs; manage keys."""
 from __future__ import annotations
 
 import os

@@ -1,9 +1,4 @@
-"""``beinspired roles …``: who is a rep, an enablement lead or an admin, from the service's host.
-
-The same changes as the admin console's Roles page and ``/api/v1/role-mappings`` make, through
-:class:`~plugin.access.role_changes.RoleAdmin`: a user's own mapping ends their sessions. It is also how
-the very first admin of an org gets the role, before anyone can sign in to the console as one.
-"""
+"""``beinspired roles …``: who is a rep, an enablement lead or an admin, from the service's host."""
 from __future__ import annotations
 
 import click

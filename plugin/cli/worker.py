@@ -1,10 +1,4 @@
-"""``beinspired worker``: the background jobs (deal-outcome syncs, training, and whatever the web
-enqueues) in their own process, beside the web server.
-
-With ``REDIS_URL``: an RQ worker on the service's queue, plus a thread keeping the periodic
-schedule in Redis (``plugin/jobs/periodic.py``); run as many as you like, on any machines. Without
-Redis (the embedded default): the in-process scheduler loop; ``--once`` runs the jobs once and
-exits, for cron, and ``--job`` picks which, so each kind runs at its own cron interval."""
+"""``beinspired worker``: the background jobs (outcome syncs, training, what the web enqueues)."""
 from __future__ import annotations
 
 import logging

@@ -1,10 +1,5 @@
 """Personalised Markdown as a Word document, built with python-docx from markdown-it's tokens.
-
-No HTML is involved: the Markdown is parsed (raw HTML off, as for the panel) and each block
-becomes Word's own paragraph, heading, list, quote or table; bold, italics and code become run
-formatting. Links keep their text and, for http, https and mailto only, become hyperlinks.
-Gaps left for missing values (``⟦account name⟧``) are highlighted, as in the panel's preview.
-"""
+Design: docs/design/content.md."""
 from __future__ import annotations
 
 import io

@@ -1,8 +1,5 @@
 """What an opportunity puts into a template's placeholders, formatted as a rep would write it.
-
-The values are plain text; :func:`content_catalog.placeholders.personalise` cleans, caps and
-escapes them and turns the missing ones into visible gaps.
-"""
+Plain text; ``content_catalog.placeholders.personalise`` cleans, caps and escapes it."""
 from __future__ import annotations
 
 from datetime import date

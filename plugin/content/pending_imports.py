@@ -1,12 +1,5 @@
 """Uploaded import files waiting for an enablement lead to confirm the dry run.
-
-The workspace shows what an upload would change and imports only when asked again. Between the
-two requests the file waits in the database (``staged_imports``), not in the page nor on one
-machine's disk, so the confirmation may reach any web process: a random token names it (only its
-SHA-256 is stored), it is bound to the org and user that uploaded it, and it is deleted once
-imported, cancelled, or older than the time limit. Confirming re-reads the very same bytes, so
-what is imported is what was planned.
-"""
+Design: docs/design/content.md."""
 from __future__ import annotations
 
 import hashlib

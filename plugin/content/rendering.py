@@ -1,8 +1,5 @@
 """Markdown to safe HTML: rendered by markdown-it, then sanitised by nh3 (Ammonia).
-
-Module bodies are written by people and may be imported from anywhere; the sanitiser, not the
-Markdown parser, is what guarantees no script, style or event handler reaches a rep's browser.
-"""
+Design: docs/design/content.md."""
 from __future__ import annotations
 
 import nh3

@@ -1,7 +1,3 @@
-"""Where opportunity records come from: the neutral port (``sources``, ``records``) and one
-adapter folder per CRM (``salesforce/``, ``demo_org/``), registered in ``adapters``.
+"""Where opportunity records come from: the neutral port and one adapter folder per CRM.
 
-Rule of this room: no Flask and nothing from the rest of ``plugin``; an adapter turns its CRM's
-answers into :class:`~plugin.crm.records.OpportunityRecord` and its failures into the port's
-exceptions.
-"""
+Rule of this room: no Flask and nothing from the rest of ``plugin``; adapters speak the port."""

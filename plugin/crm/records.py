@@ -1,9 +1,4 @@
-"""An opportunity as every CRM adapter hands it to the panel: the neutral record type.
-
-Adapters parse their CRM's own shape into it at the edge (Salesforce's in
-:mod:`plugin.crm.salesforce.opportunity_json`), keeping what is usable and noting the rest in
-``problems``.
-"""
+"""An opportunity as every CRM adapter hands it to the panel: the neutral record type."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,7 +1,3 @@
-"""The worker's side of background jobs: the function RQ runs for each job, and the periodic
-schedule kept in Redis (``beinspired worker``).
+"""The worker's side of background jobs: the function RQ runs per job, the schedule in Redis.
 
-Rule of this room: no Flask; it builds the services it needs from the settings (it may import
-the bootstrap); what a job does lives in the feature rooms (``plugin/learning/job_queue.py`` has
-the table of kinds), and only ``cli`` and ``server`` use this room.
-"""
+Rule of this room: no Flask; a job's work lives in the feature rooms; only ``cli`` imports it."""

@@ -1,13 +1,4 @@
-"""The periodic jobs on RQ, scheduled with rq-scheduler as Redash schedules its own: the
-schedule lives in Redis, so a restarted worker runs nothing early, and any number of workers may
-each keep it, because rq-scheduler moves a due job to the queue under one Redis lock and sets
-its next slot in the same step: each slot is enqueued once, and RQ hands each enqueued job to
-one worker.
-
-Each worker's :class:`ScheduleKeeper` thread reconciles the list every ``refresh_seconds`` (an
-org added with ``beinspired org add`` gets its sync, a removed one loses it; a changed interval
-is a new job) and moves due jobs to the queue every ``poll_seconds``.
-"""
+"""The periodic jobs on RQ, scheduled with rq-scheduler: the schedule lives in Redis."""
 from __future__ import annotations
 
 import hashlib

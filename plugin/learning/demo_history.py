@@ -1,18 +1,5 @@
-"""A logged history for the demo org, so ``beinspired evaluate`` and the content analytics have
-something to read without a real org behind them.
-
-Weeks of panel views on the demo org's real catalog, simulated with a fixed seed: each view is an
-opportunity like one of the 26 bundled records with some fields varied (stage, industry, contact
-roles, challenge, amount), mapped to a context exactly as the panel maps a record. Reps respond
-as :class:`recommender.simulation.DealSimulator` assumes (its docstring lists how). The logging
-is what a real rollout would produce: week 1 is served by v1 (propensity 1), and each later week
-by a :class:`~recommender.learning.LearnedRanker` refitted on the history so far, exploring with
-its logged propensities. Deals close some weeks after their views; those closed by today have an
-outcome.
-
-Everything is written through the ``content_catalog`` repositories in one transaction, under ids
-derived from the seed, so seeding again writes nothing new.
-"""
+"""A simulated, logged history for the demo org, so ``beinspired evaluate`` and the content
+analytics have something to read without a real org (design: docs/design/learning.md)."""
 from __future__ import annotations
 
 import dataclasses

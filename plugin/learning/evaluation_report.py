@@ -1,15 +1,5 @@
 """What ``beinspired evaluate`` computes for one org: its logged history judged offline, and the
-simulator's checks on its catalog. Rendering is ``plugin/learning/evaluation_render.py``'s job.
-
-Logged part: the org's impressions in the window are split in time (whole views, the later
-``test_share`` held out). A candidate :class:`~recommender.learning.LearnedRanker` — built as the
-service builds it: v1 with the default weights and the taxonomy's labels — is fitted on the
-earlier part; on the later part it and v1 get NDCG@5, recall@10 and catalog coverage (with
-bootstrap intervals over views), and IPS / SNIPS / DR estimates of helpful-or-used and of opened
-suggestions per view, beside what the logging policy actually earned. The DR reward models are
-fitted on the earlier part only: the candidate for helpful-or-used, a learner fitted on opens
-for opened.
-"""
+simulator's checks on its catalog (design: docs/design/learning.md)."""
 from __future__ import annotations
 
 import dataclasses

@@ -1,14 +1,5 @@
-"""Background work as jobs: one table of job kinds, and the queue that runs them.
-
-With ``REDIS_URL`` jobs go to RQ (``RedisJobQueue``), where any number of ``beinspired worker``
-processes, on any machine, take them; without it (the embedded default) one thread of this
-process runs them in turn (``InProcessJobQueue``). Either way a caller enqueues a kind with its
-parameters and later asks how the job is doing: queued, running, done or failed.
-
-A job's function returns a :class:`JobOutcome` (known failures, such as Salesforce being down, are
-outcomes, not exceptions); an exception is a bug and is logged with its trace. docs/deploy.md
-(Background jobs) has the design: kinds, the schedule, once per slot, what a restart does.
-"""
+"""Background work as jobs: one table of job kinds, and the queue that runs them (RQ or a thread).
+Design: docs/deploy.md (Background jobs) and docs/design/learning.md."""
 from __future__ import annotations
 
 import logging

@@ -1,24 +1,5 @@
 """The background jobs and the small scheduler that runs them (``beinspired worker``).
-
-Jobs: each syncable org's deal-outcome sync every ``outcome_sync_interval``, and the training of
-every org every ``training_interval``. A loop, not a scheduling library: the jobs are few, run in
-the worker's main thread one after another (so never two at once for an org, nor a training
-reading outcomes half-synced), and a plain loop over an injected clock is what the tests can
-drive without sleeping.
-
-Timing is deterministic, without jitter: a job first runs when the worker starts (or when its
-org appears), then on a fixed grid from that first run: ``start + k × interval``. A run that
-overruns its slot, or a machine that slept, skips the missed slots instead of running them in
-a burst. The list of jobs is asked again before every round, so an org added with ``beinspired
-org add`` is synced within a minute and a removed one is dropped.
-
-A failing job is logged (with the trace only when it is a bug, not a known failure such as
-Salesforce being down) and runs again at its next slot; it never stops the worker.
-
-``worker --once`` keeps no schedule between runs: it runs whatever it lists. So cron names the
-kind of job (``--job outcomes`` hourly, ``--job training`` daily, :data:`JOB_KINDS`) rather than
-running every job each time, which would train hourly and prune rollback targets within hours.
-"""
+Design: docs/design/learning.md."""
 from __future__ import annotations
 
 import logging

@@ -1,15 +1,5 @@
 """Deal outcomes from Salesforce (or the demo org) into ``deal_outcomes``.
-
-A live org is read through the connector (``plugin/crm/salesforce/deal_changes.py``): incrementally
-from the newest LastModifiedDate already stored, or in full. Closed opportunities are saved, ones
-no longer closed are forgotten (reopened), and after a full read every stored outcome Salesforce
-no longer returns as closed is forgotten too (reopened, deleted, or out of the integration user's
-sight). Rows Salesforce sends that cannot be read are skipped and reported; the rest are saved.
-
-Everything is read before anything is written, and written in one transaction with the org
-event that tells admins, so a failure (Salesforce down, API limit, expired session, timeout, a
-database error) leaves the outcomes as they were and says why in the report, never as a trace.
-"""
+Design: docs/design/learning.md."""
 from __future__ import annotations
 
 import logging
@@ -130,7 +120,7 @@ class OutcomeSync:
 
     def sync(self, org_id: str, *, full: bool = False, now: datetime | None = None,
              sleep: Callable[[float], None] | None = None) -> OutcomeSyncReport:
-        """Sync one org's deal outcomes; see the module docstring. ``sleep`` is the retry
+        """Sync one org's deal outcomes; see docs/design/learning.md. ``sleep`` is the retry
         back-off's (the connector's own by default)."""
         started = time.perf_counter()
         now = now or datetime.now(timezone.utc)

@@ -1,13 +1,5 @@
-"""Which learned-ranker version an org's panel serves, changed the one way every door does it:
-``beinspired model …`` (:mod:`plugin.cli.model`) and the admin console's *Learned ranker* page
-(:mod:`plugin.web.admin.ranker_page`). Training itself is :meth:`plugin.learning.training.Trainer.train_org`, which
-both call directly.
-
-Each change is one transaction that locks the org's models first
-(:class:`~content_catalog.model_store.RankerModels`), so a refused one (an unknown version,
-nothing older to roll back to) changes nothing. Every app process serves the change on its next
-panel view (:mod:`plugin.ranking.served_models`).
-"""
+"""Which learned-ranker version an org's panel serves, changed the one way that both
+``beinspired model …`` and the admin console's *Learned ranker* page use."""
 from __future__ import annotations
 
 import logging

@@ -1,17 +1,5 @@
 """Training the learned ranker for an org and storing it as the version the panel serves.
-
-``beinspired model train``, the admin console's *Train now* and the scheduled job
-(``plugin/learning/jobs.py``) call :meth:`Trainer.train_org` or :meth:`Trainer.train_all`. The fit runs outside any write
-transaction (it takes seconds); only the save is one short transaction (``RankerModels.save``),
-after which every app process serves the new version on its next request
-(``plugin/ranking/served_models.py``). Unless an admin chose otherwise: while an earlier version (a
-rollback) or the tag rules are served, the new version is stored, not served, and the report and
-the org event say so and how to serve it. Training never undoes an admin's decision.
-
-An org without logged impressions of its current modules has nothing to teach the learner: no
-version is stored, and the panel keeps serving v1, which is exactly what a model without history
-would rank anyway.
-"""
+Design: docs/design/learning.md and docs/learning.md (In the service)."""
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,3 @@
-"""The orgs the service serves: their connections (secrets encrypted at rest), how their values
-map onto the taxonomy, what admins send about them, and what admins must hear about them.
+"""The orgs the service serves: connections, mapping onto the taxonomy, admin input, health events.
 
-Rule of this room: no Flask; it may use ``crm`` and ``content_catalog``, nothing higher.
-"""
+Rule of this room: no Flask; it may use ``crm`` and ``content_catalog``, nothing higher."""

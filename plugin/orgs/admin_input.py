@@ -1,10 +1,4 @@
-"""What an admin sends about an org (a form, a JSON body, command-line options), parsed into a
-:class:`~plugin.orgs.connections.ConfiguredOrg`, and how an org is shown back.
-
-Secrets are never shown back: :func:`secret_hint` says "set ••••1234" or "not set". A secret left
-empty on an edit keeps the stored one, so an admin can change the timeout without retyping the
-consumer secret. Error messages name the field and never repeat a secret's value.
-"""
+"""What an admin sends about an org (form, JSON body, CLI options), parsed; and how it is shown."""
 from __future__ import annotations
 
 import math

@@ -1,11 +1,4 @@
-"""Configured Salesforce orgs: their connection settings, with secrets encrypted at rest.
-
-Secrets (consumer secret, private key, password, security token, Canvas secret) are encrypted
-with Fernet (AES-128-CBC + HMAC-SHA256, from the maintained ``cryptography`` package) under keys
-that live outside the database, in ``BEINSPIRED_ENCRYPTION_KEYS``. Several keys may be given,
-newest first: data encrypted under an older key still decrypts, and :meth:`OrgConnections.rotate`
-re-encrypts everything under the newest.
-"""
+"""Configured Salesforce orgs: their connection settings, with secrets encrypted at rest."""
 from __future__ import annotations
 
 import json

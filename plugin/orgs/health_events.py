@@ -1,6 +1,6 @@
 """The service's :class:`~plugin.crm.salesforce.health.HealthListener`: persists what admins must
 hear about (API limit reached, parts of the query left out, failures) and the org's API usage,
-so ``beinspired org status`` (and later the admin console) can show it from any process."""
+so ``beinspired org status`` and the admin console's status page show it from any process."""
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -1,13 +1,4 @@
-"""The configured orgs as the running service sees them.
-
-Orgs are added with ``beinspired org add`` (another process) or, later, the admin console, so
-the service notices changes itself: each use compares a cheap settings version with the one the
-connector was built from and rebuilds the connector when it moved. The context cache outlives
-rebuilds; per-org health restarts, which is right for a changed connection.
-
-Each org's taxonomy (the default one with the org's stage mapping and deal-size thresholds) is
-built once per snapshot, so a changed mapping takes effect on the next request, everywhere.
-"""
+"""The configured orgs as the running service sees them, rebuilt when any org's settings change."""
 from __future__ import annotations
 
 import threading

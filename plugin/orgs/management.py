@@ -1,12 +1,4 @@
-"""The orgs an admin manages, and what the console does with them: connect, edit, map, test,
-read the org's stages, report its status, remove.
-
-The admin pages (:mod:`plugin.web.admin`), the JSON API (:mod:`plugin.web.api.connected_orgs`) and
-``beinspired org`` all go through :class:`OrgAdmin`, so the three behave alike. An admin signed in
-to the web console manages their own org only (``scope``), and any other org is answered exactly
-like an org that does not exist; the command line runs on the service's host and manages every
-org (``scope=None``).
-"""
+"""The orgs an admin manages: connect, edit, map, test, read stages, report status, remove."""
 from __future__ import annotations
 
 import logging

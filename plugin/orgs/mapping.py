@@ -1,11 +1,4 @@
-"""How one org's own values map onto the taxonomy: its stages' journey phases and the amounts
-that make a deal small, mid-size or large.
-
-Orgs rename and add stages ("Security Review", "Pilot"), so the default stage → phase mapping is
-only a start: an admin maps the org's real stages, and :meth:`OrgMapping.taxonomy` lays the
-mapping over the default taxonomy for that org's panels. Stages the admin maps join the org's
-``deal_stage`` picklist, so they are known values there instead of "unknown" ones.
-"""
+"""How one org's own values map onto the taxonomy: its stages' phases and its deal-size amounts."""
 from __future__ import annotations
 
 import math

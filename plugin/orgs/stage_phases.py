@@ -1,10 +1,4 @@
-"""The one place that decides a deal stage's journey phase: for the panel's context, the admin's
-stage list and the demo page alike, so what an admin sees mapped is what ranks.
-
-A stage's phase comes from the org's own mapping first, then the default Salesforce stages; a won
-deal is being implemented whatever its stage is called; any other stage is unmapped: its phase is
-assumed from the mapped stages around it when the org's stage order is known, else None.
-"""
+"""The one place that decides a deal stage's journey phase, for the panel and admin pages alike."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,11 +1,5 @@
 """Storing what reps did with the panel's suggestions (``POST /api/v1/events``).
-
-A batch is acknowledged only after its transaction commits: the panel forgets an event when it
-reads the receipt, so anything it was told is stored survives the worker dying a moment later.
-Each event must name an impression of the caller's org, and, for a caller holding an app token,
-one shown on the token's record; any other is rejected on its own and never written (an unknown
-id and another org's look the same, so nobody learns which ids exist elsewhere).
-"""
+Design: docs/design/panel.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,27 +1,5 @@
 """What the panel showed, written off the request path: impressions, and suggestion counts.
-
-Every panel view hands what it showed to :meth:`ImpressionRecorder.record`, which only appends to
-an in-process queue. A background thread writes the queue in batches: when the oldest queued
-view has waited ``interval_s`` (250 ms) or ``batch_rows`` (200) impressions are waiting,
-whichever comes first, one INSERT of the impressions, then one upsert of each org's suggestion
-counts (:class:`~content_catalog.suggestion_stats.SuggestionStats`, which the workspace's "never
-suggested" list reads). So a panel view writes nothing and waits for nothing, and a busy server
-writes a few statements a second however many reps are looking. (The counts were written by
-each view, synchronously, before: on SQLite that commit was a third of a demo panel view, and
-the panel's exposure to every other writer. They now lag the view by up to ``interval_s``.)
-
-The counts are best effort, as they always were: a batch whose counts cannot be written is
-logged and its counts dropped, while its impressions are kept and retried. With
-``keep_impressions=False`` (recording switched off) the recorder only counts.
-
-What a crash can cost: the impressions still queued (at most the last ``interval_s`` of views, or
-more while the database refuses writes). They were never acknowledged to anyone; events that name
-one of them are refused as unknown, never stored half-linked. A clean exit flushes the queue
-(``atexit``; ``beinspired serve`` turns SIGTERM into a clean exit).
-
-The thread starts with the first view and ends after ``idle_exit_s`` without one, so an app that
-is built and dropped (a test, a CLI command) leaves nothing running.
-"""
+Design: docs/design/panel.md."""
 from __future__ import annotations
 
 import atexit

@@ -1,12 +1,5 @@
 """A suggestion's score, dimension by dimension, in words an enablement lead can act on.
-
-The ranker hands back each dimension's contribution (``SuggestionCard.breakdown``); this says
-which rule of docs/ranking.md produced it: an exact tag, another contact's role, "any" (the
-module is not tagged on the dimension), a penalty for a tag that conflicts, or nothing because
-the opportunity has no value there. The rule is read off the module's tags and the context, the
-points off the breakdown, so the table shows exactly the score the panel ranked by. When the
-org is served a learned ranker, its correction (``breakdown["learned"]``) is a last row.
-"""
+Design: docs/design/panel.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass

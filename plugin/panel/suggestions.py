@@ -1,11 +1,5 @@
 """Suggestions for the panel: the catalog, the ranker and the taxonomy's words put together.
-
-An org with an active trained model (``beinspired model train``) is ranked by it, exploring with
-a draw seeded by rep, record and day (one list per working session); otherwise by v1's
-tag-and-text rules. Either ranker is built once per catalog revision (and model version) and shared by every request until one changes: the
-request path asks one cheap question of the database (revision and active model, in one query)
-and one for the chosen modules' display fields. Loading and hot reload: ``plugin/served_models``.
-"""
+Design: docs/design/panel.md."""
 from __future__ import annotations
 
 import hashlib

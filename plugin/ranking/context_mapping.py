@@ -1,9 +1,5 @@
-"""From raw CRM values to the recommender's :class:`OpportunityContext`.
-
-One mapping for every source (the demo org, Salesforce, the generic POST API), so a value means
-the same thing wherever it came from. Values the taxonomy does not know are kept in the context
-(they match no tag) and returned in ``unknown`` for admins to map.
-"""
+"""From raw CRM values to the recommender's :class:`OpportunityContext`, one mapping for every
+source (design: docs/design/ranking.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

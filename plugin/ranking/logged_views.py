@@ -1,15 +1,5 @@
-"""What the panel logged, as the learner reads it: stored impressions, their events and how the
-deal closed, turned into :class:`recommender.feedback.Impression`.
-
-This is the one place that knows both shapes. Training, ``beinspired evaluate`` and content
-analytics all read through :func:`logged_impressions`, so "helpful", "used" and "won" mean the same
-thing in each of them:
-
-* ``opened``: an ``open`` event, or any use (a rep cannot copy what they never opened);
-* ``helpful``: the rep's *last* vote (a rep may change their mind), None without one;
-* ``used``: personalised, copied, downloaded or shared;
-* ``deal_won``: the opportunity's synced outcome, None while it is open (or shown without one).
-"""
+"""What the panel logged, as the learner reads it: impressions, events and deal outcomes turned
+into :class:`recommender.feedback.Impression` (design: docs/design/ranking.md)."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,21 +1,5 @@
 """The learned ranker each org's panel serves, held in memory and reloaded when it changes.
-
-Every panel view already asks the database one question (``serving_state``: the catalog revision
-and the active model's marker). While both are what this process last saw, the model in memory
-is used as it is; when the marker moves (``beinspired model train``, the scheduled job, a
-rollback, in any process) the next request here loads the new bytes, so every app process picks
-up a new version on its own next request, without a restart. When only the catalog moved, the
-loaded model is laid over the current catalog (:meth:`LearnedRanker.with_catalog`) without being
-loaded again.
-
-A model that cannot be loaded or cannot rank must never cost a rep their panel: the failure is
-logged, told to the org's admins as an org event (once, not on every retry), and the org is
-served v1 until the marker moves (a new version, a rollback or ``model off``) or, at the latest,
-``RETRY_FAILED_S`` later, when this process tries the model again. A database error while
-reading the catalog is not the model's fault: it propagates like any database error and marks
-nothing. Each org has its own lock, so one org's reload never holds up another's views, and
-admins are told after the lock is released.
-"""
+Design: docs/design/ranking.md."""
 from __future__ import annotations
 
 import logging

@@ -1,23 +1,7 @@
 #!/usr/bin/env python3
 """Write the Be Inspired Salesforce metadata for one service host, ready to deploy.
 
-The sources next to this script carry placeholders (``BE_INSPIRED_HOST``,
-``BE_INSPIRED_CONTACT_EMAIL``). This script copies the deployable part of the project
-(``sfdx-project.json``, ``.forceignore``, ``force-app/``) into ``--out`` with the placeholders
-filled in. The sources are never written to.
-
-    python plugin/salesforce_package/configure.py --host be-inspired.example.com \\
-        --contact-email salesforce-admin@example.com --out build/sf
-    cd build/sf && sf project deploy start --source-dir force-app --target-org <alias>
-
-The host ends up inside XML, a Canvas URL and a CSP trusted site, so it is checked strictly: a
-DNS name of at least two labels (letters, digits, hyphens), optionally ``:port``; no scheme, path,
-query, user, whitespace or IP address. Re-running over an earlier output replaces it whole, so no
-stale file is ever deployed; any other non-empty directory is refused.
-
-Standard library only: an admin runs it with any Python 3.8 or later, without the service
-installed.
-"""
+Run with ``--help``; the host's rules and why: docs/design/salesforce_package.md."""
 from __future__ import annotations
 
 import argparse

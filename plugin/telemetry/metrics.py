@@ -1,10 +1,4 @@
-"""The service's Prometheus metrics, made on first use (prometheus-client).
-
-Under gunicorn every worker writes its values to files in ``PROMETHEUS_MULTIPROC_DIR`` (set by
-``beinspired serve`` before any worker starts) and ``/metrics`` adds them up across workers;
-elsewhere (tests, one process) they live in this process. Recording never raises: a metric is
-bookkeeping and must not cost anyone a panel.
-"""
+"""The service's Prometheus metrics, made on first use (prometheus-client)."""
 from __future__ import annotations
 
 import logging
@@ -57,7 +51,7 @@ def _metrics() -> _Metrics:
 def _record(action: Callable[[_Metrics], Any]) -> None:
     try:
         action(_metrics())
-    except Exception:  # noqa: BLE001 - see the module's docstring
+    except Exception:  # noqa: BLE001 - bookkeeping must never cost a panel
         log.exception("could not record a metric")
 
 

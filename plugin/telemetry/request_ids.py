@@ -1,9 +1,4 @@
-"""The id of the request being handled, for every log line written while handling it.
-
-An incoming ``X-Request-Id`` is honoured only when well-formed (a proxy's or the panel's own id,
-8–64 letters, digits, ``-``, ``_`` or ``.``), so a caller can neither inject text into the logs
-nor make ids collide on purpose by sending nonsense; otherwise a new one is made.
-"""
+"""The id of the request being handled, for every log line written while handling it."""
 from __future__ import annotations
 
 import re

@@ -1,9 +1,6 @@
-"""HTTP: every blueprint (pages under ``admin/`` and ``workspace/``, JSON under ``api/``) and the
-per-request glue (who is asking, CSRF, security headers, error responses).
+"""HTTP: every route (panel, Canvas, sign-in, operations, admin/, workspace/, api/) and its glue.
 
-Rule of this room: read the request, call a feature with what it needs, render the answer;
-features are called from here, never written here.
-"""
+Rule of this room: read the request, call a feature with what it needs, render the answer."""
 from __future__ import annotations
 
 from flask import Flask

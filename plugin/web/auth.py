@@ -1,12 +1,4 @@
-"""``/auth``: sign in with Salesforce, and sign out.
-
-``GET /auth/login?org=00D…`` sends the browser to the org's Salesforce login (OAuth 2.0 web-server
-flow with PKCE, :mod:`plugin.crm.salesforce.sign_in`); what must survive the round trip (state, code
-verifier, nonce) waits in Flask's signed session cookie, used once. ``GET /auth/callback`` finishes
-it, resolves the person's role from the org's mappings and starts a server-side session
-(:mod:`plugin.access.user_sessions`) whose random token is the cookie. ``POST /auth/logout`` (with the
-CSRF token) ends it.
-"""
+"""``/auth``: sign in with Salesforce, and sign out."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit

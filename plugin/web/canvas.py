@@ -1,8 +1,4 @@
-"""``POST /canvas``: where Salesforce posts the Canvas signed request and gets the panel back.
-
-The HMAC of the signed request stands in for a CSRF token (the POST is cross-site by design).
-Nothing from an unverified payload is ever rendered: a refusal shows only our own short reason.
-"""
+"""``POST /canvas``: where Salesforce posts the Canvas signed request and gets the panel back."""
 from __future__ import annotations
 
 import logging

@@ -1,9 +1,4 @@
-"""``/demo/identity``: pick who you are in the demo (rep, enablement lead or admin).
-
-It exists only in demo mode (the blueprint is registered then) and answers only a request from
-this machine to a server bound to this machine (:func:`plugin.web.identity.demo_picker_allowed`);
-anyone else gets 404, as if it did not exist. The choice lives in Flask's signed session cookie.
-"""
+"""``/demo/identity``: pick who you are in the demo (rep, enablement lead or admin)."""
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session

@@ -1,8 +1,4 @@
-"""The one place that turns exceptions into HTTP responses.
-
-Under ``/api`` every error is JSON (``{"error": {"code", "message", ...}}``), never an HTML page
-or a stack trace. Elsewhere errors render a short page in the product's look.
-"""
+"""The one place that turns exceptions into HTTP responses (JSON under ``/api``, else a page)."""
 from __future__ import annotations
 
 import logging

@@ -1,20 +1,4 @@
-"""Who is making a request, and what they may do.
-
-Three roles (:class:`Role`): reps see suggestions, enablement leads write and govern content,
-admins connect orgs and manage access. :func:`current_user` finds the person, in this order:
-
-1. ``Authorization: Bearer bip_…``: a personal API token (:mod:`plugin.access.api_tokens`). Any other
-   Bearer token is the panel's app token, which opens the panel only and signs nobody in. A
-   request with a Bearer header is judged by that header alone, never by its cookies: CSRF checks
-   skip Bearer requests (:mod:`plugin.web.csrf`), so a cookie must not count on one.
-2. The session cookie of someone who signed in with Salesforce (:mod:`plugin.web.auth`).
-3. Demo mode: the demo org's person, in the role picked at ``/demo/identity`` (enablement lead
-   until one is picked). Picking is possible only from this machine (:func:`demo_picker_allowed`).
-4. Otherwise 401.
-
-Inside Salesforce the person is the Canvas user (:func:`canvas_user`): the signed request names
-their user and profile, which the org's role mappings (:mod:`plugin.access.role_mappings`) turn into a role.
-"""
+"""Who is making a request, and what they may do."""
 from __future__ import annotations
 
 import ipaddress

@@ -1,17 +1,4 @@
-"""Module search filters and module input, read from a request the same way for the workspace
-pages and the JSON API.
-
-One set of query parameters describes a search everywhere, so a filtered list page's URL can be
-shared, and the same URL under ``/api/v1/modules`` answers with the same modules as JSON:
-
-``q`` words to find · ``tag.<dimension>`` (repeatable) · ``untagged=1`` also modules not tagged
-on a filtered dimension · ``status``, ``kind``, ``audience`` (repeatable) · ``author`` part of a
-name · ``review_before`` / ``review_after`` (YYYY-MM-DD) · ``sort`` · ``order`` (asc|desc) ·
-``page`` · ``page_size``.
-
-Tag values in filters are checked against the taxonomy like values typed into the editor: an
-unknown one is refused with the allowed values, never silently matched to nothing.
-"""
+"""Module search filters and module input, read alike for the workspace pages and the JSON API."""
 from __future__ import annotations
 
 from datetime import date

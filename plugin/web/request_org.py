@@ -1,10 +1,4 @@
-"""Which org (and so which opportunity source) a request is for.
-
-Inside Salesforce the panel's JavaScript sends the app token it was handed after the Canvas
-signed request was verified (``Authorization: Bearer …``); no cookie is involved, so the panel
-works where third-party cookies are blocked. In demo mode a request without a token is for the
-bundled demo org.
-"""
+"""Which org (and so which opportunity source) a request is for."""
 from __future__ import annotations
 
 from dataclasses import dataclass

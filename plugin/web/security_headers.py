@@ -1,8 +1,4 @@
-"""Security headers for every response, with the Content-Security-Policy built in one place.
-
-A view that is framed by Salesforce sets ``g.frame_ancestors`` to the origins allowed to frame
-it; everything else may be framed only by this app itself (the demo page frames the panel).
-"""
+"""Security headers for every response, with the Content-Security-Policy built in one place."""
 from __future__ import annotations
 
 from flask import Response, g

@@ -3,9 +3,6 @@
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-23 16:07:06.441692
-
-Besides the tables, every module that already exists gets its current state recorded as its first
-version (actor "before history"), so each module has a version to diff and restore against.
 """
 import json
 from collections import defaultdict

@@ -3,9 +3,6 @@
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-23 16:57:08.948394
-
-Who may do what: the role each Salesforce user, permission set or profile maps to, the
-server-side sessions of people signed in with Salesforce, and personal API tokens (hashed).
 """
 from alembic import op
 import sqlalchemy as sa

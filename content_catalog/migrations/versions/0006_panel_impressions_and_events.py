@@ -3,10 +3,6 @@
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-23 17:12:51.643721
-
-What the panel showed and what reps did with it: one row per suggestion shown (with the score,
-the probability it was shown at that position and the model that chose it), and the reps'
-events on those suggestions, unique per org by the panel's own event id so a retry writes once.
 """
 from alembic import op
 import sqlalchemy as sa

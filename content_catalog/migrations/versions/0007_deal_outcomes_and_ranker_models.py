@@ -3,10 +3,6 @@
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-23 19:40:00.000000
-
-How each opportunity closed (synced from Salesforce, or the demo org's own), so analytics and
-training can tell content used in won deals from content used in lost ones; and the learned
-ranker's trained versions per org, one of them active, the rest kept for rollback.
 """
 from alembic import op
 import sqlalchemy as sa

@@ -3,9 +3,6 @@
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-06 08:30:00.000000
-
-Import files waiting between their dry run and their confirmation move from the local disk of
-one machine to the database, so the confirmation may reach any web process on any machine.
 """
 from alembic import op
 import sqlalchemy as sa

@@ -1,6 +1,3 @@
-"""The Salesforce adapter: Ids, SOQL, the REST client (simple-salesforce), Canvas signed
-requests, sign-in, the opportunity source with its failure policy, and the deal-outcome reads.
+"""The Salesforce adapter: connector, opportunity source, sign-in, Canvas, deal-outcome reads.
 
-Rule of this room: everything that knows Salesforce's shapes lives here and nowhere else; no
-Flask.
-"""
+Rule of this room: all that knows Salesforce's shapes lives here and nowhere else; no Flask."""

@@ -1,10 +1,4 @@
-"""Where each org's API-limit circuit breaker is kept: in this process, or in Redis when
-``REDIS_URL`` is set, so that one process hitting ``REQUEST_LIMIT_EXCEEDED`` stops every process
-on every machine from calling that org until the breaker's time is up (Redis expires the key).
-
-A Redis that fails answers "closed" (and is logged): the breaker saves API calls, it must never
-cost a rep the panel.
-"""
+"""Where each org's API-limit circuit breaker is kept: in this process, or shared in Redis."""
 from __future__ import annotations
 
 import logging

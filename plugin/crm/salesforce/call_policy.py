@@ -1,16 +1,6 @@
-"""What the connector does when one Salesforce call fails, shared by the panel's query
-(:mod:`plugin.crm.salesforce.live_source`) and the deal-outcome sync (:mod:`plugin.crm.salesforce.deal_changes`):
+"""What the connector does when one Salesforce call fails: retry, log in again, or open the breaker.
 
-* timeout, connection failure or 5xx: one retry after a short back-off;
-* 401 ``INVALID_SESSION_ID``: one new login;
-* 403 ``REQUEST_LIMIT_EXCEEDED``: the org's circuit breaker is opened, and the error raised;
-* anything else is the caller's to handle.
-
-The retry and the new login are a budget (:class:`Attempts`) that a caller may spend across
-several calls of one read (the panel's query retried without a part Salesforce rejected), or
-afresh for each (each page of the sync). Every call that reached Salesforce is counted in the
-org's health, with the API usage it reported.
-"""
+Shared by the panel's query and the deal-outcome sync; see docs/design/crm.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,7 +31,7 @@ class CallPolicy:
     def call(
         self, request: Callable[[], dict[str, Any]], attempts: Attempts | None = None
     ) -> dict[str, Any]:
-        """``request()``'s answer, under the policy above."""
+        """``request()``'s answer, under this policy (docs/design/crm.md)."""
         attempts = attempts if attempts is not None else Attempts()
         while True:
             try:

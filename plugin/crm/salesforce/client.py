@@ -1,15 +1,4 @@
-"""One org's API access through simple-salesforce, and the one place its errors become ours.
-
-Logins go through simple-salesforce's public :func:`SalesforceLogin`, and queries through a
-``Salesforce`` built from the resulting session id. We do not hand simple-salesforce the
-credentials themselves because on a 401 it would then log in again by itself up to three
-times; the connector's policy is exactly one re-authentication, decided in
-:mod:`plugin.crm.salesforce.live_source`, the same way for every auth mode.
-
-simple-salesforce sets no timeout on any request (its logins cannot even take one), so the
-``requests.Session`` we give it supplies the org's timeout to every request, and carries the
-CA bundle.
-"""
+"""One org's API access through simple-salesforce, and the one place its errors become ours."""
 from __future__ import annotations
 
 import logging

@@ -1,13 +1,4 @@
-"""What an admin asks of a connection before relying on it, and the org's real stage list.
-
-A check logs in with the stored credentials, reads the org's name (``SELECT Name FROM
-Organization``), notes the API usage Salesforce reports with each answer (``Sforce-Limit-Info``),
-and describes Opportunity, Account and OpportunityContactRole to find every field the panel's
-query names, the admin's mapped fields included. ``describe`` lists only the fields the
-integration user may see, so a field hidden by field-level security counts as missing too.
-
-Canvas-only orgs store no credentials: only a rep's own session, inside the panel, can read them.
-"""
+"""What an admin asks of a connection before relying on it (login, fields), and the org's stages."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,10 +1,4 @@
-"""The Salesforce connector as the web layer sees it: configured orgs in, sources and status out.
-
-One :class:`SalesforceConnector` lives for the whole process. It keeps what must outlive a
-request: each org's health (breaker, API usage), the context cache, and, for orgs with stored
-credentials, one logged-in source per org. Canvas-mode orgs get a new source per request,
-because each request carries the viewing user's own token.
-"""
+"""The Salesforce connector as the web layer sees it: configured orgs in, sources and status out."""
 from __future__ import annotations
 
 import threading

@@ -1,10 +1,4 @@
-"""Opportunity contexts already fetched, so opening the same record again costs no API call.
-
-Entries hold the raw record JSON Salesforce returned (JSON text, never pickles: the Redis
-instance may be shared and a pickle would be code). An entry is *fresh* for ``ttl`` seconds;
-after that it is kept as a *stale* copy for ``stale_ttl`` more, served only when Salesforce
-cannot answer. A cache that fails (Redis down) behaves as an empty one: the panel must render.
-"""
+"""Opportunity contexts already fetched, so opening the same record again costs no API call."""
 from __future__ import annotations
 
 import json

@@ -1,15 +1,4 @@
-"""How opportunities stand now, read from Salesforce for the deal-outcome sync.
-
-One SOQL query (:func:`deal_changes_query`), paged through ``nextRecordsUrl``, read with the
-connector's client under the same failure policy as the panel's query
-(:mod:`plugin.crm.salesforce.call_policy`: one retry after a back-off on timeouts and 5xx, one new
-login on ``INVALID_SESSION_ID``, the org's circuit breaker opened on ``REQUEST_LIMIT_EXCEEDED``),
-with a retry and a login for each page, and no call while the breaker is open. Every page is
-read before anything is written, so a failure on page 3 leaves the database as it was.
-
-Each row is parsed on its own (:func:`parse_deal_state`): a row with a malformed Id, a
-non-numeric Amount or a bad date is skipped with its reason, never the whole answer.
-"""
+"""How opportunities stand now, read from Salesforce for the deal-outcome sync."""
 from __future__ import annotations
 
 import math

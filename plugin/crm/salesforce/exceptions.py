@@ -1,9 +1,4 @@
-"""What can go wrong when we talk to Salesforce, in our words.
-
-simple-salesforce and requests raise their own exceptions;
-:func:`plugin.crm.salesforce.client.translate` turns them into these, once, so the source's retry
-policy reads as a list of our cases.
-"""
+"""What can go wrong when we talk to Salesforce, in our words."""
 from __future__ import annotations
 
 

@@ -1,25 +1,4 @@
-"""Which Salesforce hosts may frame the panel (``Content-Security-Policy: frame-ancestors``).
-
-One org shows pages from three hosts, all derived from its My Domain name (enhanced domains,
-enforced since Winter '24):
-
-* production: ``acme.my.salesforce.com`` (API, Classic), ``acme.lightning.force.com``
-  (Lightning), ``acme--c.vf.force.com`` (Visualforce);
-* sandbox ``uat``: ``acme--uat.sandbox.my.salesforce.com``,
-  ``acme--uat.sandbox.lightning.force.com``, ``acme--uat--c.sandbox.vf.force.com``;
-* other partitioned orgs follow the sandbox shape with their own word:
-  ``acme-dev-ed.develop.my.salesforce.com``, ``acme-dev-ed.develop.lightning.force.com``,
-  ``acme-dev-ed--c.develop.vf.force.com``. ``sandbox`` and ``develop`` are confirmed from
-  Salesforce Help; ``patch``, ``scratch``, ``demo`` and ``trailblaze`` are the other words we
-  know of but have not confirmed (a host with an unknown word gets only its own origin).
-
-The Visualforce host carries a namespace after ``--``: ``c`` for the org's own pages, the
-package's namespace for a managed package's pages (pass ``vf_namespaces``).
-
-Any of the three hosts may be given. A host that is not in these shapes (an instance URL such
-as ``na123.salesforce.com``, a test server, Government Cloud) yields just its own origin:
-we never widen the policy to a wildcard.
-"""
+"""Which Salesforce hosts may frame the panel (``Content-Security-Policy: frame-ancestors``)."""
 from __future__ import annotations
 
 import re

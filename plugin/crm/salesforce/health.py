@@ -1,11 +1,4 @@
-"""Per-org state that outlives a request: the circuit breaker, API usage and what admins should
-hear about (limit hits, degraded queries, failures).
-
-The breaker lives in a :class:`~plugin.crm.salesforce.breakers.BreakerStore`: Redis when
-configured, so every process stops calling an org that hit its limit, else this process. The
-rest is held in process memory. A :class:`HealthListener` (the service's is
-``plugin.orgs.health_events``) persists events and usage so admins see them later.
-"""
+"""Per-org state that outlives a request: circuit breaker, API usage, what admins should hear."""
 from __future__ import annotations
 
 import logging

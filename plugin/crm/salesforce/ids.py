@@ -1,10 +1,4 @@
-"""Salesforce record Ids: validated before they reach a query, a URL or a cache key.
-
-A 15-character Id is case-sensitive; the 18-character form appends a 3-character checksum of the
-case of the first 15, so it survives case-insensitive systems. We accept both, check the suffix
-of an 18-character Id, and always hand the 18-character form on, so a cache never holds the same
-record under two keys.
-"""
+"""Salesforce record Ids: validated before they reach a query, a URL or a cache key."""
 from __future__ import annotations
 
 import re

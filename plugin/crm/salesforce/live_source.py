@@ -1,20 +1,6 @@
-"""A live org as an :class:`~plugin.crm.sources.OpportunitySource`.
+"""A live Salesforce org as an :class:`~plugin.crm.sources.OpportunitySource`.
 
-One fetch is one SOQL query (see :mod:`plugin.crm.salesforce.soql`), answered from the context
-cache when a fresh copy exists. When Salesforce fails, the policy is:
-
-* timeout, connection failure or 5xx: one retry after a short back-off;
-* 401 ``INVALID_SESSION_ID``: log in again once (for Canvas tokens: :class:`CanvasSessionExpired`,
-  the page must refresh its signed request);
-* 403 ``REQUEST_LIMIT_EXCEEDED``: open the org's circuit breaker, so no further call is made
-  for a while;
-* 400 ``INVALID_FIELD`` / ``INVALID_TYPE`` naming the challenge field, a field the admin mapped
-  (industry override, extra fields) or the contact roles: one retry without that part,
-  remembered for the org and listed in ``degradations``;
-* anything still failing: the stale cached copy if there is one, else :class:`SourceUnavailable`.
-
-The panel therefore always has something to render.
-"""
+Its failure policy (retry, re-login, breaker, degraded query, stale copy): docs/design/crm.md."""
 from __future__ import annotations
 
 import dataclasses

@@ -1,10 +1,4 @@
-"""An Opportunity record as Salesforce's query API returns it, parsed at the edge into the
-neutral :class:`~plugin.crm.records.OpportunityRecord`.
-
-Salesforce field values are input like any other: a custom field may hold any type, a
-relationship may be null, a description may carry markup. Parsing never raises on odd values;
-it keeps what is usable and notes what was not in ``problems``.
-"""
+"""An Opportunity as Salesforce's query API returns it, parsed into the neutral record."""
 from __future__ import annotations
 
 import math

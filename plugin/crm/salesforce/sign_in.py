@@ -1,20 +1,4 @@
-"""Sign in with Salesforce: the OAuth 2.0 web-server flow with PKCE, through Authlib.
-
-1. :func:`begin` makes the authorize URL on the org's own My Domain, with a random ``state``, a
-   PKCE ``code_verifier`` (only its S256 challenge leaves the server) and an OpenID ``nonce``. The
-   caller keeps the :class:`PendingSignIn` until the browser comes back.
-2. :func:`finish` checks the callback (``error``, then ``state`` in constant time), exchanges the
-   code at ``/services/oauth2/token`` sending the verifier, checks the ID token's ``nonce`` and
-   audience, and reads ``/services/oauth2/userinfo``. The org in userinfo must be the org the
-   sign-in started for: a user of another org (or a login page that switched orgs) is refused.
-
-The ID token arrives straight from the token endpoint over TLS, authenticated with the client's
-credentials, so its claims are read without verifying its signature (OpenID Connect Core 3.1.3.7
-allows TLS server validation in its place for this flow). The Salesforce access token is used for
-the look-ups of :func:`role_facts` and then dropped: it is never stored.
-
-Scopes: ``openid`` (ID token, userinfo) and ``api`` (reading the person's own profile Id).
-"""
+"""Sign in with Salesforce: the OAuth 2.0 web-server flow with PKCE, through Authlib."""
 from __future__ import annotations
 
 import hmac

@@ -1,15 +1,4 @@
-"""Verifying a Canvas signed request: who is looking at which record, proven by Salesforce.
-
-Salesforce POSTs ``signed_request=<signature>.<payload>`` to the app. ``payload`` is Base64 of
-the CanvasRequest JSON; ``signature`` is Base64 of HMAC-SHA256 over the payload *as received*,
-keyed with the connected app's consumer secret. Salesforce's own example uses the standard
-Base64 alphabet with padding; we accept either alphabet, padded or not, because the value passes
-through form encoders that may rewrite it.
-
-The JSON is parsed before the signature is checked (the org Id inside picks the secret), so the
-parser is strict and the input size is capped. ``issuedAt`` is documented as internal, so there
-is no replay window here: the signed request only ever yields a short-lived app token.
-"""
+"""Verifying a Canvas signed request: who is looking at which record, proven by Salesforce."""
 from __future__ import annotations
 
 import base64

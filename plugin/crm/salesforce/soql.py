@@ -1,14 +1,4 @@
-"""The one SOQL query behind an opportunity's context.
-
-A parent relationship (``Account.``) and a child subquery (``OpportunityContactRoles``) bring the
-opportunity, its account and its contact roles back in a single API call.
-
-Values are bound with :func:`simple_salesforce.format_soql`, which quotes and escapes them. Field
-names cannot be bound, so the configurable ones (the org's "customer challenge" field, an
-industry field that overrides ``Account.Industry``, extra fields read as text) are checked
-against Salesforce's rules for API names before they are placed with ``:literal``. A configured
-field is ``Field__c`` on the Opportunity or ``Account.Field__c`` on its account.
-"""
+"""The one SOQL query behind an opportunity's context."""
 from __future__ import annotations
 
 import enum

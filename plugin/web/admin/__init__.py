@@ -1,9 +1,6 @@
 """The admin console: connect the org to Salesforce, map its fields and stages, see its status.
 
-Server-rendered pages in the Lightning Design System look, like the workspace. Every route
-requires an admin (:func:`plugin.web.identity.requires`), and every page works on the admin's own org
-only: :class:`~plugin.orgs.management.OrgAdmin` answers another org's Id as it answers an unknown one.
-"""
+Rule of this room: every route needs an admin and works on the admin's own org only."""
 from __future__ import annotations
 
 from dataclasses import dataclass

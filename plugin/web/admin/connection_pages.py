@@ -1,8 +1,4 @@
-"""Admin pages for the org's connection: list, connect, edit, test, status, remove.
-
-Secrets are shown only as "set ••••1234" / "not set" and never put back into a form: a secret
-field left empty keeps the stored secret (:mod:`plugin.orgs.admin_input`).
-"""
+"""Admin pages for the org's connection: list, connect, edit, test, status, remove."""
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for

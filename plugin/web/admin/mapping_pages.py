@@ -1,10 +1,4 @@
-"""Admin pages that map the org's Salesforce values onto the taxonomy: which fields hold the
-customer challenge, the industry and extra text; which journey phase each stage belongs to;
-what makes a deal mid-size or large; and which origins may frame the panel.
-
-Changes take effect on the next panel view in every process (the org's settings version moves,
-see :mod:`plugin.orgs.live`).
-"""
+"""Admin pages that map the org's Salesforce values (fields, stages, deal sizes, framing hosts)."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for

@@ -1,12 +1,4 @@
-"""Admin page for the learned ranker of the admin's own org: what the panel serves, the kept
-versions, training now, serving another version or the tag rules (v1).
-
-The page does what ``beinspired model train / list / rollback / off`` does, through the same
-functions (:mod:`plugin.learning.ranker_admin`, :meth:`plugin.learning.training.Trainer.train_org`).
-*Train now* enqueues a training job (a worker runs it with ``REDIS_URL``, else a thread of this
-process) and the page follows it, refreshing itself, until it is done or failed. A training that
-fails is logged and told to the org's admins as the scheduled one's is, and the page says so.
-"""
+"""Admin page for the org's learned ranker: what is served, its versions, train now, roll back."""
 from __future__ import annotations
 
 import re

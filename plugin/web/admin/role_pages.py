@@ -1,9 +1,4 @@
-"""Admin page for who gets which role: the org's mappings of Salesforce users, permission sets
-and profiles to rep, enablement lead or admin.
-
-Changes go through :class:`~plugin.access.role_changes.RoleAdmin`, as the JSON API's do, so a user's own
-mapping ends their sessions here too. The page works on the signed-in admin's org only.
-"""
+"""Admin page for who gets which role: the org's mappings of Salesforce users, sets and profiles."""
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for

@@ -1,10 +1,4 @@
-"""``/api/v1/tokens`` and ``/api/v1/role-mappings``: who may use the org's Be Inspired, for admins.
-
-Every operation needs an admin of the org (signed in, or holding an admin API token) and acts on
-that org only: another org's token or mapping is "not found". Writes from a browser session also
-need the CSRF token (``X-CSRFToken``). A new token's secret is in the creation answer and nowhere
-else, ever.
-"""
+"""``/api/v1/tokens`` and ``/api/v1/role-mappings``: who may use the org's Be Inspired."""
 from __future__ import annotations
 
 from datetime import datetime, timezone

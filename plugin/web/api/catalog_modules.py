@@ -1,21 +1,4 @@
-"""``/api/v1/modules`` and ``/api/v1/audit``: the catalog as JSON, for the panel and the workspace.
-
-Who may do what:
-
-* ``GET /modules/<id>`` is how the panel opens a module: with the panel's app token (``Bearer``),
-  or in demo mode without one, only *published* modules are visible. A workspace user (an
-  enablement lead or admin, :func:`plugin.web.identity.current_user`) sees every status.
-* Everything else belongs to the workspace: it needs a workspace user (signed in, or an API
-  token ``bip_…`` with the enablement or admin role), and writes from a cookie session also need
-  its CSRF token (``X-CSRFToken``, see :mod:`plugin.web.csrf`). The panel's app token is refused
-  outright (403): CSRF checks skip Bearer requests, and a token handed to a rep's browser must
-  never change content.
-
-Optimistic concurrency: a module's ETag is its version (``"3"``). Every change of an existing
-module (PUT, status, restore) must send ``If-Match`` with the ETag it was based on: without it
-the answer is 428; when someone saved since, 409 (not 412: the issue asks for one "conflict"
-status across the API and the pages) with the module as it now is under ``error.current``.
-"""
+"""``/api/v1/modules`` and ``/api/v1/audit``: the catalog as JSON, for panel and workspace."""
 from __future__ import annotations
 
 import re

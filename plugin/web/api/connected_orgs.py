@@ -1,10 +1,4 @@
-"""``/api/v1/admin/orgs``: the admin console's operations as JSON, for scripts and the pages alike.
-
-An admin manages their own org only; any other org Id is answered 404, exactly like an org that
-does not exist, so the API never tells whether another tenant exists. Secrets go in (write-only)
-and come back only as ``"set ••••1234"`` / ``"not set"``; an omitted or empty secret keeps the
-stored one. Writes from a browser session need the CSRF token (``X-CSRFToken``).
-"""
+"""``/api/v1/admin/orgs``: the admin console's operations as JSON, for scripts and pages alike."""
 from __future__ import annotations
 
 from typing import Any

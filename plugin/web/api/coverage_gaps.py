@@ -1,8 +1,4 @@
-"""``GET /api/v1/coverage``: the workspace's coverage map as JSON, for enablement leads' own tools.
-
-The same report as the workspace page (plugin/analytics/coverage_report.py), for the same people: an
-enablement lead or admin of the org, never a rep's panel token.
-"""
+"""``GET /api/v1/coverage``: the workspace's coverage map as JSON, for enablement leads' tools."""
 from __future__ import annotations
 
 from typing import Any

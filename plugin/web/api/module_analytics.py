@@ -1,11 +1,4 @@
-"""``GET /api/v1/analytics/modules`` and ``/api/v1/analytics/modules/<module_key>``: the content
-analytics pages' figures as JSON, for enablement leads' own reports and spreadsheets.
-
-The same reports as the workspace pages (:mod:`plugin.analytics.page_data`), for the same people: an
-enablement lead or admin of the org, never a rep's panel token. Each rate comes as
-``{"estimate", "low", "high"}`` (a 95% interval; null estimate when there is nothing to divide
-by), and every win-rate block carries the association caution.
-"""
+"""``GET /api/v1/analytics/modules[/<module_key>]``: the content analytics figures as JSON."""
 from __future__ import annotations
 
 import math

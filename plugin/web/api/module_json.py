@@ -1,8 +1,4 @@
-"""The JSON shapes of modules and their versions (documented in ``plugin/openapi.yaml``).
-
-``module_json`` keeps every field the panel has always read (``module_id`` … ``placeholders``)
-and adds what the editor needs; lists use the lighter ``module_summary_json``.
-"""
+"""The JSON shapes of modules and their versions (documented in ``plugin/openapi.yaml``)."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,9 +1,4 @@
-"""``/api/v1/modules/<id>/personalised…``: a template filled in with one opportunity's data.
-
-Authorised like ``GET /api/v1/modules/<id>``: the demo org, or an app token, which must have been
-issued for the opportunity asked about. Only published modules are personalised. Downloads are
-attachments named after the module, never after anything from the CRM.
-"""
+"""``/api/v1/modules/<id>/personalised…``: a template filled in with one opportunity's data."""
 from __future__ import annotations
 
 import re

@@ -1,10 +1,4 @@
-"""``POST /api/v1/events``: the panel's batches of what reps did with its suggestions.
-
-Authenticated like the rest of the panel's API (the app token as Bearer, or the demo org in demo
-mode). The body is parsed strictly: one malformed event refuses the whole batch with field
-errors, since a retry of the same bytes could never succeed. The answer, 202, comes only after
-the batch is committed (:mod:`plugin.panel.feedback_events`).
-"""
+"""``POST /api/v1/events``: the panel's batches of what reps did with its suggestions."""
 from __future__ import annotations
 
 import logging

@@ -1,9 +1,6 @@
 """The enablement workspace: where enablement leads write, tag, govern and find gaps in content.
 
-Server-rendered pages in the Lightning Design System look, one module of routes per area, all on
-this blueprint. Every page requires an enablement lead or an admin, and every query is scoped to
-that user's org (``g.user.org_id``).
-"""
+Rule of this room: every page needs an enablement lead or admin, scoped to that user's org."""
 from __future__ import annotations
 
 from dataclasses import dataclass

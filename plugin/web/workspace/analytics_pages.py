@@ -1,9 +1,4 @@
-"""Content analytics pages: which modules reps open, find helpful and use, and how the deals
-they were used in closed — with intervals, and the caution that this is association.
-
-The figures come from :mod:`plugin.analytics.page_data`; the charts are drawn on the server
-(:mod:`plugin.analytics.svg_charts`), each with its figures in a table beside it.
-"""
+"""Content analytics pages: which modules reps open, find helpful and use, and how deals closed."""
 from __future__ import annotations
 
 import math

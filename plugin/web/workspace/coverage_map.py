@@ -1,10 +1,4 @@
-"""The coverage map: which journey phase × buyer role cells the panel has content for.
-
-A heatmap of published modules that would match, by the ranker's rules
-(:mod:`content_catalog.coverage`), filterable by industry, stage, challenge and kind. Empty and
-thin cells stand out, and each cell links to its modules and to a new module pre-tagged for it.
-Below it: modules past their review date, and modules no panel has ever suggested.
-"""
+"""The coverage map: which journey phase × buyer role cells the panel has content for."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,10 +1,4 @@
-"""Import and export the org's catalog from the workspace (formats: docs/import-format.md).
-
-Upload a CSV or JSON file and see the dry run (what would be created, updated, left alone) or
-every problem row by row; nothing is written until the plan is confirmed, and then all of it or
-none (:mod:`content_catalog.import_export`). Between the two steps the file waits in the database
-(:mod:`plugin.content.pending_imports`), never in the page.
-"""
+"""Import and export the org's catalog from the workspace (formats: docs/import-format.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

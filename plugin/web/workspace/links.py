@@ -1,9 +1,4 @@
-"""Links from the gap-finding pages (coverage, preview, import) into the module pages.
-
-The module list and editor live in :mod:`plugin.web.workspace.module_editor`; their query parameters
-(``tag.<dimension>``, ``untagged``, ``status``, ``kind``) are described in
-:mod:`plugin.web.module_params`.
-"""
+"""Links from the gap-finding pages (coverage, preview, import) into the module pages."""
 from __future__ import annotations
 
 from typing import Iterable, Mapping

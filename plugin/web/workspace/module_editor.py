@@ -1,15 +1,4 @@
-"""Workspace pages for content modules: find them, write and tag them, move them through their
-life cycle (draft → published → retired, and back).
-
-Imported by :mod:`plugin.web.workspace` for its side effects: the routes attach to that blueprint
-and "Modules" becomes the first navigation item, so the workspace opens on the module list.
-Version history, diffs and restoring live in :mod:`plugin.web.workspace.module_history`.
-
-Every save names the version the form was based on (a hidden ``base_version``). When someone saved
-in between, the save is refused with 409 and a page showing their version beside yours, your
-changes already re-applied on top of theirs in the form (:mod:`content_catalog.reapplying`), so
-nothing anyone typed is lost and one more click saves it.
-"""
+"""Workspace pages for modules: find, write and tag them, move them through their life cycle."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -1,10 +1,4 @@
-"""A module's past: every saved version (who, when, status, what they did), a readable diff
-between any two, an old version as it read, and "restore this version".
-
-Restoring saves the old content as a new version, so it can itself be undone; the status stays as
-it is now (restoring the words of a retired module does not publish it). Imported by
-:mod:`plugin.web.workspace` for its routes.
-"""
+"""A module's past: every version, a diff between any two, an old version, and restoring it."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,11 +1,4 @@
-"""Preview as a rep: the panel a rep would see for an opportunity, and why each module is there.
-
-Three ways to name the opportunity: a demo opportunity (demo mode), a live one by Id (when the
-org has a Salesforce connection that can read records on its own), or a context entered by hand.
-The panel is the rep's own markup (templates/panel/_suggestions.html) built by the rep's own code
-path (plugin/panel/view.py), so what is previewed is what is shown; it is just not counted as
-shown. Beside it, each suggestion's score is broken down per dimension in words.
-"""
+"""Preview as a rep: the panel a rep would see for an opportunity, and why each module is there."""
 from __future__ import annotations
 
 from dataclasses import dataclass

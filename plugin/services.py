@@ -87,7 +87,10 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         breaker_store(settings.redis_url),
     )
     demo_org = DemoOrg(lambda: orgs.current().demo_connection()) if settings.demo_mode else None
-    taxonomies = OrgTaxonomies(taxonomy, lambda: orgs.current())
+    taxonomies = OrgTaxonomies(
+        taxonomy, lambda: orgs.current(), demo_org.org_id if demo_org is not None else None,
+        [stage.value for stage in demo_org.stages()] if demo_org is not None else (),
+    )
     recommendations = RecommendationService(
         sessions, taxonomy,
         k_client_facing=settings.suggestions_client_facing,

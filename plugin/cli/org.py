@@ -249,6 +249,8 @@ def stages(org_id: str) -> None:
     for row in listing.rows:
         phase = row.phase.value if row.phase else "UNMAPPED"
         where = {"org": "this org", "default": "default"}.get(row.mapped_by or "", "")
+        if row.assumed:
+            where = f"panels assume {row.assumed.phase.value} meanwhile"
         label = f"{row.value} ({row.label})" if row.label != row.value else row.value
         click.echo(f"  {label:40} {phase:24} {where}")
     if listing.unmapped:

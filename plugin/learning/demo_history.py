@@ -108,7 +108,9 @@ def simulate_demo_history(
         if week == 0:
             policy, version = (lambda c, r: v1.rank(c, today=start.date())), "v1"
         else:
-            learner = LearnedRanker(base).fit(
+            # The weeks logged before the ranker read "not helpful" votes: the history keeps
+            # what reps kept rejecting, which the org's first trained model then sinks.
+            learner = LearnedRanker(base, sink_rejected=False).fit(
                 catalog, logged, today=start.date(), trained_at=start
             )
             policy = lambda c, r, m=learner, d=start.date(): m.rank(c, today=d, rng=r)  # noqa: E731

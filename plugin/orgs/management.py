@@ -30,7 +30,7 @@ from plugin.crm.salesforce.exceptions import SalesforceApiError
 from plugin.crm.salesforce.health import OrgStatus
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.orgs.live import LiveOrgs
-from plugin.orgs.stage_phases import org_taxonomy, stage_phase
+from plugin.orgs.stage_phases import StagePhase, org_taxonomy, stage_phase
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,8 @@ class StageRow:
     seen_unknown: bool = False
     is_closed: bool = False
     is_won: bool = False
+    #: For an unmapped stage: what panels assume meanwhile (``StagePhase.notice``'s rule).
+    assumed: StagePhase | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,11 @@ class OrgAdmin:
             except SalesforceApiError as exc:
                 note = (f"The org's stages could not be read ({describe_failure(exc)}); "
                         "showing the defaults.")
+        order = tuple(stage.value for stage in real)
+        if order and order != org.mapping.stage_order:
+            # Panels place unmapped stages by this order (``stage_phases``): keep it.
+            org = self._save(replace(org, mapping=replace(org.mapping, stage_order=order)),
+                             "stage order read from Salesforce")
         rows = tuple(self._stage_rows(org, real, note is None or org.is_demo))
         return StageListing(rows, from_salesforce=note is None, note=note)
 
@@ -282,9 +289,11 @@ class OrgAdmin:
         for folded, (value, label, stage) in candidates.items():
             decided = stage_phase(taxonomy, value, mapping=org.mapping)
             rows.append(StageRow(
-                value=value, label=label, phase=decided.phase, mapped_by=decided.mapped_by,
+                value=value, label=label, phase=decided.mapped_phase,
+                mapped_by=None if decided.unmapped else decided.mapped_by,
                 in_salesforce=stage is not None, seen_unknown=folded in seen,
                 is_closed=bool(stage and stage.is_closed), is_won=bool(stage and stage.is_won),
+                assumed=decided if decided.unmapped and decided.phase else None,
             ))
         return rows
 

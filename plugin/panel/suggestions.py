@@ -3,6 +3,7 @@ Design: docs/design/panel.md."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import threading
 import time
@@ -32,6 +33,15 @@ from recommender import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def working_session_seed(org_id: str, viewer: str | None, record_id: str, day: date) -> int:
+    """The exploratory draw's seed for one rep on one record on one day: reloading the record
+    that day shows the same list, while another rep or another day draws again. Each shown
+    card's propensity is still the probability the draw had, since the seed is fixed before,
+    and independently of, what the ranker scores."""
+    key = "\x1f".join((org_id, viewer or "", record_id, day.isoformat()))
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
 
 
 @dataclass(frozen=True)
@@ -158,10 +168,13 @@ class RecommendationService:
         return self._labels
 
     def recommend(
-        self, org_id: str, context: OpportunityContext, today: date, *, explore: bool = True
+        self, org_id: str, context: OpportunityContext, today: date, *, explore: bool = True,
+        draw_seed: int | None = None,
     ) -> PanelSuggestions:
         """``explore=False`` for views that are not shown to a rep (the workspace's preview): a
-        learned model then ranks deterministically, and no card is an exploratory pick."""
+        learned model then ranks deterministically, and no card is an exploratory pick.
+        ``draw_seed`` (:func:`working_session_seed`) fixes the exploratory draw, so a rep who
+        reloads a record sees the same list; without it each view draws afresh."""
         with self._sessions() as session:
             repository = CatalogRepository(session, org_id)
             # One statement per warm view: the revision and model marker.
@@ -171,7 +184,7 @@ class RecommendationService:
             if self._display_in_memory and self._may_hold_catalog(org_id, revision,
                                                                   in_background):
                 catalog = self._catalog(session, org_id, revision)
-            ranked = self._rank(session, repository, context, today, explore,
+            ranked = self._rank(session, repository, context, today, explore, draw_seed,
                                 (revision, marker), catalog, in_background)
             if catalog is not None:
                 modules = catalog.display
@@ -252,7 +265,7 @@ class RecommendationService:
 
     def _rank(
         self, session: Session, repository: CatalogRepository, context: OpportunityContext,
-        today: date, explore: bool,
+        today: date, explore: bool, draw_seed: int | None = None,
         state: tuple[int, ModelMarker | None] | None = None,
         catalog: _ServedCatalog | None = None,
         in_background: Callable[[], bool] | None = None,
@@ -274,7 +287,7 @@ class RecommendationService:
                     return learned.rank(
                         context, today=today, k_client_facing=self._k[0],
                         k_internal=self._k[1],
-                        rng=np.random.default_rng() if explore else None,
+                        rng=np.random.default_rng(draw_seed) if explore else None,
                     )  # fmt: skip
                 except Exception:  # noqa: BLE001 - a broken model must not cost the rep a panel
                     log.exception("org %s: the learned ranker failed; serving v1", org_id)

@@ -33,7 +33,7 @@ def opportunity_page(opportunity_id: str):
         "demo/record.html",
         opportunity=opportunity,
         opportunities=demo_org.opportunities(),
-        phase=stage_phase(services().taxonomy_for(demo_org.org_id), opportunity.stage).phase,
+        phase=stage_phase(services().taxonomy_for(demo_org.org_id), opportunity.stage).mapped_phase,
         viewer=current_user(), roles=DEMO_NAMES,
         lands_on={Role.REP: request.path, Role.ENABLEMENT: url_for("workspace.home"),
                   Role.ADMIN: url_for("admin.home")},

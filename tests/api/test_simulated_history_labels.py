@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plugin.app import create_app
-from plugin.crm.demo_org import DEMO_ORG_ID, load_demo_catalog
+from plugin.crm.demo_org import load_demo_catalog
 from plugin.learning.demo_history import seed_demo_history
 from plugin.settings import Settings
 from tests.api.conftest import TODAY

@@ -9,17 +9,23 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, delete, exists, false, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from content_catalog.tables.base import utcnow
 
-from content_catalog.tables.learning_tables import PanelEventRow, PanelImpressionRow
+from content_catalog.tables.learning_tables import (
+    PanelEventRow, PanelImpressionRow, WaitingPanelEventRow,
+)
 from content_catalog.module_rows import utc
 
 _IMPRESSIONS = PanelImpressionRow.__table__
 _EVENTS = PanelEventRow.__table__
+_WAITING = WaitingPanelEventRow.__table__
+#: The columns an event has in both ``panel_events`` and ``waiting_panel_events``.
+_EVENT_COLUMNS = ("org_id", "event_id", "impression_id", "kind", "reason", "user_id",
+                  "occurred_at", "received_at")
 _UPSERTING_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
@@ -190,6 +196,26 @@ class PanelEventLog:
             occurred_at=event.occurred_at, received_at=event.received_at or utcnow(),
         )
 
+    def park_events(self, events: Sequence[PanelEvent], *, has_token: bool,
+                    token_record_id: str | None) -> StoredEvents:
+        """Keep events whose impression is not stored yet, once per ``event_id`` (as
+        :meth:`add_events`), until :func:`settle_waiting_events` finds their impression."""
+        first: dict[str, PanelEvent] = {}
+        for event in events:
+            first.setdefault(event.event_id, event)
+        if not first:
+            return StoredEvents(0, 0)
+        statement = _insert_ignoring(self.session, _WAITING,
+                                     [_WAITING.c.org_id, _WAITING.c.event_id])
+        rows = [dict(self._event_row(e), has_token=has_token, token_record_id=token_record_id)
+                for e in first.values()]
+        written = len(self.session.execute(statement.returning(_WAITING.c.event_id), rows).all())
+        return StoredEvents(accepted=len(first), duplicates=len(events) - written)
+
+    def waiting_count(self) -> int:
+        return self.session.scalar(
+            select(func.count()).select_from(_WAITING).where(_WAITING.c.org_id == self.org_id))
+
     # -- reading ---------------------------------------------------------------------------------
     def impression_records(self, impression_ids: Iterable[str]) -> dict[str, str | None]:
         """impression id → the opportunity it was shown on, for the ids that are this org's."""
@@ -300,3 +326,39 @@ def _event(row: PanelEventRow) -> PanelEvent:
         occurred_at=utc(row.occurred_at), reason=row.reason, user_id=row.user_id,
         received_at=utc(row.received_at),
     )
+
+
+def settle_waiting_events(session: Session, impression_ids: Iterable[str]) -> int:
+    """Move the waiting events (of any org) whose impression is now stored into ``panel_events``
+    (an event already there is left as it is), and drop the waiting rows of those impressions;
+    an event whose app token was for another record than the impression's is dropped, as it
+    would have been refused. Returns the events moved."""
+    ids = sorted(set(impression_ids))
+    if not ids:
+        return 0
+    shown = and_(_IMPRESSIONS.c.impression_id == _WAITING.c.impression_id,
+                 _IMPRESSIONS.c.org_id == _WAITING.c.org_id)
+    matching = (
+        select(*(_WAITING.c[name] for name in _EVENT_COLUMNS))
+        .join(_IMPRESSIONS, shown)
+        .where(_WAITING.c.impression_id.in_(ids),
+               or_(_WAITING.c.has_token == false(),
+                   _IMPRESSIONS.c.opportunity_id.is_not_distinct_from(_WAITING.c.token_record_id)))
+    )
+    insert = _UPSERTING_INSERT[session.get_bind().dialect.name]
+    moved = session.execute(
+        insert(_EVENTS).from_select(list(_EVENT_COLUMNS), matching)
+        .on_conflict_do_nothing(index_elements=[_EVENTS.c.org_id, _EVENTS.c.event_id])
+    ).rowcount
+    session.execute(delete(_WAITING).where(
+        _WAITING.c.impression_id.in_(ids),
+        exists(select(1).select_from(_IMPRESSIONS).where(shown)),
+    ))
+    return max(moved or 0, 0)
+
+
+def expire_waiting_events(session: Session, received_before: datetime) -> int:
+    """Drop waiting events received before ``received_before``: their impression never landed
+    (the process that queued it crashed, or the id was never shown)."""
+    return session.execute(
+        delete(_WAITING).where(_WAITING.c.received_at < received_before)).rowcount or 0

@@ -18,7 +18,10 @@ from plugin.crm.demo_org import DemoOrg
 from plugin.crm.salesforce.breakers import breaker_store
 from plugin.crm.salesforce.context_cache import context_cache
 from plugin.crm.salesforce.outbound import OutboundPolicy, parse_host_patterns
-from plugin.learning.job_queue import Handler, JobQueue, job_handlers, job_queue
+from plugin.content.pending_imports import PendingImports
+from plugin.learning.job_queue import (
+    CATALOG_IMPORT, Handler, JobQueue, catalog_import_handler, job_handlers, job_queue,
+)
 from plugin.learning.outcome_sync import OutcomeSync
 from plugin.learning.training import Trainer
 from plugin.orgs.connections import OrgConnections, SecretBox
@@ -103,7 +106,10 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
     outcome_sync = OutcomeSync(sessions, orgs, demo_org)
     trainer = Trainer(sessions, lambda: TagTextRanker(recommendations.weights,
                                                       recommendations.labels))
-    handlers = job_handlers(outcome_sync, trainer, today)
+    handlers = {
+        **job_handlers(outcome_sync, trainer, today),
+        CATALOG_IMPORT: catalog_import_handler(PendingImports(sessions), taxonomies.for_org),
+    }
     built = Services(
         settings=settings,
         engine=engine,

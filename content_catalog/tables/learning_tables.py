@@ -75,6 +75,34 @@ class PanelEventRow(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class WaitingPanelEventRow(Base):
+    """An event whose impression was not stored yet when it arrived: most likely still queued
+    in the recorder of the process that showed the panel. Moved to ``panel_events`` once that
+    impression lands (if shown on ``token_record_id`` when ``has_token``); kept for a bounded
+    time only (``plugin.panel.feedback_events.WAIT_SECONDS``)."""
+
+    __tablename__ = "waiting_panel_events"
+    __table_args__ = (
+        UniqueConstraint("org_id", "event_id", name="uq_waiting_panel_events_org_event"),
+        Index("ix_waiting_panel_events_impression", "impression_id"),
+        Index("ix_waiting_panel_events_received", "received_at"),
+    )
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.org_id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(32))
+    #: No foreign key: the impression is what this row waits for.
+    impression_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    user_id: Mapped[str | None] = mapped_column(String(18))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: The sender's app token was for this record (checked against the impression on arrival).
+    has_token: Mapped[bool] = mapped_column(Boolean)
+    token_record_id: Mapped[str | None] = mapped_column(String(18))
+
+
 class DealOutcomeRow(Base):
     """How an opportunity ended, as Salesforce last said: the win/loss label that analytics and
     training join to the impressions shown on that opportunity. One row per org and opportunity,

@@ -9,10 +9,13 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from content_catalog.import_export import DEFAULT_MAX_BYTES, read_csv, read_json, run_import
+from content_catalog.repository import UpsertResult
 from content_catalog.tables.catalog_tables import StagedImportRow
+from content_catalog.taxonomy import Taxonomy
 
 DEFAULT_TTL_SECONDS = 30 * 60
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
@@ -30,6 +33,15 @@ class PendingUpload:
     filename: str
     format: str  # "csv" | "json"
     data: bytes
+
+
+@dataclass(frozen=True)
+class AppliedImport:
+    filename: str
+    result: UpsertResult
+
+
+READERS = {"csv": read_csv, "json": read_json}
 
 
 class PendingImports:
@@ -67,6 +79,26 @@ class PendingImports:
                 or self._clock() - row.saved_at > self.ttl_seconds:
             raise UploadGone(token)
         return PendingUpload(token, org_id, user_id, row.filename, row.format, row.data)
+
+    def apply(self, token: str, *, org_id: str, user_id: str, actor: str,
+              taxonomy: Taxonomy) -> AppliedImport:
+        """Import the upload and delete it, in one transaction: all of it and the upload gone,
+        or nothing (:class:`UploadGone`, or ``ImportRejected`` when the taxonomy changed since the
+        dry run). The row is locked first (PostgreSQL), so two confirmations import it once."""
+        if not _TOKEN.match(token or ""):
+            raise UploadGone(token)
+        with self._sessions.begin() as session:
+            row = session.scalars(select(StagedImportRow)
+                                  .where(StagedImportRow.token_hash == _hash(token))
+                                  .with_for_update()).one_or_none()
+            if row is None or (row.org_id, row.user_id) != (org_id, user_id) \
+                    or self._clock() - row.saved_at > self.ttl_seconds:
+                raise UploadGone(token)
+            rows = READERS[row.format](row.data, max_bytes=max(DEFAULT_MAX_BYTES, len(row.data)))
+            result = run_import(session, org_id, rows, taxonomy, actor=actor)
+            filename = row.filename
+            session.delete(row)
+        return AppliedImport(filename, result)
 
     def discard(self, token: str) -> None:
         if _TOKEN.match(token or ""):

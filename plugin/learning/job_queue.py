@@ -16,6 +16,10 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from content_catalog.import_export import ImportFileError
+from content_catalog.importing import ImportRejected
+from content_catalog.taxonomy import Taxonomy
+from plugin.content.pending_imports import PendingImports, UploadGone
 from plugin.learning.jobs import OUTCOME_SYNC, TRAINING
 from plugin.learning.outcome_sync import OutcomeSync
 from content_catalog.repository import OrgNotFound
@@ -35,6 +39,11 @@ JOB_TIMEOUT_SECONDS = 3600
 RESULT_SECONDS = 24 * 3600
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+#: A confirmed catalog import (the workspace's), applied by whichever process runs the job: the
+#: file waits in the database (``staged_imports``), so any worker finds it.
+CATALOG_IMPORT = "catalog_import"
+#: How many of a rejected import's problems a job's summary names.
+SHOWN_PROBLEMS = 3
 
 
 class UnknownJobKind(ValueError):
@@ -94,6 +103,33 @@ def job_handlers(outcome_sync: OutcomeSync, trainer: Trainer,
         return JobOutcome(not failed, summary, _training_result(reports))
 
     return {OUTCOME_SYNC: sync, TRAINING: train}
+
+
+def catalog_import_handler(pending: PendingImports,
+                           taxonomy_for: Callable[[str], Taxonomy]) -> Handler:
+    """The CATALOG_IMPORT kind: apply one staged upload in one transaction (nothing half-written:
+    :meth:`PendingImports.apply`); results "imported", "gone" or "rejected"."""
+
+    def run(org_id: str, user_id: str, token: str, actor: str, filename: str = "") -> JobOutcome:
+        try:
+            applied = pending.apply(token, org_id=org_id, user_id=user_id, actor=actor,
+                                    taxonomy=taxonomy_for(org_id))
+        except UploadGone:
+            return JobOutcome(False, "that upload has expired or was already imported; nothing "
+                              "was imported. Upload the file again", "gone")
+        except ImportFileError as exc:  # read at the upload already: only if the reader changed
+            return JobOutcome(False, f"nothing was imported: {exc}", "rejected")
+        except ImportRejected as exc:  # the taxonomy changed since the dry run
+            shown = "; ".join(str(error) for error in exc.errors[:SHOWN_PROBLEMS])
+            more = len(exc.errors) - SHOWN_PROBLEMS
+            return JobOutcome(False, f"nothing was imported: {len(exc.errors)} problem(s), "
+                              f"{shown}{f'; and {more} more' if more > 0 else ''}. Check the "
+                              "file again", "rejected")
+        result = applied.result
+        return JobOutcome(True, f"{applied.filename}: {result.created} created, {result.updated} "
+                          f"updated, {result.unchanged} unchanged", "imported")
+
+    return run
 
 
 def _training_result(reports: list[TrainingReport]) -> str:
@@ -277,6 +313,6 @@ def job_queue(redis_url: str | None, handlers: Mapping[str, Handler]) -> JobQueu
 
 __all__ = [
     "DONE", "ENTRY_POINT", "FAILED", "InProcessJobQueue", "JobOutcome", "JobQueue", "JobState",
-    "OUTCOME_SYNC", "QUEUED", "QUEUE_NAME", "RUNNING", "RedisJobQueue", "TRAINING",
-    "UnknownJobKind", "job_handlers", "job_queue", "run_handler",
+    "CATALOG_IMPORT", "OUTCOME_SYNC", "QUEUED", "QUEUE_NAME", "RUNNING", "RedisJobQueue", "TRAINING",
+    "UnknownJobKind", "catalog_import_handler", "job_handlers", "job_queue", "run_handler",
 ]

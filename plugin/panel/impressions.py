@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import secrets
 import signal
 import sys
 import threading
@@ -16,7 +17,9 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
-from content_catalog.events import Impression, ImpressionOrigin, add_impressions
+from content_catalog.events import (
+    Impression, ImpressionOrigin, add_impressions, settle_waiting_events,
+)
 from content_catalog.repository import CatalogRepository
 from content_catalog.suggestion_stats import SuggestionStats
 from plugin.panel.suggestions import PanelSuggestions, SuggestionCard
@@ -24,6 +27,22 @@ from plugin.telemetry import metrics
 from recommender import OpportunityContext
 
 log = logging.getLogger(__name__)
+
+
+def new_impression_id(now: float | None = None) -> str:
+    """32 hex digits: the Unix time it was made (8), then 96 random bits (24). The time lets the
+    events endpoint of another process tell an impression that may still be queued here from one
+    that was never made (``plugin.panel.feedback_events``)."""
+    seconds = int(time.time() if now is None else now) & 0xFFFFFFFF
+    return f"{seconds:08x}{secrets.token_hex(12)}"
+
+
+def impression_made_at(impression_id: str) -> int | None:
+    """The Unix time an id from :func:`new_impression_id` says it was made (None if unreadable)."""
+    try:
+        return int(impression_id[:8], 16)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -257,8 +276,23 @@ class ImpressionRecorder:
         with self._cond:
             self._unwritten.difference_update(i.impression_id for i in impressions)
             self.batches_written += 1
+        if impressions:
+            self._settle(impressions)
         self._count(views)
         return len(impressions)
+
+    def _settle(self, impressions: list[Impression]) -> None:
+        """Events that another process received before these impressions landed wait in the
+        database: move them now. After the impressions' commit, in a transaction of its own, so
+        that of this and the events endpoint's own settling (also after its commit) one always
+        sees the other's rows. A failure leaves them waiting, for that settling or until they
+        expire."""
+        try:
+            with self._sessions() as session, session.begin():
+                settle_waiting_events(session, [i.impression_id for i in impressions])
+        except Exception:  # noqa: BLE001 - bookkeeping: it must never stall impressions
+            log.exception("could not settle the events waiting for %d impressions",
+                          len(impressions))
 
     def _count(self, views: list[ShownPanel]) -> None:
         """One upsert per org for the whole batch; best effort, never retried."""

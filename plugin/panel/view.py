@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import Taxonomy
 from plugin.ranking.context_mapping import MappedContext, context_from_record, map_context
-from plugin.panel.impressions import ImpressionRecorder, ShownPanel
+from plugin.panel.impressions import ImpressionRecorder, ShownPanel, new_impression_id
 from plugin.crm.sources import OpportunitySource, SourceUnavailable
 from plugin.panel.panel_search import PanelSearch, SearchRateLimit, SearchResults, search_words
 from plugin.panel.suggestions import (
@@ -211,7 +211,7 @@ class _ShownTo:
 
 
 def _stamped(card: SuggestionCard) -> SuggestionCard:
-    return replace(card, impression_id=secrets.token_hex(16))
+    return replace(card, impression_id=new_impression_id())
 
 
 def _random_ids(n: int) -> Iterator[str]:

@@ -9,6 +9,7 @@ import io
 import json
 import re
 from dataclasses import replace
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -195,7 +196,10 @@ def test_an_import_tags_modules_with_the_orgs_own_stage(app, acme):
     plan = upload(acme, f"{HEADER}\n{ROW}\n".encode())
     assert plan.status_code == 200, page_of(plan)
     token = re.search(r'action="/workspace/import/([A-Za-z0-9_-]+)"', page_of(plan))[1]
-    assert acme.send("POST", f"/workspace/import/{token}").status_code == 303
+    confirmed = acme.send("POST", f"/workspace/import/{token}")
+    assert confirmed.status_code == 303
+    job_id = parse_qs(urlsplit(confirmed.headers["Location"]).query)["job"][0]
+    assert app.extensions["be_inspired"].jobs.wait(job_id).state == "done"
     assert stored(app, ACME).tag_values("deal_stage") == (STAGE,)
 
 

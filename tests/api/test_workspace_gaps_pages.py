@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from datetime import date
 from html import unescape
 from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -20,6 +22,7 @@ from content_catalog.taxonomy import ModuleStatus
 from plugin.crm.demo_org import DEMO_ORG_ID
 from plugin.web.identity import DEMO_USER_ID
 from plugin.crm.salesforce.config import AuthMode
+from plugin.learning.job_queue import CATALOG_IMPORT, InProcessJobQueue
 from plugin.web.workspace.import_page import pending
 
 OTHER_ORG = "00D5e00000OTHERAAA"
@@ -79,6 +82,12 @@ def upload(client, data: bytes, filename: str = "modules.csv", token: str | None
     if token is not False:
         form["csrf_token"] = token or csrf_token(client)
     return client.post("/workspace/import", data=form, content_type="multipart/form-data")
+
+
+def finished_job(app, confirmed):
+    """The import job a confirmation redirected to, once it has run (in this process here)."""
+    job_id = parse_qs(urlsplit(confirmed.headers["Location"]).query)["job"][0]
+    return app.extensions["be_inspired"].jobs.wait(job_id)
 
 
 def plan_token(response) -> str:
@@ -326,13 +335,58 @@ def test_a_valid_file_shows_the_plan_and_imports_only_when_confirmed(
     token = plan_token(plan)
     confirmed = web.post(f"/workspace/import/{token}", data={"csrf_token": csrf_token(web)})
     assert confirmed.status_code == 303
+    assert finished_job(fresh_app, confirmed).state == "done"
     assert catalog_keys(fresh_app) == ["renewal-story", "roi-brief"]
     page = text_of(web.get(confirmed.headers["Location"]))
-    assert "1 created, 1 updated, 0 unchanged" in page
+    assert "Imported modules.csv: 1 created, 1 updated, 0 unchanged" in page
     assert "2 modules" in page
 
     again = web.post(f"/workspace/import/{token}", data={"csrf_token": csrf_token(web)})
     assert "expired or was already imported" in text_of(web.get(again.headers["Location"]))
+
+
+def test_the_page_follows_a_queued_import_until_it_is_done(fresh_app, web):
+    """Queued or running: the page says so and refreshes itself; done: the counts, no refresh."""
+    svc = fresh_app.extensions["be_inspired"]
+    gate = threading.Event()
+    real = svc.job_handlers[CATALOG_IMPORT]
+
+    def held(**params):
+        gate.wait(10)
+        return real(**params)
+
+    svc.jobs = InProcessJobQueue({CATALOG_IMPORT: held})
+    confirmed = web.post(f"/workspace/import/{plan_token(upload(web, csv_file(GOOD_ROW)))}",
+                         data={"csrf_token": csrf_token(web)})
+    waiting = web.get(confirmed.headers["Location"]).get_data(as_text=True)
+    assert 'http-equiv="refresh" content="1"' in waiting
+    assert re.search(r"Importing modules\.csv: (waiting for a worker|running)", unescape(waiting))
+    assert catalog_keys(fresh_app) == []
+    gate.set()
+    assert finished_job(fresh_app, confirmed).state == "done"
+    done = web.get(confirmed.headers["Location"]).get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in done
+    assert "Imported modules.csv: 1 created, 0 updated, 0 unchanged" in unescape(done)
+
+
+def test_an_import_job_that_finds_its_upload_gone_says_so_and_imports_nothing(fresh_app, web):
+    svc = fresh_app.extensions["be_inspired"]
+    job_id = svc.jobs.enqueue(CATALOG_IMPORT, org_id=DEMO_ORG_ID, user_id=DEMO_USER_ID,
+                              token="A" * 43, actor="Demo", filename="modules.csv")
+    assert svc.jobs.wait(job_id).state == "failed"
+    page = text_of(web.get(f"/workspace/import?job={job_id}"))
+    assert "Import of modules.csv failed: that upload has expired or was already imported" in page
+    assert catalog_keys(fresh_app) == []
+
+
+@pytest.mark.parametrize("org_id, user_id", [(OTHER_ORG, DEMO_USER_ID), (DEMO_ORG_ID, "0055e00000OTHERU")])
+def test_another_orgs_or_users_import_job_is_not_shown(fresh_app, web, org_id, user_id):
+    svc = fresh_app.extensions["be_inspired"]
+    job_id = svc.jobs.enqueue(CATALOG_IMPORT, org_id=org_id, user_id=user_id, token="A" * 43,
+                              actor="Someone", filename="theirs.csv")
+    svc.jobs.wait(job_id)
+    page = web.get(f"/workspace/import?job={job_id}").get_data(as_text=True)
+    assert "theirs.csv" not in page and 'data-testid="import-job"' not in page
 
 
 def test_a_cancelled_plan_cannot_be_imported(fresh_app, web):

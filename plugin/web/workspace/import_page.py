@@ -1,6 +1,7 @@
 """Import and export the org's catalog from the workspace (formats: docs/import-format.md)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -17,12 +18,12 @@ from content_catalog.import_export import (
     plan_import,
     read_csv,
     read_json,
-    run_import,
     UnexportableValue,
 )
 from content_catalog.repository import CatalogRepository
 from plugin.errors import NotFound
 from plugin.content.pending_imports import PendingImports, UploadGone
+from plugin.learning.job_queue import CATALOG_IMPORT, JobState
 from plugin.web.app_services import services
 from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.workspace import NAVIGATION, NavItem, blueprint
@@ -36,6 +37,10 @@ MIMETYPES = {"csv": "text/csv", "json": "application/json"}  # Flask adds "; cha
 SHOWN_ERRORS = 200
 #: Module ids listed per kind of change in a plan.
 SHOWN_KEYS = 200
+#: A job id as the queues make them (RQ's and the in-process one's).
+_JOB_ID = re.compile(r"[0-9a-f-]{32,36}")
+#: Seconds between two refreshes of the page while its import job is queued or running.
+REFRESH_SECONDS = 1
 UPLOAD_GONE = (
     "That upload has expired or was already imported; nothing was imported. "
     "Upload the file again."
@@ -55,7 +60,7 @@ class RowProblem:
 
 @blueprint.get("/import")
 def import_page():
-    return _render_upload()
+    return _render_upload(job=_import_job(request.args.get("job", "")))
 
 
 @blueprint.post("/import")
@@ -84,26 +89,18 @@ def import_upload():
 
 @blueprint.post("/import/<token>")
 def import_confirm(token: str):
+    """Enqueue the import (any worker may run it: the file waits in the database) and follow
+    it on the import page; the job writes all of it in one transaction, or nothing."""
     try:
         upload = pending().load(token, org_id=g.user.org_id, user_id=g.user.user_id)
     except UploadGone:
         flash(UPLOAD_GONE, "error")
         return redirect(url_for("workspace.import_page"), 303)
-    rows = _read(upload.format, upload.data)
-    try:
-        with services().sessions.begin() as session:
-            result = run_import(
-                session, g.user.org_id, rows, org_taxonomy(), actor=g.user.name
-            )
-    except ImportRejected as exc:  # the taxonomy changed since the dry run
-        return _render_upload(filename=upload.filename, problems=row_problems(exc, rows)), 400
-    pending().discard(token)
-    flash(
-        f"Imported {upload.filename}: {result.created} created, {result.updated} updated, "
-        f"{result.unchanged} unchanged.",
-        "success",
-    )
-    return redirect(url_for("workspace.import_page"), 303)
+    job_id = services().jobs.enqueue(
+        CATALOG_IMPORT, org_id=g.user.org_id, user_id=g.user.user_id, token=token,
+        actor=g.user.name, filename=upload.filename,
+    )  # fmt: skip
+    return redirect(url_for("workspace.import_page", job=job_id), 303)
 
 
 @blueprint.post("/import/<token>/cancel")
@@ -149,6 +146,19 @@ def file_format(upload: FileStorage, data: bytes) -> str:
     return "json" if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[") else "csv"
 
 
+def _import_job(job_id: str) -> JobState | None:
+    """This user's import job named in the URL; anyone else's, or any other job, is as unknown
+    as one never made."""
+    if not _JOB_ID.fullmatch(job_id):
+        return None
+    job = services().jobs.state(job_id)
+    if job is None or job.kind != CATALOG_IMPORT \
+            or (job.params.get("org_id"), job.params.get("user_id")) != (g.user.org_id,
+                                                                         g.user.user_id):
+        return None
+    return job
+
+
 def pending() -> PendingImports:
     return PendingImports(services().sessions)
 
@@ -182,6 +192,7 @@ def _render_upload(
     file_error: str | None = None,
     filename: str | None = None,
     problems: list[RowProblem] | None = None,
+    job: JobState | None = None,
 ):
     with services().sessions() as session:
         count = CatalogRepository(session, g.user.org_id).count()
@@ -195,5 +206,8 @@ def _render_upload(
         modules_url=modules_list_url({}),
         max_bytes=max_upload_bytes(),
         columns=CSV_COLUMNS,
+        job=job,
+        job_filename=job.params.get("filename", "") if job else "",
+        refresh_seconds=REFRESH_SECONDS,
     )
 

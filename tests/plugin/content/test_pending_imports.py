@@ -8,6 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from content_catalog.database import session_factory
+from content_catalog.importing import ImportRejected
+from content_catalog.repository import CatalogRepository, ensure_org
+from content_catalog.taxonomy import default_taxonomy
 from content_catalog.tables.catalog_tables import StagedImportRow
 from plugin.content.pending_imports import PendingImports, UploadGone
 
@@ -90,3 +93,59 @@ def test_a_malformed_token_is_refused_before_any_lookup(uploads, token):
     with pytest.raises(UploadGone):
         uploads.load(token, org_id=ORG, user_id=USER)
     uploads.discard(token)  # no error, nothing removed
+
+
+# -- applying a confirmed upload (what the import job does) --------------------------------------
+CSV_HEADER = (b"id,title,summary,body,link,kind,audience,author,status,review_by,"
+              b"tags.journey_phase,tags.buyer_role,tags.industry,tags.deal_stage,"
+              b"tags.challenge,tags.deal_size\n")
+GOOD = b"roi-brief,ROI brief,,Body,,value_message,client_facing,Ana,published,,buying,Economic Buyer,,,,\n"
+NEW = b"renewal-story,Renewal story,,Body,,case_study,client_facing,Ana,draft,,,,,,,\n"
+BAD = b"bad-role,Badly tagged,,Body,,case_study,client_facing,Ana,published,,buying,Chief Buyer,,,,\n"
+
+
+def catalog(engine, org_id=ORG) -> list[str]:
+    with session_factory(engine)() as session:
+        return [module.key for module in CatalogRepository(session, org_id).list()]
+
+
+@pytest.fixture
+def org(engine):
+    with session_factory(engine).begin() as session:
+        ensure_org(session, ORG, ORG)
+
+
+def apply(uploads, token, org_id=ORG):
+    return uploads.apply(token, org_id=org_id, user_id=USER, actor="Ana",
+                         taxonomy=default_taxonomy())
+
+
+def test_applying_an_upload_imports_every_row_and_uses_the_upload_up(uploads, engine, org):
+    token = save(uploads, data=CSV_HEADER + GOOD + NEW)
+    applied = apply(uploads, token)
+    assert (applied.filename, applied.result.created, applied.result.updated) == (
+        "modules.csv", 2, 0)
+    assert catalog(engine) == ["renewal-story", "roi-brief"]
+    assert stored_hashes(engine) == set()
+    with pytest.raises(UploadGone):
+        apply(uploads, token)  # a second confirmation imports nothing more
+
+
+def test_an_upload_with_a_row_now_invalid_writes_nothing_and_stays(uploads, engine, org):
+    """The taxonomy may change between the dry run and the job: then no row is written (one
+    transaction), and the upload is still there to be checked again."""
+    token = save(uploads, data=CSV_HEADER + GOOD + BAD)
+    with pytest.raises(ImportRejected) as rejected:
+        apply(uploads, token)
+    assert [error.row for error in rejected.value.errors] == [2]
+    assert catalog(engine) == []
+    assert len(stored_hashes(engine)) == 1
+
+
+@pytest.mark.parametrize("later", [0, 61])
+def test_another_orgs_or_an_expired_upload_is_not_applied(uploads, engine, org, clock, later):
+    token = save(uploads, data=CSV_HEADER + GOOD)
+    clock.now += later
+    with pytest.raises(UploadGone):
+        apply(uploads, token, org_id=OTHER_ORG if not later else ORG)
+    assert catalog(engine) == [] and catalog(engine, OTHER_ORG) == []

@@ -1,0 +1,93 @@
+"""The content analytics roll-ups: per day, segment and module, what the panel showed and reps
+did, so the analytics pages read aggregates, not every impression (docs/analytics.md)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from content_catalog.tables.base import Base
+
+#: Segment values as long as a CRM picklist value may be.
+VALUE_LENGTH = 255
+
+
+class _Counts:
+    """The additive counts every roll-up row carries."""
+
+    impressions: Mapped[int] = mapped_column(Integer)
+    explored: Mapped[int] = mapped_column(Integer)
+    opens: Mapped[int] = mapped_column(Integer)
+    helpful_votes: Mapped[int] = mapped_column(Integer)
+    unhelpful_votes: Mapped[int] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer)
+    #: Impressions voted helpful or used (the learner's label).
+    rewarded: Mapped[int] = mapped_column(Integer)
+    #: Distinct panel views (one view is shown at one moment, so views add up across days).
+    views: Mapped[int] = mapped_column(Integer)
+
+
+class AnalyticsRollupRow(Base):
+    """How far one org's roll-ups reach: impressions shown in ``[starts_at, covered_until)``
+    are in them, as their events were at ``built_at``."""
+
+    __tablename__ = "analytics_rollups"
+
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("orgs.org_id", ondelete="CASCADE"), primary_key=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    covered_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AnalyticsDailyActivityRow(_Counts, Base):
+    """All modules together, per day and segment value (``kind`` ``all`` with value '' is the
+    whole org; '' is also "not set" within a segment)."""
+
+    __tablename__ = "analytics_daily_activity"
+
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("orgs.org_id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(VALUE_LENGTH), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class AnalyticsDailyModuleRow(_Counts, Base):
+    """One module per day and segment value."""
+
+    __tablename__ = "analytics_daily_modules"
+
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("orgs.org_id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(VALUE_LENGTH), primary_key=True)
+    module_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class AnalyticsModuleDealRow(Base):
+    """One module on one opportunity within a segment value: the last day it was shown and the
+    last day a rep used it there. Windows end today, so "shown in the window" is
+    ``last_shown_day >= first day`` and "used" likewise: a deal counts once per module."""
+
+    __tablename__ = "analytics_module_deals"
+    __table_args__ = (
+        # The page looks up the deals of the few opportunities shown since the roll-up.
+        Index("ix_analytics_module_deals_org_kind_opportunity", "org_id", "kind",
+              "opportunity_id"),
+    )
+
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("orgs.org_id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(VALUE_LENGTH), primary_key=True)
+    module_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opportunity_id: Mapped[str] = mapped_column(String(18), primary_key=True)
+    last_shown_day: Mapped[date] = mapped_column(Date)
+    last_used_day: Mapped[date | None] = mapped_column(Date)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from content_catalog.database import make_engine, session_factory
 from content_catalog.taxonomy import Taxonomy, default_taxonomy
 from plugin.access.panel_tokens import AppTokenSigner
+from plugin.analytics.rollup_job import AnalyticsRollupJob
 from plugin.crm.demo_org import DemoOrg
 from plugin.crm.salesforce.breakers import breaker_store
 from plugin.crm.salesforce.context_cache import context_cache
@@ -50,6 +51,8 @@ class Services:
     panel_views: PanelViews
     outcome_sync: OutcomeSync
     trainer: Trainer
+    #: Rebuilds the orgs' analytics roll-ups (a job; also run after the demo history is seeded).
+    analytics_rollups: AnalyticsRollupJob
     #: Each kind of background job's function, and the queue that runs them (RQ with
     #: ``REDIS_URL``, else a thread of this process).
     job_handlers: dict[str, Handler]
@@ -93,7 +96,8 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
     outcome_sync = OutcomeSync(sessions, orgs, demo_org)
     trainer = Trainer(sessions, lambda: TagTextRanker(recommendations.weights,
                                                       recommendations.labels))
-    handlers = job_handlers(outcome_sync, trainer, today)
+    analytics_rollups = AnalyticsRollupJob(sessions, today)
+    handlers = job_handlers(outcome_sync, trainer, today, analytics_rollups)
     built = Services(
         settings=settings,
         engine=engine,
@@ -108,6 +112,7 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         panel_views=PanelViews(recommendations, impressions, sessions, taxonomies.for_org, today),
         outcome_sync=outcome_sync,
         trainer=trainer,
+        analytics_rollups=analytics_rollups,
         job_handlers=handlers,
         jobs=job_queue(settings.redis_url, handlers),
         today=today,

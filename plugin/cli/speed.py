@@ -1,5 +1,5 @@
-"""``beinspired benchmark``, ``benchmark-panel`` and ``benchmark-events``: the speed reports of
-BENCHMARKS.md, each beside a baseline measured in the same run."""
+"""``beinspired benchmark``, ``benchmark-panel``, ``benchmark-events`` and ``benchmark-analytics``:
+the speed reports of BENCHMARKS.md, each beside a baseline measured in the same run."""
 from __future__ import annotations
 
 import click
@@ -47,3 +47,24 @@ def benchmark_events(rate: int, batch: int, rounds: int, views: int, postgres: s
     from plugin.benchmarks.event_load import format_report, run_event_load_benchmark
 
     click.echo(format_report(run_event_load_benchmark(rate, batch, rounds, views, postgres, pin)))
+
+
+@click.command("benchmark-analytics",
+               help="The analytics pages and API at 1,000,000 impressions in an org: read raw "
+               "(the baseline) and from roll-ups, on SQLite and PostgreSQL.")
+@click.option("--impressions", type=int, default=1_000_000, show_default=True)
+@click.option("--opportunities", type=int, default=5_000, show_default=True)
+@click.option("--repeats", type=int, default=20, show_default=True,
+              help="Calls of each endpoint read from roll-ups.")
+@click.option("--raw-repeats", type=int, default=3, show_default=True,
+              help="Calls of each endpoint read raw (each takes seconds at full size).")
+@click.option("--postgres", metavar="URL", default=None,
+              help="Also run on this PostgreSQL server, in a schema of its own (dropped after).")
+@click.option("--no-sqlite", is_flag=True, help="Skip the SQLite run.")
+def benchmark_analytics(impressions: int, opportunities: int, repeats: int, raw_repeats: int,
+                        postgres: str | None, no_sqlite: bool) -> None:
+    from plugin.benchmarks.analytics_pages import format_report, run_analytics_benchmark
+
+    click.echo(format_report(run_analytics_benchmark(
+        impressions, opportunities, repeats=repeats, raw_repeats=raw_repeats,
+        postgres_url=postgres, sqlite=not no_sqlite)))

@@ -2,6 +2,9 @@
 transaction), summed by the pages. '' stores "not set"; callers see None."""
 from __future__ import annotations
 
+import json
+from bisect import bisect_right
+from collections import Counter, defaultdict
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Iterable, Mapping
@@ -13,14 +16,16 @@ from content_catalog.module_rows import utc
 from content_catalog.tables.analytics_tables import (
     AnalyticsDailyActivityRow,
     AnalyticsDailyModuleRow,
-    AnalyticsModuleDealRow,
+    AnalyticsDealTallyRow,
+    AnalyticsOpportunityRow,
     AnalyticsRollupRow,
 )
 from content_catalog.tables.learning_tables import DealOutcomeRow
 
 _ACTIVITY = AnalyticsDailyActivityRow.__table__
 _MODULES = AnalyticsDailyModuleRow.__table__
-_DEALS = AnalyticsModuleDealRow.__table__
+_TALLIES = AnalyticsDealTallyRow.__table__
+_OPPORTUNITIES = AnalyticsOpportunityRow.__table__
 _STATE = AnalyticsRollupRow.__table__
 _OUTCOMES = DealOutcomeRow.__table__
 _IDS_PER_QUERY = 500
@@ -83,6 +88,22 @@ class RollupState:
     starts_at: datetime
     covered_until: datetime
     built_at: datetime
+    #: The first days of the windows the deal tallies can answer for, in order.
+    window_starts: tuple[date, ...] = ()
+
+    def bucket(self, day: date) -> int:
+        """The deal tallies' bucket of ``day``: how many window starts are on or before it."""
+        return bisect_right(self.window_starts, day)
+
+
+@dataclass(frozen=True)
+class OpportunityMarks:
+    """One opportunity in a segment value, as rolled up."""
+
+    last_shown: date
+    #: The outcome at the roll-up; None: open then.
+    won: bool | None
+    modules: Mapping[str, DealMark]
 
 
 #: (kind, value, day) → counts; (kind, value, module, day) → counts; (kind, value, module,
@@ -113,14 +134,25 @@ class AnalyticsRollups:
         activity: Mapping[ActivityKey, RollupCounts],
         modules: Mapping[ModuleKey, RollupCounts],
         deals: Mapping[DealKey, DealMark],
+        outcomes: Mapping[str, bool],
     ) -> int:
-        """The org's roll-ups become these (every earlier row goes); returns rows written."""
+        """The org's roll-ups become these (every earlier row goes); returns rows written.
+        ``outcomes``: opportunity → won, for those closed now."""
         org = self.org_id
-        for table in (_ACTIVITY, _MODULES, _DEALS, _STATE):
+        for table in (_ACTIVITY, _MODULES, _TALLIES, _OPPORTUNITIES, _STATE):
             self.session.execute(delete(table).where(table.c.org_id == org))
         self.session.execute(_STATE.insert(), [dict(
             org_id=org, starts_at=state.starts_at, covered_until=state.covered_until,
-            built_at=state.built_at)])
+            built_at=state.built_at,
+            window_starts=json.dumps([d.isoformat() for d in state.window_starts]))])
+        tallies: Counter = Counter()
+        opportunities: dict[tuple, dict[str, DealMark]] = defaultdict(dict)
+        for (kind, value, module, opportunity), mark in deals.items():
+            opportunities[(kind, value, opportunity)][module] = mark
+            won = outcomes.get(opportunity)
+            if won is not None:
+                used = state.bucket(mark.last_used) if mark.last_used is not None else -1
+                tallies[(kind, value, module, state.bucket(mark.last_shown), used, won)] += 1
         written = 0
         written += self._insert(_ACTIVITY, (
             dict(org_id=org, kind=kind, value=_stored(value), day=day, **counts.__dict__)
@@ -129,11 +161,15 @@ class AnalyticsRollups:
             dict(org_id=org, kind=kind, value=_stored(value), module_key=module, day=day,
                  **counts.__dict__)
             for (kind, value, module, day), counts in modules.items()))
-        written += self._insert(_DEALS, (
+        written += self._insert(_TALLIES, (
             dict(org_id=org, kind=kind, value=_stored(value), module_key=module,
-                 opportunity_id=opportunity, last_shown_day=mark.last_shown,
-                 last_used_day=mark.last_used)
-            for (kind, value, module, opportunity), mark in deals.items()))
+                 shown_bucket=shown, used_bucket=used, won=won, deals=n)
+            for (kind, value, module, shown, used, won), n in tallies.items()))
+        written += self._insert(_OPPORTUNITIES, (
+            dict(org_id=org, kind=kind, value=_stored(value), opportunity_id=opportunity,
+                 last_shown_day=max(m.last_shown for m in marks.values()),
+                 won=outcomes.get(opportunity), modules=_marks_json(marks))
+            for (kind, value, opportunity), marks in opportunities.items()))
         return written
 
     def _insert(self, table, rows: Iterable[dict]) -> int:
@@ -156,7 +192,8 @@ class AnalyticsRollups:
         if row is None:
             return None
         return RollupState(row.org_id, utc(row.starts_at), utc(row.covered_until),
-                           utc(row.built_at))
+                           utc(row.built_at),
+                           tuple(date.fromisoformat(d) for d in json.loads(row.window_starts)))
 
     def activity(self, kind: str, since: date, *, value: tuple[str | None] | None = None,
                  by: tuple[str, ...] = ("value",)) -> dict[tuple, RollupCounts]:
@@ -190,67 +227,78 @@ class AnalyticsRollups:
             out[key] = RollupCounts(*(int(n) for n in row[len(by):]))
         return out
 
-    def deal_counts(self, kind: str, since: date, *, value: tuple[str | None] | None = None,
+    def deal_counts(self, kind: str, bucket: int, *, value: tuple[str | None] | None = None,
                     module: str | None = None) -> dict[tuple[str | None, str], DealCounts]:
-        """(value, module) → the closed deals shown there from ``since`` on, by outcome and use;
-        outcomes as they are now."""
-        deals = _DEALS
-        used = case((deals.c.last_used_day >= since, 1), else_=0)
-        query = (
-            select(deals.c.value, deals.c.module_key, _OUTCOMES.c.won, used, func.count())
-            .join(_OUTCOMES, and_(_OUTCOMES.c.org_id == deals.c.org_id,
-                                  _OUTCOMES.c.opportunity_id == deals.c.opportunity_id))
-            .where(*self._deal_filter(kind, since, value, module))
-            .group_by(deals.c.value, deals.c.module_key, _OUTCOMES.c.won, used)
-        )
+        """(value, module) → the closed deals shown there in the window whose first day has
+        the bucket ``bucket`` (:meth:`RollupState.bucket`), by outcome at the roll-up and use."""
+        t = _TALLIES
+        used = case((t.c.used_bucket >= bucket, 1), else_=0)
+        where = [t.c.org_id == self.org_id, t.c.kind == kind, t.c.shown_bucket >= bucket]
+        if value is not None:
+            where.append(t.c.value == _stored(value[0]))
+        if module is not None:
+            where.append(t.c.module_key == module)
+        query = (select(t.c.value, t.c.module_key, t.c.won, used, func.sum(t.c.deals))
+                 .where(*where).group_by(t.c.value, t.c.module_key, t.c.won, used))
         out: dict[tuple[str | None, str], DealCounts] = {}
         for stored, module_key, won, was_used, n in self.session.execute(query):
             key = (_read(stored), module_key)
             out[key] = out.get(key, DealCounts()).plus(bool(won), bool(was_used), int(n))
         return out
 
-    def closed_deals(self, kind: str, since: date, *, value: tuple[str | None] | None = None,
-                     ) -> tuple[int, int]:
-        """(won, lost) distinct closed opportunities shown from ``since`` on."""
-        deals = _DEALS
-        query = (
-            select(_OUTCOMES.c.won, func.count(deals.c.opportunity_id.distinct()))
-            .join(_OUTCOMES, and_(_OUTCOMES.c.org_id == deals.c.org_id,
-                                  _OUTCOMES.c.opportunity_id == deals.c.opportunity_id))
-            .where(*self._deal_filter(kind, since, value, None))
-            .group_by(_OUTCOMES.c.won)
-        )
+    def closed_deals(self, kind: str, since: date, *, value: tuple[str | None]) -> tuple[int, int]:
+        """(won, lost) distinct opportunities shown from ``since`` on, closed at the roll-up."""
+        o = _OPPORTUNITIES
+        query = (select(o.c.won, func.count())
+                 .where(o.c.org_id == self.org_id, o.c.kind == kind,
+                        o.c.value == _stored(value[0]), o.c.last_shown_day >= since,
+                        o.c.won.is_not(None))
+                 .group_by(o.c.won))
         counts = {bool(won): int(n) for won, n in self.session.execute(query)}
         return counts.get(True, 0), counts.get(False, 0)
 
-    def deal_marks(self, kind: str, opportunity_ids: Iterable[str], *,
-                   value: tuple[str | None] | None = None, module: str | None = None,
-                   ) -> dict[tuple[str | None, str, str], DealMark]:
-        """(value, module, opportunity) → mark, for the given opportunities."""
+    def opportunities(self, kind: str, opportunity_ids: Iterable[str], *,
+                      value: tuple[str | None] | None = None,
+                      ) -> dict[tuple[str | None, str], OpportunityMarks]:
+        """(value, opportunity) → its marks, for the given opportunities."""
         ids = sorted(set(opportunity_ids))
-        deals = _DEALS
+        o = _OPPORTUNITIES
         found = {}
         for start in range(0, len(ids), _IDS_PER_QUERY):
-            where = [deals.c.org_id == self.org_id, deals.c.kind == kind,
-                     deals.c.opportunity_id.in_(ids[start:start + _IDS_PER_QUERY])]
+            where = [o.c.org_id == self.org_id, o.c.kind == kind,
+                     o.c.opportunity_id.in_(ids[start:start + _IDS_PER_QUERY])]
             if value is not None:
-                where.append(deals.c.value == _stored(value[0]))
-            if module is not None:
-                where.append(deals.c.module_key == module)
-            for row in self.session.execute(select(deals).where(*where)):
-                found[(_read(row.value), row.module_key, row.opportunity_id)] = DealMark(
-                    _as_date(row.last_shown_day),
-                    _as_date(row.last_used_day) if row.last_used_day is not None else None)
+                where.append(o.c.value == _stored(value[0]))
+            for row in self.session.execute(select(o).where(*where)):
+                found[(_read(row.value), row.opportunity_id)] = OpportunityMarks(
+                    _as_date(row.last_shown_day), row.won, _marks(row.modules))
         return found
 
-    def _deal_filter(self, kind, since, value, module) -> list:
-        where = [_DEALS.c.org_id == self.org_id, _DEALS.c.kind == kind,
-                 _DEALS.c.last_shown_day >= since]
-        if value is not None:
-            where.append(_DEALS.c.value == _stored(value[0]))
-        if module is not None:
-            where.append(_DEALS.c.module_key == module)
-        return where
+    def changed_outcomes(self, kind: str) -> dict[str, tuple[bool | None, bool | None]]:
+        """opportunity → (outcome at the roll-up, outcome now), for the opportunities rolled up
+        whose outcome changed since (closed, reopened or turned)."""
+        o, outcomes = _OPPORTUNITIES, _OUTCOMES
+        query = (
+            select(o.c.opportunity_id, o.c.won, outcomes.c.won)
+            .select_from(o.outerjoin(outcomes, and_(
+                outcomes.c.org_id == o.c.org_id,
+                outcomes.c.opportunity_id == o.c.opportunity_id)))
+            .where(o.c.org_id == self.org_id, o.c.kind == kind, o.c.value == "",
+                   o.c.won.is_distinct_from(outcomes.c.won))
+        )
+        return {opportunity: (was, now) for opportunity, was, now in self.session.execute(query)}
+
+
+def _marks_json(marks: Mapping[str, DealMark]) -> str:
+    return json.dumps({
+        module: [m.last_shown.isoformat(), m.last_used.isoformat() if m.last_used else None]
+        for module, m in sorted(marks.items())}, separators=(",", ":"))
+
+
+def _marks(text: str) -> dict[str, DealMark]:
+    return {module: DealMark(date.fromisoformat(shown),
+                             date.fromisoformat(used) if used else None)
+            for module, (shown, used) in json.loads(text).items()}
 
 
 def _column(name: str, value):

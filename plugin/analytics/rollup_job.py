@@ -24,6 +24,9 @@ ROLLUP_DAYS = max(WINDOWS)
 SETTLE = timedelta(minutes=2)
 #: Impressions read at a time.
 CHUNK = timedelta(days=7)
+#: The pages use a roll-up for this many days after its own (the worker's next runs replace it
+#: long before; an older one is not used, and the pages read raw impressions).
+USABLE_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,13 @@ def rollup_span(today: date, now: datetime) -> tuple[datetime, datetime]:
     return starts_at, max(starts_at, min(end_of_today, now - SETTLE))
 
 
+def window_starts(today: date) -> tuple[date, ...]:
+    """The first days of every window the pages may ask for from ``today`` to
+    :data:`USABLE_DAYS` later: where the deal tallies' buckets are cut."""
+    return tuple(sorted({today + timedelta(days=later - days + 1)
+                         for days in WINDOWS for later in range(USABLE_DAYS + 1)}))
+
+
 class AnalyticsRollupJob:
     """Builds roll-ups with the service's day and the wall clock."""
 
@@ -61,7 +71,8 @@ class AnalyticsRollupJob:
     def rebuild(self, org_id: str) -> RollupReport:
         """Raises :class:`OrgNotFound` for an org the service does not hold."""
         started = self._timer()
-        starts_at, covered_until = rollup_span(self._today(), self._now())
+        today = self._today()
+        starts_at, covered_until = rollup_span(today, self._now())
         with self._sessions.begin() as session:
             if session.get(Org, org_id) is None:
                 raise OrgNotFound(org_id)
@@ -74,8 +85,9 @@ class AnalyticsRollupJob:
                 counted.merge(tally(shown))
                 chunk_start = chunk_end
             rows = AnalyticsRollups(session, org_id).replace(
-                RollupState(org_id, starts_at, covered_until, self._now()),
-                activity=counted.activity, modules=counted.modules, deals=counted.deals)
+                RollupState(org_id, starts_at, covered_until, self._now(), window_starts(today)),
+                activity=counted.activity, modules=counted.modules, deals=counted.deals,
+                outcomes=counted.outcomes)
         return RollupReport(org_id, impressions, rows, covered_until, self._timer() - started)
 
     def org_ids(self) -> list[str]:

@@ -25,10 +25,13 @@ class WindowLog:
         rollups = AnalyticsRollups(session, org_id)
         state = rollups.state()
         usable = (state is not None and state.starts_at <= since
-                  and since < state.covered_until <= until)
+                  and since < state.covered_until <= until
+                  and since.date() in state.window_starts)
         #: Impressions shown before this moment are counted from the roll-ups (None: none are).
         self.rolled_up_until: datetime | None = state.covered_until if usable else None
         self._rollups = rollups if usable else None
+        self._bucket = state.bucket(self.since_day) if usable else 0
+        self._changed: dict[str, tuple[bool | None, bool | None]] | None = None
         tail_since = state.covered_until if usable else since
         self._tail: LogTally = tally(
             logged_impressions(session, org_id, tail_since, until, module_key=module_key), kinds)
@@ -77,26 +80,44 @@ class WindowLog:
 
     def _deal_counts(self, kind: str, values: ValueFilter, module: str | None,
                      ) -> dict[tuple[str | None, str], DealCounts]:
-        """Each closed deal once per module and value: shown in the window if its roll-up mark
-        or the tail says so, used if either does."""
+        """Each closed deal once per module and value: shown in the window if the roll-up or
+        the tail says so, used if either does; outcomes as they are now."""
         since = self.since_day
-        counts = (self._rollups.deal_counts(kind, since, value=values, module=module)
+        counts = (self._rollups.deal_counts(kind, self._bucket, value=values, module=module)
                   if self._rollups else {})
+        changed = self._changed_outcomes()
         outcomes = self._tail.outcomes
         tail = {(value, key, opportunity): mark
                 for (k, value, key, opportunity), mark in self._tail.deals.items()
-                if k == kind and _picked(values, value) and module in (None, key)
-                and opportunity in outcomes}
-        marks = self._marks(kind, {opportunity for _, _, opportunity in tail}, values, module)
+                if k == kind and _picked(values, value) and module in (None, key)}
+        rolled = self._opportunities(kind, set(changed) | {o for _, _, o in tail}, values)
+
+        def add(value, key, won, used, n=1):
+            counts[(value, key)] = counts.get((value, key), DealCounts()).plus(won, used, n)
+
+        # Outcomes changed since the roll-up: its tallies counted the old one.
+        for (value, opportunity), marks in rolled.items():
+            if opportunity not in changed:
+                continue
+            was, now = changed[opportunity]
+            for key, mark in marks.modules.items():
+                if module in (None, key) and mark.last_shown >= since:
+                    if was is not None:
+                        add(value, key, was, mark.used_since(since), -1)
+                    if now is not None:
+                        add(value, key, now, mark.used_since(since))
+        # Shown again since the roll-up: counted once, used if either part used it.
         for (value, key, opportunity), mark in tail.items():
+            if opportunity not in outcomes:
+                continue
             won = outcomes[opportunity]
             used = mark.last_used is not None
-            before = marks.get((value, key, opportunity))
-            group = counts.get((value, key), DealCounts())
+            before = rolled.get((value, opportunity))
+            before = before.modules.get(key) if before is not None else None
             if before is not None and before.last_shown >= since:
-                group = group.plus(won, before.used_since(since), -1)
+                add(value, key, won, before.used_since(since), -1)
                 used = used or before.used_since(since)
-            counts[(value, key)] = group.plus(won, used)
+            add(value, key, won, used)
         return counts
 
     def closed_deals(self, kind: str, value: str | None) -> tuple[int, int]:
@@ -104,22 +125,35 @@ class WindowLog:
         since = self.since_day
         won, lost = (self._rollups.closed_deals(kind, since, value=(value,))
                      if self._rollups else (0, 0))
+        changed = self._changed_outcomes()
         outcomes = self._tail.outcomes
         tail = {opportunity for (k, v, _, opportunity) in self._tail.deals
-                if k == kind and v == value and opportunity in outcomes}
-        counted = {opportunity for (_, _, opportunity), mark
-                   in self._marks(kind, tail, (value,), None).items() if mark.last_shown >= since}
-        for opportunity in tail - counted:
+                if k == kind and v == value}
+        rolled = self._opportunities(kind, set(changed) | tail, (value,))
+        shown = {o for (_, o), marks in rolled.items() if marks.last_shown >= since}
+        for opportunity in shown & set(changed):
+            was, now = changed[opportunity]
+            if was is not None:
+                won, lost = won - was, lost - (not was)
+            if now is not None:
+                won, lost = won + now, lost + (not now)
+        for opportunity in (tail - shown) & set(outcomes):
             won += outcomes[opportunity]
             lost += not outcomes[opportunity]
         return won, lost
 
-    def _marks(self, kind: str, opportunities: Iterable[str], values: ValueFilter,
-               module: str | None):
+    def _changed_outcomes(self) -> dict[str, tuple[bool | None, bool | None]]:
+        if self._rollups is None:
+            return {}
+        if self._changed is None:
+            self._changed = self._rollups.changed_outcomes(ALL)
+        return self._changed
+
+    def _opportunities(self, kind: str, opportunities: Iterable[str], values: ValueFilter):
         opportunities = set(opportunities)
         if self._rollups is None or not opportunities:
             return {}
-        return self._rollups.deal_marks(kind, opportunities, value=values, module=module)
+        return self._rollups.opportunities(kind, opportunities, value=values)
 
 
 def _picked(values: ValueFilter, value: str | None) -> bool:

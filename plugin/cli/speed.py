@@ -63,7 +63,7 @@ def benchmark_events(rate: int, batch: int, rounds: int, views: int, postgres: s
 @click.option("--no-sqlite", is_flag=True, help="Skip the SQLite run.")
 def benchmark_analytics(impressions: int, opportunities: int, repeats: int, raw_repeats: int,
                         postgres: str | None, no_sqlite: bool) -> None:
-    from plugin.benchmarks.analytics_pages import format_report, run_analytics_benchmark
+    from plugin.benchmarks.analytics_load import format_report, run_analytics_benchmark
 
     click.echo(format_report(run_analytics_benchmark(
         impressions, opportunities, repeats=repeats, raw_repeats=raw_repeats,

@@ -46,36 +46,54 @@ class LogTally:
 def tally(impressions: Iterable[Impression], kinds: Sequence[str] = KINDS) -> LogTally:
     """Count ``impressions`` per (kind, value, day[, module]) and mark each module's deals.
     A view counts once per key it appears in (its impressions share one moment, so a view is
-    in one day)."""
-    counts: dict[tuple, list[int]] = defaultdict(lambda: [0] * 7)
-    views: dict[tuple, set] = defaultdict(set)
+    in one day). The job runs this over every impression of 180 days: the loop is kept lean."""
+    counts: dict[tuple, list] = {}
     deals: dict[DealKey, DealMark] = {}
     outcomes: dict[str, bool] = {}
+    getters = [(kind, None if kind == ALL else SEGMENTS[kind]) for kind in kinds]
     for impression in impressions:
         day = impression.shown_at.date()
-        row = (1, int(impression.explored), int(impression.opened),
-               int(impression.helpful is True), int(impression.helpful is False),
-               int(impression.used), int(impression.rewarded))
+        explored, opened, used = impression.explored, impression.opened, impression.used
+        helpful = impression.helpful
+        rewarded = helpful is True or used
         module = impression.module_id
         view = impression.view_key
         opportunity = impression.opportunity_id
         if opportunity is not None and impression.deal_won is not None:
             outcomes[opportunity] = impression.deal_won
-        mark = DealMark(day, day if impression.used else None)
-        for kind in kinds:
-            value = None if kind == ALL else SEGMENTS[kind](impression.context)
+        context = impression.context
+        for kind, value_of in getters:
+            value = None if value_of is None else value_of(context)
             for key in ((kind, value, day), (kind, value, module, day)):
-                total = counts[key]
-                for n, add in enumerate(row):
-                    total[n] += add
-                views[key].add(view)
+                total = counts.get(key)
+                if total is None:
+                    total = counts[key] = [0, 0, 0, 0, 0, 0, 0, set()]
+                total[0] += 1
+                if explored:
+                    total[1] += 1
+                if opened:
+                    total[2] += 1
+                if helpful is True:
+                    total[3] += 1
+                elif helpful is False:
+                    total[4] += 1
+                if used:
+                    total[5] += 1
+                if rewarded:
+                    total[6] += 1
+                total[7].add(view)
             if opportunity is not None:
                 deal = (kind, value, module, opportunity)
-                deals[deal] = deals[deal].merged(mark) if deal in deals else mark
+                mark = deals.get(deal)
+                if mark is None:
+                    deals[deal] = DealMark(day, day if used else None)
+                elif day > mark.last_shown or (used and (mark.last_used is None
+                                                         or day > mark.last_used)):
+                    deals[deal] = mark.merged(DealMark(day, day if used else None))
     result = LogTally(deals=deals, outcomes=outcomes)
     for key, total in counts.items():
         target = result.activity if len(key) == 3 else result.modules
-        target[key] = RollupCounts(*total, views=len(views[key]))
+        target[key] = RollupCounts(*total[:7], views=len(total[7]))
     return result
 
 

@@ -23,6 +23,13 @@ _EVENTS = PanelEventRow.__table__
 _UPSERTING_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
+class ImpressionOrigin(StrEnum):
+    """How a rep came to see a module: the ranker suggested it, or the rep searched for it."""
+
+    SUGGESTIONS = "suggestions"
+    SEARCH = "search"
+
+
 class EventKind(StrEnum):
     OPEN = "open"
     PERSONALISE = "personalise"
@@ -57,6 +64,9 @@ class Impression:
     #: The recommender's OpportunityContext as plain values (``dataclasses.asdict``).
     context: Mapping[str, Any]
     shown_at: datetime
+    origin: ImpressionOrigin = ImpressionOrigin.SUGGESTIONS
+    #: What the rep searched for, on impressions of a search.
+    search_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -168,12 +178,14 @@ class PanelEventLog:
         return {impression_id: record for impression_id, record in self.session.execute(query)}
 
     def shown_with_events(
-        self, since: datetime, until: datetime, *, module_key: str | None = None
+        self, since: datetime, until: datetime, *, module_key: str | None = None,
+        origins: Iterable[ImpressionOrigin] = (ImpressionOrigin.SUGGESTIONS,),
     ) -> list[ShownWithEvents]:
         """Impressions shown in ``[since, until)`` (of one module, if given), oldest first, each
         with its events in the order they happened: what training reads. Two queries, whatever
-        the range."""
-        where = self._shown_between(since, until, module_key)
+        the range. Suggestions only, unless ``origins`` says otherwise: a search result was not
+        drawn with the ranker's propensity, so off-policy learning must not read it as if it were."""
+        where = self._shown_between(since, until, module_key, origins)
         impressions = self.session.scalars(
             select(PanelImpressionRow).where(*where).order_by(
                 PanelImpressionRow.shown_at, PanelImpressionRow.impression_id
@@ -194,9 +206,13 @@ class PanelEventLog:
             for row in impressions
         ]
 
-    def activity_by_module(self, since: datetime, until: datetime) -> dict[str, ModuleActivity]:
-        """Per module: impressions shown in ``[since, until)`` and the events on them, by kind."""
-        where = self._shown_between(since, until, None)
+    def activity_by_module(
+        self, since: datetime, until: datetime,
+        origins: Iterable[ImpressionOrigin] = (ImpressionOrigin.SUGGESTIONS,),
+    ) -> dict[str, ModuleActivity]:
+        """Per module: impressions shown in ``[since, until)`` and the events on them, by kind
+        (of suggestions, unless ``origins`` says otherwise)."""
+        where = self._shown_between(since, until, None, origins)
         shown = self.session.execute(
             select(PanelImpressionRow.module_key, PanelImpressionRow.impression_id).where(*where)
         )
@@ -214,11 +230,13 @@ class PanelEventLog:
             for key in sorted(set(shown_counts) | set(kinds))
         }
 
-    def _shown_between(self, since: datetime, until: datetime, module_key: str | None) -> list:
+    def _shown_between(self, since: datetime, until: datetime, module_key: str | None,
+                       origins: Iterable[ImpressionOrigin]) -> list:
         where = [
             PanelImpressionRow.org_id == self.org_id,
             PanelImpressionRow.shown_at >= since,
             PanelImpressionRow.shown_at < until,
+            PanelImpressionRow.origin.in_([ImpressionOrigin(o).value for o in origins]),
         ]
         if module_key is not None:
             where.append(PanelImpressionRow.module_key == module_key)
@@ -234,6 +252,8 @@ def _impression_row(impression: Impression, context: str) -> dict[str, Any]:
         propensity=impression.propensity, explored=impression.explored,
         model_version=impression.model_version,
         context=context, shown_at=impression.shown_at,
+        origin=ImpressionOrigin(impression.origin).value,
+        search_text=impression.search_text,
     )
 
 
@@ -244,6 +264,7 @@ def _impression(row: PanelImpressionRow) -> Impression:
         audience=row.audience, position=row.position, score=row.score,
         propensity=row.propensity, explored=row.explored, model_version=row.model_version,
         context=json.loads(row.context), shown_at=utc(row.shown_at),
+        origin=ImpressionOrigin(row.origin), search_text=row.search_text,
     )
 
 

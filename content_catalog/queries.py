@@ -42,6 +42,9 @@ class ModuleQuery:
     review_after: date | None = None
     #: Words that must each appear, in any case, in the title, summary, body or module id.
     text: str | None = None
+    #: Whether a word of ``text`` may also be found in one of the module's tag values (the
+    #: panel's search: a rep types "healthcare" or "economic buyer").
+    text_in_tags: bool = False
     sort: str = "title"
     descending: bool = False
     page: int = 1
@@ -136,7 +139,13 @@ def conditions(query: ModuleQuery) -> list[Any]:
         where.append(ModuleRow.review_by >= query.review_after)
     if query.text:
         searched = (ModuleRow.title, ModuleRow.summary, ModuleRow.body, ModuleRow.module_key)
-        where.extend(or_(*(_contains(c, word) for c in searched)) for word in query.text.split())
+        for word in query.text.split():
+            found = [_contains(c, word) for c in searched]
+            if query.text_in_tags:
+                found.append(exists().where(
+                    ModuleTagRow.module_pk == ModuleRow.pk, _contains(ModuleTagRow.value, word)
+                ))  # fmt: skip
+            where.append(or_(*found))
     return where
 
 

@@ -51,6 +51,17 @@ class Conflict(ApiError):
     code = "conflict"
 
 
+class TooManyRequests(ApiError):
+    """Slow down: ``retry_after`` seconds until the next try can succeed."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, **extra: Any):
+        super().__init__(message, retry_after=retry_after, **extra)
+        self.retry_after = retry_after
+
+
 class PreconditionRequired(ApiError):
     """A change that must name the version it is based on (``If-Match``) did not."""
 

@@ -26,6 +26,7 @@ from plugin.orgs.live import LiveOrgs
 from plugin.orgs.management import OrgAdmin
 from plugin.orgs.stage_phases import OrgTaxonomies
 from plugin.panel.impressions import ImpressionRecorder
+from plugin.panel.panel_search import SearchRateLimit
 from plugin.panel.suggestions import RecommendationService
 from plugin.panel.view import PanelViews
 from plugin.settings import Settings
@@ -109,7 +110,8 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         orgs=orgs,
         app_tokens=AppTokenSigner(settings.app_secret or _process_secret(warn=not settings.demo_mode)),
         impressions=impressions,
-        panel_views=PanelViews(recommendations, impressions, sessions, taxonomies.for_org, today),
+        panel_views=PanelViews(recommendations, impressions, sessions, taxonomies.for_org, today,
+                               SearchRateLimit(settings.panel_searches_per_minute)),
         outcome_sync=outcome_sync,
         trainer=trainer,
         analytics_rollups=analytics_rollups,

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     #: How many suggestions the panel shows, per list.
     suggestions_client_facing: int = Field(default=5, ge=1, le=50)
     suggestions_internal: int = Field(default=3, ge=0, le=50)
+    #: Searches one person may run in the panel per minute (per web process).
+    panel_searches_per_minute: int = Field(default=30, ge=1, le=1000)
     log_level: str = "INFO"
     #: ``text`` (one readable line per record) or ``json`` (one JSON object per line, for a log
     #: collector); both carry the request's id.

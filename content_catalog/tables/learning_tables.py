@@ -40,6 +40,12 @@ class PanelImpressionRow(Base):
     #: The recommender's OpportunityContext as JSON, so training can rebuild its features.
     context: Mapped[str] = mapped_column(Text)
     shown_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: How the rep came to see it: ``suggestions`` (the ranker chose it) or ``search`` (the rep
+    #: searched the panel for it), so learning and analytics can tell the two apart.
+    origin: Mapped[str] = mapped_column(String(12), default="suggestions",
+                                        server_default="suggestions")
+    #: What the rep searched for (``search`` only), as the panel normalised it.
+    search_text: Mapped[str | None] = mapped_column(String(100))
 
 
 class PanelEventRow(Base):

@@ -19,6 +19,8 @@ _MAX_TOKEN_CHARS = 1024
 #: payload (a leading "." when compressed) . timestamp . HMAC-SHA256, all base64url
 _TOKEN = re.compile(r"^\.?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{4,8}\.[A-Za-z0-9_-]{43}$")
 _CLOCK_SKEW = 30
+#: The longest user's name a token carries (Salesforce's full names are at most 121 characters).
+MAX_NAME_CHARS = 121
 
 
 class AppTokenError(Exception):
@@ -54,6 +56,9 @@ class AppToken:
     record_id: str | None
     issued_at: int
     expires_at: int
+    #: The user's full name from the signed request, so a personalised template can say who
+    #: prepared it; None when Salesforce sent none.
+    user_name: str | None = None
 
 
 class AppTokenSigner:
@@ -75,17 +80,21 @@ class AppTokenSigner:
         )
 
     def issue(self, org_id: str, user_id: str, record_id: str | None,
-              ttl: int = DEFAULT_TTL) -> str:
+              ttl: int = DEFAULT_TTL, *, user_name: str | None = None) -> str:
         if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= MAX_TTL:
             raise ValueError(f"ttl must be 1..{MAX_TTL} seconds")
         now = int(self.clock())
-        return self._serializer.dumps({
+        claims = {
             "org": to_18(org_id, prefix="00D"),
             "usr": to_18(user_id, prefix="005"),
             "rec": to_18(record_id, prefix="006") if record_id is not None else None,
             "iat": now,
             "exp": now + ttl,
-        })
+        }
+        name = " ".join((user_name or "").split())[:MAX_NAME_CHARS]
+        if name:
+            claims["nam"] = name
+        return self._serializer.dumps(claims)
 
     def verify(self, token: object, *, org_id: str | None = None,
                record_id: str | None = None) -> AppToken:
@@ -145,10 +154,13 @@ def _claims(data: object) -> AppToken:
         if not all(type(v) is int for v in ints):
             raise ValueError("times must be integers")
         rec = data["rec"]
+        name = data.get("nam")
+        if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME_CHARS):
+            raise ValueError("the user's name must be short text")
         return AppToken(org_id=to_18(data["org"], prefix="00D"),
                         user_id=to_18(data["usr"], prefix="005"),
                         record_id=to_18(rec, prefix="006") if rec is not None else None,
-                        issued_at=data["iat"], expires_at=data["exp"])
+                        issued_at=data["iat"], expires_at=data["exp"], user_name=name)
     except (ValueError, KeyError, TypeError, AttributeError, InvalidSalesforceId):
         # Correctly signed but unreadable: only a bug (or a leaked secret) gets here.
         raise MalformedAppToken("app token claims are unreadable") from None

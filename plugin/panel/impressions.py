@@ -16,9 +16,9 @@ from typing import Callable, Iterable
 
 from sqlalchemy.orm import Session
 
-from content_catalog.events import Impression, add_impressions
+from content_catalog.events import Impression, ImpressionOrigin, add_impressions
 from content_catalog.suggestion_stats import SuggestionStats
-from plugin.panel.suggestions import PanelSuggestions
+from plugin.panel.suggestions import PanelSuggestions, SuggestionCard
 from plugin.telemetry import metrics
 from recommender import OpportunityContext
 
@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ShownPanel:
-    """One panel view's suggestions as a rep saw them (each card carries its impression id)."""
+    """One panel view's suggestions as a rep saw them (each card carries its impression id), or
+    the results of one search in the panel (``search_results``, ``search_text``)."""
 
     org_id: str
     view_id: str
@@ -36,22 +37,37 @@ class ShownPanel:
     context: OpportunityContext
     suggestions: PanelSuggestions
     shown_at: datetime
+    #: A search's results, in the one list the panel shows them in.
+    search_results: tuple[SuggestionCard, ...] = ()
+    search_text: str | None = None
 
     @property
     def size(self) -> int:
-        return len(self.suggestions.client_facing) + len(self.suggestions.internal)
+        return len(self._cards())
+
+    def _cards(self) -> tuple[SuggestionCard, ...]:
+        return self.suggestions.client_facing + self.suggestions.internal + self.search_results
 
     def impression_ids(self) -> list[str]:
-        cards = self.suggestions.client_facing + self.suggestions.internal
-        return [card.impression_id for card in cards if card.impression_id]
+        return [card.impression_id for card in self._cards() if card.impression_id]
 
     def module_keys(self) -> set[str]:
-        """The modules shown; a module in both lists counts once, as before."""
+        """The modules suggested (a module in both lists counts once, as before); a search's
+        results are not suggestions and do not count."""
         cards = self.suggestions.client_facing + self.suggestions.internal
         return {card.module_id for card in cards}
 
     def impressions(self) -> list[Impression]:
         context = asdict(self.context)
+        shown = [
+            (audience, position, card, ImpressionOrigin.SUGGESTIONS)
+            for audience, cards in (("client_facing", self.suggestions.client_facing),
+                                    ("internal", self.suggestions.internal))
+            for position, card in enumerate(cards, start=1)
+        ] + [
+            (card.audience, position, card, ImpressionOrigin.SEARCH)
+            for position, card in enumerate(self.search_results, start=1)
+        ]
         return [
             Impression(
                 impression_id=card.impression_id, org_id=self.org_id, view_id=self.view_id,
@@ -59,10 +75,10 @@ class ShownPanel:
                 module_key=card.module_id, audience=audience, position=position,
                 score=card.score, propensity=card.propensity, explored=card.explored,
                 model_version=card.model_version, context=context, shown_at=self.shown_at,
+                origin=origin,
+                search_text=self.search_text if origin is ImpressionOrigin.SEARCH else None,
             )
-            for audience, cards in (("client_facing", self.suggestions.client_facing),
-                                    ("internal", self.suggestions.internal))
-            for position, card in enumerate(cards, start=1)
+            for audience, position, card, origin in shown
             if card.impression_id
         ]
 

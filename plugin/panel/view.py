@@ -17,6 +17,7 @@ from content_catalog.taxonomy import Taxonomy
 from plugin.ranking.context_mapping import MappedContext, context_from_record, map_context
 from plugin.panel.impressions import ImpressionRecorder, ShownPanel
 from plugin.crm.sources import OpportunitySource, SourceUnavailable
+from plugin.panel.panel_search import PanelSearch, SearchRateLimit, SearchResults, search_words
 from plugin.panel.suggestions import PanelSuggestions, RecommendationService, SuggestionCard
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.crm.records import OpportunityRecord
@@ -34,18 +35,31 @@ class PanelView:
     problems: tuple[str, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class PanelSearchView:
+    """One search in the panel: its results, the context that broke ties, and a notice when the
+    opportunity could not be read (the results are then ranked without it)."""
+
+    results: SearchResults
+    mapped: MappedContext
+    notice: str | None = None
+
+
 class PanelViews:
     """Builds panel views from what they use: the suggestions, the impression recorder, sessions
-    (for unknown CRM values), each org's taxonomy and the day."""
+    (for unknown CRM values), each org's taxonomy and the day; and the panel's searches, with
+    their rate limit."""
 
     def __init__(self, suggestions: RecommendationService, impressions: ImpressionRecorder,
                  sessions: sessionmaker[Session], taxonomy_for: Callable[[str], Taxonomy],
-                 today: Callable[[], date]):
+                 today: Callable[[], date], search_limit: SearchRateLimit | None = None):
         self._suggestions = suggestions
         self._impressions = impressions
         self._sessions = sessions
         self._taxonomy_for = taxonomy_for
         self._today = today
+        self._search = PanelSearch(sessions, suggestions.labels, today)
+        self._search_limit = search_limit or SearchRateLimit(30)
 
     def view(
         self, source: OpportunitySource, opportunity_id: str, *, count_shown: bool = True,
@@ -75,6 +89,43 @@ class PanelViews:
         shown_to = _ShownTo(record.opportunity_id, viewer) if count_shown else None
         suggestions = self._rank(source.org_id, mapped, shown_to)
         return PanelView(record, mapped, suggestions, problems=record.problems)
+
+    def search(
+        self, source: OpportunitySource, opportunity_id: str, text: object, *,
+        viewer: str | None = None, taxonomy: Taxonomy | None = None,
+    ) -> PanelSearchView:
+        """The org's published modules matching ``text``, the opportunity's context breaking
+        ties; recorded as impressions of a search (``origin="search"``) for ``viewer``. Raises
+        :class:`~plugin.panel.panel_search.SearchRefused` for text out of bounds and
+        :class:`~plugin.panel.panel_search.SearchRateLimited`, both before any work;
+        :class:`~plugin.crm.sources.OpportunityNotFound` for an unknown record."""
+        words = search_words(text)
+        self._search_limit.check(source.org_id, viewer or "")
+        taxonomy = taxonomy or self._taxonomy_for(source.org_id)
+        notice = None
+        try:
+            record = source.fetch(opportunity_id)
+            mapped = context_from_record(record, taxonomy)
+            record_key = record.opportunity_id
+        except SourceUnavailable as exc:
+            mapped, notice = map_context(taxonomy, stage=exc.stage), exc.notice
+            record_key = _record_key(opportunity_id)
+        results = self._search.search(source.org_id, words, mapped.context)
+        if self._impressions.keep_impressions and results.cards:
+            stamped = replace(results, cards=tuple(_stamped(c) for c in results.cards))
+            shown = ShownPanel(
+                org_id=source.org_id, view_id=secrets.token_hex(16), opportunity_id=record_key,
+                user_id=viewer, context=mapped.context,
+                suggestions=PanelSuggestions(client_facing=(), internal=()),
+                shown_at=datetime.now(timezone.utc), search_results=stamped.cards,
+                search_text=words,
+            )
+            try:
+                self._impressions.record(shown)
+                results = stamped
+            except Exception:  # noqa: BLE001 - bookkeeping: without ids the cards ask for no feedback
+                log.exception("could not queue the impressions of a search in org %s", source.org_id)
+        return PanelSearchView(results, mapped, notice)
 
     def for_context(
         self, org_id: str, mapped: MappedContext, *, count_shown: bool = True,

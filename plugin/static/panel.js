@@ -83,7 +83,63 @@
     moduleView.hidden = false;
   };
 
+  // The search: the form would navigate without the token, so its results are fetched with it
+  // (the server renders the same cards as the suggestions) and shown in place.
+  const searchForm = card.querySelector("[data-panel-search]");
+  const searchResults = card.querySelector("[data-search-results]");
+  const suggestionLists = card.querySelector("[data-suggestion-lists]");
+  const showSearch = (html) => {
+    searchResults.innerHTML = html; // our own template's output, escaped by Jinja
+    suggestionLists.hidden = true;
+    // Say what was found: focus moves to the results' heading, as a page load would read it.
+    const heading = searchResults.querySelector("h3");
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus();
+    }
+  };
+  const clearSearch = () => {
+    searchResults.replaceChildren();
+    suggestionLists.hidden = false;
+    searchForm.reset();
+    searchForm.querySelector("input").value = "";
+  };
+  const searchMessage = (text) => {
+    const message = element("p", "slds-text-color_error slds-p-vertical_x-small", text);
+    message.setAttribute("role", "alert");
+    message.dataset.testid = "search-error";
+    searchResults.replaceChildren(message);
+  };
+  if (searchForm && searchResults && suggestionLists) {
+    searchForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const query = new URLSearchParams({ q: searchForm.elements.q.value, fragment: "1" });
+      try {
+        const response = await fetch(`${searchForm.action}?${query}`, {
+          headers: { Authorization: `Bearer ${token}`, Accept: "text/html" },
+          credentials: "omit",
+        });
+        const html = await response.text();
+        if (response.ok) {
+          showSearch(html);
+        } else {
+          // An error page of ours: show its message as text.
+          const page = new DOMParser().parseFromString(html, "text/html");
+          const found = page.querySelector(".bi-error__message");
+          searchMessage(found ? found.textContent.trim() : "Be Inspired could not search just now.");
+        }
+      } catch {
+        searchMessage("Be Inspired could not search just now.");
+      }
+    });
+  }
+
   document.addEventListener("click", async (event) => {
+    if (event.target.closest("[data-search-clear]")) {
+      event.preventDefault();
+      clearSearch();
+      return;
+    }
     const link = event.target.closest("a[data-module-link]");
     if (!link) return;
     event.preventDefault(); // panel-events.js records the "open"

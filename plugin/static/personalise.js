@@ -1,5 +1,6 @@
 // "Personalise for this opportunity" on an opened template: the server fills the placeholders
-// (GET /api/v1/modules/<id>/personalised), the rep edits the text, copies it or downloads it.
+// (GET /api/v1/modules/<id>/personalised), the rep edits the text (the preview and the list of
+// gaps follow), copies it or downloads it (.md, .docx, .pdf).
 // Used by the demo's module page (a [data-personalise] element, no token) and by panel.js inside
 // Salesforce, which passes its app token: every call then carries it in an Authorization header
 // and files are fetched and saved through a Blob, so the token never goes in a URL. With the
@@ -7,7 +8,7 @@
 // recorded as events (panel-events.js).
 (() => {
   "use strict";
-  const GAP = /⟦[^⟦⟧]*⟧/g;
+  const GAP = /⟦[^⟦⟧]*⟧/g; // a value Salesforce lacked, left for the rep to fill
   const HAS_GAP = /⟦[^⟦⟧]*⟧/;
 
   const element = (tag, className, text) => {
@@ -101,15 +102,44 @@
     status.dataset.testid = "personalise-status";
     container.replaceChildren(start, status);
 
+    // A download of the rep's edited text, converted by the server (.docx, .pdf).
+    const download = (trigger, extension, what) => async (textarea) => {
+      recordEvent("download");
+      trigger.disabled = true;
+      status.textContent = `Preparing the ${what}…`;
+      try {
+        const response = await call(`${path}.${extension}${query}`, {
+          method: "POST",
+          headers: headers({ "Content-Type": "application/json" }),
+          body: JSON.stringify({ markdown: textarea.value }),
+        });
+        saveFile(await response.blob(), filenameOf(response, `${stem}.${extension}`));
+        status.textContent = `Downloaded as a ${what}.`;
+      } catch (error) {
+        status.textContent = error.message;
+      } finally {
+        trigger.disabled = false;
+      }
+    };
+
+    const gapsIn = (text) => [...new Set([...text.matchAll(GAP)].map((m) => m[0].slice(1, -1)))];
+    const gapNotice = (gaps) => `Not in Salesforce for this opportunity: ${gaps.join(", ")}. ` +
+      "Fill in the highlighted gaps before you send it.";
+
     const show = (data) => {
       const output = element("div", "bi-personalised");
       output.dataset.testid = "personalised";
 
+      // The actions and what they answer stay together at the top of the panel while the rep
+      // scrolls through the text, so "Copied" appears where the rep clicked.
+      const toolbar = element("div", "bi-personalised__toolbar");
       const actions = element("div", "bi-personalised__actions");
       const copy = button("Copy", "copy-personalised");
       const markdown = button("Download .md", "download-md");
       const docx = button("Download .docx", "download-docx");
-      actions.append(copy, markdown, docx);
+      const pdf = button("Download .pdf", "download-pdf");
+      actions.append(copy, markdown, docx, pdf);
+      toolbar.append(actions, status);
 
       const field = element("div", "slds-form-element");
       const label = element("label", "slds-form-element__label", "Edit before you copy or download (Markdown)");
@@ -124,31 +154,61 @@
       control.append(textarea);
       field.append(label, control);
 
-      const notices = [];
-      if (data.notice) notices.push(data.notice);
-      if (data.missing.length) {
-        const names = data.missing.map((name) => name.replace(/[._]/g, " ")).join(", ");
-        notices.push(`Not in Salesforce for this opportunity: ${names}. Fill in the highlighted gaps before you send it.`);
+      output.append(toolbar);
+      if (data.notice) {
+        const notice = element("div", "slds-scoped-notification slds-scoped-notification_light bi-notice slds-m-vertical_x-small", data.notice);
+        notice.setAttribute("role", "note");
+        notice.dataset.testid = "personalise-notice";
+        output.append(notice);
       }
+      // Which gaps are left, from the text itself: the notice goes once the rep has filled them.
+      const missing = element("div", "slds-scoped-notification slds-scoped-notification_light bi-notice slds-m-vertical_x-small");
+      missing.setAttribute("role", "note");
+      missing.dataset.testid = "personalise-missing";
+      const showGaps = () => {
+        const gaps = gapsIn(textarea.value);
+        missing.hidden = gaps.length === 0;
+        missing.textContent = gaps.length ? gapNotice(gaps) : "";
+      };
+      showGaps();
 
       const previewTitle = element("h3", "slds-text-title_caps slds-m-top_medium slds-m-bottom_x-small", "Preview");
-      const stale = element("p", "slds-text-body_small slds-text-color_weak", "The preview shows the text before your edits.");
+      const stale = element("p", "slds-text-body_small slds-text-color_weak", "The preview could not follow your last edits.");
       stale.hidden = true;
+      stale.dataset.testid = "preview-stale";
       const preview = element("div", "slds-rich-text-editor__output bi-body bi-personalised__preview");
       preview.dataset.testid = "personalised-preview";
       preview.innerHTML = data.html; // sanitised on the server (nh3)
       highlightGaps(preview);
 
-      output.append(actions);
-      for (const text of notices) {
-        const notice = element("div", "slds-scoped-notification slds-scoped-notification_light bi-notice slds-m-vertical_x-small", text);
-        notice.setAttribute("role", "note");
-        notice.dataset.testid = "personalise-missing";
-        output.append(notice);
-      }
-      output.append(field, previewTitle, stale, preview);
+      output.append(missing, field, previewTitle, stale, preview);
 
-      textarea.addEventListener("input", () => { stale.hidden = false; }, { once: true });
+      // The preview follows the edits: the server renders and sanitises them, as it did the
+      // template, a moment after the rep stops typing; only the latest answer is shown.
+      let timer = null;
+      let asked = 0;
+      const refreshPreview = async () => {
+        const ask = ++asked;
+        try {
+          const response = await call(`${path}/preview${query}`, {
+            method: "POST",
+            headers: headers({ "Content-Type": "application/json", Accept: "application/json" }),
+            body: JSON.stringify({ markdown: textarea.value }),
+          });
+          const answer = await response.json();
+          if (ask !== asked) return;
+          preview.innerHTML = answer.html; // sanitised on the server (nh3)
+          highlightGaps(preview);
+          stale.hidden = true;
+        } catch {
+          if (ask === asked) stale.hidden = false;
+        }
+      };
+      textarea.addEventListener("input", () => {
+        showGaps();
+        clearTimeout(timer);
+        timer = setTimeout(refreshPreview, 400);
+      });
       copy.addEventListener("click", async () => {
         recordEvent("copy");
         status.textContent = (await copyText(textarea))
@@ -160,28 +220,14 @@
         saveFile(new Blob([textarea.value], { type: "text/markdown;charset=utf-8" }), `${stem}.md`);
         status.textContent = "Downloaded as Markdown.";
       });
-      docx.addEventListener("click", async () => {
-        recordEvent("download");
-        docx.disabled = true;
-        status.textContent = "Preparing the Word document…";
-        try {
-          const response = await call(`${path}.docx${query}`, {
-            method: "POST",
-            headers: headers({ "Content-Type": "application/json" }),
-            body: JSON.stringify({ markdown: textarea.value }),
-          });
-          saveFile(await response.blob(), filenameOf(response, `${stem}.docx`));
-          status.textContent = "Downloaded as a Word document.";
-        } catch (error) {
-          status.textContent = error.message;
-        } finally {
-          docx.disabled = false;
-        }
-      });
+      const saveDocx = download(docx, "docx", "Word document");
+      const savePdf = download(pdf, "pdf", "PDF");
+      docx.addEventListener("click", () => saveDocx(textarea));
+      pdf.addEventListener("click", () => savePdf(textarea));
 
       start.hidden = true;
       if (template) template.hidden = true;
-      container.insertBefore(output, status);
+      container.append(output);
       // Focus the text at its start: Chromium would otherwise put the caret, and the scroll, at its end.
       textarea.setSelectionRange(0, 0);
       textarea.focus({ preventScroll: true });

@@ -10,7 +10,7 @@ from plugin.orgs.live import OrgsSnapshot
 from plugin.crm.salesforce.signed_request import CanvasRequest, CanvasRequestError, verify_signed_request
 from plugin.crm.salesforce.exceptions import CanvasSessionExpired
 from plugin.web.app_services import services
-from plugin.web.panel import context_summary
+from plugin.web.panel import SEARCH_BOUNDS, context_summary
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("canvas", __name__)
@@ -42,12 +42,14 @@ def _panel(orgs: OrgsSnapshot, canvas: CanvasRequest):
         return _refusal(orgs, "This opportunity could not be found, or you cannot see it.", 404)
     except CanvasSessionExpired:
         return _refusal(orgs, "Your Salesforce session has expired. Reload the page to sign in again.", 401)
-    token = svc.app_tokens.issue(canvas.org_id, canvas.user_id, canvas.record_id, ttl=svc.settings.app_token_seconds)
+    token = svc.app_tokens.issue(canvas.org_id, canvas.user_id, canvas.record_id,
+                                 ttl=svc.settings.app_token_seconds, user_name=canvas.full_name)
     return render_template(
         "panel/suggestions.html",
         view=view,
         opportunity_id=canvas.record_id,
         context_summary=context_summary(view),
+        search_bounds=SEARCH_BOUNDS,
         app_token=token,
     )
 

@@ -10,7 +10,7 @@ csrf = CSRFProtect()
 
 EXEMPT_ENDPOINTS = {
     "canvas.entry", "api.context_recommendations", "personalise.edited_docx",
-    "events_api.record_events",
+    "personalise.edited_pdf", "personalise.edited_preview", "events_api.record_events",
 }
 
 

@@ -8,7 +8,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from plugin.crm.salesforce.exceptions import CanvasSessionExpired
-from plugin.errors import ApiError
+from plugin.errors import ApiError, InvalidInput, TooManyRequests
+from plugin.panel.panel_search import SearchRateLimited, SearchRefused
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +24,31 @@ def _json(status: int, code: str, message: str) -> Response:
     return response
 
 
+def _with_retry_after(response: Response, exc: ApiError) -> Response:
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):
         if _wants_json():
             response = jsonify(exc.body())
             response.status_code = exc.status
-            return response
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+            return _with_retry_after(response, exc)
+        response = app.make_response(
+            (render_template("error.html", status=exc.status, message=exc.message), exc.status))
+        return _with_retry_after(response, exc)
+
+    @app.errorhandler(SearchRefused)
+    def search_refused(exc: SearchRefused):
+        return api_error(InvalidInput(str(exc)))
+
+    @app.errorhandler(SearchRateLimited)
+    def search_rate_limited(exc: SearchRateLimited):
+        message = f"That is a lot of searches at once: try again in {exc.retry_after} seconds."
+        return api_error(TooManyRequests(message, retry_after=exc.retry_after))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

@@ -10,6 +10,8 @@ from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import Dimension, ModuleStatus
 from plugin.errors import NotFound
 from plugin.crm.sources import OpportunityNotFound
+from plugin.panel import panel_search
+from plugin.panel.suggestions import PanelSuggestions
 from plugin.panel.view import PanelView
 from plugin.content.rendering import markdown_to_html
 from plugin.web.app_services import services
@@ -34,6 +36,35 @@ def suggestions(opportunity_id: str):
         view=view,
         opportunity_id=opportunity_id,
         context_summary=context_summary(view),
+        search_bounds=SEARCH_BOUNDS,
+    )
+
+
+#: What the search box tells the browser, so it refuses what the server would.
+SEARCH_BOUNDS = {"min_chars": panel_search.MIN_QUERY_CHARS, "max_chars": panel_search.MAX_QUERY_CHARS}
+
+
+@blueprint.get("/<opportunity_id>/search")
+def search(opportunity_id: str):
+    """The panel with a search's results in place of the suggestions; with ``fragment=1`` only
+    the results (panel.js inside Salesforce fetches them with the app token)."""
+    org = current_org(record_id=opportunity_id)
+    try:
+        found = services().panel_views.search(org.source, opportunity_id, request.args.get("q", ""),
+                                              viewer=org.viewer)
+    except OpportunityNotFound:
+        raise NotFound("This opportunity could not be found in the org.") from None
+    if request.args.get("fragment") == "1":
+        return render_template("panel/_search_results.html", search=found,
+                               opportunity_id=opportunity_id)
+    view = PanelView(None, found.mapped, PanelSuggestions((), ()), notice=found.notice)
+    return render_template(
+        "panel/suggestions.html",
+        view=view,
+        opportunity_id=opportunity_id,
+        context_summary=context_summary(view),
+        search_bounds=SEARCH_BOUNDS,
+        search=found,
     )
 
 

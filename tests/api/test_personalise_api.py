@@ -23,7 +23,7 @@ from plugin.web.api.personalise import download_name
 
 TEMPLATE = "bct-healthcare-cfo-compliance-roi"
 HOSTILE_ID = "006Dn0000H0stIL"
-SAFE_FILENAME = re.compile(r'^attachment; filename="[a-z0-9-]+-personalised\.(md|docx)"$')
+SAFE_FILENAME = re.compile(r'^attachment; filename="[a-z0-9-]+-personalised\.(md|docx|pdf)"$')
 HOSTILE_ACCOUNT = (
     "<script>alert(1)</script> {{opportunity.amount}} {{ 7*7 }} {% for x in y %} **Acme** [x](javascript:alert(1))"
 )
@@ -122,11 +122,10 @@ def test_template_is_personalised_with_the_opportunitys_data(client, st_aldric):
     assert body["notice"] is None
 
 
-def test_what_salesforce_does_not_say_is_a_visible_gap(client, st_aldric):
+def test_the_reps_own_name_comes_from_who_is_signed_in(client, st_aldric):
     body = personalised(client, opportunity_id=st_aldric.opportunity_id).get_json()
-    assert body["missing"] == ["rep.name"]  # the rep's name is not known to the app
-    assert "**Prepared by:** ⟦rep name⟧, Northwind Cloud" in body["markdown"]
-    assert "⟦rep name⟧" in body["html"]
+    assert body["missing"] == []  # the demo's identity is the person signed in
+    assert "**Prepared by:** Demo enablement lead, Northwind Cloud" in body["markdown"]
 
 
 def test_a_record_with_little_data_gets_gaps_never_none(client, app, monkeypatch):
@@ -134,7 +133,7 @@ def test_a_record_with_little_data_gets_gaps_never_none(client, app, monkeypatch
     demo_org = app.extensions["be_inspired"].demo_org
     monkeypatch.setattr(demo_org, "fetch", lambda oid: bare)
     body = personalised(client, opportunity_id=HOSTILE_ID).get_json()
-    assert body["missing"] == ["buyer.name", "buyer.role", "account.name", "rep.name", "opportunity.amount",
+    assert body["missing"] == ["buyer.name", "buyer.role", "account.name", "opportunity.amount",
                                "opportunity.close_date", "challenge"]  # fmt: skip
     assert "**Prepared for:** ⟦buyer name⟧, ⟦buyer role⟧, ⟦account name⟧" in body["markdown"]
     assert "Business case: Bare deal" in body["markdown"]
@@ -148,11 +147,11 @@ def test_when_salesforce_cannot_answer_every_value_is_a_gap_and_the_rep_is_told(
     monkeypatch.setattr(app.extensions["be_inspired"].demo_org, "fetch", unavailable)
     body = personalised(client, opportunity_id=st_aldric.opportunity_id).get_json()
     assert body["notice"] == "Salesforce is not answering right now."
-    assert "⟦account name⟧" in body["markdown"] and len(body["missing"]) == 8
+    assert "⟦account name⟧" in body["markdown"] and len(body["missing"]) == 7  # all but the rep's name
 
 
 def test_responses_carrying_customer_data_are_not_stored(client, st_aldric):
-    for suffix in ("", ".md", ".docx"):
+    for suffix in ("", ".md", ".docx", ".pdf"):
         response = personalised(client, opportunity_id=st_aldric.opportunity_id, suffix=suffix)
         assert response.headers["Cache-Control"] == "no-store"
 
@@ -174,8 +173,9 @@ def test_hostile_values_are_shown_as_text_and_never_run_or_evaluated(client, hos
 def test_template_syntax_in_a_value_is_not_filled_in_on_a_second_pass(client, hostile_opportunity):
     body = personalised(client, opportunity_id=HOSTILE_ID).get_json()
     assert "{{opportunity.amount}}" in body["markdown"]  # the account name, kept literally
-    assert body["missing"] == ["rep.name"]
-    assert body["markdown"].count("⟦rep name⟧") == 1  # the template's own {{rep.name}}
+    assert body["missing"] == []
+    assert body["markdown"].count("Demo enablement lead") == 1  # the template's own {{rep.name}}
+    assert "⟦" not in body["markdown"]
     # The contact's name tried to pass for a gap; its brackets became ordinary ones.
     assert "Eve \\[rep name\\] \\`rm -rf\\`" in body["markdown"]
     assert "<li>" not in body["html"].split("<h3>")[0]  # "- Economic Buyer" did not start a list
@@ -208,7 +208,7 @@ def test_word_document_is_a_valid_docx_with_the_account_name(client, st_aldric):
     assert "Business case: St. Aldric Health Partners - Compliance Operations Platform" in text
     assert "Prepared for: Dana Whitfield, Economic Buyer, St. Aldric Health Partners" in text
     assert "Staff hours spent preparing audit evidence" in text  # the table's cells
-    assert "⟦rep name⟧" in text and "**" not in text and "<" not in text
+    assert "Prepared by: Demo enablement lead" in text and "**" not in text and "<" not in text
 
 
 def test_markdown_file_is_the_personalised_text(client, st_aldric):
@@ -258,7 +258,7 @@ def test_unknown_or_unpublished_modules_are_not_personalised(client, add_module,
     add_module("draft-template", body="For {{account.name}}", status=ModuleStatus.DRAFT)
     add_module("retired-template", body="For {{account.name}}", status=ModuleStatus.RETIRED)
     for module_id in ("no-such-module", "draft-template", "retired-template", "x" * 300):
-        for suffix in ("", ".md", ".docx"):
+        for suffix in ("", ".md", ".docx", ".pdf"):
             response = personalised(client, module_id, st_aldric.opportunity_id, suffix)
             assert response.status_code == 404, (module_id, suffix)
             assert response.get_json()["error"] == {
@@ -296,3 +296,58 @@ def test_module_page_offers_personalising_only_for_templates(client, add_module,
     assert "data-personalise " in template
     assert "/static/personalise.js" in template
     assert "data-personalise" not in client.get(f"{page}/plain-case-study").get_data(as_text=True)
+
+
+# -- the preview of the rep's edits, and PDF -----------------------------------------------------
+def post_edited(client, opportunity_id, path, module_id=TEMPLATE, **send):
+    return client.post(f"/api/v1/modules/{module_id}/personalised{path}?opportunity={opportunity_id}", **send)
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text a PDF draws, read with fpdf2's own parser-free layout: its content streams."""
+    import zlib
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+    text = []
+    for stream in streams:
+        try:
+            content = zlib.decompress(stream).decode("latin-1")
+        except zlib.error:
+            continue
+        text += [t.replace("\\(", "(").replace("\\)", ")") for t in re.findall(r"\((.*?)(?<!\\)\) ?Tj", content)]
+    return "".join(text)
+
+
+def test_preview_of_edited_text_is_sanitised_html_with_the_gaps_left(client, st_aldric):
+    edited = "## For ⟦buyer name⟧\n\n<script>x</script> **Signed** ⟦rep name⟧ and ⟦buyer name⟧"
+    response = post_edited(client, st_aldric.opportunity_id, "/preview", json={"markdown": edited})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert "<h2>For ⟦buyer name⟧</h2>" in body["html"] and "<strong>Signed</strong>" in body["html"]
+    assert "<script>" not in body["html"]
+    assert body["gaps"] == ["buyer name", "rep name"]
+    filled = post_edited(client, st_aldric.opportunity_id, "/preview", json={"markdown": "All filled"})
+    assert filled.get_json()["gaps"] == []
+
+
+def test_pdf_of_the_personalised_template_and_of_edited_text(client, st_aldric):
+    response = personalised(client, opportunity_id=st_aldric.opportunity_id, suffix=".pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{TEMPLATE}-personalised.pdf"'
+    assert response.data.startswith(b"%PDF-")
+    assert "Business case: St. Aldric Health Partners" in pdf_text(response.data)
+
+    edited = "# For {{account.name}}\n\nSigned \u201cJordan\u201d \u2014 \u27e6rep name\u27e7 \u4e2d"
+    response = post_edited(client, st_aldric.opportunity_id, ".pdf", json={"markdown": edited})
+    assert response.status_code == 200, response.get_json()
+    text = pdf_text(response.data)
+    # As typed, never personalised again; spelled in the PDF fonts' Latin-1.
+    assert "For {{account.name}}" in text and 'Signed "Jordan" - [rep name] ?' in text
+
+
+@pytest.mark.parametrize("markdown, message", [
+    ("x" * 120_001, "longer than 120,000 characters"),
+    ("- a\n" * 1_600, "more than 1,500 paragraphs"),
+])
+def test_pdf_work_is_bounded(client, st_aldric, markdown, message):
+    response = post_edited(client, st_aldric.opportunity_id, ".pdf", json={"markdown": markdown})
+    assert response.status_code == 400 and message in response.get_json()["error"]["message"]

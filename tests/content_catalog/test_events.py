@@ -1,11 +1,12 @@
 """Impressions and events in the database, on SQLite and PostgreSQL."""
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
 from content_catalog.events import (
-    EventKind, Impression, ModuleActivity, PanelEvent, PanelEventLog, add_impressions,
+    EventKind, Impression, ImpressionOrigin, ModuleActivity, PanelEvent, PanelEventLog, add_impressions,
 )
 from content_catalog.repository import ensure_org
 
@@ -146,4 +147,23 @@ def test_activity_by_module_counts_impressions_and_each_kind(log, session):
     assert log.activity_by_module(MONDAY, MONDAY + timedelta(hours=1)) == {
         "a": ModuleActivity(shown=2, events={"open": 2, "helpful": 1}),
         "b": ModuleActivity(shown=1, events={}),
+    }
+
+
+def test_search_impressions_are_kept_apart_from_suggestions(log, session):
+    searched = replace(impression(2, module="b"), origin=ImpressionOrigin.SEARCH,
+                       search_text="audit evidence", model_version="search", propensity=1.0)
+    add_impressions(session, [impression(1, module="a"), searched])
+    log.add_events([event(1, 2, EventKind.HELPFUL)])
+    session.commit()
+
+    assert [s.impression.module_key for s in everything(log)] == ["a"]  # what training reads
+    (found,) = log.shown_with_events(MONDAY - timedelta(days=1), MONDAY + timedelta(days=1),
+                                     origins=(ImpressionOrigin.SEARCH,))
+    assert found.impression == searched and found.did(EventKind.HELPFUL)
+    hour = (MONDAY, MONDAY + timedelta(hours=1))
+    assert log.activity_by_module(*hour) == {"a": ModuleActivity(shown=1, events={})}
+    assert log.activity_by_module(*hour, origins=tuple(ImpressionOrigin)) == {
+        "a": ModuleActivity(shown=1, events={}),
+        "b": ModuleActivity(shown=1, events={"helpful": 1}),
     }

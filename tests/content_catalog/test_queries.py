@@ -122,6 +122,13 @@ def test_text_search_looks_in_title_summary_body_and_id(catalog, text, expected)
     assert search(catalog, text=text) == expected
 
 
+def test_text_search_finds_tag_values_only_when_asked(catalog):
+    assert search(catalog, text="economic buyer") == []
+    assert search(catalog, text="economic buyer", text_in_tags=True) == ["bank-case"]
+    assert search(catalog, text="FINANCE claims", text_in_tags=True) == ["insurer-case"]
+    assert search(catalog, text="banking", text_in_tags=True) == ["bank-case"]  # not Globex's
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [

@@ -63,14 +63,17 @@ def test_rep_personalises_a_business_case_edits_copies_and_downloads_it(
     personalised = text.input_value()
     assert "$640,000" in personalised and "18 Dec 2026" in personalised and "Dana Whitfield" in personalised
     assert "{{" not in personalised and "None" not in personalised
+    # The rep's own name is the signed-in person's (the demo's identity): no gap is left.
+    assert "**Prepared by:** Demo enablement lead, Northwind Cloud" in personalised
     preview = panel.get_by_test_id("personalised-preview")
-    expect(preview.locator("mark.bi-gap")).to_have_text(["⟦rep name⟧"])  # the one value Salesforce lacks
-    expect(panel.get_by_test_id("personalise-missing")).to_contain_text("rep name")
+    expect(preview.locator("mark.bi-gap")).to_have_count(0)
+    expect(panel.get_by_test_id("personalise-missing")).to_be_hidden()
     expect(panel.locator("#bi-template-body")).to_be_hidden()  # the raw template made way
     screenshot(page)
 
-    edited = personalised.replace("⟦rep name⟧", "Jordan Rivera")
+    edited = personalised.replace("Demo enablement lead", "Jordan Rivera")
     text.fill(edited)
+    expect(preview).to_contain_text("Prepared by: Jordan Rivera, Northwind Cloud")  # the edits
     panel.get_by_test_id("copy-personalised").click()
     expect(panel.get_by_test_id("personalise-status")).to_have_text("Copied to the clipboard.")
     assert page.evaluate("navigator.clipboard.readText()") == edited
@@ -85,7 +88,42 @@ def test_rep_personalises_a_business_case_edits_copies_and_downloads_it(
         panel.get_by_test_id("download-md").click()
     assert markdown.value.suggested_filename == f"{module_id}-personalised.md"
     assert saved(markdown.value, tmp_path).read_text(encoding="utf-8") == edited
+
+    with page.expect_download() as pdf:
+        panel.get_by_test_id("download-pdf").click()
+    assert pdf.value.suggested_filename == f"{module_id}-personalised.pdf"
+    assert saved(pdf.value, tmp_path).read_bytes().startswith(b"%PDF-")
+    expect(panel.get_by_test_id("personalise-status")).to_have_text("Downloaded as a PDF.")
     screenshot(page, suffix="-downloaded")
+    assert tab.console_errors == []
+
+
+def test_gap_notice_goes_and_the_preview_follows_as_the_rep_fills_the_gaps(
+    open_tab, opportunity_named, screenshot
+):
+    opportunity = opportunity_named("Tidewater Shipping Co.")  # no primary contact, no challenge
+    tab = open_tab(1440, 900)
+    page = tab.open(f"/panel/{opportunity.opportunity_id}/modules/bct-healthcare-cfo-compliance-roi")
+    page.get_by_test_id("personalise").click()
+    text = page.get_by_test_id("personalised-text")
+    expect(text).to_have_value(re.compile("Tidewater Shipping"))
+    notice = page.get_by_test_id("personalise-missing")
+    expect(notice).to_have_text(
+        "Not in Salesforce for this opportunity: buyer name, buyer role, challenge. "
+        "Fill in the highlighted gaps before you send it.")
+    preview = page.get_by_test_id("personalised-preview")
+    expect(preview.locator("mark.bi-gap")).to_have_count(3)
+
+    text.fill(text.input_value().replace("⟦buyer name⟧", "Mara Quint").replace("⟦buyer role⟧", "CFO"))
+    expect(notice).to_have_text(
+        "Not in Salesforce for this opportunity: challenge. Fill in the highlighted gaps before you send it.")
+    expect(preview).to_contain_text("Prepared for: Mara Quint, CFO, Tidewater Shipping Co.")
+    text.fill(text.input_value().replace("⟦challenge⟧", "port congestion"))
+    expect(notice).to_be_hidden()
+    expect(preview.locator("mark.bi-gap")).to_have_count(0)
+    expect(preview).to_contain_text("main concern is port congestion")
+    expect(page.get_by_test_id("preview-stale")).to_be_hidden()
+    screenshot(page)
     assert tab.console_errors == []
 
 
@@ -93,16 +131,30 @@ def test_personalised_template_fits_the_narrowest_panel(open_tab, opportunity_na
     opportunity = opportunity_named("St. Aldric Health Partners")
     tab = open_tab(320, 800)
     page = tab.open(f"/panel/{opportunity.opportunity_id}")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=tab.base_url)
     page.locator(TEMPLATES).first.locator(".bi-suggestion__title a").click()
     page.get_by_test_id("personalise").click()
     expect(page.get_by_test_id("personalised-text")).to_be_visible()
 
     width = page.evaluate("document.scrollingElement.clientWidth")
     assert page.evaluate("document.scrollingElement.scrollWidth") <= width
-    for action in ("copy-personalised", "download-md", "download-docx"):
+    for action in ("copy-personalised", "download-md", "download-docx", "download-pdf"):
         box = page.get_by_test_id(action).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= width, action
     screenshot(page)
+
+    # Halfway down the long text, the actions are still in sight, and "Copied" appears right
+    # under the button that was clicked, not below the preview.
+    page.get_by_test_id("personalised-preview").scroll_into_view_if_needed()
+    copy = page.get_by_test_id("copy-personalised")
+    copy.click()
+    status = page.get_by_test_id("personalise-status")
+    expect(status).to_have_text("Copied to the clipboard.")
+    copy_box, status_box = copy.bounding_box(), status.bounding_box()
+    assert page.evaluate("window.scrollY") > 300  # the rep had scrolled
+    assert 0 <= status_box["y"] and status_box["y"] + status_box["height"] <= 800
+    assert 0 <= status_box["y"] - (copy_box["y"] + copy_box["height"]) < 80
+    screenshot(page, suffix="-copied", full_page=False)
     assert tab.console_errors == []
 
 
@@ -122,6 +174,8 @@ def test_canvas_panel_personalises_and_downloads_with_its_token_never_in_a_url(
 
     panel.get_by_test_id("personalise").click()
     expect(panel.get_by_test_id("personalised-text")).to_have_value(re.compile("Acme Corp"))
+    # The rep's own name, from the signed request's context.user.fullName, via the app token.
+    expect(panel.get_by_test_id("personalised-text")).to_have_value(re.compile(r"Prepared by:\*\* Robin Rep"))
     with page.expect_download() as word:
         panel.get_by_test_id("download-docx").click()
     assert word.value.suggested_filename == f"{module_id}-personalised.docx"

@@ -7,23 +7,28 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, request
 
 from content_catalog.modules import ContentModule
-from content_catalog.placeholders import Personalised
+from content_catalog.placeholders import GAP_CLOSE, GAP_OPEN, Personalised
 from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import ModuleStatus
 from plugin.crm.demo_org import DEMO_ORG_ID
 from plugin.content.docx_export import DOCX_MIMETYPE, markdown_to_docx
-from plugin.errors import InvalidInput, NotFound
+from plugin.content.export_limits import ExportTooLarge
+from plugin.content.pdf_export import PDF_MIMETYPE, markdown_to_pdf
+from plugin.errors import InvalidInput, NotFound, Unauthorised
 from plugin.crm.sources import OpportunityNotFound, OpportunitySource, SourceUnavailable
 from plugin.content.opportunity_values import personalise_for
 from plugin.content.rendering import markdown_to_html
 from plugin.crm.records import OpportunityRecord
 from plugin.web.app_services import services
-from plugin.web.request_org import current_org
+from plugin.web.identity import current_user
+from plugin.web.request_org import RequestOrg, current_org
 
 blueprint = Blueprint("personalise", __name__, url_prefix="/api/v1")
 
 #: The longest edited text turned into a document: a module body's limit plus room for values.
 MAX_EDITED_CHARS = 200_000
+#: A gap left for a missing value, as the rep may still have it in their edited text.
+GAP = re.compile(f"{re.escape(GAP_OPEN)}([^{GAP_OPEN}{GAP_CLOSE}]*){re.escape(GAP_CLOSE)}")
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,39 @@ def edited_docx(module_id: str):
     return _attachment(document, DOCX_MIMETYPE, download_name(module.key, "docx"))
 
 
+@blueprint.get("/modules/<module_id>/personalised.pdf")
+def personalised_pdf(module_id: str):
+    found = personalise_module(module_id)
+    return _attachment(_pdf(found.result.text, found.module.title), PDF_MIMETYPE,
+                       download_name(found.module.key, "pdf"))
+
+
+@blueprint.post("/modules/<module_id>/personalised.pdf")
+def edited_pdf(module_id: str):
+    """The rep's edited text as a PDF, converted as it is (see :func:`edited_docx`)."""
+    opportunity_id = _opportunity_param()
+    org = current_org(record_id=opportunity_id)
+    module = _published_module(org.org_id, module_id)
+    document = _pdf(_edited_markdown(), module.title)
+    return _attachment(document, PDF_MIMETYPE, download_name(module.key, "pdf"))
+
+
+@blueprint.post("/modules/<module_id>/personalised/preview")
+def edited_preview(module_id: str):
+    """The rep's edited text as the preview shows it (sanitised HTML), and the gaps it still
+    has, so the panel's preview and its "fill in the gaps" notice follow the edits."""
+    opportunity_id = _opportunity_param()
+    org = current_org(record_id=opportunity_id)
+    _published_module(org.org_id, module_id)
+    markdown = _edited_markdown()
+    return {"html": markdown_to_html(markdown), "gaps": remaining_gaps(markdown)}
+
+
+def remaining_gaps(markdown: str) -> list[str]:
+    """The gaps still in the text, once each, in order: ``["rep name", "account name"]``."""
+    return list(dict.fromkeys(match.group(1) for match in GAP.finditer(markdown)))
+
+
 def personalise_module(module_id: str) -> PersonalisedModule:
     opportunity_id = _opportunity_param()
     org = current_org(record_id=opportunity_id)
@@ -83,9 +121,27 @@ def personalise_module(module_id: str) -> PersonalisedModule:
     # The demo org's records are in US dollars, as its record page shows. A real org's currency
     # is not in the context query, so its amounts go without a symbol rather than a wrong one.
     currency = "USD" if org.org_id == DEMO_ORG_ID else None
-    # The rep's name is not known (the app token carries Ids only): it stays a visible gap.
-    result = personalise_for(module.body, record, rep_name=None, currency=currency)
+    result = personalise_for(module.body, record, rep_name=_rep_name(org), currency=currency)
     return PersonalisedModule(module, opportunity_id, result, notice)
+
+
+def _rep_name(org: RequestOrg) -> str | None:
+    """Who is personalising: the app token's user (inside Salesforce), else the person signed in
+    to the same org (a workspace session, or the demo's identity); unknown, a visible gap."""
+    if org.token is not None:
+        return org.token.user_name
+    try:
+        user = current_user()
+    except Unauthorised:
+        return None
+    return user.name if user.org_id == org.org_id else None
+
+
+def _pdf(markdown: str, title: str) -> bytes:
+    try:
+        return markdown_to_pdf(markdown, title=title)
+    except ExportTooLarge as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def download_name(module_key: str, extension: str) -> str:

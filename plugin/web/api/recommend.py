@@ -12,7 +12,7 @@ from plugin.web.app_services import services
 from plugin.web.api.context_body import parse_context_request
 from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.request_org import current_org
-from plugin.web.api.suggestion_json import recommendations_json
+from plugin.web.api.suggestion_json import card_json, recommendations_json
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -25,6 +25,24 @@ def opportunity_recommendations(opportunity_id: str):
     except OpportunityNotFound:
         raise NotFound(f"No opportunity {opportunity_id[:40]!r} in this org.") from None
     return recommendations_json(view.mapped, view.suggestions, opportunity=view.opportunity, notice=view.notice)
+
+
+@blueprint.get("/opportunities/<opportunity_id>/search")
+def opportunity_search(opportunity_id: str):
+    """The org's published content matching ``q``, the opportunity's context breaking ties: the
+    panel's search. Each result carries an impression id (``origin: search``) for its events."""
+    org = current_org(record_id=opportunity_id)
+    try:
+        found = services().panel_views.search(org.source, opportunity_id, request.args.get("q", ""),
+                                              viewer=org.viewer)
+    except OpportunityNotFound:
+        raise NotFound(f"No opportunity {opportunity_id[:40]!r} in this org.") from None
+    return {
+        "query": found.results.text,
+        "total": found.results.total,
+        "notice": found.notice,
+        "results": [card_json(card) for card in found.results.cards],
+    }
 
 
 @blueprint.post("/recommendations")

@@ -36,6 +36,17 @@ def test_the_payload_is_ids_and_times_only(signer):
     assert set(claims) == {"org", "usr", "rec", "iat", "exp"}
 
 
+def test_the_users_own_name_may_ride_along_trimmed_and_bounded(signer):
+    """The payload is readable without the key: besides ids and times it carries only the
+    viewer's own name (for "Prepared by"), never a secret or anything from the record."""
+    token = signer.issue(ORG_ID, VIEWER_ID, OPPORTUNITY_ID, user_name="  Jordan \n Rivera ")
+    assert set(unsigned_claims(token)) == {"org", "usr", "rec", "iat", "exp", "nam"}
+    assert signer.verify(token).user_name == "Jordan Rivera"
+    long_name = signer.issue(ORG_ID, VIEWER_ID, OPPORTUNITY_ID, user_name="n" * 500)
+    assert signer.verify(long_name).user_name == "n" * 121
+    assert signer.verify(signer.issue(ORG_ID, VIEWER_ID, None, user_name="   ")).user_name is None
+
+
 def test_a_token_without_a_record_is_allowed(signer):
     assert signer.verify(signer.issue(ORG_ID, VIEWER_ID, None)).record_id is None
 

@@ -61,10 +61,13 @@ def benchmark_events(rate: int, batch: int, rounds: int, views: int, postgres: s
 @click.option("--postgres", metavar="URL", default=None,
               help="Also run on this PostgreSQL server, in a schema of its own (dropped after).")
 @click.option("--no-sqlite", is_flag=True, help="Skip the SQLite run.")
+@click.option("--raw-all", is_flag=True,
+              help="Read the pages raw too, not only the two API calls (minutes a call at "
+              "full size).")
 def benchmark_analytics(impressions: int, opportunities: int, repeats: int, raw_repeats: int,
-                        postgres: str | None, no_sqlite: bool) -> None:
+                        postgres: str | None, no_sqlite: bool, raw_all: bool) -> None:
     from plugin.benchmarks.analytics_load import format_report, run_analytics_benchmark
 
     click.echo(format_report(run_analytics_benchmark(
         impressions, opportunities, repeats=repeats, raw_repeats=raw_repeats,
-        postgres_url=postgres, sqlite=not no_sqlite)))
+        postgres_url=postgres, sqlite=not no_sqlite, raw_all=raw_all)))

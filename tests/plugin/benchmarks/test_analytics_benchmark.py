@@ -18,7 +18,7 @@ SKIP_POSTGRES = os.environ.get("BEINSPIRED_SKIP_POSTGRES") == "1"
 @pytest.fixture(scope="module")
 def small_run():
     return analytics_load.run_analytics_benchmark(
-        2_000, 40, repeats=2, raw_repeats=1,
+        2_000, 40, repeats=2, raw_repeats=1, raw_all=True,
         postgres_url=None if SKIP_POSTGRES else POSTGRES_URL)
 
 
@@ -28,7 +28,7 @@ def test_both_databases_are_seeded_rolled_up_and_agree_with_the_raw_figures(smal
     for run in small_run.runs:
         assert run.impressions >= 2_000 and run.tail_impressions > 0 and run.events > 0
         assert run.rollup_rows > 0 and run.same_figures
-        assert [len(e.rolled.samples_ms) for e in run.endpoints] == [2] * 4
+        assert [len(e.rolled.samples_ms) for e in run.endpoints] == [2] * 5
     report = analytics_load.format_report(small_run)
     assert "identical raw and from roll-ups" in report and "/workspace/analytics" in report
 
@@ -39,8 +39,8 @@ def test_the_cli_passes_its_options_and_prints_the_report(small_run, monkeypatch
                         lambda *args, **kwargs: asked.append((args, kwargs)) or small_run)
     outcome = CliRunner().invoke(beinspired, [
         "benchmark-analytics", "--impressions", "500", "--opportunities", "9", "--repeats", "3",
-        "--raw-repeats", "1", "--no-sqlite", "--postgres", "postgresql://x/y"])
+        "--raw-repeats", "1", "--no-sqlite", "--postgres", "postgresql://x/y", "--raw-all"])
     assert outcome.exit_code == 0, outcome.output
     assert asked == [((500, 9), dict(repeats=3, raw_repeats=1, postgres_url="postgresql://x/y",
-                                     sqlite=False))]
+                                     sqlite=False, raw_all=True))]
     assert "Content analytics at scale" in outcome.output

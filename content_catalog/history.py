@@ -19,6 +19,8 @@ from content_catalog.taxonomy import Audience, Dimension, ModuleKind, ModuleStat
 #: Column widths of ``audit_log`` and ``module_versions``; longer text is cut, never refused.
 ACTOR_LIMIT = 200
 DETAIL_LIMIT = 500
+#: The largest version number the column holds on every backend (PostgreSQL's integer).
+MAX_VERSION = 2**31 - 1
 _DIMENSIONS = {dimension.value for dimension in Dimension}
 
 
@@ -111,6 +113,8 @@ class CatalogHistory:
         return [_version(row) for row in self.session.scalars(query)]
 
     def version(self, key: str, version: int) -> ModuleVersion | None:
+        if not 0 < version <= MAX_VERSION:  # the column could not hold it: no such version
+            return None
         row = self.session.scalar(self._versions(key).where(ModuleVersionRow.version == version))
         return None if row is None else _version(row)
 

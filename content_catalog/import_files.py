@@ -10,6 +10,7 @@ import re
 from typing import Any, Iterable, Sequence
 
 from content_catalog.modules import ModuleInput, module_to_dict
+from content_catalog.strict_json import JsonRefused, loads_strict
 from content_catalog.taxonomy import Dimension
 
 DEFAULT_MAX_BYTES = 20_000_000
@@ -200,10 +201,9 @@ def read_json(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceRows:
     """Rows of a JSON file: a list of module objects, each with every key of the format."""
     text = _decode(data, max_bytes)
     try:
-        value = json.loads(text, object_pairs_hook=_object_without_repeated_keys)
-    except json.JSONDecodeError as exc:
-        message = f"is not valid JSON: {exc.msg} (column {exc.colno})"
-        raise ImportFileError(message, line=exc.lineno) from None
+        value = loads_strict(text, object_pairs_hook=_object_without_repeated_keys)
+    except JsonRefused as exc:
+        raise _refused(exc) from None
     except _RepeatedKey as exc:
         message = f"is not valid JSON: an object has the key {exc.key!r} twice"
         raise ImportFileError(message) from None
@@ -226,6 +226,19 @@ def _json_row(raw: dict[str, Any]) -> dict[str, Any]:
     """Only what an import reads: version and timestamps differ between catalogs, and the same
     content must export to the same bytes wherever it is stored."""
     return {key: raw[key] for key in JSON_KEYS}
+
+
+def _refused(exc: JsonRefused) -> ImportFileError:
+    """Strict JSON's refusal, pointing at the row and field when it names them."""
+    if exc.line is not None:  # not JSON at all: json's own message already ends in the column
+        return ImportFileError(exc.message.replace(f"(line {exc.line}, ", "("), line=exc.line)
+    where = _ROW_PATH.match(exc.path or "")
+    if where is None:
+        return ImportFileError(str(exc))
+    return ImportFileError(exc.message, row=int(where["index"]) + 1, column=where["field"] or None)
+
+
+_ROW_PATH = re.compile(r"\[(?P<index>\d+)\]\.?(?P<field>.*)")
 
 
 class _RepeatedKey(ValueError):

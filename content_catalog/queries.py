@@ -8,7 +8,7 @@ from datetime import date
 from enum import Enum
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import String, and_, exists, not_, or_
+from sqlalchemy import String, exists, not_, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 

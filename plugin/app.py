@@ -13,7 +13,10 @@ from plugin.web import register_blueprints
 from plugin.web.csrf import install_csrf
 from plugin.telemetry.log_setup import configure_logging
 from plugin.web.error_responses import register_error_handlers
+from plugin.web.json_body import StrictJSONProvider
 from plugin.web.operations import install_request_ids
+from plugin.web.proxy_trust import trust_proxies
+from plugin.web.rate_limits import install_rate_limits
 from plugin.web.security_headers import add_security_headers
 
 
@@ -26,12 +29,14 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = not settings.demo_mode  # the demo runs on plain http://localhost
-    app.json.sort_keys = False
+    app.json = StrictJSONProvider(app)  # no NaN out, strict JSON in; keys in the views' order
     app.extensions["be_inspired"] = build_services(settings, today)
+    trust_proxies(app, settings.proxy_count)
     install_request_ids(app)
     register_error_handlers(app)
     install_csrf(app)
     register_blueprints(app, demo_mode=settings.demo_mode)
+    install_rate_limits(app, settings)
 
     @app.get("/")
     def index():

@@ -6,6 +6,10 @@ from typing import Any
 
 from content_catalog.modules import FieldError
 
+#: A 400 lists at most this many field errors: enough to fix a real request, while a hostile one
+#: (20,000 bad values) cannot make the answer many times larger than the question.
+MAX_FIELD_ERRORS = 20
+
 
 class ApiError(Exception):
     status = 400
@@ -20,7 +24,11 @@ class ApiError(Exception):
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message, **self.extra}
         if self.errors:
-            error["fields"] = [e.as_dict() for e in self.errors]
+            error["fields"] = [e.as_dict() for e in self.errors[:MAX_FIELD_ERRORS]]
+            more = len(self.errors) - MAX_FIELD_ERRORS
+            if more > 0:
+                error["more_fields"] = more
+                error["message"] = f"{self.message} (The first {MAX_FIELD_ERRORS} problems are listed, and {more} more.)"
         return {"error": error}
 
 

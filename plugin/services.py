@@ -18,6 +18,7 @@ from plugin.analytics.rollup_job import AnalyticsRollupJob
 from plugin.crm.demo_org import DemoOrg
 from plugin.crm.salesforce.breakers import breaker_store
 from plugin.crm.salesforce.context_cache import context_cache
+from plugin.crm.salesforce.outbound import OutboundPolicy, parse_host_patterns
 from plugin.learning.job_queue import Handler, JobQueue, job_handlers, job_queue
 from plugin.learning.outcome_sync import OutcomeSync
 from plugin.learning.training import Trainer
@@ -68,7 +69,7 @@ class Services:
         return SecretBox(self.settings.encryption_key_list)
 
     def org_connections(self) -> OrgConnections:
-        return OrgConnections(self.sessions, self.secret_box())
+        return OrgConnections(self.sessions, self.secret_box(), outbound_policy(self.settings))
 
 
 def build_services(settings: Settings, today: Callable[[], date] = date.today, *,
@@ -82,7 +83,8 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
     demo_org = DemoOrg() if settings.demo_mode else None
     orgs = LiveOrgs(
         sessions,
-        OrgConnections(sessions, SecretBox(settings.encryption_key_list)),
+        OrgConnections(sessions, SecretBox(settings.encryption_key_list),
+                       outbound_policy(settings)),
         context_cache(settings.redis_url, ttl=settings.context_cache_seconds),
         breaker_store(settings.redis_url),
     )
@@ -128,7 +130,13 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
 def org_admin_for(svc: Services, scope: str | None) -> OrgAdmin:
     """What the admin console and ``beinspired org`` do with orgs; ``scope`` is the one org an
     admin may manage (None: every org, from the service's host)."""
-    return OrgAdmin(svc.sessions, svc.orgs, svc.taxonomy, svc.secret_box(), scope)
+    return OrgAdmin(svc.sessions, svc.orgs, svc.taxonomy, svc.secret_box(), scope,
+                    outbound_policy(svc.settings))
+
+
+def outbound_policy(settings: Settings) -> OutboundPolicy:
+    """Where outbound CRM calls may go besides Salesforce, and the operator's CA bundle."""
+    return OutboundPolicy(parse_host_patterns(settings.allowed_crm_hosts), settings.crm_ca_bundle)
 
 
 def _process_secret(*, warn: bool) -> str:

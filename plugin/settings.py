@@ -68,6 +68,14 @@ class Settings(BaseSettings):
     #: Salesforce sign-in callback URL is built. Unset, it is taken from each request, which is
     #: right unless a proxy in front rewrites the host or scheme.
     public_url: str | None = None
+    #: How many proxies (load balancer, ingress) stand in front of the service and add
+    #: X-Forwarded-* headers; their last that many hops are believed, the rest ignored. 0
+    #: believes no forwarded header (the client is whoever opened the connection).
+    proxy_count: int = Field(default=0, ge=0, le=5)
+    #: Requests each caller (org and user) may make to each expensive endpoint (Word documents,
+    #: rankings of a posted context, the previews, imports), in Flask-Limiter's notation; more
+    #: get 429 with Retry-After.
+    rate_limit_expensive: str = "60 per minute"
     #: Seconds between two deal-outcome syncs of an org, and between two trainings, in
     #: ``beinspired worker``.
     outcome_sync_interval: float = Field(default=3600.0, ge=60, le=7 * 86_400)
@@ -77,6 +85,29 @@ class Settings(BaseSettings):
     analytics_rollup_interval: float = Field(default=3600.0, ge=60, le=7 * 86_400)
     #: With ``REDIS_URL``: how often each worker checks the schedule in Redis for due jobs.
     schedule_poll_seconds: float = Field(default=5.0, ge=0.2, le=300)
+
+    #: Hosts besides Salesforce's own that org instance URLs (and so every outbound CRM call)
+    #: may name, comma-separated: ``sf-proxy.example.com``, ``*.test.example``, ``127.0.0.1``.
+    #: Unset: only Salesforce's documented domains (docs/security/salesforce-contract.md).
+    allowed_crm_hosts: str = ""
+    #: A CA bundle file (PEM) the operator chooses for outbound Salesforce calls, e.g. behind a
+    #: TLS-inspecting proxy; an org's own uploaded certificates take its place for that org.
+    crm_ca_bundle: str | None = None
+
+    @field_validator("crm_ca_bundle")
+    @classmethod
+    def _ca_bundle_file(cls, path: str | None) -> str | None:
+        if path is not None and not Path(path).is_file():
+            raise ValueError(f"BEINSPIRED_CRM_CA_BUNDLE {path!r} is not a file")
+        return path
+
+    @field_validator("rate_limit_expensive")
+    @classmethod
+    def _limit_notation(cls, value: str) -> str:
+        from limits import parse_many
+
+        parse_many(value)  # ValueError names what is wrong
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -23,7 +23,7 @@ from recommender.naive import NaiveRanker
 from recommender.ranker import TagTextRanker
 from recommender.simulation import DealSimulator
 from recommender.synthetic import REFERENCE_DAY, synthetic_catalog, synthetic_contexts
-from recommender.types import CLIENT_FACING, CandidateModule, OpportunityContext, Recommendations
+from recommender.types import CLIENT_FACING, OpportunityContext, Recommendations
 
 BENCHMARK_DAY = REFERENCE_DAY
 #: The previous learned ranker scores the whole catalog for every logged context while fitting

@@ -41,6 +41,10 @@ from content_catalog.taxonomy import (
     default_taxonomy,
 )
 
+# The suite sends hundreds of expensive requests a minute as one demo user; the rate limits'
+# own test (tests/api/test_rate_limits.py) sets a small limit explicitly.
+os.environ.setdefault("BEINSPIRED_RATE_LIMIT_EXPENSIVE", "100000 per minute")
+
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SKIP_POSTGRES = os.environ.get("BEINSPIRED_SKIP_POSTGRES") == "1"
 

@@ -22,6 +22,8 @@ _TOKEN = re.compile(r"^bip_[A-Za-z0-9_-]{43}$")
 _NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
 #: How stale ``last_used_at`` may get before a request writes it again.
 TOUCH_EVERY = timedelta(minutes=5)
+#: The largest id the ``api_tokens`` key holds on every backend (PostgreSQL's integer).
+MAX_TOKEN_ID = 2**31 - 1
 
 
 def _now() -> datetime:
@@ -101,6 +103,8 @@ class ApiTokens:
     def revoke(self, org_id: str, token_id: int) -> ApiToken | None:
         """Revokes one of the org's tokens (again is harmless); None when the org has no such
         token, which is also the answer for another org's token."""
+        if not 0 < token_id <= MAX_TOKEN_ID:  # beyond any id the database can hold
+            return None
         with self._sessions.begin() as session:
             row = session.get(ApiTokenRow, token_id)
             if row is None or row.org_id != org_id:

@@ -56,6 +56,9 @@ class AppToken:
     record_id: str | None
     issued_at: int
     expires_at: int
+    #: The panel this token came with was shown without the opportunity's data (Salesforce
+    #: failed), so nothing was cached for the token's later calls to read.
+    opened_without_data: bool = False
     #: The user's full name from the signed request, so a personalised template can say who
     #: prepared it; None when Salesforce sent none.
     user_name: str | None = None
@@ -80,7 +83,8 @@ class AppTokenSigner:
         )
 
     def issue(self, org_id: str, user_id: str, record_id: str | None,
-              ttl: int = DEFAULT_TTL, *, user_name: str | None = None) -> str:
+              ttl: int = DEFAULT_TTL, *, user_name: str | None = None,
+              opened_without_data: bool = False) -> str:
         if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= MAX_TTL:
             raise ValueError(f"ttl must be 1..{MAX_TTL} seconds")
         now = int(self.clock())
@@ -94,6 +98,8 @@ class AppTokenSigner:
         name = " ".join((user_name or "").split())[:MAX_NAME_CHARS]
         if name:
             claims["nam"] = name
+        if opened_without_data:
+            claims["nod"] = True
         return self._serializer.dumps(claims)
 
     def verify(self, token: object, *, org_id: str | None = None,
@@ -153,6 +159,8 @@ def _claims(data: object) -> AppToken:
         ints = [data["iat"], data["exp"]]
         if not all(type(v) is int for v in ints):
             raise ValueError("times must be integers")
+        if type(data.get("nod", False)) is not bool:
+            raise ValueError("nod must be a boolean")
         rec = data["rec"]
         name = data.get("nam")
         if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME_CHARS):
@@ -160,7 +168,8 @@ def _claims(data: object) -> AppToken:
         return AppToken(org_id=to_18(data["org"], prefix="00D"),
                         user_id=to_18(data["usr"], prefix="005"),
                         record_id=to_18(rec, prefix="006") if rec is not None else None,
-                        issued_at=data["iat"], expires_at=data["exp"], user_name=name)
+                        issued_at=data["iat"], expires_at=data["exp"], user_name=name,
+                        opened_without_data=data.get("nod", False))
     except (ValueError, KeyError, TypeError, AttributeError, InvalidSalesforceId):
         # Correctly signed but unreadable: only a bug (or a leaked secret) gets here.
         raise MalformedAppToken("app token claims are unreadable") from None

@@ -96,7 +96,7 @@ def svg_open(chart_id: str, title: str, description: str, width: int, height: in
 
 
 def svg_join(parts: Iterable[str]) -> Markup:
-    return Markup("".join(parts))
+    return Markup("".join(parts))  # nosec B704 # why: every part is built here with its text escaped
 
 
 def text(x: float, y: float, content: str, anchor: str = "start", rotate: int = 0) -> str:

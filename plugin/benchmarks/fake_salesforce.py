@@ -56,6 +56,8 @@ class FakeSalesforce:
     def __init__(self, records: Sequence[dict[str, Any]], delay_s: float):
         self._records = {r["Id"]: r for r in records}
         self.delay_s = delay_s
+        #: Seconds between two bytes of each answer's body (0: all at once): a slow drip.
+        self.drip_s = 0.0
         self.calls = 0
         self._lock = threading.Lock()
         self._folder = tempfile.TemporaryDirectory(prefix="beinspired-fake-sf-")
@@ -69,7 +71,7 @@ class FakeSalesforce:
         cert, key, self.ca_bundle = _make_certificates(folder)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         server.daemon_threads = True
         server.socket = context.wrap_socket(server.socket, server_side=True)
         self._server = server
@@ -105,6 +107,11 @@ class FakeSalesforce:
         return 200, {"Sforce-Limit-Info": f"api-usage={calls}/15000"}, json.dumps(body).encode()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up mid-answer (a timeout under test) is not an error here."""
+
+
 def _handler_for(fake: FakeSalesforce) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -117,7 +124,16 @@ def _handler_for(fake: FakeSalesforce) -> type[BaseHTTPRequestHandler]:
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(body)
+            if not fake.drip_s:
+                self.wfile.write(body)
+                return
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(fake.drip_s)
+            except OSError:  # the client gave up waiting
+                self.close_connection = True
 
         def log_message(self, *args: Any) -> None:
             """Quiet: the benchmark prints its own report."""

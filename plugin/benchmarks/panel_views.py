@@ -24,7 +24,7 @@ from plugin.benchmarks.fake_salesforce import (
 )
 from plugin.benchmarks.server_clock import ServerClock
 from plugin.crm.demo_org import demo_module_payloads, load_demo_catalog
-from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.orgs.connections import ConfiguredOrg, SecretBox
 from plugin.crm.salesforce.config import OrgConnection
 from plugin.crm.salesforce.context_cache import RedisContextCache
 from plugin.crm.salesforce.ids import to_18
@@ -117,14 +117,14 @@ def _canvas_app(database: Path, org_id: str, canvas_secret: str, redis_url: str 
         demo_mode=False, database_url=f"sqlite:///{database}", redis_url=redis_url,
         encryption_keys=SecretBox.new_key(), app_secret=secrets.token_urlsafe(48),
         log_level="WARNING",
+        # The operator's settings for a loopback Salesforce: its host, and its CA.
+        allowed_crm_hosts="localhost", crm_ca_bundle=fake.ca_bundle,
     )
     app, clock = _timed_app(settings)
     svc = app.extensions["be_inspired"]
     connection = OrgConnection(org_id=org_id, instance_url=fake.instance_url,
-                               canvas_secret=canvas_secret, challenge_field=CHALLENGE_FIELD,
-                               ca_bundle=fake.ca_bundle)
-    OrgConnections(svc.sessions, SecretBox(settings.encryption_key_list)).save(
-        ConfiguredOrg("Benchmark Corp", connection))
+                               canvas_secret=canvas_secret, challenge_field=CHALLENGE_FIELD)
+    svc.org_connections().save(ConfiguredOrg("Benchmark Corp", connection))
     with svc.sessions.begin() as session:
         import_modules(session, org_id, demo_module_payloads(), svc.taxonomy)
     return app, clock

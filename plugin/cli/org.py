@@ -16,8 +16,10 @@ from plugin.crm.salesforce.config import (
     JwtBearerCredentials,
     OrgConnection,
     PasswordCredentials,
+    normalise_https_url,
 )
 from plugin.crm.salesforce.exceptions import SalesforceConfigError
+from plugin.crm.salesforce.outbound import MAX_CA_PEM_CHARS, HostNotAllowed
 from plugin.services import org_admin_for, build_services
 from plugin.settings import Settings
 
@@ -29,13 +31,17 @@ SECRET_ENV = {
 }
 
 
+CA_BUNDLE_HELP = ("A PEM file of CA certificates to trust for this org's Salesforce calls, only "
+                  "behind a TLS-inspecting proxy. Its certificates are stored with the org (not "
+                  "the path); overrides BEINSPIRED_CRM_CA_BUNDLE and REQUESTS_CA_BUNDLE for it.")
+
+
 def _store() -> OrgConnections:
-    settings = Settings()
-    services = build_services(settings)
+    services = build_services(Settings())
     from content_catalog.database import upgrade
 
     upgrade(services.engine)
-    return OrgConnections(services.sessions, SecretBox(settings.encryption_key_list))
+    return services.org_connections()
 
 
 def _admin() -> OrgAdmin:
@@ -82,25 +88,40 @@ def org() -> None:
 @click.option("--challenge-field", help="API name of the field holding the customer challenge, e.g. Customer_Challenge__c.")
 @click.option("--api-version", default="59.0", show_default=True)
 @click.option("--timeout", type=float, default=3.0, show_default=True)
-@click.option("--ca-bundle", type=click.Path(exists=True))
-@click.option("--frame-ancestor", "frame_ancestors", multiple=True, help="Extra origin allowed to frame the panel.")
+@click.option("--ca-bundle", type=click.File("r"), help=CA_BUNDLE_HELP)
+@click.option("--frame-ancestor", "frame_ancestors", multiple=True,
+              help="Extra origin allowed to frame the panel: https://host[:port] (http only for localhost).")
 def add(org_id, name, instance_url, auth_mode, consumer_key, username, private_key_file, login_domain,
         challenge_field, api_version, timeout, ca_bundle, frame_ancestors) -> None:
+    store = _store()
+    ancestors = []
+    for origin in frame_ancestors:
+        try:
+            ancestors.append(normalise_origin(origin))
+        except SalesforceConfigError:
+            raise click.BadParameter("not an origin: https://host[:port] (http only for localhost)",
+                                     param_hint=f"'--frame-ancestor' ({origin[:80]!r})") from None
+    try:
+        store.outbound.check_url(normalise_https_url(instance_url), "instance URL")
+    except (SalesforceConfigError, HostNotAllowed) as exc:
+        raise click.BadParameter(str(exc).removeprefix("instance URL "),
+                                 param_hint="'--instance-url'") from None
     try:
         credentials = _credentials(auth_mode, consumer_key, username, private_key_file)
         configured = ConfiguredOrg(
             name=name,
             connection=OrgConnection(
                 org_id=org_id, instance_url=instance_url, credentials=credentials, api_version=api_version,
-                timeout=timeout, ca_bundle=ca_bundle, challenge_field=challenge_field,
-                canvas_secret=_secret("canvas_secret"), login_domain=login_domain,
+                timeout=timeout, ca_bundle=ca_bundle.read(MAX_CA_PEM_CHARS + 1) if ca_bundle else None,
+                challenge_field=challenge_field, canvas_secret=_secret("canvas_secret"),
+                login_domain=login_domain, outbound=store.outbound,
             ),
-            extra_frame_ancestors=tuple(normalise_origin(o) for o in frame_ancestors),
+            extra_frame_ancestors=tuple(ancestors),
             consumer_key=consumer_key if auth_mode == "canvas" else None,  # else in the credentials
         )  # fmt: skip
     except SalesforceConfigError as exc:
         raise click.BadParameter(str(exc)) from None
-    _store().save(configured)
+    store.save(configured)
     click.echo(f"Org {configured.connection.org_id} ({name}) saved; secrets encrypted.")
 
 
@@ -185,9 +206,11 @@ def rotate_key() -> None:
 @click.option("--login-domain")
 @click.option("--api-version")
 @click.option("--timeout", type=float)
-@click.option("--ca-bundle", type=click.Path(exists=True))
-def edit(org_id, private_key_file, **options) -> None:
+@click.option("--ca-bundle", type=click.File("r"), help=CA_BUNDLE_HELP)
+def edit(org_id, private_key_file, ca_bundle, **options) -> None:
     data = {name: value for name, value in options.items() if value is not None}
+    if ca_bundle is not None:
+        data["ca_bundle"] = ca_bundle.read(MAX_CA_PEM_CHARS + 1)
     data.update({name: os.environ[env] for name, env in SECRET_ENV.items() if os.environ.get(env)})
     if private_key_file is not None:
         data["private_key"] = private_key_file.read()

@@ -23,6 +23,7 @@ from plugin.crm.salesforce.config import (
 )
 from plugin.crm.salesforce.exceptions import SalesforceConfigError
 from plugin.crm.salesforce.framing import frame_ancestor_origins
+from plugin.crm.salesforce.outbound import HostNotAllowed, OutboundPolicy
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.crm.salesforce.soql import validate_field_path
 
@@ -109,7 +110,8 @@ def frame_ancestor_values(org: ConfiguredOrg) -> dict[str, list[str]]:
 
 
 # -- parsing a connection --------------------------------------------------------------------
-def parse_connection(data: Mapping[str, Any], existing: ConfiguredOrg | None) -> ConfiguredOrg:
+def parse_connection(data: Mapping[str, Any], existing: ConfiguredOrg | None,
+                     outbound: OutboundPolicy = OutboundPolicy()) -> ConfiguredOrg:
     """A new or edited org from an admin's input. On an edit, fields missing from ``data`` keep
     their stored value and empty secrets keep the stored secret; the org Id cannot change, and
     the mapping and frame ancestors are kept (they have their own pages)."""
@@ -124,7 +126,7 @@ def parse_connection(data: Mapping[str, Any], existing: ConfiguredOrg | None) ->
     org_id = _org_id(given.get("org_id"), errors)
     name = _name(given.get("name"), errors)
     mode = _auth_mode(given.get("auth_mode"), errors)
-    connection_args = _connection_args(given, errors)
+    connection_args = _connection_args(given, errors, outbound)
     if mode is not None:
         _require(mode, given, secrets, existing, errors)
     if errors or org_id is None or mode is None:
@@ -133,7 +135,7 @@ def parse_connection(data: Mapping[str, Any], existing: ConfiguredOrg | None) ->
         credentials = _credentials(mode, given, secrets, existing)
         connection = OrgConnection(
             org_id=org_id, credentials=credentials, canvas_secret=secrets.get("canvas_secret"),
-            **connection_args, **_kept_fields(existing),
+            **connection_args, **_kept_fields(existing), outbound=outbound,
         )
     except SalesforceConfigError as exc:
         raise OrgInputInvalid([FieldError("connection", str(exc))]) from None
@@ -207,7 +209,8 @@ def _auth_mode(raw: Any, errors: list[FieldError]) -> AuthMode | None:
         return None
 
 
-def _connection_args(given: Mapping[str, Any], errors: list[FieldError]) -> dict[str, Any]:
+def _connection_args(given: Mapping[str, Any], errors: list[FieldError],
+                     outbound: OutboundPolicy) -> dict[str, Any]:
     """The plain settings, each checked on its own so an error names its field."""
     texts = ("instance_url", "login_domain", "api_version", "ca_bundle", "username", "consumer_key")
     not_text = [FieldError(n, "must be text") for n in texts
@@ -221,7 +224,10 @@ def _connection_args(given: Mapping[str, Any], errors: list[FieldError]) -> dict
     }  # fmt: skip
     try:
         args["instance_url"] = normalise_https_url(given.get("instance_url") or "")
+        outbound.check_url(args["instance_url"], "instance URL")
     except SalesforceConfigError as exc:
+        errors.append(FieldError("instance_url", str(exc).removeprefix("instance URL ")))
+    except HostNotAllowed as exc:
         errors.append(FieldError("instance_url", str(exc).removeprefix("instance URL ")))
     timeout = given.get("timeout")
     args["timeout"] = DEFAULT_TIMEOUT if timeout is None else _number(timeout)

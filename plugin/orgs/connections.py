@@ -19,6 +19,7 @@ from plugin.crm.salesforce.config import (
     normalise_https_url,
 )
 from plugin.crm.salesforce.exceptions import SalesforceConfigError
+from plugin.crm.salesforce.outbound import OutboundPolicy
 
 SECRET_FIELDS = {"private_key", "consumer_secret", "password", "security_token", "canvas_secret"}
 _CREDENTIAL_TYPES = {"jwt_bearer": JwtBearerCredentials, "client_credentials": ClientCredentials, "password": PasswordCredentials}
@@ -104,7 +105,8 @@ def split_connection(org: ConfiguredOrg) -> tuple[dict[str, Any], dict[str, str]
     return settings, secrets
 
 
-def join_connection(org_id: str, name: str, settings: dict[str, Any], secrets: dict[str, str]) -> ConfiguredOrg:
+def join_connection(org_id: str, name: str, settings: dict[str, Any], secrets: dict[str, str],
+                    outbound: OutboundPolicy = OutboundPolicy()) -> ConfiguredOrg:
     credentials = None
     credential_type = _CREDENTIAL_TYPES.get(settings.get("auth_mode", ""))
     if credential_type is not None:
@@ -123,6 +125,7 @@ def join_connection(org_id: str, name: str, settings: dict[str, Any], secrets: d
         login_domain=settings.get("login_domain"),
         industry_field=settings.get("industry_field"),
         extra_fields=tuple(settings.get("extra_fields", ())),
+        outbound=outbound,
     )
     extra = tuple(normalise_origin(o) for o in settings.get("extra_frame_ancestors", []))
     return ConfiguredOrg(name, connection, extra, consumer_key=settings.get("consumer_key"),
@@ -146,9 +149,12 @@ _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 class OrgConnections:
     """Reads and writes configured orgs; decrypts only when asked for one org."""
 
-    def __init__(self, sessions: sessionmaker[Session], box: SecretBox):
+    def __init__(self, sessions: sessionmaker[Session], box: SecretBox,
+                 outbound: OutboundPolicy = OutboundPolicy()):
         self.sessions = sessions
         self._box = box
+        #: The operator's outbound policy, attached to every org loaded (never stored).
+        self.outbound = outbound
 
     def save(self, org: ConfiguredOrg) -> None:
         settings, secrets = split_connection(org)
@@ -182,7 +188,8 @@ class OrgConnections:
         return len(stored)
 
     def _load(self, stored: StoredSettings) -> ConfiguredOrg:
-        return join_connection(stored.org_id, stored.name, json.loads(stored.settings), self._box.open(stored.secrets))
+        return join_connection(stored.org_id, stored.name, json.loads(stored.settings),
+                               self._box.open(stored.secrets), self.outbound)
 
 
 __all__ = [

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.taxonomy import DEFAULT_STAGE_PHASES, Dimension, JourneyPhase, Taxonomy
 from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.crm.salesforce.outbound import OutboundPolicy
 from plugin.orgs.admin_input import parse_connection, parse_fields, parse_frame_ancestors, parse_stages
 from plugin.crm.salesforce.config import AuthMode
 from plugin.crm.salesforce.connection_check import (
@@ -117,12 +118,13 @@ class OrgAdmin:
     """``scope``: the one org an admin may manage (None: every org, for the command line)."""
 
     def __init__(self, sessions: sessionmaker[Session], orgs: LiveOrgs, taxonomy: Taxonomy,
-                 secrets: SecretBox, scope: str | None):
+                 secrets: SecretBox, scope: str | None,
+                 outbound: OutboundPolicy = OutboundPolicy()):
         self.sessions = sessions
         self.orgs = orgs
         self.taxonomy = taxonomy
         self.scope = scope
-        self.store = OrgConnections(sessions, secrets)
+        self.store = OrgConnections(sessions, secrets, outbound)
 
     # Reading -------------------------------------------------------------------------------------
     def summaries(self) -> list[OrgSummary]:
@@ -175,7 +177,7 @@ class OrgAdmin:
 
     # Writing -------------------------------------------------------------------------------------
     def create(self, data: Mapping[str, Any]) -> ConfiguredOrg:
-        org = parse_connection(data, None)
+        org = parse_connection(data, None, self.store.outbound)
         if not self._in_scope(org.connection.org_id):
             raise OrgOutOfScope(OUT_OF_SCOPE)
         if self.store.get(org.connection.org_id) is not None:
@@ -184,7 +186,8 @@ class OrgAdmin:
         return self._save(org, "connected")
 
     def update(self, org_id: str, data: Mapping[str, Any]) -> ConfiguredOrg:
-        return self._save(parse_connection(data, self.get(org_id)), "connection changed")
+        return self._save(parse_connection(data, self.get(org_id), self.store.outbound),
+                          "connection changed")
 
     def update_fields(self, org_id: str, data: Mapping[str, Any]) -> ConfiguredOrg:
         return self._save(parse_fields(data, self.get(org_id)), "field mapping changed")

@@ -33,7 +33,11 @@ def entry():
 
 def _panel(orgs: OrgsSnapshot, canvas: CanvasRequest):
     svc = services()
-    source = orgs.connector.source(canvas.org_id, canvas=canvas)
+    try:
+        source = orgs.connector.source(canvas.org_id, canvas=canvas)
+    except CanvasRequestError as exc:
+        log.info("refused a signed request: %s", exc.reason)
+        return _refusal(orgs, exc.reason, exc.http_status)
     try:
         taxonomy = orgs.taxonomy(canvas.org_id, svc.taxonomy)
         view = svc.panel_views.view(source, canvas.record_id, taxonomy=taxonomy,
@@ -43,7 +47,8 @@ def _panel(orgs: OrgsSnapshot, canvas: CanvasRequest):
     except CanvasSessionExpired:
         return _refusal(orgs, "Your Salesforce session has expired. Reload the page to sign in again.", 401)
     token = svc.app_tokens.issue(canvas.org_id, canvas.user_id, canvas.record_id,
-                                 ttl=svc.settings.app_token_seconds, user_name=canvas.full_name)
+                                 ttl=svc.settings.app_token_seconds, user_name=canvas.full_name,
+                                 opened_without_data=view.opportunity is None)
     return render_template(
         "panel/suggestions.html",
         view=view,

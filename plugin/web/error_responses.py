@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy.exc
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -12,6 +13,8 @@ from plugin.errors import ApiError, InvalidInput, TooManyRequests
 from plugin.panel.panel_search import SearchRateLimited, SearchRefused
 
 log = logging.getLogger(__name__)
+#: What a client is told to wait (Retry-After) while the database is unreachable.
+DATABASE_RETRY_AFTER_S = 5
 
 
 def _wants_json() -> bool:
@@ -69,10 +72,27 @@ def register_error_handlers(app: Flask) -> None:
         code = (exc.name or "error").lower().replace(" ", "_")
         message = {
             413: f"Request body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes",
+            429: f"Too many requests of this kind ({exc.description}); try again after the "
+                 "seconds in Retry-After.",
         }.get(exc.code or 500, exc.description or exc.name)
         if _wants_json():
             return _json(exc.code or 500, code, message)
         return render_template("error.html", status=exc.code, message=message), exc.code
+
+    @app.errorhandler(sqlalchemy.exc.OperationalError)
+    def database_unavailable(exc: sqlalchemy.exc.OperationalError):
+        # The database is unreachable (restarting, network cut): nothing is wrong with the
+        # request, and nothing was acknowledged; try again shortly.
+        log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                    type(exc.orig).__name__ if exc.orig is not None else "OperationalError")
+        message = "Be Inspired is briefly unavailable. Try again in a few seconds."
+        if _wants_json():
+            response = _json(503, "service_unavailable", message)
+        else:
+            response = app.make_response((render_template("error.html", status=503,
+                                                          message=message), 503))
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

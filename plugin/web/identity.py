@@ -13,6 +13,7 @@ from plugin.access.role_mappings import Role, RoleMappings, User
 from plugin.access.panel_tokens import bearer_token
 from plugin.crm.salesforce.signed_request import CanvasRequest
 from plugin.web.app_services import services
+from plugin.web.proxy_trust import relayed_by_an_unknown_proxy
 from plugin.access.user_sessions import UserSessions
 
 DEMO_USER_ID = "0055e00000DEMOL"  # a made-up, well-formed User Id (005…)
@@ -21,9 +22,6 @@ DEMO_NAMES = {
 }
 #: Where the demo picker keeps the chosen role: Flask's signed session cookie.
 DEMO_ROLE_KEY = "demo_role"
-#: Requests relayed by a proxy carry one of these; a proxy on this machine would otherwise make
-#: every visitor look local.
-_FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 
 
 def current_user() -> User:
@@ -116,13 +114,15 @@ def session_cookie_name() -> str:
 
 # -- demo mode -----------------------------------------------------------------------------------
 def demo_picker_allowed() -> bool:
-    """Demo mode, served on loopback only, asked from this machine directly (no proxy)."""
+    """Demo mode, served on loopback only, asked from this machine: the client's address as
+    :mod:`plugin.web.proxy_trust` decided it, and no relay by a proxy nobody configured (which
+    would make every visitor look local)."""
     svc = services()
     return (
         svc.demo_org is not None
         and is_loopback(svc.settings.host)
         and is_loopback(request.remote_addr)
-        and not any(h in request.headers for h in _FORWARDING_HEADERS)
+        and not relayed_by_an_unknown_proxy()
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 import time
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, g, request
 
 from plugin.errors import NotFound
 from plugin.telemetry import metrics, request_ids

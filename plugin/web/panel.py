@@ -15,7 +15,7 @@ from plugin.panel.suggestions import PanelSuggestions
 from plugin.panel.view import PanelView
 from plugin.content.rendering import markdown_to_html
 from plugin.web.app_services import services
-from plugin.web.request_org import current_org, current_source
+from plugin.web.request_org import current_org
 
 blueprint = Blueprint("panel", __name__, url_prefix="/panel")
 
@@ -26,7 +26,7 @@ IMPRESSION_ID = re.compile(r"[0-9a-f]{32}")
 
 @blueprint.get("/<opportunity_id>")
 def suggestions(opportunity_id: str):
-    org = current_org()
+    org = current_org(record_id=opportunity_id)
     try:
         view = services().panel_views.view(org.source, opportunity_id, viewer=org.viewer)
     except OpportunityNotFound:
@@ -81,7 +81,7 @@ def context_summary(view: PanelView) -> str:
 
 @blueprint.get("/<opportunity_id>/modules/<module_id>")
 def open_module(opportunity_id: str, module_id: str):
-    source = current_source()
+    source = current_org(record_id=opportunity_id).source
     with services().sessions() as session:
         try:
             module = CatalogRepository(session, source.org_id).get(module_id)

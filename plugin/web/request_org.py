@@ -32,7 +32,9 @@ def current_org(*, record_id: str | None = None) -> RequestOrg:
     if token is not None:
         try:
             claims = svc.app_tokens.verify(token, record_id=record_id)
-            source = svc.orgs.current().connector.source(claims.org_id, viewer=claims.user_id)
+            source = svc.orgs.current().connector.source(
+                claims.org_id, viewer=claims.user_id,
+                opened_without_data=claims.opened_without_data)
         except AppTokenMismatch as exc:
             raise Forbidden(exc.reason) from None
         except AppTokenError as exc:

@@ -507,7 +507,7 @@ class LearnedRanker(BaseEstimator):
     @classmethod
     def from_bytes(cls, data: bytes) -> "LearnedRanker":
         """Inverse of :meth:`to_bytes`; trusted input only (see there)."""
-        model = pickle.loads(data)  # noqa: S301 - the service's own store, see to_bytes
+        model = pickle.loads(data)  # noqa: S301  # nosec B301 # why: frozen copy for same-run benchmarks; loads only bytes the benchmark itself wrote
         if not isinstance(model, cls):
             raise UntrustedModel(f"expected a {cls.__name__}, found {type(model).__name__}")
         return model

@@ -295,7 +295,7 @@ def test_restoring_a_version_saves_its_content_as_a_new_version_keeping_the_stat
     assert response.status_code == 200 and response.headers["ETag"] == '"4"'
     body = response.get_json()
     assert (body["body"], body["status"], body["tags"]["industry"]) == ("Line one\nLine two", "published", ["Healthcare"])
-    audit = workspace.get(f"/api/v1/audit?module=audit-readiness&limit=1").get_json()["entries"]
+    audit = workspace.get("/api/v1/audit?module=audit-readiness&limit=1").get_json()["entries"]
     assert (audit[0]["action"], audit[0]["detail"]) == ("restored_version", "content of version 1")
 
 

@@ -253,6 +253,15 @@ def test_edited_text_must_be_json_with_a_markdown_string(client, st_aldric, send
     assert response.get_json()["error"]["code"] in ("invalid_input",)
 
 
+def test_an_edited_text_of_more_blocks_than_a_document_holds_is_refused_quickly(client, st_aldric):
+    many = "\n\n".join(f"p{i}" for i in range(1_501))  # 10 KB: small, but 1,501 paragraphs
+    response = post_docx(client, st_aldric.opportunity_id, json={"markdown": many})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"] == (
+        "The text has more than 1,500 paragraphs, headings, list items or table cells; "
+        "shorten it to download it.")
+
+
 # -- refusals ------------------------------------------------------------------------------------
 def test_unknown_or_unpublished_modules_are_not_personalised(client, add_module, st_aldric):
     add_module("draft-template", body="For {{account.name}}", status=ModuleStatus.DRAFT)

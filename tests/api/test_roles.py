@@ -54,7 +54,6 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("personalise.personalised_pdf", "GET"): PANEL,
     ("personalise.edited_pdf", "POST"): PANEL,
     ("personalise.edited_preview", "POST"): PANEL,
-    ("events_api.record_events", "POST"): PANEL,   # what reps did with the suggestions
     ("modules_api.module", "GET"): PANEL_OR_WORKSPACE,
     ("modules_api.search_modules", "GET"): WORKSPACE,
     ("modules_api.create_module", "POST"): WORKSPACE,

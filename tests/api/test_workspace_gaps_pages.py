@@ -363,6 +363,14 @@ def test_a_json_file_is_read_as_json(fresh_app, web, module_factory):
     assert plan.status_code == 200 and "from-json" in text_of(plan)
 
 
+@pytest.mark.parametrize("data", [b'[{"title": "lone \\ud800 surrogate"}]', b"[" * 1000 + b"]" * 1000])
+def test_a_json_file_that_is_not_strict_json_is_a_400_page_saying_why(fresh_app, web, data):
+    response = upload(web, data, filename="catalog.json")
+    assert response.status_code == 400
+    assert "lone surrogate" in text_of(response) or "nested more than 32" in text_of(response)
+    assert catalog_keys(fresh_app) == []
+
+
 def test_an_unreadable_file_is_explained(web):
     response = upload(web, b"title;kind\nA;case_study\n", filename="semicolons.csv")
     assert response.status_code == 400
@@ -383,7 +391,7 @@ def test_export_downloads_the_orgs_catalog_in_the_import_format(
     assert csv.headers["Content-Disposition"].startswith(
         'attachment; filename="be-inspired-catalog-'
     )
-    assert csv.mimetype == "text/csv"
+    assert csv.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     body = csv.get_data(as_text=True)
     assert "ours" in body and "theirs" not in body
     assert web.get("/workspace/import/export.json").json[0]["id"] == "ours"

@@ -230,6 +230,13 @@ def test_missing_version_is_not_found(editor, module_factory):
         editor.diff("a", 1, 7)
 
 
+@pytest.mark.parametrize("version", [0, 2**31, 10**40])
+def test_a_version_number_no_column_can_hold_is_not_found_on_every_backend(editor, module_factory, version):
+    editor.create(module_factory("a"))
+    with pytest.raises(VersionNotFound):  # not an overflow error from the database
+        editor.version("a", version)
+
+
 def test_diff_shows_changed_fields_only(editor, module_factory):
     editor.create(module_factory(
         "a", title="Bank onboarding", body="Line one\nLine two\n", review_by=date(2027, 1, 1),

@@ -302,6 +302,18 @@ def test_json_that_is_not_a_list_of_module_objects_is_refused(data, message):
         read_json(data)
 
 
+@pytest.mark.parametrize("data, message, row, column", [
+    (b'[{"title": "lone \\ud800 surrogate"}]', r"^row 1, column title: contains a lone surrogate \(\\ud800\)", 1, "title"),
+    (b'[{}, {"tags": {"industry": ["\\udfff"]}}]', r"^row 2, column tags.industry\[0\]: contains a lone surrogate", 2, "tags.industry[0]"),
+    (b'[{"review_by": NaN}]', "^has NaN, which is not a JSON number", None, None),
+    (b"[" * 1000 + b"]" * 1000, "^is nested more than 32 levels deep", None, None),
+])  # fmt: skip
+def test_json_that_is_not_strict_json_is_refused_naming_where(data, message, row, column):
+    with pytest.raises(ImportFileError, match=message) as caught:
+        read_json(data)
+    assert (caught.value.row, caught.value.column) == (row, column)
+
+
 def test_json_rows_must_have_every_key_and_no_unknown_ones():
     row = json_row("b", sumary="typo")
     del row["body"]

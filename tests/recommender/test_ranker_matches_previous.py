@@ -9,7 +9,7 @@ from datetime import date
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 
 from recommender._previous.ranker import TagTextRanker as PreviousRanker
 from recommender.ranker import TagTextRanker

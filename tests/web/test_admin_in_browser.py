@@ -36,7 +36,6 @@ from tests.web.conftest import DEMO_TODAY
 pytestmark = pytest.mark.browser
 
 ADMIN = User(ORG_ID, "0055e000001AdMnAAC", "Ada Admin", Role.ADMIN)
-INTEGRATION_TOKEN = load_json("oauth_token.json")["access_token"]
 FRAME = "[data-testid=canvas-frame]"
 
 
@@ -180,10 +179,12 @@ def test_an_admin_connects_and_maps_the_org_and_a_reps_panel_follows_the_mapping
     assert any("Growth" in r for r in reasons), reasons
     screenshot(rep, suffix="-7-rep-panel")
 
-    # The panel's one query read the mapped fields, as the integration user.
+    # The panel's one query read the mapped fields, as the viewing rep (their sharing applies),
+    # never as the integration user (issue 13, defect 1).
     (query,) = [c for c in fake_org.mock.calls if "/query" in c.request.url and "FROM Opportunity WHERE" in query_of(c)]
     assert "Customer_Challenge__c" in query_of(query) and "Competitor__c" in query_of(query)
-    assert query.request.headers["Authorization"] == f"Bearer {INTEGRATION_TOKEN}"
+    viewer_token = load_json("canvas_request.json")["client"]["oauthToken"]
+    assert query.request.headers["Authorization"] == f"Bearer {viewer_token}"
     context.close()
 
 

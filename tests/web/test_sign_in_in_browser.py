@@ -33,7 +33,7 @@ from werkzeug.serving import make_server
 
 from content_catalog.database import upgrade
 from plugin.app import create_app
-from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from plugin.orgs.connections import ConfiguredOrg, SecretBox
 from plugin.access.role_mappings import RoleMappings, parse_role_mapping
 from plugin.crm.salesforce.config import OrgConnection
 from plugin.settings import Settings
@@ -100,11 +100,12 @@ def signed_in_app(tmp_path, salesforce_login) -> Iterator[tuple[str, str]]:
     """The app (not demo) serving an org whose instance is the stand-in; yields (app URL, instance)."""
     instance = f"https://127.0.0.1:{salesforce_login.server_port}"
     settings = Settings(demo_mode=False, database_url=f"sqlite:///{tmp_path / 'app.sqlite3'}",
-                        encryption_keys=SecretBox.new_key(), app_secret="browser-sign-in-app-secret-32-chars+")
+                        encryption_keys=SecretBox.new_key(), app_secret="browser-sign-in-app-secret-32-chars+",
+                        allowed_crm_hosts="127.0.0.1")  # the operator allows the loopback stand-in
     app = create_app(settings)
     svc = app.extensions["be_inspired"]
     upgrade(svc.engine)
-    OrgConnections(svc.sessions, SecretBox(settings.encryption_key_list)).save(ConfiguredOrg(
+    svc.org_connections().save(ConfiguredOrg(
         "Acme Corp", OrgConnection(org_id=ORG_ID, instance_url=instance, canvas_secret=CANVAS_SECRET),
         consumer_key=CONSUMER_KEY))
     with svc.sessions.begin() as session:

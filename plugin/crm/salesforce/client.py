@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from xml.parsers.expat import ExpatError
 
 import jwt
 import requests
+import urllib3
 from simple_salesforce import Salesforce, SalesforceLogin
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
 
@@ -17,10 +19,11 @@ from plugin.crm.salesforce.config import (
     normalise_https_url,
 )
 from plugin.crm.salesforce.exceptions import (
-    AccessRefused, AuthenticationFailed, CanvasSessionExpired, QueryRejected,
+    AccessRefused, AuthenticationFailed, CanvasSessionExpired, HostRefused, QueryRejected,
     RequestLimitExceeded, SalesforceApiError, SalesforceUnreachable, SessionExpired,
     UnexpectedResponse,
 )
+from plugin.crm.salesforce.outbound import GuardedSession, HostNotAllowed, ca_file_for
 
 log = logging.getLogger(__name__)
 _SOBJECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
@@ -52,11 +55,12 @@ class CanvasSession:
         object.__setattr__(self, "instance_url", normalise_https_url(self.instance_url))
 
 
-class TimeoutSession(requests.Session):
+class TimeoutSession(GuardedSession):
     """A session that applies ``timeout`` to every request that does not name its own.
 
-    It also passes its own ``verify`` per request: requests lets ``REQUESTS_CA_BUNDLE`` override
-    a session-level CA bundle (psf/requests#3829, #4650), which would silently ignore ours.
+    As a :class:`~plugin.crm.salesforce.outbound.GuardedSession` it also passes its own
+    ``verify`` per request (``REQUESTS_CA_BUNDLE`` would override a session-level CA bundle) and
+    connects only to hosts the outbound policy allows.
     """
 
     def __init__(self, timeout: float):
@@ -66,15 +70,58 @@ class TimeoutSession(requests.Session):
     def request(self, method: str | bytes, url: str | bytes,  # type: ignore[override]
                 *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
-        kwargs.setdefault("verify", self.verify)
-        return super().request(method, url, *args, **kwargs)
+        if kwargs.get("stream"):
+            return super().request(method, url, *args, **kwargs)
+        # requests' timeout bounds each read, not the answer: a server dripping a byte at a time
+        # would hold the panel for ever. The whole answer must arrive within twice the timeout.
+        deadline = time.monotonic() + ANSWER_TIMEOUT_FACTOR * self.timeout
+        response = super().request(method, url, *args, **{**kwargs, "stream": True})
+        _read_until(response, deadline)
+        return response
+
+
+#: How many org timeouts a whole answer (connection, headers and body) may take.
+ANSWER_TIMEOUT_FACTOR = 2
+
+
+def _read_until(response: requests.Response, deadline: float) -> None:
+    """Read the body as it arrives (urllib3's public ``read1``), refusing to wait past
+    ``deadline``; the body is then the response's content, as requests itself stores it."""
+    chunks: list[bytes] = []
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                raise requests.exceptions.ReadTimeout("the answer did not arrive in time")
+            chunk = response.raw.read1(65536, decode_content=True)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        response.close()
+        raise requests.exceptions.ReadTimeout(str(exc)) from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        response.close()
+        raise requests.exceptions.ConnectionError(str(exc)) from None
+    except requests.exceptions.ReadTimeout:
+        response.close()
+        raise
+    response._content = b"".join(chunks)  # noqa: SLF001 - where requests keeps a read body
 
 
 def http_session(connection: OrgConnection) -> requests.Session:
     session = TimeoutSession(connection.timeout)
-    if connection.ca_bundle:
-        session.verify = connection.ca_bundle
+    configure(session, connection)
     return session
+
+
+def configure(session: GuardedSession, connection: OrgConnection) -> None:
+    """The org's outbound policy and CA trust on ``session``: the org's own certificates, else
+    the operator's CA bundle, else the system's."""
+    session.outbound = connection.outbound
+    if connection.ca_bundle:
+        session.verify = ca_file_for(connection.ca_bundle)
+    elif connection.outbound.ca_file:
+        session.verify = connection.outbound.ca_file
 
 
 class SalesforceClient:
@@ -211,6 +258,8 @@ def translate(exc: BaseException) -> SalesforceApiError:
                                     detail=exc.auth_message[:300])
     if isinstance(exc, jwt.PyJWTError):
         return AuthenticationFailed("the JWT assertion could not be signed (check the key)")
+    if isinstance(exc, HostNotAllowed):
+        return HostRefused(str(exc))
     if isinstance(exc, requests.exceptions.JSONDecodeError):
         return UnexpectedResponse("Salesforce's answer was not JSON")
     if isinstance(exc, requests.Timeout):
@@ -250,6 +299,6 @@ def _first_error(content: Any) -> tuple[str | None, str]:
 
 
 __all__ = [
-    "ApiUsage", "CanvasSession", "SalesforceClient", "TimeoutSession", "http_session",
+    "ApiUsage", "CanvasSession", "SalesforceClient", "TimeoutSession", "configure", "http_session",
     "login_arguments", "translate",
 ]

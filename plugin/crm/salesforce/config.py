@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from plugin.crm.salesforce.exceptions import SalesforceConfigError
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
+from plugin.crm.salesforce.outbound import OutboundPolicy, validate_ca_pem
 from plugin.crm.salesforce.soql import validate_field_path
 
 DEFAULT_API_VERSION = "59.0"
@@ -100,6 +101,9 @@ class OrgConnection:
     in at ``https://<login_domain>.salesforce.com``; ``login_domain`` is taken from the instance
     URL when that is a ``*.salesforce.com`` host on port 443, or must be given.
 
+    ``ca_bundle`` is PEM text of the CA certificates to trust for this org (uploaded by its
+    admin, behind a TLS-inspecting proxy), never a path.
+
     ``challenge_field``, ``industry_field`` (overrides ``Account.Industry``) and ``extra_fields``
     (read as text for the recommender) are ``Field__c`` on the Opportunity or
     ``Account.Field__c``.
@@ -116,6 +120,9 @@ class OrgConnection:
     login_domain: str | None = None
     industry_field: str | None = None
     extra_fields: tuple[str, ...] = ()
+    #: Where this service may connect and the operator's CA bundle (server settings, not the
+    #: org's; attached when the org is loaded, never stored with it).
+    outbound: OutboundPolicy = field(default=OutboundPolicy(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         try:
@@ -130,8 +137,8 @@ class OrgConnection:
         if isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)) \
                 or not math.isfinite(self.timeout) or not 0 < self.timeout <= 120:
             raise SalesforceConfigError("timeout must be a number of seconds in (0, 120]")
-        if self.ca_bundle is not None and not Path(self.ca_bundle).exists():
-            raise SalesforceConfigError(f"CA bundle {self.ca_bundle!r} does not exist")
+        if self.ca_bundle is not None:
+            object.__setattr__(self, "ca_bundle", validate_ca_pem(self.ca_bundle))
         self._check_fields()
         if self.canvas_secret is not None and (not isinstance(self.canvas_secret, str)
                                                or not self.canvas_secret):

@@ -1,12 +1,14 @@
 """The Salesforce connector as the web layer sees it: configured orgs in, sources and status out."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import Callable, Iterable
 
 from plugin.crm.salesforce.breakers import BreakerStore, InProcessBreakers
-from plugin.crm.salesforce.signed_request import CanvasRequest
+from plugin.crm.salesforce.framing import frame_ancestor_origins
+from plugin.crm.salesforce.signed_request import CanvasRequest, ForeignInstance
 from plugin.crm.salesforce.client import CanvasSession
 from plugin.crm.salesforce.config import AuthMode, OrgConnection
 from plugin.crm.salesforce.context_cache import ContextCache, InProcessContextCache
@@ -64,21 +66,35 @@ class SalesforceConnector:
             return None
 
     def source(self, org_id: str, *, canvas: CanvasRequest | None = None,
-               viewer: str | None = None) -> SalesforceOpportunitySource:
+               viewer: str | None = None,
+               opened_without_data: bool = False) -> SalesforceOpportunitySource:
         """The source to fetch ``org_id``'s opportunities with.
 
         For a Canvas-mode org pass the verified ``canvas`` request on the Canvas POST; on later
         calls (app token only) pass ``viewer`` (the token's user Id): fresh cached contexts are
         still served, and a cache miss raises
-        :class:`~plugin.crm.salesforce.exceptions.CanvasSessionExpired`.
+        :class:`~plugin.crm.salesforce.exceptions.CanvasSessionExpired`, or, when the panel
+        that token came with was shown without the record's data (``opened_without_data``),
+        :class:`~plugin.crm.sources.SourceUnavailable` saying so: reloading would not help.
+        A Canvas request whose ``instanceUrl`` is not the org's raises
+        :class:`~plugin.crm.salesforce.signed_request.ForeignInstance`.
         """
         connection = self.connection(org_id)
         if canvas is not None and canvas.org_id != connection.org_id:
             raise ValueError("the Canvas request belongs to another org")
+        if canvas is not None and canvas.instance_url != connection.instance_url \
+                and canvas.instance_url not in frame_ancestor_origins(connection.instance_url):
+            raise ForeignInstance("client.instanceUrl is not this org's Salesforce instance")
+        if canvas is not None or viewer is not None:
+            # Inside Canvas (and on the panel's later calls) Salesforce is read as the viewing
+            # user, whatever credentials the org also has: their sharing and field-level
+            # security apply. The integration user is for background jobs and connection tests.
+            connection = dataclasses.replace(connection, credentials=None)
         if connection.auth_mode is AuthMode.CANVAS:
             session = (CanvasSession(canvas.oauth_token, canvas.instance_url, canvas.user_id)
                        if canvas is not None else None)
-            return self._build(connection, canvas_session=session, viewer=viewer)
+            return self._build(connection, canvas_session=session, viewer=viewer,
+                               opened_without_data=opened_without_data)
         with self._lock:
             if connection.org_id not in self._sources:
                 self._sources[connection.org_id] = self._build(connection)

@@ -1,6 +1,9 @@
 """What can go wrong when we talk to Salesforce, in our words."""
 from __future__ import annotations
 
+#: How much of Salesforce's message an org event keeps.
+MAX_EXPLANATION = 300
+
 
 class SalesforceConfigError(ValueError):
     """An org connection is configured in a way that can never work (fix the settings)."""
@@ -19,6 +22,18 @@ class SalesforceApiError(RuntimeError):
         self.error_code = error_code
         self.detail = detail
         super().__init__(reason)
+
+    def explanation(self, limit: int = MAX_EXPLANATION) -> str:
+        """The start of Salesforce's own explanation, at most ``limit`` characters, for admins.
+
+        A SOQL error message opens with an echo of the query and a caret line, then
+        ``ERROR at Row:…:Column:…``, then the sentence that says what is wrong: that sentence is
+        kept from its start (a cut message ends in "…"), never the tail of the echo."""
+        text = self.detail
+        if "ERROR at Row" in text:
+            text = text.split("ERROR at Row", 1)[1].partition("\n")[2] or text
+        text = " ".join(text.split())
+        return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 class SalesforceUnreachable(SalesforceApiError):
@@ -52,6 +67,11 @@ class AccessRefused(SalesforceApiError):
 class QueryRejected(SalesforceApiError):
     """400 on our query: a field or object is missing or not visible to this user
     (``INVALID_FIELD``, ``INVALID_TYPE``), or the query is malformed."""
+
+
+class HostRefused(SalesforceApiError):
+    """We did not connect: the host is neither Salesforce's nor allowed by the operator
+    (``BEINSPIRED_ALLOWED_CRM_HOSTS``). Not retried."""
 
 
 class UnexpectedResponse(SalesforceApiError):

@@ -25,7 +25,7 @@ _EVENTS_KEPT = 50
 @dataclass(frozen=True)
 class OrgEvent:
     at: float
-    kind: str  # "limit_exceeded", "degraded", "unavailable", "auth_failed"
+    kind: str  # "limit_exceeded", "degraded", "fields_missing", "unavailable", "auth_failed"
     message: str
 
 
@@ -64,6 +64,7 @@ class OrgHealth:
         self._lock = threading.Lock()
         self._degraded: dict[OptionalPart, tuple[str, float]] = {}
         self._events: deque[OrgEvent] = deque(maxlen=_EVENTS_KEPT)
+        self._missing_noted: dict[tuple[str, ...], float] = {}
         self.api_usage: ApiUsage | None = None
         self.api_calls = 0
 
@@ -89,6 +90,18 @@ class OrgHealth:
         with self._lock:
             self._degraded[part] = (reason, self.clock() + self.degradation_seconds)
         self.record("degraded", f"{part.value} left out: {reason} {detail}".strip())
+
+    def note_missing(self, fields: tuple[str, ...]) -> None:
+        """Tell admins that the server answered without these selected fields (no error, the
+        keys are simply absent: field-level security on some servers). Once per set of fields
+        per degradation period, not on every view."""
+        now = self.clock()
+        with self._lock:
+            if self._missing_noted.get(fields, 0.0) > now:
+                return
+            self._missing_noted[fields] = now + self.degradation_seconds
+        self.record("fields_missing", "left out of Salesforce's answer (check the fields' "
+                    f"visibility for the reading user): {', '.join(fields)}"[:1000])
 
     # Accounting ----------------------------------------------------------------------------
     def count_call(self, usage: ApiUsage | None) -> None:

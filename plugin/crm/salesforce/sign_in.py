@@ -14,10 +14,11 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from simple_salesforce import format_soql
 
-from plugin.crm.salesforce.client import CanvasSession, SalesforceClient
+from plugin.crm.salesforce.client import CanvasSession, SalesforceClient, configure
 from plugin.crm.salesforce.config import AuthMode, ClientCredentials, OrgConnection
 from plugin.crm.salesforce.exceptions import SalesforceApiError
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
+from plugin.crm.salesforce.outbound import GuardedSession
 
 log = logging.getLogger(__name__)
 
@@ -122,15 +123,19 @@ class SalesforceIdentity:
     access_token: str = field(repr=False)
 
 
+class _SignInSession(OAuth2Session, GuardedSession):
+    """Authlib's session, connecting only where the outbound policy allows and with the org's
+    CA trust passed per request (so ``REQUESTS_CA_BUNDLE`` cannot override it)."""
+
+
 def _oauth(connection: OrgConnection, app: SignInApp, redirect_uri: str) -> OAuth2Session:
-    session = OAuth2Session(
+    session = _SignInSession(
         client_id=app.consumer_key, client_secret=app.consumer_secret, scope=SCOPE,
         redirect_uri=redirect_uri, code_challenge_method="S256",
         token_endpoint_auth_method="client_secret_post" if app.consumer_secret else "none",
         default_timeout=connection.timeout,
     )  # fmt: skip
-    if connection.ca_bundle:
-        session.verify = connection.ca_bundle
+    configure(session, connection)
     return session
 
 

@@ -45,6 +45,13 @@ class InvalidCanvasContext(CanvasRequestError):
     """Signed and well-formed, but a field we need is missing or not what Salesforce sends."""
 
 
+class ForeignInstance(InvalidCanvasContext):
+    """Signed by the org, but ``client.instanceUrl`` is not the org's own instance: we would send
+    the viewer's token (and our requests) to a host the org's admin never configured."""
+
+    http_status = 403
+
+
 class UnknownOrg(CanvasRequestError):
     http_status = 401
 
@@ -199,7 +206,7 @@ def _text(parent: Mapping[str, Any], name: str, *, required: bool = False) -> st
 
 
 __all__ = [
-    "BadSignature", "CanvasRequest", "CanvasRequestError", "InvalidCanvasContext",
+    "BadSignature", "CanvasRequest", "CanvasRequestError", "ForeignInstance", "InvalidCanvasContext",
     "MalformedSignedRequest", "SignedRequestTooLarge", "UnknownOrg", "UnsupportedAlgorithm",
     "verify_signed_request",
 ]

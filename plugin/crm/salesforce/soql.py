@@ -87,15 +87,8 @@ def opportunity_context_query(
 ) -> str:
     """The SOQL for one opportunity's context, leaving out the parts named in ``without``."""
     record_id = to_18(opportunity_id, prefix="006")
-    fields = list(OPPORTUNITY_FIELDS)
-    if challenge_field and OptionalPart.CHALLENGE_FIELD not in without:
-        fields.append(validate_field_path(challenge_field))
-    fields.extend(ACCOUNT_FIELDS)
-    if OptionalPart.MAPPED_FIELDS not in without:
-        mapped = [industry_field] if industry_field else []
-        for path in (validate_field_path(f) for f in [*mapped, *extra_fields]):
-            if path.casefold() not in {f.casefold() for f in fields}:
-                fields.append(path)
+    fields = context_fields(challenge_field=challenge_field, industry_field=industry_field,
+                            extra_fields=extra_fields, without=without)
     if OptionalPart.CONTACT_ROLES not in without:
         fields.append(CONTACT_ROLES_SUBQUERY)
     return format_soql(
@@ -105,11 +98,32 @@ def opportunity_context_query(
     )
 
 
+def context_fields(
+    *,
+    challenge_field: str | None = None,
+    industry_field: str | None = None,
+    extra_fields: tuple[str, ...] = (),
+    without: frozenset[OptionalPart] = frozenset(),
+) -> list[str]:
+    """The field paths :func:`opportunity_context_query` selects (without the subquery), so an
+    answer can be checked for fields the server silently left out."""
+    fields = list(OPPORTUNITY_FIELDS)
+    if challenge_field and OptionalPart.CHALLENGE_FIELD not in without:
+        fields.append(validate_field_path(challenge_field))
+    fields.extend(ACCOUNT_FIELDS)
+    if OptionalPart.MAPPED_FIELDS not in without:
+        mapped = [industry_field] if industry_field else []
+        for path in (validate_field_path(f) for f in [*mapped, *extra_fields]):
+            if path.casefold() not in {f.casefold() for f in fields}:
+                fields.append(path)
+    return fields
+
+
 def opportunity_stages_query(api_version: str) -> str:
     """The org's active stages in pipeline order. ``ApiName`` is asked for only where the API
     version has it; without it, the label is the value."""
     api_name = ", ApiName" if int(api_version.split(".")[0]) >= STAGE_API_NAME_SINCE else ""
-    return (f"SELECT MasterLabel{api_name}, IsActive, IsClosed, IsWon, SortOrder "
+    return (f"SELECT MasterLabel{api_name}, IsActive, IsClosed, IsWon, SortOrder "  # nosec B608 # why: api_name is one of two constants
             "FROM OpportunityStage WHERE IsActive = true ORDER BY SortOrder")
 
 
@@ -117,6 +131,7 @@ ORGANIZATION_NAME_QUERY = "SELECT Name FROM Organization"
 
 
 __all__ = [
-    "FIELD_OBJECTS", "ORGANIZATION_NAME_QUERY", "OptionalPart", "opportunity_context_query",
+    "FIELD_OBJECTS", "ORGANIZATION_NAME_QUERY", "OptionalPart", "context_fields",
+    "opportunity_context_query",
     "opportunity_stages_query", "split_field_path", "validate_field_name", "validate_field_path",
 ]

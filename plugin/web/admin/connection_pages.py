@@ -24,7 +24,7 @@ NAVIGATION.append(NavItem("admin.orgs_list", "Salesforce org", "orgs"))
 FIELD_LABELS = {
     "org_id": "Org Id", "name": "Name", "auth_mode": "Authentication",
     "instance_url": "My Domain URL", "login_domain": "Login domain", "api_version": "API version",
-    "timeout": "Timeout", "ca_bundle": "CA bundle", "username": "Username",
+    "timeout": "Timeout", "ca_bundle": "CA certificates", "username": "Username",
     "consumer_key": "Consumer key", "connection": "Connection", **SECRET_LABELS,
 }  # fmt: skip
 #: Which auth modes use a field; the form shows a field only for its modes (admin-org-form.js).

@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from content_catalog.modules import FieldError
 from plugin.access.api_tokens import ApiToken, InvalidTokenRequest
 from plugin.errors import InvalidInput, NotFound
+from plugin.web.json_body import json_object
 from plugin.web.identity import api_tokens, current_user, requires, role_admin
 from plugin.access.role_changes import RoleMappingNotFound
 from plugin.access.role_mappings import (
@@ -37,7 +38,7 @@ def list_tokens():
 @blueprint.post("/tokens")
 @requires(Role.ADMIN)
 def create_token():
-    user, body = current_user(), _json_object()
+    user, body = current_user(), json_object()
     try:
         role = parse_role(body.get("role"))
         issued = api_tokens().create(user.org_id, body.get("name"), role, created_by=user.name,
@@ -88,7 +89,7 @@ def list_role_mappings():
 def put_role_mapping(subject_kind: str, subject_id: str):
     user = current_user()
     try:
-        mapping = parse_role_mapping(subject_kind, subject_id, _json_object().get("role"))
+        mapping = parse_role_mapping(subject_kind, subject_id, json_object().get("role"))
     except InvalidRoleMapping as exc:
         raise _invalid(exc.field, exc.reason, exc.value) from None
     role_admin(user.org_id).put(mapping, by=user.name)
@@ -112,13 +113,6 @@ def mapping_json(mapping: RoleMapping) -> dict[str, Any]:
 
 
 # -- parsing ---------------------------------------------------------------------------------------
-def _json_object() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput("The body must be a JSON object.")
-    return body
-
-
 def _expires_at(value: object) -> datetime | None:
     if value is None:
         return None

@@ -35,6 +35,7 @@ from plugin.errors import (
     Unauthorised,
 )
 from plugin.web.identity import User, current_user
+from plugin.web.json_body import json_object
 from plugin.content.rendering import markdown_to_html
 from plugin.access.panel_tokens import bearer_token
 from plugin.web.app_services import services
@@ -190,7 +191,7 @@ def update_module(module_id: str):
 def set_module_status(module_id: str):
     user = workspace_user()
     expected = expected_version()
-    body = _json_object()
+    body = json_object()
     allowed = [s.value for s in ModuleStatus]
     errors = [FieldError(k[:60], "is not a field of this request", allowed=["status"]) for k in body if k != "status"]
     status = body.get("status")
@@ -217,7 +218,7 @@ def preview_body():
     """The editor's live preview: Markdown rendered and sanitised exactly as the panel will show
     it, with the placeholders it uses and the ones that are not supported (flagged to fix)."""
     workspace_user()
-    body = _json_object()
+    body = json_object()
     markdown = body.get("markdown")
     errors = [FieldError(k[:60], "is not a field of this request", allowed=["markdown"]) for k in body if k != "markdown"]
     if not isinstance(markdown, str):
@@ -335,19 +336,10 @@ def _found(read: Callable[[], Any]) -> Any:
         raise NotFound(NOT_AVAILABLE) from None
 
 
-def _json_object() -> dict[str, Any]:
-    if not request.is_json:
-        raise InvalidInput("Send JSON (Content-Type: application/json).")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput("The body must be a JSON object.")
-    return body
-
-
 def _module_body() -> tuple[dict[str, Any], list[FieldError]]:
     """The module fields sent, and an error for each field that is not one (read-only fields
     from GET are ignored, so a client may send back what it read)."""
-    body = _json_object()
+    body = json_object()
     errors = [
         FieldError(name[:60], "is not a module field", allowed=list(MODULE_FIELDS))
         for name in body

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, url_for
 
 from plugin.web import identity
 from plugin.errors import Conflict, Forbidden, InvalidInput, NotFound
 from plugin.web.identity import Role, requires
+from plugin.web.json_body import json_object
 from plugin.orgs.management import (
     OrgAdmin,
     OrgAlreadyConnected,
@@ -170,15 +171,6 @@ def put_frame_ancestors(org_id: str):
 def admin() -> OrgAdmin:
     """The signed-in admin's view: their own org only. (``requires`` has checked the role.)"""
     return org_admin_for(services(), identity.current_user().org_id)
-
-
-def json_object() -> dict[str, Any]:
-    if not request.is_json:
-        raise InvalidInput("Send JSON (Content-Type: application/json).")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput("The body must be a JSON object.")
-    return body
 
 
 def org_json(org: ConfiguredOrg) -> dict[str, Any]:

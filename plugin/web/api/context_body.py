@@ -35,6 +35,13 @@ class ContextRequest(BaseModel):
             raise ValueError("each role must be at most 255 characters")
         return roles
 
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, amount: Any) -> Any:
+        if isinstance(amount, bool):  # pydantic would take true as 1.0
+            raise ValueError("must be a number, not true or false")
+        return amount
+
     @field_validator("amount")
     @classmethod
     def _finite(cls, amount: float | None) -> float | None:

@@ -21,11 +21,13 @@ from plugin.content.rendering import markdown_to_html
 from plugin.crm.records import OpportunityRecord
 from plugin.web.app_services import services
 from plugin.web.identity import current_user
+from plugin.web.json_body import json_object
 from plugin.web.request_org import RequestOrg, current_org
 
 blueprint = Blueprint("personalise", __name__, url_prefix="/api/v1")
 
-#: The longest edited text turned into a document: a module body's limit plus room for values.
+#: The longest edited text taken at all: a module body's limit plus room for values (a
+#: document of it is bounded again, more tightly, by export_limits).
 MAX_EDITED_CHARS = 200_000
 #: A gap left for a missing value, as the rep may still have it in their edited text.
 GAP = re.compile(f"{re.escape(GAP_OPEN)}([^{GAP_OPEN}{GAP_CLOSE}]*){re.escape(GAP_CLOSE)}")
@@ -64,7 +66,7 @@ def personalised_markdown(module_id: str):
 @blueprint.get("/modules/<module_id>/personalised.docx")
 def personalised_docx(module_id: str):
     found = personalise_module(module_id)
-    document = markdown_to_docx(found.result.text, title=found.module.title)
+    document = _docx(found.result.text, title=found.module.title)
     return _attachment(document, DOCX_MIMETYPE, download_name(found.module.key, "docx"))
 
 
@@ -76,7 +78,7 @@ def edited_docx(module_id: str):
     org = current_org(record_id=opportunity_id)
     module = _published_module(org.org_id, module_id)
     markdown = _edited_markdown()
-    document = markdown_to_docx(markdown, title=module.title)
+    document = _docx(markdown, title=module.title)
     return _attachment(document, DOCX_MIMETYPE, download_name(module.key, "docx"))
 
 
@@ -178,13 +180,20 @@ def _fetch(source: OpportunitySource, opportunity_id: str) -> tuple[OpportunityR
 
 
 def _edited_markdown() -> str:
-    body = request.get_json(silent=True) if request.is_json else None
-    markdown = body.get("markdown") if isinstance(body, dict) else None
+    hint = 'Send the text as JSON: {"markdown": "..."} (Content-Type: application/json).'
+    markdown = json_object(hint).get("markdown")
     if not isinstance(markdown, str):
-        raise InvalidInput('Send the text as JSON: {"markdown": "..."} (Content-Type: application/json).')
+        raise InvalidInput(hint)
     if len(markdown) > MAX_EDITED_CHARS:
         raise InvalidInput(f"The text is longer than {MAX_EDITED_CHARS} characters.")
     return markdown
+
+
+def _docx(markdown: str, *, title: str) -> bytes:
+    try:
+        return markdown_to_docx(markdown, title=title)
+    except ExportTooLarge as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def _attachment(content: bytes, mimetype: str, filename: str) -> Response:

@@ -6,10 +6,11 @@ from importlib.resources import files
 
 from flask import Blueprint, Response, request
 
-from plugin.errors import InvalidInput, NotFound, Unauthorised
+from plugin.errors import NotFound, Unauthorised
 from plugin.crm.sources import OpportunityNotFound
 from plugin.web.app_services import services
 from plugin.web.api.context_body import parse_context_request
+from plugin.web.json_body import json_body
 from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.request_org import current_org
 from plugin.web.api.suggestion_json import card_json, recommendations_json
@@ -48,11 +49,7 @@ def opportunity_search(opportunity_id: str):
 @blueprint.post("/recommendations")
 def context_recommendations():
     org = current_org()
-    if not request.is_json:
-        raise InvalidInput("Send the opportunity context as JSON (Content-Type: application/json).")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise InvalidInput("The body is not valid JSON.")
+    body = json_body("Send the opportunity context as a JSON object.")
     mapped = parse_context_request(body, services().taxonomy_for(org.org_id))
     suggestions = services().panel_views.for_context(org.org_id, mapped, viewer=org.viewer)
     return recommendations_json(mapped, suggestions)

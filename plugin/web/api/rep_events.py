@@ -15,6 +15,7 @@ from content_catalog.modules import FieldError
 from plugin.errors import InvalidInput
 from plugin.panel.feedback_events import EventReport, Reporter, record_panel_events
 from plugin.web.app_services import services
+from plugin.web.json_body import json_body
 from plugin.web.request_org import current_org
 
 log = logging.getLogger(__name__)
@@ -89,8 +90,7 @@ def record_events():
 
 
 def _parse_batch() -> EventBatch:
-    if not request.is_json:
-        raise InvalidInput("Send the events as JSON (Content-Type: application/json).")
+    json_body("Send the events as JSON: {\"events\": [...]}.")  # strictness first, then the shape
     try:
         return EventBatch.model_validate_json(request.get_data())
     except ValidationError as exc:

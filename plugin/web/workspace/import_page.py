@@ -31,7 +31,7 @@ from plugin.web.workspace.links import modules_list_url
 NAVIGATION.append(NavItem("workspace.import_page", "Import", "import"))
 
 READERS = {"csv": read_csv, "json": read_json}
-MIMETYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+MIMETYPES = {"csv": "text/csv", "json": "application/json"}  # Flask adds "; charset=utf-8" to text/*
 #: Row problems listed on the page; past this many a file has one systematic problem.
 SHOWN_ERRORS = 200
 #: Module ids listed per kind of change in a plan.

@@ -75,6 +75,11 @@ def test_a_revoked_token_stops_working_at_once(tokens):
     assert tokens.authenticate(issued.secret) is None
 
 
+@pytest.mark.parametrize("token_id", [0, -1, 2**31, 5915086148861605718302898227553239040])
+def test_an_id_no_token_can_have_is_not_found_on_every_backend(tokens, token_id):
+    assert tokens.revoke(ORG_ID, token_id) is None  # not an overflow error from the database
+
+
 def test_another_orgs_token_cannot_be_revoked_and_is_not_listed(tokens):
     theirs = tokens.create(OTHER_ORG, "theirs", Role.ADMIN, created_by="Globex admin")
     assert tokens.revoke(ORG_ID, theirs.token.id) is None

@@ -102,6 +102,18 @@ def test_cli_refuses_a_latin1_file_naming_where_and_imports_nothing(database_url
     assert exported_ids(tmp_path) == []
 
 
+def test_cli_refuses_a_lone_surrogate_in_one_line_without_a_traceback(database_url, tmp_path):
+    path = tmp_path / "surrogate.json"
+    path.write_bytes(b'[{"title": "lone \\ud800 surrogate"}]')
+
+    result = run("import", path)
+
+    assert result.exit_code == 1
+    assert "surrogate.json: row 1, column title: contains a lone surrogate (\\ud800)" in result.output
+    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    assert exported_ids(tmp_path) == []
+
+
 def test_cli_refuses_a_file_over_the_size_limit_unless_told_a_larger_one(database_url, tmp_path):
     path = write(tmp_path / "a.csv", HEADER, row("a"))
     size = path.stat().st_size

@@ -9,6 +9,9 @@ import pytest
 from docx.enum.text import WD_COLOR_INDEX
 
 from plugin.content.docx_export import markdown_to_docx
+from plugin.content.export_limits import MAX_EXPORT_BLOCKS as MAX_BLOCKS
+from plugin.content.export_limits import MAX_EXPORT_CHARS as MAX_CHARS
+from plugin.content.export_limits import ExportTooLarge
 
 
 def open_document(markdown: str, title: str = "Business case"):
@@ -80,7 +83,7 @@ def test_gaps_for_missing_values_are_highlighted():
 
 
 @pytest.mark.parametrize(
-    "text", ["a\x00b\x01c\x0bd\x1fe", "<w:t>x</w:t>]]>&amp;", "\ud800 lone surrogate", "x" * 200_000]
+    "text", ["a\x00b\x01c\x0bd\x1fe", "<w:t>x</w:t>]]>&amp;", "\ud800 lone surrogate", "x" * MAX_CHARS]
 )
 def test_any_text_gives_a_valid_document(text):
     document = open_document(text, title="Title\x00 with <markup>")
@@ -92,3 +95,19 @@ def test_document_carries_the_title_and_no_library_author():
     properties = open_document("x", title="Business case: Acme").core_properties
     assert properties.title == "Business case: Acme"
     assert properties.author == "" and properties.last_modified_by == ""
+
+
+def test_a_text_beyond_the_bounds_is_refused_before_any_drawing():
+    with pytest.raises(ExportTooLarge, match="longer than 120,000 characters"):
+        markdown_to_docx("x" * (MAX_CHARS + 1), title="t")
+    with pytest.raises(ExportTooLarge, match="more than 1,500 paragraphs"):
+        markdown_to_docx("\n\n".join("p" for _ in range(MAX_BLOCKS + 1)), title="t")
+    with pytest.raises(ExportTooLarge, match="more than 1,500 paragraphs"):  # table cells count too
+        markdown_to_docx("| a |\n|---|\n" + "\n".join("| x |" for _ in range(MAX_BLOCKS)), title="t")
+
+
+def test_a_document_at_the_bounds_keeps_every_block_and_its_style():
+    # A heading is one block, a quote two (the quote and its paragraph): 500 of each is 1,500.
+    text = "\n\n".join(f"## heading {i}\n\n> quote {i}" for i in range(500))
+    document = open_document(text)
+    assert paragraphs(document) == [p for i in range(500) for p in (("Heading 2", f"heading {i}"), ("Quote", f"quote {i}"))]

@@ -57,3 +57,30 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+_CA_PEM: list[str] = []
+
+
+def ca_pem() -> str:
+    """A real self-signed CA certificate in PEM (made once per test run), as an org behind a
+    TLS-inspecting proxy would upload its proxy's CA."""
+    if not _CA_PEM:
+        import datetime as dt
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Acme TLS inspection CA")])
+        now = dt.datetime.now(dt.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - dt.timedelta(days=1))
+                .not_valid_after(now + dt.timedelta(days=30))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+                .sign(key, hashes.SHA256()))
+        _CA_PEM.append(cert.public_bytes(serialization.Encoding.PEM).decode("ascii"))
+    return _CA_PEM[0]

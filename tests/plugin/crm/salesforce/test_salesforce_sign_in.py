@@ -320,3 +320,29 @@ def test_the_consumer_key_survives_storage_and_a_canvas_org_without_one_has_no_s
     orgs = app.extensions["be_inspired"].orgs.current().orgs
     assert orgs[ORG_ID].consumer_key == CONSUMER_KEY and orgs[OTHER_ORG].consumer_key is None
     json.dumps(orgs[ORG_ID].consumer_key)  # plain text setting, not a secret
+
+
+# -- issue 13, defect 13: the org's CA certificates, whatever REQUESTS_CA_BUNDLE says -------------
+def test_sign_in_trusts_the_orgs_certificates_even_with_requests_ca_bundle_set(
+        app, salesforce, monkeypatch, tmp_path):
+    from plugin.crm.salesforce.config import OrgConnection
+    from plugin.orgs.connections import ConfiguredOrg
+    from tests.plugin.crm.salesforce.sf_fakes import ca_pem
+
+    svc = app.extensions["be_inspired"]
+    svc.org_connections().save(ConfiguredOrg("Acme Corp", OrgConnection(
+        org_id=ORG_ID, instance_url=INSTANCE, canvas_secret=CANVAS_SECRET, ca_bundle=ca_pem()),
+        consumer_key=CONSUMER_KEY))
+    environment_bundle = tmp_path / "environment-ca.pem"
+    environment_bundle.write_text(ca_pem())
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(environment_bundle))
+
+    response, _ = sign_in(app.test_client(), salesforce)
+
+    assert response.status_code == 303
+    for url in (TOKEN_URL, USERINFO_URL):
+        call = next(c for c in salesforce.calls if c.request.url == url)
+        verify = call.request.req_kwargs["verify"]
+        assert verify != str(environment_bundle)
+        with open(verify, encoding="ascii") as trusted:
+            assert trusted.read() == ca_pem()

@@ -14,13 +14,14 @@ from simple_salesforce.exceptions import SalesforceError
 
 from plugin.crm.salesforce.client import SalesforceClient, translate
 from plugin.crm.salesforce.config import JwtBearerCredentials, OrgConnection, PasswordCredentials
+from plugin.crm.salesforce.outbound import OutboundPolicy
 from plugin.crm.salesforce.exceptions import (
     AccessRefused, AuthenticationFailed, CanvasSessionExpired, QueryRejected, RequestLimitExceeded,
     SalesforceUnreachable, SessionExpired, UnexpectedResponse,
 )
 
 from sf_fakes import (
-    INSTANCE, LIMIT_INFO, ORG_ID, QUERY_URL, TOKEN_URL, load_json, load_text,
+    INSTANCE, LIMIT_INFO, ORG_ID, QUERY_URL, TOKEN_URL, ca_pem, load_json, load_text,
 )
 
 SOAP_URL = f"{INSTANCE}/services/Soap/u/59.0"
@@ -125,10 +126,8 @@ def test_canvas_mode_without_a_token_asks_for_a_fresh_signed_request(http, canva
 
 
 def test_every_request_carries_the_timeout_and_the_ca_bundle(http, tmp_path):
-    bundle = tmp_path / "corporate-ca.pem"
-    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
     connection = OrgConnection(ORG_ID, INSTANCE, PasswordCredentials("u@acme.example", "pw", "tok"),
-                               timeout=1.5, ca_bundle=str(bundle))
+                               timeout=1.5, ca_bundle=ca_pem())
     http.add(responses.POST, SOAP_URL, body=load_text("soap_login_response.xml"))
     add_query(http, "00D5e000001AcmE!AQ0AQFakeSoapSessionId")
 
@@ -136,11 +135,13 @@ def test_every_request_carries_the_timeout_and_the_ca_bundle(http, tmp_path):
 
     for call in http.calls:
         assert call.request.req_kwargs["timeout"] == 1.5
-        assert call.request.req_kwargs["verify"] == str(bundle)
+        with open(call.request.req_kwargs["verify"], encoding="ascii") as trusted:
+            assert trusted.read() == ca_pem()
 
 
 def test_the_configured_api_version_and_port_are_used(http, canvas_session):
-    connection = OrgConnection(ORG_ID, "https://sf-proxy.internal.example:8443", api_version="61.0")
+    connection = OrgConnection(ORG_ID, "https://sf-proxy.internal.example:8443", api_version="61.0",
+                               outbound=OutboundPolicy(extra_hosts=("sf-proxy.internal.example",)))
     session = type(canvas_session)(canvas_session.access_token,
                                    "https://sf-proxy.internal.example:8443", canvas_session.user_id)
     http.add(responses.GET, "https://sf-proxy.internal.example:8443/services/data/v61.0/query/",

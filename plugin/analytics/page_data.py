@@ -8,6 +8,7 @@ from typing import Mapping, Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from content_catalog.events import PanelEventLog
 from content_catalog.modules import ContentModule
 from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import Dimension, Taxonomy
@@ -24,6 +25,7 @@ from plugin.analytics.module_figures import (
     weekly_trend,
 )
 from plugin.analytics.window_figures import WindowLog
+from plugin.crm.demo_org import SIMULATED_REP_PREFIX
 from plugin.errors import InvalidInput, NotFound
 
 WINDOWS = (30, 90, 180)
@@ -83,6 +85,31 @@ class Window:
 
 
 @dataclass(frozen=True)
+class SimulatedHistory:
+    """How much of a page's figures the demo simulated, in words a lead understands."""
+
+    #: Weeks the whole simulated history spans.
+    weeks: int
+    #: Of the page's impressions, those shown to simulated reps, and all of them.
+    shown: int
+    total: int
+
+    @property
+    def label(self) -> str:
+        return f"Demo data: {self.weeks} simulated week{'' if self.weeks == 1 else 's'}"
+
+    @property
+    def explanation(self) -> str:
+        own = self.total - self.shown
+        if not self.total:
+            return "Nothing is counted here yet; the demo's other figures are simulated."
+        return (f"{self.shown:,} of the {self.total:,} suggestions shown in this window went to "
+                "simulated reps on made-up opportunities, with simulated votes, uses and deal "
+                "outcomes" + (f"; {own:,} are real clicks in this demo." if own else ".")
+                + " They show what the page does, not how real content fares.")
+
+
+@dataclass(frozen=True)
 class SegmentRow:
     value: str | None
     label: str
@@ -109,6 +136,8 @@ class CatalogAnalytics:
     #: Impressions shown before this were counted from the roll-ups, with what reps had done
     #: by then; later ones as they are now. None: every one as it is now.
     rolled_up_until: datetime | None = None
+    #: The demo's simulated share of these figures; None when nothing here is simulated.
+    simulated: SimulatedHistory | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +160,7 @@ class ModuleAnalytics:
     trend: Sequence[WeekStats] = field(default_factory=tuple)
     #: As :attr:`CatalogAnalytics.rolled_up_until`.
     rolled_up_until: datetime | None = None
+    simulated: SimulatedHistory | None = None
 
 
 def parse_analytics_query(args: Mapping[str, str]) -> AnalyticsQuery:
@@ -186,6 +216,8 @@ def build_catalog_analytics(
         daily = log.daily(kind, value)
         won, lost = log.closed_deals(kind, value)
         modules = CatalogRepository(session, org_id).find(stats)
+        simulated = simulated_history(
+            session, org_id, window, sum(a.impressions for a in by_segment.values()))
     return CatalogAnalytics(
         query=query,
         window=window,
@@ -203,7 +235,28 @@ def build_catalog_analytics(
         won_deals=won,
         lost_deals=lost,
         rolled_up_until=log.rolled_up_until,
+        simulated=simulated,
     )
+
+
+def simulated_weeks(session: Session, org_id: str) -> int | None:
+    """The weeks the demo's simulated history spans in this org; None when it has none."""
+    everything = PanelEventLog(session, org_id).span_shown_to(SIMULATED_REP_PREFIX)
+    if everything is None:
+        return None
+    return -(-((everything.last.date() - everything.first.date()).days + 1) // 7)
+
+
+def simulated_history(session: Session, org_id: str, window: Window, total: int,
+                      module_key: str | None = None) -> SimulatedHistory | None:
+    """The simulated share of ``total`` impressions in ``window`` (of one module, if given),
+    labelled with the weeks the whole simulated history spans; None when there is none."""
+    weeks = simulated_weeks(session, org_id)
+    if weeks is None:
+        return None
+    here = PanelEventLog(session, org_id).span_shown_to(
+        SIMULATED_REP_PREFIX, since=window.since, until=window.until, module_key=module_key)
+    return SimulatedHistory(weeks, here.impressions if here else 0, total)
 
 
 def _chosen_segment(query: AnalyticsQuery, by_segment: Mapping[str | None, Activity],
@@ -246,11 +299,15 @@ def build_module_analytics(
         log = WindowLog(session, org_id, window.since, window.until,
                         kinds=(ALL, query.segment), module_key=module_key)
         by_value = log.module_stats(query.segment, None, module_key)
+        overall = (log.module_stats(ALL, (None,), module_key)[(None, module_key)]
+                   if by_value else None)
+        simulated = simulated_history(session, org_id, window,
+                                      overall.impressions if overall else 0, module_key)
         if not by_value:
             return ModuleAnalytics(query, window, module, None,
                                    trend=weekly_trend((), window.first_day, window.last_day),
-                                   rolled_up_until=log.rolled_up_until)
-        overall = log.module_stats(ALL, (None,), module_key)[(None, module_key)]
+                                   rolled_up_until=log.rolled_up_until,
+                                   simulated=simulated)
         daily = log.daily(ALL, None, module_key)
     segments = [
         SegmentStats(value, segment_label(taxonomy, query.segment, value), stats)
@@ -265,4 +322,5 @@ def build_module_analytics(
         segments=segments,
         trend=weekly_from_days(daily, window.first_day, window.last_day),
         rolled_up_until=log.rolled_up_until,
+        simulated=simulated,
     )

@@ -15,7 +15,10 @@ from plugin.cli.roles import roles
 from plugin.cli.rollups import analytics
 from plugin.cli.schema import init_db
 from plugin.cli.serve import serve
-from plugin.cli.speed import benchmark, benchmark_analytics, benchmark_events, benchmark_panel
+from plugin.cli.speed import (
+    benchmark, benchmark_analytics, benchmark_events, benchmark_load, benchmark_panel,
+    benchmark_refit,
+)
 from plugin.cli.token import token
 from plugin.cli.worker import worker
 
@@ -43,4 +46,6 @@ main.add_command(analytics)
 main.add_command(benchmark)
 main.add_command(benchmark_panel)
 main.add_command(benchmark_events)
+main.add_command(benchmark_load)
+main.add_command(benchmark_refit)
 main.add_command(benchmark_analytics)

@@ -1,5 +1,6 @@
-"""``beinspired benchmark``, ``benchmark-panel``, ``benchmark-events`` and ``benchmark-analytics``:
-the speed reports of BENCHMARKS.md, each beside a baseline measured in the same run."""
+"""``beinspired benchmark``, ``benchmark-panel``, ``-events``, ``-load``, ``-refit`` and
+``-analytics``: the speed reports of BENCHMARKS.md, each beside a baseline measured in the same
+run."""
 from __future__ import annotations
 
 import click
@@ -49,6 +50,75 @@ def benchmark_events(rate: int, batch: int, rounds: int, views: int, postgres: s
     click.echo(format_report(run_event_load_benchmark(rate, batch, rounds, views, postgres, pin)))
 
 
+@click.command("benchmark-load",
+              help="Panel views per second, p50 and p99 under 50 and 200 concurrent users: the "
+              "production server driven by wrk, warm and cold, SQLite and PostgreSQL, beside the "
+              "previous path (BEINSPIRED_PANEL_CACHES=false) in the same run.")
+@click.option("--seconds", type=click.IntRange(1, 600), default=10, show_default=True,
+              help="Length of each measured row.")
+@click.option("--users", default="50,200", show_default=True,
+              help="Concurrent connections, comma-separated.")
+@click.option("--database", "databases", type=click.Choice(["sqlite", "postgresql"]),
+              multiple=True, default=("sqlite", "postgresql"), show_default=True)
+@click.option("--cache", "caches", type=click.Choice(["warm", "cold"]), multiple=True,
+              default=("warm", "cold"), show_default=True)
+@click.option("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+              show_default=True, help="The server for the PostgreSQL rows (a schema of its own, "
+              "dropped after).")
+@click.option("--no-previous", is_flag=True, help="Skip the previous-path rows.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="gunicorn workers (default: one per usable core).")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+def benchmark_load(seconds: int, users: str, databases: tuple[str, ...], caches: tuple[str, ...],
+                   postgres_url: str, no_previous: bool, workers: int | None,
+                   threads: int) -> None:
+    from plugin.benchmarks.load import WrkMissing, format_report, run_load_benchmark
+
+    try:
+        counts = [int(n) for n in users.split(",")]
+    except ValueError:
+        raise click.BadParameter("comma-separated whole numbers, e.g. 50,200",
+                                 param_hint="--users") from None
+    if any(n < 2 or n > 10_000 for n in counts):
+        raise click.BadParameter("each between 2 and 10000", param_hint="--users")
+    try:
+        result = run_load_benchmark(
+            databases=databases, users=counts, caches=caches, seconds=seconds,
+            previous=not no_previous, postgres_url=postgres_url, workers=workers,
+            threads=threads, progress=lambda line: click.echo(line, err=True))
+    except WrkMissing as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(format_report(result))
+
+
+@click.command("benchmark-refit",
+              help="How long a catalog edit or a new model takes to reach two server processes, "
+                   "and warm views while they refit.")
+@click.option("--modules", "sizes", type=click.IntRange(min=100), multiple=True,
+              default=(10_000, 100_000), show_default=True, help="Imported modules (repeat).")
+@click.option("--processes", type=click.IntRange(min=1, max=8), default=2, show_default=True)
+@click.option("--postgres", metavar="URL", default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+              show_default=True,
+              help="PostgreSQL server; the run keeps a schema of its own per size "
+                   "(bi_refit_bench_<N>), reused by the next run.")
+@click.option("--fresh", is_flag=True, help="Make each size's schema again (import included).")
+@click.option("--no-previous", is_flag=True,
+              help="Skip the previous path (the view refits), measured for comparison.")
+@click.option("--poll-ms", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Pause after each poll of a process (its views are the load).")
+def benchmark_refit(sizes: tuple[int, ...], processes: int, postgres: str, fresh: bool,
+                    no_previous: bool, poll_ms: int) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from plugin.benchmarks.refit_propagation import format_report, run_refit_benchmark
+
+    with tempfile.TemporaryDirectory(prefix="beinspired-refit-bench-") as folder:
+        result = run_refit_benchmark(sizes=sizes, processes=processes, postgres_url=postgres,
+                                     previous=not no_previous, fresh=fresh, folder=Path(folder),
+                                     poll_gap_s=poll_ms / 1000,
+                                     progress=lambda line: click.echo(line, err=True))
+    click.echo(format_report(result))
 @click.command("benchmark-analytics",
                help="The analytics pages and API at 1,000,000 impressions in an org: read raw "
                "(the baseline) and from roll-ups, on SQLite and PostgreSQL.")

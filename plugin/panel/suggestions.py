@@ -2,22 +2,29 @@
 Design: docs/design/panel.md."""
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 from sqlalchemy.orm import Session
 
-from content_catalog.model_store import serving_state
+from content_catalog.history import CatalogHistory
+from content_catalog.model_store import ModelMarker, serving_state
 from content_catalog.modules import ContentModule
 from content_catalog.repository import CatalogRepository
-from content_catalog.taxonomy import ModuleStatus, Taxonomy
-from plugin.ranking.candidates import catalog_candidates, tag_labels
+from content_catalog.taxonomy import Audience, ModuleStatus, Taxonomy
+from plugin.ranking.candidates import candidate_from_module, catalog_candidates, tag_labels
+from plugin.ranking.refit_work import ChildProcess, InProcess
+from plugin.ranking.refits import OrgRefits
 from plugin.ranking.served_models import ServedModels
 from recommender import (
+    CandidateModule,
     OpportunityContext,
     Recommendations,
     ScoringWeights,
@@ -26,6 +33,15 @@ from recommender import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def working_session_seed(org_id: str, viewer: str | None, record_id: str, day: date) -> int:
+    """The exploratory draw's seed for one rep on one record on one day: reloading the record
+    that day shows the same list, while another rep or another day draws again. Each shown
+    card's propensity is still the probability the draw had, since the seed is fixed before,
+    and independently of, what the ranker scores."""
+    key = "\x1f".join((org_id, viewer or "", record_id, day.isoformat()))
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
 
 
 @dataclass(frozen=True)
@@ -63,10 +79,41 @@ class PanelSuggestions:
     internal: tuple[SuggestionCard, ...]
 
 
+@dataclass(frozen=True)
+class DisplayFields:
+    """What a card shows of a module, held in memory per catalog revision."""
+
+    key: str
+    title: str
+    summary: str
+    kind: str
+    kind_label: str
+    audience: str
+    author: str
+    link: str | None
+
+    @classmethod
+    def of(cls, module: ContentModule) -> "DisplayFields":
+        return cls(key=module.key, title=module.title, summary=module.summary,
+                   kind=module.kind.value, kind_label=module.kind.label,
+                   audience=module.audience.value, author=module.author, link=module.link)
+
+
 @dataclass
 class _Fitted:
     revision: int
     ranker: TagTextRanker
+
+
+@dataclass
+class _ServedCatalog:
+    """One org's published catalog at one revision: the cards' display fields for every view,
+    and the rankers' candidates until a ranker has been built from them (then dropped: the
+    rankers keep what they need, and a later v1 fallback reads them again)."""
+
+    revision: int
+    display: dict[str, DisplayFields]
+    candidates: list[CandidateModule] | None
 
 
 class RecommendationService:
@@ -78,15 +125,37 @@ class RecommendationService:
         *,
         k_client_facing: int = 5,
         k_internal: int = 3,
+        display_in_memory: bool = True,
+        refit_inline_modules: int = 200,
+        refits: OrgRefits | None = None,
+        work: InProcess | ChildProcess | None = None,
     ):
+        """``refit_inline_modules``: up to this many modules in an org's catalog, a view that
+        finds the catalog (or the model) changed refits before it ranks, which costs less than a
+        warm view's p99; above it the refit runs in the background (``refits``) and the previous
+        fit serves meanwhile, filtered on the current catalog; ``work`` says where a background
+        refit reads and fits (default: the refit's own thread)."""
         self._sessions = sessions
+        #: False: the previous path, display fields read from the database on every view.
+        self._display_in_memory = display_in_memory
+        self._catalogs: dict[str, _ServedCatalog] = {}
         self._taxonomy = taxonomy
         self._weights = weights or ScoringWeights()
         self._labels = tag_labels(taxonomy)
         self._k = (k_client_facing, k_internal)
         self._fitted: dict[str, _Fitted] = {}
         self._lock = threading.Lock()
-        self._models = ServedModels(sessions)
+        self._refit_inline_modules = refit_inline_modules
+        #: Per org: (catalog revision, whether it is refitted in the background).
+        self._big: dict[str, tuple[int, bool]] = {}
+        self._refits = refits or OrgRefits()
+        self._work = work or InProcess(sessions)
+        self._models = ServedModels(sessions, refits=self._refits, work=self._work)
+
+    @property
+    def refits(self) -> OrgRefits:
+        """Where the background refits run (a benchmark waits on it)."""
+        return self._refits
 
     @property
     def weights(self) -> ScoringWeights:
@@ -99,71 +168,197 @@ class RecommendationService:
         return self._labels
 
     def recommend(
-        self, org_id: str, context: OpportunityContext, today: date, *, explore: bool = True
+        self, org_id: str, context: OpportunityContext, today: date, *, explore: bool = True,
+        draw_seed: int | None = None,
     ) -> PanelSuggestions:
         """``explore=False`` for views that are not shown to a rep (the workspace's preview): a
-        learned model then ranks deterministically, and no card is an exploratory pick."""
+        learned model then ranks deterministically, and no card is an exploratory pick.
+        ``draw_seed`` (:func:`working_session_seed`) fixes the exploratory draw, so a rep who
+        reloads a record sees the same list; without it each view draws afresh."""
         with self._sessions() as session:
             repository = CatalogRepository(session, org_id)
-            ranked = self._rank(session, repository, context, today, explore)
-            modules = {
-                key: module
-                for key, module in repository.find(s.module_id for s in ranked).items()
-                if module.status is ModuleStatus.PUBLISHED  # retired since the ranker was fitted
-            }
+            # One statement per warm view: the revision and model marker.
+            revision, marker = serving_state(session, org_id)
+            in_background = functools.cache(lambda: self._is_big(repository, revision))
+            catalog = None
+            if self._display_in_memory and self._may_hold_catalog(org_id, revision,
+                                                                  in_background):
+                catalog = self._catalog(session, org_id, revision)
+            ranked = self._rank(session, repository, context, today, explore, draw_seed,
+                                (revision, marker), catalog, in_background)
+            if catalog is not None:
+                modules = catalog.display
+            else:
+                if self._display_in_memory:
+                    self._refits.request(org_id, "display", lambda: self._read_display(org_id))
+                # The current revision of each: a fit older than the catalog (a background
+                # refit still running) must neither show old words nor serve what is no longer
+                # servable.
+                modules = {
+                    key: module
+                    for key, module in repository.find(s.module_id for s in ranked).items()
+                    if module.status is ModuleStatus.PUBLISHED
+                    and (module.review_by is None or module.review_by >= today)
+                }
         return PanelSuggestions(
-            client_facing=tuple(self._card(s, modules) for s in ranked.client_facing if s.module_id in modules),
-            internal=tuple(self._card(s, modules) for s in ranked.internal if s.module_id in modules),
+            client_facing=self._cards(ranked.client_facing, modules, Audience.CLIENT_FACING),
+            internal=self._cards(ranked.internal, modules, Audience.INTERNAL),
         )
+
+    def _cards(self, ranked: Sequence[Suggestion],
+               modules: dict[str, DisplayFields] | dict[str, ContentModule],
+               audience: Audience) -> tuple[SuggestionCard, ...]:
+        return tuple(
+            self._card(s, modules) for s in ranked
+            if s.module_id in modules and _audience(modules[s.module_id]) is audience
+        )
+
+    def _may_hold_catalog(self, org_id: str, revision: int,
+                          in_background: Callable[[], bool]) -> bool:
+        """Whether this view may use the display fields held in memory: they are of the current
+        revision, or read now (a small catalog, or an org's first view, which waits for its first
+        fit anyway). A big catalog whose revision moved is refitted in the background, and
+        meanwhile each view reads its chosen modules."""
+        served = self._catalogs.get(org_id)
+        return served is None or served.revision == revision or not in_background()
+
+    def _catalog(self, session: Session, org_id: str, revision: int) -> _ServedCatalog:
+        """The org's catalog at ``revision``, read once per revision and process."""
+        served = self._catalogs.get(org_id)
+        if served is not None and served.revision == revision:
+            return served
+        with self._lock:
+            served = self._catalogs.get(org_id)
+            if served is None or served.revision != revision:
+                # Read after the revision: a change in between moves it again, and the next
+                # view reads the catalog again.
+                first_published = CatalogHistory(session, org_id).first_published()
+                modules = CatalogRepository(session, org_id).published()
+                served = _ServedCatalog(
+                    revision, {m.key: DisplayFields.of(m) for m in modules},
+                    [candidate_from_module(m, first_published.get(m.key)) for m in modules])
+                self._catalogs[org_id] = served
+            return served
+
+    def _read_display(self, org_id: str) -> None:
+        """A big catalog's display fields, read again in the background after its revision
+        moved; views read their chosen modules until it is in."""
+        with self._sessions() as session:
+            revision, _ = serving_state(session, org_id)
+            served = self._catalogs.get(org_id)
+            if served is not None and served.revision >= revision:
+                return
+            display = {m.key: DisplayFields.of(m)
+                       for m in CatalogRepository(session, org_id).published()}
+        with self._lock:
+            served = self._catalogs.get(org_id)
+            if served is None or served.revision < revision:
+                self._catalogs[org_id] = _ServedCatalog(revision, display, None)
+
+    @staticmethod
+    def _candidates(session: Session, org_id: str, catalog: _ServedCatalog | None,
+                    ) -> list[CandidateModule]:
+        if catalog is None:
+            return catalog_candidates(session, org_id)
+        candidates, catalog.candidates = catalog.candidates, None
+        return candidates if candidates is not None else catalog_candidates(session, org_id)
 
     def _rank(
         self, session: Session, repository: CatalogRepository, context: OpportunityContext,
-        today: date, explore: bool,
+        today: date, explore: bool, draw_seed: int | None = None,
+        state: tuple[int, ModelMarker | None] | None = None,
+        catalog: _ServedCatalog | None = None,
+        in_background: Callable[[], bool] | None = None,
     ) -> Recommendations:
         org_id = repository.org_id
-        revision, marker = serving_state(session, org_id)
+        revision, marker = state or serving_state(session, org_id)
+        if in_background is None:
+            in_background = functools.cache(lambda: self._is_big(repository, revision))
         if marker is not None:
             learned = self._models.ranker(
-                session, org_id, revision, marker, lambda: catalog_candidates(session, org_id)
+                session, org_id, revision, marker,
+                # A background refit may run in a child process: it reads the catalog itself.
+                catalog_candidates if in_background() else
+                (lambda session, org_id: self._candidates(session, org_id, catalog)),
+                in_background=in_background,
             )
             if learned is not None:
                 try:
                     return learned.rank(
                         context, today=today, k_client_facing=self._k[0],
                         k_internal=self._k[1],
-                        rng=np.random.default_rng() if explore else None,
+                        rng=np.random.default_rng(draw_seed) if explore else None,
                     )  # fmt: skip
                 except Exception:  # noqa: BLE001 - a broken model must not cost the rep a panel
                     log.exception("org %s: the learned ranker failed; serving v1", org_id)
                     self._models.failed(org_id, marker, "used to rank")
-        ranker = self._ranker(session, repository, revision)
+        ranker = self._ranker(session, repository, revision, in_background, catalog)
         return ranker.rank(context, today=today, k_client_facing=self._k[0], k_internal=self._k[1])
 
+    def _is_big(self, repository: CatalogRepository, revision: int) -> bool:
+        """Whether the org's catalog at ``revision`` is refitted in the background. Counted once
+        per revision, and only when something must be refitted: every view during a refit asks,
+        and counting 100,000 rows on each would load the database the refit reads."""
+        known = self._big.get(repository.org_id)
+        if known is not None and known[0] == revision:
+            return known[1]
+        big = repository.count() > self._refit_inline_modules
+        self._big[repository.org_id] = (revision, big)
+        return big
+
     def _ranker(
-        self, session: Session, repository: CatalogRepository, revision: int
+        self, session: Session, repository: CatalogRepository, revision: int,
+        in_background: Callable[[], bool],
+        catalog: _ServedCatalog | None = None,
     ) -> TagTextRanker:
-        fitted = self._fitted.get(repository.org_id)
+        org_id = repository.org_id
+        fitted = self._fitted.get(org_id)
         if fitted and fitted.revision == revision:
             return fitted.ranker
+        if fitted is not None and in_background():  # the first fit of an org still waits
+            self._refits.request(org_id, "v1", lambda: self._refit_v1(org_id))
+            return fitted.ranker
+        if fitted is None and in_background():  # a big catalog: its next refit finds the
+            self._work.warm()  # worker ready (a child process: seconds to start on a busy host)
         with self._lock:
             fitted = self._fitted.get(repository.org_id)
             if fitted and fitted.revision == revision:
                 return fitted.ranker
-            candidates = catalog_candidates(session, repository.org_id)
+            candidates = self._candidates(session, repository.org_id, catalog)
             ranker = TagTextRanker(self._weights, self._labels).fit(candidates)
             self._fitted[repository.org_id] = _Fitted(revision, ranker)
             return ranker
 
+    def _refit_v1(self, org_id: str) -> None:
+        """The background refit of v1 (in ``work``: this thread or a child process), swapped in
+        when it is ready."""
+        fitted = self._fitted.get(org_id)
+        started = time.perf_counter()
+        result = self._work.run(refit_v1, org_id, self._weights, self._labels,
+                                fitted.revision if fitted is not None else -1)
+        if result is None:
+            return
+        revision, ranker = result
+        log.info("org %s: v1 refitted in the background for catalog revision %s in %.1f s",
+                 org_id, revision, time.perf_counter() - started)
+        with self._lock:
+            fitted = self._fitted.get(org_id)
+            if fitted is None or fitted.revision < revision:
+                self._fitted[org_id] = _Fitted(revision, ranker)
+
     @staticmethod
-    def _card(suggestion: Suggestion, modules: dict[str, ContentModule]) -> SuggestionCard:
+    def _card(suggestion: Suggestion,
+              modules: dict[str, DisplayFields] | dict[str, ContentModule]) -> SuggestionCard:
         module = modules[suggestion.module_id]
+        if isinstance(module, ContentModule):
+            module = DisplayFields.of(module)
         return SuggestionCard(
             module_id=module.key,
             title=module.title,
             summary=module.summary,
-            kind=module.kind.value,
-            kind_label=module.kind.label,
-            audience=module.audience.value,
+            kind=module.kind,
+            kind_label=module.kind_label,
+            audience=module.audience,
             author=module.author,
             link=module.link,
             reasons=tuple(r.label for r in suggestion.reasons),
@@ -174,3 +369,21 @@ class RecommendationService:
             explored=suggestion.explored,
             model_version=suggestion.model_version,
         )
+
+
+def _audience(module: DisplayFields | ContentModule) -> Audience:
+    return module.audience if isinstance(module.audience, Audience) else Audience(module.audience)
+
+
+def refit_v1(session: Session, org_id: str, weights: ScoringWeights,
+             labels: dict[str, dict[str, str]], fitted_revision: int,
+             ) -> tuple[int, TagTextRanker] | None:
+    """A background refit's work: v1 fitted on the catalog as it is now, with its revision
+    (read first: a later write means one more refit, never a fit labelled newer than it is);
+    None when the fit held is already of that revision."""
+    revision, _ = serving_state(session, org_id)
+    if revision <= fitted_revision:
+        return None
+    candidates = catalog_candidates(session, org_id)
+    session.rollback()  # ends the read: the fit that follows holds no connection
+    return revision, TagTextRanker(weights, labels).fit(candidates)

@@ -6,6 +6,7 @@ sessions exactly as the web layer does.
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from content_catalog.database import session_factory
 from content_catalog.repository import CatalogRepository, OrgNotFound, ensure_org
@@ -174,6 +175,37 @@ def test_panel_shows_the_current_display_fields_of_a_changed_module(service, pub
     publish(module_factory("a", title="Old title"))
     service.recommend(ORG, BANKING_BUYING, today)
     publish(module_factory("a", title="New title"))
+    assert service.recommend(ORG, BANKING_BUYING, today).client_facing[0].title == "New title"
+
+
+def test_a_warm_view_asks_the_database_one_question(service, publish, module_factory, engine,
+                                                   today):
+    """The revision and model marker; the display fields are held with the fitted ranker."""
+    publish(module_factory("a", tags={"industry": "Banking"}), module_factory("b"))
+    service.recommend(ORG, BANKING_BUYING, today)  # reads the catalog once for this revision
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        panel = service.recommend(ORG, BANKING_BUYING, today)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert suggested_ids(panel) == ["a", "b"]
+    assert len(statements) == 1, statements
+
+
+def test_the_previous_path_reads_display_fields_per_view(sessions, taxonomy, publish,
+                                                         module_factory, engine, today):
+    """BEINSPIRED_PANEL_CACHES=false, the benchmark's same-run baseline, still works alike."""
+    publish(module_factory("a", title="Old title", tags={"industry": "Banking"}))
+    service = RecommendationService(sessions, taxonomy, display_in_memory=False)
+    cached = RecommendationService(sessions, taxonomy)
+    assert service.recommend(ORG, BANKING_BUYING, today) == cached.recommend(
+        ORG, BANKING_BUYING, today)
+    publish(module_factory("a", title="New title", tags={"industry": "Banking"}))
     assert service.recommend(ORG, BANKING_BUYING, today).client_facing[0].title == "New title"
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from content_catalog.database import make_engine, session_factory
 from content_catalog.taxonomy import Taxonomy, default_taxonomy
 from plugin.access.panel_tokens import AppTokenSigner
+from plugin.analytics.rollup_job import AnalyticsRollupJob
 from plugin.crm.demo_org import DemoOrg
 from plugin.crm.salesforce.breakers import breaker_store
 from plugin.crm.salesforce.context_cache import context_cache
@@ -56,6 +57,8 @@ class Services:
     panel_views: PanelViews
     outcome_sync: OutcomeSync
     trainer: Trainer
+    #: Rebuilds the orgs' analytics roll-ups (a job; also run after the demo history is seeded).
+    analytics_rollups: AnalyticsRollupJob
     #: Each kind of background job's function, and the queue that runs them (RQ with
     #: ``REDIS_URL``, else a thread of this process).
     job_handlers: dict[str, Handler]
@@ -106,8 +109,9 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
     outcome_sync = OutcomeSync(sessions, orgs, demo_org)
     trainer = Trainer(sessions, lambda: TagTextRanker(recommendations.weights,
                                                       recommendations.labels))
+    analytics_rollups = AnalyticsRollupJob(sessions, today)
     handlers = {
-        **job_handlers(outcome_sync, trainer, today),
+        **job_handlers(outcome_sync, trainer, today, analytics_rollups),
         CATALOG_IMPORT: catalog_import_handler(PendingImports(sessions), taxonomies.for_org),
     }
     built = Services(
@@ -127,6 +131,7 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
                                unknown_in_background=settings.panel_caches),
         outcome_sync=outcome_sync,
         trainer=trainer,
+        analytics_rollups=analytics_rollups,
         job_handlers=handlers,
         jobs=job_queue(settings.redis_url, handlers),
         today=today,

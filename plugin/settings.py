@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     #: ``beinspired worker``.
     outcome_sync_interval: float = Field(default=3600.0, ge=60, le=7 * 86_400)
     training_interval: float = Field(default=86_400.0, ge=60, le=30 * 86_400)
+    #: Seconds between two rebuilds of every org's analytics roll-ups (impressions shown since
+    #: are read raw by the pages, so this bounds their cost, not their freshness).
+    analytics_rollup_interval: float = Field(default=3600.0, ge=60, le=7 * 86_400)
     #: With ``REDIS_URL``: how often each worker checks the schedule in Redis for due jobs.
     schedule_poll_seconds: float = Field(default=5.0, ge=0.2, le=300)
 

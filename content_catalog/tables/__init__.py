@@ -1,7 +1,10 @@
 """SQLAlchemy 2.0 tables, one module per area over one ``Base``; every row that holds an org's
 data carries that org's Id. Importing this package registers every table on ``Base.metadata``
 (Alembic's ``env.py`` and the tests rely on it)."""
-from content_catalog.tables import access_tables, catalog_tables, learning_tables, org_tables
+from content_catalog.tables import (
+    access_tables, analytics_tables, catalog_tables, learning_tables, org_tables,
+)
 from content_catalog.tables.base import Base, utcnow
 
-__all__ = ["Base", "access_tables", "catalog_tables", "learning_tables", "org_tables", "utcnow"]
+__all__ = ["Base", "access_tables", "analytics_tables", "catalog_tables", "learning_tables",
+           "org_tables", "utcnow"]

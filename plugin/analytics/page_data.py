@@ -12,26 +12,21 @@ from content_catalog.events import PanelEventLog
 from content_catalog.modules import ContentModule
 from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import Dimension, Taxonomy
+from plugin.analytics.log_tally import ALL, as_activity, total, weekly_from_days
 from plugin.analytics.module_figures import (
     SEGMENTS,
     SORTABLE,
     Activity,
     ContentStats,
     WeekStats,
-    activity,
-    closed_deals,
-    in_segment,
-    module_stats,
     never_opened,
     often_not_helpful,
-    segment_activity,
     sorted_stats,
     weekly_trend,
 )
+from plugin.analytics.window_figures import WindowLog
 from plugin.crm.demo_org import SIMULATED_REP_PREFIX
 from plugin.errors import InvalidInput, NotFound
-from plugin.ranking.logged_views import logged_impressions
-from recommender.feedback import Impression
 
 WINDOWS = (30, 90, 180)
 DEFAULT_WINDOW = 90
@@ -138,6 +133,9 @@ class CatalogAnalytics:
     often_not_helpful: Sequence[ContentStats]
     won_deals: int
     lost_deals: int
+    #: Impressions shown before this were counted from the roll-ups, with what reps had done
+    #: by then; later ones as they are now. None: every one as it is now.
+    rolled_up_until: datetime | None = None
     #: The demo's simulated share of these figures; None when nothing here is simulated.
     simulated: SimulatedHistory | None = None
 
@@ -160,6 +158,8 @@ class ModuleAnalytics:
     stats: ContentStats | None
     segments: Sequence[SegmentStats] = field(default_factory=tuple)
     trend: Sequence[WeekStats] = field(default_factory=tuple)
+    #: As :attr:`CatalogAnalytics.rolled_up_until`.
+    rolled_up_until: datetime | None = None
     simulated: SimulatedHistory | None = None
 
 
@@ -209,29 +209,32 @@ def build_catalog_analytics(
     """``taxonomy`` is the org's; ``today`` ends the window."""
     window = analytics_window(today, query.window_days)
     with sessions() as session:
-        logged = logged_impressions(session, org_id, window.since, window.until)
-        by_segment = segment_activity(logged, query.segment)
-        chosen = _chosen_segment(logged, query, by_segment, taxonomy)
-        stats = module_stats(chosen)
+        log = WindowLog(session, org_id, window.since, window.until, kinds=(ALL, query.segment))
+        by_segment = log.segment_activity(query.segment)
+        kind, value = _chosen_segment(query, by_segment, taxonomy)
+        stats = {module: s for (_, module), s in log.module_stats(kind, (value,)).items()}
+        daily = log.daily(kind, value)
+        won, lost = log.closed_deals(kind, value)
         modules = CatalogRepository(session, org_id).find(stats)
-        simulated = simulated_history(session, org_id, window, len(logged))
-    won, lost = closed_deals(chosen)
+        simulated = simulated_history(
+            session, org_id, window, sum(a.impressions for a in by_segment.values()))
     return CatalogAnalytics(
         query=query,
         window=window,
         modules=modules,
         stats=_table_order(stats.values(), query, modules),
-        totals=activity(chosen),
+        totals=as_activity(total(daily.values())),
         segments=sorted(
             (SegmentRow(v, segment_label(taxonomy, query.segment, v), a)
              for v, a in by_segment.items()),
             key=lambda row: (row.value is None, -row.activity.impressions, row.label),
         ),
-        trend=weekly_trend(chosen, window.first_day, window.last_day),
+        trend=weekly_from_days(daily, window.first_day, window.last_day),
         never_opened=never_opened(stats),
         often_not_helpful=often_not_helpful(stats),
         won_deals=won,
         lost_deals=lost,
+        rolled_up_until=log.rolled_up_until,
         simulated=simulated,
     )
 
@@ -256,10 +259,11 @@ def simulated_history(session: Session, org_id: str, window: Window, total: int,
     return SimulatedHistory(weeks, here.impressions if here else 0, total)
 
 
-def _chosen_segment(logged: list[Impression], query: AnalyticsQuery,
-                    by_segment: Mapping[str | None, Activity], taxonomy: Taxonomy):
+def _chosen_segment(query: AnalyticsQuery, by_segment: Mapping[str | None, Activity],
+                    taxonomy: Taxonomy) -> tuple[str, str | None]:
+    """The (segment, value) the query picks: (``all``, None) for every opportunity."""
     if query.value is None:
-        return logged
+        return ALL, None
     value = query.value[0]
     spec = taxonomy.spec(SEGMENT_DIMENSIONS[query.segment])
     known = value is None or value in by_segment or spec.canonical(value) is not None
@@ -270,7 +274,7 @@ def _chosen_segment(logged: list[Impression], query: AnalyticsQuery,
             f"use one of the segment table's links, or {UNSET} for opportunities without one."
         )
     canonical = value if value is None or value in by_segment else spec.canonical(value)
-    return in_segment(logged, query.segment, canonical)
+    return query.segment, canonical
 
 
 def _table_order(stats, query: AnalyticsQuery, modules: Mapping[str, ContentModule]):
@@ -292,29 +296,31 @@ def build_module_analytics(
             module = CatalogRepository(session, org_id).get(module_key)
         except ModuleNotFound:
             raise NotFound("There is no such module in this org.") from None
-        logged = logged_impressions(session, org_id, window.since, window.until,
-                                    module_key=module_key)
-        simulated = simulated_history(session, org_id, window, len(logged), module_key)
-    if not logged:
-        return ModuleAnalytics(query, window, module, None,
-                               trend=weekly_trend((), window.first_day, window.last_day),
-                               simulated=simulated)
-    by_value: dict[str | None, list[Impression]] = {}
-    for impression in logged:
-        by_value.setdefault(SEGMENTS[query.segment](impression.context), []).append(impression)
+        log = WindowLog(session, org_id, window.since, window.until,
+                        kinds=(ALL, query.segment), module_key=module_key)
+        by_value = log.module_stats(query.segment, None, module_key)
+        overall = (log.module_stats(ALL, (None,), module_key)[(None, module_key)]
+                   if by_value else None)
+        simulated = simulated_history(session, org_id, window,
+                                      overall.impressions if overall else 0, module_key)
+        if not by_value:
+            return ModuleAnalytics(query, window, module, None,
+                                   trend=weekly_trend((), window.first_day, window.last_day),
+                                   rolled_up_until=log.rolled_up_until,
+                                   simulated=simulated)
+        daily = log.daily(ALL, None, module_key)
     segments = [
-        SegmentStats(value, segment_label(taxonomy, query.segment, value),
-                     module_stats(group)[module_key])
-        for value, group in by_value.items()
+        SegmentStats(value, segment_label(taxonomy, query.segment, value), stats)
+        for (value, _), stats in by_value.items()
     ]
     segments.sort(key=lambda row: (row.value is None, -row.stats.impressions, row.label))
     return ModuleAnalytics(
         query=query,
         window=window,
         module=module,
-        stats=module_stats(logged)[module_key],
+        stats=overall,
         segments=segments,
-        trend=weekly_trend(logged, window.first_day, window.last_day),
+        trend=weekly_from_days(daily, window.first_day, window.last_day),
+        rolled_up_until=log.rolled_up_until,
         simulated=simulated,
     )
-

@@ -12,10 +12,12 @@ from plugin.cli.model import model
 from plugin.cli.org import org
 from plugin.cli.outcomes import outcomes
 from plugin.cli.roles import roles
+from plugin.cli.rollups import analytics
 from plugin.cli.schema import init_db
 from plugin.cli.serve import serve
 from plugin.cli.speed import (
-    benchmark, benchmark_events, benchmark_load, benchmark_panel, benchmark_refit,
+    benchmark, benchmark_analytics, benchmark_events, benchmark_load, benchmark_panel,
+    benchmark_refit,
 )
 from plugin.cli.token import token
 from plugin.cli.worker import worker
@@ -40,8 +42,10 @@ main.add_command(outcomes)
 main.add_command(worker)
 main.add_command(model)
 main.add_command(evaluate)
+main.add_command(analytics)
 main.add_command(benchmark)
 main.add_command(benchmark_panel)
 main.add_command(benchmark_events)
 main.add_command(benchmark_load)
 main.add_command(benchmark_refit)
+main.add_command(benchmark_analytics)

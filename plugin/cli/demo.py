@@ -42,6 +42,8 @@ def _seed(svc: Services, weeks: int, seed: int, views_per_week: int) -> None:
     except DemoHistoryError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(_summary(result, weeks, seed))
+    # The analytics pages read roll-ups; the demo's do not wait for the worker's first run.
+    click.echo(f"Demo analytics roll-ups: {svc.analytics_rollups.rebuild(DEMO_ORG_ID).line()}")
 
 
 def _summary(result: SeedResult, weeks: int, seed: int) -> str:

@@ -1,5 +1,6 @@
-"""``beinspired benchmark``, ``benchmark-panel``, ``-events``, ``-load`` and ``-refit``: the speed
-reports of BENCHMARKS.md, each beside a baseline measured in the same run."""
+"""``beinspired benchmark``, ``benchmark-panel``, ``-events``, ``-load``, ``-refit`` and
+``-analytics``: the speed reports of BENCHMARKS.md, each beside a baseline measured in the same
+run."""
 from __future__ import annotations
 
 import click
@@ -118,3 +119,25 @@ def benchmark_refit(sizes: tuple[int, ...], processes: int, postgres: str, fresh
                                      poll_gap_s=poll_ms / 1000,
                                      progress=lambda line: click.echo(line, err=True))
     click.echo(format_report(result))
+@click.command("benchmark-analytics",
+               help="The analytics pages and API at 1,000,000 impressions in an org: read raw "
+               "(the baseline) and from roll-ups, on SQLite and PostgreSQL.")
+@click.option("--impressions", type=int, default=1_000_000, show_default=True)
+@click.option("--opportunities", type=int, default=5_000, show_default=True)
+@click.option("--repeats", type=int, default=20, show_default=True,
+              help="Calls of each endpoint read from roll-ups.")
+@click.option("--raw-repeats", type=int, default=3, show_default=True,
+              help="Calls of each endpoint read raw (each takes seconds at full size).")
+@click.option("--postgres", metavar="URL", default=None,
+              help="Also run on this PostgreSQL server, in a schema of its own (dropped after).")
+@click.option("--no-sqlite", is_flag=True, help="Skip the SQLite run.")
+@click.option("--raw-all", is_flag=True,
+              help="Read the pages raw too, not only the two API calls (minutes a call at "
+              "full size).")
+def benchmark_analytics(impressions: int, opportunities: int, repeats: int, raw_repeats: int,
+                        postgres: str | None, no_sqlite: bool, raw_all: bool) -> None:
+    from plugin.benchmarks.analytics_load import format_report, run_analytics_benchmark
+
+    click.echo(format_report(run_analytics_benchmark(
+        impressions, opportunities, repeats=repeats, raw_repeats=raw_repeats,
+        postgres_url=postgres, sqlite=not no_sqlite, raw_all=raw_all)))

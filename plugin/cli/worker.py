@@ -19,14 +19,16 @@ log = logging.getLogger(__name__)
 
 @click.command(help="Run the background jobs: each org's deal-outcome sync every "
                "BEINSPIRED_OUTCOME_SYNC_INTERVAL seconds (1 h), training every "
-               "BEINSPIRED_TRAINING_INTERVAL seconds (24 h), and jobs the web enqueues. With "
+               "BEINSPIRED_TRAINING_INTERVAL seconds (24 h), every org's analytics roll-ups every "
+               "BEINSPIRED_ANALYTICS_ROLLUP_INTERVAL seconds (1 h), and jobs the web enqueues. With "
                "REDIS_URL it is an RQ worker (run several); SIGTERM stops it.")
 @click.option("--once", is_flag=True,
               help="Run the jobs once in this process, then exit (1 if any failed or they could "
               "not be listed): for cron without Redis, with --job.")
 @click.option("--job", "kinds", multiple=True, type=click.Choice(sorted(JOB_KINDS)),
               help="Only these jobs (repeatable; default: all): outcomes = every org's "
-              "deal-outcome sync, training = training every org. Cron: `--once --job outcomes` "
+              "deal-outcome sync, training = training every org, analytics = every org's "
+              "analytics roll-ups. Cron: `--once --job outcomes` and `--once --job analytics` "
               "hourly, `--once --job training` daily.")
 def worker(once: bool, kinds: tuple[str, ...]) -> None:
     settings = Settings()
@@ -44,6 +46,8 @@ def worker(once: bool, kinds: tuple[str, ...]) -> None:
         svc.outcome_sync, svc.trainer, today=svc.today, names=names,
         outcome_sync_interval=settings.outcome_sync_interval,
         training_interval=settings.training_interval,
+        rollups=svc.analytics_rollups,
+        analytics_rollup_interval=settings.analytics_rollup_interval,
     ))
     if once:
         runs = scheduler.run_due()
@@ -51,9 +55,10 @@ def worker(once: bool, kinds: tuple[str, ...]) -> None:
     # SIGTERM raises SystemExit in this thread: a job in progress is rolled back (its
     # transaction never commits) and runs again at the next start.
     exit_cleanly_on_sigterm()
-    log.info("worker started (%s): outcome sync every %.0f s, training every %.0f s",
-             ", ".join(kinds or sorted(JOB_KINDS)), settings.outcome_sync_interval,
-             settings.training_interval)
+    log.info("worker started (%s): outcome sync every %.0f s, training every %.0f s, "
+             "analytics roll-ups every %.0f s", ", ".join(kinds or sorted(JOB_KINDS)),
+             settings.outcome_sync_interval, settings.training_interval,
+             settings.analytics_rollup_interval)
     try:
         scheduler.run_until(threading.Event())
     except KeyboardInterrupt:

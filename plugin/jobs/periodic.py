@@ -13,7 +13,7 @@ import redis
 from rq_scheduler import Scheduler
 
 from plugin.learning.job_queue import ENTRY_POINT, JOB_TIMEOUT_SECONDS, QUEUE_NAME
-from plugin.learning.jobs import OUTCOME_SYNC, TRAINING
+from plugin.learning.jobs import ANALYTICS_ROLLUP, OUTCOME_SYNC, TRAINING
 from plugin.services import Services
 
 log = logging.getLogger(__name__)
@@ -37,12 +37,13 @@ class PeriodicJob:
 
 
 def periodic_jobs(svc: Services) -> list[PeriodicJob]:
-    """Each syncable org's outcome sync, and training of every org, at the settings' intervals.
-    (The analytics roll-up joins here once it exists.)"""
+    """Each syncable org's outcome sync, training of every org and every org's analytics
+    roll-ups, at the settings' intervals."""
     settings = svc.settings
     jobs = [PeriodicJob(OUTCOME_SYNC, (("org_id", org_id),), int(settings.outcome_sync_interval))
             for org_id in svc.outcome_sync.syncable_orgs().org_ids]
     jobs.append(PeriodicJob(TRAINING, (), int(settings.training_interval)))
+    jobs.append(PeriodicJob(ANALYTICS_ROLLUP, (), int(settings.analytics_rollup_interval)))
     return jobs
 
 

@@ -19,17 +19,17 @@ from rq.job import Job, JobStatus
 from content_catalog.import_export import ImportFileError
 from content_catalog.importing import ImportRejected
 from content_catalog.taxonomy import Taxonomy
+from plugin.analytics.rollup_job import AnalyticsRollupJob
 from plugin.content.pending_imports import PendingImports, UploadGone
-from plugin.learning.jobs import OUTCOME_SYNC, TRAINING
+from plugin.learning.jobs import ANALYTICS_ROLLUP, OUTCOME_SYNC, TRAINING
 from plugin.learning.outcome_sync import OutcomeSync
 from content_catalog.repository import OrgNotFound
 from plugin.learning.training import NOTHING_TO_LEARN, Trainer, TrainingReport
 
 log = logging.getLogger(__name__)
 
-# The kinds of job are OUTCOME_SYNC (one org) and TRAINING (one org, or every org). The
-# analytics roll-up joins them (a name, its function in :func:`job_handlers`, its interval in
-# ``plugin/jobs/periodic.py``) once the roll-up exists.
+# The kinds of job are OUTCOME_SYNC (one org), TRAINING and ANALYTICS_ROLLUP (one org, or every
+# org): a name, its function in :func:`job_handlers`, its interval in ``plugin/jobs/periodic.py``.
 #: The RQ queue every kind goes to, and the function a worker runs (by name: the web processes
 #: never import the worker's side).
 QUEUE_NAME = "be-inspired"
@@ -81,7 +81,8 @@ Handler = Callable[..., JobOutcome]
 
 
 def job_handlers(outcome_sync: OutcomeSync, trainer: Trainer,
-                 today: Callable[[], date]) -> dict[str, Handler]:
+                 today: Callable[[], date],
+                 rollups: AnalyticsRollupJob | None = None) -> dict[str, Handler]:
     """Each kind's function, given what it uses (the bootstrap calls this once)."""
 
     def sync(org_id: str) -> JobOutcome:
@@ -102,7 +103,21 @@ def job_handlers(outcome_sync: OutcomeSync, trainer: Trainer,
         failed = any(report.failed for report in reports)
         return JobOutcome(not failed, summary, _training_result(reports))
 
-    return {OUTCOME_SYNC: sync, TRAINING: train}
+    def roll_up(org_id: str | None = None) -> JobOutcome:
+        """One org's analytics roll-ups, or every org's."""
+        if org_id is None:
+            reports = rollups.rebuild_all()
+        else:
+            try:
+                reports = [rollups.rebuild(org_id)]
+            except OrgNotFound:
+                return JobOutcome(False, f"{org_id[:40]}: no such org", "failed")
+        return JobOutcome(True, "; ".join(r.line() for r in reports) or "no org to roll up")
+
+    handlers = {OUTCOME_SYNC: sync, TRAINING: train}
+    if rollups is not None:
+        handlers[ANALYTICS_ROLLUP] = roll_up
+    return handlers
 
 
 def catalog_import_handler(pending: PendingImports,
@@ -266,7 +281,7 @@ class RedisJobQueue:
     """Jobs on RQ: any ``beinspired worker`` anywhere runs them; their states live in Redis."""
 
     def __init__(self, connection: redis.Redis, *, queue_name: str = QUEUE_NAME,
-                 kinds: tuple[str, ...] = (OUTCOME_SYNC, TRAINING)):
+                 kinds: tuple[str, ...] = (OUTCOME_SYNC, TRAINING, ANALYTICS_ROLLUP)):
         self.connection = connection
         self.queue = Queue(queue_name, connection=connection)
         self._kinds = kinds
@@ -312,7 +327,8 @@ def job_queue(redis_url: str | None, handlers: Mapping[str, Handler]) -> JobQueu
 
 
 __all__ = [
-    "DONE", "ENTRY_POINT", "FAILED", "InProcessJobQueue", "JobOutcome", "JobQueue", "JobState",
-    "CATALOG_IMPORT", "OUTCOME_SYNC", "QUEUED", "QUEUE_NAME", "RUNNING", "RedisJobQueue", "TRAINING",
-    "UnknownJobKind", "catalog_import_handler", "job_handlers", "job_queue", "run_handler",
+    "ANALYTICS_ROLLUP", "CATALOG_IMPORT", "DONE", "ENTRY_POINT", "FAILED", "InProcessJobQueue",
+    "JobOutcome", "JobQueue", "JobState", "OUTCOME_SYNC", "QUEUED", "QUEUE_NAME", "RUNNING",
+    "RedisJobQueue", "TRAINING", "UnknownJobKind", "catalog_import_handler", "job_handlers",
+    "job_queue", "run_handler",
 ]

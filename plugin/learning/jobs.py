@@ -11,6 +11,7 @@ from datetime import date
 from functools import partial
 from typing import Any, Callable, Collection, Sequence
 
+from plugin.analytics.rollup_job import AnalyticsRollupJob
 from plugin.learning.outcome_sync import OutcomeSync
 from plugin.learning.training import Trainer
 
@@ -18,8 +19,9 @@ log = logging.getLogger(__name__)
 
 OUTCOME_SYNC = "outcome_sync"
 TRAINING = "training"
+ANALYTICS_ROLLUP = "analytics_rollup"
 #: ``beinspired worker --job`` names, and the jobs each runs.
-JOB_KINDS = {"outcomes": OUTCOME_SYNC, "training": TRAINING}
+JOB_KINDS = {"outcomes": OUTCOME_SYNC, "training": TRAINING, "analytics": ANALYTICS_ROLLUP}
 #: The longest the worker waits before asking for the list of jobs again.
 REFRESH_SECONDS = 60.0
 
@@ -136,6 +138,7 @@ def service_jobs(
     outcomes: OutcomeSync, trainer: Trainer, *, today: Callable[[], date],
     outcome_sync_interval: float, training_interval: float,
     names: Collection[str] = (OUTCOME_SYNC, TRAINING),
+    rollups: AnalyticsRollupJob | None = None, analytics_rollup_interval: float = 3600.0,
 ) -> list[Job]:
     """Every syncable org's outcome sync (demo org first), then the training of all orgs, so a
     round that runs both trains on the outcomes just synced; only the jobs ``names`` names (the
@@ -147,7 +150,14 @@ def service_jobs(
                  for org_id in outcomes.syncable_orgs().org_ids]
     if TRAINING in names:
         jobs.append(Job(TRAINING, None, training_interval, partial(run_training, trainer, today)))
+    if ANALYTICS_ROLLUP in names and rollups is not None:
+        jobs.append(Job(ANALYTICS_ROLLUP, None, analytics_rollup_interval,
+                        partial(run_analytics_rollup, rollups)))
     return jobs
+
+
+def run_analytics_rollup(rollups: AnalyticsRollupJob) -> str:
+    return "; ".join(report.line() for report in rollups.rebuild_all()) or "no org to roll up"
 
 
 def run_outcome_sync(outcomes: OutcomeSync, org_id: str) -> str:
@@ -172,7 +182,7 @@ def _line(report: Any) -> str:
 
 
 __all__ = [
-    "JOB_KINDS", "Job", "JobFailed", "JobRun", "OUTCOME_SYNC", "Scheduler", "TRAINING",
+    "ANALYTICS_ROLLUP", "JOB_KINDS", "Job", "JobFailed", "JobRun", "OUTCOME_SYNC", "Scheduler", "TRAINING",
     "following_slot",
-    "run_outcome_sync", "run_training", "service_jobs",
+    "run_analytics_rollup", "run_outcome_sync", "run_training", "service_jobs",
 ]

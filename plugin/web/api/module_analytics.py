@@ -96,6 +96,8 @@ def _window(report: CatalogAnalytics | ModuleAnalytics) -> dict[str, Any]:
         "window_days": report.query.window_days,
         "since": report.window.since.isoformat(),
         "until": report.window.until.isoformat(),
+        "rolled_up_until": (report.rolled_up_until.isoformat()
+                            if report.rolled_up_until is not None else None),
     }
 
 

@@ -15,6 +15,7 @@ import responses
 from click.testing import CliRunner
 from pydantic import ValidationError
 
+from content_catalog.analytics_rollups import AnalyticsRollups
 from content_catalog.database import make_engine, session_factory
 from content_catalog.deal_outcomes import DealOutcomes
 from plugin.cli import main
@@ -327,8 +328,22 @@ def test_worker_job_can_be_repeated_and_refuses_an_unknown_kind(demo_database, m
     assert result.exit_code == 0, result.output
     assert trained == [1] and demo_outcomes(demo_database) > 0
     unknown = CliRunner().invoke(main, ["worker", "--once", "--job", "emails"])
-    assert unknown.exit_code == 2 and "'emails' is not one of 'outcomes', 'training'" in (
-        unknown.output)
+    assert unknown.exit_code == 2 and (
+        "'emails' is not one of 'analytics', 'outcomes', 'training'" in unknown.output)
+
+
+def test_worker_once_job_analytics_rolls_up_every_org_without_syncing(demo_database, monkeypatch):
+    trained = []
+    monkeypatch.setattr(Trainer, "train_all", lambda trainer, today: trained.append(1) or [])
+    result = CliRunner().invoke(main, ["worker", "--once", "--job", "analytics"])
+    assert result.exit_code == 0, result.output
+    assert trained == [] and demo_outcomes(demo_database) == 0
+    engine = make_engine(demo_database)
+    try:
+        with session_factory(engine)() as session:
+            assert AnalyticsRollups(session, DEMO_ORG_ID).state() is not None
+    finally:
+        engine.dispose()
 
 
 def test_worker_once_exits_1_when_the_jobs_could_not_be_listed(demo_database, monkeypatch):

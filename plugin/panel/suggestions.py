@@ -9,6 +9,7 @@ from datetime import date
 from typing import Callable
 
 import numpy as np
+import sqlalchemy.exc
 from sqlalchemy.orm import Session
 
 from content_catalog.model_store import serving_state
@@ -61,6 +62,13 @@ class SuggestionCard:
 class PanelSuggestions:
     client_facing: tuple[SuggestionCard, ...]
     internal: tuple[SuggestionCard, ...]
+    #: Ranked from the catalog this process last read, because the database was unreachable:
+    #: the catalog may have changed since.
+    from_memory: bool = False
+
+
+class CatalogUnavailable(Exception):
+    """The database is unreachable and this process holds no copy of the org's catalog."""
 
 
 @dataclass
@@ -85,6 +93,10 @@ class RecommendationService:
         self._labels = tag_labels(taxonomy)
         self._k = (k_client_facing, k_internal)
         self._fitted: dict[str, _Fitted] = {}
+        #: The display fields of modules this process has shown, per org, for the revision of
+        #: its fitted ranker: with the ranker, what a view is served from while the database is
+        #: unreachable.
+        self._shown: dict[str, tuple[int, dict[str, ContentModule]]] = {}
         self._lock = threading.Lock()
         self._models = ServedModels(sessions)
 
@@ -102,19 +114,54 @@ class RecommendationService:
         self, org_id: str, context: OpportunityContext, today: date, *, explore: bool = True
     ) -> PanelSuggestions:
         """``explore=False`` for views that are not shown to a rep (the workspace's preview): a
-        learned model then ranks deterministically, and no card is an exploratory pick."""
-        with self._sessions() as session:
-            repository = CatalogRepository(session, org_id)
-            ranked = self._rank(session, repository, context, today, explore)
-            modules = {
-                key: module
-                for key, module in repository.find(s.module_id for s in ranked).items()
-                if module.status is ModuleStatus.PUBLISHED  # retired since the ranker was fitted
-            }
+        learned model then ranks deterministically, and no card is an exploratory pick.
+
+        While the database is unreachable the org's v1 ranker and the modules this process has
+        shown serve the view (``from_memory``); raises :class:`CatalogUnavailable` when there
+        are none."""
+        try:
+            with self._sessions() as session:
+                repository = CatalogRepository(session, org_id)
+                ranked = self._rank(session, repository, context, today, explore)
+                modules = {
+                    key: module
+                    for key, module in repository.find(s.module_id for s in ranked).items()
+                    if module.status is ModuleStatus.PUBLISHED  # retired since the ranker was fitted
+                }
+        except sqlalchemy.exc.OperationalError as exc:
+            log.warning("org %s: database unreachable, ranking from memory: %s", org_id,
+                        type(exc.orig).__name__ if exc.orig is not None else "OperationalError")
+            return self._from_memory(org_id, context, today)
+        self._remember(org_id, modules)
+        return self._cards(ranked, modules)
+
+    def _cards(self, ranked: Recommendations, modules: dict[str, ContentModule], *,
+               from_memory: bool = False) -> PanelSuggestions:
         return PanelSuggestions(
             client_facing=tuple(self._card(s, modules) for s in ranked.client_facing if s.module_id in modules),
             internal=tuple(self._card(s, modules) for s in ranked.internal if s.module_id in modules),
+            from_memory=from_memory,
         )
+
+    def _remember(self, org_id: str, modules: dict[str, ContentModule]) -> None:
+        """Keep the modules just shown for the revision of the org's fitted ranker; a new
+        revision starts afresh (what was shown before may have changed)."""
+        fitted = self._fitted.get(org_id)
+        if fitted is None:
+            return  # a learned model ranked and no v1 ranker is held: nothing to pair them with
+        revision, shown = self._shown.get(org_id, (fitted.revision, {}))
+        if revision != fitted.revision:
+            shown = {}
+        self._shown[org_id] = (fitted.revision, {**shown, **modules})
+
+    def _from_memory(self, org_id: str, context: OpportunityContext,
+                     today: date) -> PanelSuggestions:
+        fitted, shown = self._fitted.get(org_id), self._shown.get(org_id)
+        if fitted is None or shown is None or shown[0] != fitted.revision:
+            raise CatalogUnavailable(org_id)
+        ranked = fitted.ranker.rank(context, today=today, k_client_facing=self._k[0],
+                                    k_internal=self._k[1])
+        return self._cards(ranked, shown[1], from_memory=True)
 
     def _rank(
         self, session: Session, repository: CatalogRepository, context: OpportunityContext,

@@ -363,7 +363,12 @@ def test_panels_and_the_api_ride_out_salesforce_redis_and_postgresql_faults(worl
     # its impressions wait in the recorder's queue. Events cannot be stored: 503, documented.
     cut = Phase("PostgreSQL cut")
     cold_process = another_process()
+    # Another process has read the org settings (it refused a forged signed request) but ranked
+    # nothing: no catalog in memory.
+    settings_only = another_process().test_client()
+    assert settings_only.post("/canvas", data={"signed_request": "forged.e30"}).status_code < 500
     shown_during_cut: list[tuple[dict, str]] = []
+    calls_before = fake.calls
     proxy.cut()
     for _ in range(3):
         status, html = view(cut)
@@ -372,8 +377,21 @@ def test_panels_and_the_api_ride_out_salesforce_redis_and_postgresql_faults(worl
         assert impressions, "the panel from memory shows no suggestions"
         shown_during_cut.append((dict(last["auth"]), impressions[0]))
     assert cut.api == Counter({200: 3}) and cut.events == Counter({503: 3})
-    # A process that has shown nothing yet has no catalog (nor org settings) in memory: the
-    # panel still answers 200 saying so in the rep's words; the API answers a documented 503.
+    # A process without the catalog in memory: the panel still answers 200 saying so in the
+    # rep's words (not "no content matches"); the API answers a documented 503.
+    record = next(record_ids)
+    form = {"signed_request": signed_request(ORG_ID, record, CANVAS_SECRET, fake.instance_url)}
+    panel = settings_only.post("/canvas", data=form)
+    cut.panel[panel.status_code] += 1
+    html = panel.get_data(as_text=True)
+    assert panel.status_code == 200 and CONTENT_STORE_DOWN in html, html
+    assert "No client-facing content matches" not in html and 'data-app-token="' in html
+    token = re.search(r'data-app-token="([^"]+)"', html).group(1)
+    api = settings_only.get(f"/api/v1/opportunities/{record}/recommendations",
+                            headers={"Authorization": f"Bearer {token}"})
+    cut.api[api.status_code] += 1
+    assert api.status_code == 503 and api.headers["Retry-After"]
+    # A process that has shown nothing yet has no org settings in memory either: the same.
     cold = cold_process.test_client()
     for _ in range(2):
         record = next(record_ids)
@@ -386,6 +404,7 @@ def test_panels_and_the_api_ride_out_salesforce_redis_and_postgresql_faults(worl
         cut.api[api.status_code] += 1
         assert api.status_code == 503 and api.headers["Retry-After"]
         assert api.get_json()["error"]["code"] == "service_unavailable"
+    cut.salesforce_calls = fake.calls - calls_before
     proxy.restore()
     restored = time.monotonic()
     while time.monotonic() - restored < RECOVERY_BOUND_S:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from content_catalog.tables.base import utcnow
@@ -62,20 +62,29 @@ _DESCRIPTION = (
 )  # fmt: skip
 
 
+def _serving_state_query():
+    active = (
+        select(RankerModelRow.pk, RankerModelRow.model_id)
+        .where(RankerModelRow.org_id == bindparam("org_id"), RankerModelRow.active.is_(True))
+        .subquery()
+    )
+    return (
+        select(Org.catalog_revision, active.c.pk, active.c.model_id)
+        .select_from(Org)
+        .outerjoin(active, Org.org_id == bindparam("org_id"))
+        .where(Org.org_id == bindparam("org_id"))
+    )
+
+
+#: Built once: building it per call cost SQLAlchemy 8 times what executing it costs (2 ms against
+#: 0.25 ms a warm panel view, measured for issue 12).
+_SERVING_STATE = _serving_state_query()
+
+
 def serving_state(session: Session, org_id: str) -> tuple[int, ModelMarker | None]:
     """(catalog revision, active model marker) in one query: what a panel view must know to reuse
     the ranker it already holds. Raises :class:`OrgNotFound` for an unknown org."""
-    active = (
-        select(RankerModelRow.pk, RankerModelRow.model_id)
-        .where(RankerModelRow.org_id == org_id, RankerModelRow.active.is_(True))
-        .subquery()
-    )
-    row = session.execute(
-        select(Org.catalog_revision, active.c.pk, active.c.model_id)
-        .select_from(Org)
-        .outerjoin(active, Org.org_id == org_id)
-        .where(Org.org_id == org_id)
-    ).first()
+    row = session.execute(_SERVING_STATE, {"org_id": org_id}).first()
     if row is None:
         raise OrgNotFound(org_id)
     revision, pk, model_id = row

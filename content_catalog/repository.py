@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from content_catalog.history import AuditAction, CatalogHistory, changed_fields
@@ -14,6 +15,9 @@ from content_catalog.module_rows import for_update, row_to_input, row_to_module,
 from content_catalog.modules import ContentModule, ModuleInput
 from content_catalog.queries import ModulePage, ModuleQuery, conditions, ordering
 from content_catalog.taxonomy import ModuleStatus
+
+
+_UPSERTING_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class OrgNotFound(LookupError):
@@ -197,6 +201,34 @@ class CatalogRepository:
                     row.times_seen += 1
                     row.last_seen = now
         self.session.flush()
+
+    def add_unknown_counts(self, counts: Mapping[tuple[str, str], int],
+                           at: datetime | None = None) -> None:
+        """Add ``counts[(dimension, value)]`` sightings, the last at ``at``, in one statement
+        whatever the number of values (``INSERT ... ON CONFLICT DO UPDATE``): the background
+        recorder counts many views' unknown values at once, and two writers cannot lose a count."""
+        merged: dict[tuple[str, str], int] = {}
+        for (dimension, value), n in counts.items():
+            if n > 0:
+                key = (dimension, value[:255])
+                merged[key] = merged.get(key, 0) + n
+        if not merged:
+            return
+        at = at or datetime.now(timezone.utc)
+        table = UnknownValueRow.__table__
+        insert = _UPSERTING_INSERT[self.session.get_bind().dialect.name]
+        statement = insert(table).values([
+            dict(org_id=self.org_id, dimension=dimension, value=value, times_seen=n,
+                 first_seen=at, last_seen=at)
+            for (dimension, value), n in sorted(merged.items())  # one lock order: no deadlock
+        ])
+        new_at, old_at = statement.excluded.last_seen, table.c.last_seen
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.org_id, table.c.dimension, table.c.value],
+            set_={"times_seen": table.c.times_seen + statement.excluded.times_seen,
+                  "last_seen": case((new_at > old_at, new_at), else_=old_at)},
+        )
+        self.session.execute(statement)
 
     def unknown_values(self) -> list[UnknownValueRow]:
         query = (

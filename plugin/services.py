@@ -91,6 +91,7 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         sessions, taxonomy,
         k_client_facing=settings.suggestions_client_facing,
         k_internal=settings.suggestions_internal,
+        display_in_memory=settings.panel_caches,
     )
     impressions = ImpressionRecorder(sessions)
     outcome_sync = OutcomeSync(sessions, orgs, demo_org)
@@ -109,7 +110,8 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         app_tokens=AppTokenSigner(settings.app_secret or _process_secret(warn=not settings.demo_mode)),
         impressions=impressions,
         panel_views=PanelViews(recommendations, impressions, sessions, taxonomies.for_org, today,
-                               SearchRateLimit(settings.panel_searches_per_minute)),
+                               SearchRateLimit(settings.panel_searches_per_minute),
+                               unknown_in_background=settings.panel_caches),
         outcome_sync=outcome_sync,
         trainer=trainer,
         job_handlers=handlers,

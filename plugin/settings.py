@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     app_secret: str | None = Field(default=None, repr=False, min_length=32)
     #: How long an opportunity's Salesforce context is reused before it is fetched again.
     context_cache_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    #: The lean warm path: each catalog revision's display fields and card markup held in
+    #: memory, unknown CRM values counted by the background recorder. ``false`` serves the
+    #: previous path (display fields read per view, unknown values written in the request), for
+    #: ``beinspired benchmark-load``'s same-run baseline.
+    panel_caches: bool = True
     #: How long the panel's app token lives.
     app_token_seconds: int = Field(default=600, ge=60, le=3600)
     #: A workspace session signed in with Salesforce ends this long after sign-in, whatever

@@ -1,5 +1,5 @@
-"""``beinspired benchmark``, ``benchmark-panel`` and ``benchmark-events``: the speed reports of
-BENCHMARKS.md, each beside a baseline measured in the same run."""
+"""``beinspired benchmark``, ``benchmark-panel``, ``benchmark-events`` and ``benchmark-load``: the
+speed reports of BENCHMARKS.md, each beside a baseline measured in the same run."""
 from __future__ import annotations
 
 import click
@@ -47,3 +47,44 @@ def benchmark_events(rate: int, batch: int, rounds: int, views: int, postgres: s
     from plugin.benchmarks.event_load import format_report, run_event_load_benchmark
 
     click.echo(format_report(run_event_load_benchmark(rate, batch, rounds, views, postgres, pin)))
+
+
+@click.command("benchmark-load",
+              help="Panel views per second, p50 and p99 under 50 and 200 concurrent users: the "
+              "production server driven by wrk, warm and cold, SQLite and PostgreSQL, beside the "
+              "previous path (BEINSPIRED_PANEL_CACHES=false) in the same run.")
+@click.option("--seconds", type=click.IntRange(1, 600), default=10, show_default=True,
+              help="Length of each measured row.")
+@click.option("--users", default="50,200", show_default=True,
+              help="Concurrent connections, comma-separated.")
+@click.option("--database", "databases", type=click.Choice(["sqlite", "postgresql"]),
+              multiple=True, default=("sqlite", "postgresql"), show_default=True)
+@click.option("--cache", "caches", type=click.Choice(["warm", "cold"]), multiple=True,
+              default=("warm", "cold"), show_default=True)
+@click.option("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+              show_default=True, help="The server for the PostgreSQL rows (a schema of its own, "
+              "dropped after).")
+@click.option("--no-previous", is_flag=True, help="Skip the previous-path rows.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="gunicorn workers (default: one per usable core).")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+def benchmark_load(seconds: int, users: str, databases: tuple[str, ...], caches: tuple[str, ...],
+                   postgres_url: str, no_previous: bool, workers: int | None,
+                   threads: int) -> None:
+    from plugin.benchmarks.load import WrkMissing, format_report, run_load_benchmark
+
+    try:
+        counts = [int(n) for n in users.split(",")]
+    except ValueError:
+        raise click.BadParameter("comma-separated whole numbers, e.g. 50,200",
+                                 param_hint="--users") from None
+    if any(n < 2 or n > 10_000 for n in counts):
+        raise click.BadParameter("each between 2 and 10000", param_hint="--users")
+    try:
+        result = run_load_benchmark(
+            databases=databases, users=counts, caches=caches, seconds=seconds,
+            previous=not no_previous, postgres_url=postgres_url, workers=workers,
+            threads=threads, progress=lambda line: click.echo(line, err=True))
+    except WrkMissing as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(format_report(result))

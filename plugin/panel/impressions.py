@@ -12,11 +12,12 @@ import weakref
 from collections import Counter, defaultdict, deque
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
 from content_catalog.events import Impression, ImpressionOrigin, add_impressions
+from content_catalog.repository import CatalogRepository
 from content_catalog.suggestion_stats import SuggestionStats
 from plugin.panel.suggestions import PanelSuggestions, SuggestionCard
 from plugin.telemetry import metrics
@@ -113,6 +114,11 @@ class ImpressionRecorder:
         #: Ids queued or being written: an event naming one of them waits for the write.
         self._unwritten: set[str] = set()
         self._write_lock = threading.Lock()
+        #: Unknown CRM values seen and not yet counted in the database: org → (dimension,
+        #: value) → sightings, the time of the last one, and when the first was queued.
+        self._unknown: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+        self._unknown_seen: dict[str, datetime] = {}
+        self._unknown_since: float | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
         self.dropped_rows = 0
@@ -137,10 +143,34 @@ class ImpressionRecorder:
             self._unwritten.update(shown.impression_ids())
             if was_empty or self._queued_rows >= self._batch_rows:
                 self._cond.notify()
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="impression-recorder",
-                                                daemon=True)
-                self._thread.start()
+            self._start_thread()
+
+    def count_unknown(self, org_id: str, unknown: Mapping[str, Sequence[str]],
+                      seen_at: datetime) -> None:
+        """Queue CRM values the taxonomy does not know, to be counted for admins with the next
+        batch: the request neither reads nor writes for them. At most ``max_pending_rows``
+        distinct values wait per org; more are dropped (a CRM sending endless new values)."""
+        with self._cond:
+            if self._closed:
+                return
+            pending = self._unknown[org_id]
+            for dimension, values in unknown.items():
+                for value in values:
+                    key = (dimension, value[:255])
+                    if key in pending or len(pending) < self._max_pending_rows:
+                        pending[key] += 1
+            self._unknown_seen[org_id] = max(seen_at, self._unknown_seen.get(org_id, seen_at))
+            if self._unknown_since is None:
+                self._unknown_since = time.monotonic()
+                self._cond.notify()
+            self._start_thread()
+
+    def _start_thread(self) -> None:
+        """With ``_cond`` held."""
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="impression-recorder",
+                                            daemon=True)
+            self._thread.start()
 
     def _drop(self, size: int) -> None:
         self.dropped_rows += size
@@ -157,6 +187,7 @@ class ImpressionRecorder:
         with self._write_lock:
             while views := self._take():
                 written += self._write(views)
+            self._write_unknown()
         return written
 
     def flush_if_pending(self, impression_ids: Iterable[str]) -> bool:
@@ -187,6 +218,17 @@ class ImpressionRecorder:
             self._closed = True
             self._cond.notify_all()
         self.drain()
+
+    def _views_due(self) -> bool:
+        with self._cond:
+            return bool(self._queue) and (
+                self._queued_rows >= self._batch_rows
+                or time.monotonic() >= self._queue[0][0] + self._interval_s)
+
+    def _unknown_due(self) -> bool:
+        with self._cond:
+            return (self._unknown_since is not None
+                    and time.monotonic() >= self._unknown_since + self._interval_s)
 
     def _take(self) -> list[ShownPanel]:
         with self._cond:
@@ -232,15 +274,31 @@ class ImpressionRecorder:
             except Exception:  # noqa: BLE001 - bookkeeping: it must never stall impressions
                 log.exception("could not count the suggestions shown in org %s", org_id)
 
+    def _write_unknown(self) -> None:
+        """One upsert per org of the unknown values queued; best effort like the counts (they
+        are for admins to map, and the next sighting counts again)."""
+        with self._cond:
+            unknown, seen = self._unknown, self._unknown_seen
+            self._unknown, self._unknown_seen = defaultdict(Counter), {}
+            self._unknown_since = None
+        for org_id, counts in unknown.items():
+            try:
+                with self._sessions() as session, session.begin():
+                    CatalogRepository(session, org_id).add_unknown_counts(counts, seen[org_id])
+            except Exception:  # noqa: BLE001 - bookkeeping: it must never stall impressions
+                log.exception("could not count unknown CRM values in org %s", org_id)
+
     # -- the background thread -------------------------------------------------------------------
     def _run(self) -> None:
         delay = self._retry_s[0]
         while self._wait_for_batch():
             try:
                 with self._write_lock:
-                    views = self._take()
-                    if views:
+                    views_due = self._views_due()
+                    if views_due and (views := self._take()):
                         self._write(views)
+                    if views_due or self._unknown_due():  # unknown values ride along
+                        self._write_unknown()
                 delay = self._retry_s[0]
             except Exception:  # noqa: BLE001 - keep the rows, wait, try again
                 log.exception("could not write impressions; retrying in %.1f s", delay)
@@ -254,8 +312,10 @@ class ImpressionRecorder:
             idle_until = time.monotonic() + self._idle_exit_s
             while not self._closed:
                 now = time.monotonic()
-                if self._queue:
-                    due = self._queue[0][0] + self._interval_s - now
+                oldest = min([t for t in (self._queue[0][0] if self._queue else None,
+                                          self._unknown_since) if t is not None], default=None)
+                if oldest is not None:
+                    due = oldest + self._interval_s - now
                     if self._queued_rows >= self._batch_rows or due <= 0:
                         return True
                     self._cond.wait(due)

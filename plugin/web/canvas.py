@@ -11,6 +11,7 @@ from plugin.crm.salesforce.signed_request import CanvasRequest, CanvasRequestErr
 from plugin.crm.salesforce.exceptions import CanvasSessionExpired
 from plugin.web.app_services import services
 from plugin.web.panel import SEARCH_BOUNDS, context_summary
+from plugin.web.panel_cards import card_markup
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("canvas", __name__)
@@ -54,6 +55,7 @@ def _panel(orgs: OrgsSnapshot, canvas: CanvasRequest):
         view=view,
         opportunity_id=canvas.record_id,
         context_summary=context_summary(view),
+        card_markup=card_markup(canvas.record_id),
         search_bounds=SEARCH_BOUNDS,
         app_token=token,
     )

@@ -15,6 +15,7 @@ from plugin.panel.suggestions import PanelSuggestions
 from plugin.panel.view import PanelView
 from plugin.content.rendering import markdown_to_html
 from plugin.web.app_services import services
+from plugin.web.panel_cards import card_markup
 from plugin.web.request_org import current_org
 
 blueprint = Blueprint("panel", __name__, url_prefix="/panel")
@@ -36,6 +37,7 @@ def suggestions(opportunity_id: str):
         view=view,
         opportunity_id=opportunity_id,
         context_summary=context_summary(view),
+        card_markup=card_markup(opportunity_id),
         search_bounds=SEARCH_BOUNDS,
     )
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 import yaml
 
@@ -72,9 +73,37 @@ def test_unknown_values_are_recorded_for_admins(demo_app, client, opportunity_wh
 
     opp = opportunity_where(lambda o: o.stage == "Security Review")
     client.get(f"/api/v1/opportunities/{opp.opportunity_id}/recommendations")
+    demo_app.extensions["be_inspired"].impressions.flush()  # counted off the request, in batches
     with demo_app.extensions["be_inspired"].sessions() as session:
         rows = CatalogRepository(session, DEMO_ORG_ID).unknown_values()
     assert ("deal_stage", "Security Review") in {(r.dimension, r.value) for r in rows}
+
+
+def test_a_view_with_unknown_values_neither_reads_nor_writes_them_in_the_request(
+        demo_app, client, opportunity_where):
+    """One statement (the revision and model marker) even when the CRM sent values the taxonomy
+    does not know: they are counted by the background recorder with its next batch."""
+    from sqlalchemy import event
+
+    engine = demo_app.extensions["be_inspired"].engine
+    opp = opportunity_where(lambda o: o.stage == "Security Review")
+    url = f"/api/v1/opportunities/{opp.opportunity_id}/recommendations"
+    client.get(url)  # warm: the catalog is read once per revision
+    request_thread = threading.get_ident()
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if threading.get_ident() == request_thread:  # not the recorder's thread
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        body = client.get(url).get_json()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert body["unknown_values"] == {"deal_stage": ["Security Review"]}
+    assert len(statements) == 1, statements
+    assert "unknown_crm_values" not in statements[0]
 
 
 def test_context_in_the_body_is_ranked_like_a_salesforce_record(client, opportunity_where):

@@ -245,6 +245,26 @@ def test_overlong_unknown_value_is_cut_to_fit_the_column(catalog, session):
     assert [(len(r.value), r.times_seen) for r in catalog.unknown_values()] == [(255, 2)]
 
 
+def test_unknown_value_counts_add_up_in_one_upsert_per_org(catalog, other_catalog, session):
+    early = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    late = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
+    catalog.record_unknown_values({"industry": ["Space Mining"]})
+    session.commit()
+    catalog.add_unknown_counts({("industry", "Space Mining"): 3, ("buyer_role", "Wizard"): 1},
+                               late)
+    catalog.add_unknown_counts({("industry", "Space Mining"): 2, ("industry", "x" * 300): 1},
+                               early)  # counted late: the last sighting must not move back
+    other_catalog.add_unknown_counts({("industry", "Space Mining"): 1}, early)
+    session.commit()
+
+    rows = {(r.dimension, r.value): r for r in catalog.unknown_values()}
+    assert {key: row.times_seen for key, row in rows.items()} == {
+        ("buyer_role", "Wizard"): 1, ("industry", "Space Mining"): 6, ("industry", "x" * 255): 1}
+    assert rows[("buyer_role", "Wizard")].last_seen.replace(tzinfo=timezone.utc) == late
+    assert rows[("industry", "Space Mining")].last_seen.replace(tzinfo=timezone.utc) >= late
+    assert [(r.value, r.times_seen) for r in other_catalog.unknown_values()] == [("Space Mining", 1)]
+
+
 def test_timestamps_read_back_as_utc_on_every_backend(catalog, session, module_factory):
     """SQLite stores no offset: the module must still come back as an aware UTC time, as on PG."""
     catalog.upsert_many([module_factory("a")])

@@ -6,7 +6,7 @@ sessions exactly as the web layer does.
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 
 from content_catalog.database import session_factory
 from content_catalog.repository import CatalogRepository, OrgNotFound, ensure_org
@@ -178,6 +178,37 @@ def test_panel_shows_the_current_display_fields_of_a_changed_module(service, pub
     assert service.recommend(ORG, BANKING_BUYING, today).client_facing[0].title == "New title"
 
 
+def test_a_warm_view_asks_the_database_one_question(service, publish, module_factory, engine,
+                                                   today):
+    """The revision and model marker; the display fields are held with the fitted ranker."""
+    publish(module_factory("a", tags={"industry": "Banking"}), module_factory("b"))
+    service.recommend(ORG, BANKING_BUYING, today)  # reads the catalog once for this revision
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        panel = service.recommend(ORG, BANKING_BUYING, today)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert suggested_ids(panel) == ["a", "b"]
+    assert len(statements) == 1, statements
+
+
+def test_the_previous_path_reads_display_fields_per_view(sessions, taxonomy, publish,
+                                                         module_factory, engine, today):
+    """BEINSPIRED_PANEL_CACHES=false, the benchmark's same-run baseline, still works alike."""
+    publish(module_factory("a", title="Old title", tags={"industry": "Banking"}))
+    service = RecommendationService(sessions, taxonomy, display_in_memory=False)
+    cached = RecommendationService(sessions, taxonomy)
+    assert service.recommend(ORG, BANKING_BUYING, today) == cached.recommend(
+        ORG, BANKING_BUYING, today)
+    publish(module_factory("a", title="New title", tags={"industry": "Banking"}))
+    assert service.recommend(ORG, BANKING_BUYING, today).client_facing[0].title == "New title"
+
+
 def test_unknown_crm_value_matches_no_tag_but_module_for_any_still_shows(service, publish, module_factory, today):
     publish(module_factory("banking", tags={"industry": "Banking"}), module_factory("generic"))
     context = OpportunityContext(industry="Space Mining", journey_phase="buying")
@@ -212,10 +243,12 @@ def outage(sessions):
     unreachable.kw["bind"].dispose()
 
 
+@pytest.mark.parametrize("display_in_memory", [True, False])
 def test_while_the_database_is_unreachable_the_catalog_last_shown_serves_the_view(
-        outage, taxonomy, publish, module_factory, today):
+        outage, taxonomy, publish, module_factory, today, display_in_memory):
     publish(module_factory("banking-case", tags={"industry": "Banking"}), module_factory("general"))
-    service = RecommendationService(outage, taxonomy, k_client_facing=5, k_internal=3)
+    service = RecommendationService(outage, taxonomy, k_client_facing=5, k_internal=3,
+                                    display_in_memory=display_in_memory)
     before = service.recommend(ORG, BANKING_BUYING, today)
     outage.cut()
     during = service.recommend(ORG, BANKING_BUYING, today)

@@ -1,0 +1,406 @@
+"""Panel views under real load: the production server (gunicorn) driven by wrk, warm and cold,
+on SQLite and PostgreSQL, beside the previous path in the same run (``beinspired benchmark-load``;
+BENCHMARKS.md, "Panel under load", says what each row does)."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from sqlalchemy import create_engine, func, make_url, select, text
+
+from content_catalog.importing import import_modules
+from content_catalog.repository import ensure_org
+from content_catalog.tables.learning_tables import PanelImpressionRow
+from plugin.app import create_app
+from plugin.benchmarks.fake_salesforce import FakeSalesforce, salesforce_records, signed_request
+from plugin.crm.demo_org import DemoOrg, demo_module_payloads
+from plugin.crm.salesforce.config import OrgConnection
+from plugin.crm.salesforce.ids import to_18
+from plugin.orgs.connections import ConfiguredOrg, SecretBox
+from plugin.server import usable_cpus
+from plugin.settings import Settings
+from recommender.benchmark import MachineFacts
+
+__all__ = ["LoadBenchmark", "LoadRow", "WrkMissing", "format_report", "run_load_benchmark"]
+
+#: The issue's target at 200 concurrent users, warm, both databases.
+TARGET_VIEWS_PER_S, TARGET_P99_MS = 500.0, 50.0
+CANVAS_ORG = to_18("00D5e00000LOADB")
+CHALLENGE_FIELD = "Customer_Challenge__c"
+WARM_UP_S = 3
+APP_SECRET = "load-benchmark-" + "x" * 32
+_ERROR_KINDS = ("connect", "read", "write", "status", "timeout")
+#: What wrk prints at the end of a run (its ``done`` callback), one JSON line.
+_WRK_SCRIPT = r"""
+local requests = {%s}
+local formatted = {}
+local counter = 0
+function setup(thread)
+  thread:set("offset", counter * 37)
+  counter = counter + 1
+end
+function init(args)
+  for i, r in ipairs(requests) do
+    formatted[i] = wrk.format(r[1], r[2], r[3], r[4])
+  end
+  position = (offset or 0) %% #formatted
+end
+function request()
+  position = position %% #formatted + 1
+  return formatted[position]
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\nBENCH {"requests":%%d,"duration_us":%%d,"p50_us":%%d,"p99_us":%%d,' ..
+    '"connect":%%d,"read":%%d,"write":%%d,"status":%%d,"timeout":%%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect, e.read, e.write, e.status, e.timeout))
+end
+"""
+
+
+class WrkMissing(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__("wrk (the HTTP load generator) is not installed: on Debian or Ubuntu "
+                         "`sudo apt-get install -y wrk`, on macOS `brew install wrk`")
+
+
+@dataclass(frozen=True)
+class LoadRow:
+    database: str
+    #: "lean" (this code) or "previous" (BEINSPIRED_PANEL_CACHES=false, the same run).
+    path: str
+    #: "warm" (contexts cached or the demo org) or "cold" (every view asks Salesforce).
+    cache: str
+    users: int
+    served: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    #: Panel views whose impressions are in the database after the server stopped.
+    recorded: int
+    #: wrk's error counts by kind (connect, read, write, status = not 2xx/3xx, timeout).
+    error_kinds: str = ""
+
+    @property
+    def views_per_s(self) -> float:
+        return self.served / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class LoadBenchmark:
+    rows: tuple[LoadRow, ...]
+    machine: MachineFacts
+    workers: int
+    threads: int
+    seconds: int
+    wrk: str
+    load_before: str
+    load_after: str
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: str | None = None
+
+
+# -- the requests ---------------------------------------------------------------------------------
+def _context_body(record) -> str:
+    body = {"stage": record.stage, "industry": record.industry,
+            "buyer_roles": [r.role for r in record.contact_roles if r.role],
+            "challenge": record.challenge, "amount": record.amount,
+            "description": record.description or "", "next_step": record.next_step or ""}
+    return json.dumps({k: v for k, v in body.items() if v not in (None, [])})
+
+
+def warm_requests() -> list[_Request]:
+    """The demo org's 26 opportunities, each as panel HTML, JSON and a POST of its context."""
+    out = []
+    for record in DemoOrg().opportunities():
+        out += [_Request("GET", f"/panel/{record.opportunity_id}", {}),
+                _Request("GET", f"/api/v1/opportunities/{record.opportunity_id}/recommendations",
+                         {}),
+                _Request("POST", "/api/v1/recommendations", {"Content-Type": "application/json"},
+                         _context_body(record))]
+    return out
+
+
+def cold_requests(fake: FakeSalesforce, canvas_secret: str,
+                  pairs: list[tuple[dict, str]]) -> list[_Request]:
+    """The same opportunities in a Canvas org whose Salesforce is ``fake``, each opened as
+    Salesforce opens the panel: a signed request POSTed to /canvas. (The JSON API of a Canvas org
+    serves only cached contexts, so with nothing cached it has no cold view to measure.)"""
+    return [
+        _Request("POST", "/canvas", {"Content-Type": "application/x-www-form-urlencoded"},
+                 "signed_request=" + urllib.parse.quote(
+                     signed_request(CANVAS_ORG, record["Id"], canvas_secret, fake.instance_url),
+                     safe=""))
+        for record, _ in pairs
+    ]
+
+
+def _lua_string(value: str) -> str:
+    return '"' + "".join(f"\\{b}" for b in value.encode("utf-8")) + '"'
+
+
+def wrk_script(requests: Sequence[_Request]) -> str:
+    items = []
+    for r in requests:
+        headers = "{" + ",".join(f"[{_lua_string(k)}]={_lua_string(v)}"
+                                 for k, v in r.headers.items()) + "}"
+        body = _lua_string(r.body) if r.body is not None else "nil"
+        items.append(f"{{{_lua_string(r.method)},{_lua_string(r.path)},{headers},{body}}}")
+    return _WRK_SCRIPT % ",\n".join(items)
+
+
+# -- databases ------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _database(kind: str, folder: Path, postgres_url: str) -> Iterator[tuple[str, str]]:
+    """(URL, description): a SQLite file, or a schema of its own on the PostgreSQL server,
+    dropped afterwards (nothing else there is touched)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'load.sqlite3'}", "SQLite (WAL)"
+        return
+    schema = f"bi_load_bench_{secrets.token_hex(6)}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            version = connection.execute(text("SHOW server_version")).scalar()
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
+        try:
+            yield url.render_as_string(hide_password=False), f"PostgreSQL {version.split()[0]}"
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+def _prepare(url: str, keys: str, fake: FakeSalesforce, canvas_secret: str) -> None:
+    """The demo org as ``make demo`` leaves it (``beinspired load-demo``: catalog, history, a
+    learned ranker) and a Canvas org with the same catalog whose Salesforce is the fake."""
+    env = {**os.environ, "DATABASE_URL": url, "BEINSPIRED_DEMO_MODE": "true",
+           "BEINSPIRED_LOG_LEVEL": "WARNING"}
+    subprocess.run([sys.executable, "-m", "plugin.cli", "load-demo"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    settings = Settings(demo_mode=False, database_url=url, redis_url=None, encryption_keys=keys,
+                        log_level="WARNING", **_fake_salesforce_settings(fake))
+    svc = create_app(settings).extensions["be_inspired"]
+    try:
+        connection = OrgConnection(org_id=CANVAS_ORG, instance_url=fake.instance_url,
+                                   canvas_secret=canvas_secret, challenge_field=CHALLENGE_FIELD)
+        svc.org_connections().save(ConfiguredOrg("Load Benchmark Corp", connection))
+        with svc.sessions.begin() as session:
+            ensure_org(session, CANVAS_ORG, "Load Benchmark Corp")
+            import_modules(session, CANVAS_ORG, demo_module_payloads(), svc.taxonomy)
+    finally:
+        svc.engine.dispose()
+
+
+def _fake_salesforce_settings(fake: FakeSalesforce) -> dict[str, str]:
+    """The operator's settings for a loopback Salesforce: its host, and its CA."""
+    return {"allowed_crm_hosts": "localhost", "crm_ca_bundle": fake.ca_bundle}
+
+
+def _views_recorded(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                select(func.count(func.distinct(PanelImpressionRow.view_id)))).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def _settled_views(url: str, timeout_s: float = 30.0) -> int:
+    """The views recorded once the count stops moving (two reads a second apart agree)."""
+    deadline = time.monotonic() + timeout_s
+    count = _views_recorded(url)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = _views_recorded(url)
+        if now == count:
+            break
+        count = now
+    return count
+
+
+# -- the server and wrk ---------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _server(url: str, keys: str, fake: FakeSalesforce, *, workers: int, threads: int,
+            cold: bool, previous: bool, log: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url, "BEINSPIRED_DEMO_MODE": "true",
+           "BEINSPIRED_APP_SECRET": APP_SECRET, "BEINSPIRED_ENCRYPTION_KEYS": keys,
+           "BEINSPIRED_LOG_LEVEL": "WARNING",
+           "BEINSPIRED_PANEL_CACHES": "false" if previous else "true",
+           # One demo user stands for every rep here: their per-person limit on posted contexts
+           # (60 a minute) would refuse the load; the limiter still runs on each request.
+           "BEINSPIRED_RATE_LIMIT_EXPENSIVE": "100000000 per minute",
+           **{f"BEINSPIRED_{k.upper()}": v for k, v in _fake_salesforce_settings(fake).items()}}
+    env.pop("REDIS_URL", None)
+    if cold:
+        env["BEINSPIRED_CONTEXT_CACHE_SECONDS"] = "0.001"  # every view asks Salesforce
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "plugin.cli", "serve", "--host", "127.0.0.1", "--port",
+             str(port), "--workers", str(workers), "--threads", str(threads)],
+            env=env, stdout=out, stderr=out, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    tail = log.read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"the server did not start:\n{tail}") from None
+                time.sleep(0.3)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)  # workers write their queued impressions on exit
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wrk(base: str, script: Path, users: int, seconds: int) -> dict:
+    result = subprocess.run(
+        ["wrk", "-t2", f"-c{users}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
+         base + "/"], capture_output=True, text=True, check=True)
+    line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH "))
+    return json.loads(line[len("BENCH "):])
+
+
+def _wrk_version() -> str:
+    result = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    return (result.stdout or result.stderr).splitlines()[0].strip()
+
+
+def _load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+# -- the run ------------------------------------------------------------------------------------
+def run_load_benchmark(*, databases: Sequence[str] = ("sqlite", "postgresql"),
+                       users: Sequence[int] = (50, 200), caches: Sequence[str] = ("warm", "cold"),
+                       seconds: int = 10, previous: bool = True, delay_s: float = 0.150,
+                       postgres_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+                       workers: int | None = None, threads: int = 4,
+                       progress=lambda line: None) -> LoadBenchmark:
+    if shutil.which("wrk") is None:
+        raise WrkMissing()
+    workers = workers or usable_cpus()
+    keys = SecretBox.new_key()
+    canvas_secret = secrets.token_urlsafe(32)
+    load_before = _load_average()
+    rows = []
+    pairs = salesforce_records(26)
+    records = [record for record, _ in pairs]
+    paths = ("lean", "previous") if previous else ("lean",)
+    with tempfile.TemporaryDirectory(prefix="beinspired-load-bench-") as tmp, \
+            FakeSalesforce(records, delay_s) as fake:
+        folder = Path(tmp)
+        scripts = {"warm": folder / "warm.lua", "cold": folder / "cold.lua"}
+        scripts["warm"].write_text(wrk_script(warm_requests()))
+        scripts["cold"].write_text(wrk_script(cold_requests(fake, canvas_secret, pairs)))
+        for kind in databases:
+            with _database(kind, folder, postgres_url) as (url, described):
+                progress(f"{described}: loading the demo org")
+                _prepare(url, keys, fake, canvas_secret)
+                for cache in caches:
+                    for n in users:
+                        for path in paths:
+                            rows.append(_row(url, described, keys, fake, cache, n, path,
+                                             seconds, workers, threads, scripts[cache], folder))
+                            progress(_format_row(rows[-1]))
+    return LoadBenchmark(tuple(rows), MachineFacts.collect(), workers, threads, seconds,
+                         _wrk_version(), load_before, _load_average())
+
+
+def _row(url, described, keys, fake, cache, users, path, seconds, workers, threads, script,
+         folder) -> LoadRow:
+    with _server(url, keys, fake, workers=workers, threads=threads, cold=cache == "cold",
+                 previous=path == "previous", log=folder / "server.log") as base:
+        _wrk(base, script, users, WARM_UP_S)  # fits the rankers in every worker; not counted
+        before = _settled_views(url)  # the warm-up's views in flight end and are written
+        figures = _wrk(base, script, users, seconds)
+    recorded = _views_recorded(url) - before
+    errors = sum(figures[k] for k in _ERROR_KINDS)
+    return LoadRow(database=described, path=path, cache=cache, users=users,
+                   served=figures["requests"] - figures["status"],
+                   seconds=figures["duration_us"] / 1e6, p50_ms=figures["p50_us"] / 1000,
+                   p99_ms=figures["p99_us"] / 1000, errors=errors, recorded=recorded,
+                   error_kinds=", ".join(f"{k} {figures[k]}" for k in _ERROR_KINDS if figures[k]))
+
+
+# -- reporting ----------------------------------------------------------------------------------
+def _format_row(row: LoadRow, baseline: LoadRow | None = None) -> str:
+    ratio = f"{row.views_per_s / baseline.views_per_s:6.2f}×" if baseline else "      -"
+    return (f"{row.database:<18}{row.cache:<6}{row.users:>6}  {row.path:<9}"
+            f"{row.views_per_s:>9.1f}{ratio:>9}{row.p50_ms:>9.1f}{row.p99_ms:>9.1f}"
+            f"{row.errors:>8}{row.served:>9}{row.recorded:>10}"
+            + (f"  ({row.error_kinds})" if row.error_kinds else ""))
+
+
+def format_report(result: LoadBenchmark) -> str:
+    m = result.machine
+    lines = [
+        f"Panel views under load: beinspired serve (gunicorn, {result.workers} workers × "
+        f"{result.threads} threads) driven by {result.wrk}, 2 threads, {result.seconds} s a row",
+        "Round robin over the 26 demo opportunities: panel HTML, JSON recommendations, POST "
+        "context; warm = demo org (learned ranker); cold = POST /canvas of a Canvas org, every",
+        "view asking Salesforce (faked at 150 ms). 'previous' = BEINSPIRED_PANEL_CACHES=false, "
+        "measured in the same run.",
+        f"Machine: {m.cpu_model}, {m.cpu_count} usable CPUs, {m.platform}, Python {m.python}; "
+        f"load average before {result.load_before}, after {result.load_after} (the load "
+        "generator shares the cores)",
+        "",
+        f"{'database':<18}{'cache':<6}{'users':>6}  {'path':<9}{'views/s':>9}{'× prev':>9}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'served':>9}{'recorded':>10}",
+    ]
+    previous = {(r.database, r.cache, r.users): r for r in result.rows if r.path == "previous"}
+    for row in result.rows:
+        base = previous.get((row.database, row.cache, row.users)) if row.path == "lean" else None
+        lines.append(_format_row(row, base))
+    lines.append("")
+    for row in result.rows:
+        if row.path == "lean" and row.cache == "warm" and row.users == 200:
+            met = (row.views_per_s >= TARGET_VIEWS_PER_S and row.p99_ms <= TARGET_P99_MS
+                   and row.errors == 0 and row.recorded >= row.served)
+            lines.append(f"target at 200 users, warm, {row.database}: ≥ {TARGET_VIEWS_PER_S:g} "
+                         f"views/s, p99 ≤ {TARGET_P99_MS:g} ms, no errors, every view recorded: "
+                         f"{'met' if met else 'NOT met'}")
+    lines.append("recorded = views whose impressions are in the database after the server "
+                 "stopped; it can exceed served (wrk stops counting with views in flight)")
+    return "\n".join(lines)

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -134,12 +134,38 @@ def _insert_ignoring(session: Session, table, key):
     return insert(table).on_conflict_do_nothing(index_elements=key)
 
 
+@dataclass(frozen=True)
+class ShownSpan:
+    """How many impressions, shown from when to when."""
+
+    impressions: int
+    first: datetime
+    last: datetime
+
+
 class PanelEventLog:
     """One org's impressions and events."""
 
     def __init__(self, session: Session, org_id: str):
         self.session = session
         self.org_id = org_id
+
+    def span_shown_to(self, user_prefix: str, *, since: datetime | None = None,
+                      until: datetime | None = None,
+                      module_key: str | None = None) -> ShownSpan | None:
+        """The impressions shown to users whose Id starts with ``user_prefix`` (the demo's
+        simulated reps), in ``[since, until)`` and of one module when given; None if none."""
+        row = PanelImpressionRow
+        query = select(func.count(), func.min(row.shown_at), func.max(row.shown_at)).where(
+            row.org_id == self.org_id, row.user_id.startswith(user_prefix, autoescape=True))
+        if since is not None:
+            query = query.where(row.shown_at >= since)
+        if until is not None:
+            query = query.where(row.shown_at < until)
+        if module_key is not None:
+            query = query.where(row.module_key == module_key)
+        count, first, last = self.session.execute(query).one()
+        return ShownSpan(count, utc(first), utc(last)) if count else None
 
     # -- writing ---------------------------------------------------------------------------------
     def add_events(self, events: Sequence[PanelEvent]) -> StoredEvents:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Collection
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -117,6 +117,13 @@ class CatalogHistory:
             return None
         row = self.session.scalar(self._versions(key).where(ModuleVersionRow.version == version))
         return None if row is None else _version(row)
+
+    def keys_saved_by_others(self, actors: Collection[str]) -> set[str]:
+        """Modules with a version saved by anyone but ``actors``: the ones a person has edited
+        (a loader that refreshes bundled modules must leave those alone)."""
+        query = select(ModuleVersionRow.module_key).distinct().where(
+            ModuleVersionRow.org_id == self.org_id, ModuleVersionRow.actor.not_in(list(actors)))
+        return set(self.session.scalars(query))
 
     def first_published(self) -> dict[str, datetime]:
         """When each module was first saved as published, in one grouped query: the learned

@@ -240,6 +240,9 @@ class Taxonomy:
     dimensions: Mapping[Dimension, DimensionSpec]
     stage_phases: Mapping[str, JourneyPhase] = field(default_factory=dict)
     deal_size_bands: DealSizeBands = DealSizeBands()
+    #: The org's stages in pipeline order (``OpportunityStage.SortOrder``) when known, else
+    #: empty: where an unmapped stage sits among the mapped ones.
+    stage_order: tuple[str, ...] = ()
 
     def spec(self, dimension: Dimension | str) -> DimensionSpec:
         return self.dimensions[Dimension(dimension)]
@@ -291,6 +294,10 @@ class Taxonomy:
         dims = dict(self.dimensions)
         dims[spec.dimension] = replace(spec, values=spec.values + added)
         return replace(self, dimensions=dims)
+
+    def with_stage_order(self, stages: Iterable[str]) -> "Taxonomy":
+        """A copy that knows the org's stages in pipeline order (no stage joins the picklist)."""
+        return replace(self, stage_order=tuple(stages))
 
     def with_stage_phases(self, mapping: Mapping[str, JourneyPhase]) -> "Taxonomy":
         """A copy with stage → phase entries added or overridden; new stages join the picklist."""

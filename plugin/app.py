@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = not settings.demo_mode  # the demo runs on plain http://localhost
     app.json = StrictJSONProvider(app)  # no NaN out, strict JSON in; keys in the views' order
-    app.extensions["be_inspired"] = build_services(settings, today)
+    app.extensions["be_inspired"] = build_services(settings, today, signs_panel_tokens=True)
     trust_proxies(app, settings.proxy_count)
     install_request_ids(app)
     register_error_handlers(app)

@@ -29,6 +29,7 @@ from plugin.panel.impressions import ImpressionRecorder
 from plugin.panel.panel_search import SearchRateLimit
 from plugin.panel.suggestions import RecommendationService
 from plugin.panel.view import PanelViews
+from plugin.ranking.refit_work import ChildProcess, InProcess
 from plugin.settings import Settings
 from recommender import TagTextRanker
 
@@ -70,14 +71,14 @@ class Services:
 
 
 def build_services(settings: Settings, today: Callable[[], date] = date.today, *,
-                   engine: Engine | None = None) -> Services:
+                   engine: Engine | None = None, signs_panel_tokens: bool = False) -> Services:
     """``engine``: an engine the caller made (tests on either backend); else one for
-    ``settings.database_url``."""
+    ``settings.database_url``. ``signs_panel_tokens``: this process serves panels (the web
+    app), the only case where an unset ``BEINSPIRED_APP_SECRET`` deserves a warning."""
     settings.ensure_data_dir()
     engine = engine or make_engine(settings.database_url)
     sessions = session_factory(engine)
     taxonomy = default_taxonomy()
-    demo_org = DemoOrg() if settings.demo_mode else None
     orgs = LiveOrgs(
         sessions,
         OrgConnections(sessions, SecretBox(settings.encryption_key_list),
@@ -85,13 +86,18 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         context_cache(settings.redis_url, ttl=settings.context_cache_seconds),
         breaker_store(settings.redis_url),
     )
-    taxonomies = OrgTaxonomies(taxonomy, lambda: orgs.current(),
-                               demo_org.org_id if demo_org is not None else None)
+    demo_org = DemoOrg(lambda: orgs.current().demo_connection()) if settings.demo_mode else None
+    taxonomies = OrgTaxonomies(
+        taxonomy, lambda: orgs.current(), demo_org.org_id if demo_org is not None else None,
+        [stage.value for stage in demo_org.stages()] if demo_org is not None else (),
+    )
     recommendations = RecommendationService(
         sessions, taxonomy,
         k_client_facing=settings.suggestions_client_facing,
         k_internal=settings.suggestions_internal,
         display_in_memory=settings.panel_caches,
+        refit_inline_modules=settings.refit_inline_modules,
+        work=_refit_work(settings, sessions),
     )
     impressions = ImpressionRecorder(sessions)
     outcome_sync = OutcomeSync(sessions, orgs, demo_org)
@@ -107,7 +113,8 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         recommendations=recommendations,
         demo_org=demo_org,
         orgs=orgs,
-        app_tokens=AppTokenSigner(settings.app_secret or _process_secret(warn=not settings.demo_mode)),
+        app_tokens=AppTokenSigner(settings.app_secret or _process_secret(
+            warn=signs_panel_tokens and not settings.demo_mode)),
         impressions=impressions,
         panel_views=PanelViews(recommendations, impressions, sessions, taxonomies.for_org, today,
                                SearchRateLimit(settings.panel_searches_per_minute),
@@ -134,6 +141,14 @@ def org_admin_for(svc: Services, scope: str | None) -> OrgAdmin:
 def outbound_policy(settings: Settings) -> OutboundPolicy:
     """Where outbound CRM calls may go besides Salesforce, and the operator's CA bundle."""
     return OutboundPolicy(parse_host_patterns(settings.allowed_crm_hosts), settings.crm_ca_bundle)
+
+
+def _refit_work(settings: Settings, sessions: sessionmaker[Session]) -> InProcess | ChildProcess:
+    """Where background refits run: a child process, unless the database lives in this one."""
+    url = settings.database_url
+    if settings.refit_in == "thread" or url == "sqlite://" or ":memory:" in url:
+        return InProcess(sessions)
+    return ChildProcess(url)
 
 
 def _process_secret(*, warn: bool) -> str:

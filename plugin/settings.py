@@ -9,9 +9,14 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def default_data_dir() -> Path:
+    """The per-user data folder (``~/.local/share/be-inspired`` on Linux, or under
+    ``XDG_DATA_HOME``): the demo's database and the evaluation report live there."""
+    return Path(user_data_dir("be-inspired", appauthor=False))
+
+
 def default_database_url() -> str:
-    path = Path(user_data_dir("be-inspired", appauthor=False)) / "be-inspired.sqlite3"
-    return f"sqlite:///{path}"
+    return f"sqlite:///{default_data_dir() / 'be-inspired.sqlite3'}"
 
 
 class Settings(BaseSettings):
@@ -41,6 +46,14 @@ class Settings(BaseSettings):
     #: How many suggestions the panel shows, per list.
     suggestions_client_facing: int = Field(default=5, ge=1, le=50)
     suggestions_internal: int = Field(default=3, ge=0, le=50)
+    #: Up to this many modules in an org's catalog, the first view after a catalog edit or a new
+    #: model refits the ranker before it ranks (a few milliseconds); above it the refit runs in
+    #: the background and the previous fit serves until it is ready (docs/design/ranking.md).
+    refit_inline_modules: int = Field(default=200, ge=0)
+    #: Where a background refit reads the catalog and fits: ``process``, a child process of each
+    #: server process, so the panel's threads never wait for the interpreter lock meanwhile;
+    #: ``thread``, the refit's own thread (an in-memory SQLite database always uses it).
+    refit_in: Literal["process", "thread"] = "process"
     #: Searches one person may run in the panel per minute (per web process).
     panel_searches_per_minute: int = Field(default=30, ge=1, le=1000)
     log_level: str = "INFO"
@@ -120,6 +133,11 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix):]
         return url
+
+    @property
+    def data_dir(self) -> Path:
+        """Where files the service writes for people go (``beinspired evaluate``'s report)."""
+        return default_data_dir()
 
     @property
     def encryption_key_list(self) -> list[str]:

@@ -55,7 +55,8 @@ def predict(ranker: "LearnedRanker", scored: ScoredCatalog, phase: int) -> np.nd
                 linear += scored.contributions[dim] * coef[n]
         linear += scored.total * coef[_TOTAL]
         generic = np.exp(linear + np.take(ranker._bounds.fixed, rows))
-    return generic * np.take(effects.module, rows) * np.take(effects.phase[:, phase], rows)
+    return (generic * np.take(effects.module, rows) * np.take(effects.phase[:, phase], rows)
+            * np.take(effects.rejection[:, phase], rows))
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class RankingBounds:
     def build(cls, ranker: "LearnedRanker") -> "RankingBounds":
         kappa = ranker.blend / np.log(2.0)
         coef, effects, base = ranker.coef_, ranker.effects_, ranker.base_
-        logs = np.log(effects.module)[:, None] + np.log(effects.phase)
+        logs = np.log(effects.module)[:, None] + np.log(effects.phase) + np.log(effects.rejection)
         fixed = np.zeros(len(base.module_ids_))
         if coef is None:
             factors = {d: 1.0 for d in DIMENSIONS}
@@ -131,6 +132,8 @@ class ContextView:
     client: np.ndarray  # aligned with rows
     #: upper bounds of the eligible modules' learned scores
     upper: np.ndarray
+    #: the votes' multiplier of each eligible module in this phase (1: no one rejects it)
+    rejection: np.ndarray
     #: every exact evaluation made for this context, for the suggestions to reuse
     evaluated: list = field(default_factory=list)
 
@@ -146,7 +149,9 @@ class ContextView:
         low, high = base.text_bound() if query is not None else (0.0, 0.0)
         text_most = max(bounds.text_factor * low, bounds.text_factor * high)
         upper = np.maximum(partial + (text_most + bounds.margin), bounds.floored_score)
-        return cls(ranker, context, today, query, phase, rows, base.client_facing_[rows], upper)
+        rejection = np.take(ranker.effects_.rejection[:, phase], rows)
+        return cls(ranker, context, today, query, phase, rows, base.client_facing_[rows], upper,
+                   rejection)
 
     def exact(self, rows: np.ndarray) -> Exact:
         ranker = self.ranker
@@ -204,6 +209,13 @@ def heads(view: ContextView, lists: list[tuple[np.ndarray, int]]) -> list[tuple]
     return out
 
 
+def within(view: ContextView, mask: np.ndarray, part: np.ndarray, head: tuple) -> tuple:
+    """``head`` (from :func:`heads` for ``part``, a subset of ``mask``) with its positions
+    counted in ``mask``'s modules, as :func:`choose` reads them."""
+    rows, scored = view.rows[mask], view.rows[part][head[2]]
+    return head[0], head[1], np.searchsorted(rows, scored), head[3]
+
+
 def head_size(ranker: "LearnedRanker", k: int) -> int:
     """How much of a list's best maximal marginal relevance looks at (k when it does not)."""
     diverse = ranker.diversity > 0 and ranker.base_.text_matrix_ is not None and k > 1
@@ -214,7 +226,7 @@ def choose(ranker: "LearnedRanker", view: ContextView, mask: np.ndarray, k: int,
            head: tuple[np.ndarray, np.ndarray], rng):  # fmt: skip
     """(module row, propensity, explored) per position of one list, best first."""
     rows = view.rows[mask]
-    if k <= 0 or rows.size == 0:
+    if k <= 0 or rows.size == 0 or head[0].size == 0:
         return []
     chosen = maximal_marginal_relevance(
         head[0], head[1], ranker.base_.text_matrix_, k, ranker.diversity

@@ -29,6 +29,7 @@ __all__ = [
     "LEARNED_REASON",
     "LEARNED_REASON_MIN_EXPOSURE",
     "LearnedRanker",
+    "REJECTED_REASON",
     "ModuleEffects",
     "UntrustedModel",
 ]
@@ -39,6 +40,10 @@ LEARNED_REASON = "Often helpful to reps"
 #: prediction resting on other modules' evidence is not something reps did with this one.
 LEARNED_REASON_MIN_EXPOSURE = 5.0
 EXPLORED_REASON = "Being tried out: did it help?"
+REJECTED_REASON = "Reps in similar deals marked this not helpful"
+#: The votes' multiplier (:func:`recommender.module_effects.rejection`) under which a card says
+#: so: reps approve of it at most 3/4 as often as of content on average, in this phase.
+REJECTED_REASON_BELOW = 0.75
 _BACKFITTING_ROUNDS = 3
 
 
@@ -65,6 +70,9 @@ class LearnedRanker(BaseEstimator):
         diversity: float = 0.3,
         prior_strength: float = 3.0,
         min_examination: float = 0.05,
+        vote_strength: float = 3.0,
+        sink_rejected: bool = True,
+        sink_below: float = 0.5,
     ):
         self.base = base
         self.blend = blend
@@ -78,6 +86,9 @@ class LearnedRanker(BaseEstimator):
         self.diversity = diversity
         self.prior_strength = prior_strength
         self.min_examination = min_examination
+        self.vote_strength = vote_strength
+        self.sink_rejected = sink_rejected
+        self.sink_below = sink_below
 
     # -- learning -------------------------------------------------------------------------------
     def fit(
@@ -158,7 +169,7 @@ class LearnedRanker(BaseEstimator):
         return adapted
 
     def _check_params(self) -> None:
-        for name in ("explore", "diversity", "explore_new_share"):
+        for name in ("explore", "diversity", "explore_new_share", "sink_below"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], not {getattr(self, name)}")
         if not 0.5 <= self.optimism < 1.0:
@@ -167,9 +178,11 @@ class LearnedRanker(BaseEstimator):
             raise ValueError(
                 f"blend is v1 points per doubling of usefulness: > 0, not {self.blend}"
             )
-        if self.prior_strength <= 0 or self.explore_temperature <= 0 or self.explore_pool < 1:
+        if (self.prior_strength <= 0 or self.explore_temperature <= 0 or self.explore_pool < 1
+                or self.vote_strength <= 0):
             raise ValueError(
-                "prior_strength and explore_temperature must be > 0, explore_pool >= 1"
+                "prior_strength, vote_strength and explore_temperature must be > 0, "
+                "explore_pool >= 1"
             )
 
     def _fit_model(self, known: list[Impression], index: dict[str, int], today: date) -> None:
@@ -177,10 +190,13 @@ class LearnedRanker(BaseEstimator):
         phases = np.array([self._phase(i.context) for i in known])
         exam = self._theta(np.array([i.position for i in known]))
         reward = np.array([i.rewarded for i in known], dtype=float)
+        rejected = None
+        if self.sink_rejected:  # off: votes are read only as the reward (the previous ranker)
+            rejected = np.array([i.helpful is False and not i.used for i in known], dtype=bool)
         # Rewards per expected examination, with half a pseudo-reward so that zero stays finite.
         self.reference_rate_ = (reward.sum() + 0.5) / (exam.sum() + 1.0)
         features = self._training_features(known, rows, today)
-        effects = self._effects(rows, phases, exam, exam * self.reference_rate_, reward)
+        effects = self._effects(rows, phases, exam, exam * self.reference_rate_, reward, rejected)
         if reward.any():
             # Backfitting: the generic model is fitted with each module's current multiplier as a
             # fixed offset, then the multipliers are re-estimated against the new generic
@@ -189,13 +205,14 @@ class LearnedRanker(BaseEstimator):
             for _ in range(_BACKFITTING_ROUNDS):
                 offset = effects.module[rows] * effects.phase[rows, phases]
                 generic = self._fit_generic(features, reward, exam * offset)
-                effects = self._effects(rows, phases, exam, exam * generic, reward)
+                effects = self._effects(rows, phases, exam, exam * generic, reward, rejected)
         self.effects_ = effects
 
-    def _effects(self, rows, phases, exam, expected, reward) -> ModuleEffects:
+    def _effects(self, rows, phases, exam, expected, reward, rejected) -> ModuleEffects:
         return estimate_effects(
             len(self.base_.module_ids_), len(self.phases_) + 1, rows, phases, exam, expected,
             reward, prior_strength=self.prior_strength, optimism=self.optimism,
+            rejected=rejected, vote_strength=self.vote_strength,
         )  # fmt: skip
 
     def _fit_generic(
@@ -299,9 +316,13 @@ class LearnedRanker(BaseEstimator):
         view = learned_scoring.ContextView.of(self, context, today)
         ks = (k_client_facing, k_internal)
         masks = (view.client, ~view.client)
+        # Modules reps reject in this phase (votes' multiplier under ``sink_below``) are left
+        # out of the lists; the exploratory slot may still draw them, with their probability.
+        kept = view.rejection >= self.sink_below
         heads = learned_scoring.heads(
-            view, [(m, learned_scoring.head_size(self, k)) for m, k in zip(masks, ks)]
+            view, [(m & kept, learned_scoring.head_size(self, k)) for m, k in zip(masks, ks)]
         )
+        heads = [learned_scoring.within(view, m, m & kept, head) for m, head in zip(masks, heads)]
         lists = [
             learned_scoring.choose(self, view, m, k, head, rng)
             for m, k, head in zip(masks, ks, heads)
@@ -313,9 +334,10 @@ class LearnedRanker(BaseEstimator):
             exact, at = view.find(i)
             suggestion = self.base_.explain(at, rank, exact.scored, view.context)
             lift = float(exact.lift[at])
+            learned = self._learned_reasons(i, lift, explored, view.phase)
             yield dataclasses.replace(
                 suggestion,
-                reasons=suggestion.reasons + self._learned_reasons(i, lift, explored),
+                reasons=suggestion.reasons + learned,
                 score=round(float(exact.final[at]), 4),
                 breakdown={**suggestion.breakdown, "learned": round(lift, 4)},
                 propensity=propensity,
@@ -323,13 +345,22 @@ class LearnedRanker(BaseEstimator):
                 model_version=self.model_version_,
             )
 
-    def _learned_reasons(self, i: int, lift: float, explored: bool) -> tuple[Reason, ...]:
-        """What the rep is told beyond the tags: that it is being tried out, so a vote is asked
-        for; or that reps found it helpful: predicted usefulness at least √2 times the average,
-        with the module's own evidence behind it (``LEARNED_REASON_MIN_EXPOSURE`` expected looks),
-        so a module no rep has seen is never said to be helpful to reps."""
+    def _learned_reasons(
+        self, i: int, lift: float, explored: bool, phase: int
+    ) -> tuple[Reason, ...]:
+        """What the rep is told beyond the tags: that reps in deals like this one marked it not
+        helpful, when their votes sank it (``REJECTED_REASON_BELOW``); that it is being tried
+        out, so a vote is asked for; or that reps found it helpful: predicted usefulness at
+        least √2 times the average, with the module's own evidence behind it
+        (``LEARNED_REASON_MIN_EXPOSURE`` expected looks), so a module no rep has seen is never
+        said to be helpful to reps."""
+        rejected = ()
+        if self.has_history_ and self.effects_.rejection[i, phase] < REJECTED_REASON_BELOW:
+            rejected = (Reason("rejected", REJECTED_REASON),)
         if explored:
-            return (Reason("explored", EXPLORED_REASON),)
+            return (Reason("explored", EXPLORED_REASON), *rejected)
+        if rejected:
+            return rejected
         seen = self.has_history_ and self.effects_.exposure[i] >= LEARNED_REASON_MIN_EXPOSURE
         if seen and lift >= self.blend / 2:
             return (Reason("learned", LEARNED_REASON),)

@@ -36,7 +36,7 @@ def dump(ranker: "LearnedRanker") -> bytes:
     if ranker.has_history_:
         effects = ranker.effects_
         arrays["effect_module_ids"] = np.array([str(m) for m in ranker.effect_module_ids_])
-        for name in ("module", "phase", "optimism", "exposure"):
+        for name in ("module", "phase", "optimism", "exposure", "rejection"):
             arrays[f"effect_{name}"] = np.asarray(getattr(effects, name), dtype=np.float64)
     base = ranker.base_ if hasattr(ranker, "base_") else ranker.base
     header = {
@@ -149,6 +149,9 @@ def _restore(cls: type["LearnedRanker"], header: dict, arrays: dict) -> "Learned
             phase=_shaped(arrays["effect_phase"], (n, phases)),
             optimism=_shaped(arrays["effect_optimism"], (n,)),
             exposure=_shaped(arrays["effect_exposure"], (n,)),
+            # Models stored before votes counted have none: no module is sunk by them.
+            rejection=_shaped(arrays["effect_rejection"], (n, phases))
+            if "effect_rejection" in arrays else None,
         )
     return ranker
 

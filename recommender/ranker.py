@@ -10,7 +10,7 @@ import numpy as np
 
 from recommender.catalog_tags import CatalogTags
 from recommender.selection import best_of, contenders
-from recommender.text_index import QueryVector, TextIndex, build_vectorizer
+from recommender.text_index import QueryVector, TextIndex, build_vectorizer, text_phrases
 from recommender.types import (
     CLIENT_FACING,
     DIMENSIONS,
@@ -67,6 +67,8 @@ class TagTextRanker:
         )
         self.tags_ = CatalogTags.fit([c.tags for c in ordered], self.weights)
         self.text_ = TextIndex.fit(c.text for c in ordered)
+        #: Each module's text, for the phrases a reason names (read for the few suggested).
+        self.texts_ = [c.text for c in ordered]
         self.text_matrix_ = None if self.text_ is None else self.text_.rows
         self.terms_ = None if self.text_ is None else self.text_.terms
         self._open_on: tuple[int, np.ndarray] | None = None
@@ -265,9 +267,9 @@ class TagTextRanker:
                 if index.has(i, value):
                     reasons.append(Reason(dim, self._label(dim, value)))
                     break
-        terms = self._shared_terms(i, query)
-        if terms:
-            reasons.append(Reason("text", "mentions " + ", ".join(f"'{t}'" for t in terms)))
+        phrases = self._shared_phrases(i, query, context.text)
+        if phrases:
+            reasons.append(Reason("text", "mentions " + ", ".join(f"'{p}'" for p in phrases)))
         if not reasons:
             reasons.append(Reason("any", "Useful for any opportunity like this"))
         return reasons
@@ -275,21 +277,23 @@ class TagTextRanker:
     def _label(self, dim: str, value: str) -> str:
         return self.labels.get(dim, {}).get(value, value)
 
-    def _shared_terms(self, i: int, query: QueryVector | None) -> list[str]:
+    def _shared_phrases(self, i: int, query: QueryVector | None, text: str) -> list[str]:
+        """Phrases of two words both the opportunity's text and module ``i``'s say ("spare
+        parts", "vendor security"), rarest in the catalog first: a single shared word
+        ("median", "account") is a coincidence more often than a reason a rep would believe.
+        Only when the texts share a term at all (``query``), so the score has a text part."""
         if query is None or self.text_ is None:
             return []
-        columns, data = self.text_.row(i)
-        at = np.minimum(np.searchsorted(columns, query.terms), max(len(columns) - 1, 0))
-        both = (columns[at] == query.terms) if len(columns) else np.zeros(0, dtype=bool)
-        shares = query.weights[both] * data[at[both]]
-        # A bare number ("60", "2026") is no reason a rep would recognise.
-        shared = [
-            (s, t)
-            for s, t in zip(shares.tolist(), query.terms[both].tolist())
-            if s >= self.weights.text_term_floor and not self.terms_[t].isdigit()
-        ]
-        shared.sort(key=lambda pair: (-pair[0], self.terms_[pair[1]]))
-        return [str(self.terms_[t]) for _, t in shared[: self.weights.text_terms_in_reason]]
+        shared = text_phrases(text) & text_phrases(self.texts_[i])
+        if not shared:
+            return []
+        columns, idf = self.text_._columns, self.text_.idf
+
+        def rarity(phrase: tuple[str, str]) -> float:
+            return sum(float(idf[columns[w]]) if w in columns else 0.0 for w in phrase)
+
+        ranked = sorted(shared, key=lambda phrase: (-rarity(phrase), phrase))
+        return [" ".join(phrase) for phrase in ranked[: self.weights.text_terms_in_reason]]
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "module_ids_"):

@@ -39,10 +39,12 @@ class SimulationScale:
     exploring_views: int = 800
     new_contexts: int = 500
     truth_contexts: int = 1000
-    #: Views between refits in the cold-start check, and how many refits at most.
-    cold_start_batch: int = 50
-    cold_start_rounds: int = 12
+    #: Views between refits in the cold-start check, how many refits at most, and the fewest
+    #: points its curve gets even when the goal is reached sooner (a curve, not two dots).
+    cold_start_batch: int = 10
+    cold_start_rounds: int = 40
     cold_start_contexts: int = 20
+    cold_start_min_points: int = 8
 
 
 @dataclass(frozen=True)
@@ -244,7 +246,8 @@ def _cold_start(
         model = LearnedRanker(base).fit(catalog, logged, today=today)
         shown = sum(i.module_id == new.module_id for i in logged)
         curve.append(ColdStartPoint(shown, share(model)))
-        if curve[-1].share_in_top_three >= COLD_START_GOAL or day == scale.cold_start_rounds:
+        reached = any(p.share_in_top_three >= COLD_START_GOAL for p in curve)
+        if (reached and len(curve) >= scale.cold_start_min_points) or day == scale.cold_start_rounds:
             break
         batch = traffic[day * scale.cold_start_batch : (day + 1) * scale.cold_start_batch]
         logged += simulator.log_sessions(

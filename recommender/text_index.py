@@ -39,6 +39,41 @@ def text_terms(text: str) -> Counter:
     return Counter([w for w in words if len(w) > 1 and w not in _STOP_WORDS])
 
 
+#: Words that occur in most sales text and convince no rep on their own: a phrase made only of
+#: them is never a reason (a phrase they are part of, "account transfers", may be).
+GENERIC_TERMS = frozenset("""
+    account accounts business businesses buyer buyers call case cases ceo cfo chief cio company
+    companies cost costs customer customers data day days deal deals director email head held
+    leader leaders management manager median meeting month months new next officer open people
+    plan point points process processes product products program project quarter review
+    service services solution solutions staff step steps study studies svp team teams time
+    today vendor vp week weeks work year years
+""".split())
+
+
+#: Punctuation ends a phrase: "transfers, beneficiary" is two of them.
+_CLAUSE_BREAK = re.compile(r"[^\w\s]+")
+
+
+def text_phrases(text: str) -> set[tuple[str, str]]:
+    """Pairs of adjacent words in ``text``, tokenised as the vectorizer tokenises it, neither a
+    stop word nor a bare number, and not both generic: the phrases a reason may name ("spare
+    parts", "vendor security"). A stop word or punctuation between two words breaks the pair."""
+    found = set()
+    for clause in _CLAUSE_BREAK.split(text.lower()):
+        words = _WORD.findall(clause)
+        found.update(
+            (a, b) for a, b in zip(words, words[1:])
+            if _phrase_word(a) and _phrase_word(b)
+            and not (a in GENERIC_TERMS and b in GENERIC_TERMS)
+        )
+    return found
+
+
+def _phrase_word(word: str) -> bool:
+    return word not in _STOP_WORDS and not word.isdigit() and "_" not in word
+
+
 @dataclass(frozen=True)
 class QueryVector:
     """An opportunity's text as TF-IDF weights over the catalog's terms (L2-normalised)."""

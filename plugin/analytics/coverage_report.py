@@ -13,6 +13,7 @@ from content_catalog.modules import ContentModule, FieldError
 from content_catalog.repository import CatalogRepository
 from content_catalog.suggestion_stats import SuggestionStats
 from content_catalog.taxonomy import Dimension, ModuleKind, Taxonomy
+from plugin.analytics.page_data import simulated_weeks
 from plugin.errors import InvalidInput
 
 DEFAULT_THIN_BELOW = 2
@@ -45,6 +46,8 @@ class CoverageReport:
     today: date
     #: The org's taxonomy the map was drawn with: its phases, roles and the pickers' values.
     taxonomy: Taxonomy
+    #: The weeks of the demo's simulated history behind "never suggested"; None: none simulated.
+    simulated_weeks: int | None = None
 
 
 def parse_coverage_query(args: Mapping[str, str], taxonomy: Taxonomy) -> CoverageQuery:
@@ -74,6 +77,7 @@ def build_coverage_report(
         published = CatalogRepository(session, org_id).published()
         current = [m for m in published if not m.is_expired(today)]
         unseen = set(SuggestionStats(session, org_id).never_suggested(m.key for m in current))
+        simulated = simulated_weeks(session, org_id)
     coverage = coverage_map(
         published, taxonomy, query.filter, today=today, thin_below=query.thin_below
     )
@@ -85,6 +89,7 @@ def build_coverage_report(
         never_suggested=tuple(m for m in current if m.key in unseen),
         today=today,
         taxonomy=taxonomy,
+        simulated_weeks=simulated,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Mapping, Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from content_catalog.events import PanelEventLog
 from content_catalog.modules import ContentModule
 from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import Dimension, Taxonomy
@@ -27,6 +28,7 @@ from plugin.analytics.module_figures import (
     sorted_stats,
     weekly_trend,
 )
+from plugin.crm.demo_org import SIMULATED_REP_PREFIX
 from plugin.errors import InvalidInput, NotFound
 from plugin.ranking.logged_views import logged_impressions
 from recommender.feedback import Impression
@@ -88,6 +90,31 @@ class Window:
 
 
 @dataclass(frozen=True)
+class SimulatedHistory:
+    """How much of a page's figures the demo simulated, in words a lead understands."""
+
+    #: Weeks the whole simulated history spans.
+    weeks: int
+    #: Of the page's impressions, those shown to simulated reps, and all of them.
+    shown: int
+    total: int
+
+    @property
+    def label(self) -> str:
+        return f"Demo data: {self.weeks} simulated week{'' if self.weeks == 1 else 's'}"
+
+    @property
+    def explanation(self) -> str:
+        own = self.total - self.shown
+        if not self.total:
+            return "Nothing is counted here yet; the demo's other figures are simulated."
+        return (f"{self.shown:,} of the {self.total:,} suggestions shown in this window went to "
+                "simulated reps on made-up opportunities, with simulated votes, uses and deal "
+                "outcomes" + (f"; {own:,} are real clicks in this demo." if own else ".")
+                + " They show what the page does, not how real content fares.")
+
+
+@dataclass(frozen=True)
 class SegmentRow:
     value: str | None
     label: str
@@ -111,6 +138,8 @@ class CatalogAnalytics:
     often_not_helpful: Sequence[ContentStats]
     won_deals: int
     lost_deals: int
+    #: The demo's simulated share of these figures; None when nothing here is simulated.
+    simulated: SimulatedHistory | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +160,7 @@ class ModuleAnalytics:
     stats: ContentStats | None
     segments: Sequence[SegmentStats] = field(default_factory=tuple)
     trend: Sequence[WeekStats] = field(default_factory=tuple)
+    simulated: SimulatedHistory | None = None
 
 
 def parse_analytics_query(args: Mapping[str, str]) -> AnalyticsQuery:
@@ -184,6 +214,7 @@ def build_catalog_analytics(
         chosen = _chosen_segment(logged, query, by_segment, taxonomy)
         stats = module_stats(chosen)
         modules = CatalogRepository(session, org_id).find(stats)
+        simulated = simulated_history(session, org_id, window, len(logged))
     won, lost = closed_deals(chosen)
     return CatalogAnalytics(
         query=query,
@@ -201,7 +232,28 @@ def build_catalog_analytics(
         often_not_helpful=often_not_helpful(stats),
         won_deals=won,
         lost_deals=lost,
+        simulated=simulated,
     )
+
+
+def simulated_weeks(session: Session, org_id: str) -> int | None:
+    """The weeks the demo's simulated history spans in this org; None when it has none."""
+    everything = PanelEventLog(session, org_id).span_shown_to(SIMULATED_REP_PREFIX)
+    if everything is None:
+        return None
+    return -(-((everything.last.date() - everything.first.date()).days + 1) // 7)
+
+
+def simulated_history(session: Session, org_id: str, window: Window, total: int,
+                      module_key: str | None = None) -> SimulatedHistory | None:
+    """The simulated share of ``total`` impressions in ``window`` (of one module, if given),
+    labelled with the weeks the whole simulated history spans; None when there is none."""
+    weeks = simulated_weeks(session, org_id)
+    if weeks is None:
+        return None
+    here = PanelEventLog(session, org_id).span_shown_to(
+        SIMULATED_REP_PREFIX, since=window.since, until=window.until, module_key=module_key)
+    return SimulatedHistory(weeks, here.impressions if here else 0, total)
 
 
 def _chosen_segment(logged: list[Impression], query: AnalyticsQuery,
@@ -242,9 +294,11 @@ def build_module_analytics(
             raise NotFound("There is no such module in this org.") from None
         logged = logged_impressions(session, org_id, window.since, window.until,
                                     module_key=module_key)
+        simulated = simulated_history(session, org_id, window, len(logged), module_key)
     if not logged:
         return ModuleAnalytics(query, window, module, None,
-                               trend=weekly_trend((), window.first_day, window.last_day))
+                               trend=weekly_trend((), window.first_day, window.last_day),
+                               simulated=simulated)
     by_value: dict[str | None, list[Impression]] = {}
     for impression in logged:
         by_value.setdefault(SEGMENTS[query.segment](impression.context), []).append(impression)
@@ -261,5 +315,6 @@ def build_module_analytics(
         stats=module_stats(logged)[module_key],
         segments=segments,
         trend=weekly_trend(logged, window.first_day, window.last_day),
+        simulated=simulated,
     )
 

@@ -14,7 +14,9 @@ from plugin.cli.outcomes import outcomes
 from plugin.cli.roles import roles
 from plugin.cli.schema import init_db
 from plugin.cli.serve import serve
-from plugin.cli.speed import benchmark, benchmark_events, benchmark_load, benchmark_panel
+from plugin.cli.speed import (
+    benchmark, benchmark_events, benchmark_load, benchmark_panel, benchmark_refit,
+)
 from plugin.cli.token import token
 from plugin.cli.worker import worker
 
@@ -42,3 +44,4 @@ main.add_command(benchmark)
 main.add_command(benchmark_panel)
 main.add_command(benchmark_events)
 main.add_command(benchmark_load)
+main.add_command(benchmark_refit)

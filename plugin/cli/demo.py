@@ -16,8 +16,9 @@ from plugin.learning.demo_history import (
     org_has_impressions,
     seed_demo_history,
 )
-from plugin.cli.serve import run_server
+from plugin.cli.serve import claim_port, serve_on
 from plugin.crm.demo_org import DEMO_ORG_ID, load_demo_catalog
+from plugin.orgs.demo_connection import connect_demo_org
 from plugin.services import Services, build_services
 from plugin.settings import Settings
 
@@ -82,8 +83,12 @@ def _load_demo(svc: Services, history: bool = True) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"Demo org {DEMO_ORG_ID}: {result.created} modules created, {result.updated} updated, "
-        f"{result.unchanged} unchanged."
+        f"{result.unchanged} unchanged"
+        + (f", {result.kept} edited by a person kept as they are." if result.kept else ".")
     )
+    if connect_demo_org(svc.org_connections()):
+        click.echo(f"Demo org {DEMO_ORG_ID} connected: map its stages and fields at /admin or "
+                   "with `beinspired org map-stage` / `org fields`.")
     _sync_demo_outcomes(svc)
     if history:
         seed_history_if_empty(svc)
@@ -121,8 +126,10 @@ def load_demo(no_history: bool) -> None:
 @click.option("--no-history", is_flag=True, help="No simulated panel history in the demo org.")
 def demo(port: int | None, no_serve: bool, no_history: bool) -> None:
     settings = Settings(demo_mode=True)
+    # The port first: a second demo while the first still runs stops here, in one line, before
+    # it loads anything. One gunicorn worker: the demo runs the production server, and SQLite
+    # takes one writing process best; 8 threads are plenty for one person clicking around.
+    claimed = None if no_serve else claim_port(settings, port=port, workers=1, threads=8)
     _load_demo(build_services(settings), history=not no_history)
-    if not no_serve:
-        # One gunicorn worker: the demo runs the production server, and SQLite takes one writing
-        # process best; 8 threads are plenty for one person clicking around.
-        run_server(settings, port=port, workers=1, threads=8)
+    if claimed is not None:
+        serve_on(settings, *claimed)

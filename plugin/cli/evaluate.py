@@ -31,14 +31,15 @@ CANNOT_EVALUATE = 3
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=7, show_default=True,
               help="Seed of the bootstrap and the simulator.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("evaluation-report"), show_default=True,
-              help="Folder for report.html and the SVG plots.")
+              default=None, help="Folder for report.html and the SVG plots (default: "
+              "evaluation-report/ in the data directory, beside the demo's database).")
 @click.option("--simulated-views", type=click.IntRange(60, 100_000), default=1200,
               show_default=True, help="Simulated views: a third served by v1, the rest by an "
               "exploring learner.")
-def evaluate(org_id: str, days: int, test_share: float, seed: int, out_dir: Path,
+def evaluate(org_id: str, days: int, test_share: float, seed: int, out_dir: Path | None,
              simulated_views: int) -> None:
     settings = Settings()
+    out_dir = out_dir or settings.data_dir / "evaluation-report"
     svc = build_services(settings)
     upgrade(svc.engine)
     scale = SimulationScale(
@@ -75,4 +76,4 @@ def evaluate(org_id: str, days: int, test_share: float, seed: int, out_dir: Path
         bar.update(1)
     for line in summary_lines(report):
         click.echo(line)
-    click.echo(f"Report: {out_dir / 'report.html'} ({len(plots)} plots beside it)")
+    click.echo(f"Report: {(out_dir / 'report.html').resolve()} ({len(plots)} plots beside it)")

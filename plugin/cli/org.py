@@ -5,8 +5,6 @@ import os
 
 import click
 
-from content_catalog.org_activity import OrgActivityRepository
-from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import DealSizeBands, JourneyPhase
 from plugin.orgs.management import OrgAdmin, OrgNotManaged
 from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox, normalise_origin
@@ -148,16 +146,13 @@ def list_orgs() -> None:
 @org.command("status", help="An org's connection: API usage, recent problems, unmapped values.")
 @click.argument("org_id")
 def status(org_id: str) -> None:
-    store = _store()
-    rows = {row[0]: row for row in store.names()}
-    if org_id not in rows:
-        raise click.ClickException(f"no org {org_id!r} is configured (see 'beinspired org list')")
-    _, name, mode = rows[org_id]
-    with store.sessions() as session:
-        activity = OrgActivityRepository(session, org_id)
-        usage, events = activity.usage(), activity.recent_events()
-        unknown = CatalogRepository(session, org_id).unknown_values()
-    click.echo(f"{name} ({org_id}), {mode}")
+    try:
+        report = _admin().status(org_id)
+    except OrgNotManaged:
+        raise click.ClickException(f"no org {org_id!r} is configured (see 'beinspired org list')") from None
+    org, usage, events = report.org, report.usage, report.events
+    mode = "demo records" if org.is_demo else org.connection.auth_mode.value
+    click.echo(f"{org.name} ({org.connection.org_id}), {mode}")
     if usage is None:
         click.echo("API usage: not reported yet")
     else:
@@ -166,9 +161,9 @@ def status(org_id: str) -> None:
     click.echo("Recent problems:" if events else "Recent problems: none")
     for event in events:
         click.echo(f"  {event.at:%Y-%m-%d %H:%M}  {event.kind:15} {event.message}")
-    if unknown:
+    if report.unknown:
         click.echo("Values Salesforce sent that the taxonomy does not know (map them):")
-        for row in unknown:
+        for row in report.unknown:
             click.echo(f"  {row.dimension:12} {row.value!r} seen {row.times_seen}×")
 
 
@@ -254,6 +249,8 @@ def stages(org_id: str) -> None:
     for row in listing.rows:
         phase = row.phase.value if row.phase else "UNMAPPED"
         where = {"org": "this org", "default": "default"}.get(row.mapped_by or "", "")
+        if row.assumed:
+            where = f"panels assume {row.assumed.phase.value} meanwhile"
         label = f"{row.value} ({row.label})" if row.label != row.value else row.value
         click.echo(f"  {label:40} {phase:24} {where}")
     if listing.unmapped:

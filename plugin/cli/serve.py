@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import tempfile
 
@@ -28,12 +29,23 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
 
 def run_server(settings: Settings, *, host: str | None = None, port: int | None = None,
                workers: int | None = None, threads: int | None = None) -> None:
+    plan, listener = claim_port(settings, host=host, port=port, workers=workers, threads=threads)
+    serve_on(settings, plan, listener)
+
+
+def claim_port(settings: Settings, *, host: str | None = None, port: int | None = None,
+               workers: int | None = None, threads: int | None = None) -> tuple[ServerPlan, socket.socket]:
+    """The plan and its bound listener, or one line naming what to change: ``demo`` claims the
+    port before it loads anything, so a port in use costs nothing."""
     try:
         plan = ServerPlan.from_settings(settings, host=host, port=port, workers=workers,
                                         threads=threads)
-        listener = bind_listener(plan.host, plan.port)
+        return plan, bind_listener(plan.host, plan.port)
     except (SecretRequired, PortInUse) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def serve_on(settings: Settings, plan: ServerPlan, listener: socket.socket) -> None:
     settings.ensure_data_dir()
     engine = make_engine(settings.database_url)
     upgrade(engine)  # once, here, before any worker starts

@@ -1,5 +1,5 @@
-"""``beinspired benchmark``, ``benchmark-panel``, ``benchmark-events`` and ``benchmark-load``: the
-speed reports of BENCHMARKS.md, each beside a baseline measured in the same run."""
+"""``beinspired benchmark``, ``benchmark-panel``, ``-events``, ``-load`` and ``-refit``: the speed
+reports of BENCHMARKS.md, each beside a baseline measured in the same run."""
 from __future__ import annotations
 
 import click
@@ -87,4 +87,34 @@ def benchmark_load(seconds: int, users: str, databases: tuple[str, ...], caches:
             threads=threads, progress=lambda line: click.echo(line, err=True))
     except WrkMissing as exc:
         raise click.ClickException(str(exc)) from None
+    click.echo(format_report(result))
+
+
+@click.command("benchmark-refit",
+              help="How long a catalog edit or a new model takes to reach two server processes, "
+                   "and warm views while they refit.")
+@click.option("--modules", "sizes", type=click.IntRange(min=100), multiple=True,
+              default=(10_000, 100_000), show_default=True, help="Imported modules (repeat).")
+@click.option("--processes", type=click.IntRange(min=1, max=8), default=2, show_default=True)
+@click.option("--postgres", metavar="URL", default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+              show_default=True,
+              help="PostgreSQL server; the run keeps a schema of its own per size "
+                   "(bi_refit_bench_<N>), reused by the next run.")
+@click.option("--fresh", is_flag=True, help="Make each size's schema again (import included).")
+@click.option("--no-previous", is_flag=True,
+              help="Skip the previous path (the view refits), measured for comparison.")
+@click.option("--poll-ms", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Pause after each poll of a process (its views are the load).")
+def benchmark_refit(sizes: tuple[int, ...], processes: int, postgres: str, fresh: bool,
+                    no_previous: bool, poll_ms: int) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from plugin.benchmarks.refit_propagation import format_report, run_refit_benchmark
+
+    with tempfile.TemporaryDirectory(prefix="beinspired-refit-bench-") as folder:
+        result = run_refit_benchmark(sizes=sizes, processes=processes, postgres_url=postgres,
+                                     previous=not no_previous, fresh=fresh, folder=Path(folder),
+                                     poll_gap_s=poll_ms / 1000,
+                                     progress=lambda line: click.echo(line, err=True))
     click.echo(format_report(result))

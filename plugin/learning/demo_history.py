@@ -22,7 +22,7 @@ from content_catalog.repository import CatalogRepository
 from content_catalog.suggestion_stats import SuggestionStats
 from content_catalog.taxonomy import Taxonomy
 from plugin.ranking.context_mapping import context_from_record
-from plugin.crm.demo_org import DEMO_ORG_ID, DemoOrg
+from plugin.crm.demo_org import DEMO_ORG_ID, SIMULATED_REP_PREFIX, DemoOrg
 from plugin.ranking.candidates import candidate_from_module, v1_ranker
 from plugin.crm.salesforce.ids import to_18
 from plugin.crm.records import OpportunityRecord
@@ -108,7 +108,9 @@ def simulate_demo_history(
         if week == 0:
             policy, version = (lambda c, r: v1.rank(c, today=start.date())), "v1"
         else:
-            learner = LearnedRanker(base).fit(
+            # The weeks logged before the ranker read "not helpful" votes: the history keeps
+            # what reps kept rejecting, which the org's first trained model then sinks.
+            learner = LearnedRanker(base, sink_rejected=False).fit(
                 catalog, logged, today=start.date(), trained_at=start
             )
             policy = lambda c, r, m=learner, d=start.date(): m.rank(c, today=d, rng=r)  # noqa: E731
@@ -185,7 +187,7 @@ def _stored(
     closes: dict[str, tuple[bool | None, datetime]] = {}
     for i in logged:
         view = _hex_id(seed, "view", i.view_id)
-        user = reps.setdefault(view, _salesforce_id("0055e0REP", int(rng.integers(REPS))))
+        user = reps.setdefault(view, _salesforce_id(SIMULATED_REP_PREFIX, int(rng.integers(REPS))))
         impression_id = _hex_id(seed, "impression", i.view_id, i.audience, i.position)
         impressions.append(Impression(
             impression_id=impression_id, org_id=org_id, view_id=view,

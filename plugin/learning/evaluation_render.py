@@ -11,6 +11,7 @@ from markupsafe import Markup
 from plugin.analytics.svg_interval_chart import interval_text
 from plugin.learning.evaluation_report import EvaluationReport
 from recommender.evaluation import ASSOCIATION_CAUTION, Interval, OffPolicyEstimates
+from recommender.simulated_evaluation import COLD_START_GOAL, ColdStart
 
 _environment = Environment(
     loader=PackageLoader("plugin", "templates"),
@@ -54,6 +55,21 @@ def _estimates(found: OffPolicyEstimates) -> str:
     )
 
 
+def cold_start_words(cold: ColdStart) -> str:
+    """When the learner put a strong new module in the top 3 of the contexts it is best for."""
+    last = cold.curve[-1]
+
+    def when(share: float) -> str:
+        at = cold.reached_at(share)
+        return (f"after {at} impressions of it" if at is not None
+                else f"not within {last.impressions} impressions")
+
+    best = max(p.share_in_top_three for p in cold.curve)
+    return (f"in the top 3 for half of its {cold.contexts} contexts {when(0.5)}, for "
+            f"{COLD_START_GOAL:.0%} {when(COLD_START_GOAL)} (best {best:.0%}; v1: "
+            f"{cold.v1_share:.0%}; {len(cold.curve)} refits measured)")
+
+
 def summary_lines(report: EvaluationReport) -> list[str]:
     """What the command prints: the headline figures, each as the report states it."""
     logged, simulated = report.logged, report.simulated
@@ -63,6 +79,8 @@ def summary_lines(report: EvaluationReport) -> list[str]:
         f"{logged.train_views} views, evaluated on the {logged.test_views} from "
         f"{logged.split_at:%Y-%m-%d %H:%M}.",
     ]
+    if logged.simulated_label:
+        lines.insert(0, logged.simulated_label + ".")
     for name, metrics in (("candidate", logged.candidate), ("v1", logged.v1)):
         lines.append(
             f"  {name:9} NDCG@5 {interval(metrics.ndcg_at_5)}, recall@10 "
@@ -94,11 +112,5 @@ def summary_lines(report: EvaluationReport) -> list[str]:
     if cold is None:
         lines.append("  new module: no context where it is truly the best and v1 undersells it")
     else:
-        half, goal = cold.reached_at(0.5), cold.reached_at(cold.curve[-1].share_in_top_three)
-        lines.append(
-            f"  new strong module: top 3 for half of its {cold.contexts} contexts after "
-            f"{half if half is not None else 'more than ' + str(cold.curve[-1].impressions)} "
-            f"impressions; {cold.curve[-1].share_in_top_three:.0%} after {goal} (v1: "
-            f"{cold.v1_share:.0%})"
-        )
+        lines.append(f"  new strong module: {cold_start_words(cold)}")
     return lines

@@ -11,8 +11,10 @@ from typing import Callable, Sequence
 import numpy as np
 from sqlalchemy.orm import Session
 
+from content_catalog.events import PanelEventLog
 from content_catalog.repository import CatalogRepository, OrgNotFound
 from content_catalog.taxonomy import Taxonomy
+from plugin.crm.demo_org import SIMULATED_REP_PREFIX
 from plugin.ranking.logged_views import logged_impressions
 from plugin.ranking.candidates import candidate_from_module, v1_ranker
 from recommender.evaluation import (
@@ -110,6 +112,20 @@ class LoggedEvaluation:
     positions: tuple[PositionRate, ...]
     #: Closed deals of the window where a rep used content vs where none was used.
     deals: WinRateDifference
+    #: Of the impressions, those the demo simulated, and the weeks its simulated history spans
+    #: (0 and 0 for a real org's history).
+    simulated_impressions: int = 0
+    simulated_weeks: int = 0
+
+    @property
+    def simulated_label(self) -> str | None:
+        """"Demo data: 10 simulated weeks", for a history that is (partly) simulated."""
+        if not self.simulated_impressions:
+            return None
+        weeks = self.simulated_weeks
+        return (f"Demo data: {weeks} simulated week{'' if weeks == 1 else 's'} "
+                f"({self.simulated_impressions} of these {self.impressions} impressions were "
+                "shown to simulated reps on made-up opportunities)")
 
 
 @dataclass(frozen=True)
@@ -118,6 +134,17 @@ class EvaluationReport:
     simulated: SimulatedEvaluation
     seed: int
     generated_at: datetime
+
+
+def _simulated_part(session: Session, org_id: str, since: datetime,
+                    until: datetime) -> dict[str, int]:
+    log = PanelEventLog(session, org_id)
+    here = log.span_shown_to(SIMULATED_REP_PREFIX, since=since, until=until)
+    everything = log.span_shown_to(SIMULATED_REP_PREFIX)
+    if here is None or everything is None:
+        return {}
+    days = (everything.last.date() - everything.first.date()).days + 1
+    return {"simulated_impressions": here.impressions, "simulated_weeks": -(-days // 7)}
 
 
 def evaluate_org(
@@ -188,6 +215,7 @@ def evaluate_org(
         examination=tuple(float(t) for t in candidate.examination_),
         candidate=metrics["candidate"], v1=metrics["v1"], values=values,
         positions=position_rates(logged), deals=deal_win_rates(logged),
+        **_simulated_part(session, org_id, since, now),
     )
 
     progress(STEPS[4])

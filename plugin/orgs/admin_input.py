@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from content_catalog.modules import FieldError
-from plugin.orgs.connections import ConfiguredOrg, normalise_origin, split_connection
+from plugin.orgs.connections import DEMO_AUTH_MODE, ConfiguredOrg, normalise_origin, split_connection
 from plugin.orgs.mapping import MappingInvalid, OrgMapping, parse_bands, parse_stage_phases
 from plugin.crm.salesforce.config import (
     DEFAULT_API_VERSION,
@@ -83,7 +83,8 @@ def plain_values(org: ConfiguredOrg) -> dict[str, Any]:
     """The connection fields an admin may edit, as a form or a JSON body shows them."""
     connection, credentials = org.connection, org.connection.credentials
     return {
-        "org_id": connection.org_id, "name": org.name, "auth_mode": connection.auth_mode.value,
+        "org_id": connection.org_id, "name": org.name,
+        "auth_mode": DEMO_AUTH_MODE if org.is_demo else connection.auth_mode.value,
         "instance_url": connection.instance_url, "login_domain": connection.login_domain,
         "api_version": connection.api_version, "timeout": connection.timeout,
         "ca_bundle": connection.ca_bundle, "username": getattr(credentials, "username", None),

@@ -21,6 +21,8 @@ from plugin.crm.salesforce.config import (
 from plugin.crm.salesforce.exceptions import SalesforceConfigError
 from plugin.crm.salesforce.outbound import OutboundPolicy
 
+#: The stored "authentication" of the demo org: none, its records are bundled.
+DEMO_AUTH_MODE = "demo"
 SECRET_FIELDS = {"private_key", "consumer_secret", "password", "security_token", "canvas_secret"}
 _CREDENTIAL_TYPES = {"jwt_bearer": JwtBearerCredentials, "client_credentials": ClientCredentials, "password": PasswordCredentials}
 
@@ -72,6 +74,9 @@ class ConfiguredOrg:
     consumer_key: str | None = None
     #: The org's stage → phase entries and deal-size thresholds.
     mapping: OrgMapping = OrgMapping()
+    #: The bundled demo org: its data source is the bundled records, not Salesforce, so no
+    #: connector is built for it (:mod:`plugin.orgs.demo_connection`).
+    is_demo: bool = False
 
 
 def split_connection(org: ConfiguredOrg) -> tuple[dict[str, Any], dict[str, str]]:
@@ -87,7 +92,7 @@ def split_connection(org: ConfiguredOrg) -> tuple[dict[str, Any], dict[str, str]
         "extra_fields": list(connection.extra_fields),
         "login_domain": connection.login_domain,
         "extra_frame_ancestors": list(org.extra_frame_ancestors),
-        "auth_mode": connection.auth_mode.value,
+        "auth_mode": DEMO_AUTH_MODE if org.is_demo else connection.auth_mode.value,
         "credentials": {},
         **org.mapping.to_settings(),
     }
@@ -129,7 +134,8 @@ def join_connection(org_id: str, name: str, settings: dict[str, Any], secrets: d
     )
     extra = tuple(normalise_origin(o) for o in settings.get("extra_frame_ancestors", []))
     return ConfiguredOrg(name, connection, extra, consumer_key=settings.get("consumer_key"),
-                         mapping=OrgMapping.from_settings(settings))
+                         mapping=OrgMapping.from_settings(settings),
+                         is_demo=settings.get("auth_mode") == DEMO_AUTH_MODE)
 
 
 def normalise_origin(value: str) -> str:
@@ -193,6 +199,6 @@ class OrgConnections:
 
 
 __all__ = [
-    "ConfiguredOrg", "EncryptionKeyMissing", "OrgConnections", "SalesforceConfigError", "SecretBox",
+    "DEMO_AUTH_MODE", "ConfiguredOrg", "EncryptionKeyMissing", "OrgConnections", "SalesforceConfigError", "SecretBox",
     "SecretsUnreadable",
 ]  # fmt: skip

@@ -14,6 +14,8 @@ from plugin.orgs.health_events import PersistedHealth
 from plugin.orgs.connections import ConfiguredOrg, OrgConnections
 from plugin.orgs.stage_phases import org_taxonomy
 from plugin.crm.adapters import adapter
+from plugin.crm.demo_org import DEMO_ORG_ID
+from plugin.crm.salesforce.config import OrgConnection
 from plugin.crm.salesforce.connector import OrgNotConfigured, SalesforceConnector
 from plugin.crm.salesforce.breakers import BreakerStore, InProcessBreakers
 from plugin.crm.salesforce.context_cache import ContextCache
@@ -30,7 +32,10 @@ class OrgsSnapshot:
 
     version: tuple
     connector: SalesforceConnector
+    #: The Salesforce orgs (the connector's).
     orgs: dict[str, ConfiguredOrg]
+    #: The demo org, once connected: mapped like any org, read from its bundled records.
+    demo_orgs: dict[str, ConfiguredOrg] = field(default_factory=dict)
     _taxonomies: dict[str, Taxonomy] = field(default_factory=dict, compare=False, repr=False)
 
     def org(self, org_id: str) -> ConfiguredOrg:
@@ -53,10 +58,15 @@ class OrgsSnapshot:
             return base
         cached = self._taxonomies.get(org_id)
         if cached is None:
-            org = self.orgs.get(org_id)
+            org = self.orgs.get(org_id) or self.demo_orgs.get(org_id)
             cached = org_taxonomy(base, None if org is None else org.mapping)
             self._taxonomies[org_id] = cached
         return cached
+
+    def demo_connection(self) -> OrgConnection | None:
+        """The demo org's stored connection (its field mapping), if it is connected."""
+        demo = self.demo_orgs.get(DEMO_ORG_ID)
+        return None if demo is None else demo.connection
 
     def all_frame_ancestors(self) -> tuple[str, ...]:
         origins: dict[str, None] = {}
@@ -94,10 +104,11 @@ class LiveOrgs:
         with self._lock:
             if self._snapshot is None or self._snapshot.version != version:
                 orgs = {org_id: self._store.get(org_id) for org_id, _, _ in self._store.names()}
-                orgs = {k: v for k, v in orgs.items() if v is not None}
+                demo = {k: v for k, v in orgs.items() if v is not None and v.is_demo}
+                orgs = {k: v for k, v in orgs.items() if v is not None and not v.is_demo}
                 connector = adapter("salesforce").build_connector(
                     [o.connection for o in orgs.values()], cache=self._cache,
                     listener=PersistedHealth(self._sessions), breakers=self._breakers,
                 )
-                self._snapshot = OrgsSnapshot(version, connector, orgs)
+                self._snapshot = OrgsSnapshot(version, connector, orgs, demo)
             return self._snapshot

@@ -12,8 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.taxonomy import DEFAULT_STAGE_PHASES, Dimension, JourneyPhase, Taxonomy
 from plugin.orgs.connections import ConfiguredOrg, OrgConnections, SecretBox
+from content_catalog.modules import FieldError
+from plugin.crm.demo_org import DemoOrg, demo_connection_check
 from plugin.crm.salesforce.outbound import OutboundPolicy
-from plugin.orgs.admin_input import parse_connection, parse_fields, parse_frame_ancestors, parse_stages
+from plugin.orgs.demo_connection import DEMO_CONNECTION_FIXED
+from plugin.orgs.admin_input import OrgInputInvalid, parse_connection, parse_fields, parse_frame_ancestors, parse_stages
 from plugin.crm.salesforce.config import AuthMode
 from plugin.crm.salesforce.connection_check import (
     ConnectionCheck,
@@ -27,11 +30,12 @@ from plugin.crm.salesforce.exceptions import SalesforceApiError
 from plugin.crm.salesforce.health import OrgStatus
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.orgs.live import LiveOrgs
-from plugin.orgs.stage_phases import org_taxonomy, stage_phase
+from plugin.orgs.stage_phases import StagePhase, org_taxonomy, stage_phase
 
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "No such org is connected here."
+DEMO_STAGES = "The demo org's active stages, from its bundled records, in pipeline order."
 OUT_OF_SCOPE = ("An admin connects their own Salesforce org; sign in from the org you want to "
                 "connect.")
 
@@ -100,6 +104,8 @@ class StageRow:
     seen_unknown: bool = False
     is_closed: bool = False
     is_won: bool = False
+    #: For an unmapped stage: what panels assume meanwhile (``StagePhase.notice``'s rule).
+    assumed: StagePhase | None = None
 
 
 @dataclass(frozen=True)
@@ -163,7 +169,9 @@ class OrgAdmin:
         org = self.get(org_id)
         real: list[OrgStage] = []
         note = None
-        if org.connection.auth_mode is AuthMode.CANVAS:
+        if org.is_demo:  # its stages are bundled: as complete as a real org's
+            real, note = DemoOrg().stages(), DEMO_STAGES
+        elif org.connection.auth_mode is AuthMode.CANVAS:
             note = ("Canvas-only orgs cannot be read from here: these are the default stages, "
                     "your mapped stages and stages panels have met.")
         else:
@@ -172,7 +180,12 @@ class OrgAdmin:
             except SalesforceApiError as exc:
                 note = (f"The org's stages could not be read ({describe_failure(exc)}); "
                         "showing the defaults.")
-        rows = tuple(self._stage_rows(org, real, note is None))
+        order = tuple(stage.value for stage in real)
+        if order and order != org.mapping.stage_order:
+            # Panels place unmapped stages by this order (``stage_phases``): keep it.
+            org = self._save(replace(org, mapping=replace(org.mapping, stage_order=order)),
+                             "stage order read from Salesforce")
+        rows = tuple(self._stage_rows(org, real, note is None or org.is_demo))
         return StageListing(rows, from_salesforce=note is None, note=note)
 
     # Writing -------------------------------------------------------------------------------------
@@ -186,7 +199,10 @@ class OrgAdmin:
         return self._save(org, "connected")
 
     def update(self, org_id: str, data: Mapping[str, Any]) -> ConfiguredOrg:
-        return self._save(parse_connection(data, self.get(org_id), self.store.outbound),
+        current = self.get(org_id)
+        if current.is_demo:
+            raise OrgInputInvalid([FieldError("connection", DEMO_CONNECTION_FIXED)])
+        return self._save(parse_connection(data, current, self.store.outbound),
                           "connection changed")
 
     def update_fields(self, org_id: str, data: Mapping[str, Any]) -> ConfiguredOrg:
@@ -213,9 +229,10 @@ class OrgAdmin:
         """Check the stored connection; the API usage it reports and any failure are kept for the
         org's status page, as the panel's own calls are."""
         org = self.get(org_id)
-        check = check_connection(org.connection)
+        check = (demo_connection_check(org.connection) if org.is_demo
+                 else check_connection(org.connection))
         log.info("org %s: connection test: %s", org.connection.org_id, check.summary())
-        if check.testable:
+        if check.testable and not org.is_demo:
             self._remember(org.connection.org_id, check)
         return check
 
@@ -272,9 +289,11 @@ class OrgAdmin:
         for folded, (value, label, stage) in candidates.items():
             decided = stage_phase(taxonomy, value, mapping=org.mapping)
             rows.append(StageRow(
-                value=value, label=label, phase=decided.phase, mapped_by=decided.mapped_by,
+                value=value, label=label, phase=decided.mapped_phase,
+                mapped_by=None if decided.unmapped else decided.mapped_by,
                 in_salesforce=stage is not None, seen_unknown=folded in seen,
                 is_closed=bool(stage and stage.is_closed), is_won=bool(stage and stage.is_won),
+                assumed=decided if decided.unmapped and decided.phase else None,
             ))
         return rows
 

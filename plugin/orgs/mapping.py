@@ -11,6 +11,8 @@ from content_catalog.taxonomy import DealSizeBands, JourneyPhase, Taxonomy
 #: Salesforce picklist values are at most 255 characters.
 MAX_STAGE_LENGTH = 255
 MAX_MAPPED_STAGES = 200
+#: More stages than an org's pipeline has are not kept.
+MAX_ORDERED_STAGES = 500
 #: Larger thresholds are typing mistakes, not deals.
 MAX_AMOUNT = 1e15
 
@@ -30,6 +32,9 @@ class OrgMapping:
 
     stage_phases: tuple[tuple[str, JourneyPhase], ...] = ()
     deal_size_bands: DealSizeBands | None = None
+    #: The org's stages in pipeline order as last read from Salesforce (``SortOrder``), so an
+    #: unmapped stage's phase can be assumed from its neighbours; empty until read.
+    stage_order: tuple[str, ...] = ()
 
     def phase_of(self, stage: str) -> JourneyPhase | None:
         folded = stage.strip().casefold()
@@ -48,6 +53,8 @@ class OrgMapping:
     def taxonomy(self, base: Taxonomy) -> Taxonomy:
         """``base`` with this org's stages and thresholds."""
         taxonomy = base.with_stage_phases(dict(self.stage_phases)) if self.stage_phases else base
+        if self.stage_order:
+            taxonomy = taxonomy.with_stage_order(self.stage_order)
         if self.deal_size_bands is not None:
             taxonomy = replace(taxonomy, deal_size_bands=self.deal_size_bands)
         return taxonomy
@@ -59,15 +66,20 @@ class OrgMapping:
             "stage_phases": [[name, phase.value] for name, phase in self.stage_phases],
             "deal_size_bands": None if bands is None else
             {"medium_from": bands.medium_from, "large_from": bands.large_from},
+            "stage_order": list(self.stage_order),
         }
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> "OrgMapping":
         """What :meth:`to_settings` wrote (absent keys: nothing mapped yet)."""
         pairs = settings.get("stage_phases") or []
+        order = settings.get("stage_order") or []
         return cls(
             stage_phases=parse_stage_phases(dict(pairs)),
             deal_size_bands=parse_bands(settings.get("deal_size_bands")),
+            stage_order=tuple(
+                name for name in order[:MAX_ORDERED_STAGES] if isinstance(name, str)
+            ) if isinstance(order, list) else (),
         )
 
 

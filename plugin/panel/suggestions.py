@@ -2,11 +2,14 @@
 Design: docs/design/panel.md."""
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import sqlalchemy.exc
@@ -16,8 +19,10 @@ from content_catalog.history import CatalogHistory
 from content_catalog.model_store import ModelMarker, serving_state
 from content_catalog.modules import ContentModule
 from content_catalog.repository import CatalogRepository
-from content_catalog.taxonomy import ModuleStatus, Taxonomy
+from content_catalog.taxonomy import Audience, ModuleStatus, Taxonomy
 from plugin.ranking.candidates import candidate_from_module, catalog_candidates, tag_labels
+from plugin.ranking.refit_work import ChildProcess, InProcess
+from plugin.ranking.refits import OrgRefits
 from plugin.ranking.served_models import ServedModels
 from recommender import (
     CandidateModule,
@@ -29,6 +34,15 @@ from recommender import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def working_session_seed(org_id: str, viewer: str | None, record_id: str, day: date) -> int:
+    """The exploratory draw's seed for one rep on one record on one day: reloading the record
+    that day shows the same list, while another rep or another day draws again. Each shown
+    card's propensity is still the probability the draw had, since the seed is fixed before,
+    and independently of, what the ranker scores."""
+    key = "\x1f".join((org_id, viewer or "", record_id, day.isoformat()))
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
 
 
 @dataclass(frozen=True)
@@ -120,7 +134,15 @@ class RecommendationService:
         k_client_facing: int = 5,
         k_internal: int = 3,
         display_in_memory: bool = True,
+        refit_inline_modules: int = 200,
+        refits: OrgRefits | None = None,
+        work: InProcess | ChildProcess | None = None,
     ):
+        """``refit_inline_modules``: up to this many modules in an org's catalog, a view that
+        finds the catalog (or the model) changed refits before it ranks, which costs less than a
+        warm view's p99; above it the refit runs in the background (``refits``) and the previous
+        fit serves meanwhile, filtered on the current catalog; ``work`` says where a background
+        refit reads and fits (default: the refit's own thread)."""
         self._sessions = sessions
         #: False: the previous path, display fields read from the database on every view.
         self._display_in_memory = display_in_memory
@@ -135,7 +157,17 @@ class RecommendationService:
         #: served from while the database is unreachable.
         self._shown: dict[str, tuple[int, dict[str, ContentModule]]] = {}
         self._lock = threading.Lock()
-        self._models = ServedModels(sessions)
+        self._refit_inline_modules = refit_inline_modules
+        #: Per org: (catalog revision, whether it is refitted in the background).
+        self._big: dict[str, tuple[int, bool]] = {}
+        self._refits = refits or OrgRefits()
+        self._work = work or InProcess(sessions)
+        self._models = ServedModels(sessions, refits=self._refits, work=self._work)
+
+    @property
+    def refits(self) -> OrgRefits:
+        """Where the background refits run (a benchmark waits on it)."""
+        return self._refits
 
     @property
     def weights(self) -> ScoringWeights:
@@ -148,50 +180,57 @@ class RecommendationService:
         return self._labels
 
     def recommend(
-        self, org_id: str, context: OpportunityContext, today: date, *, explore: bool = True
+        self, org_id: str, context: OpportunityContext, today: date, *, explore: bool = True,
+        draw_seed: int | None = None,
     ) -> PanelSuggestions:
         """``explore=False`` for views that are not shown to a rep (the workspace's preview): a
         learned model then ranks deterministically, and no card is an exploratory pick.
+        ``draw_seed`` (:func:`working_session_seed`) fixes the exploratory draw, so a rep who
+        reloads a record sees the same list; without it each view draws afresh.
 
-        While the database is unreachable the org's v1 ranker and the catalog this process
-        holds serve the view (``from_memory``); raises :class:`CatalogUnavailable` when there
-        are none."""
+        While the database is unreachable the org's v1 ranker and the display fields this
+        process holds serve the view (``from_memory``); raises :class:`CatalogUnavailable` when
+        there are none."""
         try:
             with self._sessions() as session:
                 repository = CatalogRepository(session, org_id)
-                if self._display_in_memory:
-                    # One statement per warm view: the revision and model marker.
-                    revision, marker = serving_state(session, org_id)
+                # One statement per warm view: the revision and model marker.
+                revision, marker = serving_state(session, org_id)
+                in_background = functools.cache(lambda: self._is_big(repository, revision))
+                catalog = None
+                if self._display_in_memory and self._may_hold_catalog(org_id, revision,
+                                                                      in_background):
                     catalog = self._catalog(session, org_id, revision)
-                    ranked = self._rank(session, repository, context, today, explore,
-                                        (revision, marker), catalog)
+                ranked = self._rank(session, repository, context, today, explore, draw_seed,
+                                    (revision, marker), catalog, in_background)
+                if catalog is not None:
                     modules = catalog.display
                 else:
-                    ranked = self._rank(session, repository, context, today, explore)
+                    if self._display_in_memory:
+                        self._refits.request(org_id, "display",
+                                             lambda: self._read_display(org_id))
+                    # The current revision of each: a fit older than the catalog (a background
+                    # refit still running) must neither show old words nor serve what is no
+                    # longer servable.
                     modules = {
                         key: module
                         for key, module in repository.find(s.module_id for s in ranked).items()
-                        if module.status is ModuleStatus.PUBLISHED  # retired since fitted
+                        if module.status is ModuleStatus.PUBLISHED
+                        and (module.review_by is None or module.review_by >= today)
                     }
                     self._remember(org_id, modules)
         except sqlalchemy.exc.OperationalError as exc:
             log.warning("org %s: database unreachable, ranking from memory: %s", org_id,
                         type(exc.orig).__name__ if exc.orig is not None else "OperationalError")
             return self._from_memory(org_id, context, today)
-        return self._cards(ranked, modules)
-
-    def _cards(self, ranked: Recommendations,
-               modules: dict[str, DisplayFields] | dict[str, ContentModule], *,
-               from_memory: bool = False) -> PanelSuggestions:
         return PanelSuggestions(
-            client_facing=tuple(self._card(s, modules) for s in ranked.client_facing if s.module_id in modules),
-            internal=tuple(self._card(s, modules) for s in ranked.internal if s.module_id in modules),
-            from_memory=from_memory,
+            client_facing=self._cards(ranked.client_facing, modules, Audience.CLIENT_FACING),
+            internal=self._cards(ranked.internal, modules, Audience.INTERNAL),
         )
 
     def _remember(self, org_id: str, modules: dict[str, ContentModule]) -> None:
-        """Without the catalog in memory (``display_in_memory=False``), keep the modules just
-        shown for the revision of the org's fitted ranker; a new revision starts afresh."""
+        """Without the catalog in memory, keep the modules just shown for the revision of the
+        org's fitted ranker; a new revision starts afresh."""
         fitted = self._fitted.get(org_id)
         if fitted is None:
             return  # a learned model ranked and no v1 ranker is held: nothing to pair them with
@@ -202,9 +241,11 @@ class RecommendationService:
 
     def _from_memory(self, org_id: str, context: OpportunityContext,
                      today: date) -> PanelSuggestions:
+        """The org's v1 ranker this process fitted, with the display fields it holds (the
+        catalog's, else those of the modules it has shown); the catalog may have moved on."""
         fitted = self._fitted.get(org_id)
         catalog, shown = self._catalogs.get(org_id), self._shown.get(org_id)
-        if fitted is not None and catalog is not None and catalog.revision == fitted.revision:
+        if fitted is not None and catalog is not None:
             modules: dict[str, DisplayFields] | dict[str, ContentModule] = catalog.display
         elif fitted is not None and shown is not None and shown[0] == fitted.revision:
             modules = shown[1]
@@ -212,7 +253,28 @@ class RecommendationService:
             raise CatalogUnavailable(org_id)
         ranked = fitted.ranker.rank(context, today=today, k_client_facing=self._k[0],
                                     k_internal=self._k[1])
-        return self._cards(ranked, modules, from_memory=True)
+        return PanelSuggestions(
+            client_facing=self._cards(ranked.client_facing, modules, Audience.CLIENT_FACING),
+            internal=self._cards(ranked.internal, modules, Audience.INTERNAL),
+            from_memory=True,
+        )
+
+    def _cards(self, ranked: Sequence[Suggestion],
+               modules: dict[str, DisplayFields] | dict[str, ContentModule],
+               audience: Audience) -> tuple[SuggestionCard, ...]:
+        return tuple(
+            self._card(s, modules) for s in ranked
+            if s.module_id in modules and _audience(modules[s.module_id]) is audience
+        )
+
+    def _may_hold_catalog(self, org_id: str, revision: int,
+                          in_background: Callable[[], bool]) -> bool:
+        """Whether this view may use the display fields held in memory: they are of the current
+        revision, or read now (a small catalog, or an org's first view, which waits for its first
+        fit anyway). A big catalog whose revision moved is refitted in the background, and
+        meanwhile each view reads its chosen modules."""
+        served = self._catalogs.get(org_id)
+        return served is None or served.revision == revision or not in_background()
 
     def _catalog(self, session: Session, org_id: str, revision: int) -> _ServedCatalog:
         """The org's catalog at ``revision``, read once per revision and process."""
@@ -232,6 +294,21 @@ class RecommendationService:
                 self._catalogs[org_id] = served
             return served
 
+    def _read_display(self, org_id: str) -> None:
+        """A big catalog's display fields, read again in the background after its revision
+        moved; views read their chosen modules until it is in."""
+        with self._sessions() as session:
+            revision, _ = serving_state(session, org_id)
+            served = self._catalogs.get(org_id)
+            if served is not None and served.revision >= revision:
+                return
+            display = {m.key: DisplayFields.of(m)
+                       for m in CatalogRepository(session, org_id).published()}
+        with self._lock:
+            served = self._catalogs.get(org_id)
+            if served is None or served.revision < revision:
+                self._catalogs[org_id] = _ServedCatalog(revision, display, None)
+
     @staticmethod
     def _candidates(session: Session, org_id: str, catalog: _ServedCatalog | None,
                     ) -> list[CandidateModule]:
@@ -242,37 +319,61 @@ class RecommendationService:
 
     def _rank(
         self, session: Session, repository: CatalogRepository, context: OpportunityContext,
-        today: date, explore: bool,
+        today: date, explore: bool, draw_seed: int | None = None,
         state: tuple[int, ModelMarker | None] | None = None,
         catalog: _ServedCatalog | None = None,
+        in_background: Callable[[], bool] | None = None,
     ) -> Recommendations:
         org_id = repository.org_id
         revision, marker = state or serving_state(session, org_id)
+        if in_background is None:
+            in_background = functools.cache(lambda: self._is_big(repository, revision))
         if marker is not None:
             learned = self._models.ranker(
                 session, org_id, revision, marker,
-                lambda: self._candidates(session, org_id, catalog),
+                # A background refit may run in a child process: it reads the catalog itself.
+                catalog_candidates if in_background() else
+                (lambda session, org_id: self._candidates(session, org_id, catalog)),
+                in_background=in_background,
             )
             if learned is not None:
                 try:
                     return learned.rank(
                         context, today=today, k_client_facing=self._k[0],
                         k_internal=self._k[1],
-                        rng=np.random.default_rng() if explore else None,
+                        rng=np.random.default_rng(draw_seed) if explore else None,
                     )  # fmt: skip
                 except Exception:  # noqa: BLE001 - a broken model must not cost the rep a panel
                     log.exception("org %s: the learned ranker failed; serving v1", org_id)
                     self._models.failed(org_id, marker, "used to rank")
-        ranker = self._ranker(session, repository, revision, catalog)
+        ranker = self._ranker(session, repository, revision, in_background, catalog)
         return ranker.rank(context, today=today, k_client_facing=self._k[0], k_internal=self._k[1])
+
+    def _is_big(self, repository: CatalogRepository, revision: int) -> bool:
+        """Whether the org's catalog at ``revision`` is refitted in the background. Counted once
+        per revision, and only when something must be refitted: every view during a refit asks,
+        and counting 100,000 rows on each would load the database the refit reads."""
+        known = self._big.get(repository.org_id)
+        if known is not None and known[0] == revision:
+            return known[1]
+        big = repository.count() > self._refit_inline_modules
+        self._big[repository.org_id] = (revision, big)
+        return big
 
     def _ranker(
         self, session: Session, repository: CatalogRepository, revision: int,
+        in_background: Callable[[], bool],
         catalog: _ServedCatalog | None = None,
     ) -> TagTextRanker:
-        fitted = self._fitted.get(repository.org_id)
+        org_id = repository.org_id
+        fitted = self._fitted.get(org_id)
         if fitted and fitted.revision == revision:
             return fitted.ranker
+        if fitted is not None and in_background():  # the first fit of an org still waits
+            self._refits.request(org_id, "v1", lambda: self._refit_v1(org_id))
+            return fitted.ranker
+        if fitted is None and in_background():  # a big catalog: its next refit finds the
+            self._work.warm()  # worker ready (a child process: seconds to start on a busy host)
         with self._lock:
             fitted = self._fitted.get(repository.org_id)
             if fitted and fitted.revision == revision:
@@ -281,6 +382,23 @@ class RecommendationService:
             ranker = TagTextRanker(self._weights, self._labels).fit(candidates)
             self._fitted[repository.org_id] = _Fitted(revision, ranker)
             return ranker
+
+    def _refit_v1(self, org_id: str) -> None:
+        """The background refit of v1 (in ``work``: this thread or a child process), swapped in
+        when it is ready."""
+        fitted = self._fitted.get(org_id)
+        started = time.perf_counter()
+        result = self._work.run(refit_v1, org_id, self._weights, self._labels,
+                                fitted.revision if fitted is not None else -1)
+        if result is None:
+            return
+        revision, ranker = result
+        log.info("org %s: v1 refitted in the background for catalog revision %s in %.1f s",
+                 org_id, revision, time.perf_counter() - started)
+        with self._lock:
+            fitted = self._fitted.get(org_id)
+            if fitted is None or fitted.revision < revision:
+                self._fitted[org_id] = _Fitted(revision, ranker)
 
     @staticmethod
     def _card(suggestion: Suggestion,
@@ -305,3 +423,21 @@ class RecommendationService:
             explored=suggestion.explored,
             model_version=suggestion.model_version,
         )
+
+
+def _audience(module: DisplayFields | ContentModule) -> Audience:
+    return module.audience if isinstance(module.audience, Audience) else Audience(module.audience)
+
+
+def refit_v1(session: Session, org_id: str, weights: ScoringWeights,
+             labels: dict[str, dict[str, str]], fitted_revision: int,
+             ) -> tuple[int, TagTextRanker] | None:
+    """A background refit's work: v1 fitted on the catalog as it is now, with its revision
+    (read first: a later write means one more refit, never a fit labelled newer than it is);
+    None when the fit held is already of that revision."""
+    revision, _ = serving_state(session, org_id)
+    if revision <= fitted_revision:
+        return None
+    candidates = catalog_candidates(session, org_id)
+    session.rollback()  # ends the read: the fit that follows holds no connection
+    return revision, TagTextRanker(weights, labels).fit(candidates)

@@ -19,7 +19,11 @@ from plugin.panel.impressions import ImpressionRecorder, ShownPanel
 from plugin.crm.sources import OpportunitySource, SourceUnavailable
 from plugin.panel.panel_search import PanelSearch, SearchRateLimit, SearchResults, search_words
 from plugin.panel.suggestions import (
-    CatalogUnavailable, PanelSuggestions, RecommendationService, SuggestionCard,
+    CatalogUnavailable,
+    PanelSuggestions,
+    RecommendationService,
+    SuggestionCard,
+    working_session_seed,
 )
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.crm.records import OpportunityRecord
@@ -45,6 +49,12 @@ class PanelView:
     #: The database was unreachable and no catalog was in memory: the panel says so, the JSON
     #: API answers 503.
     catalog_unavailable: bool = False
+
+    @property
+    def stage_notice(self) -> str | None:
+        """Said to the rep when the deal's stage is not mapped: which phase the suggestions
+        assume, or that they assume none (``plugin.orgs.stage_phases``)."""
+        return self.mapped.stage.notice() if self.mapped.stage is not None else None
 
 
 @dataclass(frozen=True)
@@ -168,8 +178,12 @@ class PanelViews:
 
     def _rank(self, org_id: str, mapped: MappedContext,
               shown_to: "_ShownTo | None") -> PanelSuggestions:
+        today = self._today()
+        seed = None
+        if shown_to is not None and shown_to.opportunity_id is not None:
+            seed = working_session_seed(org_id, shown_to.user_id, shown_to.opportunity_id, today)
         suggestions = self._suggestions.recommend(
-            org_id, mapped.context, self._today(), explore=shown_to is not None
+            org_id, mapped.context, today, explore=shown_to is not None, draw_seed=seed
         )
         if shown_to is not None:
             suggestions = self._record_shown(org_id, mapped, suggestions, shown_to)

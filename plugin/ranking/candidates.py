@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content_catalog.history import CatalogHistory
 from content_catalog.modules import ModuleInput
-from content_catalog.repository import CatalogRepository
-from content_catalog.taxonomy import Dimension, Taxonomy
+from content_catalog.tables.catalog_tables import ModuleRow, ModuleTagRow
+from content_catalog.taxonomy import Dimension, ModuleStatus, Taxonomy
 from recommender import CandidateModule, ScoringWeights, TagTextRanker
 
 
@@ -47,9 +48,46 @@ def candidate_from_module(
 
 
 def catalog_candidates(session: Session, org_id: str) -> list[CandidateModule]:
-    """The org's published modules as rankers see them, with their first publication dates."""
+    """The org's published modules as rankers see them, with their first publication dates.
+
+    Read as plain rows, not ORM objects: a refit reads the whole catalog, and building objects
+    was most of a refit's time (about 1 ms a module on a busy machine)."""
     first_published = CatalogHistory(session, org_id).first_published()
-    return [
-        candidate_from_module(module, first_published.get(module.key))
-        for module in CatalogRepository(session, org_id).published()
-    ]
+    published = (ModuleRow.org_id == org_id, ModuleRow.status == ModuleStatus.PUBLISHED.value)
+    tags: dict[int, list[tuple[str, int, str]]] = {}
+    for pk, dimension, position, value in session.execute(
+        select(ModuleTagRow.module_pk, ModuleTagRow.dimension, ModuleTagRow.position,
+               ModuleTagRow.value)
+        .join(ModuleRow, ModuleRow.pk == ModuleTagRow.module_pk)
+        .where(*published)
+        .order_by(ModuleTagRow.module_pk, ModuleTagRow.position)
+    ):
+        tags.setdefault(pk, []).append((dimension, position, value))
+    rows = session.execute(
+        select(ModuleRow.pk, ModuleRow.module_key, ModuleRow.title, ModuleRow.summary,
+               ModuleRow.body, ModuleRow.audience, ModuleRow.kind, ModuleRow.review_by,
+               ModuleRow.created_at)
+        .where(*published)
+        .order_by(ModuleRow.module_key)
+    )
+    candidates = []
+    for pk, key, title, summary, body, audience, kind, review_by, created_at in rows:
+        published_at = first_published.get(key) or created_at
+        candidates.append(CandidateModule(
+            module_id=key,
+            text="\n".join((title, summary, body)),
+            audience=audience,
+            tags=_tags(tags.get(pk, ())),
+            review_by=review_by,
+            kind=kind,
+            published_on=published_at.date() if published_at else None,
+        ))  # fmt: skip
+    return candidates
+
+
+def _tags(rows) -> dict[str, tuple[str, ...]]:
+    """As a stored module's tags: by dimension, each dimension's values in their order."""
+    by_dimension: dict[str, list[str]] = {}
+    for dimension, _position, value in sorted(rows, key=lambda t: (t[0], t[1])):
+        by_dimension.setdefault(Dimension(dimension).value, []).append(value)
+    return {dimension: tuple(values) for dimension, values in by_dimension.items()}

@@ -7,7 +7,7 @@ from typing import Sequence
 
 from content_catalog.taxonomy import Dimension, JourneyPhase, Taxonomy
 from plugin.crm.records import OpportunityRecord
-from plugin.orgs.stage_phases import stage_phase
+from plugin.orgs.stage_phases import StagePhase, stage_phase
 from recommender import OpportunityContext
 
 
@@ -16,6 +16,9 @@ class MappedContext:
     context: OpportunityContext
     #: dimension → values the taxonomy did not know
     unknown: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: How the stage's phase was decided (None when the caller gave the phase): an unmapped
+    #: stage's notice for the rep comes from it.
+    stage: StagePhase | None = None
 
 
 def map_context(
@@ -45,7 +48,8 @@ def map_context(
         return tuple(dict.fromkeys(canonical.values()))
 
     stage_value = one(Dimension.DEAL_STAGE, stage)
-    phase = journey_phase or stage_phase(taxonomy, stage_value, is_won=is_won).phase
+    decided = None if journey_phase else stage_phase(taxonomy, stage_value, is_won=is_won)
+    phase = journey_phase or decided.phase
     context = OpportunityContext(
         stage=stage_value,
         journey_phase=phase.value if phase else None,
@@ -56,7 +60,7 @@ def map_context(
         amount=amount,
         text=text,
     )
-    return MappedContext(context, unknown)
+    return MappedContext(context, unknown, decided)
 
 
 def context_from_record(record: OpportunityRecord, taxonomy: Taxonomy) -> MappedContext:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from plugin.web import admin, auth, canvas, demo_identity, demo_page, operations, panel, workspace
+from plugin.web.app_navigation import install_app_navigation
 from plugin.web.api import (
     access_admin,
     catalog_modules,
@@ -28,3 +29,4 @@ def register_blueprints(app: Flask, *, demo_mode: bool) -> None:
     if demo_mode:
         app.register_blueprint(demo_page.blueprint)
         app.register_blueprint(demo_identity.blueprint)  # and then only from this machine
+    install_app_navigation(app)

@@ -7,6 +7,7 @@ from plugin.errors import NotFound
 from plugin.crm.sources import OpportunityNotFound
 from plugin.orgs.stage_phases import stage_phase
 from plugin.web.app_services import services
+from plugin.web.identity import DEMO_NAMES, Role, current_user
 
 blueprint = Blueprint("demo", __name__, url_prefix="/demo")
 
@@ -32,5 +33,8 @@ def opportunity_page(opportunity_id: str):
         "demo/record.html",
         opportunity=opportunity,
         opportunities=demo_org.opportunities(),
-        phase=stage_phase(services().taxonomy_for(demo_org.org_id), opportunity.stage).phase,
+        phase=stage_phase(services().taxonomy_for(demo_org.org_id), opportunity.stage).mapped_phase,
+        viewer=current_user(), roles=DEMO_NAMES,
+        lands_on={Role.REP: request.path, Role.ENABLEMENT: url_for("workspace.home"),
+                  Role.ADMIN: url_for("admin.home")},
     )

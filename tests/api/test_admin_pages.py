@@ -115,6 +115,20 @@ def test_the_stage_page_highlights_unmapped_stages_and_saves_a_mapping(acme, sal
     assert "Every stage has a phase." in text(acme.get(f"{PAGE}/stages"))
 
 
+def test_the_stage_page_shows_what_panels_assume_for_unmapped_stages_and_keeps_the_order(
+    acme, salesforce, store, admin_app
+):
+    """The org's stage order (``SortOrder``) is kept when read, so its panels place an unmapped
+    stage after the mapped one before it; the admin sees that assumption beside each."""
+    page = text(acme.get(f"{PAGE}/stages"))
+    assert page.count('data-testid="assumed-phase">panels assume Awareness meanwhile') == 2
+    order = ("Prospecting", "Qualification", "Security_Review", "Pilot Running",
+             "Proposal/Price Quote", "Closed Won", "Closed Lost")
+    assert store.get(ACME).mapping.stage_order == order
+    taxonomy = admin_app.extensions["be_inspired"].taxonomy_for(ACME)
+    assert taxonomy.stage_order == order
+
+
 def test_the_frame_ancestors_page_shows_the_derived_hosts_and_saves_extras(acme, store):
     page = text(acme.get(f"{PAGE}/frame-ancestors"))
     assert "https://acme.lightning.force.com" in page

@@ -5,7 +5,7 @@ import re
 from html.parser import HTMLParser
 
 from content_catalog.repository import CatalogRepository
-from plugin.crm.demo_org import DEMO_ORG_ID
+from plugin.crm.demo_org import DEMO_ORG_ID, demo_module_payloads
 from plugin.crm.sources import SourceUnavailable
 
 
@@ -88,3 +88,27 @@ def test_panel_pages_send_a_strict_content_security_policy(client, demo_opportun
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "frame-ancestors 'self'" in policy
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_unmapped_stage_is_placed_by_the_stage_order_and_the_rep_is_told(
+    client, opportunity_where
+):
+    """Keystone sits in the demo org's custom stage "Security Review", which no one mapped: its
+    panel ranks as buying (between Proposal/Price Quote and Negotiation/Review in the demo org's
+    stage order), says so, and suggests nothing made only for after the signature."""
+    keystone = opportunity_where(lambda o: o.stage == "Security Review")
+    html = client.get(f"/panel/{keystone.opportunity_id}").get_data(as_text=True)
+    notice = re.search(r'data-testid="stage-notice">.*?<p>(.*?)</p>', html, re.S)
+    assert notice and notice.group(1) == (
+        "This deal&#39;s stage “Security Review” isn&#39;t set up in Be Inspired yet, so these "
+        "suggestions assume it sits between Proposal/Price Quote and Negotiation/Review (buying).")
+    post_sale = {m["id"] for m in demo_module_payloads()
+                 if m["tags"]["journey_phase"] == ["implementation_adoption"]}
+    shown = set(re.findall(r'data-module-id="([^"]+)"', html))
+    assert shown and not shown & post_sale
+
+
+def test_a_mapped_stage_gets_no_stage_notice(client, opportunity_where):
+    mapped = opportunity_where(lambda o: o.stage == "Proposal/Price Quote")
+    html = client.get(f"/panel/{mapped.opportunity_id}").get_data(as_text=True)
+    assert 'data-testid="stage-notice"' not in html

@@ -408,6 +408,12 @@ class FakeOrgs:
     def org(self, org_id):
         return self._org
 
+    def taxonomy(self, org_id, base):  # the demo org, not connected here: the defaults
+        return base
+
+    def demo_connection(self):
+        return None
+
 
 def test_preview_reads_a_live_opportunity_when_the_org_has_an_integration_user(
     demo_app, client, demo_opportunities, monkeypatch

@@ -158,3 +158,27 @@ def test_a_forged_payload_that_follows_the_format_loads(history, stored):
 def test_the_payload_is_small_beside_the_catalog(history, stored):
     # Only learned parameters: a few numbers per module, no texts and no TF-IDF matrix.
     assert len(stored) < 64 * len(history.catalog) + 16_384
+
+
+def test_a_model_stored_before_votes_counted_loads_and_sinks_nothing(history, stored):
+    """Models stored before "not helpful" votes had a multiplier have no such array, nor the
+    parameters that go with it: they load, and no module is sunk by votes."""
+    new_params = {"vote_strength", "sink_rejected", "sink_below"}
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(stored[len(MAGIC) + 32 :])) as source, \
+            zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            if name == "effect_rejection.npy":
+                continue
+            data = source.read(name)
+            if name == "header.json":
+                header = json.loads(data)
+                del header["arrays"]["effect_rejection"]
+                header["params"] = {k: v for k, v in header["params"].items()
+                                    if k not in new_params}
+                data = json.dumps(header).encode()
+            target.writestr(name, data)
+    loaded = LearnedRanker.from_bytes(seal(out.getvalue()), history.catalog)
+    assert (loaded.effects_.rejection == 1.0).all()
+    context = history.simulator.contexts(1, 9)[0]
+    assert loaded.rank(context, today=TODAY).client_facing

@@ -225,7 +225,7 @@ def test_empty_catalog_suggests_nothing():
 
 
 # -- reasons --------------------------------------------------------------------------------------
-def test_reasons_name_matched_tags_and_text_terms():
+def test_reasons_name_matched_tags_and_text_phrases():
     labels = {"journey_phase": {"buying": "Buying phase"}, "challenge": {"efficiency": "Efficiency"}}
     catalog = [
         module(
@@ -243,7 +243,7 @@ def test_reasons_name_matched_tags_and_text_terms():
         industry="Banking",
         challenge="efficiency",
         deal_size="large",  # the module is untagged here: matches as "any", not worth naming
-        text="Compliance audit next quarter",
+        text="Compliance teams want audit readiness next quarter",
     )
     (suggestion,) = rank(catalog, context, labels=labels)
     assert suggestion.reasons[:3] == (
@@ -254,12 +254,12 @@ def test_reasons_name_matched_tags_and_text_terms():
     text_reason = suggestion.reasons[3]
     assert text_reason.dimension == "text"
     assert text_reason.label.startswith("mentions ")
-    assert "'audit'" in text_reason.label and "'compliance'" in text_reason.label
+    assert "'audit readiness'" in text_reason.label and "'compliance teams'" in text_reason.label
     assert len(suggestion.reasons) == 4
     assert suggestion.reason_text.startswith("Buying phase · Technical Buyer · Banking · mentions ")
 
 
-def test_text_reason_names_at_most_the_configured_number_of_terms():
+def test_text_reason_names_at_most_the_configured_number_of_phrases():
     catalog = [module("kit", text="audit compliance evidence retention")]
     context = OpportunityContext(text="audit compliance evidence retention")
     for limit in (1, 3):

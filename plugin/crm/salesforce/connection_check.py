@@ -101,7 +101,14 @@ def read_stages(connection: OrgConnection, *,
     records = answer.get("records")
     if not isinstance(records, list):
         raise UnexpectedResponse("the stages answer has no records list")
-    return [stage for stage in map(_stage, records) if stage is not None]
+    return stages_from_records(records)
+
+
+def stages_from_records(records: list[Any]) -> list[OrgStage]:
+    """The stages of an ``OpportunityStage`` query's records, in ``SortOrder`` (rows without
+    one last, as they came); rows that are not stages are left out."""
+    stages = [stage for stage in map(_stage, records) if stage is not None]
+    return sorted(stages, key=lambda s: (s.sort_order is None, s.sort_order or 0))
 
 
 def describe_failure(exc: SalesforceApiError) -> str:
@@ -164,4 +171,5 @@ def _stage(row: object) -> OrgStage | None:
 
 __all__ = [
     "CANVAS_ONLY", "ConnectionCheck", "MissingField", "OrgStage", "check_connection", "read_stages",
+    "stages_from_records",
 ]

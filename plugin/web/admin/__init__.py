@@ -13,6 +13,7 @@ from plugin.web.identity import Role, requires
 from plugin.orgs.management import OrgAdmin, OrgNotManaged, OrgOutOfScope
 from plugin.orgs.connections import EncryptionKeyMissing, SecretsUnreadable
 from plugin.services import org_admin_for
+from plugin.web.app_navigation import ROLE_WORDS
 from plugin.web.app_services import services
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -35,7 +36,9 @@ def require_admin() -> None:
     # Looked up through the module, so a test (or the demo picker) decides who is signed in.
     user = identity.current_user()
     if user.role is not Role.ADMIN:
-        raise Forbidden("The admin console is for admins of the org.")
+        raise Forbidden("The admin console is for your org's Be Inspired admins, and you are "
+                        f"signed in as a{'n' if user.role is Role.ENABLEMENT else ''} "
+                        f"{ROLE_WORDS[user.role]}.")
     g.user = user
 
 

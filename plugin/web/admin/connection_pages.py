@@ -1,10 +1,12 @@
 """Admin pages for the org's connection: list, connect, edit, test, status, remove."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 
 from content_catalog.modules import FieldError
 from plugin.web.identity import Role, requires
+from plugin.orgs.connections import DEMO_AUTH_MODE
+from plugin.orgs.demo_connection import DEMO_CONNECTION_FIXED
 from plugin.orgs.management import OrgAlreadyConnected
 from plugin.orgs.admin_input import (
     AUTH_LABELS,
@@ -20,6 +22,7 @@ from plugin.crm.salesforce.connection_check import ConnectionCheck
 from plugin.web.admin import NAVIGATION, NavItem, blueprint, org_admin
 
 NAVIGATION.append(NavItem("admin.orgs_list", "Salesforce org", "orgs"))
+DEMO_SOURCE_LABEL = "Demo records (bundled, no Salesforce)"
 
 FIELD_LABELS = {
     "org_id": "Org Id", "name": "Name", "auth_mode": "Authentication",
@@ -38,11 +41,15 @@ FIELD_MODES = {
 }
 
 
+#: The orgs list's "Authentication" column also names the demo org's data source.
+LISTED_AUTH_LABELS = {**AUTH_LABELS, DEMO_AUTH_MODE: DEMO_SOURCE_LABEL}
+
+
 @blueprint.get("/orgs")
 @requires(Role.ADMIN)
 def orgs_list():
     summaries = org_admin().summaries()
-    return render_template("admin/orgs.html", summaries=summaries, auth_labels=AUTH_LABELS)
+    return render_template("admin/orgs.html", summaries=summaries, auth_labels=LISTED_AUTH_LABELS)
 
 
 @blueprint.get("/orgs/new")
@@ -84,6 +91,9 @@ def orgs_test(org_id: str):
 @requires(Role.ADMIN)
 def orgs_edit(org_id: str):
     org = org_admin().get(org_id)
+    if org.is_demo:
+        flash(DEMO_CONNECTION_FIXED, "info")
+        return redirect(url_for("admin.orgs_view", org_id=org.connection.org_id))
     return render_form(plain_values(org), org=org)
 
 
@@ -92,6 +102,9 @@ def orgs_edit(org_id: str):
 def orgs_update(org_id: str):
     admin = org_admin()
     current = admin.get(org_id)
+    if current.is_demo:
+        flash(DEMO_CONNECTION_FIXED, "info")
+        return redirect(url_for("admin.orgs_view", org_id=current.connection.org_id))
     data = submitted()
     try:
         org = admin.update(org_id, data)
@@ -144,7 +157,8 @@ def render_view(org_id: str, *, check: ConnectionCheck | None = None):
         "admin/org_view.html", org=org, report=report, check=check, values=plain_values(org),
         hints=secret_hints(org), secret_labels=SECRET_LABELS, auth_labels=AUTH_LABELS,
         fields=field_values(org), ancestors=frame_ancestor_values(org),
-        mapped_stages=len(org.mapping.stage_phases),
+        mapped_stages=len(org.mapping.stage_phases), demo_source=DEMO_SOURCE_LABEL,
+        demo_page=url_for("demo.record_page") if "demo" in current_app.blueprints else None,
     )  # fmt: skip
 
 

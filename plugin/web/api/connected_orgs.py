@@ -220,6 +220,7 @@ def stages_json(org: ConfiguredOrg, listing: StageListing) -> dict[str, Any]:
             "mapped_by": row.mapped_by, "in_salesforce": row.in_salesforce,
             "seen_unknown": row.seen_unknown,
             "is_closed": row.is_closed, "is_won": row.is_won,
+            "assumed_phase": row.assumed.phase.value if row.assumed else None,
         } for row in listing.rows],
         "unmapped": [row.value for row in listing.unmapped],
     }  # fmt: skip

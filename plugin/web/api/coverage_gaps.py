@@ -54,6 +54,8 @@ def coverage_json(report: CoverageReport) -> dict[str, Any]:
         ],
         "past_review": [_module_json(m) for m in report.past_review],
         "never_suggested": [_module_json(m) for m in report.never_suggested],
+        "simulated": report.simulated_weeks is not None,
+        "simulated_weeks": report.simulated_weeks,
     }
 
 

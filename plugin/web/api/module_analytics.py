@@ -9,6 +9,7 @@ from flask import Blueprint, request
 from plugin.analytics.page_data import (
     CatalogAnalytics,
     ModuleAnalytics,
+    SimulatedHistory,
     build_catalog_analytics,
     build_module_analytics,
     parse_analytics_query,
@@ -62,6 +63,7 @@ def catalog_json(report: CatalogAnalytics) -> dict[str, Any]:
         "never_opened": [s.module_id for s in report.never_opened],
         "often_not_helpful": [s.module_id for s in report.often_not_helpful],
         "weeks": [_week(w) for w in report.trend],
+        **_simulated(report.simulated),
     }
 
 
@@ -76,7 +78,17 @@ def module_json(report: ModuleAnalytics) -> dict[str, Any]:
             for row in report.segments
         ],
         "weeks": [_week(w) for w in report.trend],
+        **_simulated(report.simulated),
     }
+
+
+def _simulated(simulated: SimulatedHistory | None) -> dict[str, Any]:
+    """Whether these figures hold the demo's simulated history, and how much of them."""
+    if simulated is None:
+        return {"simulated": False, "simulated_history": None}
+    return {"simulated": True, "simulated_history": {
+        "label": simulated.label, "weeks": simulated.weeks,
+        "simulated_impressions": simulated.shown, "impressions": simulated.total}}
 
 
 def _window(report: CatalogAnalytics | ModuleAnalytics) -> dict[str, Any]:

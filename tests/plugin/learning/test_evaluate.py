@@ -40,15 +40,15 @@ def demo_database(directory: Path, *, history: bool) -> str:
 
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory):
-    """One run of the command on a seeded history; the figures recomputed beside it."""
+    """One run of the command on a seeded history, writing where it does by default (the data
+    directory, here under a temporary XDG_DATA_HOME); the figures recomputed beside it."""
     directory = tmp_path_factory.mktemp("evaluate")
     url = demo_database(directory, history=True)
-    out = directory / "report"
+    out = directory / "data" / "be-inspired" / "evaluation-report"
     result = CliRunner().invoke(
         main,
-        ["evaluate", "--out", str(out), "--days", "60", "--seed", "3",
-         "--simulated-views", str(SIMULATED_VIEWS)],
-        env={"DATABASE_URL": url},
+        ["evaluate", "--days", "60", "--seed", "3", "--simulated-views", str(SIMULATED_VIEWS)],
+        env={"DATABASE_URL": url, "XDG_DATA_HOME": str(directory / "data")},
     )
     engine = make_engine(url)
     with session_factory(engine)() as session:
@@ -130,6 +130,34 @@ def test_report_and_output_state_the_computed_figures(evaluated):
         assert figure in result.output, figure
     assert f"{logged.views} panel views ({logged.impressions} impressions)" in html
     assert logged.views == 150 and logged.test_views == pytest.approx(0.3 * 150, abs=1)
+
+
+def test_the_report_goes_to_the_data_directory_and_its_path_is_printed(evaluated):
+    result, out, _ = evaluated
+    assert f"Report: {out / 'report.html'} (5 plots beside it)" in result.output
+    assert (out / "report.html").is_file()
+    assert not Path("evaluation-report").exists()  # nothing in the current directory
+
+
+def test_the_demo_history_is_labelled_simulated_in_the_report_and_the_output(evaluated):
+    result, out, report = evaluated
+    html = (out / "report.html").read_text(encoding="utf-8")
+    logged = report.logged
+    assert logged.simulated_impressions == logged.impressions > 0
+    assert logged.simulated_label.startswith("Demo data: 5 simulated weeks")
+    assert logged.simulated_label in html and logged.simulated_label in result.output
+    assert 'id="simulated-history"' in html
+
+
+def test_the_new_module_curve_has_enough_points_and_its_words_match_them(evaluated):
+    result, _, report = evaluated
+    cold = report.simulated.cold_start
+    assert cold is not None
+    points = [p.impressions for p in cold.curve]
+    assert len(points) >= SimulationScale().cold_start_min_points
+    assert points == sorted(points) and len(set(points)) == len(points)
+    half = next(p.impressions for p in cold.curve if p.share_in_top_three >= 0.5)
+    assert f"half of its {cold.contexts} contexts after {half} impressions of it" in result.output
 
 
 def test_an_org_without_history_gets_a_clear_message_and_no_report(tmp_path):

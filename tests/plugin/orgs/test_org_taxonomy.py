@@ -2,6 +2,7 @@
 to journey phases and its deal-size thresholds. The demo org keeps the defaults."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -104,13 +105,18 @@ def store(svc):
     return OrgConnections(svc.sessions, SecretBox(svc.settings.encryption_key_list))
 
 
-def test_each_org_gets_its_own_taxonomy_and_the_demo_org_the_default(svc, store):
+def test_each_org_gets_its_own_taxonomy_and_the_demo_org_the_default_in_its_stage_order(
+    svc, store
+):
     store.save(org(ACME, MAPPED))
     store.save(org(GLOBEX))
     assert svc.taxonomy_for(ACME).phase_for_stage(PILOT) is JourneyPhase.IMPLEMENTATION_ADOPTION
     assert svc.taxonomy_for(ACME[:15]).phase_for_stage(PILOT) is JourneyPhase.IMPLEMENTATION_ADOPTION
     assert svc.taxonomy_for(GLOBEX).phase_for_stage(PILOT) is None
-    assert svc.taxonomy_for(svc.demo_org.org_id) is svc.taxonomy
+    demo = svc.taxonomy_for(svc.demo_org.org_id)
+    assert demo == replace(svc.taxonomy, stage_order=demo.stage_order)  # the default mapping
+    assert demo.stage_order == tuple(stage.value for stage in svc.demo_org.stages())
+    assert svc.taxonomy_for(svc.demo_org.org_id) is demo  # built once
     assert svc.taxonomy_for("not an org") is svc.taxonomy
 
 

@@ -208,18 +208,20 @@ def test_a_database_error_while_reading_the_catalog_is_not_the_models_failure(
     services, today, monkeypatch
 ):
     trained = services.trainer.train_org(ORG, today=today)
-    import plugin.panel.suggestions as recommendations
+    from content_catalog.repository import CatalogRepository
 
-    real = recommendations.catalog_candidates
+    # The panel reads the published catalog once per revision (display fields and the rankers'
+    # candidates together); the first such read fails.
+    real = CatalogRepository.published
     calls = []
 
-    def flaky(session, org_id):
-        calls.append(org_id)
+    def flaky(self, *args, **kwargs):
+        calls.append(self.org_id)
         if len(calls) == 1:
             raise OperationalError("SELECT ...", {}, Exception("connection reset"))
-        return real(session, org_id)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(recommendations, "catalog_candidates", flaky)
+    monkeypatch.setattr(CatalogRepository, "published", flaky)
     with pytest.raises(OperationalError):
         served(services, today)
     assert versions_served(services, today) == {trained.model_id}  # the next view serves it

@@ -70,6 +70,18 @@ class TooManyRequests(ApiError):
         self.retry_after = retry_after
 
 
+class ServiceUnavailable(ApiError):
+    """Nothing is wrong with the request; a part the answer needs (the database) is unreachable.
+    ``retry_after`` seconds is when to try again."""
+
+    status = 503
+    code = "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class PreconditionRequired(ApiError):
     """A change that must name the version it is based on (``If-Match``) did not."""
 

@@ -1,9 +1,11 @@
 """The configured orgs as the running service sees them, rebuilt when any org's settings change."""
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 
+import sqlalchemy.exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.org_settings import settings_version
@@ -19,6 +21,8 @@ from plugin.crm.salesforce.breakers import BreakerStore, InProcessBreakers
 from plugin.crm.salesforce.context_cache import ContextCache
 from plugin.crm.salesforce.framing import frame_ancestor_origins
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,16 @@ class LiveOrgs:
         self._lock = threading.Lock()
 
     def current(self) -> OrgsSnapshot:
-        with self._sessions() as session:
-            version = settings_version(session)
+        """The orgs as configured now; while the database is unreachable, the last snapshot this
+        process built (settings rarely change, and a rep's panel must not wait for them)."""
+        try:
+            with self._sessions() as session:
+                version = settings_version(session)
+        except sqlalchemy.exc.OperationalError:
+            if self._snapshot is None:
+                raise
+            log.warning("database unreachable: serving the org settings last read")
+            return self._snapshot
         snapshot = self._snapshot
         if snapshot is not None and snapshot.version == version:
             return snapshot

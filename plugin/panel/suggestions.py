@@ -12,6 +12,7 @@ from datetime import date
 from typing import Callable, Sequence
 
 import numpy as np
+import sqlalchemy.exc
 from sqlalchemy.orm import Session
 
 from content_catalog.history import CatalogHistory
@@ -77,6 +78,13 @@ class SuggestionCard:
 class PanelSuggestions:
     client_facing: tuple[SuggestionCard, ...]
     internal: tuple[SuggestionCard, ...]
+    #: Ranked from the catalog this process last read, because the database was unreachable:
+    #: the catalog may have changed since.
+    from_memory: bool = False
+
+
+class CatalogUnavailable(Exception):
+    """The database is unreachable and this process holds no copy of the org's catalog."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +152,10 @@ class RecommendationService:
         self._labels = tag_labels(taxonomy)
         self._k = (k_client_facing, k_internal)
         self._fitted: dict[str, _Fitted] = {}
+        #: Without the catalog in memory: the modules this process has shown, per org, for the
+        #: revision of its fitted ranker; with the ranker (and else ``_catalogs``), what a view is
+        #: served from while the database is unreachable.
+        self._shown: dict[str, tuple[int, dict[str, ContentModule]]] = {}
         self._lock = threading.Lock()
         self._refit_inline_modules = refit_inline_modules
         #: Per org: (catalog revision, whether it is refitted in the background).
@@ -174,35 +186,77 @@ class RecommendationService:
         """``explore=False`` for views that are not shown to a rep (the workspace's preview): a
         learned model then ranks deterministically, and no card is an exploratory pick.
         ``draw_seed`` (:func:`working_session_seed`) fixes the exploratory draw, so a rep who
-        reloads a record sees the same list; without it each view draws afresh."""
-        with self._sessions() as session:
-            repository = CatalogRepository(session, org_id)
-            # One statement per warm view: the revision and model marker.
-            revision, marker = serving_state(session, org_id)
-            in_background = functools.cache(lambda: self._is_big(repository, revision))
-            catalog = None
-            if self._display_in_memory and self._may_hold_catalog(org_id, revision,
-                                                                  in_background):
-                catalog = self._catalog(session, org_id, revision)
-            ranked = self._rank(session, repository, context, today, explore, draw_seed,
-                                (revision, marker), catalog, in_background)
-            if catalog is not None:
-                modules = catalog.display
-            else:
-                if self._display_in_memory:
-                    self._refits.request(org_id, "display", lambda: self._read_display(org_id))
-                # The current revision of each: a fit older than the catalog (a background
-                # refit still running) must neither show old words nor serve what is no longer
-                # servable.
-                modules = {
-                    key: module
-                    for key, module in repository.find(s.module_id for s in ranked).items()
-                    if module.status is ModuleStatus.PUBLISHED
-                    and (module.review_by is None or module.review_by >= today)
-                }
+        reloads a record sees the same list; without it each view draws afresh.
+
+        While the database is unreachable the org's v1 ranker and the display fields this
+        process holds serve the view (``from_memory``); raises :class:`CatalogUnavailable` when
+        there are none."""
+        try:
+            with self._sessions() as session:
+                repository = CatalogRepository(session, org_id)
+                # One statement per warm view: the revision and model marker.
+                revision, marker = serving_state(session, org_id)
+                in_background = functools.cache(lambda: self._is_big(repository, revision))
+                catalog = None
+                if self._display_in_memory and self._may_hold_catalog(org_id, revision,
+                                                                      in_background):
+                    catalog = self._catalog(session, org_id, revision)
+                ranked = self._rank(session, repository, context, today, explore, draw_seed,
+                                    (revision, marker), catalog, in_background)
+                if catalog is not None:
+                    modules = catalog.display
+                else:
+                    if self._display_in_memory:
+                        self._refits.request(org_id, "display",
+                                             lambda: self._read_display(org_id))
+                    # The current revision of each: a fit older than the catalog (a background
+                    # refit still running) must neither show old words nor serve what is no
+                    # longer servable.
+                    modules = {
+                        key: module
+                        for key, module in repository.find(s.module_id for s in ranked).items()
+                        if module.status is ModuleStatus.PUBLISHED
+                        and (module.review_by is None or module.review_by >= today)
+                    }
+                    self._remember(org_id, modules)
+        except sqlalchemy.exc.OperationalError as exc:
+            log.warning("org %s: database unreachable, ranking from memory: %s", org_id,
+                        type(exc.orig).__name__ if exc.orig is not None else "OperationalError")
+            return self._from_memory(org_id, context, today)
         return PanelSuggestions(
             client_facing=self._cards(ranked.client_facing, modules, Audience.CLIENT_FACING),
             internal=self._cards(ranked.internal, modules, Audience.INTERNAL),
+        )
+
+    def _remember(self, org_id: str, modules: dict[str, ContentModule]) -> None:
+        """Without the catalog in memory, keep the modules just shown for the revision of the
+        org's fitted ranker; a new revision starts afresh."""
+        fitted = self._fitted.get(org_id)
+        if fitted is None:
+            return  # a learned model ranked and no v1 ranker is held: nothing to pair them with
+        revision, shown = self._shown.get(org_id, (fitted.revision, {}))
+        if revision != fitted.revision:
+            shown = {}
+        self._shown[org_id] = (fitted.revision, {**shown, **modules})
+
+    def _from_memory(self, org_id: str, context: OpportunityContext,
+                     today: date) -> PanelSuggestions:
+        """The org's v1 ranker this process fitted, with the display fields it holds (the
+        catalog's, else those of the modules it has shown); the catalog may have moved on."""
+        fitted = self._fitted.get(org_id)
+        catalog, shown = self._catalogs.get(org_id), self._shown.get(org_id)
+        if fitted is not None and catalog is not None:
+            modules: dict[str, DisplayFields] | dict[str, ContentModule] = catalog.display
+        elif fitted is not None and shown is not None and shown[0] == fitted.revision:
+            modules = shown[1]
+        else:
+            raise CatalogUnavailable(org_id)
+        ranked = fitted.ranker.rank(context, today=today, k_client_facing=self._k[0],
+                                    k_internal=self._k[1])
+        return PanelSuggestions(
+            client_facing=self._cards(ranked.client_facing, modules, Audience.CLIENT_FACING),
+            internal=self._cards(ranked.internal, modules, Audience.INTERNAL),
+            from_memory=True,
         )
 
     def _cards(self, ranked: Sequence[Suggestion],

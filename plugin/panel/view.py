@@ -19,6 +19,7 @@ from plugin.panel.impressions import ImpressionRecorder, ShownPanel, new_impress
 from plugin.crm.sources import OpportunitySource, SourceUnavailable
 from plugin.panel.panel_search import PanelSearch, SearchRateLimit, SearchResults, search_words
 from plugin.panel.suggestions import (
+    CatalogUnavailable,
     PanelSuggestions,
     RecommendationService,
     SuggestionCard,
@@ -29,6 +30,13 @@ from plugin.crm.records import OpportunityRecord
 
 log = logging.getLogger(__name__)
 
+#: Said in the panel while the database is unreachable: with suggestions ranked from memory, and
+#: without any.
+FROM_MEMORY_NOTICE = ("Be Inspired can't reach its content store right now; these suggestions "
+                      "may be out of date")
+CATALOG_UNAVAILABLE_NOTICE = ("Be Inspired can't reach its content store right now; "
+                              "suggestions will be back in a moment")
+
 
 @dataclass(frozen=True)
 class PanelView:
@@ -38,6 +46,9 @@ class PanelView:
     #: Said to the rep when the suggestions are less specific than usual (CRM unavailable).
     notice: str | None = None
     problems: tuple[str, ...] = field(default_factory=tuple)
+    #: The database was unreachable and no catalog was in memory: the panel says so, the JSON
+    #: API answers 503.
+    catalog_unavailable: bool = False
 
     @property
     def stage_notice(self) -> str | None:
@@ -95,14 +106,28 @@ class PanelViews:
             log.warning("org %s: opportunity source unavailable: %s", source.org_id, exc.notice)
             mapped = map_context(taxonomy, stage=exc.stage)
             shown_to = _ShownTo(_record_key(opportunity_id), viewer) if count_shown else None
-            suggestions = self._rank(source.org_id, mapped, shown_to)
-            return PanelView(None, mapped, suggestions, notice=exc.notice)
+            return self._ranked_view(source.org_id, None, mapped, shown_to, exc.notice)
         mapped = context_from_record(record, taxonomy)
         if mapped.unknown:
             self._record_unknown(source.org_id, mapped)
         shown_to = _ShownTo(record.opportunity_id, viewer) if count_shown else None
-        suggestions = self._rank(source.org_id, mapped, shown_to)
-        return PanelView(record, mapped, suggestions, problems=record.problems)
+        return self._ranked_view(source.org_id, record, mapped, shown_to, None,
+                                 problems=record.problems)
+
+    def _ranked_view(self, org_id: str, record: OpportunityRecord | None, mapped: MappedContext,
+                     shown_to: "_ShownTo | None", notice: str | None,
+                     problems: tuple[str, ...] = ()) -> PanelView:
+        """The view with its suggestions; while the database is unreachable, those ranked from
+        memory or none, and a notice saying so in the rep's words."""
+        try:
+            suggestions = self._rank(org_id, mapped, shown_to)
+        except CatalogUnavailable:
+            return PanelView(record, mapped, PanelSuggestions((), ()),
+                             notice=_joined(notice, CATALOG_UNAVAILABLE_NOTICE),
+                             problems=problems, catalog_unavailable=True)
+        if suggestions.from_memory:
+            notice = _joined(notice, FROM_MEMORY_NOTICE)
+        return PanelView(record, mapped, suggestions, notice=notice, problems=problems)
 
     def search(
         self, source: OpportunitySource, opportunity_id: str, text: object, *,
@@ -173,7 +198,8 @@ class PanelViews:
         cards = len(suggestions.client_facing) + len(suggestions.internal)
         ids = _random_ids(1 + cards)  # one system call for the view's and its cards' ids
         if self._impressions.keep_impressions:
-            stamped = PanelSuggestions(
+            stamped = replace(
+                suggestions,
                 client_facing=tuple(replace(card, impression_id=next(ids))
                                     for card in suggestions.client_facing),
                 internal=tuple(replace(card, impression_id=next(ids))
@@ -208,6 +234,10 @@ class PanelViews:
 class _ShownTo:
     opportunity_id: str | None
     user_id: str | None
+
+
+def _joined(first: str | None, second: str) -> str:
+    return second if not first else f"{first}. {second}"
 
 
 def _stamped(card: SuggestionCard) -> SuggestionCard:

@@ -9,8 +9,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from plugin.crm.salesforce.exceptions import CanvasSessionExpired
-from plugin.errors import ApiError, InvalidInput, TooManyRequests
+from plugin.errors import ApiError, InvalidInput, ServiceUnavailable, TooManyRequests
 from plugin.panel.panel_search import SearchRateLimited, SearchRefused
+from plugin.panel.suggestions import CatalogUnavailable
+from plugin.panel.view import CATALOG_UNAVAILABLE_NOTICE
 
 log = logging.getLogger(__name__)
 #: What a client is told to wait (Retry-After) while the database is unreachable.
@@ -28,9 +30,13 @@ def _json(status: int, code: str, message: str) -> Response:
 
 
 def _with_retry_after(response: Response, exc: ApiError) -> Response:
-    if isinstance(exc, TooManyRequests):
+    if isinstance(exc, (TooManyRequests, ServiceUnavailable)):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
+
+
+#: The panel's own routes: a rep always gets a panel from them, never an error page.
+PANEL_BLUEPRINTS = frozenset({"canvas", "panel"})
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -80,19 +86,23 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("error.html", status=exc.code, message=message), exc.code
 
     @app.errorhandler(sqlalchemy.exc.OperationalError)
-    def database_unavailable(exc: sqlalchemy.exc.OperationalError):
+    @app.errorhandler(CatalogUnavailable)
+    def database_unavailable(exc: Exception):
         # The database is unreachable (restarting, network cut): nothing is wrong with the
         # request, and nothing was acknowledged; try again shortly.
+        orig = getattr(exc, "orig", None)
         log.warning("database unavailable on %s %s: %s", request.method, request.path,
-                    type(exc.orig).__name__ if exc.orig is not None else "OperationalError")
-        message = "Be Inspired is briefly unavailable. Try again in a few seconds."
-        if _wants_json():
-            response = _json(503, "service_unavailable", message)
-        else:
-            response = app.make_response((render_template("error.html", status=503,
-                                                          message=message), 503))
-        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
-        return response
+                    type(orig or exc).__name__)
+        if request.blueprint in PANEL_BLUEPRINTS and not _wants_json():
+            # Inside Salesforce the rep gets the panel, saying what happened in their words (the
+            # search box's results, fetched as a fragment, get the notice alone).
+            fragment = request.args.get("fragment") == "1"
+            return render_template(
+                "panel/_unavailable_notice.html" if fragment else "panel/unavailable.html",
+                message=CATALOG_UNAVAILABLE_NOTICE + "."), 200
+        return api_error(ServiceUnavailable(
+            "Be Inspired is briefly unavailable. Try again in a few seconds.",
+            retry_after=DATABASE_RETRY_AFTER_S))
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

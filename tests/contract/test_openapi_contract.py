@@ -94,3 +94,18 @@ def test_every_operation_answers_as_documented(api_schema, served, caller, metho
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     answers_as_documented()
+
+
+def test_every_operation_that_reads_the_database_documents_503_with_retry_after():
+    """While the database is unreachable every operation but the document itself answers 503
+    with Retry-After (plugin/web/error_responses.py); the document says so."""
+    document = yaml.safe_load(files("plugin").joinpath("openapi.yaml").read_text(encoding="utf-8"))
+    unavailable = document["components"]["responses"]["ServiceUnavailable"]
+    assert "Retry-After" in unavailable["headers"]
+    undocumented = [
+        f"{method.upper()} {path}"
+        for path, item in document["paths"].items() if path != "/openapi.yaml"
+        for method, operation in item.items() if method in {"get", "post", "put", "patch", "delete"}
+        if operation["responses"].get("503") != {"$ref": "#/components/responses/ServiceUnavailable"}
+    ]
+    assert undocumented == []

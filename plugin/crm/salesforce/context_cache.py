@@ -58,6 +58,10 @@ class ContextCache(Protocol):
     def delete(self, key: CacheKey) -> None:
         ...
 
+    def reachable(self) -> bool:
+        """False while a shared store is down: a miss then says nothing about the session."""
+        ...
+
 
 def _dump(record: dict[str, Any], degradations: tuple[str, ...], fetched_at: float) -> str:
     return json.dumps({"v": _FORMAT, "fetched_at": fetched_at, "record": record,
@@ -121,15 +125,23 @@ class InProcessContextCache:
         with self._lock:
             self._entries.pop(str(key), None)
 
+    def reachable(self) -> bool:
+        return True
+
 
 class RedisContextCache:
-    """Shared between worker processes; Redis expires an entry when its stale copy runs out."""
+    """Shared between worker processes; Redis expires an entry when its stale copy runs out.
+    While Redis is unreachable, entries are kept in this process (``fallback``), so a panel's
+    later calls served by the same process still find their context."""
 
     def __init__(self, client: redis.Redis, *, ttl: float = DEFAULT_TTL,
                  stale_ttl: float = DEFAULT_STALE_TTL, prefix: str = "beinspired:sf-context:",
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, fallback_entries: int = 1000):
         self.client, self.prefix, self.clock = client, prefix, clock
         self.ttl, self.stale_ttl = ttl, stale_ttl
+        self.fallback = InProcessContextCache(ttl=ttl, stale_ttl=stale_ttl,
+                                              max_entries=fallback_entries, clock=clock)
+        self._reachable = True
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "RedisContextCache":
@@ -143,24 +155,37 @@ class RedisContextCache:
     def get(self, key: CacheKey) -> CachedContext | None:
         try:
             text = self.client.get(self._name(key))
+            self._reachable = True
         except redis.RedisError as exc:
-            log.warning("context cache unavailable, treating as a miss: %s", exc)
-            return _counted(None)
-        return _counted(None if text is None else _load(text, self.clock(), self.ttl))
+            self._reachable = False
+            log.warning("context cache unavailable, reading this process's copies: %s", exc)
+            return self.fallback.get(key)
+        if text is None:
+            # Stored while Redis was down, perhaps: this process kept it.
+            return self.fallback.get(key)
+        return _counted(_load(text, self.clock(), self.ttl))
 
     def put(self, key: CacheKey, record: dict[str, Any],
             degradations: tuple[str, ...] = ()) -> None:
         text = _dump(record, degradations, self.clock())
         try:
             self.client.set(self._name(key), text, ex=max(1, math.ceil(self.ttl + self.stale_ttl)))
+            self._reachable = True
         except redis.RedisError as exc:
-            log.warning("context cache unavailable, not stored: %s", exc)
+            self._reachable = False
+            log.warning("context cache unavailable, kept in this process: %s", exc)
+            self.fallback.put(key, record, degradations)
 
     def delete(self, key: CacheKey) -> None:
+        self.fallback.delete(key)
         try:
             self.client.delete(self._name(key))
         except redis.RedisError as exc:
+            self._reachable = False
             log.warning("context cache unavailable, not deleted: %s", exc)
+
+    def reachable(self) -> bool:
+        return self._reachable
 
 
 def context_cache(redis_url: str | None = None, **kwargs: Any) -> ContextCache:

@@ -40,6 +40,8 @@ _CONTACT_ROLE_NAMES = {"opportunitycontactroles", "opportunitycontactrole", "con
 #: Names distinctive enough to count even unquoted ("unexpected token: OpportunityContactRoles");
 #: "Contact" alone counts only when quoted, as a name.
 _CONTACT_ROLE_WORDS = {"opportunitycontactroles", "opportunitycontactrole"}
+CACHE_DOWN_NOTICE = ("Be Inspired's cache is unavailable, so this panel could not read the "
+                     "opportunity again; showing general suggestions")
 OPENED_WITHOUT_DATA_NOTICE = ("Salesforce data was unavailable when this panel opened, showing "
                               "general suggestions")
 
@@ -72,6 +74,8 @@ class SalesforceOpportunitySource:
         canvas = connection.auth_mode is AuthMode.CANVAS
         self._viewer = (canvas_session.user_id if canvas_session else viewer) if canvas else None
         self._opened_without_data = opened_without_data and canvas_session is None
+        #: A panel's later call (app token): it has no Salesforce session, only the cache.
+        self._later_call = canvas and canvas_session is None and viewer is not None
 
     def fetch(self, opportunity_id: str) -> OpportunityRecord:
         return self.fetch_context(opportunity_id).record
@@ -98,6 +102,10 @@ class SalesforceOpportunitySource:
                 # Not an expired session: the panel was shown without the record's data, so
                 # there is nothing cached to read; say that, not "reload".
                 raise SourceUnavailable(OPENED_WITHOUT_DATA_NOTICE, stage=None) from None
+            if self._later_call and not self.cache.reachable():
+                # Not an expired session either: the cache holding the panel's context is down
+                # (another process may have fetched it); reloading would not help.
+                raise SourceUnavailable(CACHE_DOWN_NOTICE, stage=None) from None
             raise
         except AuthenticationFailed as exc:
             self.health.record("auth_failed", f"{exc.reason} {exc.error_code or ''}".strip())

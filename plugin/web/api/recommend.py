@@ -8,6 +8,8 @@ from flask import Blueprint, Response, request
 
 from plugin.errors import NotFound, Unauthorised
 from plugin.crm.sources import OpportunityNotFound
+from plugin.panel.suggestions import CatalogUnavailable
+from plugin.panel.view import FROM_MEMORY_NOTICE
 from plugin.web.app_services import services
 from plugin.web.api.context_body import parse_context_request
 from plugin.web.json_body import json_body
@@ -25,6 +27,8 @@ def opportunity_recommendations(opportunity_id: str):
         view = services().panel_views.view(org.source, opportunity_id, viewer=org.viewer)
     except OpportunityNotFound:
         raise NotFound(f"No opportunity {opportunity_id[:40]!r} in this org.") from None
+    if view.catalog_unavailable:
+        raise CatalogUnavailable(org.org_id)  # 503 with Retry-After (error_responses)
     return recommendations_json(view.mapped, view.suggestions, opportunity=view.opportunity, notice=view.notice)
 
 
@@ -52,7 +56,8 @@ def context_recommendations():
     body = json_body("Send the opportunity context as a JSON object.")
     mapped = parse_context_request(body, services().taxonomy_for(org.org_id))
     suggestions = services().panel_views.for_context(org.org_id, mapped, viewer=org.viewer)
-    return recommendations_json(mapped, suggestions)
+    return recommendations_json(
+        mapped, suggestions, notice=FROM_MEMORY_NOTICE if suggestions.from_memory else None)
 
 
 @blueprint.get("/taxonomy")

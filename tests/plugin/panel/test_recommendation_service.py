@@ -6,12 +6,12 @@ sessions exactly as the web layer does.
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 
 from content_catalog.database import session_factory
 from content_catalog.repository import CatalogRepository, OrgNotFound, ensure_org
 from content_catalog.taxonomy import Audience, ModuleKind, ModuleStatus
-from plugin.panel.suggestions import RecommendationService
+from plugin.panel.suggestions import CatalogUnavailable, RecommendationService
 from plugin.ranking.candidates import tag_labels
 from recommender import OpportunityContext, TagTextRanker
 
@@ -221,3 +221,45 @@ def test_tag_labels_are_the_words_a_rep_reads(taxonomy):
     assert labels["challenge"]["risk_compliance"] == "Risk & compliance"
     assert labels["deal_size"]["large"] == "Large deal"
     assert labels["buyer_role"]["Economic Buyer"] == "Economic Buyer"
+
+
+@pytest.fixture
+def outage(sessions):
+    """Sessions that reach the test's database until ``outage.cut()``; then a PostgreSQL that
+    refuses connections (nothing listens on port 1), as the service sees a database outage."""
+    unreachable = session_factory(
+        create_engine("postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=1"))
+
+    class Outage:
+        down = False
+
+        def __call__(self):
+            return unreachable() if self.down else sessions()
+
+        def cut(self):
+            self.down = True
+
+    yield Outage()
+    unreachable.kw["bind"].dispose()
+
+
+@pytest.mark.parametrize("display_in_memory", [True, False])
+def test_while_the_database_is_unreachable_the_catalog_last_shown_serves_the_view(
+        outage, taxonomy, publish, module_factory, today, display_in_memory):
+    publish(module_factory("banking-case", tags={"industry": "Banking"}), module_factory("general"))
+    service = RecommendationService(outage, taxonomy, k_client_facing=5, k_internal=3,
+                                    display_in_memory=display_in_memory)
+    before = service.recommend(ORG, BANKING_BUYING, today)
+    outage.cut()
+    during = service.recommend(ORG, BANKING_BUYING, today)
+    assert during.from_memory and not before.from_memory
+    assert suggested_ids(during) == suggested_ids(before) == ["banking-case", "general"]
+
+
+def test_without_a_catalog_in_memory_an_unreachable_database_is_said_so(
+        outage, taxonomy, publish, module_factory, today):
+    publish(module_factory("banking-case", tags={"industry": "Banking"}))
+    service = RecommendationService(outage, taxonomy, k_client_facing=5, k_internal=3)
+    outage.cut()
+    with pytest.raises(CatalogUnavailable):
+        service.recommend(ORG, BANKING_BUYING, today)

@@ -9,11 +9,14 @@ import responses
 from plugin.crm.salesforce.context_cache import (
     CacheKey, InProcessContextCache, RedisContextCache, context_cache,
 )
-from plugin.crm.salesforce.live_source import SalesforceOpportunitySource
+from plugin.crm.salesforce.exceptions import CanvasSessionExpired
+from plugin.crm.salesforce.live_source import CACHE_DOWN_NOTICE, SalesforceOpportunitySource
+from plugin.crm.sources import SourceUnavailable
 
 from sf_fakes import OPPORTUNITY_ID, ORG_ID, QUERY_URL, load_json
 
 KEY = CacheKey(ORG_ID, OPPORTUNITY_ID)
+VIEWER = "0055e000009ViEwAAA"
 RECORD = load_json("opportunity_full.json")["records"][0]
 
 
@@ -85,11 +88,26 @@ def test_redis_ignores_entries_it_cannot_read(redis_client, redis_prefix):
     assert cache.get(KEY) is None
 
 
-def test_an_unreachable_redis_behaves_as_an_empty_cache():
+def test_an_unreachable_redis_keeps_entries_in_this_process_and_says_it_is_down():
     cache = RedisContextCache.from_url("redis://127.0.0.1:1/0")
     cache.put(KEY, RECORD)
-    assert cache.get(KEY) is None
+    assert cache.get(KEY).record == RECORD and not cache.reachable()
     cache.delete(KEY)
+    assert cache.get(KEY) is None
+
+
+def test_a_copy_kept_while_redis_was_down_is_found_after_it_is_back(redis_client, redis_prefix):
+    down = RedisContextCache.from_url("redis://127.0.0.1:1/0")
+    down.put(KEY, RECORD)
+    # The same process, Redis reachable again: the entry is not in Redis, but still here.
+    down.client = redis_client
+    down.prefix = redis_prefix
+    assert down.get(KEY).record == RECORD and down.reachable()
+
+
+def test_a_reachable_redis_is_reported_reachable(redis_client, redis_prefix):
+    cache = RedisContextCache(redis_client, prefix=redis_prefix)
+    assert cache.get(KEY) is None and cache.reachable()
 
 
 def test_the_cache_kind_follows_the_redis_setting(redis_client):
@@ -109,3 +127,33 @@ def test_with_redis_the_second_fetch_makes_no_call(http, redis_client, redis_pre
                                          cache=cache)
     assert second.fetch_context(OPPORTUNITY_ID).from_cache
     assert len(http.calls) == 1
+
+
+def test_with_redis_down_a_panels_later_call_says_the_cache_is_down_not_session_expired(
+        http, canvas_connection):
+    cache = RedisContextCache.from_url("redis://127.0.0.1:1/0")
+    later = SalesforceOpportunitySource(canvas_connection, cache=cache, viewer=VIEWER)
+    with pytest.raises(SourceUnavailable) as raised:
+        later.fetch(OPPORTUNITY_ID)
+    assert raised.value.notice == CACHE_DOWN_NOTICE and not http.calls  # nothing to call with
+
+
+def test_with_redis_down_an_expired_canvas_session_is_still_an_expired_session(
+        http, canvas_connection, canvas_session):
+    http.add(responses.GET, QUERY_URL, status=401, json=load_json("error_invalid_session.json"))
+    cache = RedisContextCache.from_url("redis://127.0.0.1:1/0")
+    canvas = SalesforceOpportunitySource(canvas_connection, canvas_session=canvas_session,
+                                         cache=cache)
+    with pytest.raises(CanvasSessionExpired):
+        canvas.fetch(OPPORTUNITY_ID)
+
+
+def test_with_redis_down_the_process_that_showed_the_panel_serves_its_later_calls(
+        http, canvas_connection, canvas_session):
+    http.add(responses.GET, QUERY_URL, json=load_json("opportunity_full.json"))
+    cache = RedisContextCache.from_url("redis://127.0.0.1:1/0")
+    SalesforceOpportunitySource(canvas_connection, canvas_session=canvas_session,
+                                cache=cache).fetch(OPPORTUNITY_ID)
+    later = SalesforceOpportunitySource(canvas_connection, cache=cache,
+                                        viewer=canvas_session.user_id)
+    assert later.fetch_context(OPPORTUNITY_ID).from_cache and len(http.calls) == 1

@@ -277,7 +277,7 @@ def _server(url: str, keys: str, fake: FakeSalesforce, *, workers: int, threads:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2):  # nosec B310 # why: http://127.0.0.1, the server this benchmark started
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:

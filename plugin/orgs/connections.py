@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -152,6 +153,22 @@ def normalise_origin(value: str) -> str:
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
+#: Org-settings writes made by this process (any ``OrgConnections``), so that this process's
+#: ``LiveOrgs`` sees its own writes at once while it rechecks others' only every few moments.
+_local_writes = 0
+_local_writes_lock = threading.Lock()
+
+
+def local_writes() -> int:
+    return _local_writes
+
+
+def _wrote() -> None:
+    global _local_writes
+    with _local_writes_lock:
+        _local_writes += 1
+
+
 class OrgConnections:
     """Reads and writes configured orgs; decrypts only when asked for one org."""
 
@@ -168,6 +185,7 @@ class OrgConnections:
             OrgSettingsRepository(session).put(
                 org.connection.org_id, org.name, json.dumps(settings, sort_keys=True), self._box.seal(secrets)
             )
+        _wrote()
 
     def get(self, org_id: str) -> ConfiguredOrg | None:
         with self.sessions() as session:
@@ -182,7 +200,9 @@ class OrgConnections:
 
     def remove(self, org_id: str) -> bool:
         with self.sessions.begin() as session:
-            return OrgSettingsRepository(session).delete(org_id)
+            removed = OrgSettingsRepository(session).delete(org_id)
+        _wrote()
+        return removed
 
     def rotate(self) -> int:
         """Re-encrypt every org's secrets under the newest key, in one transaction."""
@@ -191,6 +211,7 @@ class OrgConnections:
             stored = repository.all()
             for s in stored:
                 repository.put(s.org_id, s.name, s.settings, self._box.rotate(s.secrets))
+        _wrote()
         return len(stored)
 
     def _load(self, stored: StoredSettings) -> ConfiguredOrg:

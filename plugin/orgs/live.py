@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import sqlalchemy.exc
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from content_catalog.org_settings import settings_version
 from content_catalog.taxonomy import Taxonomy
 from plugin.orgs.health_events import PersistedHealth
-from plugin.orgs.connections import ConfiguredOrg, OrgConnections
+from plugin.orgs.connections import ConfiguredOrg, OrgConnections, local_writes
 from plugin.orgs.stage_phases import org_taxonomy
 from plugin.crm.adapters import adapter
 from plugin.crm.demo_org import DEMO_ORG_ID
@@ -75,9 +77,20 @@ class OrgsSnapshot:
         return tuple(origins)
 
 
+#: How long a process serves its org settings before asking the database whether another process
+#: changed them: a panel view then costs no statement for them, and an admin's change made in
+#: another process reaches this one within this time (its own changes at once).
+SETTINGS_RECHECK_S = 1.0
+
+
 class LiveOrgs:
     def __init__(self, sessions: sessionmaker[Session], store: OrgConnections, cache: ContextCache,
-                 breakers: BreakerStore | None = None):
+                 breakers: BreakerStore | None = None, *, recheck_s: float = SETTINGS_RECHECK_S,
+                 clock: Callable[[], float] = time.monotonic):
+        self._recheck_s = recheck_s
+        self._clock = clock
+        #: (clock reading, this process's write count) when the version was last checked.
+        self._checked: tuple[float, int] | None = None
         self._sessions = sessions
         self._store = store
         self._cache = cache
@@ -90,6 +103,11 @@ class LiveOrgs:
     def current(self) -> OrgsSnapshot:
         """The orgs as configured now; while the database is unreachable, the last snapshot this
         process built (settings rarely change, and a rep's panel must not wait for them)."""
+        now, writes = self._clock(), local_writes()
+        checked, snapshot = self._checked, self._snapshot
+        if (snapshot is not None and checked is not None and checked[1] == writes
+                and now - checked[0] < self._recheck_s):
+            return snapshot
         try:
             with self._sessions() as session:
                 version = settings_version(session)
@@ -98,6 +116,7 @@ class LiveOrgs:
                 raise
             log.warning("database unreachable: serving the org settings last read")
             return self._snapshot
+        self._checked = (now, writes)
         snapshot = self._snapshot
         if snapshot is not None and snapshot.version == version:
             return snapshot

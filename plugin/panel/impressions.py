@@ -13,7 +13,7 @@ import weakref
 from collections import Counter, defaultdict, deque
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,14 @@ def new_impression_id(now: float | None = None) -> str:
     that was never made (``plugin.panel.feedback_events``)."""
     seconds = int(time.time() if now is None else now) & 0xFFFFFFFF
     return f"{seconds:08x}{secrets.token_hex(12)}"
+
+
+def new_impression_ids(n: int, now: float | None = None) -> Iterator[str]:
+    """``n`` ids as :func:`new_impression_id` makes them, from one draw of random bits (a panel
+    view stamps its own id and its cards' at once)."""
+    seconds = int(time.time() if now is None else now) & 0xFFFFFFFF
+    text = secrets.token_hex(12 * n)
+    return (f"{seconds:08x}{text[i:i + 24]}" for i in range(0, 24 * n, 24))
 
 
 def impression_made_at(impression_id: str) -> int | None:

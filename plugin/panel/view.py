@@ -8,14 +8,16 @@ import logging
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
-from typing import Callable, Iterator
+from typing import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import Taxonomy
 from plugin.ranking.context_mapping import MappedContext, context_from_record, map_context
-from plugin.panel.impressions import ImpressionRecorder, ShownPanel, new_impression_id
+from plugin.panel.impressions import (
+    ImpressionRecorder, ShownPanel, new_impression_id, new_impression_ids,
+)
 from plugin.crm.sources import OpportunitySource, SourceUnavailable
 from plugin.panel.panel_search import PanelSearch, SearchRateLimit, SearchResults, search_words
 from plugin.panel.suggestions import (
@@ -196,7 +198,7 @@ class PanelViews:
         gets a random impression id, when impressions are kept, for the panel's events to name."""
         stamped = suggestions
         cards = len(suggestions.client_facing) + len(suggestions.internal)
-        ids = _random_ids(1 + cards)  # one system call for the view's and its cards' ids
+        ids = new_impression_ids(1 + cards)  # one draw for the view's and its cards' ids
         if self._impressions.keep_impressions:
             stamped = replace(
                 suggestions,
@@ -242,12 +244,6 @@ def _joined(first: str | None, second: str) -> str:
 
 def _stamped(card: SuggestionCard) -> SuggestionCard:
     return replace(card, impression_id=new_impression_id())
-
-
-def _random_ids(n: int) -> Iterator[str]:
-    """``n`` random 32-hex-digit ids (128 bits each, as ``secrets.token_hex(16)`` makes)."""
-    text = secrets.token_hex(16 * n)
-    return (text[i:i + 32] for i in range(0, 32 * n, 32))
 
 
 def _record_key(opportunity_id: str) -> str | None:

@@ -11,6 +11,9 @@ from typing import Any, Callable
 #: that nesting would otherwise cost every layer that walks the value.
 MAX_DEPTH = 32
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: A JSON string (escapes included; an unterminated one runs to the end, so a match never fails
+#: and the scan stays linear whatever the text), or a bracket.
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*(?:"|\\?\Z)|[\[\]{}]', re.S)
 
 
 class JsonRefused(ValueError):
@@ -29,6 +32,10 @@ def loads_strict(text: str, *, max_depth: int = MAX_DEPTH,
                  object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None) -> Any:
     """``text`` parsed as JSON; NaN, Infinity, numbers beyond a float's range, nesting deeper
     than ``max_depth`` and lone surrogates (``"\\ud800"``) are refused."""
+    # Depth is checked before parsing: json's C scanner would recurse into a hostile body until
+    # RecursionError, and on CPython 3.11.7 catching that corrupts the interpreter's AST state for
+    # the thread (a later ast.parse, e.g. a template compiled, fails with SystemError).
+    _check_depth(text, max_depth)
     try:
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
                            parse_int=_int, object_pairs_hook=object_pairs_hook)
@@ -41,6 +48,17 @@ def loads_strict(text: str, *, max_depth: int = MAX_DEPTH,
         raise JsonRefused(str(exc)) from None
     _check_tree(value, max_depth)
     return value
+
+
+def _check_depth(text: str, max_depth: int) -> None:
+    depth = 0
+    for token in _STRING_OR_BRACKET.finditer(text):
+        mark = token.group()
+        if mark[0] == '"':
+            continue
+        depth += 1 if mark in "[{" else -1
+        if depth > max_depth:
+            raise JsonRefused(f"is nested more than {max_depth} levels deep")
 
 
 class _NotStrict(ValueError):

@@ -6,15 +6,10 @@ from __future__ import annotations
 import json
 import random
 import secrets
-import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
-from typing import Iterator
 
-from sqlalchemy import create_engine, make_url, text
 
 from content_catalog.tables.learning_tables import DealOutcomeRow, PanelEventRow, PanelImpressionRow
 from plugin.analytics.rollup_job import AnalyticsRollupJob
@@ -22,6 +17,7 @@ from plugin.app import create_app
 from plugin.crm.demo_org import DEMO_ORG_ID, demo_module_payloads, load_demo_catalog
 from plugin.settings import Settings
 from recommender.benchmark import MachineFacts, Timings
+from plugin.benchmarks.scratch_database import scratch_database
 
 __all__ = ["AnalyticsBenchmark", "format_report", "run_analytics_benchmark"]
 
@@ -87,7 +83,7 @@ def run_analytics_benchmark(impressions: int = 1_000_000, opportunities: int = 5
 
 def _run_on(postgres_url, impressions, opportunities, repeats, raw_repeats, raw_all,
             seed) -> DatabaseRun:
-    with _database(postgres_url) as (url, description):
+    with scratch_database(postgres_url, "analytics") as (url, description):
         app = create_app(Settings(demo_mode=True, database_url=url), today=lambda: DAY)
         svc = app.extensions["be_inspired"]
         try:
@@ -238,31 +234,6 @@ def _flush(connection, rows: list[dict], events: list[dict]) -> int:
     if events:
         connection.execute(PanelEventRow.__table__.insert(), events)
     return len(rows)
-
-
-@contextmanager
-def _database(postgres_url: str | None) -> Iterator[tuple[str, str]]:
-    """(URL, description): a temporary SQLite file, or a schema of its own on the PostgreSQL
-    server, dropped afterwards."""
-    if postgres_url is None:
-        with tempfile.TemporaryDirectory(prefix="beinspired-analytics-bench-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'analytics.sqlite3'}", "SQLite"
-        return
-    schema = f"bi_analytics_bench_{secrets.token_hex(6)}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            server = connection.execute(text("SHOW server_version")).scalar()
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        try:
-            yield url.render_as_string(hide_password=False), f"PostgreSQL {server}"
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
-
 
 # -- the report ------------------------------------------------------------------------------------
 def format_report(result: AnalyticsBenchmark) -> str:

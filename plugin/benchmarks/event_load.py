@@ -11,20 +11,16 @@ import multiprocessing
 import os
 import random
 import re
-import secrets
 import sys
-import tempfile
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from importlib.metadata import version
-from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, select
 from waitress.server import create_server
 
 from content_catalog.events import EventKind
@@ -35,6 +31,7 @@ from plugin.crm.demo_org import DemoOrg, load_demo_catalog
 from plugin.panel.impressions import ImpressionRecorder
 from plugin.settings import Settings
 from recommender.benchmark import MachineFacts, Timings
+from plugin.benchmarks.scratch_database import scratch_database
 
 __all__ = ["EventLoadBenchmark", "format_report", "main", "run_event_load_benchmark"]
 
@@ -215,7 +212,7 @@ def run_event_load_benchmark(rate: int = DEFAULT_RATE, batch: int = DEFAULT_BATC
 
 
 def _run(rate, batch, rounds, views_per_round, postgres_url, generator_cpu) -> EventLoadBenchmark:
-    with _database(postgres_url) as (database_url, database):
+    with scratch_database(postgres_url, "events") as (database_url, database):
         settings = Settings(demo_mode=True, database_url=database_url, redis_url=None,
                             log_level="WARNING")
         app = create_app(settings, today=lambda: BENCHMARK_DAY)
@@ -233,31 +230,6 @@ def _run(rate, batch, rounds, views_per_round, postgres_url, generator_cpu) -> E
             recorder.close()
             svc.engine.dispose()
     return dataclasses.replace(result, database=database, pinned=generator_cpu is not None)
-
-
-@contextmanager
-def _database(postgres_url: str | None) -> Iterator[tuple[str, str]]:
-    """(URL, description) of an empty database for one run: a temporary SQLite file, or a new
-    schema on the PostgreSQL server, dropped afterwards (nothing else there is touched)."""
-    if postgres_url is None:
-        with tempfile.TemporaryDirectory(prefix="beinspired-event-bench-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'events.sqlite3'}", "SQLite"
-        return
-    schema = f"bi_event_bench_{secrets.token_hex(6)}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            server = connection.execute(text("SHOW server_version")).scalar()
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        try:
-            yield url.render_as_string(hide_password=False), f"PostgreSQL {server}"
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
-
 
 def _measure(port, svc, clock, recorder, paths, rate, batch, rounds, views_per_round,
              generator_cpu):

@@ -24,6 +24,7 @@ from plugin.learning.job_queue import (
     CATALOG_IMPORT, Handler, JobQueue, catalog_import_handler, job_handlers, job_queue,
 )
 from plugin.learning.outcome_sync import OutcomeSync
+from plugin.deals.stage_history_sync import StageHistorySync
 from plugin.learning.training import Trainer
 from plugin.orgs.connections import OrgConnections, SecretBox
 from plugin.orgs.live import LiveOrgs
@@ -106,7 +107,7 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         work=_refit_work(settings, sessions),
     )
     impressions = ImpressionRecorder(sessions)
-    outcome_sync = OutcomeSync(sessions, orgs, demo_org)
+    outcome_sync = OutcomeSync(sessions, orgs, demo_org, StageHistorySync(sessions, orgs))
     trainer = Trainer(sessions, lambda: TagTextRanker(recommendations.weights,
                                                       recommendations.labels))
     analytics_rollups = AnalyticsRollupJob(sessions, today)

@@ -101,6 +101,9 @@ def _sync_demo_outcomes(svc: Services) -> None:
     """The bundled records' own closed deals, as the worker's hourly sync would store them."""
     report = svc.outcome_sync.sync(DEMO_ORG_ID)
     click.echo(f"Demo org deal outcomes: {report.summary()}")
+    history = svc.outcome_sync.sync_stage_history(DEMO_ORG_ID)
+    if history is not None:
+        click.echo(f"Demo org deal stage history: {history.summary()}")
 
 
 def _train_demo_if_untrained(svc: Services) -> None:

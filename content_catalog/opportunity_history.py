@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 from content_catalog.module_rows import utc
 from content_catalog.tables.base import utcnow
 from content_catalog.tables.deal_history_tables import OpportunityStageHistoryRow
+from content_catalog.tables.learning_tables import (
+    DealOutcomeRow, PanelEventRow, PanelImpressionRow,
+)
 
 _HISTORY = OpportunityStageHistoryRow.__table__
 _UPSERTING_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -95,4 +98,39 @@ class OpportunityHistory:
         return held
 
 
-__all__ = ["OpportunityHistory", "StageHistoryEntry"]
+
+
+
+@dataclass(frozen=True)
+class ModuleUse:
+    """A rep used a suggested module (opened, shared, personalised...) on a deal, at ``at``."""
+
+    opportunity_id: str
+    module_id: str
+    at: datetime
+
+
+def module_uses(session: Session, org_id: str, kinds: Iterable[str]) -> list[ModuleUse]:
+    """Every use of the given event kinds on a suggestion shown for a known deal, in one query
+    (events joined to the impressions they answer)."""
+    query = (select(PanelImpressionRow.opportunity_id, PanelImpressionRow.module_key,
+                    PanelEventRow.occurred_at)
+             .join(PanelImpressionRow,
+                   PanelImpressionRow.impression_id == PanelEventRow.impression_id)
+             .where(PanelEventRow.org_id == org_id, PanelEventRow.kind.in_(sorted(set(kinds))),
+                    PanelImpressionRow.opportunity_id.is_not(None)))
+    return [ModuleUse(deal, module, utc(at)) for deal, module, at in session.execute(query)]
+
+
+def closing_stages(session: Session, org_id: str) -> tuple[set[str], set[str]]:
+    """The stages the org's closed deals ended in: (won ones, lost ones), from the outcomes."""
+    query = (select(DealOutcomeRow.stage, DealOutcomeRow.won).distinct()
+             .where(DealOutcomeRow.org_id == org_id))
+    won, lost = set(), set()
+    for stage, was_won in session.execute(query):
+        (won if was_won else lost).add(stage)
+    return won, lost
+
+
+__all__ = ["ModuleUse", "OpportunityHistory", "StageHistoryEntry", "closing_stages",
+           "module_uses"]

@@ -25,6 +25,7 @@ from plugin.learning.job_queue import (
 )
 from plugin.learning.outcome_sync import OutcomeSync
 from plugin.deals.stage_history_sync import StageHistorySync
+from plugin.deals.stuck_deals import StuckDeals
 from plugin.learning.training import Trainer
 from plugin.orgs.connections import OrgConnections, SecretBox
 from plugin.orgs.live import LiveOrgs
@@ -129,7 +130,8 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         impressions=impressions,
         panel_views=PanelViews(recommendations, impressions, sessions, taxonomies.for_org, today,
                                SearchRateLimit(settings.panel_searches_per_minute),
-                               unknown_in_background=settings.panel_caches),
+                               unknown_in_background=settings.panel_caches,
+                               stuck_deals=StuckDeals(sessions, lambda org: taxonomies.for_org(org).stage_order)),
         outcome_sync=outcome_sync,
         trainer=trainer,
         analytics_rollups=analytics_rollups,

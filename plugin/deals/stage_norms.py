@@ -45,6 +45,8 @@ class StageStint:
     days: float
     moved: bool
     amount: float | None = None
+    #: The stage the deal went to when it left (None while it is still there).
+    next_stage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -174,10 +176,11 @@ def stage_stints(changes: Iterable[StageChange], *, closed_stages: Iterable[str]
         for index, (stage, start, amount) in enumerate(runs):
             if _stage_key(stage) in closed:
                 continue
-            ended = runs[index + 1][1] if index + 1 < len(runs) else None
-            until = ended if ended is not None else now
+            following = runs[index + 1] if index + 1 < len(runs) else None
+            until = following[1] if following is not None else now
             days = max(0.0, (until - start).total_seconds() / _DAY)
-            stints.append(StageStint(deal, stage, start, days, ended is not None, amount))
+            stints.append(StageStint(deal, stage, start, days, following is not None, amount,
+                                     following[0] if following is not None else None))
     return stints
 
 

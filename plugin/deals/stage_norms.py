@@ -21,7 +21,6 @@ USUAL_PERCENTILE = 75
 #: Deal-size bands: the org's amounts cut at their thirds.
 BAND_NAMES = ("small", "mid-size", "large")
 _DAY = 86_400.0
-_PERCENT_IN_WORDS = {50: "half of", 75: "3 in 4", 90: "9 in 10"}
 
 
 @dataclass(frozen=True)
@@ -137,26 +136,29 @@ class StageNorms:
 
 @dataclass(frozen=True)
 class StuckNotice:
-    """A deal that has stayed in its stage past the ``percentile``-th percentile of its norm."""
+    """A deal that has stayed in its stage past the 75th percentile of its norm ("usually"),
+    and maybe past the 90th (``percentile`` says the highest one passed)."""
 
     stage: str
     days: int
+    #: The 75th percentile, rounded up: 3 in 4 deals left within this many days.
     usual_days: int
     percentile: int
     deals: int
     band: SizeBand | None = None
+    #: The 90th percentile, rounded up, when known.
+    most_days: int | None = None
 
     def text(self) -> str:
         """What the rep reads first: "34 days in Proposal; deals here usually move within 12"."""
         return f"{self.days} days in {self.stage}; deals here usually move within {self.usual_days}"
 
     def detail(self) -> str:
-        """Which figure it is and what it rests on."""
+        """Which figures they are and what they rest on."""
         which = f"this org's {self.band.label()}" if self.band else "this org's deals"
-        share = _PERCENT_IN_WORDS.get(self.percentile, f"{self.percentile} %")
-        return (f"{share} of {which} left {self.stage} within {self.usual_days} "
-                f"{_days(self.usual_days)} ({self.percentile}th percentile of {self.deals} deals "
-                "that left it).")
+        most = f", 9 in 10 within {self.most_days}" if self.most_days is not None else ""
+        return (f"3 in 4 of {which} left {self.stage} within {self.usual_days} "
+                f"{_days(self.usual_days)}{most} (from {self.deals} deals that left it).")
 
 
 def stage_stints(changes: Iterable[StageChange], *, closed_stages: Iterable[str],
@@ -235,20 +237,19 @@ def stage_norms(stints: Sequence[StageStint], *, minimum: int = MIN_DEALS,
 
 
 def stuck_notice(norms: StageNorms, stint: StageStint | None) -> StuckNotice | None:
-    """A notice when the deal's present stay is past the usual (75th) percentile of its norm,
-    naming the 90th when it is past that too; None when no norm has enough deals."""
+    """A notice when the deal's present stay is past the usual (75th) percentile of its norm;
+    None when it is not, or when no norm has enough deals."""
     if stint is None:
         return None
     norm = norms.for_deal(stint.stage, stint.amount)
     if norm is None or not norm.enough:
         return None
-    for percentile in sorted((p for p in PERCENTILES if p >= USUAL_PERCENTILE), reverse=True):
-        usual = norm.days(percentile)
-        if usual is not None and stint.days > usual:
-            deals = norm.moved
-            return StuckNotice(norm.stage, int(stint.days), max(1, math.ceil(usual)),
-                               percentile, deals, norm.band)
-    return None
+    usual, most = norm.days(USUAL_PERCENTILE), norm.days(90)
+    if usual is None or stint.days <= usual:
+        return None
+    percentile = 90 if most is not None and stint.days > most else USUAL_PERCENTILE
+    return StuckNotice(norm.stage, int(stint.days), max(1, math.ceil(usual)), percentile,
+                       norm.moved, norm.band, None if most is None else max(1, math.ceil(most)))
 
 
 def _norm(stage: str, band: SizeBand | None, stints: Sequence[StageStint],

@@ -119,15 +119,23 @@ def test_a_deal_past_the_75th_percentile_is_stuck_in_a_reps_words():
     notice = stuck_notice(norms, stint(16.5, moved=False))
     assert notice.text() == "16 days in Proposal; deals here usually move within 15"
     assert notice.percentile == 75
-    assert "3 in 4 of this org's deals left Proposal within 15 days" in notice.detail()
-    assert "75th percentile of 20 deals" in notice.detail()
+    assert notice.detail() == ("3 in 4 of this org's deals left Proposal within 15 days, "
+                               "9 in 10 within 18 (from 20 deals that left it).")
 
 
-def test_past_the_90th_percentile_the_notice_names_the_90th():
+def test_past_the_90th_percentile_the_notice_says_so_and_still_calls_the_75th_usual():
     norms = stage_norms([stint(d) for d in range(1, 21)])
     notice = stuck_notice(norms, stint(34, moved=False))
-    assert (notice.percentile, notice.usual_days) == (90, 18)
-    assert notice.text() == "34 days in Proposal; deals here usually move within 18"
+    assert (notice.percentile, notice.usual_days, notice.most_days) == (90, 15, 18)
+    assert notice.text() == "34 days in Proposal; deals here usually move within 15"
+
+
+def test_the_notice_names_the_size_band_whose_norm_it_used():
+    amounts = {f"d{n}": float(1000 * (n + 1)) for n in range(30)}
+    stints = [stint(d % 20 + 1, amount=float(1000 * (d + 1)), deal=f"d{d}") for d in range(30)]
+    norms = stage_norms(stints, deal_amounts=amounts, minimum=5)
+    notice = stuck_notice(norms, stint(60, moved=False, amount=29_000.0))
+    assert notice.band.name == "large" and "this org's large deals (20,000 and over)" in notice.detail()
 
 
 def test_no_notice_within_the_usual_time_or_without_enough_deals():

@@ -43,7 +43,7 @@ def test_a_deal_past_its_stages_usual_time_says_so_in_a_reps_words(client):
     assert said, "no stuck-deal notice"
     assert re.fullmatch(r"34 days in Proposal/Price Quote; deals here usually move within \d+",
                         said.group(1))
-    assert "percentile of" in html and "large deals (" in html
+    assert "deals that left it" in html and "large deals (" in html
 
 
 @pytest.mark.parametrize("opportunity_id", sorted(STUCK_DAYS))

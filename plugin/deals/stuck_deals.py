@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from content_catalog.opportunity_history import OpportunityHistory, closing_stages, module_uses
 from plugin.deals.stage_evidence import USE_KINDS, StageEvidence, stage_evidence
 from plugin.deals.stage_norms import (
-    StageChange, StageNorms, StageStint, StuckNotice, stage_norms, stage_stints, stuck_notice,
+    StageChange, StageNorm, StageNorms, StageStint, StuckNotice, stage_norms, stage_stints,
+    stuck_notice,
 )
 
 log = logging.getLogger(__name__)
@@ -122,4 +123,27 @@ class StuckDeals:
         return StuckDeal(notice, figures.evidence.get(present.stage.strip().casefold()))
 
 
-__all__ = ["DealStages", "MAX_AGE_SECONDS", "StuckDeal", "StuckDeals", "read_deal_stages"]
+@dataclass(frozen=True)
+class StageNormRow:
+    """One stage on the admin's mapping page: its norm for all sizes and by size band."""
+
+    stage: str
+    norm: StageNorm
+    bands: tuple[StageNorm, ...]
+
+
+def stage_norm_rows(sessions: sessionmaker[Session], org_id: str, stage_order: Sequence[str],
+                    now: datetime | None = None) -> list[StageNormRow]:
+    """The org's stages with norms, in ``stage_order`` (stages it does not list after, most
+    observed first); read afresh, for an admin's page."""
+    with sessions() as session:
+        figures = read_deal_stages(session, org_id, stage_order,
+                                   now or datetime.now(timezone.utc))
+    place = {stage.casefold(): n for n, stage in enumerate(stage_order)}
+    norms = sorted(figures.norms.stages(),
+                   key=lambda n: place.get(n.stage.casefold(), len(place)))
+    return [StageNormRow(n.stage, n, tuple(figures.norms.bands_of(n.stage))) for n in norms]
+
+
+__all__ = ["DealStages", "MAX_AGE_SECONDS", "StageNormRow", "StuckDeal", "StuckDeals",
+           "read_deal_stages", "stage_norm_rows"]

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from plugin.crm.demo_org import DEMO_ORG_ID
+from plugin.orgs.demo_connection import connect_demo_org
 from plugin.services import build_services
 from plugin.settings import Settings
 from tests.web.conftest import serve_demo_app
@@ -27,6 +28,7 @@ def live_server(tmp_path_factory) -> Iterator[str]:
                                       database_url=f"sqlite:///{directory / 'demo.sqlite3'}"))
         try:
             assert svc.outcome_sync.sync_stage_history(DEMO_ORG_ID).ok
+            connect_demo_org(svc.org_connections())  # so its admin sees its mapping page
         finally:
             svc.engine.dispose()
         yield url
@@ -65,3 +67,18 @@ def test_a_deal_moving_as_usual_gets_no_notice(open_tab, opportunity_named):
     page = open_tab().open(f"/panel/{pembroke.opportunity_id}")
     expect(page.locator("li.bi-suggestion").first).to_be_visible()
     expect(page.get_by_test_id("stuck-notice")).to_have_count(0)
+
+
+def test_the_admin_sees_the_stage_norms_on_the_mapping_page(open_tab, opportunity_named,
+                                                            screenshot):
+    aldric = opportunity_named("St. Aldric Health Partners")
+    page = open_tab().open(f"/demo/{aldric.opportunity_id}")
+    page.get_by_test_id("view-as-admin").click()
+    expect(page.get_by_test_id("signed-in-as")).to_have_text("Demo admin · admin")
+    page.locator(f"[data-org-id='{DEMO_ORG_ID}']").get_by_role("link", name="Stages").click()
+    norms = page.get_by_test_id("stage-norms")
+    expect(norms).to_contain_text("How long deals stay in each stage")
+    proposal = norms.locator("[data-testid=norm-row][data-stage='Proposal/Price Quote']")
+    expect(proposal).to_contain_text(re.compile(r"\d+ d"))
+    norms.scroll_into_view_if_needed()
+    screenshot(page)

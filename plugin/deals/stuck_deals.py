@@ -67,8 +67,8 @@ def read_deal_stages(session: Session, org_id: str, stage_order: Sequence[str],
 
 
 class StuckDeals:
-    """Finds stuck deals from figures held per org for ``max_age`` seconds; one thread reads an
-    org again when they are old while the others go on with the old ones."""
+    """Finds stuck deals from figures held per org, read again in the background once they are
+    ``max_age`` seconds old while views go on with the old ones."""
 
     def __init__(self, sessions: sessionmaker[Session],
                  stage_order_for: Callable[[str], Sequence[str]], *,
@@ -83,22 +83,31 @@ class StuckDeals:
         self._lock = threading.Lock()
 
     def stages(self, org_id: str) -> DealStages:
+        """The org's figures: read now if none are held (the org's first view), else those held,
+        read again in a background thread once they are old (the view does not wait)."""
         held = self._held.get(org_id)
-        if held is not None and self._clock() - held[0] < self._max_age:
-            return held[1]
-        if held is not None and not self._lock.acquire(blocking=False):
-            return held[1]  # another thread is reading it again
         if held is None:
-            self._lock.acquire()
-        try:
-            held = self._held.get(org_id)
-            if held is None or self._clock() - held[0] >= self._max_age:
-                with self._sessions() as session:
-                    read = read_deal_stages(session, org_id, self._stage_order_for(org_id),
-                                            self._now())
-                held = (self._clock(), read)
-                self._held[org_id] = held
+            with self._lock:
+                held = self._held.get(org_id) or self._read(org_id)
             return held[1]
+        if self._clock() - held[0] >= self._max_age and self._lock.acquire(blocking=False):
+            threading.Thread(target=self._read_again, args=(org_id,), daemon=True,
+                             name=f"stage-norms-{org_id[:15]}").start()
+        return held[1]
+
+    def _read(self, org_id: str) -> tuple[float, DealStages]:
+        with self._sessions() as session:
+            read = read_deal_stages(session, org_id, self._stage_order_for(org_id), self._now())
+        held = (self._clock(), read)
+        self._held[org_id] = held
+        return held
+
+    def _read_again(self, org_id: str) -> None:
+        """In the background, holding the lock a caller took for it."""
+        try:
+            self._read(org_id)
+        except Exception:  # noqa: BLE001 - the old figures serve; the next view tries again
+            log.exception("could not read the stage figures of org %s again", org_id)
         finally:
             self._lock.release()
 

@@ -198,13 +198,14 @@ def _reorder(
     boosts = [_boost(evidence.get(s.module_id), baseline, policy) for s in shown]
     settled = sorted(free, key=lambda n: (-(shown[n].score + boosts[n]), n))
     untried = [n for n in settled if _untried(evidence.get(shown[n].module_id), policy)]
+    if len(settled) < 2 or policy.explore <= 0:
+        untried = []  # nothing to put first, or no exploring: one outcome
     outcomes = [(settled, 1.0 - policy.explore if untried else 1.0)]
-    if untried and policy.explore > 0:
-        share = policy.explore / len(untried)
-        outcomes += [([n, *(m for m in settled if m != n)], share) for n in untried]
+    share = policy.explore / max(len(untried), 1)
+    outcomes += [([n, *(m for m in settled if m != n)], share) for n in untried]
     explored_first = None
     order = settled
-    if len(outcomes) > 1 and rng.random() < policy.explore:
+    if untried and rng.random() < policy.explore:
         explored_first = untried[int(rng.integers(len(untried)))]
         order = [explored_first, *(m for m in settled if m != explored_first)]
     placed = list(shown)

@@ -195,3 +195,10 @@ def test_evidence_filed_under_another_module_is_refused():
     shown = Recommendations(listed(12.0), ())
     with pytest.raises(ValueError):
         order(shown, {"m1": StageAdvanceEvidence("m2", 10, 5)})
+
+
+def test_a_list_of_one_is_never_explored():
+    shown = Recommendations(listed(12.0), listed(3.0, audience=INTERNAL, prefix="i"))
+    for seed in range(20):
+        ranked = order(shown, {}, policy=StageAdvancePolicy(explore=1.0), seed=seed)
+        assert not any(s.explored for s in ranked) and ranked == shown

@@ -2,6 +2,8 @@
 stuck-deal world keeps its stated assumptions."""
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 import pytest
 
@@ -72,7 +74,7 @@ def test_a_module_helps_in_some_stages_whatever_its_relevance_and_the_catalog_ar
 def test_the_exact_chance_of_moving_on_is_what_simulated_deals_do(small_world):
     stuck, v1 = small_world
     lists = v1_lists(v1, TODAY)
-    deals = stuck.stuck_deals(800, 5)
+    deals = stuck.stuck_deals(600, 5)
     history = stuck.log_history(lambda c, _: lists(c), deals, np.random.default_rng(2))
     moved = sum(b.moved_on for b in history.baselines.values())
     expected = np.mean([stuck.move_on_chance(lists(c), c) for c in deals])
@@ -87,12 +89,10 @@ def test_the_history_counts_deals_per_stage_and_the_deals_each_module_was_used_i
     for stage, found in history.evidence.items():
         assert stage in history.baselines
         assert max(e.used_in for e in found.values()) <= history.baselines[stage].deals
-    lists = v1_lists(v1, TODAY)
-    below = {  # modules v1 never lists for a deal in that stage: only exploration showed them
-        (stage, m) for stage, found in history.evidence.items() for m in found
-        if all(m not in {s.module_id for s in lists(c)} for c in deals if c.stage == stage)
-    }  # fmt: skip
-    assert below
+    listed_in = defaultdict(set)  # stage → modules v1 lists for some deal in it
+    for c in deals:
+        listed_in[c.stage] |= {s.module_id for s in v1_lists(v1, TODAY)(c)}
+    assert any(set(found) - listed_in[stage] for stage, found in history.evidence.items())
 
 
 def test_an_exploring_v1_list_logs_the_chance_of_its_pick(small_world):

@@ -228,7 +228,8 @@ def _placed(
     found: StageAdvanceEvidence | None,
     baseline: StageBaseline,
 ) -> Suggestion:
-    """``suggestion`` where this step put it: its propensity times the chance of this place."""
+    """``suggestion`` where this step put it: its propensity times the chance of this place;
+    ``explored``: this step's exploratory pick, told to the rep by its reason."""
     reasons, breakdown, score = suggestion.reasons, suggestion.breakdown, suggestion.score
     if explored:
         reasons = (*reasons, Reason(STAGE_ADVANCE, EXPLORED_STAGE_REASON))
@@ -242,5 +243,6 @@ def _placed(
         reasons=reasons,
         breakdown=breakdown,
         propensity=suggestion.propensity * chance,
-        explored=suggestion.explored or explored,
+        # ``explored`` stays the upstream's: it marks picks at a uniformly drawn slot, whose
+        # opens measure position bias; one always put first would skew that (design notes).
     )

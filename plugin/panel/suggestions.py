@@ -24,7 +24,7 @@ from plugin.ranking.candidates import candidate_from_module, catalog_candidates,
 from plugin.ranking.refit_work import ChildProcess, InProcess
 from plugin.ranking.refits import OrgRefits
 from plugin.ranking.served_models import ServedModels
-from plugin.panel.refreshers import RefresherStates
+from plugin.panel.rep_refreshers import RefresherStates
 from recommender import (
     CandidateModule,
     OpportunityContext,
@@ -169,7 +169,7 @@ class RecommendationService:
         self._refits = refits or OrgRefits()
         self._work = work or InProcess(sessions)
         self._models = ServedModels(sessions, refits=self._refits, work=self._work)
-        #: Each rep's training refreshers, held per (org, rep) (``plugin.panel.refreshers``).
+        #: Each rep's training refreshers, held per (org, rep) (``plugin.panel.rep_refreshers``).
         self.refreshers = refreshers or RefresherStates()
 
     @property

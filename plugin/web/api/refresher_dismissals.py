@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from plugin.errors import InvalidInput
-from plugin.panel.refreshers import dismiss
+from plugin.panel.rep_refreshers import dismiss
 from plugin.web.app_services import services
 from plugin.web.json_body import json_object
 from plugin.web.request_org import current_org

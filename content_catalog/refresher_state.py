@@ -86,5 +86,6 @@ def dismiss_refresher(session: Session, org_id: str, user_id: str, module_key: s
         insert(RefresherDismissalRow)
         .values(org_id=org_id, user_id=user_id, module_key=module_key, dismissed_at=utcnow())
         .on_conflict_do_nothing(index_elements=["org_id", "user_id", "module_key"])
+        .returning(RefresherDismissalRow.module_key)
     )
-    return bool(result.rowcount)
+    return result.first() is not None

@@ -82,31 +82,39 @@ def in_situation(suggestion: Suggestion) -> bool:
     return any(reason.dimension in DIMENSIONS for reason in suggestion.reasons)
 
 
+def dismissed(uses: Iterable[RefresherUse]) -> frozenset[str]:
+    """The refreshers the rep dismissed for good: never shown to them again, back or not."""
+    return frozenset(use.module_id for use in uses if use.dismissed)
+
+
 def bring_back(
     ranked: Recommendations, due: Sequence[DueRefresher], situation: Sequence[Suggestion],
-    k_internal: int,
+    k_internal: int, dismissed: frozenset[str] = frozenset(),
 ) -> tuple[Recommendations, tuple[str, ...]]:
     """``ranked`` with up to ``MAX_BACK`` due refreshers first in its internal list: those the
     ranker put among its first ``SITUATION_WINDOW`` internal candidates for this context
     (``situation``, best first) with a tag the opportunity has, the best placed first. Its
     reasons start with why it is back; it was placed by this rule, not drawn, so its propensity
-    is 1. The rest of the list keeps its order, shortened to ``k_internal``. Also returns the
-    ids brought back."""
-    by_id = {d.module_id: d for d in due}
+    is 1. The rest of the list keeps its order without the ``dismissed`` refreshers, filled from
+    ``situation`` if they left a gap, shortened to ``k_internal``. Also returns the ids
+    brought back."""
+    by_id = {d.module_id: d for d in due if d.module_id not in dismissed}
     back = [
         s for s in situation[:SITUATION_WINDOW]
         if s.module_id in by_id and s.audience != "client_facing" and in_situation(s)
     ][:MAX_BACK]
-    if not back:
+    if not back and not any(s.module_id in dismissed for s in ranked.internal):
         return ranked, ()
     returned = [
         replace(s, reasons=(by_id[s.module_id].reason, *s.reasons), propensity=1.0,
                 explored=False)
         for s in back
     ]
-    ids = {s.module_id for s in returned}
-    rest = [s for s in ranked.internal if s.module_id not in ids]
+    shown = {s.module_id for s in returned} | dismissed
+    rest = [s for s in ranked.internal if s.module_id not in shown]
+    shown |= {s.module_id for s in rest}
+    fill = [s for s in situation if s.module_id not in shown]
     internal = tuple(
-        replace(s, rank=n) for n, s in enumerate([*returned, *rest][:k_internal], 1)
+        replace(s, rank=n) for n, s in enumerate([*returned, *rest, *fill][:k_internal], 1)
     )
     return Recommendations(ranked.client_facing, internal), tuple(s.module_id for s in returned)

@@ -33,7 +33,9 @@ from recommender import (
     Suggestion,
     TagTextRanker,
 )
-from recommender.refreshers import REFRESHER, SITUATION_WINDOW, bring_back, due_refreshers
+from recommender.refreshers import (
+    REFRESHER, SITUATION_WINDOW, bring_back, dismissed, due_refreshers,
+)
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +198,8 @@ class RecommendationService:
         ``draw_seed`` (:func:`working_session_seed`) fixes the exploratory draw, so a rep who
         reloads a record sees the same list; without it each view draws afresh. With
         ``viewer`` (a rep being shown the panel), a training refresher they used before may come
-        back first in the internal list (``recommender.refreshers``).
+        back first in the internal list, and those they dismissed are not shown
+        (``recommender.refreshers``).
 
         While the database is unreachable the org's v1 ranker and the display fields this
         process holds serve the view (``from_memory``); raises :class:`CatalogUnavailable` when
@@ -251,13 +254,14 @@ class RecommendationService:
         """``ranked`` with a refresher due back to ``viewer`` first in the internal list, if the
         ranker places one among its candidates for this context; the rep's state is held in
         memory (a warm view asks nothing more of the database)."""
-        due = due_refreshers(self.refreshers.uses(session, repository.org_id, viewer), today)
-        if not due:
+        uses = self.refreshers.uses(session, repository.org_id, viewer)
+        due, gone = due_refreshers(uses, today), dismissed(uses)
+        if not due and not any(s.module_id in gone for s in ranked.internal):
             return ranked
         # The situation: the same ranker's internal candidates for this context, without a draw.
         situation = self._rank(session, repository, context, today, False, None, state, catalog,
                                in_background, k=(0, SITUATION_WINDOW)).internal
-        return bring_back(ranked, due, situation, self._k[1])[0]
+        return bring_back(ranked, due, situation, self._k[1], gone)[0]
 
     def _remember(self, org_id: str, modules: dict[str, ContentModule]) -> None:
         """Without the catalog in memory, keep the modules just shown for the revision of the

@@ -50,6 +50,7 @@ def test_the_panel_says_why_it_is_back_and_a_dismissal_removes_it_for_good(app, 
     html = client.get(f"/panel/{ST_ALDRIC}").get_data(as_text=True)
     assert "a second look now helps it stick" not in html
     assert "data-dismiss-refresher" not in html
+    assert f'data-module-id="{REFRESHER}"' not in html  # not shown to this rep at all
 
 
 @pytest.mark.parametrize("body, status", [

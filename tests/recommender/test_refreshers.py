@@ -10,6 +10,7 @@ from recommender.refreshers import (
     SPACING_DAYS,
     RefresherUse,
     bring_back,
+    dismissed,
     due_refreshers,
 )
 from recommender.types import Reason, Recommendations, Suggestion
@@ -120,7 +121,21 @@ def test_already_in_the_list_it_moves_first_with_its_reason_and_nothing_is_shown
 
 def test_at_most_one_comes_back_at_once_the_best_placed():
     due = due_refreshers([used(9, module_id="a"), used(30, module_id="b")], TODAY)
-    situation = [suggestion("a", 1), suggestion("b", 2)]
-    result, back = bring_back(ranked(suggestion("x")), due, situation, 3)
+    situation = [suggestion("x", 1), suggestion("a", 2), suggestion("b", 3)]
+    result, back = bring_back(ranked(*situation), due, situation, 3)
     assert back == ("a",) and MAX_BACK == 1
-    assert [s.module_id for s in result.internal] == ["a", "x"]
+    assert [s.module_id for s in result.internal] == ["a", "x", "b"]
+    assert [s.reasons[0].dimension for s in result.internal] == [
+        REFRESHER, "journey_phase", "journey_phase"]
+
+
+def test_a_dismissed_refresher_leaves_the_list_and_the_next_candidate_fills_its_place():
+    uses = [used(9, module_id="gone", dismissed=True), used(9, module_id="a")]
+    shown = ranked(suggestion("x", 1), suggestion("gone", 2), suggestion("y", 3))
+    situation = [suggestion(m, n) for n, m in enumerate(["x", "gone", "y", "z", "a"], 1)]
+    result, back = bring_back(shown, due_refreshers(uses, TODAY), situation, 3,
+                              dismissed(uses))
+    assert back == ("a",)
+    assert [s.module_id for s in result.internal] == ["a", "x", "y"]
+    result, back = bring_back(shown, [], situation, 3, dismissed(uses))
+    assert back == () and [s.module_id for s in result.internal] == ["x", "y", "z"]

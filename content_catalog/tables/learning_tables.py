@@ -58,8 +58,9 @@ class PanelEventRow(Base):
         UniqueConstraint("org_id", "event_id", name="uq_panel_events_org_event"),
         Index("ix_panel_events_org_impression", "org_id", "impression_id"),
         Index("ix_panel_events_org_received", "org_id", "received_at"),
-        # One rep's uses (spaced refreshers, migration 0016).
-        Index("ix_panel_events_org_user", "org_id", "user_id"),
+        # One rep's uses, and their latest event's pk in one index step (spaced refreshers,
+        # migration 0016).
+        Index("ix_panel_events_org_user", "org_id", "user_id", "pk"),
     )
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -1,48 +1,43 @@
 """Each rep's training refreshers as the panel needs them: held in memory per (org, rep), read
-again after the rep's own events or dismissals and at most a minute after the last read.
+again only when the stamp the view's one statement reads for the rep (or the catalog) moves.
 Design: docs/design/panel.md."""
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from typing import Callable
 
 from sqlalchemy.orm import Session
 
 from content_catalog.modules import MODULE_KEY
-from content_catalog.refresher_state import dismiss_refresher, rep_refreshers
+from content_catalog.refresher_state import RepStamp, dismiss_refresher, rep_refreshers
 from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import Audience, ModuleKind, ModuleStatus
 from plugin.errors import InvalidInput, NotFound
 from recommender.refreshers import RefresherUse
 
-#: How long a rep's refresher state is used before it is read again: bounds what another
-#: process's events (a different server worker) take to show here.
-MAX_AGE_S = 60.0
 #: Reps held per process before the least recently seen is dropped (a few hundred bytes each).
 MAX_REPS = 20_000
 
 
 class RefresherStates:
-    """Per (org, rep): the refreshers they used and dismissed, as ``RefresherUse``s. Thread-safe;
-    a lost race reads a rep twice, nothing worse."""
+    """Per (org, rep): the refreshers they used and dismissed, as ``RefresherUse``s, with the
+    stamp and catalog revision they were read at. Thread-safe; a lost race reads a rep twice."""
 
-    def __init__(self, *, max_age_s: float = MAX_AGE_S, max_reps: int = MAX_REPS,
-                 clock: Callable[[], float] = time.monotonic):
-        self._max_age_s = max_age_s
+    def __init__(self, *, max_reps: int = MAX_REPS):
         self._max_reps = max_reps
-        self._clock = clock
-        self._held: OrderedDict[tuple[str, str], tuple[float, tuple[RefresherUse, ...]]] = (
-            OrderedDict())
+        self._held: OrderedDict[tuple[str, str], tuple[tuple[RepStamp, int],
+                                                       tuple[RefresherUse, ...]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def uses(self, session: Session, org_id: str, user_id: str) -> tuple[RefresherUse, ...]:
-        """The rep's refreshers: from memory, else read now (one statement)."""
-        key, now = (org_id, user_id), self._clock()
+    def uses(self, session: Session, org_id: str, user_id: str, stamp: RepStamp,
+             revision: int) -> tuple[RefresherUse, ...]:
+        """The rep's refreshers: from memory if read at this ``stamp`` and catalog ``revision``
+        (a module may have become a refresher), else read now (one statement)."""
+        key, at = (org_id, user_id), (stamp, revision)
         with self._lock:
             held = self._held.get(key)
-            if held is not None and now - held[0] < self._max_age_s:
+            if held is not None and held[0] == at:
                 self._held.move_to_end(key)
                 return held[1]
         read = tuple(
@@ -50,14 +45,14 @@ class RefresherStates:
             for r in rep_refreshers(session, org_id, user_id).values()
         )
         with self._lock:
-            self._held[key] = (now, read)
+            self._held[key] = (at, read)
             self._held.move_to_end(key)
             while len(self._held) > self._max_reps:
                 self._held.popitem(last=False)
         return read
 
     def forget(self, org_id: str, user_id: str | None) -> None:
-        """The rep did something (events stored, a dismissal): their next view reads again."""
+        """Drop what is held for the rep (their next view reads again)."""
         if user_id is None:
             return
         with self._lock:

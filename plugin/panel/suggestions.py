@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from content_catalog.history import CatalogHistory
 from content_catalog.model_store import ModelMarker, serving_state
 from content_catalog.modules import ContentModule
+from content_catalog.refresher_state import RepStamp, serving_state_for_rep
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import Audience, ModuleStatus, Taxonomy
 from plugin.ranking.candidates import candidate_from_module, catalog_candidates, tag_labels
@@ -207,8 +208,13 @@ class RecommendationService:
         try:
             with self._sessions() as session:
                 repository = CatalogRepository(session, org_id)
-                # One statement per warm view: the revision and model marker.
-                revision, marker = serving_state(session, org_id)
+                # One statement per warm view: the revision and model marker (and, for a rep,
+                # whether their refresher state moved).
+                stamp = None
+                if viewer is None:
+                    revision, marker = serving_state(session, org_id)
+                else:
+                    revision, marker, stamp = serving_state_for_rep(session, org_id, viewer)
                 in_background = functools.cache(lambda: self._is_big(repository, revision))
                 catalog = None
                 if self._display_in_memory and self._may_hold_catalog(org_id, revision,
@@ -216,9 +222,9 @@ class RecommendationService:
                     catalog = self._catalog(session, org_id, revision)
                 ranked = self._rank(session, repository, context, today, explore, draw_seed,
                                     (revision, marker), catalog, in_background)
-                if viewer is not None:
-                    ranked = self._refreshers_back(session, repository, viewer, context, today,
-                                                   ranked, (revision, marker), catalog,
+                if viewer is not None and stamp is not None:
+                    ranked = self._refreshers_back(session, repository, (viewer, stamp), context,
+                                                   today, ranked, (revision, marker), catalog,
                                                    in_background)
                 if catalog is not None:
                     modules = catalog.display
@@ -246,15 +252,16 @@ class RecommendationService:
         )
 
     def _refreshers_back(
-        self, session: Session, repository: CatalogRepository, viewer: str,
+        self, session: Session, repository: CatalogRepository, viewer: tuple[str, RepStamp],
         context: OpportunityContext, today: date, ranked: Recommendations,
         state: tuple[int, ModelMarker | None], catalog: _ServedCatalog | None,
         in_background: Callable[[], bool],
     ) -> Recommendations:
         """``ranked`` with a refresher due back to ``viewer`` first in the internal list, if the
         ranker places one among its candidates for this context; the rep's state is held in
-        memory (a warm view asks nothing more of the database)."""
-        uses = self.refreshers.uses(session, repository.org_id, viewer)
+        memory until their stamp moves (a warm view asks nothing more of the database)."""
+        user_id, stamp = viewer
+        uses = self.refreshers.uses(session, repository.org_id, user_id, stamp, state[0])
         due, gone = due_refreshers(uses, today), dismissed(uses)
         if not due and not any(s.module_id in gone for s in ranked.internal):
             return ranked

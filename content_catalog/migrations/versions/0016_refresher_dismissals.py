@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['org_id'], ['orgs.org_id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('org_id', 'user_id', 'module_key'),
     )
-    op.create_index('ix_panel_events_org_user', 'panel_events', ['org_id', 'user_id'],
+    op.create_index('ix_panel_events_org_user', 'panel_events', ['org_id', 'user_id', 'pk'],
                     unique=False)
 
 

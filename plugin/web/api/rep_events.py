@@ -77,7 +77,6 @@ def record_events():
     ]
     svc = services()
     receipt = record_panel_events(svc.sessions, svc.impressions, reporter, reports)
-    svc.recommendations.refreshers.forget(org.org_id, org.viewer)  # a use moves its refreshers on
     log.info("events from panel view %s: %d accepted, %d duplicates, %d rejected",
              g.request_id, receipt.accepted, receipt.duplicates, len(receipt.rejected))
     return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Callable
+from typing import Callable, Hashable
 
 from sqlalchemy.orm import Session
 
@@ -15,9 +15,12 @@ from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import Audience, ModuleKind, ModuleStatus
 from plugin.errors import InvalidInput, NotFound
 from recommender.refreshers import RefresherUse
+from recommender.types import Suggestion
 
 #: Reps held per process before the least recently seen is dropped (a few hundred bytes each).
 MAX_REPS = 20_000
+#: Situations held per process (10 suggestions each, a few kilobytes).
+MAX_SITUATIONS = 4_096
 
 
 class RefresherStates:
@@ -57,6 +60,31 @@ class RefresherStates:
             return
         with self._lock:
             self._held.pop((org_id, user_id), None)
+
+
+class Situations:
+    """The ranker's deterministic internal candidates for a context, per (org, catalog revision,
+    model, day, context): what a due refresher must be among to come back. Shared by every rep,
+    so a record's situation is ranked once a day per revision, not on each view."""
+
+    def __init__(self, *, max_entries: int = MAX_SITUATIONS):
+        self._max = max_entries
+        self._held: OrderedDict[Hashable, tuple[Suggestion, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, rank: Callable[[], tuple[Suggestion, ...]],
+            ) -> tuple[Suggestion, ...]:
+        with self._lock:
+            held = self._held.get(key)
+            if held is not None:
+                self._held.move_to_end(key)
+                return held
+        ranked = rank()
+        with self._lock:
+            self._held[key] = ranked
+            while len(self._held) > self._max:
+                self._held.popitem(last=False)
+        return ranked
 
 
 def dismiss(sessions: Callable[[], Session], states: RefresherStates, org_id: str,

@@ -25,7 +25,7 @@ from plugin.ranking.candidates import candidate_from_module, catalog_candidates,
 from plugin.ranking.refit_work import ChildProcess, InProcess
 from plugin.ranking.refits import OrgRefits
 from plugin.ranking.served_models import ServedModels
-from plugin.panel.rep_refreshers import RefresherStates
+from plugin.panel.rep_refreshers import RefresherStates, Situations
 from recommender import (
     CandidateModule,
     OpportunityContext,
@@ -174,6 +174,7 @@ class RecommendationService:
         self._models = ServedModels(sessions, refits=self._refits, work=self._work)
         #: Each rep's training refreshers, held per (org, rep) (``plugin.panel.rep_refreshers``).
         self.refreshers = refreshers or RefresherStates()
+        self._situations = Situations()
 
     @property
     def refits(self) -> OrgRefits:
@@ -266,8 +267,10 @@ class RecommendationService:
         if not due and not any(s.module_id in gone for s in ranked.internal):
             return ranked
         # The situation: the same ranker's internal candidates for this context, without a draw.
-        situation = self._rank(session, repository, context, today, False, None, state, catalog,
-                               in_background, k=(0, SITUATION_WINDOW)).internal
+        situation = self._situations.get(
+            (repository.org_id, *state, today, context),
+            lambda: self._rank(session, repository, context, today, False, None, state, catalog,
+                               in_background, k=(0, SITUATION_WINDOW)).internal)
         return bring_back(ranked, due, situation, self._k[1], gone)[0]
 
     def _remember(self, org_id: str, modules: dict[str, ContentModule]) -> None:

@@ -10,7 +10,7 @@ from content_catalog.repository import CatalogRepository, ensure_org
 from content_catalog.taxonomy import Audience, ModuleKind
 from plugin.errors import InvalidInput, NotFound
 from plugin.learning.demo_refreshers import PastUse, record_past_use
-from plugin.panel.rep_refreshers import RefresherStates, dismiss
+from plugin.panel.rep_refreshers import RefresherStates, Situations, dismiss
 from plugin.panel.suggestions import RecommendationService
 from recommender import OpportunityContext
 
@@ -182,3 +182,20 @@ def test_what_the_rep_did_through_any_process_shows_on_their_next_view(service, 
     assert dismiss(sessions, RefresherStates(), ORG, OTHER_REP, "refresher")  # elsewhere
     assert "refresher" not in internal_ids(
         other_service.recommend(ORG, BANKING_BUYING, today, viewer=OTHER_REP))
+
+
+def test_a_situation_is_ranked_once_and_the_least_recent_dropped_past_the_bound():
+    ranked = []
+
+    def rank(name):
+        ranked.append(name)
+        return (name,)
+
+    situations = Situations(max_entries=2)
+    assert situations.get("a", lambda: rank("a")) == ("a",)
+    assert situations.get("a", lambda: rank("again")) == ("a",)
+    situations.get("b", lambda: rank("b"))
+    situations.get("a", lambda: rank("a"))  # a is now the most recent
+    situations.get("c", lambda: rank("c"))  # drops b
+    situations.get("b", lambda: rank("b"))
+    assert ranked == ["a", "b", "c", "b"]

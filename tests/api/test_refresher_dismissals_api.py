@@ -6,11 +6,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from content_catalog.repository import CatalogRepository, ensure_org
 from content_catalog.tables.learning_tables import RefresherDismissalRow
+from content_catalog.taxonomy import Audience, ModuleKind
 from plugin.crm.demo_org import load_demo_catalog
 from plugin.learning.demo_refreshers import DEMO_USES, seed_demo_refreshers
 from plugin.web.identity import DEMO_USER_ID
 from tests.api.conftest import TODAY
+from tests.plugin.access.access_fixtures import OTHER_ORG, make_app
+from tests.plugin.crm.salesforce.sf_fakes import OPPORTUNITY_ID, ORG_ID, VIEWER_ID
 
 URL = "/api/v1/refreshers/dismissals"
 ST_ALDRIC = "006Dn0000kl0JfIIAU"
@@ -80,3 +84,47 @@ def test_an_unknown_app_token_is_refused(app, client):
                            headers={"Authorization": "Bearer not-a-token"})
     assert response.status_code == 401
     assert dismissals(app) == 0
+
+
+# -- outside demo mode: the panel's app token ------------------------------------------------------
+@pytest.fixture
+def acme(tmp_path, module_factory):
+    """Acme and Globex configured; Acme's catalog has one training refresher."""
+    app = make_app(tmp_path / "dismissals.sqlite3")
+    svc = app.extensions["be_inspired"]
+    with svc.sessions.begin() as session:
+        ensure_org(session, ORG_ID, "Acme Corp")
+        ensure_org(session, OTHER_ORG, "Globex")
+        CatalogRepository(session, ORG_ID).upsert_many([module_factory(
+            "acme-refresher", kind=ModuleKind.TRAINING_REFRESHER, audience=Audience.INTERNAL)])
+    yield app
+    svc.engine.dispose()
+
+
+def token_for(app, org_id=ORG_ID) -> dict[str, str]:
+    token = app.extensions["be_inspired"].app_tokens.issue(org_id, VIEWER_ID, OPPORTUNITY_ID,
+                                                           ttl=600)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_with_an_app_token_the_dismissal_is_the_token_users_in_its_org(acme):
+    response = acme.test_client().post(URL, json={"module_id": "acme-refresher"},
+                                       headers=token_for(acme))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    with acme.extensions["be_inspired"].sessions() as session:
+        rows = session.execute(select(RefresherDismissalRow.org_id, RefresherDismissalRow.user_id,
+                                      RefresherDismissalRow.module_key)).all()
+    assert [tuple(r) for r in rows] == [(ORG_ID, VIEWER_ID, "acme-refresher")]
+
+
+@pytest.mark.parametrize("headers, status", [
+    ("globex", 404),  # another org's refresher looks like none
+    ({}, 401),  # outside demo mode no token, no caller
+    ({"Authorization": "Bearer not-a-token"}, 401),
+])
+def test_without_this_orgs_app_token_nothing_is_dismissed(acme, headers, status):
+    headers = token_for(acme, OTHER_ORG) if headers == "globex" else headers
+    response = acme.test_client().post(URL, json={"module_id": "acme-refresher"},
+                                       headers=headers)
+    assert response.status_code == status
+    assert dismissals(acme) == 0

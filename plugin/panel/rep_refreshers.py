@@ -74,6 +74,10 @@ class Situations:
 
     def get(self, key: Hashable, rank: Callable[[], tuple[Suggestion, ...]],
             ) -> tuple[Suggestion, ...]:
+        try:
+            hash(key)
+        except TypeError:  # a context holding a list: rank it, nothing to hold it by
+            return rank()
         with self._lock:
             held = self._held.get(key)
             if held is not None:

@@ -199,3 +199,9 @@ def test_a_situation_is_ranked_once_and_the_least_recent_dropped_past_the_bound(
     situations.get("c", lambda: rank("c"))  # drops b
     situations.get("b", lambda: rank("b"))
     assert ranked == ["a", "b", "c", "b"]
+
+
+def test_a_situation_that_cannot_be_a_key_is_ranked_each_time():
+    situations = Situations()
+    assert situations.get(("org", ["a list"]), lambda: ("x",)) == ("x",)
+    assert situations.get(("org", ["a list"]), lambda: ("y",)) == ("y",)

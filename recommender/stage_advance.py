@@ -198,13 +198,14 @@ def _reorder(
     boosts = [_boost(evidence.get(s.module_id), baseline, policy) for s in shown]
     settled = sorted(free, key=lambda n: (-(shown[n].score + boosts[n]), n))
     untried = [n for n in settled if _untried(evidence.get(shown[n].module_id), policy)]
+    if len(settled) < 2 or policy.explore <= 0:
+        untried = []  # nothing to put first, or no exploring: one outcome
     outcomes = [(settled, 1.0 - policy.explore if untried else 1.0)]
-    if untried and policy.explore > 0:
-        share = policy.explore / len(untried)
-        outcomes += [([n, *(m for m in settled if m != n)], share) for n in untried]
+    share = policy.explore / max(len(untried), 1)
+    outcomes += [([n, *(m for m in settled if m != n)], share) for n in untried]
     explored_first = None
     order = settled
-    if len(outcomes) > 1 and rng.random() < policy.explore:
+    if untried and rng.random() < policy.explore:
         explored_first = untried[int(rng.integers(len(untried)))]
         order = [explored_first, *(m for m in settled if m != explored_first)]
     placed = list(shown)
@@ -227,7 +228,8 @@ def _placed(
     found: StageAdvanceEvidence | None,
     baseline: StageBaseline,
 ) -> Suggestion:
-    """``suggestion`` where this step put it: its propensity times the chance of this place."""
+    """``suggestion`` where this step put it: its propensity times the chance of this place;
+    ``explored``: this step's exploratory pick, told to the rep by its reason."""
     reasons, breakdown, score = suggestion.reasons, suggestion.breakdown, suggestion.score
     if explored:
         reasons = (*reasons, Reason(STAGE_ADVANCE, EXPLORED_STAGE_REASON))
@@ -241,5 +243,6 @@ def _placed(
         reasons=reasons,
         breakdown=breakdown,
         propensity=suggestion.propensity * chance,
-        explored=suggestion.explored or explored,
+        # ``explored`` stays the upstream's: it marks picks at a uniformly drawn slot, whose
+        # opens measure position bias; one always put first would skew that (design notes).
     )

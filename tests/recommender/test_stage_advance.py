@@ -80,7 +80,7 @@ def test_a_module_with_too_few_uses_moves_up_only_when_a_list_explores():
     for seed in range(400):
         ranked = order(shown, found, policy=StageAdvancePolicy(explore=0.25), seed=seed)
         first = ranked.client_facing[0]
-        placed[(first.module_id, first.explored)] += 1
+        placed[(first.module_id, first.reasons[-1].label == EXPLORED_STAGE_REASON)] += 1
         few = next(s for s in ranked.client_facing if s.module_id == "few")
         assert not any(r.label.startswith("used in") for r in few.reasons)  # no figure of its own
     assert set(placed) == {("m1", False), ("few", True)}
@@ -89,11 +89,20 @@ def test_a_module_with_too_few_uses_moves_up_only_when_a_list_explores():
 
 def test_an_explored_pick_says_it_is_being_tried():
     shown = Recommendations(listed(12.0, 11.0, 10.0), ())
-    ranked = order(shown, {}, policy=StageAdvancePolicy(explore=1.0), seed=3)
+    ranked = order(shown, evidence(m1=(30, 9)), policy=StageAdvancePolicy(explore=1.0), seed=3)
+    assert ids(ranked.client_facing)[0] in ("m2", "m3")  # m1 has a figure: not tried
     first = ranked.client_facing[0]
-    assert first.explored
     assert first.reasons[-1] == Reason(STAGE_ADVANCE, EXPLORED_STAGE_REASON)
-    assert [s.explored for s in ranked.client_facing[1:]] == [False, False]
+    assert all(r.dimension != STAGE_ADVANCE for s in ranked.client_facing[1:] for r in s.reasons)
+
+
+def test_a_pick_put_first_is_not_flagged_as_a_uniform_slot_exploration():
+    """``explored`` marks picks whose slot was drawn uniformly: position bias is measured on
+    them. A stuck-deal pick always goes first, so it keeps the upstream's flag."""
+    shown = Recommendations(listed(12.0, 11.0, 10.0), ())
+    for seed in range(20):
+        ranked = order(shown, {}, policy=StageAdvancePolicy(explore=1.0), seed=seed)
+        assert not any(s.explored for s in ranked)
 
 
 def test_propensities_are_the_chance_of_each_place_and_add_up_to_one_per_place():
@@ -195,3 +204,10 @@ def test_evidence_filed_under_another_module_is_refused():
     shown = Recommendations(listed(12.0), ())
     with pytest.raises(ValueError):
         order(shown, {"m1": StageAdvanceEvidence("m2", 10, 5)})
+
+
+def test_a_list_of_one_is_never_explored():
+    shown = Recommendations(listed(12.0), listed(3.0, audience=INTERNAL, prefix="i"))
+    for seed in range(20):
+        ranked = order(shown, {}, policy=StageAdvancePolicy(explore=1.0), seed=seed)
+        assert not any(s.explored for s in ranked) and ranked == shown

@@ -132,5 +132,19 @@ def closing_stages(session: Session, org_id: str) -> tuple[set[str], set[str]]:
     return won, lost
 
 
+def first_views(session: Session, org_id: str, id_prefix: str) -> list[tuple[str, datetime, str]]:
+    """(opportunity Id, when its panel was first shown, that view's context JSON) for each deal
+    whose Id starts with ``id_prefix``: the demo's simulated deals."""
+    query = (select(PanelImpressionRow.opportunity_id, PanelImpressionRow.shown_at,
+                    PanelImpressionRow.context)
+             .where(PanelImpressionRow.org_id == org_id,
+                    PanelImpressionRow.opportunity_id.startswith(id_prefix, autoescape=True))
+             .order_by(PanelImpressionRow.shown_at, PanelImpressionRow.impression_id))
+    first: dict[str, tuple[str, datetime, str]] = {}
+    for deal, shown_at, context in session.execute(query):
+        first.setdefault(deal, (deal, utc(shown_at), context))
+    return list(first.values())
+
+
 __all__ = ["ModuleUse", "OpportunityHistory", "StageHistoryEntry", "closing_stages",
-           "module_uses"]
+           "first_views", "module_uses"]

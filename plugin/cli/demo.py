@@ -93,8 +93,8 @@ def _load_demo(svc: Services, history: bool = True) -> None:
                    "with `beinspired org map-stage` / `org fields`.")
     _sync_demo_outcomes(svc)
     if history:
-        _sync_demo_stage_history(svc)
         seed_history_if_empty(svc)
+        _sync_demo_stage_history(svc)  # after: the simulated views' deals get stage histories
         _train_demo_if_untrained(svc)
         _seed_demo_refreshers(svc)
 

@@ -26,20 +26,23 @@ class StageEvidence:
 
 def stage_evidence(stints: Sequence[StageStint], uses: Iterable[ModuleUse], *,
                    stage_order: Sequence[str], won_stages: Iterable[str],
+                   lost_stages: Iterable[str] = (),
                    norms: StageNorms | None = None) -> dict[str, StageEvidence]:
     """Stage key (case-folded) → evidence. A stay counts once it is decided: it ended (moved on
     if forwards: to a later stage in ``stage_order`` or a won stage), or it is still open past
     its stage's 90th percentile (not moved on). Open stays younger than that are left out: they
-    may still move. A module counts for a stay when a rep used it during the stay."""
+    may still move. A move to a lost stage is never forwards, wherever the org's order puts it.
+    A module counts for a stay when a rep used it during the stay."""
     order = {_key(s): n for n, s in enumerate(stage_order)}
     won = {_key(s) for s in won_stages}
+    lost = {_key(s) for s in lost_stages} - won
     by_deal: dict[str, list[ModuleUse]] = defaultdict(list)
     for use in uses:
         by_deal[use.opportunity_id].append(use)
     deals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     modules: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for stint in stints:
-        verdict = _moved_on(stint, order, won, norms)
+        verdict = _moved_on(stint, order, won, lost, norms)
         if verdict is None:
             continue
         key = _key(stint.stage)
@@ -57,7 +60,7 @@ def stage_evidence(stints: Sequence[StageStint], uses: Iterable[ModuleUse], *,
             for key, (total, moved) in deals.items()}
 
 
-def _moved_on(stint: StageStint, order: Mapping[str, int], won: set[str],
+def _moved_on(stint: StageStint, order: Mapping[str, int], won: set[str], lost: set[str],
               norms: StageNorms | None) -> int | None:
     """1 moved on, 0 did not, None not decided yet."""
     if not stint.moved:
@@ -67,6 +70,8 @@ def _moved_on(stint: StageStint, order: Mapping[str, int], won: set[str],
     following = _key(stint.next_stage or "")
     if following in won:
         return 1
+    if following in lost:
+        return 0
     here, there = order.get(_key(stint.stage)), order.get(following)
     if here is None or there is None:
         return 0

@@ -2,6 +2,7 @@
 incrementally, with the outcome sync's connector and failure policy. Design: docs/design/deals.md."""
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -11,16 +12,21 @@ from typing import Any, Callable
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from content_catalog.opportunity_history import OpportunityHistory, StageHistoryEntry
+from content_catalog.opportunity_history import (
+    OpportunityHistory, StageHistoryEntry, first_views, module_uses,
+)
 from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.repository import ensure_org
 from plugin.crm.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME
-from plugin.crm.demo_org.demo_stage_history import demo_history_records
+from plugin.crm.demo_org.demo_stage_history import (
+    SimulatedDeal, demo_history_records, simulated_deal_records,
+)
 from plugin.crm.salesforce.config import AuthMode
 from plugin.crm.salesforce.connector import OrgNotConfigured
 from plugin.crm.salesforce.deal_changes import BreakerOpen, read_deal_changes
 from plugin.crm.salesforce.exceptions import AccessRefused, QueryRejected, SalesforceApiError
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
+from plugin.deals.stage_evidence import USE_KINDS
 from plugin.crm.salesforce.stage_history import (
     HISTORY_FIELDS, BadHistoryRecord, parse_history_row, stage_history_query,
 )
@@ -36,6 +42,8 @@ CANVAS_ONLY = ("Canvas-only org: the service holds no credentials to read its st
 _PERMISSIONS_HINT = ("the integration user needs read access to OpportunityHistory."
                      + ", ".join(HISTORY_FIELDS[1:]))
 _SKIPPED_IN_EVENT = 5
+#: The Ids of the demo's simulated panel history's deals start so (``plugin.learning.demo_history``).
+SIMULATED_DEAL_PREFIX = "006SIM"
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,9 @@ class StageHistorySync:
         and writing as a live org's. Anchored to the first sync's day: a later sync adds none."""
         with self._sessions() as session:
             anchor = OpportunityHistory(session, DEMO_ORG_ID).last_created()
+            simulated = _simulated_deals(session)
         rows = demo_history_records(now if anchor is None else None)
+        rows += simulated_deal_records(simulated, now)
         report = StageHistorySyncReport(DEMO_ORG_ID, DEMO_ORG_NAME, "demo", fetched=len(rows))
         entries, skipped = _parse(rows, now)
         return self._write(replace(report, skipped=skipped), entries, now, started,
@@ -169,6 +179,25 @@ class StageHistorySync:
             log.exception("could not record the failed stage history sync of org %s",
                           report.org_id)
         return failed
+
+
+def _simulated_deals(session: Session) -> list[SimulatedDeal]:
+    """The deals of the demo's simulated panel history (``plugin.learning.demo_history``, Ids
+    ``006SIM…``), with the modules reps used on them, once that history is seeded."""
+    used: dict[str, set[str]] = {}
+    for use in module_uses(session, DEMO_ORG_ID, USE_KINDS):
+        used.setdefault(use.opportunity_id, set()).add(use.module_id)
+    deals = []
+    for deal, first_seen, context in first_views(session, DEMO_ORG_ID, SIMULATED_DEAL_PREFIX):
+        try:
+            fields = json.loads(context)
+        except ValueError:
+            continue
+        stage, amount = fields.get("stage"), fields.get("amount")
+        if isinstance(stage, str) and (amount is None or isinstance(amount, (int, float))):
+            deals.append(SimulatedDeal(deal, stage, first_seen, amount,
+                                       frozenset(used.get(deal, ()))))
+    return deals
 
 
 def _parse(rows: list[Any], now: datetime

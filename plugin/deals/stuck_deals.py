@@ -62,7 +62,8 @@ def read_deal_stages(session: Session, org_id: str, stage_order: Sequence[str],
     norms = stage_norms(stints, deal_amounts=latest_amount)
     present = {s.opportunity_id: s for s in stints if not s.moved}
     evidence = stage_evidence(stints, module_uses(session, org_id, USE_KINDS),
-                              stage_order=stage_order, won_stages=won, norms=norms)
+                              stage_order=stage_order, won_stages=won,
+                              lost_stages=lost | {DEFAULT_LOST}, norms=norms)
     return DealStages(norms, present, evidence, now)
 
 

@@ -2,10 +2,12 @@
 the bundled deals (a few open ones stuck) and a seeded past pipeline, so its stage norms exist."""
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from importlib.resources import files
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -108,4 +110,66 @@ def _shaped(row: dict[str, Any], number: int) -> dict[str, Any]:
     }
 
 
-__all__ = ["OPEN_STAGES", "PAST_DEALS", "STUCK_DAYS", "demo_history_records"]
+@dataclass(frozen=True)
+class SimulatedDeal:
+    """A deal of the demo's simulated panel history: its stage and amount at its first view,
+    and the modules reps used on it."""
+
+    opportunity_id: str
+    stage: str
+    first_seen: datetime
+    amount: float | None
+    used: frozenset[str]
+
+
+def helps_move_on(module_id: str) -> bool:
+    """The demo's hidden truth: a third of the modules, fixed by their key, help a deal move on."""
+    return int(hashlib.sha256(module_id.encode()).hexdigest(), 16) % 3 == 0
+
+
+def simulated_deal_records(deals: Sequence[SimulatedDeal], anchor: datetime) -> list[dict[str, Any]]:
+    """Each simulated deal entered its stage a few days before its first view and left it
+    forwards with a chance of 30 %, or 75 % when a rep used a module that helps; otherwise it
+    closed lost. Seeded by the deal's Id: the same rows every time."""
+    anchor = anchor.astimezone(timezone.utc).replace(microsecond=0)
+    rows: list[dict[str, Any]] = []
+    for deal in deals:
+        if deal.stage not in OPEN_STAGES:
+            continue
+        seed = int(hashlib.sha256(deal.opportunity_id.encode()).hexdigest()[:12], 16)
+        rng = np.random.default_rng(seed)
+        entered = deal.first_seen - timedelta(days=float(rng.uniform(1, 4)))
+        moves = rng.random() < (0.75 if any(map(helps_move_on, deal.used)) else 0.3)
+        left = entered + timedelta(days=_days_in(deal.stage, deal.amount, rng))
+        after = OPEN_STAGES.index(deal.stage) + 1
+        following = (OPEN_STAGES[after] if after < len(OPEN_STAGES) else "Closed Won") if moves \
+            else "Closed Lost"
+        number = _base36(seed % 36**5)
+        rows.append(_shaped_sim(_row(deal.opportunity_id, deal.stage, entered, deal.amount),
+                                number, "A"))
+        if left <= anchor:
+            rows.append(_shaped_sim(_row(deal.opportunity_id, following, left, deal.amount),
+                                    number, "B"))
+    return rows
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    text = ""
+    for _ in range(5):
+        number, digit = divmod(number, 36)
+        text = digits[digit] + text
+    return text
+
+
+def _shaped_sim(row: dict[str, Any], number: str, which: str) -> dict[str, Any]:
+    shaped = _shaped(row, 0)
+    history_id = to_18(f"0085e0SIM{which}{number}")
+    shaped.update(Id=history_id, attributes={
+        "type": "OpportunityHistory",
+        "url": f"/services/data/v59.0/sobjects/OpportunityHistory/{history_id}"})
+    return shaped
+
+
+__all__ = ["OPEN_STAGES", "PAST_DEALS", "STUCK_DAYS", "SimulatedDeal", "demo_history_records",
+           "helps_move_on", "simulated_deal_records"]

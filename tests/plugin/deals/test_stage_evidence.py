@@ -55,3 +55,12 @@ def test_a_deal_still_in_the_stage_counts_only_once_it_is_past_the_90th_percenti
     norms = stage_norms(stage_stints(changes, closed_stages=CLOSED, now=NOW))
     baseline = evidence(changes, [], norms)["proposal"].baseline
     assert (baseline.deals, baseline.moved_on) == (21, 20)
+
+
+def test_closing_lost_is_not_moving_on_even_where_the_stage_order_lists_it_last():
+    changes = (path("A", ("Proposal", 0), ("Closed Lost", 5))
+               + path("B", ("Proposal", 0), ("Negotiation", 5)))
+    stints = stage_stints(changes, closed_stages=CLOSED, now=NOW)
+    found = stage_evidence(stints, [], stage_order=(*ORDER, "Closed Won", "Closed Lost"),
+                           won_stages=["Closed Won"], lost_stages=["Closed Lost"])
+    assert (found["proposal"].baseline.deals, found["proposal"].baseline.moved_on) == (2, 1)

@@ -2,7 +2,7 @@
 and PostgreSQL, with Salesforce faked at HTTP in its documented query shape."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -11,8 +11,11 @@ import responses
 from content_catalog.opportunity_history import OpportunityHistory
 from content_catalog.org_activity import OrgActivityRepository
 from plugin.crm.demo_org import DEMO_ORG_ID
-from plugin.crm.demo_org.demo_stage_history import STUCK_DAYS
+from plugin.crm.demo_org.demo_stage_history import (
+    STUCK_DAYS, SimulatedDeal, helps_move_on, simulated_deal_records,
+)
 from plugin.crm.salesforce.ids import to_18
+from plugin.crm.salesforce.stage_history import parse_history_row
 from plugin.deals.stage_history_sync import FAILED_EVENT, SYNCED_EVENT
 from tests.plugin.learning.outcome_fakes import FakeSalesforce, acme_org, services_on
 from tests.plugin.crm.salesforce.sf_fakes import ORG_ID
@@ -212,3 +215,21 @@ def test_the_demo_orgs_history_goes_through_the_same_parsing_and_is_written_once
     stuck = [e for e in entries if e.opportunity_id == to_18(next(iter(STUCK_DAYS)))]
     assert stuck[-1].stage == "Proposal/Price Quote"
     assert (NOW - stuck[-1].created_at).days == 34
+
+
+def test_the_demos_simulated_deals_get_the_same_history_every_time_and_helpful_modules_move_them():
+    helpful = next(m for m in (f"module-{n}" for n in range(50)) if helps_move_on(m))
+    other = next(m for m in (f"module-{n}" for n in range(50)) if not helps_move_on(m))
+    seen = NOW - timedelta(days=60)
+    deals = [SimulatedDeal(to_18(f"006SIM{n:09d}"), "Proposal/Price Quote", seen, 100000.0,
+                           frozenset({helpful if n % 2 else other})) for n in range(400)]
+    deals.append(SimulatedDeal(to_18("006SIM999999999"), "Closed Won", seen, None, frozenset()))
+    rows = simulated_deal_records(deals, NOW)
+    assert rows == simulated_deal_records(deals, NOW)
+    entries = [parse_history_row(r, now=NOW) for r in rows]
+    assert len({e.history_id for e in entries}) == len(entries)
+    left = {e.opportunity_id: e.stage for e in entries if e.stage != "Proposal/Price Quote"}
+    moved = {n % 2: 0 for n in range(2)}
+    for n, deal in enumerate(deals[:400]):
+        moved[n % 2] += left.get(deal.opportunity_id) == "Security Review"
+    assert moved[1] > moved[0] * 1.8  # 75 % against 30 %

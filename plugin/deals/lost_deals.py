@@ -229,3 +229,34 @@ def _missing(value: Any, errors: list[FieldError]) -> str:
         errors.append(FieldError("missing", "holds control or invisible formatting characters"))
         return ""
     return text
+
+
+MAX_REASONS = 15
+MIN_REASONS = 2
+REASON_LABEL_CHARS = (2, 60)
+
+
+def parse_reason_labels(text: object) -> list[str]:
+    """An admin's list of loss reasons, one per line, in order: 2 to 15 distinct labels of 2 to 60
+    printable characters; :class:`InvalidInput` names each line at fault."""
+    if not isinstance(text, str) or len(text) > MAX_REASONS * (REASON_LABEL_CHARS[1] + 2) * 2:
+        raise InvalidInput("Send the reasons as text, one per line.",
+                           errors=[FieldError("reasons", "must be text of a few lines")])
+    labels = [" ".join(line.split()) for line in text.splitlines()]
+    labels = [label for label in labels if label]
+    errors: list[FieldError] = []
+    seen: set[str] = set()
+    low, high = REASON_LABEL_CHARS
+    for n, label in enumerate(labels, start=1):
+        if not low <= len(label) <= high:
+            errors.append(FieldError("reasons", f"line {n} must be {low} to {high} characters", label[:80]))
+        elif any(unicodedata.category(c)[0] == "C" for c in label):
+            errors.append(FieldError("reasons", f"line {n} holds control characters"))
+        elif label.casefold() in seen:
+            errors.append(FieldError("reasons", f"line {n} repeats a reason", label))
+        seen.add(label.casefold())
+    if not MIN_REASONS <= len(labels) <= MAX_REASONS:
+        errors.append(FieldError("reasons", f"list {MIN_REASONS} to {MAX_REASONS} reasons, one per line"))
+    if errors:
+        raise InvalidInput("The reasons were not saved.", errors=errors)
+    return labels

@@ -3,7 +3,7 @@ no module covers the stage, and content used in lost deals beside won ones. Neve
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Mapping, Sequence
 
@@ -16,7 +16,7 @@ from content_catalog.loss_reviews import (
 from content_catalog.modules import ContentModule
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import Dimension, Taxonomy
-from plugin.orgs.stage_phases import stage_phase
+from plugin.analytics.page_data import simulated_weeks
 from recommender.evaluation import Interval, wilson_interval
 
 #: Modules listed in the won-vs-lost table, most-used first.
@@ -39,7 +39,7 @@ class LossCell:
     with_missing: int
     #: What reps said was missing (newest first, as they wrote it: show it as text).
     missing_texts: tuple[str, ...]
-    #: Published, current modules tagged for the stage (or for its phase, with no stage tag).
+    #: Published, current modules tagged for the stage itself.
     covering: int
 
     @property
@@ -86,6 +86,8 @@ class LossReport:
     reasons: tuple[ReasonCount, ...]
     cells: Mapping[tuple[str, str], LossCell]
     content: tuple[WonLostUse, ...]
+    #: Weeks of the demo's simulated history in this org (its reviews are simulated too).
+    simulated_weeks: int | None = None
 
     @property
     def gaps(self) -> tuple[LossCell, ...]:
@@ -115,9 +117,11 @@ def build_loss_report(sessions: sessionmaker[Session], org_id: str, taxonomy: Ta
         # outcome sync has not seen yet counts, so a review shows at once).
         outcomes = DealOutcomes(session, org_id).by_opportunity(r.opportunity_id for r in reviews)
         titles = {m.key: m.title for m in CatalogRepository(session, org_id).list()}
+        simulated = simulated_weeks(session, org_id)
     counted = [r for r in reviews
                if r.opportunity_id not in outcomes or not outcomes[r.opportunity_id].won]
-    return loss_report(counted, reasons, listed, published, engaged, titles, taxonomy)
+    report = loss_report(counted, reasons, listed, published, engaged, titles, taxonomy)
+    return replace(report, simulated_weeks=simulated)
 
 
 def loss_report(reviews: Sequence[LossReview], reasons: Mapping[str, LossReason],
@@ -131,7 +135,7 @@ def loss_report(reviews: Sequence[LossReview], reasons: Mapping[str, LossReason]
         by_cell[(review.stalled_stage, review.reason_key)].append(review)
     stage_names = sorted({r.stalled_stage for r in reviews},
                          key=lambda s: (order.get(s, len(order)), s.casefold()))
-    covering = {stage: covering_modules(stage, published, taxonomy) for stage in stage_names}
+    covering = {stage: covering_modules(stage, published) for stage in stage_names}
     cells = {}
     for (stage, reason), found in by_cell.items():
         newest = sorted(found, key=lambda r: r.updated_at or r.created_at or 0, reverse=True)
@@ -153,17 +157,10 @@ def loss_report(reviews: Sequence[LossReview], reasons: Mapping[str, LossReason]
     )
 
 
-def covering_modules(stage: str, published: Sequence[ContentModule], taxonomy: Taxonomy) -> int:
-    """Modules tagged for the stage, or for its journey phase and no stage: what the panel would
-    suggest for a deal there on purpose, not merely because the module fits any deal."""
-    phase = stage_phase(taxonomy, stage).phase
-    count = 0
-    for module in published:
-        stages = module.tag_values(Dimension.DEAL_STAGE)
-        if stage in stages or (not stages and phase is not None
-                               and phase.value in module.tag_values(Dimension.JOURNEY_PHASE)):
-            count += 1
-    return count
+def covering_modules(stage: str, published: Sequence[ContentModule]) -> int:
+    """Modules tagged for the stage itself: content made for deals there. A module for a whole
+    journey phase, or for any deal, fits too many stages to say this one is covered."""
+    return sum(1 for module in published if stage in module.tag_values(Dimension.DEAL_STAGE))
 
 
 def won_lost_content(engaged: EngagedDeals, reviews: Sequence[LossReview],

@@ -164,3 +164,29 @@ def test_a_malformed_json_review_is_refused_whole(app, client):
 
 def test_an_unknown_opportunity_is_a_404(client):
     assert client.get("/api/v1/opportunities/006Dn0000ZZZZZZZZZ/loss-review").status_code == 404
+
+
+def as_role(app, role: str):
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["demo_role"] = role
+    return client
+
+
+def test_a_review_reaches_the_coverage_maps_loss_view_and_the_loss_analytics(app, client):
+    hostile = "<b>A security questionnaire</b> answered in advance"
+    assert form(client, csrf_token(client), stalled_stage="Security Review", reason="competitor",
+                missing=hostile).status_code == 303
+    lead = as_role(app, "enablement")
+    coverage = lead.get("/workspace/coverage/loss-reasons")
+    assert coverage.status_code == 200
+    page = coverage.get_data(as_text=True)
+    assert 'data-stage="Security Review" data-reason="competitor" data-losses="1" data-gap="yes"' in page
+    assert "&lt;b&gt;A security questionnaire&lt;/b&gt;" in page and "<b>A security" not in page
+    analytics = lead.get("/workspace/losses").get_data(as_text=True)
+    assert 'data-testid="losses-by-reason"' in analytics and "Lost to a competitor" in analytics
+    assert "Loss reasons view" in lead.get("/workspace/coverage").get_data(as_text=True)
+
+
+def test_reps_do_not_see_the_workspace_figures(app):
+    assert as_role(app, "rep").get("/workspace/losses").status_code == 403

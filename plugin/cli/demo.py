@@ -95,12 +95,24 @@ def _load_demo(svc: Services, history: bool = True) -> None:
     if history:
         seed_history_if_empty(svc)
         _train_demo_if_untrained(svc)
+        _seed_demo_loss_reviews(svc)
 
 
 def _sync_demo_outcomes(svc: Services) -> None:
     """The bundled records' own closed deals, as the worker's hourly sync would store them."""
     report = svc.outcome_sync.sync(DEMO_ORG_ID)
     click.echo(f"Demo org deal outcomes: {report.summary()}")
+
+
+def _seed_demo_loss_reviews(svc: Services) -> None:
+    """Reviews of the demo's lost deals (plugin/learning/demo_loss_reviews.py), one bundled
+    lost deal left for the demo rep to review."""
+    from plugin.learning.demo_loss_reviews import seed_demo_loss_reviews
+    from plugin.web.identity import DEMO_USER_ID
+
+    result = seed_demo_loss_reviews(svc.sessions, svc.taxonomy_for(DEMO_ORG_ID),
+                                    demo_user_id=DEMO_USER_ID)
+    click.echo(result.line())
 
 
 def _train_demo_if_untrained(svc: Services) -> None:

@@ -92,6 +92,7 @@ def _load_demo(svc: Services, history: bool = True) -> None:
         click.echo(f"Demo org {DEMO_ORG_ID} connected: map its stages and fields at /admin or "
                    "with `beinspired org map-stage` / `org fields`.")
     _sync_demo_outcomes(svc)
+    _sync_demo_people(svc)
     if history:
         seed_history_if_empty(svc)
         _train_demo_if_untrained(svc)
@@ -104,15 +105,19 @@ def _sync_demo_outcomes(svc: Services) -> None:
     click.echo(f"Demo org deal outcomes: {report.summary()}")
 
 
-def _seed_demo_loss_reviews(svc: Services) -> None:
-    """Reviews of the demo's lost deals (plugin/learning/demo_loss_reviews.py), one bundled
-    lost deal left for the demo rep to review."""
-    from plugin.learning.demo_loss_reviews import seed_demo_loss_reviews
-    from plugin.web.identity import DEMO_USER_ID
+def _sync_demo_people(svc: Services) -> None:
+    """The demo org's users and role hierarchy, stored as a people sync stores an org's."""
+    from plugin.deals.people_sync import PeopleSync
 
-    result = seed_demo_loss_reviews(svc.sessions, svc.taxonomy_for(DEMO_ORG_ID),
-                                    demo_user_id=DEMO_USER_ID)
-    click.echo(result.line())
+    click.echo(f"Demo org people: {PeopleSync(svc.sessions, svc.demo_org).sync_demo().summary()}")
+
+
+def _seed_demo_loss_reviews(svc: Services) -> None:
+    """Reviews of the demo's lost deals (plugin/learning/demo_loss_reviews.py), the demo rep's
+    own lost deal left for them to review."""
+    from plugin.learning.demo_loss_reviews import seed_demo_loss_reviews
+
+    click.echo(seed_demo_loss_reviews(svc.sessions, svc.taxonomy_for(DEMO_ORG_ID)).line())
 
 
 def _train_demo_if_untrained(svc: Services) -> None:

@@ -84,9 +84,8 @@ def is_lost(record: OpportunityRecord | None) -> bool:
 
 
 def record_owner(record: OpportunityRecord) -> str | None:
-    """The deal owner's User Id, when the record carries one (the ``people`` work adds it)."""
-    owner = getattr(record, "owner_id", None)
-    return owner if isinstance(owner, str) and owner else None
+    """The deal owner's User Id, when the CRM said who owns it."""
+    return record.owner_id or None
 
 
 def is_offered_to(record: OpportunityRecord, viewer: str | None) -> bool:

@@ -1,5 +1,5 @@
 """Simulated loss reviews for the demo org's lost deals, so the coverage map's loss-reason view
-and the loss analytics have figures; one bundled lost deal reviewed, the other left awaiting."""
+and the loss analytics have figures; the demo rep's own lost deal is left awaiting a review."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,11 +20,12 @@ DEFAULT_SEED = 7
 REVIEWED_SHARE = 0.7
 #: Of the reviews, the share that say what content was missing.
 MISSING_SHARE = 0.45
-#: The bundled lost deal reviewed by the demo rep (Solano Fresh Foods); Quorra Telecom's is left
-#: for the newcomer to write.
-REVIEWED_BUNDLED = "006Dn0000LygderIQA"
-#: What the demo rep said about it.
-BUNDLED_REVIEW = ("Negotiation/Review", "price", "A payback calculator the CFO could check herself")
+#: The bundled lost deal reviewed by its owner (Quorra Telecom, Lukas Brandt's); the demo rep's
+#: own (Solano Fresh Foods) is left for the newcomer to write.
+REVIEWED_BUNDLED = "006Dn0000t1iXR1IAM"
+#: What its owner said about it.
+BUNDLED_REVIEW = ("Negotiation/Review", "competitor",
+                  "A battle card against the incumbent vendor's new release")
 #: Reasons by where the deal stalled: early deals fade away, late ones lose on price, to a
 #: competitor, or (at the security review) on a capability.
 _EARLY = {"no_decision": 4, "timing": 3, "relationship": 2, "competitor": 1, "other": 1}
@@ -57,9 +58,9 @@ class DemoReviewsResult:
 
 
 def seed_demo_loss_reviews(sessions: sessionmaker[Session], taxonomy: Taxonomy, *,
-                           demo_user_id: str, seed: int = DEFAULT_SEED) -> DemoReviewsResult:
+                           seed: int = DEFAULT_SEED) -> DemoReviewsResult:
     """Reviews for the demo's lost deals that have none (a second run writes nothing): the
-    simulated ones by the simulated rep who viewed them, Solano's by the demo user."""
+    simulated ones by the simulated rep who viewed them, Quorra's by its owner."""
     rng = np.random.default_rng(seed)
     records = {r.opportunity_id: r for r in DemoOrg().opportunities()}
     written = 0
@@ -74,7 +75,7 @@ def seed_demo_loss_reviews(sessions: sessionmaker[Session], taxonomy: Taxonomy, 
         if REVIEWED_BUNDLED not in reviewed:
             stage, reason, missing = BUNDLED_REVIEW
             store.save(LossReview(REVIEWED_BUNDLED, stage, reason, (), missing,
-                                  author_id=demo_user_id))
+                                  author_id=records[REVIEWED_BUNDLED].owner_id))
             written += 1
         for opportunity_id in lost:
             draw = rng.random(5)  # drawn for every deal, so the same deals get the same reviews

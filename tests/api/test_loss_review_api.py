@@ -14,8 +14,8 @@ from plugin.crm.demo_org import DEMO_ORG_ID, load_demo_catalog
 from plugin.settings import Settings
 from tests.api.conftest import TODAY
 
-SOLANO = "006Dn0000LygderIQA"  # Closed Lost in the demo org
-QUORRA = "006Dn0000t1iXR1IAM"  # Closed Lost
+SOLANO = "006Dn0000LygderIQA"  # Closed Lost, owned by the demo rep
+QUORRA = "006Dn0000t1iXR1IAM"  # Closed Lost, owned by another rep
 OPEN_DEAL = "006Dn0000kl0JfIIAU"  # Proposal/Price Quote
 WON_DEAL = "006Dn0000ohkjXRIAY"  # Closed Won
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -190,3 +190,14 @@ def test_a_review_reaches_the_coverage_maps_loss_view_and_the_loss_analytics(app
 
 def test_reps_do_not_see_the_workspace_figures(app):
     assert as_role(app, "rep").get("/workspace/losses").status_code == 403
+
+
+def test_another_reps_lost_deal_is_not_offered_and_cannot_be_reviewed(app, client):
+    assert 'data-testid="loss-review"' not in client.get(f"/panel/{QUORRA}").get_data(as_text=True)
+    offer = client.get(f"/api/v1/opportunities/{QUORRA}/loss-review").get_json()
+    assert (offer["offered"], offer["why"], offer["review"]) == (False, "not_owner", None)
+    response = client.post(f"/api/v1/opportunities/{QUORRA}/loss-review",
+                           headers={"X-CSRFToken": csrf_token(client)},
+                           json={"stalled_stage": "Prospecting", "reason": "price"})
+    assert response.status_code == 403
+    assert review_count(app) == 0

@@ -1,7 +1,7 @@
 """loss reviews
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-06 13:00:00.000000
 
 A lost deal's review (stage, reason, content used and missing), each org's loss reasons, and an
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0015'
-down_revision = '0012'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

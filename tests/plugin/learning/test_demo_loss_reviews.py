@@ -1,5 +1,5 @@
-"""The demo's simulated loss reviews: most simulated lost deals reviewed, Solano's by the demo
-rep, Quorra's left awaiting, and a second run writes nothing (both databases)."""
+"""The demo's simulated loss reviews: most simulated lost deals reviewed, Quorra's by its owner,
+the demo rep's own (Solano) left awaiting, and a second run writes nothing (both databases)."""
 from __future__ import annotations
 
 from datetime import date
@@ -15,8 +15,8 @@ from plugin.learning.demo_history import seed_demo_history
 from plugin.learning.demo_loss_reviews import REVIEWED_BUNDLED, seed_demo_loss_reviews
 from plugin.crm.demo_org import DemoOrg
 
-QUORRA = "006Dn0000t1iXR1IAM"
-DEMO_USER = "0055e00000DEMOLAAA"
+SOLANO = "006Dn0000LygderIQA"  # the demo rep's own lost deal
+LUKAS = "0055e00000LUKABAA5"  # Quorra's owner
 
 
 @pytest.fixture
@@ -32,14 +32,14 @@ def test_the_demo_lost_deals_get_reviews_once_and_one_bundled_deal_awaits_the_re
     demo_taxonomy = taxonomy.with_stage_order(
         ["Prospecting", "Qualification", "Needs Analysis", "Security Review", "Negotiation/Review",
          "Closed Won", "Closed Lost"])
-    first = seed_demo_loss_reviews(sessions, demo_taxonomy, demo_user_id=DEMO_USER)
-    again = seed_demo_loss_reviews(sessions, demo_taxonomy, demo_user_id=DEMO_USER)
+    first = seed_demo_loss_reviews(sessions, demo_taxonomy)
+    again = seed_demo_loss_reviews(sessions, demo_taxonomy)
     with sessions() as session:
         reviews = {r.opportunity_id: r for r in LossReviews(session, DEMO_ORG_ID).all()}
         lost = [o for o in DealOutcomes(session, DEMO_ORG_ID).by_opportunity().values() if not o.won]
     assert first.written == len(reviews) > 1 and again.written == 0
-    assert reviews[REVIEWED_BUNDLED].author_id == DEMO_USER
-    assert QUORRA not in reviews
+    assert reviews[REVIEWED_BUNDLED].author_id == LUKAS
+    assert SOLANO not in reviews
     assert len(reviews) < len(lost) + 1  # not every simulated rep wrote one
     stages = set(review_stages(demo_taxonomy, DemoOrg().opportunities()[0])) | {"Negotiation/Review"}
     assert all(r.stalled_stage in stages for r in reviews.values())

@@ -179,10 +179,9 @@ def parse_review(answers: object, offer: LossReviewOffer, *, author_id: str | No
     reason = _choice(answers.get("reason"), "reason", [r.key for r in offer.reasons], errors)
     used = _used(answers.get("used_modules", []), offer, errors)
     missing = _missing(answers.get("missing", ""), errors)
-    if errors:
+    if errors or stage is None or reason is None:  # a missing choice is always among the errors
         raise InvalidInput("The loss review was not saved: " + "; ".join(
             f"{e.field} {e.message}" for e in errors[:5]) + ".", errors=errors)
-    assert stage is not None and reason is not None  # noqa: S101 - no errors means both chosen
     return LossReview(offer.opportunity_id, stage, reason, used, missing, author_id=author_id)
 
 

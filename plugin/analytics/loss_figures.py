@@ -37,8 +37,9 @@ class LossCell:
     losses: int
     #: Of those, reviews where the rep said what content was missing.
     with_missing: int
-    #: What reps said was missing (newest first, as they wrote it: show it as text).
-    missing_texts: tuple[str, ...]
+    #: What reps said was missing, each text once with how many said it (most said, then
+    #: newest first), as they wrote it: show it as text.
+    missing_texts: tuple[tuple[str, int], ...]
     #: Published, current modules tagged for the stage itself.
     covering: int
 
@@ -139,8 +140,9 @@ def loss_report(reviews: Sequence[LossReview], reasons: Mapping[str, LossReason]
     cells = {}
     for (stage, reason), found in by_cell.items():
         newest = sorted(found, key=lambda r: r.updated_at or r.created_at or 0, reverse=True)
-        texts = tuple(r.missing for r in newest if r.missing)
-        cells[(stage, reason)] = LossCell(stage, reason, len(found), len(texts), texts,
+        said = Counter(r.missing for r in newest if r.missing)  # keeps first-seen (newest) order
+        texts = tuple(sorted(said.items(), key=lambda item: -item[1]))
+        cells[(stage, reason)] = LossCell(stage, reason, len(found), sum(said.values()), texts,
                                           covering[stage])
     reason_counts = Counter(r.reason_key for r in reviews)
     shown_reasons = list(listed) + [reasons.get(k, LossReason(k, k, True))

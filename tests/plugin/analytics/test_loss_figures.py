@@ -46,7 +46,7 @@ def test_a_gap_is_missing_content_where_no_module_is_tagged_for_the_stage(module
     ], modules=[tagged])
     assert [(c.stage, c.reason, c.with_missing, c.losses) for c in figures.gaps] == [
         ("Needs Analysis", "price", 1, 2)]
-    assert figures.gaps[0].missing_texts == ("A <b>discovery</b> guide",)
+    assert figures.gaps[0].missing_texts == (("A <b>discovery</b> guide", 1),)
     assert not figures.cell("Negotiation/Review", "price").gap  # a module covers the stage
     assert not figures.cell("Needs Analysis", "competitor").gap  # nothing said missing
 
@@ -57,6 +57,15 @@ def test_only_a_module_tagged_for_the_stage_covers_it(module_factory):
     proposal = module_factory(key="proposal", tags={Dimension.DEAL_STAGE: ("Proposal/Price Quote",)})
     assert covering_modules("Proposal/Price Quote", [anything, buying]) == 0
     assert covering_modules("Proposal/Price Quote", [anything, buying, proposal]) == 1
+
+
+def test_the_same_missing_text_is_listed_once_with_how_many_said_it():
+    figures = report([review(1, "Qualification", "price", missing="A one-pager"),
+                      review(2, "Qualification", "price", missing="A TCO sheet"),
+                      review(3, "Qualification", "price", missing="A one-pager")])
+    assert figures.cell("Qualification", "price").missing_texts == (
+        ("A one-pager", 2), ("A TCO sheet", 1))
+    assert figures.cell("Qualification", "price").with_missing == 3
 
 
 def test_a_retired_reason_still_counts_under_its_label():

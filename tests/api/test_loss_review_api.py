@@ -201,3 +201,37 @@ def test_another_reps_lost_deal_is_not_offered_and_cannot_be_reviewed(app, clien
                            json={"stalled_stage": "Prospecting", "reason": "price"})
     assert response.status_code == 403
     assert review_count(app) == 0
+
+
+def test_while_the_crm_is_unreachable_a_review_is_refused_with_503_and_nothing_is_written(
+        app, client, monkeypatch):
+    from plugin.crm.sources import SourceUnavailable
+
+    token = csrf_token(client)
+
+    def unavailable(_opportunity_id):
+        raise SourceUnavailable("Salesforce data unavailable, showing general suggestions")
+
+    monkeypatch.setattr(app.extensions["be_inspired"].demo_org, "fetch", unavailable)
+    response = client.post(f"/api/v1/opportunities/{SOLANO}/loss-review", headers={"X-CSRFToken": token},
+                           json={"stalled_stage": "Prospecting", "reason": "price"})
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+    assert "not saved" in response.get_json()["error"]["message"]
+    assert form(client, token).status_code == 503
+    assert review_count(app) == 0
+
+
+def test_while_the_database_is_unreachable_the_lost_deals_panel_still_shows_its_suggestions(
+        app, client, monkeypatch):
+    import sqlalchemy.exc
+
+    from plugin.deals.lost_deals import LostDealReviews
+
+    def broken(*_args, **_kwargs):
+        raise sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(LostDealReviews, "offer", broken)
+    response = client.get(f"/panel/{SOLANO}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'data-testid="loss-review"' not in page and 'data-testid="internal"' in page

@@ -39,6 +39,8 @@
       section.dataset.state = "done";
       summary.textContent = `Stalled in ${review.stalled_stage} · ${review.reason_label}`
         + (review.missing ? ` · missing: “${review.missing.slice(0, 120)}”` : "");
+      section.querySelector("[data-loss-review-title]").textContent = "Loss review done";
+      form.querySelector("[data-testid=loss-review-submit]").textContent = "Save changes";
       status.textContent = "Thanks: your review is saved.";
     } catch (error) {
       status.textContent = "Be Inspired could not be reached: the review was not saved.";

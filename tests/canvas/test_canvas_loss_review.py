@@ -26,6 +26,7 @@ def open_panel(client, salesforce, signed, owner: str) -> str:
     salesforce.add(responses.GET, QUERY, json=lost_deal(owner), headers=LIMIT_INFO)
     response = client.post("/canvas", data={"signed_request": signed})
     assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers  # the review's form adds no session cookie
     return response.get_data(as_text=True)
 
 

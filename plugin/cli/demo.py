@@ -96,8 +96,8 @@ def _load_demo(svc: Services, history: bool = True) -> None:
     if history:
         seed_history_if_empty(svc)
         _train_demo_if_untrained(svc)
-<<<<<<< HEAD
         _seed_demo_refreshers(svc)
+        _seed_demo_loss_reviews(svc)
 
 
 def _seed_demo_refreshers(svc: Services) -> None:
@@ -108,9 +108,6 @@ def _seed_demo_refreshers(svc: Services) -> None:
     if seed_demo_refreshers(svc.sessions, svc.taxonomy, DEMO_USER_ID, svc.today()):
         click.echo("Demo rep: opened a training refresher 9 days ago (it comes back on "
                    "St. Aldric Health Partners).")
-=======
-        _seed_demo_loss_reviews(svc)
->>>>>>> loss-reviews
 
 
 def _sync_demo_outcomes(svc: Services) -> None:

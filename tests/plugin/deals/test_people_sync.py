@@ -11,9 +11,9 @@ DANA, SAM, JAMIE = "0055e00000DANAWAA5", "0055e00000DEMOLAA5", "0055e00000JAMIOA
 
 def test_the_demo_people_are_stored_and_answer_who_is_who(engine):
     sessions = sessionmaker(engine)
-    report = PeopleSync(sessions, DemoOrg()).sync_demo()
+    report = PeopleSync(sessions, demo_org=DemoOrg()).sync_demo()
     assert report.ok and (report.users, report.roles) == (10, 9) and not report.skipped
-    assert PeopleSync(sessions, DemoOrg()).sync_demo().ok  # again: the same rows, replaced
+    assert PeopleSync(sessions, demo_org=DemoOrg()).sync_demo().ok  # again: the same rows, replaced
     with sessions() as session:
         store = PeopleStore(session, DEMO_ORG_ID)
         org = OrgPeople.build(store.users(), store.roles(), store.region_mappings())

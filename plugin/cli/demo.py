@@ -95,6 +95,7 @@ def _load_demo(svc: Services, history: bool = True) -> None:
     _sync_demo_people(svc)
     if history:
         seed_history_if_empty(svc)
+        _seed_demo_meetings(svc)
         _train_demo_if_untrained(svc)
 
 
@@ -109,6 +110,15 @@ def _sync_demo_people(svc: Services) -> None:
     from plugin.deals.people_sync import PeopleSync
 
     click.echo(f"Demo org people: {PeopleSync(svc.sessions, svc.demo_org).sync_demo().summary()}")
+
+
+def _seed_demo_meetings(svc: Services) -> None:
+    """The simulated reps in the demo's teams and meetings on its deals (the leading indicators'
+    preparation figure reads them)."""
+    from plugin.learning.demo_meetings import seed_demo_people_history
+
+    report = seed_demo_people_history(svc.sessions, today=svc.today(), demo=svc.demo_org)
+    click.echo(f"Demo org people and meetings: {report.summary()}")
 
 
 def _train_demo_if_untrained(svc: Services) -> None:

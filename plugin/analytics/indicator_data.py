@@ -43,7 +43,10 @@ def load_indicator_data(session: Session, org_id: str, *, today: date, weeks: in
         start - VALUE_ANALYSIS_LOOKBACK, end,
         origins=(ImpressionOrigin.SUGGESTIONS, ImpressionOrigin.SEARCH))
     store = PeopleStore(session, org_id)
-    meetings = store.meetings(since=start, until=end)
+    # Meetings that have happened: up to the start of today (a meeting later today or next
+    # week cannot have been prepared for yet, nor missed).
+    meetings = store.meetings(since=start, until=min(end, datetime.combine(today, time(),
+                                                                           timezone.utc)))
     people = OrgPeople.build(store.users(), store.roles(), store.region_mappings())
     kinds = {m.key: m.kind.value for m in CatalogRepository(session, org_id).list()}
     owners = deal_owners(shown, meetings, known_owners)

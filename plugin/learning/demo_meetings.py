@@ -56,7 +56,7 @@ def simulated_rep_records() -> list[dict[str, Any]]:
             "Contact": {"attributes": {"type": "Contact"}, "AccountId": to_18("0015e00000BRTLN"),
                         "Account": {"attributes": {"type": "Account"},
                                     "Name": "Brightline Partners"}} if partner else None,
-            "LastModifiedDate": "2026-09-01T09:00:00.000+0000",
+            "LastModifiedDate": "2026-01-05T09:00:00.000+0000",
         })
     return rows
 
@@ -120,8 +120,10 @@ def seed_demo_people_history(sessions: sessionmaker[Session], *, today: date,
         owners = deal_owners(shown, [], known)
         meetings = simulate_meetings(shown, owners, today=today, seed=seed) \
             + bundled_deal_meetings(demo, today=today)
+        # Parsed against the real clock: "today" may be a fixed day of a test, before the
+        # records' LastModifiedDate.
         people = parse_people(demo.user_records() + simulated_rep_records(), demo.role_records(),
-                              [], now)
+                              [], datetime.now(timezone.utc))
         people.meetings.extend(meetings)
         report = store_people(session, DEMO_ORG_ID, people, full=False)
     return PeopleSyncReport(DEMO_ORG_ID, "demo", report.users, report.roles, report.meetings,

@@ -69,7 +69,8 @@ def _view() -> dict:
     manager = g.user.role is Role.MANAGER
     visible = data.people.team(g.user.user_id) if manager else None
     found = scopes(data.people, data.inputs, visible=visible)
-    members = visible if visible is not None else frozenset(rep_lines(data.inputs))
+    active = frozenset(rep_lines(data.inputs))
+    members = active & visible if visible is not None else active
     whole = ScopeIndicators("org", "", "Your team" if manager else "Everyone", frozenset(members),
                             indicators_for(members, data.inputs))
     return dict(scopes=[whole, *found], whole=whole, inputs=data.inputs, weeks=weeks,

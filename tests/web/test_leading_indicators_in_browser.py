@@ -40,6 +40,8 @@ def pick(page, identity: str) -> None:
 def test_a_manager_sees_their_teams_indicators_and_the_meetings_behind_one(open_tab, screenshot):
     tab = open_tab()
     page = tab.open("/demo/identity")
+    expect(page.get_by_text("Demo partner rep")).to_be_visible()
+    screenshot(page, suffix="-0-picker")
     pick(page, "manager")
     with page.expect_navigation():
         page.get_by_role("link", name="Leading indicators").click()

@@ -95,6 +95,7 @@ def _load_demo(svc: Services, history: bool = True) -> None:
     _sync_demo_people(svc)
     if history:
         seed_history_if_empty(svc)
+        _seed_demo_meetings(svc)
         _train_demo_if_untrained(svc)
         _seed_demo_refreshers(svc)
         _seed_demo_loss_reviews(svc)
@@ -129,6 +130,15 @@ def _seed_demo_loss_reviews(svc: Services) -> None:
     from plugin.learning.demo_loss_reviews import seed_demo_loss_reviews
 
     click.echo(seed_demo_loss_reviews(svc.sessions, svc.taxonomy_for(DEMO_ORG_ID)).line())
+
+
+def _seed_demo_meetings(svc: Services) -> None:
+    """The simulated reps in the demo's teams and meetings on its deals (the leading indicators'
+    preparation figure reads them)."""
+    from plugin.learning.demo_meetings import seed_demo_people_history
+
+    report = seed_demo_people_history(svc.sessions, today=svc.today(), demo=svc.demo_org)
+    click.echo(f"Demo org people and meetings: {report.summary()}")
 
 
 def _train_demo_if_untrained(svc: Services) -> None:

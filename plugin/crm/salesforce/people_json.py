@@ -112,7 +112,7 @@ def _id(record: Mapping[str, Any], name: str, kind: str, *, required: bool = Fal
     try:
         return to_18(value, prefix=PREFIXES[kind])
     except InvalidSalesforceId:
-        raise BadPeopleRecord(f"{name} is not a {kind} Id") from None
+        raise BadPeopleRecord(f"{name} is not a valid {kind} Id") from None
 
 
 def _text(record: Mapping[str, Any], name: str, length: int, *, required: bool = False) -> Any:

@@ -4,8 +4,10 @@ data carries that org's Id. Importing this package registers every table on ``Ba
 from content_catalog.tables import (
     access_tables, analytics_tables, catalog_tables, learning_tables, org_tables,
 )
+from content_catalog.tables import people_tables
+from content_catalog.tables import review_tables  # noqa: F401  (loss reviews, migration 0015)
 from content_catalog.tables.base import Base, utcnow
 
 __all__ = ["Base", "access_tables", "analytics_tables", "catalog_tables", "learning_tables",
-           "org_tables", "utcnow"]
+           "org_tables", "people_tables", "utcnow"]
 from content_catalog.tables import deal_history_tables  # noqa: E402,F401  (issue 15: stage history)

@@ -92,11 +92,14 @@ def _load_demo(svc: Services, history: bool = True) -> None:
         click.echo(f"Demo org {DEMO_ORG_ID} connected: map its stages and fields at /admin or "
                    "with `beinspired org map-stage` / `org fields`.")
     _sync_demo_outcomes(svc)
+    _sync_demo_people(svc)
     if history:
         seed_history_if_empty(svc)
         _sync_demo_stage_history(svc)  # after: the simulated views' deals get stage histories
+        _seed_demo_meetings(svc)
         _train_demo_if_untrained(svc)
         _seed_demo_refreshers(svc)
+        _seed_demo_loss_reviews(svc)
 
 
 def _seed_demo_refreshers(svc: Services) -> None:
@@ -121,6 +124,30 @@ def _sync_demo_stage_history(svc: Services) -> None:
     report = svc.outcome_sync.sync_stage_history(DEMO_ORG_ID)
     if report is not None:
         click.echo(f"Demo org deal stage history: {report.summary()}")
+
+
+def _sync_demo_people(svc: Services) -> None:
+    """The demo org's users and role hierarchy, stored as a people sync stores an org's."""
+    from plugin.deals.people_sync import PeopleSync
+
+    click.echo(f"Demo org people: {PeopleSync(svc.sessions, svc.demo_org).sync_demo().summary()}")
+
+
+def _seed_demo_loss_reviews(svc: Services) -> None:
+    """Reviews of the demo's lost deals (plugin/learning/demo_loss_reviews.py), the demo rep's
+    own lost deal left for them to review."""
+    from plugin.learning.demo_loss_reviews import seed_demo_loss_reviews
+
+    click.echo(seed_demo_loss_reviews(svc.sessions, svc.taxonomy_for(DEMO_ORG_ID)).line())
+
+
+def _seed_demo_meetings(svc: Services) -> None:
+    """The simulated reps in the demo's teams and meetings on its deals (the leading indicators'
+    preparation figure reads them)."""
+    from plugin.learning.demo_meetings import seed_demo_people_history
+
+    report = seed_demo_people_history(svc.sessions, today=svc.today(), demo=svc.demo_org)
+    click.echo(f"Demo org people and meetings: {report.summary()}")
 
 
 def _train_demo_if_untrained(svc: Services) -> None:

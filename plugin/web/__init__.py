@@ -12,6 +12,7 @@ from plugin.web.api import (
     catalog_modules,
     connected_orgs,
     coverage_gaps,
+    loss_review_api,
     module_analytics,
     personalise,
     recommend,
@@ -25,6 +26,7 @@ def register_blueprints(app: Flask, *, demo_mode: bool) -> None:
     for module in (
         recommend, catalog_modules, coverage_gaps, module_analytics, rep_events, personalise,
         panel, canvas, workspace, auth, access_admin, admin, connected_orgs, operations,
+        loss_review_api,
     ):
         app.register_blueprint(module.blueprint)
     app.register_blueprint(refresher_dismissals.blueprint)
@@ -32,3 +34,6 @@ def register_blueprints(app: Flask, *, demo_mode: bool) -> None:
         app.register_blueprint(demo_page.blueprint)
         app.register_blueprint(demo_identity.blueprint)  # and then only from this machine
     install_app_navigation(app)
+
+
+from plugin.web import loss_review_panel  # noqa: E402,F401  (its route joins the panel blueprint)

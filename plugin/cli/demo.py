@@ -95,6 +95,7 @@ def _load_demo(svc: Services, history: bool = True) -> None:
     _sync_demo_people(svc)
     if history:
         seed_history_if_empty(svc)
+        _sync_demo_stage_history(svc)  # after: the simulated views' deals get stage histories
         _seed_demo_meetings(svc)
         _train_demo_if_untrained(svc)
         _seed_demo_refreshers(svc)
@@ -115,6 +116,14 @@ def _sync_demo_outcomes(svc: Services) -> None:
     """The bundled records' own closed deals, as the worker's hourly sync would store them."""
     report = svc.outcome_sync.sync(DEMO_ORG_ID)
     click.echo(f"Demo org deal outcomes: {report.summary()}")
+
+
+def _sync_demo_stage_history(svc: Services) -> None:
+    """The demo org's simulated stage history (part of its simulated past: not with
+    ``--no-history``), through the same sync as a live org's, so a few deals are stuck."""
+    report = svc.outcome_sync.sync_stage_history(DEMO_ORG_ID)
+    if report is not None:
+        click.echo(f"Demo org deal stage history: {report.summary()}")
 
 
 def _sync_demo_people(svc: Services) -> None:

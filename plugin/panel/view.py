@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Callable
 
+import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.repository import CatalogRepository
@@ -29,6 +30,9 @@ from plugin.panel.suggestions import (
 )
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.crm.records import OpportunityRecord
+from plugin.deals.stage_norms import StuckNotice
+from plugin.deals.stuck_deals import StuckDeal, StuckDeals
+from plugin.panel.stuck_ranking import stage_advance_cards
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,8 @@ class PanelView:
     #: The database was unreachable and no catalog was in memory: the panel says so, the JSON
     #: API answers 503.
     catalog_unavailable: bool = False
+    #: The deal has stayed in its stage longer than usual (issue 15); None when not, or unknown.
+    stuck: StuckNotice | None = None
 
     @property
     def stage_notice(self) -> str | None:
@@ -77,7 +83,7 @@ class PanelViews:
     def __init__(self, suggestions: RecommendationService, impressions: ImpressionRecorder,
                  sessions: sessionmaker[Session], taxonomy_for: Callable[[str], Taxonomy],
                  today: Callable[[], date], search_limit: SearchRateLimit | None = None, *,
-                 unknown_in_background: bool = True):
+                 unknown_in_background: bool = True, stuck_deals: StuckDeals | None = None):
         self._suggestions = suggestions
         self._impressions = impressions
         self._sessions = sessions
@@ -87,6 +93,7 @@ class PanelViews:
         self._search_limit = search_limit or SearchRateLimit(30)
         #: False: the previous path, unknown values counted in the request (a benchmark baseline).
         self._unknown_in_background = unknown_in_background
+        self._stuck_deals = stuck_deals
 
     def view(
         self, source: OpportunitySource, opportunity_id: str, *, count_shown: bool = True,
@@ -114,22 +121,23 @@ class PanelViews:
             self._record_unknown(source.org_id, mapped)
         shown_to = _ShownTo(record.opportunity_id, viewer) if count_shown else None
         return self._ranked_view(source.org_id, record, mapped, shown_to, None,
-                                 problems=record.problems)
+                                 problems=record.problems, stuck=self._stuck(source.org_id, record))
 
     def _ranked_view(self, org_id: str, record: OpportunityRecord | None, mapped: MappedContext,
                      shown_to: "_ShownTo | None", notice: str | None,
-                     problems: tuple[str, ...] = ()) -> PanelView:
+                     problems: tuple[str, ...] = (), stuck: StuckDeal | None = None) -> PanelView:
         """The view with its suggestions; while the database is unreachable, those ranked from
         memory or none, and a notice saying so in the rep's words."""
         try:
-            suggestions = self._rank(org_id, mapped, shown_to)
+            suggestions = self._rank(org_id, mapped, shown_to, stuck)
         except CatalogUnavailable:
             return PanelView(record, mapped, PanelSuggestions((), ()),
                              notice=_joined(notice, CATALOG_UNAVAILABLE_NOTICE),
                              problems=problems, catalog_unavailable=True)
         if suggestions.from_memory:
             notice = _joined(notice, FROM_MEMORY_NOTICE)
-        return PanelView(record, mapped, suggestions, notice=notice, problems=problems)
+        return PanelView(record, mapped, suggestions, notice=notice, problems=problems,
+                         stuck=stuck.notice if stuck is not None else None)
 
     def search(
         self, source: OpportunitySource, opportunity_id: str, text: object, *,
@@ -179,7 +187,7 @@ class PanelViews:
         return self._rank(org_id, mapped, _ShownTo(None, viewer) if count_shown else None)
 
     def _rank(self, org_id: str, mapped: MappedContext,
-              shown_to: "_ShownTo | None") -> PanelSuggestions:
+              shown_to: "_ShownTo | None", stuck: StuckDeal | None = None) -> PanelSuggestions:
         today = self._today()
         seed = None
         if shown_to is not None and shown_to.opportunity_id is not None:
@@ -188,6 +196,10 @@ class PanelViews:
             org_id, mapped.context, today, explore=shown_to is not None, draw_seed=seed,
             viewer=shown_to.user_id if shown_to is not None else None,
         )
+        if stuck is not None:
+            suggestions = stage_advance_cards(suggestions, stuck.evidence,
+                                              rng=np.random.default_rng(seed),
+                                              explore=shown_to is not None)
         if shown_to is not None:
             suggestions = self._record_shown(org_id, mapped, suggestions, shown_to)
         return suggestions
@@ -219,6 +231,18 @@ class PanelViews:
             log.exception("could not queue the impressions of a panel view in org %s", org_id)
             return suggestions
         return stamped
+
+    def _stuck(self, org_id: str, record: OpportunityRecord) -> StuckDeal | None:
+        """Whether this deal is stuck (``plugin.deals.stuck_deals``: figures held in memory);
+        never costs the rep a panel."""
+        if self._stuck_deals is None or record.is_closed:
+            return None
+        try:
+            return self._stuck_deals.stuck(org_id, record.opportunity_id, record.stage,
+                                           record.amount)
+        except Exception:  # noqa: BLE001 - a notice is a bonus; the suggestions still come
+            log.exception("could not tell whether a deal of org %s is stuck", org_id)
+            return None
 
     def _record_unknown(self, org_id: str, mapped: MappedContext) -> None:
         """Keep unmapped CRM values for admins; never let that bookkeeping cost the rep a panel.

@@ -24,6 +24,7 @@ from plugin.learning.job_queue import (
     CATALOG_IMPORT, Handler, JobQueue, catalog_import_handler, job_handlers, job_queue,
 )
 from plugin.learning.outcome_sync import OutcomeSync
+from plugin.deals.people_sync import PeopleSync
 from plugin.deals.stage_history_sync import StageHistorySync
 from plugin.deals.stuck_deals import StuckDeals
 from plugin.learning.training import Trainer
@@ -108,7 +109,8 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         work=_refit_work(settings, sessions),
     )
     impressions = ImpressionRecorder(sessions)
-    outcome_sync = OutcomeSync(sessions, orgs, demo_org, StageHistorySync(sessions, orgs))
+    outcome_sync = OutcomeSync(sessions, orgs, demo_org, StageHistorySync(sessions, orgs),
+                               PeopleSync(sessions, demo_org, orgs))
     trainer = Trainer(sessions, lambda: TagTextRanker(recommendations.weights,
                                                       recommendations.labels))
     analytics_rollups = AnalyticsRollupJob(sessions, today)

@@ -87,10 +87,9 @@ def job_handlers(outcome_sync: OutcomeSync, trainer: Trainer,
 
     def sync(org_id: str) -> JobOutcome:
         report = outcome_sync.sync(org_id)
-        history = outcome_sync.sync_stage_history(org_id)
-        if history is None:
-            return JobOutcome(report.ok, report.summary())
-        return JobOutcome(report.ok and history.ok, f"{report.summary()}; {history.summary()}")
+        more = outcome_sync.sync_deal_records(org_id)
+        summary = "; ".join([report.summary(), *(r.summary() for r in more)])
+        return JobOutcome(report.ok and all(r.ok for r in more), summary)
 
     def train(org_id: str | None = None) -> JobOutcome:
         if org_id is None:

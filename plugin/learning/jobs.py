@@ -162,9 +162,9 @@ def run_analytics_rollup(rollups: AnalyticsRollupJob) -> str:
 
 def run_outcome_sync(outcomes: OutcomeSync, org_id: str) -> str:
     report = outcomes.sync(org_id)
-    history = outcomes.sync_stage_history(org_id)
-    summary = report.summary() + ("" if history is None else f"; {history.summary()}")
-    if not report.ok or (history is not None and not history.ok):
+    more = outcomes.sync_deal_records(org_id)
+    summary = "; ".join([report.summary(), *(r.summary() for r in more)])
+    if not report.ok or not all(r.ok for r in more):
         raise JobFailed(summary)
     return summary
 

@@ -185,3 +185,25 @@ def test_the_api_limit_stops_later_syncs_from_calling_salesforce(people_sync, sa
 @pytest.mark.parametrize("org_id", ["00D000000000404AAA", "not an org", ""])
 def test_an_unknown_org_is_reported_not_raised(people_sync, org_id):
     assert people_sync.sync(org_id, now=NOW).error == "no such org is configured"
+
+
+def test_the_scheduled_outcome_job_syncs_the_people_too(svc, salesforce):
+    from plugin.learning.jobs import run_outcome_sync
+    salesforce.pages([])  # outcomes: nothing closed
+    salesforce.pages([])  # stage history: nothing new
+    answer(salesforce, users=[user(1)], events=[event(1)])
+    summary = run_outcome_sync(svc.outcome_sync, ORG_ID)
+    assert "FROM UserRole" in salesforce.soql[2] and "FROM Event" in salesforce.soql[4]
+    users, roles, meetings = stored(svc)
+    assert (len(users), len(roles), len(meetings)) == (1, 2, 1)
+    assert summary.count(";") == 2, summary
+
+
+def test_a_failed_people_sync_fails_the_scheduled_job_and_says_so(svc, salesforce):
+    from plugin.learning.jobs import JobFailed, run_outcome_sync
+    salesforce.pages([]).pages([])  # outcomes and stage history: nothing new
+    salesforce.answer(403, [{"message": "TotalRequests Limit exceeded.",
+                             "errorCode": "REQUEST_LIMIT_EXCEEDED"}])
+    with pytest.raises(JobFailed) as failed:
+        run_outcome_sync(svc.outcome_sync, ORG_ID)
+    assert "people sync failed" in str(failed.value) and stored(svc) == ([], [], [])

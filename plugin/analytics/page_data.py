@@ -8,7 +8,6 @@ from typing import Mapping, Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from content_catalog.events import PanelEventLog
 from content_catalog.modules import ContentModule
 from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import Dimension, Taxonomy
@@ -24,8 +23,8 @@ from plugin.analytics.module_figures import (
     sorted_stats,
     weekly_trend,
 )
+from plugin.analytics.simulated_share import simulated_span
 from plugin.analytics.window_figures import WindowLog
-from plugin.crm.demo_org import SIMULATED_REP_PREFIX
 from plugin.errors import InvalidInput, NotFound
 
 WINDOWS = (30, 90, 180)
@@ -241,10 +240,10 @@ def build_catalog_analytics(
 
 def simulated_weeks(session: Session, org_id: str) -> int | None:
     """The weeks the demo's simulated history spans in this org; None when it has none."""
-    everything = PanelEventLog(session, org_id).span_shown_to(SIMULATED_REP_PREFIX)
+    everything = simulated_span(session, org_id)
     if everything is None:
         return None
-    return -(-((everything.last.date() - everything.first.date()).days + 1) // 7)
+    return -(-((everything.last_day - everything.first_day).days + 1) // 7)
 
 
 def simulated_history(session: Session, org_id: str, window: Window, total: int,
@@ -254,8 +253,8 @@ def simulated_history(session: Session, org_id: str, window: Window, total: int,
     weeks = simulated_weeks(session, org_id)
     if weeks is None:
         return None
-    here = PanelEventLog(session, org_id).span_shown_to(
-        SIMULATED_REP_PREFIX, since=window.since, until=window.until, module_key=module_key)
+    here = simulated_span(session, org_id, since=window.since, until=window.until,
+                          module_key=module_key)
     return SimulatedHistory(weeks, here.impressions if here else 0, total)
 
 

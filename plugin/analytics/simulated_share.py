@@ -14,6 +14,7 @@ from content_catalog.analytics_rollups import (
     RollupCounts,
 )
 from content_catalog.events import PanelEventLog
+from plugin.analytics.rollup_memo import RollupMemo
 from plugin.crm.demo_org import SIMULATED_REP_PREFIX
 
 #: The roll-ups' kind for the simulated reps' impressions (value always "not set"); only the
@@ -51,10 +52,12 @@ def simulated_rollup_rows(session: Session, org_id: str, starts_at: datetime,
 
 def simulated_span(session: Session, org_id: str, *, since: datetime | None = None,
                    until: datetime | None = None,
-                   module_key: str | None = None) -> SimulatedSpan | None:
+                   module_key: str | None = None,
+                   memo: RollupMemo | None = None) -> SimulatedSpan | None:
     """The simulated impressions shown in ``[since, until)`` (``since`` at midnight; None: from
     the first), of one module if given; None if there are none. From the roll-ups up to
-    where they counted and the raw impressions after; all raw when the roll-ups cannot say."""
+    where they counted (their sums kept in ``memo``, if given) and the raw impressions after;
+    all raw when the roll-ups cannot say."""
     log = PanelEventLog(session, org_id)
     rollups = AnalyticsRollups(session, org_id)
     state = rollups.state()
@@ -67,10 +70,11 @@ def simulated_span(session: Session, org_id: str, *, since: datetime | None = No
                                 module_key=module_key)
         return SimulatedSpan(raw.impressions, raw.first.date(), raw.last.date()) if raw else None
     first = since.date() if since is not None else _EPOCH
+    reader = memo.reader(rollups, state) if memo is not None else rollups
     if module_key is None:
-        rolled = rollups.activity(SIMULATED, first, value=(None,), by=("day",))
+        rolled = reader.activity(SIMULATED, first, value=(None,), by=("day",))
     else:
-        rolled = rollups.module_counts(SIMULATED, first, value=(None,), module=module_key,
+        rolled = reader.module_counts(SIMULATED, first, value=(None,), module=module_key,
                                        by=("day",))
     days = [day for (day,), counts in rolled.items() if counts.impressions]
     count = sum(counts.impressions for counts in rolled.values())

@@ -336,3 +336,23 @@ def test_the_simulated_share_is_read_raw_without_a_roll_up(sessions):
     for asked in [(None, None, None), (window.since, window.until, None),
                   (window.since, window.until, MODULES[0])]:
         assert page_simulated(sessions, *asked) == raw_simulated(sessions, *asked)
+
+
+def test_pages_see_a_rebuild_made_in_the_same_clock_tick(sessions, taxonomy):
+    """The pages keep a roll-up's sums in memory while it is the current one: a rebuild,
+    even one stamped with the same moment, replaces them."""
+    log = RandomLog(sessions, random.Random(8), event_rate=0.0)
+    log.views(3, lambda: at(2))
+    job(sessions).rebuild(ORG)
+
+    def shown():
+        report = build_catalog_analytics(sessions, ORG, AnalyticsQuery(30), taxonomy=taxonomy,
+                                         today=TODAY)
+        return report.totals.impressions
+
+    before = shown()
+    log.views(2, lambda: at(1))
+    job(sessions).rebuild(ORG)  # the same clock as the first run
+    assert shown() > before
+    with sessions() as session:
+        assert AnalyticsRollups(session, ORG).state().built_at > ROLLED_UP_AT

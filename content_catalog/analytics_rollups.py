@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from dataclasses import dataclass, fields
-from datetime import date, datetime
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime, timedelta
 from typing import Iterable, Mapping
 
 from sqlalchemy import and_, case, delete, func, select
@@ -139,6 +139,11 @@ class AnalyticsRollups:
         """The org's roll-ups become these (every earlier row goes); returns rows written.
         ``outcomes``: opportunity → won, for those closed now."""
         org = self.org_id
+        before = self.state()
+        if before is not None and state.built_at <= before.built_at:
+            # ``built_at`` names a roll-up (pages keep its sums while it is the current one):
+            # a rebuild within the same clock tick still gets a later one.
+            state = replace(state, built_at=before.built_at + timedelta(microseconds=1))
         for table in (_ACTIVITY, _MODULES, _TALLIES, _OPPORTUNITIES, _STATE):
             self.session.execute(delete(table).where(table.c.org_id == org))
         self.session.execute(_STATE.insert(), [dict(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -172,6 +172,19 @@ class PanelEventLog:
             query = query.where(row.module_key == module_key)
         count, first, last = self.session.execute(query).one()
         return ShownSpan(count, utc(first), utc(last)) if count else None
+
+    def shown_to_by_day(self, user_prefix: str, *, until: datetime,
+                        ) -> dict[tuple[date, str], int]:
+        """(day, module) → impressions shown to users whose Id starts with ``user_prefix``
+        before ``until`` (the analytics roll-up job keeps these, so pages need not scan)."""
+        row = PanelImpressionRow
+        query = select(row.shown_at, row.module_key).where(
+            row.org_id == self.org_id, row.user_id.startswith(user_prefix, autoescape=True),
+            row.shown_at < until)
+        counts: Counter = Counter()
+        for shown_at, module_key in self.session.execute(query):
+            counts[(utc(shown_at).date(), module_key)] += 1
+        return dict(counts)
 
     # -- writing ---------------------------------------------------------------------------------
     def add_events(self, events: Sequence[PanelEvent]) -> StoredEvents:

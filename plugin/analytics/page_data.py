@@ -8,7 +8,6 @@ from typing import Mapping, Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from content_catalog.events import PanelEventLog
 from content_catalog.modules import ContentModule
 from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import Dimension, Taxonomy
@@ -24,8 +23,9 @@ from plugin.analytics.module_figures import (
     sorted_stats,
     weekly_trend,
 )
+from plugin.analytics.rollup_memo import RollupMemo, memo_for
+from plugin.analytics.simulated_share import simulated_span
 from plugin.analytics.window_figures import WindowLog
-from plugin.crm.demo_org import SIMULATED_REP_PREFIX
 from plugin.errors import InvalidInput, NotFound
 
 WINDOWS = (30, 90, 180)
@@ -209,7 +209,8 @@ def build_catalog_analytics(
     """``taxonomy`` is the org's; ``today`` ends the window."""
     window = analytics_window(today, query.window_days)
     with sessions() as session:
-        log = WindowLog(session, org_id, window.since, window.until, kinds=(ALL, query.segment))
+        log = WindowLog(session, org_id, window.since, window.until, kinds=(ALL, query.segment),
+                        memo=memo_for(sessions))
         by_segment = log.segment_activity(query.segment)
         kind, value = _chosen_segment(query, by_segment, taxonomy)
         stats = {module: s for (_, module), s in log.module_stats(kind, (value,)).items()}
@@ -217,7 +218,8 @@ def build_catalog_analytics(
         won, lost = log.closed_deals(kind, value)
         modules = CatalogRepository(session, org_id).find(stats)
         simulated = simulated_history(
-            session, org_id, window, sum(a.impressions for a in by_segment.values()))
+            session, org_id, window, sum(a.impressions for a in by_segment.values()),
+            memo=memo_for(sessions))
     return CatalogAnalytics(
         query=query,
         window=window,
@@ -239,23 +241,25 @@ def build_catalog_analytics(
     )
 
 
-def simulated_weeks(session: Session, org_id: str) -> int | None:
+def simulated_weeks(session: Session, org_id: str, memo: RollupMemo | None = None,
+                    ) -> int | None:
     """The weeks the demo's simulated history spans in this org; None when it has none."""
-    everything = PanelEventLog(session, org_id).span_shown_to(SIMULATED_REP_PREFIX)
+    everything = simulated_span(session, org_id, memo=memo)
     if everything is None:
         return None
-    return -(-((everything.last.date() - everything.first.date()).days + 1) // 7)
+    return -(-((everything.last_day - everything.first_day).days + 1) // 7)
 
 
 def simulated_history(session: Session, org_id: str, window: Window, total: int,
-                      module_key: str | None = None) -> SimulatedHistory | None:
+                      module_key: str | None = None, *, memo: RollupMemo | None = None,
+                      ) -> SimulatedHistory | None:
     """The simulated share of ``total`` impressions in ``window`` (of one module, if given),
     labelled with the weeks the whole simulated history spans; None when there is none."""
-    weeks = simulated_weeks(session, org_id)
+    weeks = simulated_weeks(session, org_id, memo)
     if weeks is None:
         return None
-    here = PanelEventLog(session, org_id).span_shown_to(
-        SIMULATED_REP_PREFIX, since=window.since, until=window.until, module_key=module_key)
+    here = simulated_span(session, org_id, since=window.since, until=window.until,
+                          module_key=module_key, memo=memo)
     return SimulatedHistory(weeks, here.impressions if here else 0, total)
 
 
@@ -297,12 +301,14 @@ def build_module_analytics(
         except ModuleNotFound:
             raise NotFound("There is no such module in this org.") from None
         log = WindowLog(session, org_id, window.since, window.until,
-                        kinds=(ALL, query.segment), module_key=module_key)
+                        kinds=(ALL, query.segment), module_key=module_key,
+                        memo=memo_for(sessions))
         by_value = log.module_stats(query.segment, None, module_key)
         overall = (log.module_stats(ALL, (None,), module_key)[(None, module_key)]
                    if by_value else None)
         simulated = simulated_history(session, org_id, window,
-                                      overall.impressions if overall else 0, module_key)
+                                      overall.impressions if overall else 0, module_key,
+                                      memo=memo_for(sessions))
         if not by_value:
             return ModuleAnalytics(query, window, module, None,
                                    trend=weekly_trend((), window.first_day, window.last_day),

@@ -15,6 +15,7 @@ from content_catalog.repository import OrgNotFound
 from content_catalog.tables.catalog_tables import Org
 from plugin.analytics.log_tally import LogTally, tally
 from plugin.analytics.page_data import WINDOWS
+from plugin.analytics.simulated_share import simulated_rollup_rows
 from plugin.ranking.logged_views import logged_impressions
 
 #: The roll-ups reach back as far as the longest window.
@@ -84,6 +85,9 @@ class AnalyticsRollupJob:
                 impressions += len(shown)
                 counted.merge(tally(shown))
                 chunk_start = chunk_end
+            simulated = simulated_rollup_rows(session, org_id, starts_at, covered_until)
+            counted.activity.update(simulated[0])
+            counted.modules.update(simulated[1])
             rows = AnalyticsRollups(session, org_id).replace(
                 RollupState(org_id, starts_at, covered_until, self._now(), window_starts(today)),
                 activity=counted.activity, modules=counted.modules, deals=counted.deals,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from content_catalog.analytics_rollups import AnalyticsRollups, DealCounts, RollupCounts
 from plugin.analytics.log_tally import ALL, LogTally, as_activity, content_stats, tally
 from plugin.analytics.module_figures import Activity, ContentStats
+from plugin.analytics.rollup_memo import RollupMemo
 from plugin.ranking.logged_views import logged_impressions
 
 #: A segment value filter: a 1-tuple with the value (None: not set), or None for every value.
@@ -20,7 +21,9 @@ class WindowLog:
     """The impressions shown in ``[since, until)`` (``since`` at midnight), counted."""
 
     def __init__(self, session: Session, org_id: str, since: datetime, until: datetime, *,
-                 kinds: Sequence[str], module_key: str | None = None):
+                 kinds: Sequence[str], module_key: str | None = None,
+                 memo: RollupMemo | None = None):
+        """``memo``: where the roll-ups' sums are kept between pages (None: read each time)."""
         self.since_day: date = since.date()
         rollups = AnalyticsRollups(session, org_id)
         state = rollups.state()
@@ -29,7 +32,8 @@ class WindowLog:
                   and since.date() in state.window_starts)
         #: Impressions shown before this moment are counted from the roll-ups (None: none are).
         self.rolled_up_until: datetime | None = state.covered_until if usable else None
-        self._rollups = rollups if usable else None
+        self._rollups = ((memo.reader(rollups, state) if memo else rollups)
+                         if usable else None)
         self._bucket = state.bucket(self.since_day) if usable else 0
         self._changed: dict[str, tuple[bool | None, bool | None]] | None = None
         tail_since = state.covered_until if usable else since

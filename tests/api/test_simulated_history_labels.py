@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plugin.app import create_app
-from plugin.crm.demo_org import load_demo_catalog
+from plugin.crm.demo_org import DEMO_ORG_ID, load_demo_catalog
 from plugin.learning.demo_history import seed_demo_history
 from plugin.settings import Settings
 from tests.api.conftest import TODAY
@@ -66,3 +66,20 @@ def test_the_coverage_map_says_its_suggestion_counts_include_simulated_weeks(sim
     assert f"Demo data: {WEEKS} simulated weeks" in page
     answer = client.get("/api/v1/coverage").get_json()
     assert answer["simulated"] is True and answer["simulated_weeks"] == WEEKS
+
+
+def test_the_labels_read_from_the_roll_ups_say_the_same(simulated_app):
+    """``load-demo`` rolls the demo org up after seeding: the label and counts then come from
+    the roll-ups' simulated rows, and are those read raw."""
+    client = simulated_app.test_client()
+    module = shown_module(client)
+    paths = ["/api/v1/analytics/modules", f"/api/v1/analytics/modules/{module}",
+             "/api/v1/analytics/modules?window=30"]
+    raw = [client.get(path).get_json() for path in paths]
+    svc = simulated_app.extensions["be_inspired"]
+    svc.analytics_rollups.rebuild(DEMO_ORG_ID)
+    rolled = [client.get(path).get_json() for path in paths]
+    assert all(body["rolled_up_until"] for body in rolled)
+    assert [body["simulated_history"] for body in rolled] == [
+        body["simulated_history"] for body in raw]
+    assert rolled[0]["simulated_history"]["simulated_impressions"] > 0

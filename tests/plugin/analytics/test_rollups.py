@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
+from sqlalchemy import delete
 
 from content_catalog.analytics_rollups import AnalyticsRollups
 from content_catalog.database import session_factory
 from content_catalog.deal_outcomes import DealOutcome, DealOutcomes
 from content_catalog.events import EventKind, Impression, PanelEvent, PanelEventLog, add_impressions
 from content_catalog.repository import CatalogRepository, OrgNotFound, ensure_org
+from content_catalog.tables.learning_tables import PanelImpressionRow
 from plugin.analytics.module_figures import (
     SEGMENTS,
     activity,
@@ -31,6 +34,8 @@ from plugin.analytics.page_data import (
     build_module_analytics,
 )
 from plugin.analytics.rollup_job import SETTLE, AnalyticsRollupJob
+from plugin.analytics.simulated_share import simulated_span
+from plugin.crm.demo_org import SIMULATED_REP_PREFIX
 from plugin.ranking.logged_views import logged_impressions
 
 ORG = "00D000000000ROLLUP"
@@ -276,3 +281,78 @@ def test_a_rebuild_replaces_the_org_s_roll_ups_and_touches_no_other_org(sessions
 def test_rolling_up_an_unknown_org_is_refused(sessions):
     with pytest.raises(OrgNotFound):
         job(sessions).rebuild("00D000000000NOSUCH")
+
+
+def simulated_views(log: RandomLog, count: int, shown_at) -> int:
+    """Views shown to the demo's simulated reps (no events: the test deletes some later);
+    returns their impressions."""
+    impressions = []
+    for _ in range(count):
+        log._view(shown_at(), impressions, [])
+    log.write([replace(i, user_id=f"{SIMULATED_REP_PREFIX}{n % 3}")
+               for n, i in enumerate(impressions)])
+    return len(impressions)
+
+
+def raw_simulated(sessions, since=None, until=None, module=None):
+    with sessions() as session:
+        span = PanelEventLog(session, ORG).span_shown_to(SIMULATED_REP_PREFIX, since=since,
+                                                         until=until, module_key=module)
+    return (span.impressions, span.first.date(), span.last.date()) if span else None
+
+
+def page_simulated(sessions, since=None, until=None, module=None):
+    with sessions() as session:
+        span = simulated_span(session, ORG, since=since, until=until, module_key=module)
+    return (span.impressions, span.first_day, span.last_day) if span else None
+
+
+def test_the_simulated_share_comes_from_the_roll_ups_and_equals_the_raw_count(sessions):
+    log = history(sessions, 6)
+    rng = log.rng
+    # 260 days of simulated views, longer than the roll-ups' 180, some on the roll-up's day.
+    rolled = simulated_views(log, 60, lambda: at(rng.randint(0, 260), rng.randint(0, 9)))
+    job(sessions).rebuild(ORG)
+    tail_count = simulated_views(log, 8, lambda: at(0, rng.randint(10, 23)))  # the raw tail
+    windows = [analytics_window(TODAY, days) for days in WINDOWS]
+    asked = [(None, None, None)] + [(w.since, w.until, m) for w in windows
+                                    for m in (None, *MODULES)]
+    expected = {a: raw_simulated(sessions, *a) for a in asked}
+    assert all(expected[a] == page_simulated(sessions, *a) for a in asked)
+    assert expected[(None, None, None)][0] == rolled + tail_count
+    # What the roll-up counted is no longer read raw: its rows can go, the counts stay.
+    with sessions.begin() as session:
+        session.execute(delete(PanelImpressionRow).where(
+            PanelImpressionRow.user_id.startswith(SIMULATED_REP_PREFIX),
+            PanelImpressionRow.shown_at < ROLLED_UP_AT - SETTLE))
+    assert all(expected[a] == page_simulated(sessions, *a) for a in asked)
+    assert raw_simulated(sessions)[0] == tail_count
+
+
+def test_the_simulated_share_is_read_raw_without_a_roll_up(sessions):
+    log = history(sessions, 7)
+    simulated_views(log, 20, lambda: at(log.rng.randint(0, 100)))
+    window = analytics_window(TODAY, 90)
+    for asked in [(None, None, None), (window.since, window.until, None),
+                  (window.since, window.until, MODULES[0])]:
+        assert page_simulated(sessions, *asked) == raw_simulated(sessions, *asked)
+
+
+def test_pages_see_a_rebuild_made_in_the_same_clock_tick(sessions, taxonomy):
+    """The pages keep a roll-up's sums in memory while it is the current one: a rebuild,
+    even one stamped with the same moment, replaces them."""
+    log = RandomLog(sessions, random.Random(8), event_rate=0.0)
+    log.views(3, lambda: at(2))
+    job(sessions).rebuild(ORG)
+
+    def shown():
+        report = build_catalog_analytics(sessions, ORG, AnalyticsQuery(30), taxonomy=taxonomy,
+                                         today=TODAY)
+        return report.totals.impressions
+
+    before = shown()
+    log.views(2, lambda: at(1))
+    job(sessions).rebuild(ORG)  # the same clock as the first run
+    assert shown() > before
+    with sessions() as session:
+        assert AnalyticsRollups(session, ORG).state().built_at > ROLLED_UP_AT

@@ -92,15 +92,53 @@ def _load_demo(svc: Services, history: bool = True) -> None:
         click.echo(f"Demo org {DEMO_ORG_ID} connected: map its stages and fields at /admin or "
                    "with `beinspired org map-stage` / `org fields`.")
     _sync_demo_outcomes(svc)
+    _sync_demo_people(svc)
     if history:
         seed_history_if_empty(svc)
+        _seed_demo_meetings(svc)
         _train_demo_if_untrained(svc)
+        _seed_demo_refreshers(svc)
+        _seed_demo_loss_reviews(svc)
+
+
+def _seed_demo_refreshers(svc: Services) -> None:
+    """The demo rep opened a training refresher days ago: the panel brings it back."""
+    from plugin.learning.demo_refreshers import seed_demo_refreshers
+    from plugin.web.identity import DEMO_USER_ID
+
+    if seed_demo_refreshers(svc.sessions, svc.taxonomy, DEMO_USER_ID, svc.today()):
+        click.echo("Demo rep: opened a training refresher 9 days ago (it comes back on "
+                   "St. Aldric Health Partners).")
 
 
 def _sync_demo_outcomes(svc: Services) -> None:
     """The bundled records' own closed deals, as the worker's hourly sync would store them."""
     report = svc.outcome_sync.sync(DEMO_ORG_ID)
     click.echo(f"Demo org deal outcomes: {report.summary()}")
+
+
+def _sync_demo_people(svc: Services) -> None:
+    """The demo org's users and role hierarchy, stored as a people sync stores an org's."""
+    from plugin.deals.people_sync import PeopleSync
+
+    click.echo(f"Demo org people: {PeopleSync(svc.sessions, svc.demo_org).sync_demo().summary()}")
+
+
+def _seed_demo_loss_reviews(svc: Services) -> None:
+    """Reviews of the demo's lost deals (plugin/learning/demo_loss_reviews.py), the demo rep's
+    own lost deal left for them to review."""
+    from plugin.learning.demo_loss_reviews import seed_demo_loss_reviews
+
+    click.echo(seed_demo_loss_reviews(svc.sessions, svc.taxonomy_for(DEMO_ORG_ID)).line())
+
+
+def _seed_demo_meetings(svc: Services) -> None:
+    """The simulated reps in the demo's teams and meetings on its deals (the leading indicators'
+    preparation figure reads them)."""
+    from plugin.learning.demo_meetings import seed_demo_people_history
+
+    report = seed_demo_people_history(svc.sessions, today=svc.today(), demo=svc.demo_org)
+    click.echo(f"Demo org people and meetings: {report.summary()}")
 
 
 def _train_demo_if_untrained(svc: Services) -> None:

@@ -185,7 +185,8 @@ class PanelViews:
         if shown_to is not None and shown_to.opportunity_id is not None:
             seed = working_session_seed(org_id, shown_to.user_id, shown_to.opportunity_id, today)
         suggestions = self._suggestions.recommend(
-            org_id, mapped.context, today, explore=shown_to is not None, draw_seed=seed
+            org_id, mapped.context, today, explore=shown_to is not None, draw_seed=seed,
+            viewer=shown_to.user_id if shown_to is not None else None,
         )
         if shown_to is not None:
             suggestions = self._record_shown(org_id, mapped, suggestions, shown_to)

@@ -12,11 +12,13 @@ from plugin.web.api import (
     catalog_modules,
     connected_orgs,
     coverage_gaps,
+    loss_review_api,
     module_analytics,
     personalise,
     recommend,
     rep_events,
 )
+from plugin.web.api import refresher_dismissals
 
 
 def register_blueprints(app: Flask, *, demo_mode: bool) -> None:
@@ -24,9 +26,14 @@ def register_blueprints(app: Flask, *, demo_mode: bool) -> None:
     for module in (
         recommend, catalog_modules, coverage_gaps, module_analytics, rep_events, personalise,
         panel, canvas, workspace, auth, access_admin, admin, connected_orgs, operations,
+        loss_review_api,
     ):
         app.register_blueprint(module.blueprint)
+    app.register_blueprint(refresher_dismissals.blueprint)
     if demo_mode:
         app.register_blueprint(demo_page.blueprint)
         app.register_blueprint(demo_identity.blueprint)  # and then only from this machine
     install_app_navigation(app)
+
+
+from plugin.web import loss_review_panel  # noqa: E402,F401  (its route joins the panel blueprint)

@@ -10,6 +10,7 @@ from plugin.orgs.live import OrgsSnapshot
 from plugin.crm.salesforce.signed_request import CanvasRequest, CanvasRequestError, verify_signed_request
 from plugin.crm.salesforce.exceptions import CanvasSessionExpired
 from plugin.web.app_services import services
+from plugin.web.loss_review_offers import loss_review_for
 from plugin.web.panel import SEARCH_BOUNDS, context_summary
 from plugin.web.panel_cards import card_markup
 
@@ -58,6 +59,7 @@ def _panel(orgs: OrgsSnapshot, canvas: CanvasRequest):
         card_markup=card_markup(canvas.record_id),
         search_bounds=SEARCH_BOUNDS,
         app_token=token,
+        loss_review=loss_review_for(canvas.org_id, canvas.user_id, view),
     )
 
 

@@ -15,6 +15,7 @@ from plugin.panel.suggestions import PanelSuggestions
 from plugin.panel.view import PanelView
 from plugin.content.rendering import markdown_to_html
 from plugin.web.app_services import services
+from plugin.web.loss_review_offers import loss_review_for
 from plugin.web.panel_cards import card_markup
 from plugin.web.request_org import current_org
 
@@ -39,6 +40,7 @@ def suggestions(opportunity_id: str):
         context_summary=context_summary(view),
         card_markup=card_markup(opportunity_id),
         search_bounds=SEARCH_BOUNDS,
+        loss_review=loss_review_for(org.org_id, org.viewer, view),
     )
 
 

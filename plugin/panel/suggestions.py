@@ -387,7 +387,7 @@ class RecommendationService:
         # then the ranker, the context, the day and the seed decide it all.
         memo = (None if explore and draw_seed is None else
                 (*session_key(org_id, revision, marker, context, today,
-                              draw_seed if explore else None), (k_client_facing, k_internal))
+                              draw_seed if explore else None), (k_client_facing, k_internal)))
         if in_background is None:
             in_background = functools.cache(lambda: self._is_big(repository, revision))
         if marker is not None:

@@ -112,6 +112,10 @@ class ProductionServer(BaseApplication):
             "threads": plan.threads,
             "worker_class": "gthread",
             "worker_connections": 1000,
+            # An idle keep-alive connection is kept 5 s, not gunicorn's 2: a rep pausing longer
+            # than 2 s between views found it closed (a failed read, then a new connection);
+            # the gthread worker holds idle connections in its poller, not in a thread.
+            "keepalive": 5,
             "preload_app": False,  # each worker builds the app (threads, pools) after its fork
             "timeout": 60,
             "graceful_timeout": 30,

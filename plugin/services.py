@@ -34,6 +34,7 @@ from plugin.orgs.management import OrgAdmin
 from plugin.orgs.stage_phases import OrgTaxonomies
 from plugin.panel.impressions import ImpressionRecorder
 from plugin.panel.panel_search import SearchRateLimit
+from plugin.panel.ranked_lists import RankedLists
 from plugin.panel.suggestions import RecommendationService
 from plugin.panel.view import PanelViews
 from plugin.ranking.refit_work import ChildProcess, InProcess
@@ -107,6 +108,9 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         display_in_memory=settings.panel_caches,
         refit_inline_modules=settings.refit_inline_modules,
         work=_refit_work(settings, sessions),
+        ranked_lists=RankedLists(
+            settings.ranked_list_cache_entries if settings.panel_caches else 0,
+            int(settings.ranked_list_cache_mb * 1024 * 1024)),
     )
     impressions = ImpressionRecorder(sessions)
     outcome_sync = OutcomeSync(sessions, orgs, demo_org, StageHistorySync(sessions, orgs),

@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     #: A CA bundle file (PEM) the operator chooses for outbound Salesforce calls, e.g. behind a
     #: TLS-inspecting proxy; an org's own uploaded certificates take its place for that org.
     crm_ca_bundle: str | None = None
+    #: The ranked lists of working sessions (rep, record, day, context) each process remembers
+    #: for the catalog revision and model it serves, at most this many and this many MB (an
+    #: estimate); 0 entries remembers none (and so does ``panel_caches=false``).
+    ranked_list_cache_entries: int = Field(default=4096, ge=0, le=1_000_000)
+    ranked_list_cache_mb: float = Field(default=16.0, gt=0, le=4096)
 
     @field_validator("crm_ca_bundle")
     @classmethod

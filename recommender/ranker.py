@@ -2,6 +2,7 @@
 Design: docs/design/recommender.md and docs/ranking.md."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Mapping, Sequence
@@ -69,6 +70,10 @@ class TagTextRanker:
         self.text_ = TextIndex.fit(c.text for c in ordered)
         #: Each module's text, for the phrases a reason names (read for the few suggested).
         self.texts_ = [c.text for c in ordered]
+        #: Module → its phrases, made the first time a reason needs them (the texts never change
+        #: for a fitted ranker; racing threads at worst make one twice), for at most
+        #: ``PHRASES_KEPT`` modules: a big catalog's would outgrow the fit itself.
+        self._module_phrases: dict[int, frozenset[tuple[str, str]]] = {}
         self.text_matrix_ = None if self.text_ is None else self.text_.rows
         self.terms_ = None if self.text_ is None else self.text_.terms
         self._open_on: tuple[int, np.ndarray] | None = None
@@ -284,7 +289,13 @@ class TagTextRanker:
         Only when the texts share a term at all (``query``), so the score has a text part."""
         if query is None or self.text_ is None:
             return []
-        shared = text_phrases(text) & text_phrases(self.texts_[i])
+        phrases = self._module_phrases
+        module = phrases.get(i)
+        if module is None:
+            module = frozenset(text_phrases(self.texts_[i]))
+            if len(phrases) < PHRASES_KEPT:
+                phrases[i] = module
+        shared = _context_phrases(text) & module
         if not shared:
             return []
         columns, idf = self.text_._columns, self.text_.idf
@@ -306,3 +317,14 @@ class TagTextRanker:
         arrays = (self.module_ids_, self.client_facing_, self.review_by_)
         text = 0 if self.text_ is None else self.text_.nbytes
         return sum(a.nbytes for a in arrays) + self.tags_.nbytes + text
+
+
+#: Modules whose phrases a fitted ranker keeps (those suggested first; a few MB at most).
+PHRASES_KEPT = 2048
+
+
+@functools.lru_cache(maxsize=256)
+def _context_phrases(text: str) -> frozenset[tuple[str, str]]:
+    """An opportunity's phrases, made once for the several suggestions a list explains (and the
+    views of one record that follow)."""
+    return frozenset(text_phrases(text))

@@ -165,14 +165,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="a database with the demo org loaded (default: a fresh SQLite file)")
     parser.add_argument("--top", action="store_true", help="also print cProfile's top functions")
     parser.add_argument("--previous", action="store_true",
-                        help="the previous path (BEINSPIRED_PANEL_CACHES=false)")
+                        help="the path before the lean warm path (BEINSPIRED_PANEL_CACHES=false)")
+    parser.add_argument("--no-memo", action="store_true",
+                        help="ranked lists not remembered (BEINSPIRED_RANKED_LIST_CACHE_ENTRIES=0)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="beinspired-profile-") as tmp:
         url = args.database_url or _fresh_demo(Path(tmp))
         app = create_app(Settings(demo_mode=True, database_url=url, redis_url=None,
-                                  log_level="WARNING", panel_caches=not args.previous))
+                                  log_level="WARNING", panel_caches=not args.previous,
+                                  ranked_list_cache_entries=0 if args.no_memo else 4096,
+                                  # One demo user makes every view: the per-person limit on
+                                  # posted contexts (60 a minute) would refuse them; it still runs.
+                                  rate_limit_expensive="100000000 per minute"))
         report = profile_warm_views(app, args.views)
         print(format_profile(report))
+        stats = app.extensions["be_inspired"].recommendations.ranked_lists.stats()
+        print(f"ranked lists remembered: {stats.hits} hits, {stats.misses} misses, "
+              f"{stats.entries} entries, ~{stats.bytes / 1024:.0f} KiB")
         if args.top:
             print(report.top)
         app.extensions["be_inspired"].engine.dispose()

@@ -52,8 +52,9 @@ def benchmark_events(rate: int, batch: int, rounds: int, views: int, postgres: s
 
 @click.command("benchmark-load",
               help="Panel views per second, p50 and p99 under 50 and 200 concurrent users: the "
-              "production server driven by wrk, warm and cold, SQLite and PostgreSQL, beside the "
-              "previous path (BEINSPIRED_PANEL_CACHES=false) in the same run.")
+              "production server driven by wrk, warm and cold, SQLite and PostgreSQL, closed loop "
+              "and users with think time, beside the previous path (ranked lists not "
+              "remembered) in the same run.")
 @click.option("--seconds", type=click.IntRange(1, 600), default=10, show_default=True,
               help="Length of each measured row.")
 @click.option("--users", default="50,200", show_default=True,
@@ -66,12 +67,18 @@ def benchmark_events(rate: int, batch: int, rounds: int, views: int, postgres: s
               show_default=True, help="The server for the PostgreSQL rows (a schema of its own, "
               "dropped after).")
 @click.option("--no-previous", is_flag=True, help="Skip the previous-path rows.")
+@click.option("--loop", "loops", type=click.Choice(["closed", "think"]), multiple=True,
+              default=("closed", "think"), show_default=True,
+              help="closed: each user's next request on each answer (capacity); think: each "
+              "user pauses first, as reps do.")
+@click.option("--think-ms", type=click.IntRange(1, 60_000), default=380, show_default=True,
+              help="Mean pause of a thinking user (exponential).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="gunicorn workers (default: one per usable core).")
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
 def benchmark_load(seconds: int, users: str, databases: tuple[str, ...], caches: tuple[str, ...],
-                   postgres_url: str, no_previous: bool, workers: int | None,
-                   threads: int) -> None:
+                   postgres_url: str, no_previous: bool, loops: tuple[str, ...], think_ms: int,
+                   workers: int | None, threads: int) -> None:
     from plugin.benchmarks.load import WrkMissing, format_report, run_load_benchmark
 
     try:
@@ -83,7 +90,8 @@ def benchmark_load(seconds: int, users: str, databases: tuple[str, ...], caches:
         raise click.BadParameter("each between 2 and 10000", param_hint="--users")
     try:
         result = run_load_benchmark(
-            databases=databases, users=counts, caches=caches, seconds=seconds,
+            databases=databases, users=counts, caches=caches, loops=loops, think_ms=think_ms,
+            seconds=seconds,
             previous=not no_previous, postgres_url=postgres_url, workers=workers,
             threads=threads, progress=lambda line: click.echo(line, err=True))
     except WrkMissing as exc:

@@ -21,6 +21,7 @@ from content_catalog.modules import ContentModule
 from content_catalog.refresher_state import RepStamp, serving_state_for_rep
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import Audience, ModuleStatus, Taxonomy
+from plugin.panel.ranked_lists import RankedLists, session_key
 from plugin.ranking.candidates import candidate_from_module, catalog_candidates, tag_labels
 from plugin.ranking.refit_work import ChildProcess, InProcess
 from plugin.ranking.refits import OrgRefits
@@ -146,12 +147,14 @@ class RecommendationService:
         refits: OrgRefits | None = None,
         work: InProcess | ChildProcess | None = None,
         refreshers: RefresherStates | None = None,
+        ranked_lists: RankedLists | None = None,
     ):
         """``refit_inline_modules``: up to this many modules in an org's catalog, a view that
         finds the catalog (or the model) changed refits before it ranks, which costs less than a
         warm view's p99; above it the refit runs in the background (``refits``) and the previous
         fit serves meanwhile, filtered on the current catalog; ``work`` says where a background
-        refit reads and fits (default: the refit's own thread)."""
+        refit reads and fits (default: the refit's own thread); ``ranked_lists``: where the lists
+        of working sessions are remembered (default: nowhere)."""
         self._sessions = sessions
         #: False: the previous path, display fields read from the database on every view.
         self._display_in_memory = display_in_memory
@@ -175,11 +178,17 @@ class RecommendationService:
         #: Each rep's training refreshers, held per (org, rep) (``plugin.panel.rep_refreshers``).
         self.refreshers = refreshers or RefresherStates()
         self._situations = Situations()
+        self._lists = ranked_lists or RankedLists(max_entries=0)
 
     @property
     def refits(self) -> OrgRefits:
         """Where the background refits run (a benchmark waits on it)."""
         return self._refits
+
+    @property
+    def ranked_lists(self) -> RankedLists:
+        """The lists remembered per working session (their hit rate)."""
+        return self._lists
 
     @property
     def weights(self) -> ScoringWeights:
@@ -374,6 +383,11 @@ class RecommendationService:
         org_id = repository.org_id
         k_client_facing, k_internal = k or self._k
         revision, marker = state or serving_state(session, org_id)
+        # A list is remembered only when nothing random decides it (a seeded draw, or none):
+        # then the ranker, the context, the day and the seed decide it all.
+        memo = (None if explore and draw_seed is None else
+                (*session_key(org_id, revision, marker, context, today,
+                              draw_seed if explore else None), (k_client_facing, k_internal)))
         if in_background is None:
             in_background = functools.cache(lambda: self._is_big(repository, revision))
         if marker is not None:
@@ -386,17 +400,22 @@ class RecommendationService:
             )
             if learned is not None:
                 try:
-                    return learned.rank(
+                    return self._ranked(learned, memo, lambda: learned.rank(
                         context, today=today, k_client_facing=k_client_facing,
                         k_internal=k_internal,
                         rng=np.random.default_rng(draw_seed) if explore else None,
-                    )  # fmt: skip
+                    ))  # fmt: skip
                 except Exception:  # noqa: BLE001 - a broken model must not cost the rep a panel
                     log.exception("org %s: the learned ranker failed; serving v1", org_id)
                     self._models.failed(org_id, marker, "used to rank")
         ranker = self._ranker(session, repository, revision, in_background, catalog)
-        return ranker.rank(context, today=today, k_client_facing=k_client_facing,
-                           k_internal=k_internal)
+        return self._ranked(ranker, memo, lambda: ranker.rank(
+            context, today=today, k_client_facing=k_client_facing, k_internal=k_internal))
+
+    def _ranked(self, ranker: object, memo: tuple | None,
+                rank: Callable[[], Recommendations]) -> Recommendations:
+        """``rank()``, or the list ``ranker`` ranked before for the same ``memo`` key."""
+        return rank() if memo is None else self._lists.ranked(ranker, memo, rank)
 
     def _is_big(self, repository: CatalogRepository, revision: int) -> bool:
         """Whether the org's catalog at ``revision`` is refitted in the background. Counted once

@@ -31,6 +31,9 @@ class _Metrics:
             "Opportunity context cache lookups by result (hit, stale, miss)", ["result"])
         self.impressions_dropped = Counter(
             "beinspired_impressions_dropped", "Impressions dropped because the queue was full")
+        self.ranked_lists = Counter(
+            "beinspired_ranked_list_cache_lookups",
+            "Ranked-list memo lookups of shown panel views by result (hit, miss)", ["result"])
 
 
 _made: _Metrics | None = None
@@ -73,6 +76,10 @@ def count_cache_lookup(result: str) -> None:
 
 def count_impressions_dropped(rows: int) -> None:
     _record(lambda m: m.impressions_dropped.inc(rows))
+
+
+def count_ranked_list_lookup(result: str) -> None:
+    _record(lambda m: m.ranked_lists.labels(result).inc())
 
 
 def exposition(extra: Callable[[], dict[str, float]] | None = None) -> tuple[bytes, str]:
@@ -124,5 +131,5 @@ def worker_gone(pid: int) -> None:
 __all__ = [
     "LATENCY_BUCKETS", "MULTIPROCESS_DIR", "count_cache_lookup", "count_impressions_dropped",
     "count_salesforce_call", "count_salesforce_error", "exposition", "observe_panel",
-    "prepare_multiprocess_dir", "worker_gone",
+    "prepare_multiprocess_dir", "worker_gone", "count_ranked_list_lookup",
 ]

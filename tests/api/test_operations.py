@@ -137,3 +137,17 @@ def test_json_logs_are_one_object_per_line_with_the_request_id(capsys):
         ("WARNING", "plugin.test", "outside a request", None),
     ]
     assert all("time" in r and "process" in r for r in lines)
+
+
+def test_metrics_count_remembered_and_ranked_lists(ops_app):
+    from plugin.crm.demo_org import DemoOrg
+
+    client = ops_app(metrics_token=TOKEN, demo_catalog=True).test_client()
+    record = DemoOrg().opportunities()[0].opportunity_id
+    hits = _sample(client, 'beinspired_ranked_list_cache_lookups_total{result="hit"}')
+    misses = _sample(client, 'beinspired_ranked_list_cache_lookups_total{result="miss"}')
+    for _ in range(3):  # one rep reloading one record: ranked once, then remembered
+        assert client.get(f"/api/v1/opportunities/{record}/recommendations").status_code == 200
+    assert _sample(client, 'beinspired_ranked_list_cache_lookups_total{result="miss"}') \
+        == misses + 1
+    assert _sample(client, 'beinspired_ranked_list_cache_lookups_total{result="hit"}') == hits + 2

@@ -17,7 +17,7 @@ from plugin.cli import main as beinspired
                     reason="wrk is not installed (apt-get install wrk)")
 def test_every_view_served_under_load_is_recorded_and_both_paths_answer():
     result = run_load_benchmark(databases=("sqlite",), users=(4,), caches=("warm", "cold"),
-                                seconds=1, delay_s=0.01, threads=2)
+                                loops=("closed",), seconds=1, delay_s=0.01, threads=2)
     assert [(r.cache, r.path) for r in result.rows] == [
         ("warm", "lean"), ("warm", "previous"), ("cold", "lean"), ("cold", "previous")]
     for row in result.rows:
@@ -29,10 +29,29 @@ def test_every_view_served_under_load_is_recorded_and_both_paths_answer():
     assert "views/s" in report and "× prev" in report and "load average" in report
 
 
+@pytest.mark.skipif(shutil.which("wrk") is None,
+                    reason="wrk is not installed (apt-get install wrk)")
+def test_thinking_users_pause_between_views_and_every_view_is_still_recorded():
+    result = run_load_benchmark(databases=("sqlite",), users=(4,), caches=("warm",),
+                                loops=("think",), think_ms=50, seconds=2, threads=2)
+    assert [(r.loop, r.path) for r in result.rows] == [("think", "lean"), ("think", "previous")]
+    for row in result.rows:
+        assert row.errors == 0 and row.served > 0, row
+        assert row.served <= row.recorded <= row.served + 4, row
+        assert row.offered_per_s == 4 * 1000 / 50
+        # Four users pausing 50 ms on average send at most ~80 views a second, however fast
+        # the server; without the pause the in-process server alone answers hundreds.
+        assert row.served <= 1.5 * row.offered_per_s * row.seconds, row
+    report = format_report(result)
+    assert "think" in report and "target at 200 users thinking" not in report
+
+
 def test_the_load_script_names_every_demo_request_once_and_survives_any_byte():
     requests = warm_requests()
     script = wrk_script(requests)
     assert len(requests) == 26 * 3
+    assert "local think_ms = 0\n" in script and "local think_ms = 380\n" in wrk_script(
+        requests, 380)
     assert script.count('"\\80\\79\\83\\84"') == 26  # "POST", each byte escaped for Lua
     assert _lua_string('a"\n€') == '"\\97\\34\\10\\226\\130\\172"'
 

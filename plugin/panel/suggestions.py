@@ -16,7 +16,7 @@ import sqlalchemy.exc
 from sqlalchemy.orm import Session
 
 from content_catalog.history import CatalogHistory
-from content_catalog.model_store import ModelMarker, serving_state
+from content_catalog.model_store import ModelMarker, serving_markers, serving_state
 from content_catalog.modules import ContentModule
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import Audience, ModuleStatus, Taxonomy
@@ -68,6 +68,11 @@ class SuggestionCard:
     model_version: str = "v1"
     #: Set when the view is recorded (``plugin.panel.view``); the panel's events point at it.
     impression_id: str | None = None
+    #: A manager recommended it to this rep on this deal (``plugin.panel.manager_picks``): the
+    #: manager's name, their note and the recommendation's id; None for the ranker's cards.
+    recommended_by: str | None = None
+    note: str = ""
+    recommendation_id: int | None = None
 
     @property
     def reason_text(self) -> str:
@@ -81,6 +86,9 @@ class PanelSuggestions:
     #: Ranked from the catalog this process last read, because the database was unreachable:
     #: the catalog may have changed since.
     from_memory: bool = False
+    #: The org's catalog and manager-recommendation revisions the view's one statement read
+    #: (None from memory): the panel re-reads recommendations only when they moved.
+    revisions: tuple[int, int] | None = None
 
 
 class CatalogUnavailable(Exception):
@@ -99,12 +107,14 @@ class DisplayFields:
     audience: str
     author: str
     link: str | None
+    for_partners: bool = False
 
     @classmethod
     def of(cls, module: ContentModule) -> "DisplayFields":
         return cls(key=module.key, title=module.title, summary=module.summary,
                    kind=module.kind.value, kind_label=module.kind.label,
-                   audience=module.audience.value, author=module.author, link=module.link)
+                   audience=module.audience.value, author=module.author, link=module.link,
+                   for_partners=module.for_partners)
 
 
 @dataclass
@@ -181,9 +191,11 @@ class RecommendationService:
 
     def recommend(
         self, org_id: str, context: OpportunityContext, today: date, *, explore: bool = True,
-        draw_seed: int | None = None,
+        draw_seed: int | None = None, partners_only: bool = False,
     ) -> PanelSuggestions:
-        """``explore=False`` for views that are not shown to a rep (the workspace's preview): a
+        """``partners_only``: a partner user's view, ranked among the modules marked for
+        partners alone (and any other card dropped, should a fit be older than the catalog).
+        ``explore=False`` for views that are not shown to a rep (the workspace's preview): a
         learned model then ranks deterministically, and no card is an exploratory pick.
         ``draw_seed`` (:func:`working_session_seed`) fixes the exploratory draw, so a rep who
         reloads a record sees the same list; without it each view draws afresh.
@@ -194,15 +206,15 @@ class RecommendationService:
         try:
             with self._sessions() as session:
                 repository = CatalogRepository(session, org_id)
-                # One statement per warm view: the revision and model marker.
-                revision, marker = serving_state(session, org_id)
+                # One statement per warm view: the revisions and model marker.
+                revision, marker, picks_revision = serving_markers(session, org_id)
                 in_background = functools.cache(lambda: self._is_big(repository, revision))
                 catalog = None
                 if self._display_in_memory and self._may_hold_catalog(org_id, revision,
                                                                       in_background):
                     catalog = self._catalog(session, org_id, revision)
                 ranked = self._rank(session, repository, context, today, explore, draw_seed,
-                                    (revision, marker), catalog, in_background)
+                                    (revision, marker), catalog, in_background, partners_only)
                 if catalog is not None:
                     modules = catalog.display
                 else:
@@ -222,10 +234,12 @@ class RecommendationService:
         except sqlalchemy.exc.OperationalError as exc:
             log.warning("org %s: database unreachable, ranking from memory: %s", org_id,
                         type(exc.orig).__name__ if exc.orig is not None else "OperationalError")
-            return self._from_memory(org_id, context, today)
+            return self._from_memory(org_id, context, today, partners_only)
         return PanelSuggestions(
-            client_facing=self._cards(ranked.client_facing, modules, Audience.CLIENT_FACING),
-            internal=self._cards(ranked.internal, modules, Audience.INTERNAL),
+            client_facing=self._cards(ranked.client_facing, modules, Audience.CLIENT_FACING,
+                                      partners_only),
+            internal=self._cards(ranked.internal, modules, Audience.INTERNAL, partners_only),
+            revisions=(revision, picks_revision),
         )
 
     def _remember(self, org_id: str, modules: dict[str, ContentModule]) -> None:
@@ -240,7 +254,7 @@ class RecommendationService:
         self._shown[org_id] = (fitted.revision, {**shown, **modules})
 
     def _from_memory(self, org_id: str, context: OpportunityContext,
-                     today: date) -> PanelSuggestions:
+                     today: date, partners_only: bool = False) -> PanelSuggestions:
         """The org's v1 ranker this process fitted, with the display fields it holds (the
         catalog's, else those of the modules it has shown); the catalog may have moved on."""
         fitted = self._fitted.get(org_id)
@@ -252,19 +266,21 @@ class RecommendationService:
         else:
             raise CatalogUnavailable(org_id)
         ranked = fitted.ranker.rank(context, today=today, k_client_facing=self._k[0],
-                                    k_internal=self._k[1])
+                                    k_internal=self._k[1], partners_only=partners_only)
         return PanelSuggestions(
-            client_facing=self._cards(ranked.client_facing, modules, Audience.CLIENT_FACING),
-            internal=self._cards(ranked.internal, modules, Audience.INTERNAL),
+            client_facing=self._cards(ranked.client_facing, modules, Audience.CLIENT_FACING,
+                                      partners_only),
+            internal=self._cards(ranked.internal, modules, Audience.INTERNAL, partners_only),
             from_memory=True,
         )
 
     def _cards(self, ranked: Sequence[Suggestion],
                modules: dict[str, DisplayFields] | dict[str, ContentModule],
-               audience: Audience) -> tuple[SuggestionCard, ...]:
+               audience: Audience, partners_only: bool = False) -> tuple[SuggestionCard, ...]:
         return tuple(
             self._card(s, modules) for s in ranked
             if s.module_id in modules and _audience(modules[s.module_id]) is audience
+            and (modules[s.module_id].for_partners or not partners_only)
         )
 
     def _may_hold_catalog(self, org_id: str, revision: int,
@@ -323,6 +339,7 @@ class RecommendationService:
         state: tuple[int, ModelMarker | None] | None = None,
         catalog: _ServedCatalog | None = None,
         in_background: Callable[[], bool] | None = None,
+        partners_only: bool = False,
     ) -> Recommendations:
         org_id = repository.org_id
         revision, marker = state or serving_state(session, org_id)
@@ -342,12 +359,14 @@ class RecommendationService:
                         context, today=today, k_client_facing=self._k[0],
                         k_internal=self._k[1],
                         rng=np.random.default_rng(draw_seed) if explore else None,
+                        partners_only=partners_only,
                     )  # fmt: skip
                 except Exception:  # noqa: BLE001 - a broken model must not cost the rep a panel
                     log.exception("org %s: the learned ranker failed; serving v1", org_id)
                     self._models.failed(org_id, marker, "used to rank")
         ranker = self._ranker(session, repository, revision, in_background, catalog)
-        return ranker.rank(context, today=today, k_client_facing=self._k[0], k_internal=self._k[1])
+        return ranker.rank(context, today=today, k_client_facing=self._k[0], k_internal=self._k[1],
+                           partners_only=partners_only)
 
     def _is_big(self, repository: CatalogRepository, revision: int) -> bool:
         """Whether the org's catalog at ``revision`` is refitted in the background. Counted once

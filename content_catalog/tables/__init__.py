@@ -4,8 +4,9 @@ data carries that org's Id. Importing this package registers every table on ``Ba
 from content_catalog.tables import (
     access_tables, analytics_tables, catalog_tables, learning_tables, org_tables,
 )
+from content_catalog.tables import people_tables
 from content_catalog.tables import coaching_tables
 from content_catalog.tables.base import Base, utcnow
 
 __all__ = ["Base", "access_tables", "analytics_tables", "catalog_tables", "learning_tables",
-           "org_tables", "utcnow", "coaching_tables"]
+           "org_tables", "people_tables", "utcnow", "coaching_tables"]

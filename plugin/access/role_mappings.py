@@ -15,12 +15,16 @@ from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 
 class Role(StrEnum):
     REP = "rep"
+    #: A sales or channel manager: sees the workspace's analytics and the coaching pages, for
+    #: their own team; edits no content.
+    MANAGER = "manager"
     ENABLEMENT = "enablement"
     ADMIN = "admin"
 
 
 #: Least to most powerful; a person with several permission-set mappings gets the last one held.
-ROLE_ORDER = (Role.REP, Role.ENABLEMENT, Role.ADMIN)
+#: A manager sees their team's figures; an enablement lead sees everyone's and edits content.
+ROLE_ORDER = (Role.REP, Role.MANAGER, Role.ENABLEMENT, Role.ADMIN)
 DEFAULT_ROLE = Role.REP
 
 

@@ -92,6 +92,7 @@ def _load_demo(svc: Services, history: bool = True) -> None:
         click.echo(f"Demo org {DEMO_ORG_ID} connected: map its stages and fields at /admin or "
                    "with `beinspired org map-stage` / `org fields`.")
     _sync_demo_outcomes(svc)
+    _sync_demo_people(svc)
     if history:
         seed_history_if_empty(svc)
         _train_demo_if_untrained(svc)
@@ -101,6 +102,13 @@ def _sync_demo_outcomes(svc: Services) -> None:
     """The bundled records' own closed deals, as the worker's hourly sync would store them."""
     report = svc.outcome_sync.sync(DEMO_ORG_ID)
     click.echo(f"Demo org deal outcomes: {report.summary()}")
+
+
+def _sync_demo_people(svc: Services) -> None:
+    """The demo org's users and role hierarchy, stored as a people sync stores an org's."""
+    from plugin.deals.people_sync import PeopleSync
+
+    click.echo(f"Demo org people: {PeopleSync(svc.sessions, svc.demo_org).sync_demo().summary()}")
 
 
 def _train_demo_if_untrained(svc: Services) -> None:

@@ -30,6 +30,9 @@ class OpportunityRecord:
     account_name: str | None = None
     industry: str | None = None
     challenge: str | None = None
+    #: The 18-character Id of the User who owns the deal (Salesforce ``OwnerId``); None when
+    #: the source has none or sent something that is not a User Id (named in ``problems``).
+    owner_id: str | None = None
     contact_roles: tuple[ContactRole, ...] = ()
     #: (field, text) of the extra fields the org's admin mapped, for the recommender's text.
     extra_fields: tuple[tuple[str, str], ...] = ()

@@ -13,9 +13,11 @@ from plugin.errors import ApiError
 from plugin.web import identity
 from plugin.web.identity import demo_picker_allowed
 
-ROLE_WORDS = {Role.REP: "rep", Role.ENABLEMENT: "enablement lead", Role.ADMIN: "admin"}
-#: Who may open each area, and what a refused person should ask for.
-AREA_ROLES = {"workspace": (Role.ENABLEMENT, Role.ADMIN), "admin": (Role.ADMIN,)}
+ROLE_WORDS = {Role.REP: "rep", Role.MANAGER: "manager", Role.ENABLEMENT: "enablement lead",
+              Role.ADMIN: "admin"}
+#: Who may open each area (a manager: the workspace's analytics only), and what a refused person
+#: should ask for.
+AREA_ROLES = {"workspace": (Role.MANAGER, Role.ENABLEMENT, Role.ADMIN), "admin": (Role.ADMIN,)}
 ASK_FOR = {
     "workspace": "the enablement lead or admin role",
     "admin": "the admin role",

@@ -1,10 +1,13 @@
-"""``/demo/identity``: pick who you are in the demo (rep, enablement lead or admin)."""
+"""``/demo/identity``: pick who you are in the demo (rep, partner rep, manager, enablement lead
+or admin)."""
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session
 
 from plugin.errors import InvalidInput, NotFound
-from plugin.web.identity import DEMO_NAMES, DEMO_ROLE_KEY, current_user, demo_picker_allowed
+from plugin.web.identity import (
+    DEMO_IDENTITIES, DEMO_ROLE_KEY, demo_identity, demo_picker_allowed,
+)
 from plugin.access.role_mappings import Role
 from plugin.web.auth import safe_next
 
@@ -20,17 +23,16 @@ def only_here() -> None:
 @blueprint.get("")
 def picker():
     wanted = request.args.get("next")
-    return render_template("demo/identity.html", roles=DEMO_NAMES, current=current_user().role,
-                           next=safe_next(wanted) if wanted else "")
+    return render_template("demo/identity.html", identities=DEMO_IDENTITIES.values(),
+                           current=demo_identity().key, next=safe_next(wanted) if wanted else "")
 
 
 @blueprint.post("")
 def pick():
-    try:
-        role = Role(request.form.get("role", ""))
-    except ValueError:
-        raise InvalidInput(f"role must be one of {', '.join(r.value for r in Role)}.") from None
-    session[DEMO_ROLE_KEY] = role.value
-    default = "/demo/" if role is Role.REP else "/workspace/"
+    picked = DEMO_IDENTITIES.get(request.form.get("role", "")[:40])
+    if picked is None:
+        raise InvalidInput(f"role must be one of {', '.join(DEMO_IDENTITIES)}.")
+    session[DEMO_ROLE_KEY] = picked.key
+    default = "/demo/" if picked.role is Role.REP else "/workspace/"
     wanted = request.form.get("next")
     return redirect(safe_next(wanted) if wanted else default, 303)

@@ -7,7 +7,11 @@ from plugin.errors import NotFound
 from plugin.crm.sources import OpportunityNotFound
 from plugin.orgs.stage_phases import stage_phase
 from plugin.web.app_services import services
-from plugin.web.identity import DEMO_NAMES, Role, current_user
+from plugin.web.identity import DEMO_IDENTITIES, Role, current_user, demo_identity
+
+#: The "view as" buttons' words, short enough for the demo header.
+BUTTON_LABELS = {"rep": "Rep", "partner_rep": "Partner rep", "manager": "Manager",
+                 "enablement": "Enablement lead", "admin": "Admin"}
 
 blueprint = Blueprint("demo", __name__, url_prefix="/demo")
 
@@ -34,7 +38,8 @@ def opportunity_page(opportunity_id: str):
         opportunity=opportunity,
         opportunities=demo_org.opportunities(),
         phase=stage_phase(services().taxonomy_for(demo_org.org_id), opportunity.stage).mapped_phase,
-        viewer=current_user(), roles=DEMO_NAMES,
-        lands_on={Role.REP: request.path, Role.ENABLEMENT: url_for("workspace.home"),
-                  Role.ADMIN: url_for("admin.home")},
+        viewer=current_user(), identities=DEMO_IDENTITIES.values(),
+        viewing_as=demo_identity().key, button_labels=BUTTON_LABELS,
+        lands_on={Role.REP: request.path, Role.MANAGER: url_for("workspace.home"),
+                  Role.ENABLEMENT: url_for("workspace.home"), Role.ADMIN: url_for("admin.home")},
     )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import g, request, session
@@ -16,11 +17,38 @@ from plugin.web.app_services import services
 from plugin.web.proxy_trust import relayed_by_an_unknown_proxy
 from plugin.access.user_sessions import UserSessions
 
-DEMO_USER_ID = "0055e00000DEMOL"  # a made-up, well-formed User Id (005…)
+#: A made-up, well-formed User Id (005…), in the 18-character form Salesforce's API sends: the
+#: demo rep, who owns most of the demo org's deals (``plugin/crm/demo_org/users.json``).
+DEMO_USER_ID = "0055e00000DEMOLAA5"
 DEMO_NAMES = {
-    Role.REP: "Demo rep", Role.ENABLEMENT: "Demo enablement lead", Role.ADMIN: "Demo admin",
+    Role.REP: "Demo rep", Role.MANAGER: "Demo manager", Role.ENABLEMENT: "Demo enablement lead",
+    Role.ADMIN: "Demo admin",
 }
-#: Where the demo picker keeps the chosen role: Flask's signed session cookie.
+
+
+@dataclass(frozen=True)
+class DemoIdentity:
+    """Someone the demo can be viewed as: a role, and the demo org's user behind it."""
+
+    key: str
+    label: str
+    role: Role
+    user_id: str
+    #: The demo org user's name ("Dana Whitfield"), shown beside the label.
+    person: str
+
+
+#: Who the demo picker offers, in its order. The keys of the first three are their roles' values,
+#: as the picker stored before partner reps and managers were offered.
+DEMO_IDENTITIES = {i.key: i for i in (
+    DemoIdentity("rep", "Demo rep", Role.REP, DEMO_USER_ID, "Sam Carter"),
+    DemoIdentity("partner_rep", "Demo partner rep", Role.REP, "0055e00000JAMIOAA5", "Jamie Ortiz"),
+    DemoIdentity("manager", "Demo manager", Role.MANAGER, "0055e00000DANAWAA5", "Dana Whitfield"),
+    DemoIdentity("enablement", "Demo enablement lead", Role.ENABLEMENT, DEMO_USER_ID, "Sam Carter"),
+    DemoIdentity("admin", "Demo admin", Role.ADMIN, DEMO_USER_ID, "Sam Carter"),
+)}
+DEFAULT_DEMO_IDENTITY = "enablement"
+#: Where the demo picker keeps the chosen identity's key: Flask's signed session cookie.
 DEMO_ROLE_KEY = "demo_role"
 
 
@@ -126,16 +154,18 @@ def demo_picker_allowed() -> bool:
     )
 
 
+def demo_identity() -> DemoIdentity:
+    """The picked demo identity where picking is allowed, else the enablement lead everyone
+    was before the picker existed."""
+    key = session.get(DEMO_ROLE_KEY) if demo_picker_allowed() else None
+    return DEMO_IDENTITIES.get(key if isinstance(key, str) else "",
+                               DEMO_IDENTITIES[DEFAULT_DEMO_IDENTITY])
+
+
 def demo_user() -> User:
-    """The demo org's person: the picked role where picking is allowed, else the enablement
-    lead everyone was before the picker existed."""
-    role = Role.ENABLEMENT
-    if demo_picker_allowed():
-        try:
-            role = Role(session.get(DEMO_ROLE_KEY, Role.ENABLEMENT.value))
-        except ValueError:
-            role = Role.ENABLEMENT
-    return User(services().demo_org.org_id, DEMO_USER_ID, DEMO_NAMES[role], role)
+    """The demo org's person, as :func:`demo_identity` picks: its role and its user's Id."""
+    picked = demo_identity()
+    return User(services().demo_org.org_id, picked.user_id, picked.label, picked.role)
 
 
 def is_loopback(address: str | None) -> bool:
@@ -150,6 +180,7 @@ def is_loopback(address: str | None) -> bool:
 
 
 __all__ = [
-    "DEMO_USER_ID", "Role", "User", "canvas_user", "current_user", "demo_picker_allowed",
+    "DEMO_IDENTITIES", "DEMO_USER_ID", "DemoIdentity", "Role", "User", "canvas_user",
+    "current_user", "demo_identity", "demo_picker_allowed",
     "requires", "session_cookie_name",
 ]  # fmt: skip

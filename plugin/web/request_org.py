@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask import request
 
 from plugin.errors import Forbidden, Unauthorised
-from plugin.web.identity import DEMO_USER_ID
+from plugin.web.identity import demo_identity
 from plugin.crm.sources import OpportunitySource
 from plugin.access.panel_tokens import AppToken, AppTokenError, AppTokenMismatch, bearer_token
 from plugin.crm.salesforce.connector import OrgNotConfigured
@@ -21,8 +21,8 @@ class RequestOrg:
 
     @property
     def viewer(self) -> str | None:
-        """The user the panel is shown to: the app token's, or the demo user."""
-        return self.token.user_id if self.token is not None else DEMO_USER_ID
+        """The user the panel is shown to: the app token's, or the picked demo user."""
+        return self.token.user_id if self.token is not None else demo_identity().user_id
 
 
 def current_org(*, record_id: str | None = None) -> RequestOrg:

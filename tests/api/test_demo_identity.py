@@ -72,3 +72,37 @@ def test_outside_demo_mode_there_is_no_picker(tmp_path):
     client = create_app(settings).test_client()
     assert client.get("/demo/identity").status_code == 404
     assert client.get("/workspace/modules").status_code == 401
+
+
+@pytest.mark.parametrize(("identity", "viewer"), [
+    ("manager", "0055e00000DANAWAA5"), ("partner_rep", "0055e00000JAMIOAA5"),
+    ("rep", "0055e00000DEMOLAA5"),
+])
+def test_the_picked_person_is_who_the_demo_user_is(fresh_app, identity, viewer):
+    from plugin.web import identity as who
+
+    client = fresh_app.test_client()
+    pick(client, identity)
+    with fresh_app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        from flask import session
+        session[who.DEMO_ROLE_KEY] = identity
+        assert who.demo_user().user_id == viewer
+
+
+def test_a_manager_sees_the_workspace_analytics_and_nothing_to_edit(fresh_app):
+    client = fresh_app.test_client()
+    picked = pick(client, "manager")
+    assert picked.headers["Location"] == "/workspace/"
+    assert client.get("/workspace/").headers["Location"].endswith("/workspace/analytics")
+    page = client.get("/workspace/analytics")
+    assert page.status_code == 200 and 'href="/workspace/modules"' not in page.get_data(as_text=True)
+    assert client.get("/workspace/modules").status_code == 403
+    assert client.get("/api/v1/analytics/modules").status_code == 200
+    assert client.get("/api/v1/tokens").status_code == 403
+    assert client.get("/admin/").status_code == 403
+
+
+def test_the_picker_offers_the_manager_and_the_partner_rep_with_their_people(fresh_app):
+    page = fresh_app.test_client().get("/demo/identity").get_data(as_text=True)
+    assert 'value="manager"' in page and "Dana Whitfield" in page
+    assert 'value="partner_rep"' in page and "Jamie Ortiz" in page

@@ -120,6 +120,14 @@ class DemoOrg:
     def opportunities(self) -> list[OpportunityRecord]:
         return list(self._records().values())
 
+    def user_records(self) -> list[dict[str, Any]]:
+        """The demo org's users as its ``User`` query answers (reps, managers, a partner rep)."""
+        return list(_bundled("users.json")["records"])
+
+    def role_records(self) -> list[dict[str, Any]]:
+        """The demo org's role hierarchy as its ``UserRole`` query answers (two regions)."""
+        return list(_bundled("roles.json")["records"])
+
     def fetch(self, opportunity_id: str) -> OpportunityRecord:
         try:
             key = to_18(opportunity_id, prefix="006")

@@ -6,10 +6,12 @@ from datetime import date
 from typing import Any, Mapping
 
 from plugin.crm.records import ContactRole, OpportunityRecord
-from plugin.crm.salesforce.ids import to_18
+from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 
 #: Longest text kept from one field (Description allows 32,000 characters).
 MAX_TEXT = 32_000
+#: The key prefix of User Ids: an opportunity's owner is always a user (never a queue).
+USER_PREFIX = "005"
 
 
 def parse_opportunity(
@@ -47,6 +49,7 @@ def parse_opportunity(
         industry=(_path_text(record, account, industry_field, problems) if industry_field else None)
         or _text(account or {}, "Industry", problems),
         challenge=_path_text(record, account, challenge_field, problems) if challenge_field else None,
+        owner_id=_owner_id(record, problems),
         contact_roles=_contact_roles(record.get("OpportunityContactRoles"), problems),
         extra_fields=_extra_fields(record, account, extra_fields, problems),
         problems=tuple(problems),
@@ -80,6 +83,17 @@ def _text(record: Mapping[str, Any], name: str, problems: list[str]) -> str | No
         return None
     value = value.replace("\x00", "").strip()
     return value[:MAX_TEXT] or None
+
+
+def _owner_id(record: Mapping[str, Any], problems: list[str]) -> str | None:
+    value = record.get("OwnerId")
+    if value is None:
+        return None
+    try:
+        return to_18(value, prefix=USER_PREFIX)
+    except InvalidSalesforceId:
+        problems.append("OwnerId is not a User Id")
+        return None
 
 
 def _number(record: Mapping[str, Any], name: str, problems: list[str]) -> float | None:
@@ -134,4 +148,4 @@ def _contact_roles(value: Any, problems: list[str]) -> tuple[ContactRole, ...]:
     return tuple(sorted(roles, key=lambda r: not r.is_primary))
 
 
-__all__ = ["MAX_TEXT", "parse_opportunity"]
+__all__ = ["MAX_TEXT", "USER_PREFIX", "parse_opportunity"]

@@ -11,7 +11,7 @@ from plugin.crm.salesforce.ids import to_18
 
 OPPORTUNITY_FIELDS = (
     "Id", "Name", "StageName", "Amount", "Type", "Probability", "CloseDate", "IsClosed", "IsWon",
-    "Description", "NextStep", "LeadSource",
+    "Description", "NextStep", "LeadSource", "OwnerId",
 )
 ACCOUNT_FIELDS = ("Account.Name", "Account.Industry")
 CONTACT_ROLES_SUBQUERY = (

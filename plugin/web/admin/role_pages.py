@@ -23,7 +23,8 @@ NAVIGATION.append(NavItem("admin.roles_list", "Roles", "roles"))
 #: In the order they are consulted: a user's mapping beats a permission set's beats a profile's.
 KIND_LABELS = {SubjectKind.USER: "User", SubjectKind.PERMISSION_SET: "Permission set",
                SubjectKind.PROFILE: "Profile"}
-ROLE_LABELS = {Role.REP: "Rep", Role.ENABLEMENT: "Enablement lead", Role.ADMIN: "Admin"}
+ROLE_LABELS = {Role.REP: "Rep", Role.MANAGER: "Manager", Role.ENABLEMENT: "Enablement lead",
+               Role.ADMIN: "Admin"}
 FIELD_LABELS = {"subject_kind": "Kind", "subject_id": "Salesforce Id", "role": "Role"}
 NO_MAPPING = "This org has no role mapping for this subject."
 

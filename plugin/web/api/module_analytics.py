@@ -25,8 +25,8 @@ blueprint = Blueprint("analytics_api", __name__, url_prefix="/api/v1/analytics")
 
 def _org_id() -> str:
     user = current_user()
-    if user.role not in (Role.ENABLEMENT, Role.ADMIN):
-        raise Forbidden("Content analytics are for enablement leads and admins.")
+    if user.role not in (Role.MANAGER, Role.ENABLEMENT, Role.ADMIN):
+        raise Forbidden("Content analytics are for managers, enablement leads and admins.")
     return user.org_id
 
 

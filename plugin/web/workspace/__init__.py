@@ -1,11 +1,11 @@
 """The enablement workspace: where enablement leads write, tag, govern and find gaps in content.
-
-Rule of this room: every page needs an enablement lead or admin, scoped to that user's org."""
+Rule of this room: every page needs an enablement lead or admin, scoped to that user's org; a
+manager may open only the areas in ``MANAGER_AREAS`` (figures, never content editing)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, g, redirect, url_for
+from flask import Blueprint, g, redirect, request, url_for
 
 from plugin.errors import Forbidden
 from plugin.web.identity import Role, current_user
@@ -22,24 +22,44 @@ class NavItem:
 
 #: The workspace's navigation, in order. Each area's module appends its item when imported.
 NAVIGATION: list[NavItem] = []
+#: The areas a manager may open (their pages show figures, never content to edit); an area's
+#: module adds itself here when managers may see it.
+MANAGER_AREAS: set[str] = {"analytics"}
+
+
+def _manager_may_open(endpoint: str | None) -> bool:
+    return endpoint == "workspace.home" or any(
+        (endpoint or "").startswith(f"workspace.{area}_") for area in MANAGER_AREAS)
+
+
+def navigation_for(role: Role) -> list[NavItem]:
+    """The items ``role`` may open, in order."""
+    if role is Role.MANAGER:
+        return [item for item in NAVIGATION if item.area in MANAGER_AREAS]
+    return list(NAVIGATION)
 
 
 @blueprint.before_request
 def require_content_role() -> None:
     user = current_user()
+    if user.role is Role.MANAGER and _manager_may_open(request.endpoint):
+        g.user = user
+        return
     if user.role not in (Role.ENABLEMENT, Role.ADMIN):
-        raise Forbidden("The workspace is for enablement leads and admins.")
+        raise Forbidden("The workspace is for enablement leads and admins"
+                        + ("; managers see its analytics." if user.role is Role.MANAGER else "."))
     g.user = user
 
 
 @blueprint.app_context_processor
 def navigation():
-    return {"workspace_navigation": NAVIGATION}
+    user = g.get("user")
+    return {"workspace_navigation": NAVIGATION if user is None else navigation_for(user.role)}
 
 
 @blueprint.get("/")
 def home():
-    return redirect(url_for(NAVIGATION[0].endpoint))
+    return redirect(url_for(navigation_for(g.user.role)[0].endpoint))
 
 
 # Each area's routes attach to ``blueprint`` when its module is imported, and each adds its

@@ -236,7 +236,7 @@ READ_FIELDS = {
 #: Required or system fields: always readable, and a field permission for them fails the deploy.
 NO_FLS_FIELDS = {
     "Opportunity.Name", "Opportunity.StageName", "Opportunity.CloseDate", "Opportunity.IsClosed",
-    "Opportunity.IsWon", "Opportunity.Id", "Account.Name", "Contact.Name",
+    "Opportunity.IsWon", "Opportunity.Id", "Opportunity.OwnerId", "Account.Name", "Contact.Name",
 }
 
 

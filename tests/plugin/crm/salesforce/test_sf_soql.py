@@ -8,7 +8,7 @@ from plugin.crm.salesforce.soql import OptionalPart, opportunity_context_query, 
 
 FULL = (
     "SELECT Id, Name, StageName, Amount, Type, Probability, CloseDate, IsClosed, IsWon, "
-    "Description, NextStep, LeadSource, Customer_Challenge__c, Account.Name, Account.Industry, "
+    "Description, NextStep, LeadSource, OwnerId, Customer_Challenge__c, Account.Name, Account.Industry, "
     "(SELECT Role, IsPrimary, Contact.Name, Contact.Title FROM OpportunityContactRoles) "
     "FROM Opportunity WHERE Id = '0065e00000AbCdEAAV'"
 )

@@ -15,7 +15,7 @@ from sf_fakes import LIMIT_INFO, OPPORTUNITY_ID, QUERY_URL, load_json
 
 EXPECTED_QUERY = (
     "SELECT Id, Name, StageName, Amount, Type, Probability, CloseDate, IsClosed, IsWon, "
-    "Description, NextStep, LeadSource, Customer_Challenge__c, Account.Name, Account.Industry, "
+    "Description, NextStep, LeadSource, OwnerId, Customer_Challenge__c, Account.Name, Account.Industry, "
     "(SELECT Role, IsPrimary, Contact.Name, Contact.Title FROM OpportunityContactRoles) "
     "FROM Opportunity WHERE Id = '0065e00000AbCdEAAV'"
 )

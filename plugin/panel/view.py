@@ -90,7 +90,7 @@ class PanelViews:
 
     def view(
         self, source: OpportunitySource, opportunity_id: str, *, count_shown: bool = True,
-        taxonomy: Taxonomy | None = None, viewer: str | None = None,
+        taxonomy: Taxonomy | None = None, viewer: str | None = None, partners_only: bool = False,
     ) -> PanelView:
         """Raises :class:`~plugin.crm.sources.OpportunityNotFound` for an unknown record;
         every other failure of the source ends in general suggestions and a notice. The record
@@ -108,21 +108,22 @@ class PanelViews:
             log.warning("org %s: opportunity source unavailable: %s", source.org_id, exc.notice)
             mapped = map_context(taxonomy, stage=exc.stage)
             shown_to = _ShownTo(_record_key(opportunity_id), viewer) if count_shown else None
-            return self._ranked_view(source.org_id, None, mapped, shown_to, exc.notice)
+            return self._ranked_view(source.org_id, None, mapped, shown_to, exc.notice,
+                                     partners_only=partners_only)
         mapped = context_from_record(record, taxonomy)
         if mapped.unknown:
             self._record_unknown(source.org_id, mapped)
         shown_to = _ShownTo(record.opportunity_id, viewer) if count_shown else None
         return self._ranked_view(source.org_id, record, mapped, shown_to, None,
-                                 problems=record.problems)
+                                 problems=record.problems, partners_only=partners_only)
 
     def _ranked_view(self, org_id: str, record: OpportunityRecord | None, mapped: MappedContext,
                      shown_to: "_ShownTo | None", notice: str | None,
-                     problems: tuple[str, ...] = ()) -> PanelView:
+                     problems: tuple[str, ...] = (), partners_only: bool = False) -> PanelView:
         """The view with its suggestions; while the database is unreachable, those ranked from
         memory or none, and a notice saying so in the rep's words."""
         try:
-            suggestions = self._rank(org_id, mapped, shown_to)
+            suggestions = self._rank(org_id, mapped, shown_to, partners_only)
         except CatalogUnavailable:
             return PanelView(record, mapped, PanelSuggestions((), ()),
                              notice=_joined(notice, CATALOG_UNAVAILABLE_NOTICE),
@@ -133,7 +134,7 @@ class PanelViews:
 
     def search(
         self, source: OpportunitySource, opportunity_id: str, text: object, *,
-        viewer: str | None = None, taxonomy: Taxonomy | None = None,
+        viewer: str | None = None, taxonomy: Taxonomy | None = None, partners_only: bool = False,
     ) -> PanelSearchView:
         """The org's published modules matching ``text``, the opportunity's context breaking
         ties; recorded as impressions of a search (``origin="search"``) for ``viewer``. Raises
@@ -151,7 +152,8 @@ class PanelViews:
         except SourceUnavailable as exc:
             mapped, notice = map_context(taxonomy, stage=exc.stage), exc.notice
             record_key = _record_key(opportunity_id)
-        results = self._search.search(source.org_id, words, mapped.context)
+        results = self._search.search(source.org_id, words, mapped.context,
+                                      partners_only=partners_only)
         if self._impressions.keep_impressions and results.cards:
             stamped = replace(results, cards=tuple(_stamped(c) for c in results.cards))
             shown = ShownPanel(
@@ -170,22 +172,24 @@ class PanelViews:
 
     def for_context(
         self, org_id: str, mapped: MappedContext, *, count_shown: bool = True,
-        viewer: str | None = None,
+        viewer: str | None = None, partners_only: bool = False,
     ) -> PanelSuggestions:
         """Suggestions for a context that names no record; recorded as impressions of no
         opportunity."""
         if mapped.unknown:
             self._record_unknown(org_id, mapped)
-        return self._rank(org_id, mapped, _ShownTo(None, viewer) if count_shown else None)
+        return self._rank(org_id, mapped, _ShownTo(None, viewer) if count_shown else None,
+                          partners_only)
 
     def _rank(self, org_id: str, mapped: MappedContext,
-              shown_to: "_ShownTo | None") -> PanelSuggestions:
+              shown_to: "_ShownTo | None", partners_only: bool = False) -> PanelSuggestions:
         today = self._today()
         seed = None
         if shown_to is not None and shown_to.opportunity_id is not None:
             seed = working_session_seed(org_id, shown_to.user_id, shown_to.opportunity_id, today)
         suggestions = self._suggestions.recommend(
-            org_id, mapped.context, today, explore=shown_to is not None, draw_seed=seed
+            org_id, mapped.context, today, explore=shown_to is not None, draw_seed=seed,
+            partners_only=partners_only,
         )
         if shown_to is not None:
             suggestions = self._record_shown(org_id, mapped, suggestions, shown_to)

@@ -93,6 +93,7 @@ def _load_demo(svc: Services, history: bool = True) -> None:
                    "with `beinspired org map-stage` / `org fields`.")
     _sync_demo_outcomes(svc)
     _sync_demo_people(svc)
+    _seed_demo_recommendation(svc)
     if history:
         seed_history_if_empty(svc)
         _train_demo_if_untrained(svc)
@@ -109,6 +110,14 @@ def _sync_demo_people(svc: Services) -> None:
     from plugin.deals.people_sync import PeopleSync
 
     click.echo(f"Demo org people: {PeopleSync(svc.sessions, svc.demo_org).sync_demo().summary()}")
+
+
+def _seed_demo_recommendation(svc: Services) -> None:
+    """Dana Whitfield, the demo manager, recommends one module to the demo rep on one of his
+    deals (once: a reload keeps what is there)."""
+    from plugin.coaching.demo_coaching import seed_demo_recommendation
+
+    click.echo(f"Demo coaching: {seed_demo_recommendation(svc.sessions, svc.demo_org)}")
 
 
 def _train_demo_if_untrained(svc: Services) -> None:

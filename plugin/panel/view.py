@@ -19,6 +19,7 @@ from plugin.panel.impressions import (
     ImpressionRecorder, ShownPanel, new_impression_id, new_impression_ids,
 )
 from plugin.crm.sources import OpportunitySource, SourceUnavailable
+from plugin.panel.manager_picks import ManagerPicks, first_in_lists
 from plugin.panel.panel_search import PanelSearch, SearchRateLimit, SearchResults, search_words
 from plugin.panel.suggestions import (
     CatalogUnavailable,
@@ -84,6 +85,7 @@ class PanelViews:
         self._taxonomy_for = taxonomy_for
         self._today = today
         self._search = PanelSearch(sessions, suggestions.labels, today)
+        self._picks = ManagerPicks(sessions)
         self._search_limit = search_limit or SearchRateLimit(30)
         #: False: the previous path, unknown values counted in the request (a benchmark baseline).
         self._unknown_in_background = unknown_in_background
@@ -191,9 +193,22 @@ class PanelViews:
             org_id, mapped.context, today, explore=shown_to is not None, draw_seed=seed,
             partners_only=partners_only,
         )
+        if shown_to is not None and shown_to.opportunity_id and shown_to.user_id:
+            suggestions = self._with_picks(org_id, suggestions, shown_to, today, partners_only)
         if shown_to is not None:
             suggestions = self._record_shown(org_id, mapped, suggestions, shown_to)
         return suggestions
+
+    def _with_picks(self, org_id: str, suggestions: PanelSuggestions, shown_to: "_ShownTo",
+                    today: date, partners_only: bool) -> PanelSuggestions:
+        """What the rep's manager recommended on this deal, first; never costs the panel."""
+        try:
+            picks = self._picks.cards(org_id, suggestions.revisions, shown_to.opportunity_id,
+                                      shown_to.user_id, today, partners_only=partners_only)
+        except Exception:  # noqa: BLE001 - the ranker's list still serves the rep
+            log.exception("could not read the manager recommendations of org %s", org_id)
+            return suggestions
+        return first_in_lists(suggestions, picks)
 
     def _record_shown(self, org_id: str, mapped: MappedContext, suggestions: PanelSuggestions,
                       shown_to: "_ShownTo") -> PanelSuggestions:

@@ -14,6 +14,7 @@ from content_catalog.people_store import PeopleStore
 from content_catalog.repository import CatalogRepository, ModuleNotFound
 from content_catalog.taxonomy import ModuleStatus
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
+from plugin.coaching.team_reach import coached_reps
 from plugin.deals.people import OrgPeople
 
 
@@ -37,10 +38,10 @@ class Recommending:
 
 def recommend_module(sessions: Callable[[], Session], who: Recommending, *, rep_id: object,
                      opportunity_id: object, module_id: object, note: object = "",
-                     region: str | None = None) -> ManagerRecommendation:
+                     ) -> ManagerRecommendation:
     """Store the recommendation, or :class:`RecommendationRefused` having changed nothing. The
-    rep must report to the manager (directly or not), or, with ``region`` (a channel manager),
-    be a partner user in that region; a partner rep may be given partner content only."""
+    rep must be one the manager coaches (:func:`~plugin.coaching.team_reach.coached_reps`); a
+    partner rep may be given partner content only."""
     rep = _id(rep_id, "005", "rep_id")
     opportunity = _id(opportunity_id, "006", "opportunity_id")
     text = _note(note)
@@ -48,9 +49,7 @@ def recommend_module(sessions: Callable[[], Session], who: Recommending, *, rep_
         raise RecommendationRefused("module_id", "must be a module id")
     with sessions() as session:
         people = OrgPeople.build(PeopleStore(session, who.org_id).users())
-        in_reach = (rep in people.team(who.manager_id) if region is None
-                    else people.is_partner(rep) and people.region(rep) == region)
-        if not in_reach:
+        if rep not in coached_reps(people, who.manager_id):
             raise RecommendationRefused("rep_id", "is not in your team")
         try:
             module = CatalogRepository(session, who.org_id).get(module_id)
@@ -63,7 +62,8 @@ def recommend_module(sessions: Callable[[], Session], who: Recommending, *, rep_
                                                      "partner user and would never see it")
         saved = ManagerRecommendations(session, who.org_id).add(
             opportunity_id=opportunity, rep_id=rep, module_key=module.key,
-            manager_id=who.manager_id, manager_name=who.manager_name, note=text)
+            manager_id=who.manager_id,
+            manager_name=people.name(who.manager_id) or who.manager_name, note=text)
         session.commit()
     return saved
 

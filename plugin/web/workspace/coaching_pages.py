@@ -1,0 +1,90 @@
+"""The coaching view (``/workspace/coaching``): a manager's team deals and reps, and the
+"recommend a module" action (pick a module by search, optional note)."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+
+from content_catalog.manager_recommendations import NOTE_MAX_CHARS
+from content_catalog.people_store import PeopleStore
+from content_catalog.queries import ModuleQuery
+from content_catalog.repository import CatalogRepository
+from content_catalog.taxonomy import ModuleStatus
+from plugin.coaching.recommendations import RecommendationRefused, Recommending, recommend_module
+from plugin.coaching.team_deals import build_coaching_view
+from plugin.coaching.team_reach import coached_reps
+from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
+from plugin.deals.people import OrgPeople
+from plugin.errors import InvalidInput, NotFound
+from plugin.web.app_services import services
+from plugin.web.workspace import MANAGER_AREAS, NAVIGATION, NavItem, blueprint
+
+NAVIGATION.append(NavItem("workspace.coaching_view", "Coaching", "coaching"))
+MANAGER_AREAS.add("coaching")
+#: A search for a module to recommend: at most this many characters and results.
+SEARCH_MAX_CHARS = 100
+RESULTS_AT_MOST = 20
+
+
+@blueprint.get("/coaching")
+def coaching_view():
+    svc = services()
+    view = build_coaching_view(svc.sessions, g.user.org_id, g.user.user_id,
+                               _listed_deals(g.user.org_id), svc.today(),
+                               stage_clock=None)  # seam: the stuck-deals branch's stage norms
+    return render_template("workspace/coaching.html", view=view, note_max=NOTE_MAX_CHARS)
+
+
+@blueprint.get("/coaching/deals/<opportunity_id>/recommend")
+def coaching_recommend_form(opportunity_id: str):
+    """Pick a module for the deal's rep: a search over the published modules (partner content
+    only when the rep is a partner user), then a note."""
+    deal, rep, partner = _coached_deal(opportunity_id, request.args.get("rep", ""))
+    words = request.args.get("q", "").strip()
+    if len(words) > SEARCH_MAX_CHARS:
+        raise InvalidInput(f"Search with at most {SEARCH_MAX_CHARS} characters.")
+    results = ()
+    if words:
+        query = ModuleQuery(text=words, statuses=(ModuleStatus.PUBLISHED,), partners_only=partner,
+                            page_size=RESULTS_AT_MOST)
+        with services().sessions() as session:
+            results = CatalogRepository(session, g.user.org_id).search(query).items
+    return render_template("workspace/coaching_recommend.html", deal=deal, rep=rep,
+                           partner=partner, words=words, results=results, note_max=NOTE_MAX_CHARS)
+
+
+@blueprint.post("/coaching/recommendations")
+def coaching_recommend():
+    form = request.form
+    try:
+        saved = recommend_module(
+            services().sessions, Recommending(g.user.org_id, g.user.user_id, g.user.name),
+            rep_id=form.get("rep_id"), opportunity_id=form.get("opportunity_id"),
+            module_id=form.get("module_id"), note=form.get("note", ""))
+    except RecommendationRefused as exc:
+        raise InvalidInput(f"Not recommended: {exc.field} {exc.message}.") from None
+    flash(f"Recommended “{saved.module_key}”: it now comes first in the rep's panel on this deal.",
+          "success")
+    return redirect(url_for("workspace.coaching_view"))
+
+
+def _listed_deals(org_id: str):
+    """The org's deals when its source can list them (the demo's); None: the coaching view
+    reads the deals the team opened the panel on."""
+    demo = services().demo_org
+    return demo.opportunities() if demo is not None and demo.org_id == org_id else None
+
+
+def _coached_deal(opportunity_id: str, rep_id: str):
+    try:
+        opportunity_id, rep_id = to_18(opportunity_id, prefix="006"), to_18(rep_id, prefix="005")
+    except InvalidSalesforceId:
+        raise NotFound("There is no such deal in your team.") from None
+    with services().sessions() as session:
+        people = OrgPeople.build(PeopleStore(session, g.user.org_id).users())
+    if rep_id not in coached_reps(people, g.user.user_id):
+        raise NotFound("There is no such deal in your team.")
+    listed = _listed_deals(g.user.org_id) or ()
+    deal = next((d for d in listed if d.opportunity_id == opportunity_id), None)
+    return ({"id": opportunity_id, "name": deal.name if deal else opportunity_id,
+             "stage": deal.stage if deal else None},
+            {"id": rep_id, "name": people.name(rep_id) or rep_id}, people.is_partner(rep_id))

@@ -82,6 +82,8 @@ EXPECTED: dict[tuple[str, str], tuple] = {
         ("modules_diff", "GET"), ("modules_edit", "GET"), ("modules_update", "POST"),
         ("modules_history", "GET"), ("modules_status", "POST"), ("modules_version", "GET"),
         ("modules_restore", "POST"), ("analytics_overview", "GET"), ("analytics_module", "GET"),
+        ("coaching_view", "GET"), ("coaching_recommend_form", "GET"),
+        ("coaching_recommend", "POST"),
     ]},
 }
 #: The admin console (plugin/web/admin*): whatever it serves there is for admins only.

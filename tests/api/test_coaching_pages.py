@@ -122,3 +122,44 @@ def test_the_demo_reps_panel_shows_his_managers_recommendation_first(app):
     answer = client.get(f"/api/v1/opportunities/{deal.opportunity_id}/recommendations").get_json()
     first = answer["internal"][0]
     assert first["module_id"] == "pb-enterprise-multi-threading"
+
+
+# -- the admin maps partner accounts to regions ---------------------------------------------------
+BRIGHTLINE = "0015e00000BRTLNAA5"
+
+
+def regions(app):
+    svc = app.extensions["be_inspired"]
+    from content_catalog.people_store import PeopleStore
+    with svc.sessions() as session:
+        return PeopleStore(session, svc.demo_org.org_id).region_mappings()
+
+
+def test_the_admin_maps_a_partner_account_to_a_region_and_the_channel_view_follows(app):
+    admin = as_(app, "admin")
+    page = admin.get("/admin/regions").get_data(as_text=True)
+    assert "Brightline Partners" in page and "Jamie Ortiz" in page
+    saved = admin.post("/admin/regions", data={"account_id": BRIGHTLINE, "region": "EMEA",
+                                               "csrf_token": csrf(admin)})
+    assert saved.status_code == 302
+    assert [(m.kind, m.key, m.region) for m in regions(app)] == [
+        ("partner_account", BRIGHTLINE, "EMEA")]
+    admin.post("/admin/regions", data={"account_id": BRIGHTLINE, "region": "",
+                                       "csrf_token": csrf(admin)})
+    assert regions(app) == []
+
+
+@pytest.mark.parametrize("form", [
+    {"account_id": "0015e00000NOPEXAA5", "region": "EMEA"},   # not a partner account here
+    {"account_id": "not-an-id", "region": "EMEA"},
+    {"account_id": BRIGHTLINE, "region": "E" * 81},
+    {"account_id": BRIGHTLINE, "region": "<script>"},
+])
+def test_a_bad_region_mapping_is_a_400_that_changes_nothing(app, form):
+    admin = as_(app, "admin")
+    answer = admin.post("/admin/regions", data={**form, "csrf_token": csrf(admin)})
+    assert answer.status_code == 400 and regions(app) == []
+
+
+def test_only_an_admin_opens_the_regions_page(app):
+    assert as_(app, "manager").get("/admin/regions").status_code == 403

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from content_catalog.module_rows import utc
 from content_catalog.tables.base import utcnow
+from content_catalog.tables.learning_tables import PanelImpressionRow
 from content_catalog.tables.coaching_tables import (
     ManagerRecommendationRow, RecommendationRevisionRow,
 )
@@ -93,16 +94,25 @@ class ManagerRecommendations:
             self._bump()
         return bool(done)
 
-    def mark_used(self, *, opportunity_id: str, rep_id: str, module_key: str) -> None:
-        self.session.execute(
+    def mark_used(self, impression_ids: Sequence[str]) -> int:
+        """Recommendations the rep used through these impressions (shown as a manager's card),
+        marked used the first time; one statement."""
+        if not impression_ids:
+            return 0
+        shown = PanelImpressionRow
+        used = (select(shown.impression_id)
+                .where(shown.impression_id.in_(list(impression_ids)), shown.org_id == self.org_id,
+                       shown.origin == "manager",
+                       shown.opportunity_id == ManagerRecommendationRow.opportunity_id,
+                       shown.user_id == ManagerRecommendationRow.rep_id,
+                       shown.module_key == ManagerRecommendationRow.module_key)
+                .exists())
+        return self.session.execute(
             update(ManagerRecommendationRow)
             .where(ManagerRecommendationRow.org_id == self.org_id,
-                   ManagerRecommendationRow.opportunity_id == opportunity_id,
-                   ManagerRecommendationRow.rep_id == rep_id,
-                   ManagerRecommendationRow.module_key == module_key,
-                   ManagerRecommendationRow.used_at.is_(None))
+                   ManagerRecommendationRow.used_at.is_(None), used)
             .values(used_at=utcnow())
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)).rowcount
 
     def _bump(self) -> None:
         """Revision + 1 in SQL (insert 1 the first time): two writers never lose a change."""

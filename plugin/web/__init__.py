@@ -17,6 +17,7 @@ from plugin.web.api import (
     recommend,
     rep_events,
 )
+from plugin.web.api import manager_picks_api
 
 
 def register_blueprints(app: Flask, *, demo_mode: bool) -> None:
@@ -26,6 +27,7 @@ def register_blueprints(app: Flask, *, demo_mode: bool) -> None:
         panel, canvas, workspace, auth, access_admin, admin, connected_orgs, operations,
     ):
         app.register_blueprint(module.blueprint)
+    app.register_blueprint(manager_picks_api.blueprint)
     if demo_mode:
         app.register_blueprint(demo_page.blueprint)
         app.register_blueprint(demo_identity.blueprint)  # and then only from this machine

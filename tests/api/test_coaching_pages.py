@@ -163,3 +163,44 @@ def test_a_bad_region_mapping_is_a_400_that_changes_nothing(app, form):
 
 def test_only_an_admin_opens_the_regions_page(app):
     assert as_(app, "manager").get("/admin/regions").status_code == 403
+
+
+# -- the rep dismisses or uses a manager's recommendation ------------------------------------------
+def open_recommendations(app):
+    svc = app.extensions["be_inspired"]
+    with svc.sessions() as session:
+        return ManagerRecommendations(session, svc.demo_org.org_id).on_deals(
+            [demo_deal(svc.demo_org).opportunity_id])
+
+
+def test_the_rep_dismisses_it_and_it_leaves_the_panel(app):
+    svc = app.extensions["be_inspired"]
+    seed_demo_recommendation(svc.sessions, svc.demo_org)
+    deal = demo_deal(svc.demo_org).opportunity_id
+    [rec] = open_recommendations(app)
+    url = f"/api/v1/manager-recommendations/{rec.pk}/dismissal"
+    manager = as_(app, "manager")  # not the rep it was made for
+    assert manager.post(url, json={"opportunity_id": deal}).status_code == 404
+    rep = as_(app, "rep")
+    assert rep.post(url, json={"opportunity_id": deal, "extra": 1}).status_code == 400
+    assert rep.post(url, json={"opportunity_id": "nope"}).status_code == 400
+    assert rep.post(url, json={"opportunity_id": deal}).status_code == 200
+    assert rep.post(url, json={"opportunity_id": deal}).status_code == 404  # once
+    page = rep.get(f"/panel/{deal}").get_data(as_text=True)
+    assert 'data-testid="manager-recommendation"' not in page
+    [rec] = open_recommendations(app)
+    assert rec.dismissed_at is not None
+
+
+def test_a_use_through_its_card_marks_the_recommendation_used(app):
+    svc = app.extensions["be_inspired"]
+    seed_demo_recommendation(svc.sessions, svc.demo_org)
+    deal = demo_deal(svc.demo_org).opportunity_id
+    rep = as_(app, "rep")
+    card = rep.get(f"/api/v1/opportunities/{deal}/recommendations").get_json()["internal"][0]
+    assert card["module_id"] == "pb-enterprise-multi-threading"
+    sent = rep.post("/api/v1/events", json={"events": [
+        {"event_id": "e" * 32, "impression_id": card["impression_id"], "kind": "copy"}]})
+    assert sent.status_code == 202
+    [rec] = open_recommendations(app)
+    assert rec.used_at is not None

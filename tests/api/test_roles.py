@@ -71,6 +71,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("access_api.list_tokens", "GET"): ADMIN_ONLY,
     ("access_api.create_token", "POST"): ADMIN_ONLY,
     ("access_api.revoke_token", "POST"): ADMIN_ONLY,
+    ("manager_picks_api.dismiss", "POST"): PANEL,
     ("access_api.list_role_mappings", "GET"): ADMIN_ONLY,
     ("access_api.put_role_mapping", "PUT"): ADMIN_ONLY,
     ("access_api.delete_role_mapping", "DELETE"): ADMIN_ONLY,
@@ -95,6 +96,7 @@ SAMPLE = {
     "opportunity_id": OPPORTUNITY_ID, "module_id": "some-module", "version": 1, "token_id": 1,
     "subject_kind": "user", "subject_id": VIEWER_ID, "org_id": ORG_ID, "token": "t" * 32,
     "fmt": "csv", "filename": "be-inspired.css", "module_key": "some-module",
+    "recommendation_id": 1,
 }
 CSRF_ROUTE = "_test_csrf_token"
 

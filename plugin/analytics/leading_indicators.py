@@ -17,6 +17,9 @@ from recommender.evaluation import Interval, wilson_interval
 VALUE_ANALYSIS_KIND = "business_case_template"
 #: What counts as using a module: working with it, not only opening it.
 USE_KINDS = frozenset({EventKind.PERSONALISE, EventKind.COPY, EventKind.DOWNLOAD, EventKind.SHARE})
+#: What counts as a value analysis done with the panel: the template opened or worked with (a rep
+#: who read it may have built the analysis outside the panel; see docs/analytics.md).
+VALUE_ANALYSIS_EVENTS = USE_KINDS | {EventKind.OPEN}
 #: What counts as preparing with a module before a meeting.
 PREP_KINDS = frozenset({EventKind.OPEN, EventKind.PERSONALISE})
 DEFAULT_PREP_DAYS = 3
@@ -187,7 +190,7 @@ def _value_analysis_lines(inputs: IndicatorInputs):
         stage = str(impression.context.get("stage") or "").casefold()
         if due is None or rank.get(stage, due) >= due:
             continue
-        if any(e.kind in USE_KINDS for e in item.events) and impression.opportunity_id:
+        if any(e.kind in VALUE_ANALYSIS_EVENTS for e in item.events) and impression.opportunity_id:
             used_before.add(impression.opportunity_id)
     for opportunity_id, outcome in inputs.outcomes.items():
         closed = outcome.close_date
@@ -245,6 +248,6 @@ def _suggestion_lines(inputs: IndicatorInputs):
 
 __all__ = [
     "DEFAULT_PREP_DAYS", "DealLine", "Figure", "INDICATORS", "IndicatorInputs", "Indicators",
-    "PREP_KINDS", "ScopeIndicators", "USE_KINDS", "VALUE_ANALYSIS_KIND", "indicators_for",
+    "PREP_KINDS", "ScopeIndicators", "USE_KINDS", "VALUE_ANALYSIS_EVENTS", "VALUE_ANALYSIS_KIND", "indicators_for",
     "proposal_stage_of", "rep_lines", "scopes", "week_of",
 ]

@@ -11,6 +11,7 @@ from plugin.cli.evaluate import evaluate
 from plugin.cli.model import model
 from plugin.cli.org import org
 from plugin.cli.outcomes import outcomes
+from plugin.cli.people_commands import people
 from plugin.cli.roles import roles
 from plugin.cli.rollups import analytics
 from plugin.cli.schema import init_db
@@ -43,6 +44,7 @@ main.add_command(worker)
 main.add_command(model)
 main.add_command(evaluate)
 main.add_command(analytics)
+main.add_command(people)
 main.add_command(benchmark)
 main.add_command(benchmark_panel)
 main.add_command(benchmark_events)

@@ -96,6 +96,7 @@ def _load_demo(svc: Services, history: bool = True) -> None:
     _seed_demo_recommendation(svc)
     if history:
         seed_history_if_empty(svc)
+        _seed_demo_meetings(svc)
         _train_demo_if_untrained(svc)
 
 
@@ -118,6 +119,15 @@ def _seed_demo_recommendation(svc: Services) -> None:
     from plugin.coaching.demo_coaching import seed_demo_recommendation
 
     click.echo(f"Demo coaching: {seed_demo_recommendation(svc.sessions, svc.demo_org)}")
+
+
+def _seed_demo_meetings(svc: Services) -> None:
+    """The simulated reps in the demo's teams and meetings on its deals (the leading indicators'
+    preparation figure reads them)."""
+    from plugin.learning.demo_meetings import seed_demo_people_history
+
+    report = seed_demo_people_history(svc.sessions, today=svc.today(), demo=svc.demo_org)
+    click.echo(f"Demo org people and meetings: {report.summary()}")
 
 
 def _train_demo_if_untrained(svc: Services) -> None:

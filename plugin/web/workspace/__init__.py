@@ -67,6 +67,8 @@ def home():
 from plugin.web.workspace import audit, module_history, module_editor  # noqa: E402,F401  (routes)
 # How the content fares with reps and deals, beside the module list, before the gap finders.
 from plugin.web.workspace import analytics_pages  # noqa: E402,F401  (nav order)
+# Leading indicators beside them: for enablement leads and, for their own team, managers.
+from plugin.web.workspace import indicators_page  # noqa: E402,F401  (nav order)
 # After the module pages, so their items come first: coverage, preview and import find gaps.
 from plugin.web.workspace import coverage_map, preview, import_page  # noqa: E402,F401  (nav order)
 from plugin.web.workspace import coaching_pages  # noqa: E402,F401  (a manager's team, issue 15)

@@ -41,11 +41,11 @@ def inputs(shown_items=(), outcomes=(), meetings=(), owners=None, **kw) -> Indic
                            **kw)
 
 
-def test_a_value_analysis_counts_when_used_before_the_proposal_stage_on_a_closed_deal():
+def test_a_value_analysis_counts_when_opened_or_used_before_the_proposal_stage_on_a_closed_deal():
     data = inputs(
         [shown("o1", "bva", "Value Proposition", at(3), EventKind.OPEN, EventKind.PERSONALISE),
          shown("o2", "bva", "Proposal/Price Quote", at(3), EventKind.PERSONALISE),  # too late
-         shown("o3", "bva", "Qualification", at(3), EventKind.OPEN),  # opened, not used
+         shown("o3", "bva", "Qualification", at(3)),  # shown, never opened
          shown("o4", "story", "Qualification", at(3), EventKind.SHARE)],  # not a value analysis
         [closed("o1", 5), closed("o2", 6, won=False), closed("o3", 10), closed("o4", 12),
          closed("o5", 20)],  # after the window

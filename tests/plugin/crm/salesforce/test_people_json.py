@@ -17,7 +17,7 @@ PARTNER = {
     "ContactId": "0035e00000JAMIO",
     "Contact": {"attributes": {"type": "Contact"}, "AccountId": "0015e00000BRTLN",
                 "Account": {"attributes": {"type": "Account"}, "Name": "Brightline Partners"}},
-    "LastModifiedDate": "2026-09-01T09:00:00.000+0000",
+    "LastModifiedDate": "2026-01-05T09:00:00.000+0000",
 }
 EVENT = {
     "attributes": {"type": "Event", "url": "/services/data/v59.0/sobjects/Event/00U5e00000MEET1"},
@@ -31,7 +31,7 @@ def test_a_partner_user_is_read_with_their_partner_account():
     user = parse_user(PARTNER, now=NOW)
     assert user.user_id == "0055e00000JAMIOAA5" and user.name == "Jamie Ortiz"
     assert user.is_partner and user.partner_account_name == "Brightline Partners"
-    assert user.modified_at == datetime(2026, 9, 1, 9, tzinfo=timezone.utc)
+    assert user.modified_at == datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 
 
 def test_an_event_on_an_opportunity_is_a_meeting():

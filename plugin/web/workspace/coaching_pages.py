@@ -15,6 +15,10 @@ from plugin.coaching.team_reach import coached_reps
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.deals.people import OrgPeople
 from plugin.errors import InvalidInput, NotFound
+from plugin.analytics.indicator_data import DEFAULT_WEEKS, load_indicator_data
+from plugin.analytics.leading_indicators import indicators_for, rep_lines
+from plugin.web.org_taxonomy import org_taxonomy
+from plugin.web.workspace.indicators_page import interval_text
 from plugin.web.app_services import services
 from plugin.web.workspace import MANAGER_AREAS, NAVIGATION, NavItem, blueprint
 
@@ -31,7 +35,25 @@ def coaching_view():
     view = build_coaching_view(svc.sessions, g.user.org_id, g.user.user_id,
                                _listed_deals(g.user.org_id), svc.today(),
                                stage_clock=None)  # seam: the stuck-deals branch's stage norms
-    return render_template("workspace/coaching.html", view=view, note_max=NOTE_MAX_CHARS)
+    return render_template("workspace/coaching.html", view=view, note_max=NOTE_MAX_CHARS,
+                           indicators=_rep_indicators(view), interval_text=interval_text,
+                           indicator_weeks=DEFAULT_WEEKS)
+
+
+def _rep_indicators(view) -> dict:
+    """Each coached rep's leading indicators over the indicators page's default window."""
+    svc = services()
+    org_id = g.user.org_id
+    demo = svc.demo_org if svc.demo_org is not None and svc.demo_org.org_id == org_id else None
+    stages = ([s.value for s in demo.stages()] if demo is not None
+              else list(org_taxonomy().stage_phases))
+    owners = ({r.opportunity_id: r.owner_id for r in demo.opportunities() if r.owner_id}
+              if demo is not None else {})
+    with svc.sessions() as session:
+        data = load_indicator_data(session, org_id, today=svc.today(), weeks=DEFAULT_WEEKS,
+                                   stage_order=stages, known_owners=owners)
+    lines = rep_lines(data.inputs)
+    return {rep.rep_id: indicators_for({rep.rep_id}, data.inputs, lines) for rep in view.reps}
 
 
 @blueprint.get("/coaching/deals/<opportunity_id>/recommend")

@@ -12,14 +12,17 @@ import numpy as np
 from recommender.feedback import Impression
 from recommender.ranker import TagTextRanker
 from recommender.synthetic import REFERENCE_DAY, synthetic_catalog, synthetic_contexts
-from recommender.types import CandidateModule, OpportunityContext, Recommendations
+from recommender.types import CandidateModule, OpportunityContext, Recommendations, Suggestion
 from recommender.weights import ScoringWeights
 
 #: A policy as the simulator drives it: a context and a random generator in, lists out.
 RankFunction = Callable[[OpportunityContext, np.random.Generator], Recommendations]
 
 _PHASES = ("awareness", "buying", "implementation_adoption")
-_ENGAGEMENT = np.array([0.5, 1.0, 1.5])
+#: Each view's engagement multiplier m, equally likely (assumption 4).
+ENGAGEMENT = np.array([0.5, 1.0, 1.5])
+#: P(a rewarded impression includes a use): ``_respond``'s ``kind >= 0.3``.
+USED_WHEN_REWARDED = 0.7
 
 
 def _true_weights() -> ScoringWeights:
@@ -169,15 +172,7 @@ class DealSimulator:
         view_id: str,
     ) -> list[Impression]:
         a = self.assumptions
-        engagement = float(rng.choice(_ENGAGEMENT))
-        shown = []
-        for suggestions in (recommendations.client_facing, recommendations.internal):
-            if not suggestions:
-                continue
-            theta = a.examination(len(suggestions))
-            success = engagement * self.usefulness(context, [s.module_id for s in suggestions])
-            for s, examine_p, success_p in zip(suggestions, theta, success):
-                shown.append((s, self._respond(rng, examine_p, success_p)))
+        engagement, shown = self.responses(recommendations, context, rng)
         won_lift = (
             a.win_lift if any(r["used"] and r["helpful"] is not False for _, r in shown) else 0.0
         )
@@ -200,6 +195,25 @@ class DealSimulator:
             )
             for s, response in shown
         ]
+
+    def responses(
+        self, recommendations: Recommendations, context: OpportunityContext,
+        rng: np.random.Generator,
+    ) -> tuple[float, list[tuple[Suggestion, dict]]]:
+        """One rep's view of these lists: the rep's engagement multiplier, and what they did with
+        each suggestion (``opened``, ``helpful``, ``used``), position-biased."""
+        engagement = float(rng.choice(ENGAGEMENT))
+        usefulness = self.usefulness(context, [s.module_id for s in recommendations])
+        shown, start = [], 0
+        for suggestions in (recommendations.client_facing, recommendations.internal):
+            if not suggestions:
+                continue
+            theta = self.assumptions.examination(len(suggestions))
+            success = engagement * usefulness[start : start + len(suggestions)]
+            start += len(suggestions)
+            for s, examine_p, success_p in zip(suggestions, theta, success):
+                shown.append((s, self._respond(rng, examine_p, success_p)))
+        return engagement, shown
 
     def _respond(self, rng: np.random.Generator, examine_p: float, success_p: float) -> dict:
         a = self.assumptions

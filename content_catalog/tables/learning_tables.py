@@ -58,6 +58,9 @@ class PanelEventRow(Base):
         UniqueConstraint("org_id", "event_id", name="uq_panel_events_org_event"),
         Index("ix_panel_events_org_impression", "org_id", "impression_id"),
         Index("ix_panel_events_org_received", "org_id", "received_at"),
+        # One rep's uses, and their latest event's pk in one index step (spaced refreshers,
+        # migration 0016).
+        Index("ix_panel_events_org_user", "org_id", "user_id", "pk"),
     )
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -150,3 +153,17 @@ class RankerModelRow(Base):
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     #: Exactly one version per org is active at a time (or none: the panel serves v1).
     active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RefresherDismissalRow(Base):
+    """A training refresher a rep dismissed for good: it is never brought back to them again
+    (``recommender.refreshers``). Written once per org, rep and module; never undone."""
+
+    __tablename__ = "refresher_dismissals"
+
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("orgs.org_id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(String(18), primary_key=True)
+    module_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dismissed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

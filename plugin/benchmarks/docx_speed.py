@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from docx import Document
 
-from plugin.content import docx_export
+from plugin.content import docx_export, markdown_walk
 from plugin.content.docx_export import markdown_to_docx
 from plugin.content.export_limits import MAX_EXPORT_BLOCKS as MAX_BLOCKS
 
@@ -20,13 +20,13 @@ class _NamedStyleWriter(docx_export._Writer):
     """The same writer with the paragraph styles set as before issue 13: python-docx resolves
     the style's name among all styles on every paragraph."""
 
-    def paragraph(self, style: str | None = None):
+    def new_paragraph(self, style: str | None = None):
         return self.document.add_paragraph(style=style)
 
 
 def previous_markdown_to_docx(markdown: str) -> bytes:
     document = Document()
-    _NamedStyleWriter(document).write(docx_export._markdown.parse(markdown))
+    _NamedStyleWriter(document).write(markdown_walk.parse(markdown))
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -98,6 +98,17 @@ def _load_demo(svc: Services, history: bool = True) -> None:
         seed_history_if_empty(svc)
         _seed_demo_meetings(svc)
         _train_demo_if_untrained(svc)
+        _seed_demo_refreshers(svc)
+
+
+def _seed_demo_refreshers(svc: Services) -> None:
+    """The demo rep opened a training refresher days ago: the panel brings it back."""
+    from plugin.learning.demo_refreshers import seed_demo_refreshers
+    from plugin.web.identity import DEMO_USER_ID
+
+    if seed_demo_refreshers(svc.sessions, svc.taxonomy, DEMO_USER_ID, svc.today()):
+        click.echo("Demo rep: opened a training refresher 9 days ago (it comes back on "
+                   "St. Aldric Health Partners).")
 
 
 def _sync_demo_outcomes(svc: Services) -> None:

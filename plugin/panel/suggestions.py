@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 from content_catalog.history import CatalogHistory
 from content_catalog.model_store import ModelMarker, serving_markers, serving_state
 from content_catalog.modules import ContentModule
+from content_catalog.refresher_state import RepStamp, serving_markers_for_rep
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import Audience, ModuleStatus, Taxonomy
 from plugin.ranking.candidates import candidate_from_module, catalog_candidates, tag_labels
 from plugin.ranking.refit_work import ChildProcess, InProcess
 from plugin.ranking.refits import OrgRefits
 from plugin.ranking.served_models import ServedModels
+from plugin.panel.rep_refreshers import RefresherStates, Situations
 from recommender import (
     CandidateModule,
     OpportunityContext,
@@ -31,6 +33,9 @@ from recommender import (
     ScoringWeights,
     Suggestion,
     TagTextRanker,
+)
+from recommender.refreshers import (
+    REFRESHER, SITUATION_WINDOW, bring_back, dismissed, due_refreshers,
 )
 
 log = logging.getLogger(__name__)
@@ -73,6 +78,9 @@ class SuggestionCard:
     recommended_by: str | None = None
     note: str = ""
     recommendation_id: int | None = None
+    #: A training refresher brought back to this rep (``recommender.refreshers``): why, in the
+    #: rep's words (also its first reason); the card offers to dismiss it for good.
+    back_because: str | None = None
 
     @property
     def reason_text(self) -> str:
@@ -147,6 +155,7 @@ class RecommendationService:
         refit_inline_modules: int = 200,
         refits: OrgRefits | None = None,
         work: InProcess | ChildProcess | None = None,
+        refreshers: RefresherStates | None = None,
     ):
         """``refit_inline_modules``: up to this many modules in an org's catalog, a view that
         finds the catalog (or the model) changed refits before it ranks, which costs less than a
@@ -173,6 +182,9 @@ class RecommendationService:
         self._refits = refits or OrgRefits()
         self._work = work or InProcess(sessions)
         self._models = ServedModels(sessions, refits=self._refits, work=self._work)
+        #: Each rep's training refreshers, held per (org, rep) (``plugin.panel.rep_refreshers``).
+        self.refreshers = refreshers or RefresherStates()
+        self._situations = Situations()
 
     @property
     def refits(self) -> OrgRefits:
@@ -191,14 +203,17 @@ class RecommendationService:
 
     def recommend(
         self, org_id: str, context: OpportunityContext, today: date, *, explore: bool = True,
-        draw_seed: int | None = None, partners_only: bool = False,
+        draw_seed: int | None = None, viewer: str | None = None, partners_only: bool = False,
     ) -> PanelSuggestions:
         """``partners_only``: a partner user's view, ranked among the modules marked for
         partners alone (and any other card dropped, should a fit be older than the catalog).
         ``explore=False`` for views that are not shown to a rep (the workspace's preview): a
         learned model then ranks deterministically, and no card is an exploratory pick.
         ``draw_seed`` (:func:`working_session_seed`) fixes the exploratory draw, so a rep who
-        reloads a record sees the same list; without it each view draws afresh.
+        reloads a record sees the same list; without it each view draws afresh. With
+        ``viewer`` (a rep being shown the panel), a training refresher they used before may come
+        back first in the internal list, and those they dismissed are not shown
+        (``recommender.refreshers``).
 
         While the database is unreachable the org's v1 ranker and the display fields this
         process holds serve the view (``from_memory``); raises :class:`CatalogUnavailable` when
@@ -206,15 +221,26 @@ class RecommendationService:
         try:
             with self._sessions() as session:
                 repository = CatalogRepository(session, org_id)
-                # One statement per warm view: the revisions and model marker.
-                revision, marker, picks_revision = serving_markers(session, org_id)
+                # One statement per warm view: the revisions and model marker (and, for a rep,
+                # whether their refresher state moved).
+                stamp = None
+                if viewer is None:
+                    revision, marker, picks_revision = serving_markers(session, org_id)
+                else:
+                    revision, marker, stamp, picks_revision = serving_markers_for_rep(
+                        session, org_id, viewer)
                 in_background = functools.cache(lambda: self._is_big(repository, revision))
                 catalog = None
                 if self._display_in_memory and self._may_hold_catalog(org_id, revision,
                                                                       in_background):
                     catalog = self._catalog(session, org_id, revision)
                 ranked = self._rank(session, repository, context, today, explore, draw_seed,
-                                    (revision, marker), catalog, in_background, partners_only)
+                                    (revision, marker), catalog, in_background,
+                                    partners_only=partners_only)
+                if viewer is not None and stamp is not None:
+                    ranked = self._refreshers_back(session, repository, (viewer, stamp), context,
+                                                   today, ranked, (revision, marker), catalog,
+                                                   in_background)
                 if catalog is not None:
                     modules = catalog.display
                 else:
@@ -241,6 +267,27 @@ class RecommendationService:
             internal=self._cards(ranked.internal, modules, Audience.INTERNAL, partners_only),
             revisions=(revision, picks_revision),
         )
+
+    def _refreshers_back(
+        self, session: Session, repository: CatalogRepository, viewer: tuple[str, RepStamp],
+        context: OpportunityContext, today: date, ranked: Recommendations,
+        state: tuple[int, ModelMarker | None], catalog: _ServedCatalog | None,
+        in_background: Callable[[], bool],
+    ) -> Recommendations:
+        """``ranked`` with a refresher due back to ``viewer`` first in the internal list, if the
+        ranker places one among its candidates for this context; the rep's state is held in
+        memory until their stamp moves (a warm view asks nothing more of the database)."""
+        user_id, stamp = viewer
+        uses = self.refreshers.uses(session, repository.org_id, user_id, stamp, state[0])
+        due, gone = due_refreshers(uses, today), dismissed(uses)
+        if not due and not any(s.module_id in gone for s in ranked.internal):
+            return ranked
+        # The situation: the same ranker's internal candidates for this context, without a draw.
+        situation = self._situations.get(
+            (repository.org_id, *state, today, context),
+            lambda: self._rank(session, repository, context, today, False, None, state, catalog,
+                               in_background, k=(0, SITUATION_WINDOW)).internal)
+        return bring_back(ranked, due, situation, self._k[1], gone)[0]
 
     def _remember(self, org_id: str, modules: dict[str, ContentModule]) -> None:
         """Without the catalog in memory, keep the modules just shown for the revision of the
@@ -340,8 +387,11 @@ class RecommendationService:
         catalog: _ServedCatalog | None = None,
         in_background: Callable[[], bool] | None = None,
         partners_only: bool = False,
+        k: tuple[int, int] | None = None,
     ) -> Recommendations:
+        """``k``: (client-facing, internal) list lengths, by default the panel's."""
         org_id = repository.org_id
+        k_client_facing, k_internal = k or self._k
         revision, marker = state or serving_state(session, org_id)
         if in_background is None:
             in_background = functools.cache(lambda: self._is_big(repository, revision))
@@ -356,8 +406,8 @@ class RecommendationService:
             if learned is not None:
                 try:
                     return learned.rank(
-                        context, today=today, k_client_facing=self._k[0],
-                        k_internal=self._k[1],
+                        context, today=today, k_client_facing=k_client_facing,
+                        k_internal=k_internal,
                         rng=np.random.default_rng(draw_seed) if explore else None,
                         partners_only=partners_only,
                     )  # fmt: skip
@@ -365,8 +415,8 @@ class RecommendationService:
                     log.exception("org %s: the learned ranker failed; serving v1", org_id)
                     self._models.failed(org_id, marker, "used to rank")
         ranker = self._ranker(session, repository, revision, in_background, catalog)
-        return ranker.rank(context, today=today, k_client_facing=self._k[0], k_internal=self._k[1],
-                           partners_only=partners_only)
+        return ranker.rank(context, today=today, k_client_facing=k_client_facing,
+                           k_internal=k_internal, partners_only=partners_only)
 
     def _is_big(self, repository: CatalogRepository, revision: int) -> bool:
         """Whether the org's catalog at ``revision`` is refitted in the background. Counted once
@@ -435,6 +485,8 @@ class RecommendationService:
             author=module.author,
             link=module.link,
             reasons=tuple(r.label for r in suggestion.reasons),
+            back_because=next((r.label for r in suggestion.reasons if r.dimension == REFRESHER),
+                              None),
             score=suggestion.score,
             rank=suggestion.rank,
             breakdown=dict(suggestion.breakdown),

@@ -192,6 +192,7 @@ class PanelViews:
         suggestions = self._suggestions.recommend(
             org_id, mapped.context, today, explore=shown_to is not None, draw_seed=seed,
             partners_only=partners_only,
+            viewer=shown_to.user_id if shown_to is not None else None,
         )
         if shown_to is not None and shown_to.opportunity_id and shown_to.user_id:
             suggestions = self._with_picks(org_id, suggestions, shown_to, today, partners_only)

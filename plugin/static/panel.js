@@ -10,6 +10,7 @@
   const opportunityId = body.dataset.opportunityId;
   // panel-events.js sends what the rep does with the suggestions; it needs the token too.
   if (window.BeInspiredEvents) window.BeInspiredEvents.authorise(token);
+  if (window.BeInspiredRefreshers) window.BeInspiredRefreshers.authorise(token);
 
   const card = document.querySelector(".bi-panel__card");
   const moduleView = document.createElement("article");

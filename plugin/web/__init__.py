@@ -18,6 +18,7 @@ from plugin.web.api import (
     rep_events,
 )
 from plugin.web.api import manager_picks_api
+from plugin.web.api import refresher_dismissals
 
 
 def register_blueprints(app: Flask, *, demo_mode: bool) -> None:
@@ -28,6 +29,7 @@ def register_blueprints(app: Flask, *, demo_mode: bool) -> None:
     ):
         app.register_blueprint(module.blueprint)
     app.register_blueprint(manager_picks_api.blueprint)
+    app.register_blueprint(refresher_dismissals.blueprint)
     if demo_mode:
         app.register_blueprint(demo_page.blueprint)
         app.register_blueprint(demo_identity.blueprint)  # and then only from this machine

@@ -1,7 +1,7 @@
 """coaching and partner content
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0014, 0016
 Create Date: 2026-12-06 13:00:00.000000
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0017'
-down_revision = '0014'
+down_revision = ('0014', '0016')
 branch_labels = None
 depends_on = None
 

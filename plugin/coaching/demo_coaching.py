@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from content_catalog.manager_recommendations import ManagerRecommendations
 from plugin.coaching.recommendations import Recommending, recommend_module
+from plugin.crm.demo_org import DemoOrg
 
 DEMO_MANAGER_ID = "0055e00000DANAWAA5"
 DEMO_MANAGER_NAME = "Dana Whitfield"
@@ -17,8 +18,10 @@ DEMO_NOTE = ("Before the proposal goes out, get a second thread into finance: th
              "the checklist we used on the Harbor deal.")
 
 
-def seed_demo_recommendation(sessions: Callable[[], Session], demo_org) -> str:
-    """What was done, in a line; nothing when the demo org has a recommendation already."""
+def seed_demo_recommendation(sessions: Callable[[], Session], demo_org: DemoOrg | None) -> str:
+    """What was done, in a line; nothing when the demo org has a recommendation already.
+    ``demo_org`` None (``load-demo`` outside demo mode): the bundled one."""
+    demo_org = demo_org or DemoOrg()
     with sessions() as session:
         if ManagerRecommendations(session, demo_org.org_id).open(limit=1):
             return "a manager's recommendation is there already: left as it is"

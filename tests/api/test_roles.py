@@ -72,6 +72,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("access_api.create_token", "POST"): ADMIN_ONLY,
     ("access_api.revoke_token", "POST"): ADMIN_ONLY,
     ("manager_picks_api.dismiss", "POST"): PANEL,
+    ("refreshers_api.dismiss_refresher", "POST"): PANEL,
     ("access_api.list_role_mappings", "GET"): ADMIN_ONLY,
     ("access_api.put_role_mapping", "PUT"): ADMIN_ONLY,
     ("access_api.delete_role_mapping", "DELETE"): ADMIN_ONLY,
@@ -85,6 +86,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
         ("modules_restore", "POST"), ("analytics_overview", "GET"), ("analytics_module", "GET"),
         ("coaching_view", "GET"), ("coaching_recommend_form", "GET"),
         ("coaching_recommend", "POST"),
+        ("indicators_overview", "GET"), ("indicators_deals", "GET"),
     ]},
 }
 #: The admin console (plugin/web/admin*): whatever it serves there is for admins only.

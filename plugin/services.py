@@ -24,6 +24,8 @@ from plugin.learning.job_queue import (
     CATALOG_IMPORT, Handler, JobQueue, catalog_import_handler, job_handlers, job_queue,
 )
 from plugin.learning.outcome_sync import OutcomeSync
+from plugin.deals.stage_history_sync import StageHistorySync
+from plugin.deals.stuck_deals import StuckDeals
 from plugin.learning.training import Trainer
 from plugin.orgs.connections import OrgConnections, SecretBox
 from plugin.orgs.live import LiveOrgs
@@ -106,7 +108,7 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         work=_refit_work(settings, sessions),
     )
     impressions = ImpressionRecorder(sessions)
-    outcome_sync = OutcomeSync(sessions, orgs, demo_org)
+    outcome_sync = OutcomeSync(sessions, orgs, demo_org, StageHistorySync(sessions, orgs))
     trainer = Trainer(sessions, lambda: TagTextRanker(recommendations.weights,
                                                       recommendations.labels))
     analytics_rollups = AnalyticsRollupJob(sessions, today)
@@ -128,7 +130,8 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         impressions=impressions,
         panel_views=PanelViews(recommendations, impressions, sessions, taxonomies.for_org, today,
                                SearchRateLimit(settings.panel_searches_per_minute),
-                               unknown_in_background=settings.panel_caches),
+                               unknown_in_background=settings.panel_caches,
+                               stuck_deals=StuckDeals(sessions, lambda org: taxonomies.for_org(org).stage_order)),
         outcome_sync=outcome_sync,
         trainer=trainer,
         analytics_rollups=analytics_rollups,

@@ -10,3 +10,4 @@ from content_catalog.tables.base import Base, utcnow
 
 __all__ = ["Base", "access_tables", "analytics_tables", "catalog_tables", "learning_tables",
            "org_tables", "people_tables", "utcnow", "coaching_tables"]
+from content_catalog.tables import deal_history_tables  # noqa: E402,F401  (issue 15: stage history)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from plugin.cli.catalog import catalog, unknown_values
+from plugin.cli.deals import deals
 from plugin.cli.demo import demo, demo_history, load_demo
 from plugin.cli.evaluate import evaluate
 from plugin.cli.model import model
@@ -51,3 +52,4 @@ main.add_command(benchmark_events)
 main.add_command(benchmark_load)
 main.add_command(benchmark_refit)
 main.add_command(benchmark_analytics)
+main.add_command(deals)

@@ -97,6 +97,7 @@ def _load_demo(svc: Services, history: bool = True) -> None:
     if history:
         seed_history_if_empty(svc)
         _seed_demo_meetings(svc)
+        _sync_demo_stage_history(svc)  # after: the simulated views' deals get stage histories
         _train_demo_if_untrained(svc)
         _seed_demo_refreshers(svc)
 
@@ -139,6 +140,14 @@ def _seed_demo_meetings(svc: Services) -> None:
 
     report = seed_demo_people_history(svc.sessions, today=svc.today(), demo=svc.demo_org)
     click.echo(f"Demo org people and meetings: {report.summary()}")
+
+
+def _sync_demo_stage_history(svc: Services) -> None:
+    """The demo org's simulated stage history (part of its simulated past: not with
+    ``--no-history``), through the same sync as a live org's, so a few deals are stuck."""
+    report = svc.outcome_sync.sync_stage_history(DEMO_ORG_ID)
+    if report is not None:
+        click.echo(f"Demo org deal stage history: {report.summary()}")
 
 
 def _train_demo_if_untrained(svc: Services) -> None:

@@ -87,7 +87,10 @@ def job_handlers(outcome_sync: OutcomeSync, trainer: Trainer,
 
     def sync(org_id: str) -> JobOutcome:
         report = outcome_sync.sync(org_id)
-        return JobOutcome(report.ok, report.summary())
+        history = outcome_sync.sync_stage_history(org_id)
+        if history is None:
+            return JobOutcome(report.ok, report.summary())
+        return JobOutcome(report.ok and history.ok, f"{report.summary()}; {history.summary()}")
 
     def train(org_id: str | None = None) -> JobOutcome:
         if org_id is None:

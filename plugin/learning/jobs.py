@@ -162,9 +162,11 @@ def run_analytics_rollup(rollups: AnalyticsRollupJob) -> str:
 
 def run_outcome_sync(outcomes: OutcomeSync, org_id: str) -> str:
     report = outcomes.sync(org_id)
-    if not report.ok:
-        raise JobFailed(report.summary())
-    return report.summary()
+    history = outcomes.sync_stage_history(org_id)
+    summary = report.summary() + ("" if history is None else f"; {history.summary()}")
+    if not report.ok or (history is not None and not history.ok):
+        raise JobFailed(summary)
+    return summary
 
 
 def run_training(trainer: Trainer, today: Callable[[], date]) -> str:

@@ -27,6 +27,7 @@ from plugin.crm.salesforce.deal_changes import (
 from plugin.crm.salesforce.exceptions import AccessRefused, QueryRejected, SalesforceApiError
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.orgs.live import LiveOrgs
+from plugin.deals.stage_history_sync import StageHistorySync, StageHistorySyncReport
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +100,16 @@ class OutcomeSync:
     service serves it, the demo org."""
 
     def __init__(self, sessions: sessionmaker[Session], orgs: LiveOrgs,
-                 demo_org: DemoOrg | None = None):
+                 demo_org: DemoOrg | None = None, stage_history: StageHistorySync | None = None):
         self._sessions = sessions
         self._orgs = orgs
         self._demo_org = demo_org
+        #: Runs after the outcomes in scheduled jobs: same orgs, connector and schedule.
+        self.stage_history = stage_history
+
+    def sync_stage_history(self, org_id: str, **kwargs: Any) -> StageHistorySyncReport | None:
+        """The org's deal stage history (issue 15), when this deployment syncs it."""
+        return None if self.stage_history is None else self.stage_history.sync(org_id, **kwargs)
 
     def syncable_orgs(self) -> SyncableOrgs:
         """The demo org (when served, or loaded into this database) and every configured org

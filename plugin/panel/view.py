@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Callable
 
+import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.repository import CatalogRepository
@@ -30,6 +31,9 @@ from plugin.panel.suggestions import (
 )
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.crm.records import OpportunityRecord
+from plugin.deals.stage_norms import StuckNotice
+from plugin.deals.stuck_deals import StuckDeal, StuckDeals
+from plugin.panel.stuck_ranking import stage_advance_cards
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,8 @@ class PanelView:
     #: The database was unreachable and no catalog was in memory: the panel says so, the JSON
     #: API answers 503.
     catalog_unavailable: bool = False
+    #: The deal has stayed in its stage longer than usual (issue 15); None when not, or unknown.
+    stuck: StuckNotice | None = None
 
     @property
     def stage_notice(self) -> str | None:
@@ -78,7 +84,7 @@ class PanelViews:
     def __init__(self, suggestions: RecommendationService, impressions: ImpressionRecorder,
                  sessions: sessionmaker[Session], taxonomy_for: Callable[[str], Taxonomy],
                  today: Callable[[], date], search_limit: SearchRateLimit | None = None, *,
-                 unknown_in_background: bool = True):
+                 unknown_in_background: bool = True, stuck_deals: StuckDeals | None = None):
         self._suggestions = suggestions
         self._impressions = impressions
         self._sessions = sessions
@@ -89,6 +95,7 @@ class PanelViews:
         self._search_limit = search_limit or SearchRateLimit(30)
         #: False: the previous path, unknown values counted in the request (a benchmark baseline).
         self._unknown_in_background = unknown_in_background
+        self._stuck_deals = stuck_deals
 
     def view(
         self, source: OpportunitySource, opportunity_id: str, *, count_shown: bool = True,
@@ -117,22 +124,25 @@ class PanelViews:
             self._record_unknown(source.org_id, mapped)
         shown_to = _ShownTo(record.opportunity_id, viewer) if count_shown else None
         return self._ranked_view(source.org_id, record, mapped, shown_to, None,
-                                 problems=record.problems, partners_only=partners_only)
+                                 problems=record.problems, partners_only=partners_only,
+                                 stuck=self._stuck(source.org_id, record))
 
     def _ranked_view(self, org_id: str, record: OpportunityRecord | None, mapped: MappedContext,
                      shown_to: "_ShownTo | None", notice: str | None,
-                     problems: tuple[str, ...] = (), partners_only: bool = False) -> PanelView:
+                     problems: tuple[str, ...] = (), stuck: StuckDeal | None = None,
+                     partners_only: bool = False) -> PanelView:
         """The view with its suggestions; while the database is unreachable, those ranked from
         memory or none, and a notice saying so in the rep's words."""
         try:
-            suggestions = self._rank(org_id, mapped, shown_to, partners_only)
+            suggestions = self._rank(org_id, mapped, shown_to, stuck, partners_only=partners_only)
         except CatalogUnavailable:
             return PanelView(record, mapped, PanelSuggestions((), ()),
                              notice=_joined(notice, CATALOG_UNAVAILABLE_NOTICE),
                              problems=problems, catalog_unavailable=True)
         if suggestions.from_memory:
             notice = _joined(notice, FROM_MEMORY_NOTICE)
-        return PanelView(record, mapped, suggestions, notice=notice, problems=problems)
+        return PanelView(record, mapped, suggestions, notice=notice, problems=problems,
+                         stuck=stuck.notice if stuck is not None else None)
 
     def search(
         self, source: OpportunitySource, opportunity_id: str, text: object, *,
@@ -181,10 +191,11 @@ class PanelViews:
         if mapped.unknown:
             self._record_unknown(org_id, mapped)
         return self._rank(org_id, mapped, _ShownTo(None, viewer) if count_shown else None,
-                          partners_only)
+                          partners_only=partners_only)
 
     def _rank(self, org_id: str, mapped: MappedContext,
-              shown_to: "_ShownTo | None", partners_only: bool = False) -> PanelSuggestions:
+              shown_to: "_ShownTo | None", stuck: StuckDeal | None = None,
+              partners_only: bool = False) -> PanelSuggestions:
         today = self._today()
         seed = None
         if shown_to is not None and shown_to.opportunity_id is not None:
@@ -194,6 +205,10 @@ class PanelViews:
             partners_only=partners_only,
             viewer=shown_to.user_id if shown_to is not None else None,
         )
+        if stuck is not None:
+            suggestions = stage_advance_cards(suggestions, stuck.evidence,
+                                              rng=np.random.default_rng(seed),
+                                              explore=shown_to is not None)
         if shown_to is not None and shown_to.opportunity_id and shown_to.user_id:
             suggestions = self._with_picks(org_id, suggestions, shown_to, today, partners_only)
         if shown_to is not None:
@@ -238,6 +253,18 @@ class PanelViews:
             log.exception("could not queue the impressions of a panel view in org %s", org_id)
             return suggestions
         return stamped
+
+    def _stuck(self, org_id: str, record: OpportunityRecord) -> StuckDeal | None:
+        """Whether this deal is stuck (``plugin.deals.stuck_deals``: figures held in memory);
+        never costs the rep a panel."""
+        if self._stuck_deals is None or record.is_closed:
+            return None
+        try:
+            return self._stuck_deals.stuck(org_id, record.opportunity_id, record.stage,
+                                           record.amount)
+        except Exception:  # noqa: BLE001 - a notice is a bonus; the suggestions still come
+            log.exception("could not tell whether a deal of org %s is stuck", org_id)
+            return None
 
     def _record_unknown(self, org_id: str, mapped: MappedContext) -> None:
         """Keep unmapped CRM values for admins; never let that bookkeeping cost the rep a panel.

@@ -1,7 +1,7 @@
 """refresher dismissals
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-06 13:00:00.000000
 
 Training refreshers a rep dismissed for good, and an index to read one rep's uses (spaced
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0016'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

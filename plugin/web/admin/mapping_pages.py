@@ -7,6 +7,8 @@ from content_catalog.taxonomy import DEFAULT_STAGE_PHASES, JourneyPhase, default
 from plugin.web.identity import Role, requires
 from plugin.orgs.admin_input import OrgInputInvalid, field_values, frame_ancestor_values
 from plugin.web.admin import blueprint, org_admin
+from plugin.web.app_services import services
+from plugin.deals.stuck_deals import stage_norm_rows
 
 PHASE_LABELS = {tag.value: tag.label for tag in default_taxonomy().spec("journey_phase").values}
 DEFAULT_PHASES = {stage.casefold(): phase for stage, phase in DEFAULT_STAGE_PHASES.items()}
@@ -117,8 +119,14 @@ def render_stages(org, listing, errors=()):
         "admin/stages.html", org=org, listing=listing, errors=list(errors),
         phases=list(JourneyPhase),
         phase_labels=PHASE_LABELS, default_phase=lambda stage: DEFAULT_PHASES.get(stage.casefold()),
-        new_rows=NEW_STAGE_ROWS,
+        new_rows=NEW_STAGE_ROWS, stage_norms=_stage_norms(org, listing),
     )  # fmt: skip
+
+
+def _stage_norms(org, listing):
+    """How long the org's deals stay in each stage (issue 15), in the listing's order."""
+    return stage_norm_rows(services().sessions, org.connection.org_id,
+                           [row.value for row in listing.rows])
 
 
 # -- frame ancestors ---------------------------------------------------------------------------

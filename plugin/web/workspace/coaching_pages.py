@@ -2,6 +2,9 @@
 "recommend a module" action (pick a module by search, optional note)."""
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timezone
+
 from flask import flash, g, redirect, render_template, request, url_for
 
 from content_catalog.manager_recommendations import NOTE_MAX_CHARS
@@ -11,7 +14,9 @@ from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import ModuleStatus
 from plugin.coaching.recommendations import RecommendationRefused, Recommending, recommend_module
 from plugin.coaching.team_deals import build_coaching_view
+from plugin.coaching.stage_clock import stage_clock
 from plugin.coaching.team_reach import coached_reps
+from plugin.deals.stuck_deals import StuckDeals
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.deals.people import OrgPeople
 from plugin.errors import InvalidInput, NotFound
@@ -22,6 +27,7 @@ from plugin.web.workspace.indicators_page import interval_text
 from plugin.web.app_services import services
 from plugin.web.workspace import MANAGER_AREAS, NAVIGATION, NavItem, blueprint
 
+log = logging.getLogger(__name__)
 NAVIGATION.append(NavItem("workspace.coaching_view", "Coaching", "coaching"))
 MANAGER_AREAS.add("coaching")
 #: A search for a module to recommend: at most this many characters and results.
@@ -32,12 +38,22 @@ RESULTS_AT_MOST = 20
 @blueprint.get("/coaching")
 def coaching_view():
     svc = services()
-    view = build_coaching_view(svc.sessions, g.user.org_id, g.user.user_id,
-                               _listed_deals(g.user.org_id), svc.today(),
-                               stage_clock=None)  # seam: the stuck-deals branch's stage norms
+    org_id = g.user.org_id
+    stuck = StuckDeals(svc.sessions, lambda org: svc.taxonomies.for_org(org).stage_order)
+    view = build_coaching_view(svc.sessions, org_id, g.user.user_id, _listed_deals(org_id),
+                               svc.today(), stage_clock=_clock(stuck, org_id))
     return render_template("workspace/coaching.html", view=view, note_max=NOTE_MAX_CHARS,
                            indicators=_rep_indicators(view), interval_text=interval_text,
                            indicator_weeks=DEFAULT_WEEKS)
+
+
+def _clock(stuck: StuckDeals, org_id: str):
+    """Days in stage from the org's stage history; none (a dash) when it cannot be read."""
+    try:
+        return stage_clock(stuck, org_id, datetime.now(timezone.utc))
+    except Exception:  # noqa: BLE001 - the page still serves, without days in stage
+        log.exception("could not read the stage figures of org %s", org_id)
+        return None
 
 
 def _rep_indicators(view) -> dict:

@@ -204,3 +204,11 @@ def test_a_use_through_its_card_marks_the_recommendation_used(app):
     assert sent.status_code == 202
     [rec] = open_recommendations(app)
     assert rec.used_at is not None
+
+
+def test_with_the_stage_history_synced_the_deals_show_their_days_in_stage(app):
+    svc = app.extensions["be_inspired"]
+    svc.outcome_sync.sync_stage_history(svc.demo_org.org_id)
+    html = as_(app, "manager").get("/workspace/coaching").get_data(as_text=True)
+    days = re.findall(r'<td data-label="Days in stage">\s*(\d+)', html)
+    assert days, "no deal shows its days in stage"

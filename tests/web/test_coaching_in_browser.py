@@ -31,6 +31,7 @@ def coaching_app(tmp_path) -> Iterator[tuple[str, object]]:
     svc = app.extensions["be_inspired"]
     load_demo_catalog(svc.engine, svc.sessions, svc.taxonomy)
     PeopleSync(svc.sessions, svc.demo_org).sync_demo()
+    svc.outcome_sync.sync_stage_history(svc.demo_org.org_id)  # days in stage, stuck flags
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="coaching-app", daemon=True)
     thread.start()
@@ -64,6 +65,7 @@ def test_a_manager_recommends_a_module_and_the_rep_sees_it_first(chromium, coach
     expect(manager.get_by_test_id("coaching-reps")).to_contain_text("Sam Carter")
     row = manager.locator(f"tr[data-opportunity-id='{deal.opportunity_id}']")
     expect(row).to_contain_text(deal.name)
+    expect(manager.get_by_test_id("coaching-deals")).to_contain_text("Longer than usual")
     screenshot(manager, suffix="-coaching-view")
     row.get_by_role("link", name="Recommend a module").click()
     manager.get_by_label("Find a module").fill("multi-threading")

@@ -34,6 +34,8 @@ class ImpressionOrigin(StrEnum):
 
     SUGGESTIONS = "suggestions"
     SEARCH = "search"
+    #: A manager recommended it to this rep on this deal: not drawn by the ranker either.
+    MANAGER = "manager"
 
 
 class EventKind(StrEnum):

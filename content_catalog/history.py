@@ -83,7 +83,7 @@ def module_from_snapshot(text: str) -> ModuleInput:
         audience=Audience(raw["audience"]), author=raw["author"],
         status=ModuleStatus(raw["status"]), link=raw.get("link"),
         review_by=date.fromisoformat(raw["review_by"]) if raw.get("review_by") else None,
-        tags=tags,
+        tags=tags, for_partners=bool(raw.get("for_partners", False)),
     )  # fmt: skip
 
 

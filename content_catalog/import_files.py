@@ -19,8 +19,12 @@ TAG_COLUMNS = {f"tags.{dim.value}": dim for dim in Dimension}
 FIELD_COLUMNS = (
     "id", "title", "summary", "body", "link", "kind", "audience", "author", "status", "review_by",
 )  # fmt: skip
-CSV_COLUMNS = FIELD_COLUMNS + tuple(TAG_COLUMNS)
+#: Columns (and JSON keys) a file may leave out: files written before they existed still import.
+OPTIONAL_COLUMNS = ("for_partners",)
+CSV_COLUMNS = FIELD_COLUMNS + tuple(TAG_COLUMNS) + OPTIONAL_COLUMNS
 JSON_KEYS = FIELD_COLUMNS + ("tags",)
+#: CSV cells a yes/no column takes; any other text is left for the module's parsing to refuse.
+_FLAG_CELLS = {"true": True, "false": False, "": False}
 #: What an export of a stored module may add; an import ignores them.
 JSON_IGNORED_KEYS = ("version", "updated_at")
 
@@ -124,7 +128,7 @@ def _check_header(header: list[str], line: int) -> list[str]:
     if not header:
         raise ImportFileError("has no header row; the first row must name the columns", line=line)
     repeated = sorted({name for name in header if header.count(name) > 1})
-    missing = [name for name in CSV_COLUMNS if name not in header]
+    missing = [name for name in CSV_COLUMNS if name not in header and name not in OPTIONAL_COLUMNS]
     unknown = [name for name in header if name not in CSV_COLUMNS]
     problems = []
     if missing:
@@ -150,6 +154,8 @@ def _row_from_cells(cells: dict[str, str]) -> dict[str, Any]:
         dim.value: [v.strip() for v in cells[column].split(TAG_SEPARATOR) if v.strip()]
         for column, dim in TAG_COLUMNS.items()
     }
+    flag = cells.get("for_partners", "")
+    row["for_partners"] = _FLAG_CELLS.get(flag.strip().lower(), flag)
     return row
 
 
@@ -170,6 +176,7 @@ def _cells(module: ModuleInput) -> list[str]:
                     "which CSV uses between values; export this catalog as JSON"
                 )
         cells.append(TAG_SEPARATOR.join(values))
+    cells.append("true" if raw["for_partners"] else "false")
     return cells
 
 
@@ -225,7 +232,7 @@ def write_json(modules: Iterable[ModuleInput]) -> bytes:
 def _json_row(raw: dict[str, Any]) -> dict[str, Any]:
     """Only what an import reads: version and timestamps differ between catalogs, and the same
     content must export to the same bytes wherever it is stored."""
-    return {key: raw[key] for key in JSON_KEYS}
+    return {key: raw[key] for key in JSON_KEYS + OPTIONAL_COLUMNS}
 
 
 def _refused(exc: JsonRefused) -> ImportFileError:
@@ -257,7 +264,8 @@ def _object_without_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any
 
 def _check_keys(item: dict[str, Any], row: int) -> None:
     missing = [key for key in JSON_KEYS if key not in item]
-    unknown = [key for key in item if key not in JSON_KEYS and key not in JSON_IGNORED_KEYS]
+    unknown = [key for key in item
+               if key not in JSON_KEYS + OPTIONAL_COLUMNS and key not in JSON_IGNORED_KEYS]
     if missing or unknown:
         problems = [f"missing key(s): {', '.join(missing)}"] if missing else []
         problems += [f"unknown key(s): {', '.join(map(repr, unknown))}"] if unknown else []

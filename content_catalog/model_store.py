@@ -15,6 +15,7 @@ from content_catalog.tables.base import utcnow
 from content_catalog.tables.catalog_tables import Org
 
 from content_catalog.tables.learning_tables import RankerModelRow
+from content_catalog.tables.coaching_tables import RecommendationRevisionRow
 from content_catalog.module_rows import utc
 from content_catalog.repository import OrgNotFound, lock_org
 
@@ -68,10 +69,12 @@ def _serving_state_query():
         .where(RankerModelRow.org_id == bindparam("org_id"), RankerModelRow.active.is_(True))
         .subquery()
     )
+    picks = RecommendationRevisionRow
     return (
-        select(Org.catalog_revision, active.c.pk, active.c.model_id)
+        select(Org.catalog_revision, active.c.pk, active.c.model_id, picks.revision)
         .select_from(Org)
         .outerjoin(active, Org.org_id == bindparam("org_id"))
+        .outerjoin(picks, picks.org_id == Org.org_id)
         .where(Org.org_id == bindparam("org_id"))
     )
 
@@ -84,11 +87,18 @@ _SERVING_STATE = _serving_state_query()
 def serving_state(session: Session, org_id: str) -> tuple[int, ModelMarker | None]:
     """(catalog revision, active model marker) in one query: what a panel view must know to reuse
     the ranker it already holds. Raises :class:`OrgNotFound` for an unknown org."""
+    revision, marker, _ = serving_markers(session, org_id)
+    return revision, marker
+
+
+def serving_markers(session: Session, org_id: str) -> tuple[int, ModelMarker | None, int]:
+    """:func:`serving_state` and, in the same statement, the revision of the org's manager
+    recommendations (0 before the first), so a warm view learns whether they changed for free."""
     row = session.execute(_SERVING_STATE, {"org_id": org_id}).first()
     if row is None:
         raise OrgNotFound(org_id)
-    revision, pk, model_id = row
-    return revision, None if pk is None else (pk, model_id)
+    revision, pk, model_id, picks = row
+    return revision, None if pk is None else (pk, model_id), picks or 0
 
 
 class RankerModels:

@@ -87,4 +87,5 @@ def _input_fields(row: ModuleRow) -> dict:
         key=row.module_key, title=row.title, summary=row.summary, body=row.body,
         kind=ModuleKind(row.kind), audience=Audience(row.audience), author=row.author,
         status=ModuleStatus(row.status), link=row.link, review_by=row.review_by, tags=_tags(row),
+        for_partners=bool(row.for_partners),
     )  # fmt: skip

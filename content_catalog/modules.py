@@ -63,6 +63,8 @@ class ModuleInput:
     link: str | None = None
     review_by: date | None = None
     tags: Tags = field(default_factory=dict)
+    #: Partner users see only modules marked for partners (and every user sees these too).
+    for_partners: bool = False
 
     def tag_values(self, dimension: Dimension) -> tuple[str, ...]:
         return self.tags.get(dimension, ())
@@ -102,12 +104,14 @@ def parse_module(raw: Mapping[str, Any], taxonomy: Taxonomy) -> ModuleInput:
     status = _choice(raw, "status", ModuleStatus, errors) or ModuleStatus.DRAFT
     review_by = _date(raw.get("review_by"), errors)
     tags = _tags(raw.get("tags"), taxonomy, errors)
+    for_partners = _flag(raw, "for_partners", errors)
 
     if errors:
         raise ModuleValidationError(errors)
     return ModuleInput(
         key=key, title=title, summary=summary, body=body, kind=kind, audience=audience,
         author=author, status=status, link=link, review_by=review_by, tags=tags,
+        for_partners=for_partners,
     )  # fmt: skip
 
 
@@ -125,6 +129,7 @@ def module_to_dict(module: ModuleInput) -> dict[str, Any]:
         "status": module.status.value,
         "review_by": module.review_by.isoformat() if module.review_by else None,
         "tags": {dim.value: list(module.tag_values(dim)) for dim in Dimension},
+        "for_partners": module.for_partners,
     }
     if isinstance(module, ContentModule):
         out["version"] = module.version
@@ -162,6 +167,17 @@ def _choice(raw, name, enum, errors, required=False):
     except ValueError:
         errors.append(FieldError(name, "is not an allowed value", str(value)[:100], [e.value for e in enum]))
         return None
+
+
+def _flag(raw: Mapping[str, Any], name: str, errors: list[FieldError]) -> bool:
+    """A yes/no field: JSON true or false; absent or null is false."""
+    value = raw.get(name)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        errors.append(FieldError(name, "must be true or false", repr(value)[:100], ["true", "false"]))
+        return False
+    return value
 
 
 def _link(value: Any, errors: list[FieldError]) -> str | None:

@@ -45,6 +45,8 @@ class ModuleQuery:
     #: Whether a word of ``text`` may also be found in one of the module's tag values (the
     #: panel's search: a rep types "healthcare" or "economic buyer").
     text_in_tags: bool = False
+    #: Only modules marked for partners (a partner user's search).
+    partners_only: bool = False
     sort: str = "title"
     descending: bool = False
     page: int = 1
@@ -112,6 +114,8 @@ def _folded_sqlite(element, compiler, **kw):
 def conditions(query: ModuleQuery) -> list[Any]:
     """WHERE clauses over ``ModuleRow`` for the query's filters (the org is the caller's)."""
     where: list[Any] = []
+    if query.partners_only:
+        where.append(ModuleRow.for_partners.is_(True))
     for dimension, values in query.tags.items():
         tagged_with = exists().where(
             ModuleTagRow.module_pk == ModuleRow.pk,

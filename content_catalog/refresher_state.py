@@ -84,11 +84,20 @@ def serving_state_for_rep(session: Session, org_id: str, user_id: str,
     """``model_store.serving_state`` and the rep's stamp, in the same one statement (two index
     lookups more): a panel view shown to a rep knows whether the refresher state it holds for
     them is current. Raises :class:`OrgNotFound` for an unknown org."""
+    revision, marker, stamp, _ = serving_markers_for_rep(session, org_id, user_id)
+    return revision, marker, stamp
+
+
+def serving_markers_for_rep(session: Session, org_id: str, user_id: str,
+                            ) -> tuple[int, ModelMarker | None, RepStamp, int]:
+    """:func:`serving_state_for_rep` and the org's manager-recommendation revision
+    (``model_store.serving_markers``), still one statement."""
     row = session.execute(_SERVING_STATE_FOR_REP, {"org_id": org_id, "user_id": user_id}).first()
     if row is None:
         raise OrgNotFound(org_id)
-    revision, pk, model_id, latest_event, dismissals = row
-    return revision, None if pk is None else (pk, model_id), (int(latest_event), int(dismissals))
+    revision, pk, model_id, picks, latest_event, dismissals = row
+    return (revision, None if pk is None else (pk, model_id),
+            (int(latest_event), int(dismissals)), picks or 0)
 
 
 def rep_refreshers(session: Session, org_id: str, user_id: str) -> dict[str, RepRefresher]:

@@ -138,11 +138,12 @@ class ContextView:
     evaluated: list = field(default_factory=list)
 
     @classmethod
-    def of(cls, ranker: "LearnedRanker", context: OpportunityContext, today: date) -> "ContextView":
+    def of(cls, ranker: "LearnedRanker", context: OpportunityContext, today: date, *,
+           partners_only: bool = False) -> "ContextView":
         base, bounds = ranker.base_, ranker._bounds
         query = base.query_vector(context.text)
         tables = base.tags_.contributions(context)
-        rows = base.eligible_modules(context, today)
+        rows = base.eligible_modules(context, today, partners_only=partners_only)
         phase = ranker._phase(context)
         partial = base.tags_.tag_score_estimates(tables, rows, bounds.factors)
         partial += np.take(bounds.constant[:, phase], rows)

@@ -301,19 +301,23 @@ class LearnedRanker(BaseEstimator):
         k_client_facing: int = 5,
         k_internal: int = 3,
         rng: np.random.Generator | None = None,
+        partners_only: bool = False,
     ) -> Recommendations:
-        """The two lists for ``context``. Pass ``rng`` to explore; without it nothing is random."""
+        """The two lists for ``context``. Pass ``rng`` to explore; without it nothing is random.
+        ``partners_only``: drawn from the modules marked for partners alone (exploration too, so
+        each card's propensity is its probability under that restriction)."""
         self._check_catalog()
         if not self.has_history_:
             found = self.base_.rank(
-                context, today=today, k_client_facing=k_client_facing, k_internal=k_internal
+                context, today=today, k_client_facing=k_client_facing, k_internal=k_internal,
+                partners_only=partners_only,
             )
             version = self.model_version_
             return Recommendations(
                 *(tuple(dataclasses.replace(s, model_version=version) for s in suggestions)
                   for suggestions in (found.client_facing, found.internal))
             )  # fmt: skip
-        view = learned_scoring.ContextView.of(self, context, today)
+        view = learned_scoring.ContextView.of(self, context, today, partners_only=partners_only)
         ks = (k_client_facing, k_internal)
         masks = (view.client, ~view.client)
         # Modules reps reject in this phase (votes' multiplier under ``sink_below``) are left

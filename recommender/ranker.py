@@ -66,6 +66,7 @@ class TagTextRanker:
             [c.review_by.toordinal() if c.review_by else _NO_REVIEW_DATE for c in ordered],
             dtype=np.int64,
         )
+        self.for_partners_ = np.packbits(np.array([c.for_partners for c in ordered], dtype=bool))
         self.tags_ = CatalogTags.fit([c.tags for c in ordered], self.weights)
         self.text_ = TextIndex.fit(c.text for c in ordered)
         #: Each module's text, for the phrases a reason names (read for the few suggested).
@@ -145,13 +146,17 @@ class TagTextRanker:
         """The context's text as TF-IDF over the catalog's terms; None when it shares none."""
         return None if self.text_ is None else self.text_.query(text)
 
-    def eligible_modules(self, context: OpportunityContext, today: date) -> np.ndarray:
+    def eligible_modules(self, context: OpportunityContext, today: date, *,
+                         partners_only: bool = False) -> np.ndarray:
         """Indices, ascending, of the modules ``context`` may be shown: no exclusion rule
-        removes them and their review date has not passed."""
+        removes them and their review date has not passed (and, ``partners_only``, they are
+        marked for partners)."""
         self._check_fitted()
         bits = self.tags_.allowed_bits(context)
         current = self._current_bits(today)
         bits = current if bits is None else bits & current
+        if partners_only:
+            bits = bits & self.for_partners_
         return np.flatnonzero(np.unpackbits(bits, count=len(self.module_ids_)).view(bool))
 
     def _current_bits(self, today: date) -> np.ndarray:
@@ -202,12 +207,14 @@ class TagTextRanker:
         today: date,
         k_client_facing: int = 5,
         k_internal: int = 3,
+        partners_only: bool = False,
     ) -> Recommendations:
-        """The top modules for ``context``, split by audience, best first, with reasons."""
+        """The top modules for ``context``, split by audience, best first, with reasons;
+        ``partners_only``: among the modules marked for partners alone."""
         self._check_fitted()
         query = self.query_vector(context.text)
         tables = self.tags_.contributions(context)
-        rows = self.eligible_modules(context, today)
+        rows = self.eligible_modules(context, today, partners_only=partners_only)
         client = self.client_facing_[rows]
         estimates = self.tags_.tag_score_estimates(tables, rows)
         per_list = [
@@ -314,7 +321,7 @@ class TagTextRanker:
     def fitted_bytes(self) -> int:
         """Bytes of the arrays ``fit`` keeps (module ids' strings not counted)."""
         self._check_fitted()
-        arrays = (self.module_ids_, self.client_facing_, self.review_by_)
+        arrays = (self.module_ids_, self.client_facing_, self.review_by_, self.for_partners_)
         text = 0 if self.text_ is None else self.text_.nbytes
         return sum(a.nbytes for a in arrays) + self.tags_.nbytes + text
 

@@ -76,6 +76,8 @@ class CandidateModule:
     #: When the module was first published; None if unknown. The learned ranker gives recently
     #: published modules a share of its exploratory slots, so they are tried before being judged.
     published_on: date | None = None
+    #: Marked for partners: a partner user's list is drawn from these modules alone.
+    for_partners: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,11 @@
 data carries that org's Id. Importing this package registers every table on ``Base.metadata``
 (Alembic's ``env.py`` and the tests rely on it)."""
 from content_catalog.tables import (
-    access_tables, analytics_tables, catalog_tables, learning_tables, org_tables,
+    access_tables, analytics_tables, catalog_tables, coaching_tables, deal_history_tables,
+    learning_tables, org_tables, people_tables, review_tables,
 )
-from content_catalog.tables import people_tables
-from content_catalog.tables import review_tables  # noqa: F401  (loss reviews, migration 0015)
 from content_catalog.tables.base import Base, utcnow
 
-__all__ = ["Base", "access_tables", "analytics_tables", "catalog_tables", "learning_tables",
-           "org_tables", "people_tables", "utcnow"]
-from content_catalog.tables import deal_history_tables  # noqa: E402,F401  (issue 15: stage history)
+__all__ = ["Base", "access_tables", "analytics_tables", "catalog_tables", "coaching_tables",
+           "deal_history_tables", "learning_tables", "org_tables", "people_tables",
+           "review_tables", "utcnow"]

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -54,6 +55,8 @@ class ModuleRow(Base):
     author: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20))
     review_by: Mapped[date | None] = mapped_column(Date)
+    #: Partner users (Salesforce ``UserType`` PowerPartner) see only modules marked so.
+    for_partners: Mapped[bool] = mapped_column(default=False, server_default=false())
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -62,6 +62,8 @@ class AppToken:
     #: The user's full name from the signed request, so a personalised template can say who
     #: prepared it; None when Salesforce sent none.
     user_name: str | None = None
+    #: The user is a partner user: the panel shows them only content marked for partners.
+    partner: bool = False
 
 
 class AppTokenSigner:
@@ -84,7 +86,7 @@ class AppTokenSigner:
 
     def issue(self, org_id: str, user_id: str, record_id: str | None,
               ttl: int = DEFAULT_TTL, *, user_name: str | None = None,
-              opened_without_data: bool = False) -> str:
+              opened_without_data: bool = False, partner: bool = False) -> str:
         if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= MAX_TTL:
             raise ValueError(f"ttl must be 1..{MAX_TTL} seconds")
         now = int(self.clock())
@@ -100,6 +102,8 @@ class AppTokenSigner:
             claims["nam"] = name
         if opened_without_data:
             claims["nod"] = True
+        if partner:
+            claims["ptn"] = True
         return self._serializer.dumps(claims)
 
     def verify(self, token: object, *, org_id: str | None = None,
@@ -159,8 +163,8 @@ def _claims(data: object) -> AppToken:
         ints = [data["iat"], data["exp"]]
         if not all(type(v) is int for v in ints):
             raise ValueError("times must be integers")
-        if type(data.get("nod", False)) is not bool:
-            raise ValueError("nod must be a boolean")
+        if type(data.get("nod", False)) is not bool or type(data.get("ptn", False)) is not bool:
+            raise ValueError("nod and ptn must be booleans")
         rec = data["rec"]
         name = data.get("nam")
         if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME_CHARS):
@@ -169,7 +173,8 @@ def _claims(data: object) -> AppToken:
                         user_id=to_18(data["usr"], prefix="005"),
                         record_id=to_18(rec, prefix="006") if rec is not None else None,
                         issued_at=data["iat"], expires_at=data["exp"], user_name=name,
-                        opened_without_data=data.get("nod", False))
+                        opened_without_data=data.get("nod", False),
+                        partner=data.get("ptn", False))
     except (ValueError, KeyError, TypeError, AttributeError, InvalidSalesforceId):
         # Correctly signed but unreadable: only a bug (or a leaked secret) gets here.
         raise MalformedAppToken("app token claims are unreadable") from None

@@ -93,6 +93,7 @@ def _load_demo(svc: Services, history: bool = True) -> None:
                    "with `beinspired org map-stage` / `org fields`.")
     _sync_demo_outcomes(svc)
     _sync_demo_people(svc)
+    _seed_demo_recommendation(svc)
     if history:
         seed_history_if_empty(svc)
         _sync_demo_stage_history(svc)  # after: the simulated views' deals get stage histories
@@ -139,6 +140,14 @@ def _seed_demo_loss_reviews(svc: Services) -> None:
     from plugin.learning.demo_loss_reviews import seed_demo_loss_reviews
 
     click.echo(seed_demo_loss_reviews(svc.sessions, svc.taxonomy_for(DEMO_ORG_ID)).line())
+
+
+def _seed_demo_recommendation(svc: Services) -> None:
+    """Dana Whitfield, the demo manager, recommends one module to the demo rep on one of his
+    deals (once: a reload keeps what is there)."""
+    from plugin.coaching.demo_coaching import seed_demo_recommendation
+
+    click.echo(f"Demo coaching: {seed_demo_recommendation(svc.sessions, svc.demo_org)}")
 
 
 def _seed_demo_meetings(svc: Services) -> None:

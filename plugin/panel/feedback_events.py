@@ -12,6 +12,7 @@ from content_catalog.events import (
     EventKind, PanelEvent, PanelEventLog, StoredEvents, expire_waiting_events,
     settle_waiting_events,
 )
+from content_catalog.manager_recommendations import ManagerRecommendations
 from content_catalog.tables.base import utcnow
 from plugin.panel.impressions import ImpressionRecorder, impression_made_at
 
@@ -26,6 +27,8 @@ CLOCK_SKEW_SECONDS = 60
 #: The most events one org may have waiting; past it, unknown impressions are refused again, so
 #: made-up ids cannot fill the table.
 MAX_WAITING_PER_ORG = 10_000
+#: What counts as using a module (an open alone is reading it).
+_USES = frozenset({EventKind.PERSONALISE, EventKind.COPY, EventKind.DOWNLOAD, EventKind.SHARE})
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ def record_panel_events(sessions: sessionmaker[Session], impressions: Impression
             else:
                 events.append(event)
         stored = log.add_events(events)
+        used = [e.impression_id for e in events if e.kind in _USES]
+        if used:  # a manager's recommendation used through its card: the coaching view says so
+            ManagerRecommendations(session, reporter.org_id).mark_used(used)
         if waiting:
             # Queued in another process, most likely: keep them until that impression lands.
             expire_waiting_events(session, received_at - timedelta(seconds=WAIT_SECONDS))

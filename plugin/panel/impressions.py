@@ -83,12 +83,13 @@ class ShownPanel:
         """The modules suggested (a module in both lists counts once, as before); a search's
         results are not suggestions and do not count."""
         cards = self.suggestions.client_facing + self.suggestions.internal
-        return {card.module_id for card in cards}
+        return {card.module_id for card in cards if not card.recommended_by}
 
     def impressions(self) -> list[Impression]:
         context = asdict(self.context)
         shown = [
-            (audience, position, card, ImpressionOrigin.SUGGESTIONS)
+            (audience, position, card,
+             ImpressionOrigin.MANAGER if card.recommended_by else ImpressionOrigin.SUGGESTIONS)
             for audience, cards in (("client_facing", self.suggestions.client_facing),
                                     ("internal", self.suggestions.internal))
             for position, card in enumerate(cards, start=1)

@@ -147,9 +147,11 @@ class PanelSearch:
         self._labels = labels
         self._today = today
 
-    def search(self, org_id: str, words: str, context: OpportunityContext | None) -> SearchResults:
+    def search(self, org_id: str, words: str, context: OpportunityContext | None, *,
+               partners_only: bool = False) -> SearchResults:
+        """``partners_only``: a partner user's search, among modules marked for partners."""
         query = ModuleQuery(text=words, text_in_tags=True, statuses=(ModuleStatus.PUBLISHED,),
-                            page_size=MAX_CANDIDATES)
+                            page_size=MAX_CANDIDATES, partners_only=partners_only)
         with self._sessions() as session:
             page = CatalogRepository(session, org_id).search(query)
         today = self._today()

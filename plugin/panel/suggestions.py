@@ -16,9 +16,9 @@ import sqlalchemy.exc
 from sqlalchemy.orm import Session
 
 from content_catalog.history import CatalogHistory
-from content_catalog.model_store import ModelMarker, serving_state
+from content_catalog.model_store import ModelMarker, serving_markers, serving_state
 from content_catalog.modules import ContentModule
-from content_catalog.refresher_state import RepStamp, serving_state_for_rep
+from content_catalog.refresher_state import RepStamp, serving_markers_for_rep
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import Audience, ModuleStatus, Taxonomy
 from plugin.panel.ranked_lists import RankedLists, session_key
@@ -74,6 +74,11 @@ class SuggestionCard:
     model_version: str = "v1"
     #: Set when the view is recorded (``plugin.panel.view``); the panel's events point at it.
     impression_id: str | None = None
+    #: A manager recommended it to this rep on this deal (``plugin.panel.manager_picks``): the
+    #: manager's name, their note and the recommendation's id; None for the ranker's cards.
+    recommended_by: str | None = None
+    note: str = ""
+    recommendation_id: int | None = None
     #: A training refresher brought back to this rep (``recommender.refreshers``): why, in the
     #: rep's words (also its first reason); the card offers to dismiss it for good.
     back_because: str | None = None
@@ -90,6 +95,9 @@ class PanelSuggestions:
     #: Ranked from the catalog this process last read, because the database was unreachable:
     #: the catalog may have changed since.
     from_memory: bool = False
+    #: The org's catalog and manager-recommendation revisions the view's one statement read
+    #: (None from memory): the panel re-reads recommendations only when they moved.
+    revisions: tuple[int, int] | None = None
 
 
 class CatalogUnavailable(Exception):
@@ -108,12 +116,14 @@ class DisplayFields:
     audience: str
     author: str
     link: str | None
+    for_partners: bool = False
 
     @classmethod
     def of(cls, module: ContentModule) -> "DisplayFields":
         return cls(key=module.key, title=module.title, summary=module.summary,
                    kind=module.kind.value, kind_label=module.kind.label,
-                   audience=module.audience.value, author=module.author, link=module.link)
+                   audience=module.audience.value, author=module.author, link=module.link,
+                   for_partners=module.for_partners)
 
 
 @dataclass
@@ -202,9 +212,11 @@ class RecommendationService:
 
     def recommend(
         self, org_id: str, context: OpportunityContext, today: date, *, explore: bool = True,
-        draw_seed: int | None = None, viewer: str | None = None,
+        draw_seed: int | None = None, viewer: str | None = None, partners_only: bool = False,
     ) -> PanelSuggestions:
-        """``explore=False`` for views that are not shown to a rep (the workspace's preview): a
+        """``partners_only``: a partner user's view, ranked among the modules marked for
+        partners alone (and any other card dropped, should a fit be older than the catalog).
+        ``explore=False`` for views that are not shown to a rep (the workspace's preview): a
         learned model then ranks deterministically, and no card is an exploratory pick.
         ``draw_seed`` (:func:`working_session_seed`) fixes the exploratory draw, so a rep who
         reloads a record sees the same list; without it each view draws afresh. With
@@ -218,20 +230,22 @@ class RecommendationService:
         try:
             with self._sessions() as session:
                 repository = CatalogRepository(session, org_id)
-                # One statement per warm view: the revision and model marker (and, for a rep,
+                # One statement per warm view: the revisions and model marker (and, for a rep,
                 # whether their refresher state moved).
                 stamp = None
                 if viewer is None:
-                    revision, marker = serving_state(session, org_id)
+                    revision, marker, picks_revision = serving_markers(session, org_id)
                 else:
-                    revision, marker, stamp = serving_state_for_rep(session, org_id, viewer)
+                    revision, marker, stamp, picks_revision = serving_markers_for_rep(
+                        session, org_id, viewer)
                 in_background = functools.cache(lambda: self._is_big(repository, revision))
                 catalog = None
                 if self._display_in_memory and self._may_hold_catalog(org_id, revision,
                                                                       in_background):
                     catalog = self._catalog(session, org_id, revision)
                 ranked = self._rank(session, repository, context, today, explore, draw_seed,
-                                    (revision, marker), catalog, in_background)
+                                    (revision, marker), catalog, in_background,
+                                    partners_only=partners_only)
                 if viewer is not None and stamp is not None:
                     ranked = self._refreshers_back(session, repository, (viewer, stamp), context,
                                                    today, ranked, (revision, marker), catalog,
@@ -255,10 +269,12 @@ class RecommendationService:
         except sqlalchemy.exc.OperationalError as exc:
             log.warning("org %s: database unreachable, ranking from memory: %s", org_id,
                         type(exc.orig).__name__ if exc.orig is not None else "OperationalError")
-            return self._from_memory(org_id, context, today)
+            return self._from_memory(org_id, context, today, partners_only)
         return PanelSuggestions(
-            client_facing=self._cards(ranked.client_facing, modules, Audience.CLIENT_FACING),
-            internal=self._cards(ranked.internal, modules, Audience.INTERNAL),
+            client_facing=self._cards(ranked.client_facing, modules, Audience.CLIENT_FACING,
+                                      partners_only),
+            internal=self._cards(ranked.internal, modules, Audience.INTERNAL, partners_only),
+            revisions=(revision, picks_revision),
         )
 
     def _refreshers_back(
@@ -294,7 +310,7 @@ class RecommendationService:
         self._shown[org_id] = (fitted.revision, {**shown, **modules})
 
     def _from_memory(self, org_id: str, context: OpportunityContext,
-                     today: date) -> PanelSuggestions:
+                     today: date, partners_only: bool = False) -> PanelSuggestions:
         """The org's v1 ranker this process fitted, with the display fields it holds (the
         catalog's, else those of the modules it has shown); the catalog may have moved on."""
         fitted = self._fitted.get(org_id)
@@ -306,19 +322,21 @@ class RecommendationService:
         else:
             raise CatalogUnavailable(org_id)
         ranked = fitted.ranker.rank(context, today=today, k_client_facing=self._k[0],
-                                    k_internal=self._k[1])
+                                    k_internal=self._k[1], partners_only=partners_only)
         return PanelSuggestions(
-            client_facing=self._cards(ranked.client_facing, modules, Audience.CLIENT_FACING),
-            internal=self._cards(ranked.internal, modules, Audience.INTERNAL),
+            client_facing=self._cards(ranked.client_facing, modules, Audience.CLIENT_FACING,
+                                      partners_only),
+            internal=self._cards(ranked.internal, modules, Audience.INTERNAL, partners_only),
             from_memory=True,
         )
 
     def _cards(self, ranked: Sequence[Suggestion],
                modules: dict[str, DisplayFields] | dict[str, ContentModule],
-               audience: Audience) -> tuple[SuggestionCard, ...]:
+               audience: Audience, partners_only: bool = False) -> tuple[SuggestionCard, ...]:
         return tuple(
             self._card(s, modules) for s in ranked
             if s.module_id in modules and _audience(modules[s.module_id]) is audience
+            and (modules[s.module_id].for_partners or not partners_only)
         )
 
     def _may_hold_catalog(self, org_id: str, revision: int,
@@ -377,6 +395,7 @@ class RecommendationService:
         state: tuple[int, ModelMarker | None] | None = None,
         catalog: _ServedCatalog | None = None,
         in_background: Callable[[], bool] | None = None,
+        partners_only: bool = False,
         k: tuple[int, int] | None = None,
     ) -> Recommendations:
         """``k``: (client-facing, internal) list lengths, by default the panel's."""
@@ -387,7 +406,8 @@ class RecommendationService:
         # then the ranker, the context, the day and the seed decide it all.
         memo = (None if explore and draw_seed is None else
                 (*session_key(org_id, revision, marker, context, today,
-                              draw_seed if explore else None), (k_client_facing, k_internal)))
+                              draw_seed if explore else None), (k_client_facing, k_internal),
+                 partners_only))
         if in_background is None:
             in_background = functools.cache(lambda: self._is_big(repository, revision))
         if marker is not None:
@@ -404,13 +424,15 @@ class RecommendationService:
                         context, today=today, k_client_facing=k_client_facing,
                         k_internal=k_internal,
                         rng=np.random.default_rng(draw_seed) if explore else None,
+                        partners_only=partners_only,
                     ))  # fmt: skip
                 except Exception:  # noqa: BLE001 - a broken model must not cost the rep a panel
                     log.exception("org %s: the learned ranker failed; serving v1", org_id)
                     self._models.failed(org_id, marker, "used to rank")
         ranker = self._ranker(session, repository, revision, in_background, catalog)
         return self._ranked(ranker, memo, lambda: ranker.rank(
-            context, today=today, k_client_facing=k_client_facing, k_internal=k_internal))
+            context, today=today, k_client_facing=k_client_facing, k_internal=k_internal,
+            partners_only=partners_only))
 
     def _ranked(self, ranker: object, memo: tuple | None,
                 rank: Callable[[], Recommendations]) -> Recommendations:

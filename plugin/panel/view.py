@@ -20,6 +20,7 @@ from plugin.panel.impressions import (
     ImpressionRecorder, ShownPanel, new_impression_id, new_impression_ids,
 )
 from plugin.crm.sources import OpportunitySource, SourceUnavailable
+from plugin.panel.manager_picks import ManagerPicks, first_in_lists
 from plugin.panel.panel_search import PanelSearch, SearchRateLimit, SearchResults, search_words
 from plugin.panel.suggestions import (
     CatalogUnavailable,
@@ -90,6 +91,7 @@ class PanelViews:
         self._taxonomy_for = taxonomy_for
         self._today = today
         self._search = PanelSearch(sessions, suggestions.labels, today)
+        self._picks = ManagerPicks(sessions)
         self._search_limit = search_limit or SearchRateLimit(30)
         #: False: the previous path, unknown values counted in the request (a benchmark baseline).
         self._unknown_in_background = unknown_in_background
@@ -97,7 +99,7 @@ class PanelViews:
 
     def view(
         self, source: OpportunitySource, opportunity_id: str, *, count_shown: bool = True,
-        taxonomy: Taxonomy | None = None, viewer: str | None = None,
+        taxonomy: Taxonomy | None = None, viewer: str | None = None, partners_only: bool = False,
     ) -> PanelView:
         """Raises :class:`~plugin.crm.sources.OpportunityNotFound` for an unknown record;
         every other failure of the source ends in general suggestions and a notice. The record
@@ -115,21 +117,24 @@ class PanelViews:
             log.warning("org %s: opportunity source unavailable: %s", source.org_id, exc.notice)
             mapped = map_context(taxonomy, stage=exc.stage)
             shown_to = _ShownTo(_record_key(opportunity_id), viewer) if count_shown else None
-            return self._ranked_view(source.org_id, None, mapped, shown_to, exc.notice)
+            return self._ranked_view(source.org_id, None, mapped, shown_to, exc.notice,
+                                     partners_only=partners_only)
         mapped = context_from_record(record, taxonomy)
         if mapped.unknown:
             self._record_unknown(source.org_id, mapped)
         shown_to = _ShownTo(record.opportunity_id, viewer) if count_shown else None
         return self._ranked_view(source.org_id, record, mapped, shown_to, None,
-                                 problems=record.problems, stuck=self._stuck(source.org_id, record))
+                                 problems=record.problems, partners_only=partners_only,
+                                 stuck=self._stuck(source.org_id, record))
 
     def _ranked_view(self, org_id: str, record: OpportunityRecord | None, mapped: MappedContext,
                      shown_to: "_ShownTo | None", notice: str | None,
-                     problems: tuple[str, ...] = (), stuck: StuckDeal | None = None) -> PanelView:
+                     problems: tuple[str, ...] = (), stuck: StuckDeal | None = None,
+                     partners_only: bool = False) -> PanelView:
         """The view with its suggestions; while the database is unreachable, those ranked from
         memory or none, and a notice saying so in the rep's words."""
         try:
-            suggestions = self._rank(org_id, mapped, shown_to, stuck)
+            suggestions = self._rank(org_id, mapped, shown_to, stuck, partners_only=partners_only)
         except CatalogUnavailable:
             return PanelView(record, mapped, PanelSuggestions((), ()),
                              notice=_joined(notice, CATALOG_UNAVAILABLE_NOTICE),
@@ -141,7 +146,7 @@ class PanelViews:
 
     def search(
         self, source: OpportunitySource, opportunity_id: str, text: object, *,
-        viewer: str | None = None, taxonomy: Taxonomy | None = None,
+        viewer: str | None = None, taxonomy: Taxonomy | None = None, partners_only: bool = False,
     ) -> PanelSearchView:
         """The org's published modules matching ``text``, the opportunity's context breaking
         ties; recorded as impressions of a search (``origin="search"``) for ``viewer``. Raises
@@ -159,7 +164,8 @@ class PanelViews:
         except SourceUnavailable as exc:
             mapped, notice = map_context(taxonomy, stage=exc.stage), exc.notice
             record_key = _record_key(opportunity_id)
-        results = self._search.search(source.org_id, words, mapped.context)
+        results = self._search.search(source.org_id, words, mapped.context,
+                                      partners_only=partners_only)
         if self._impressions.keep_impressions and results.cards:
             stamped = replace(results, cards=tuple(_stamped(c) for c in results.cards))
             shown = ShownPanel(
@@ -178,31 +184,47 @@ class PanelViews:
 
     def for_context(
         self, org_id: str, mapped: MappedContext, *, count_shown: bool = True,
-        viewer: str | None = None,
+        viewer: str | None = None, partners_only: bool = False,
     ) -> PanelSuggestions:
         """Suggestions for a context that names no record; recorded as impressions of no
         opportunity."""
         if mapped.unknown:
             self._record_unknown(org_id, mapped)
-        return self._rank(org_id, mapped, _ShownTo(None, viewer) if count_shown else None)
+        return self._rank(org_id, mapped, _ShownTo(None, viewer) if count_shown else None,
+                          partners_only=partners_only)
 
     def _rank(self, org_id: str, mapped: MappedContext,
-              shown_to: "_ShownTo | None", stuck: StuckDeal | None = None) -> PanelSuggestions:
+              shown_to: "_ShownTo | None", stuck: StuckDeal | None = None,
+              partners_only: bool = False) -> PanelSuggestions:
         today = self._today()
         seed = None
         if shown_to is not None and shown_to.opportunity_id is not None:
             seed = working_session_seed(org_id, shown_to.user_id, shown_to.opportunity_id, today)
         suggestions = self._suggestions.recommend(
             org_id, mapped.context, today, explore=shown_to is not None, draw_seed=seed,
+            partners_only=partners_only,
             viewer=shown_to.user_id if shown_to is not None else None,
         )
         if stuck is not None:
             suggestions = stage_advance_cards(suggestions, stuck.evidence,
                                               rng=np.random.default_rng(seed),
                                               explore=shown_to is not None)
+        if shown_to is not None and shown_to.opportunity_id and shown_to.user_id:
+            suggestions = self._with_picks(org_id, suggestions, shown_to, today, partners_only)
         if shown_to is not None:
             suggestions = self._record_shown(org_id, mapped, suggestions, shown_to)
         return suggestions
+
+    def _with_picks(self, org_id: str, suggestions: PanelSuggestions, shown_to: "_ShownTo",
+                    today: date, partners_only: bool) -> PanelSuggestions:
+        """What the rep's manager recommended on this deal, first; never costs the panel."""
+        try:
+            picks = self._picks.cards(org_id, suggestions.revisions, shown_to.opportunity_id,
+                                      shown_to.user_id, today, partners_only=partners_only)
+        except Exception:  # noqa: BLE001 - the ranker's list still serves the rep
+            log.exception("could not read the manager recommendations of org %s", org_id)
+            return suggestions
+        return first_in_lists(suggestions, picks)
 
     def _record_shown(self, org_id: str, mapped: MappedContext, suggestions: PanelSuggestions,
                       shown_to: "_ShownTo") -> PanelSuggestions:

@@ -44,6 +44,7 @@ def candidate_from_module(
         review_by=module.review_by,
         kind=module.kind.value,
         published_on=published.date() if published else None,
+        for_partners=module.for_partners,
     )
 
 
@@ -66,12 +67,12 @@ def catalog_candidates(session: Session, org_id: str) -> list[CandidateModule]:
     rows = session.execute(
         select(ModuleRow.pk, ModuleRow.module_key, ModuleRow.title, ModuleRow.summary,
                ModuleRow.body, ModuleRow.audience, ModuleRow.kind, ModuleRow.review_by,
-               ModuleRow.created_at)
+               ModuleRow.created_at, ModuleRow.for_partners)
         .where(*published)
         .order_by(ModuleRow.module_key)
     )
     candidates = []
-    for pk, key, title, summary, body, audience, kind, review_by, created_at in rows:
+    for pk, key, title, summary, body, audience, kind, review_by, created_at, partners in rows:
         published_at = first_published.get(key) or created_at
         candidates.append(CandidateModule(
             module_id=key,
@@ -81,6 +82,7 @@ def catalog_candidates(session: Session, org_id: str) -> list[CandidateModule]:
             review_by=review_by,
             kind=kind,
             published_on=published_at.date() if published_at else None,
+            for_partners=bool(partners),
         ))  # fmt: skip
     return candidates
 

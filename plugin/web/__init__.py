@@ -18,6 +18,7 @@ from plugin.web.api import (
     recommend,
     rep_events,
 )
+from plugin.web.api import manager_picks_api
 from plugin.web.api import refresher_dismissals
 
 
@@ -29,6 +30,7 @@ def register_blueprints(app: Flask, *, demo_mode: bool) -> None:
         loss_review_api,
     ):
         app.register_blueprint(module.blueprint)
+    app.register_blueprint(manager_picks_api.blueprint)
     app.register_blueprint(refresher_dismissals.blueprint)
     if demo_mode:
         app.register_blueprint(demo_page.blueprint)

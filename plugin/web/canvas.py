@@ -10,6 +10,7 @@ from plugin.orgs.live import OrgsSnapshot
 from plugin.crm.salesforce.signed_request import CanvasRequest, CanvasRequestError, verify_signed_request
 from plugin.crm.salesforce.exceptions import CanvasSessionExpired
 from plugin.web.app_services import services
+from plugin.panel.partner_viewers import is_partner_user_type
 from plugin.web.loss_review_offers import loss_review_for
 from plugin.web.panel import SEARCH_BOUNDS, context_summary
 from plugin.web.panel_cards import card_markup
@@ -43,14 +44,16 @@ def _panel(orgs: OrgsSnapshot, canvas: CanvasRequest):
     try:
         taxonomy = orgs.taxonomy(canvas.org_id, svc.taxonomy)
         view = svc.panel_views.view(source, canvas.record_id, taxonomy=taxonomy,
-                                    viewer=canvas.user_id)
+                                    viewer=canvas.user_id,
+                                    partners_only=is_partner_user_type(canvas.user_type))
     except OpportunityNotFound:
         return _refusal(orgs, "This opportunity could not be found, or you cannot see it.", 404)
     except CanvasSessionExpired:
         return _refusal(orgs, "Your Salesforce session has expired. Reload the page to sign in again.", 401)
     token = svc.app_tokens.issue(canvas.org_id, canvas.user_id, canvas.record_id,
                                  ttl=svc.settings.app_token_seconds, user_name=canvas.full_name,
-                                 opened_without_data=view.opportunity is None)
+                                 opened_without_data=view.opportunity is None,
+                                 partner=is_partner_user_type(canvas.user_type))
     return render_template(
         "panel/suggestions.html",
         view=view,

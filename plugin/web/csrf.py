@@ -11,6 +11,7 @@ csrf = CSRFProtect()
 EXEMPT_ENDPOINTS = {
     "canvas.entry", "api.context_recommendations", "personalise.edited_docx",
     "personalise.edited_pdf", "personalise.edited_preview", "events_api.record_events",
+    "manager_picks_api.dismiss",
 }
 #: Like the events: the caller is the panel's app token (or the demo org), never a cookie.
 EXEMPT_ENDPOINTS.add("refreshers_api.dismiss_refresher")

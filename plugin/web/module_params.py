@@ -28,7 +28,7 @@ _ENUMS = {"status": ModuleStatus, "kind": ModuleKind, "audience": Audience}
 _TRUE = ("1", "true", "yes", "on")
 
 #: The fields of a module a person writes, in the documented JSON shape (``module_to_dict``).
-MODULE_FIELDS = ("id", "title", "summary", "body", "link", "kind", "audience", "author", "status", "review_by", "tags")
+MODULE_FIELDS = ("id", "title", "summary", "body", "link", "kind", "audience", "author", "status", "review_by", "tags", "for_partners")
 
 
 def module_query(args: MultiDict, taxonomy: Taxonomy, *, strict: bool = False) -> ModuleQuery:
@@ -122,7 +122,9 @@ def form_module(form: MultiDict, key: str | None = None) -> dict[str, Any]:
     if key is not None:
         text["id"] = key
     tags = {d.value: [v for v in form.getlist(TAG_PREFIX + d.value) if v] for d in Dimension}
-    return {**text, "tags": tags}
+    # The checkbox sends "true" when ticked; any other value is refused by the parsing.
+    flag = form.get("for_partners")
+    return {**text, "tags": tags, "for_partners": True if flag == "true" else flag}
 
 
 def _members(args: MultiDict, name: str, errors: list[FieldError]) -> tuple[str, ...]:

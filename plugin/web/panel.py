@@ -13,6 +13,7 @@ from plugin.crm.sources import OpportunityNotFound
 from plugin.panel import panel_search
 from plugin.panel.suggestions import PanelSuggestions
 from plugin.panel.view import PanelView
+from plugin.panel.partner_viewers import visible_to
 from plugin.content.rendering import markdown_to_html
 from plugin.web.app_services import services
 from plugin.web.loss_review_offers import loss_review_for
@@ -30,7 +31,8 @@ IMPRESSION_ID = re.compile(r"[0-9a-f]{32}")
 def suggestions(opportunity_id: str):
     org = current_org(record_id=opportunity_id)
     try:
-        view = services().panel_views.view(org.source, opportunity_id, viewer=org.viewer)
+        view = services().panel_views.view(org.source, opportunity_id, viewer=org.viewer,
+                                           partners_only=org.partner)
     except OpportunityNotFound:
         raise NotFound("This opportunity could not be found in the org.") from None
     return render_template(
@@ -55,7 +57,7 @@ def search(opportunity_id: str):
     org = current_org(record_id=opportunity_id)
     try:
         found = services().panel_views.search(org.source, opportunity_id, request.args.get("q", ""),
-                                              viewer=org.viewer)
+                                              viewer=org.viewer, partners_only=org.partner)
     except OpportunityNotFound:
         raise NotFound("This opportunity could not be found in the org.") from None
     if request.args.get("fragment") == "1":
@@ -85,13 +87,14 @@ def context_summary(view: PanelView) -> str:
 
 @blueprint.get("/<opportunity_id>/modules/<module_id>")
 def open_module(opportunity_id: str, module_id: str):
-    source = current_org(record_id=opportunity_id).source
+    org = current_org(record_id=opportunity_id)
     with services().sessions() as session:
         try:
-            module = CatalogRepository(session, source.org_id).get(module_id)
+            module = CatalogRepository(session, org.org_id).get(module_id)
         except ModuleNotFound:
             module = None
-    if module is None or module.status is not ModuleStatus.PUBLISHED:
+    if (module is None or module.status is not ModuleStatus.PUBLISHED
+            or not visible_to(module, partner=org.partner)):
         raise NotFound("This content module is not available.")
     return render_template(
         "panel/module.html",

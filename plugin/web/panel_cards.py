@@ -62,9 +62,10 @@ class CardMarkup:
         return lambda card: self.card(card, opportunity_id)
 
     def card(self, card: SuggestionCard, opportunity_id: str) -> Markup:
-        if card.back_because is not None or (
+        if card.back_because is not None or card.recommended_by or (
                 card.impression_id is not None and not _HEX_ID.fullmatch(card.impression_id)):
-            # A refresher brought back (at most one a view) has its own markup: rendered as is.
+            # A refresher brought back (at most one a view) or a manager's recommendation (its
+            # note is its own) has its own markup: rendered as is.
             # render_template_string autoescapes, as every Flask template does.
             return Markup(render_template_string(_CARD, card=card, opportunity_id=opportunity_id))  # nosec B704
         key = (request.script_root, card.module_id, card.title, card.summary, card.kind,

@@ -1,6 +1,7 @@
 """Which org (and so which opportunity source) a request is for."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from flask import request
@@ -11,6 +12,7 @@ from plugin.crm.sources import OpportunitySource
 from plugin.access.panel_tokens import AppToken, AppTokenError, AppTokenMismatch, bearer_token
 from plugin.crm.salesforce.connector import OrgNotConfigured
 from plugin.web.app_services import services
+from plugin.panel.partner_viewers import is_partner_user_type
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,26 @@ class RequestOrg:
     def viewer(self) -> str | None:
         """The user the panel is shown to: the app token's, or the picked demo user."""
         return self.token.user_id if self.token is not None else demo_identity().user_id
+
+    @property
+    def partner(self) -> bool:
+        """The viewer is a partner user (the token says so, from the signed request's
+        ``userType``; in the demo, the picked user's ``UserType``): partner content only."""
+        if self.token is not None:
+            return self.token.partner
+        return demo_partner(demo_identity().user_id)
+
+
+def demo_partner(user_id: str) -> bool:
+    demo = services().demo_org
+    return demo is not None and user_id in _demo_partners(demo.org_id)
+
+
+@functools.cache
+def _demo_partners(org_id: str) -> frozenset[str]:
+    """The bundled demo org's partner users, read once per process (its users never change)."""
+    return frozenset(u.get("Id") for u in services().demo_org.user_records()
+                     if is_partner_user_type(u.get("UserType")))
 
 
 def current_org(*, record_id: str | None = None) -> RequestOrg:

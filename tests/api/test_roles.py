@@ -71,6 +71,8 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("access_api.list_tokens", "GET"): ADMIN_ONLY,
     ("access_api.create_token", "POST"): ADMIN_ONLY,
     ("access_api.revoke_token", "POST"): ADMIN_ONLY,
+    ("manager_picks_api.dismiss", "POST"): PANEL,
+    ("refreshers_api.dismiss_refresher", "POST"): PANEL,
     ("access_api.list_role_mappings", "GET"): ADMIN_ONLY,
     ("access_api.put_role_mapping", "PUT"): ADMIN_ONLY,
     ("access_api.delete_role_mapping", "DELETE"): ADMIN_ONLY,
@@ -82,6 +84,9 @@ EXPECTED: dict[tuple[str, str], tuple] = {
         ("modules_diff", "GET"), ("modules_edit", "GET"), ("modules_update", "POST"),
         ("modules_history", "GET"), ("modules_status", "POST"), ("modules_version", "GET"),
         ("modules_restore", "POST"), ("analytics_overview", "GET"), ("analytics_module", "GET"),
+        ("coaching_view", "GET"), ("coaching_recommend_form", "GET"),
+        ("coaching_recommend", "POST"),
+        ("indicators_overview", "GET"), ("indicators_deals", "GET"),
     ]},
 }
 #: The admin console (plugin/web/admin*): whatever it serves there is for admins only.
@@ -93,6 +98,7 @@ SAMPLE = {
     "opportunity_id": OPPORTUNITY_ID, "module_id": "some-module", "version": 1, "token_id": 1,
     "subject_kind": "user", "subject_id": VIEWER_ID, "org_id": ORG_ID, "token": "t" * 32,
     "fmt": "csv", "filename": "be-inspired.css", "module_key": "some-module",
+    "recommendation_id": 1,
 }
 CSRF_ROUTE = "_test_csrf_token"
 

@@ -165,11 +165,11 @@ def test_csv_export_is_rfc4180_with_a_bom_and_pipe_separated_tag_values(module_f
     assert data.startswith(
         b"\xef\xbb\xbfid,title,summary,body,link,kind,audience,author,status,review_by,"
         b"tags.journey_phase,tags.buyer_role,tags.industry,tags.deal_stage,tags.challenge,"
-        b"tags.deal_size\r\n"
+        b"tags.deal_size,for_partners\r\n"
     )
     assert data.endswith(
         b'a,Module a,,"two\nlines",,case_study,client_facing,Enablement team,published,,,,'
-        b"Banking|Food & Beverage,,,\r\n"
+        b"Banking|Food & Beverage,,,,false\r\n"
     )
 
 
@@ -191,7 +191,7 @@ def test_json_export_is_the_module_shape_without_version_or_timestamps(sessions,
 
     assert list(row) == [
         "id", "title", "summary", "body", "link", "kind", "audience", "author", "status",
-        "review_by", "tags",
+        "review_by", "tags", "for_partners",
     ]  # fmt: skip
     assert row["tags"]["industry"] == ["Banking"] and row["tags"]["deal_size"] == []
 
@@ -262,7 +262,7 @@ def test_a_row_with_the_wrong_number_of_fields_is_named_by_row_and_line():
         read_csv(data)
 
     assert (caught.value.row, caught.value.line) == (3, 5)
-    assert str(caught.value).startswith("row 3 (line 5): has 2 fields but the header has 16")
+    assert str(caught.value).startswith("row 3 (line 5): has 2 fields but the header has 17")
 
 
 def test_an_unclosed_quote_is_reported_at_the_line_where_its_row_starts():

@@ -82,26 +82,35 @@ def test_migrated_indexes_and_unique_constraints_exist(empty_engine, table):
 
 def test_upgrade_to_0004_keeps_existing_modules_as_their_first_recorded_version(empty_engine):
     """Modules saved before history existed must still have a version to diff and restore."""
-    from datetime import date
+    from datetime import date, datetime, timezone
 
+    import sqlalchemy as sa
     from sqlalchemy.orm import Session
 
     from content_catalog.history import CatalogHistory
-    from content_catalog.tables.catalog_tables import ModuleRow, ModuleTagRow, Org
     from content_catalog.taxonomy import Dimension, ModuleStatus
 
     upgrade(empty_engine, "0003")
-    with Session(empty_engine) as session:
-        session.add(Org(org_id="00DA0000000AaaaMAC", name="Acme", catalog_revision=3))
-        session.flush()
-        session.add(ModuleRow(
-            org_id="00DA0000000AaaaMAC", module_key="legacy", title="Überzeugen", summary="s",
+    # The tables as they were at 0003 (today's ORM rows have columns added since).
+    orgs = sa.table("orgs", *map(sa.column, ("org_id", "name", "is_demo", "catalog_revision",
+                                             "created_at")))
+    modules = sa.table("content_modules", *map(sa.column, (
+        "pk", "org_id", "module_key", "title", "summary", "body", "kind", "audience", "author",
+        "status", "review_by", "version", "created_at", "updated_at")))
+    tags = sa.table("module_tags", *map(sa.column, ("module_pk", "dimension", "value",
+                                                    "position")))
+    now = datetime.now(timezone.utc)
+    with empty_engine.begin() as connection:
+        connection.execute(orgs.insert().values(org_id="00DA0000000AaaaMAC", name="Acme",
+                                                is_demo=False, catalog_revision=3, created_at=now))
+        connection.execute(modules.insert().values(
+            pk=1, org_id="00DA0000000AaaaMAC", module_key="legacy", title="Überzeugen", summary="s",
             body="b\n", kind="case_study", audience="internal", author="Ann", status="published",
-            review_by=date(2027, 1, 31), version=3,
-            tags=[ModuleTagRow(dimension="industry", value="Insurance", position=1),
-                  ModuleTagRow(dimension="industry", value="Banking", position=0)],
+            review_by=date(2027, 1, 31), version=3, created_at=now, updated_at=now,
         ))  # fmt: skip
-        session.commit()
+        connection.execute(tags.insert(), [
+            dict(module_pk=1, dimension="industry", value="Insurance", position=1),
+            dict(module_pk=1, dimension="industry", value="Banking", position=0)])
 
     upgrade(empty_engine)
 

@@ -1,7 +1,7 @@
 """opportunity stage history
 
 Revision ID: 0013
-Revises: 0016
+Revises: 0012
 Create Date: 2026-12-06 13:00:00.000000
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0013'
-down_revision = '0016'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

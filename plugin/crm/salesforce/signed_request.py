@@ -74,6 +74,8 @@ class CanvasRequest:
     #: The Opportunity the panel sits on, or None when it is not on an Opportunity page.
     record_id: str | None
     display_location: str | None
+    #: ``context.user.userType`` as Salesforce sent it ("STANDARD", "POWER_PARTNER", ...).
+    user_type: str | None = None
 
 
 def verify_signed_request(signed_request: object,
@@ -133,6 +135,7 @@ def _canvas_request(org_id: str, payload: dict[str, Any], context: dict[str, Any
         oauth_token=_text(client, "oauthToken", required=True),
         record_id=_record_id(environment),
         display_location=_text(environment, "displayLocation"),
+        user_type=_text(user, "userType"),
     )
 
 

@@ -80,3 +80,4 @@ def _error_page(status: int, message: str):
 
 from plugin.web.admin import connection_pages, mapping_pages, role_pages, ranker_page  # noqa: E402,F401  (routes, in nav order)
 from plugin.web.admin import loss_reason_pages  # noqa: E402,F401  (routes, after the rest)
+from plugin.web.admin import region_pages  # noqa: E402,F401  (partner accounts to regions, issue 15)

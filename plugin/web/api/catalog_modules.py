@@ -43,6 +43,7 @@ from plugin.web.api.module_json import module_json, module_summary_json, version
 from plugin.web.module_params import MODULE_FIELDS, module_query
 from plugin.web.org_taxonomy import org_taxonomy
 from plugin.web.request_org import current_org
+from plugin.panel.partner_viewers import visible_to
 
 blueprint = Blueprint("modules_api", __name__, url_prefix="/api/v1")
 
@@ -76,12 +77,15 @@ def module(module_id: str):
     """One module with its body as sanitised HTML: how the framed panel opens content (its links
     cannot carry the app token, so its script fetches this instead), and the editor's source."""
     org_id, sees_every_status = _reader()
+    partner = not sees_every_status and _panel_reader_is_partner()
     with services().sessions() as session:
         try:
             found = CatalogRepository(session, org_id).get(module_id[:64])
         except ModuleNotFound:
             found = None
     if found is None or (not sees_every_status and found.status is not ModuleStatus.PUBLISHED):
+        raise NotFound(NOT_AVAILABLE)
+    if not visible_to(found, partner=partner):  # a partner user: partner content only, as 404
         raise NotFound(NOT_AVAILABLE)
     return module_response(found)
 
@@ -260,6 +264,14 @@ def _reader() -> tuple[str, bool]:
         if user is not None and user.can_edit_content:
             return user.org_id, True
     return current_org().org_id, False
+
+
+def _panel_reader_is_partner() -> bool:
+    """A panel reader (app token, or the demo's picked user) who is a partner user; an API
+    token or a workspace user reads as their role allows."""
+    if looks_like_api_token(bearer_token(request.headers.get("Authorization"))):
+        return False
+    return current_org().partner
 
 
 def _panel_token() -> bool:

@@ -36,6 +36,7 @@ def module_summary_json(module: ContentModule) -> dict[str, Any]:
         "tags": {dim.value: list(module.tag_values(dim)) for dim in Dimension},
         "review_by": module.review_by.isoformat() if module.review_by else None,
         "updated_at": module.updated_at.isoformat() if module.updated_at else None,
+        "for_partners": module.for_partners,
     }
 
 

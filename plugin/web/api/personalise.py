@@ -23,6 +23,7 @@ from plugin.web.app_services import services
 from plugin.web.identity import current_user
 from plugin.web.json_body import json_object
 from plugin.web.request_org import RequestOrg, current_org
+from plugin.panel.partner_viewers import visible_to
 
 blueprint = Blueprint("personalise", __name__, url_prefix="/api/v1")
 
@@ -76,7 +77,7 @@ def edited_docx(module_id: str):
     again: a value the first pass inserted (an account named ``{{rep.name}}``) stays literal."""
     opportunity_id = _opportunity_param()
     org = current_org(record_id=opportunity_id)
-    module = _published_module(org.org_id, module_id)
+    module = _published_module(org.org_id, module_id, partner=org.partner)
     markdown = _edited_markdown()
     document = _docx(markdown, title=module.title)
     return _attachment(document, DOCX_MIMETYPE, download_name(module.key, "docx"))
@@ -94,7 +95,7 @@ def edited_pdf(module_id: str):
     """The rep's edited text as a PDF, converted as it is (see :func:`edited_docx`)."""
     opportunity_id = _opportunity_param()
     org = current_org(record_id=opportunity_id)
-    module = _published_module(org.org_id, module_id)
+    module = _published_module(org.org_id, module_id, partner=org.partner)
     document = _pdf(_edited_markdown(), module.title)
     return _attachment(document, PDF_MIMETYPE, download_name(module.key, "pdf"))
 
@@ -105,7 +106,7 @@ def edited_preview(module_id: str):
     has, so the panel's preview and its "fill in the gaps" notice follow the edits."""
     opportunity_id = _opportunity_param()
     org = current_org(record_id=opportunity_id)
-    _published_module(org.org_id, module_id)
+    _published_module(org.org_id, module_id, partner=org.partner)
     markdown = _edited_markdown()
     return {"html": markdown_to_html(markdown), "gaps": remaining_gaps(markdown)}
 
@@ -118,7 +119,7 @@ def remaining_gaps(markdown: str) -> list[str]:
 def personalise_module(module_id: str) -> PersonalisedModule:
     opportunity_id = _opportunity_param()
     org = current_org(record_id=opportunity_id)
-    module = _published_module(org.org_id, module_id)
+    module = _published_module(org.org_id, module_id, partner=org.partner)
     record, notice = _fetch(org.source, opportunity_id)
     # The demo org's records are in US dollars, as its record page shows. A real org's currency
     # is not in the context query, so its amounts go without a symbol rather than a wrong one.
@@ -159,13 +160,15 @@ def _opportunity_param() -> str:
     return opportunity_id[:40]
 
 
-def _published_module(org_id: str, module_id: str) -> ContentModule:
+def _published_module(org_id: str, module_id: str, *, partner: bool = False) -> ContentModule:
+    """The published module, or 404; to a partner user, only one marked for partners."""
     with services().sessions() as session:
         try:
             found = CatalogRepository(session, org_id).get(module_id[:64])
         except ModuleNotFound:
             found = None
-    if found is None or found.status is not ModuleStatus.PUBLISHED:
+    if (found is None or found.status is not ModuleStatus.PUBLISHED
+            or not visible_to(found, partner=partner)):
         raise NotFound("This content module is not available.")
     return found
 

@@ -24,7 +24,8 @@ blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 def opportunity_recommendations(opportunity_id: str):
     org = current_org(record_id=opportunity_id)
     try:
-        view = services().panel_views.view(org.source, opportunity_id, viewer=org.viewer)
+        view = services().panel_views.view(org.source, opportunity_id, viewer=org.viewer,
+                                           partners_only=org.partner)
     except OpportunityNotFound:
         raise NotFound(f"No opportunity {opportunity_id[:40]!r} in this org.") from None
     if view.catalog_unavailable:
@@ -39,7 +40,7 @@ def opportunity_search(opportunity_id: str):
     org = current_org(record_id=opportunity_id)
     try:
         found = services().panel_views.search(org.source, opportunity_id, request.args.get("q", ""),
-                                              viewer=org.viewer)
+                                              viewer=org.viewer, partners_only=org.partner)
     except OpportunityNotFound:
         raise NotFound(f"No opportunity {opportunity_id[:40]!r} in this org.") from None
     return {
@@ -55,7 +56,8 @@ def context_recommendations():
     org = current_org()
     body = json_body("Send the opportunity context as a JSON object.")
     mapped = parse_context_request(body, services().taxonomy_for(org.org_id))
-    suggestions = services().panel_views.for_context(org.org_id, mapped, viewer=org.viewer)
+    suggestions = services().panel_views.for_context(org.org_id, mapped, viewer=org.viewer,
+                                                     partners_only=org.partner)
     return recommendations_json(
         mapped, suggestions, notice=FROM_MEMORY_NOTICE if suggestions.from_memory else None)
 

@@ -26,6 +26,11 @@ def card_json(card: SuggestionCard) -> dict[str, Any]:
         "score_breakdown": card.breakdown,
         #: What the panel's events name (POST /api/v1/events); null when the view was not recorded.
         "impression_id": card.impression_id,
+        #: A manager's recommendation (first in its list): who, their note, and its id for
+        #: POST /api/v1/manager-recommendations/<id>/dismissal; null on the ranker's cards.
+        "recommended_by": card.recommended_by,
+        "note": card.note or None,
+        "recommendation_id": card.recommendation_id,
     }
 
 

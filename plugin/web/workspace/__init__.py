@@ -69,6 +69,8 @@ from plugin.web.workspace import audit, module_history, module_editor  # noqa: E
 from plugin.web.workspace import analytics_pages  # noqa: E402,F401  (nav order)
 # Leading indicators beside them: for enablement leads and, for their own team, managers.
 from plugin.web.workspace import indicators_page  # noqa: E402,F401  (nav order)
+# Coaching beside them: a manager's team deals and recommendations (issue 15).
+from plugin.web.workspace import coaching_pages  # noqa: E402,F401  (nav order)
 # After the module pages, so their items come first: coverage, preview and import find gaps.
 from plugin.web.workspace import coverage_map, preview, import_page  # noqa: E402,F401  (nav order)
 # Loss reviews: views of the coverage map and of analytics (their items light up those areas).

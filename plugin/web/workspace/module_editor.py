@@ -52,7 +52,7 @@ STATUS_DONE = {ModuleStatus.PUBLISHED: "Published", ModuleStatus.RETIRED: "Retir
 FIELD_LABELS = {
     "id": "Module id", "title": "Title", "summary": "Summary", "body": "Body", "link": "Link",
     "kind": "Kind", "audience": "Audience", "author": "Author", "review_by": "Review by",
-    "status": "Status", "tags": "Tags",
+    "status": "Status", "tags": "Tags", "for_partners": "For partners",
 }  # fmt: skip
 SORT_LABELS = (("title", "Title"), ("kind", "Kind"), ("status", "Status"), ("author", "Author"),
                ("review_by", "Review by"), ("updated_at", "Updated"), ("version", "Version"))  # fmt: skip

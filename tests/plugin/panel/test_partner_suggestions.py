@@ -5,6 +5,7 @@ import pytest
 from content_catalog.database import session_factory
 from content_catalog.repository import CatalogRepository, ensure_org
 from content_catalog.taxonomy import Audience
+from plugin.panel.ranked_lists import RankedLists
 from plugin.panel.suggestions import RecommendationService
 from plugin.ranking.candidates import candidate_from_module
 import numpy as np
@@ -81,3 +82,20 @@ def test_the_learned_ranker_explores_only_among_partner_modules(catalog, module_
         ranked = model.rank(BANKING, today=today, rng=np.random.default_rng(seed),
                             partners_only=True)
         assert {s.module_id for s in ranked} <= {"partner-general", "partner-prep"}
+
+
+
+def test_a_list_remembered_for_a_direct_rep_is_never_served_to_a_partner(sessions, taxonomy,
+                                                                         publish, catalog, today):
+    """The process remembers ranked lists per working session (plugin/panel/ranked_lists.py):
+    the same context and day seen first by a direct rep must still rank partners apart."""
+    publish(*catalog)
+    service = RecommendationService(sessions, taxonomy, ranked_lists=RankedLists())
+    session = dict(draw_seed=7)  # one working session's seeded draw: its list is remembered
+    direct = service.recommend(ORG, BANKING, today, **session)
+    partner = service.recommend(ORG, BANKING, today, partners_only=True, **session)
+    again = service.recommend(ORG, BANKING, today, **session)
+    assert ids(direct) == ids(again) == {m.key for m in catalog}
+    assert ids(partner) == {"partner-general", "partner-prep"}
+    stats = service.ranked_lists.stats()
+    assert (stats.hits, stats.misses) == (1, 2)  # the memo was on: the direct list came back

@@ -89,7 +89,7 @@ def test_removing_asks_first_then_removes(console, admin_app):
     ("user", "005", "admin", "subject_id", "a user Id"),
     ("user", "", "admin", "subject_id", "a user Id"),
     ("team", USER, "admin", "subject_kind", "must be one of user, permission_set, profile"),
-    ("user", USER, "root", "role", "must be one of rep, enablement, admin"),
+    ("user", USER, "root", "role", "must be one of rep, manager, enablement, admin"),
 ])  # fmt: skip
 def test_bad_input_names_its_field_and_changes_nothing(console, admin_app, kind, subject_id, role,
                                                        field, says):

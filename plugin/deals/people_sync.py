@@ -10,14 +10,13 @@ from typing import Any, Callable
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.people_store import Meeting, PeopleStore, SalesRole, SyncedUser
 from content_catalog.repository import ensure_org
 from plugin.crm.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME, DemoOrg
 from plugin.crm.salesforce.config import AuthMode
 from plugin.crm.salesforce.connector import OrgNotConfigured
 from plugin.crm.salesforce.deal_changes import BreakerOpen, read_deal_changes
-from plugin.crm.salesforce.exceptions import AccessRefused, QueryRejected, SalesforceApiError
+from plugin.crm.salesforce.exceptions import SalesforceApiError
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.crm.salesforce.people_json import (
     EVENT_FIELDS, USER_FIELDS, BadPeopleRecord, events_query, parse_event, parse_role, parse_user,
@@ -25,6 +24,7 @@ from plugin.crm.salesforce.people_json import (
 )
 from plugin.orgs.connections import EncryptionKeyMissing, SecretsUnreadable
 from plugin.orgs.live import LiveOrgs
+from plugin.orgs.sync_events import SyncEvents, explain_failure, with_skipped
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ CANVAS_ONLY = ("Canvas-only org: the service holds no credentials to read its us
                "meetings (add server-to-server credentials)")
 _PERMISSIONS_HINT = ("the integration user needs read access to User (" + ", ".join(USER_FIELDS)
                      + "), UserRole and Event (" + ", ".join(EVENT_FIELDS) + ")")
-_SKIPPED_IN_EVENT = 5
+_EVENTS = SyncEvents(SYNCED_EVENT, FAILED_EVENT, "people")
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ class PeopleSync:
                        for soql in (roles_query(), users_query(users_since),
                                     events_query(meetings_since))]
         except (SalesforceApiError, BreakerOpen) as exc:
-            return self._fail(report, _explain(exc), now)
+            return self._fail(report, explain_failure(exc, _PERMISSIONS_HINT), now)
         people = parse_people(answers[1], answers[0], answers[2], now)
         try:
             with self._sessions.begin() as session:
@@ -184,41 +184,13 @@ class PeopleSync:
     def _fail(self, report: PeopleSyncReport, error: str, now: datetime) -> PeopleSyncReport:
         failed = PeopleSyncReport(report.org_id, report.mode, error=error)
         log.warning("people of org %s: %s", report.org_id, failed.summary())
-        message = failed.summary()
-        try:
-            with self._sessions.begin() as session:
-                activity = OrgActivityRepository(session, report.org_id)
-                last = activity.last_event((SYNCED_EVENT, FAILED_EVENT))
-                # An outage failing every run the same way is one event, not a list of them.
-                if last is None or (last.kind, last.message) != (FAILED_EVENT, message):
-                    activity.add_event(FAILED_EVENT, message, now)
-        except SQLAlchemyError:
-            log.exception("could not record the failed people sync of org %s", report.org_id)
+        _EVENTS.record_failure(self._sessions, report.org_id, failed.summary(), now)
         return failed
 
 
-def _explain(exc: Exception) -> str:
-    if isinstance(exc, BreakerOpen):
-        return str(exc)
-    assert isinstance(exc, SalesforceApiError)
-    what = f"{exc.reason} ({exc.error_code})" if exc.error_code else exc.reason
-    if isinstance(exc, (QueryRejected, AccessRefused)):
-        what = f"{what}: {_PERMISSIONS_HINT}"
-    return what
-
-
 def _record_success(session: Session, report: PeopleSyncReport, now: datetime) -> None:
-    """An event when the sync changed or skipped something, or when it is the first good one
-    after a failure: a "nothing new" every run would push real problems off the admin's list."""
-    activity = OrgActivityRepository(session, report.org_id)
-    last = activity.last_event((SYNCED_EVENT, FAILED_EVENT))
-    if report.changed or (last is not None and last.kind == FAILED_EVENT):
-        message = report.summary()
-        if report.skipped:
-            named = "; ".join(f"{label}: {why}" for label, why in report.skipped[:_SKIPPED_IN_EVENT])
-            more = len(report.skipped) - _SKIPPED_IN_EVENT
-            message += f"; skipped {named}" + (f" and {more} more" if more > 0 else "")
-        activity.add_event(SYNCED_EVENT, message, now)
+    message = with_skipped(report.summary(), report.skipped)
+    _EVENTS.record_success(session, report.org_id, message, changed=report.changed, now=now)
 
 
 __all__ = [

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from content_catalog.opportunity_history import (
     OpportunityHistory, StageHistoryEntry, first_views, module_uses,
 )
-from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.repository import ensure_org
 from plugin.crm.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME
 from plugin.crm.demo_org.demo_stage_history import (
@@ -24,7 +23,7 @@ from plugin.crm.demo_org.demo_stage_history import (
 from plugin.crm.salesforce.config import AuthMode
 from plugin.crm.salesforce.connector import OrgNotConfigured
 from plugin.crm.salesforce.deal_changes import BreakerOpen, read_deal_changes
-from plugin.crm.salesforce.exceptions import AccessRefused, QueryRejected, SalesforceApiError
+from plugin.crm.salesforce.exceptions import SalesforceApiError
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.deals.stage_evidence import USE_KINDS
 from plugin.crm.salesforce.stage_history import (
@@ -32,6 +31,7 @@ from plugin.crm.salesforce.stage_history import (
 )
 from plugin.orgs.connections import EncryptionKeyMissing, SecretsUnreadable
 from plugin.orgs.live import LiveOrgs
+from plugin.orgs.sync_events import SyncEvents, explain_failure, record_label, with_skipped
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ CANVAS_ONLY = ("Canvas-only org: the service holds no credentials to read its st
                "(add server-to-server credentials to learn its stage norms)")
 _PERMISSIONS_HINT = ("the integration user needs read access to OpportunityHistory."
                      + ", ".join(HISTORY_FIELDS[1:]))
-_SKIPPED_IN_EVENT = 5
+_EVENTS = SyncEvents(SYNCED_EVENT, FAILED_EVENT, "stage history")
 #: The Ids of the demo's simulated panel history's deals start so (``plugin.learning.demo_history``).
 SIMULATED_DEAL_PREFIX = "006SIM"
 
@@ -141,7 +141,7 @@ class StageHistorySync:
                                      sleep=sleep or source.sleep,
                                      retry_backoff=source.retry_backoff)
         except (SalesforceApiError, BreakerOpen) as exc:
-            return self._fail(report, _explain(exc), now, started)
+            return self._fail(report, explain_failure(exc, _PERMISSIONS_HINT), now, started)
         entries, skipped = _parse(rows, now)
         return self._write(replace(report, fetched=len(rows), skipped=skipped), entries, now,
                            started)
@@ -167,17 +167,8 @@ class StageHistorySync:
               started: float) -> StageHistorySyncReport:
         failed = replace(report, added=0, error=error, elapsed=time.perf_counter() - started)
         log.warning("stage history of org %s: %s", report.org_id, failed.summary())
-        message = f"deal stage history: {failed.summary()}"[:1000]
-        try:
-            with self._sessions.begin() as session:
-                activity = OrgActivityRepository(session, report.org_id)
-                last = activity.last_event((SYNCED_EVENT, FAILED_EVENT))
-                # An outage failing every hour the same way is one event, not a list of them.
-                if last is None or (last.kind, last.message) != (FAILED_EVENT, message):
-                    activity.add_event(FAILED_EVENT, message, now)
-        except SQLAlchemyError:
-            log.exception("could not record the failed stage history sync of org %s",
-                          report.org_id)
+        _EVENTS.record_failure(self._sessions, report.org_id,
+                               f"deal stage history: {failed.summary()}", now)
         return failed
 
 
@@ -207,40 +198,14 @@ def _parse(rows: list[Any], now: datetime
         try:
             entries.append(parse_history_row(row, now=now))
         except BadHistoryRecord as exc:
-            skipped.append(SkippedHistoryRow(_record_label(row, index), str(exc)))
+            skipped.append(SkippedHistoryRow(record_label(row, index, "008"), str(exc)))
     return entries, tuple(skipped)
 
 
-def _record_label(row: object, index: int) -> str:
-    """The row's Id if it is one, else its place in the answer: a hostile Id is never echoed."""
-    try:
-        return to_18(row.get("Id") if isinstance(row, dict) else None, prefix="008")
-    except InvalidSalesforceId:
-        return f"record {index + 1} (no valid Id)"
-
-
-def _explain(exc: Exception) -> str:
-    if isinstance(exc, BreakerOpen):
-        return str(exc)
-    assert isinstance(exc, SalesforceApiError)
-    what = f"{exc.reason} ({exc.error_code})" if exc.error_code else exc.reason
-    if isinstance(exc, (QueryRejected, AccessRefused)):
-        what = f"{what}: {_PERMISSIONS_HINT}"
-    return what
-
-
 def _record_success(session: Session, report: StageHistorySyncReport, now: datetime) -> None:
-    """An event when the sync added or skipped something, or is the first good one after a
-    failure: an hourly "nothing new" would push real problems off the admin's list."""
-    activity = OrgActivityRepository(session, report.org_id)
-    last = activity.last_event((SYNCED_EVENT, FAILED_EVENT))
-    if report.changed or (last is not None and last.kind == FAILED_EVENT):
-        message = f"deal stage history: {report.summary()}"
-        if report.skipped:
-            named = "; ".join(f"{s.record}: {s.reason}" for s in report.skipped[:_SKIPPED_IN_EVENT])
-            more = len(report.skipped) - _SKIPPED_IN_EVENT
-            message += f"; skipped {named}" + (f" and {more} more" if more > 0 else "")
-        activity.add_event(SYNCED_EVENT, message[:1000], now)
+    message = with_skipped(f"deal stage history: {report.summary()}",
+                           ((s.record, s.reason) for s in report.skipped))
+    _EVENTS.record_success(session, report.org_id, message, changed=report.changed, now=now)
 
 
 __all__ = [

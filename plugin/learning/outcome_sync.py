@@ -13,7 +13,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.tables.catalog_tables import Org
-from content_catalog.org_activity import OrgActivityRepository
 from content_catalog.deal_outcomes import DealOutcome, DealOutcomes
 from content_catalog.repository import ensure_org
 from plugin.crm.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME, DemoOrg
@@ -24,9 +23,10 @@ from plugin.crm.salesforce.deal_changes import (
     DEAL_FIELDS, BadDealRecord, BreakerOpen, DealState, deal_changes_query, parse_deal_state,
     read_deal_changes,
 )
-from plugin.crm.salesforce.exceptions import AccessRefused, QueryRejected, SalesforceApiError
+from plugin.crm.salesforce.exceptions import SalesforceApiError
 from plugin.crm.salesforce.ids import InvalidSalesforceId, to_18
 from plugin.orgs.live import LiveOrgs
+from plugin.orgs.sync_events import SyncEvents, explain_failure, record_label, with_skipped
 from plugin.deals.people_sync import PeopleSync, PeopleSyncReport
 from plugin.deals.stage_history_sync import StageHistorySync, StageHistorySyncReport
 
@@ -38,8 +38,7 @@ CANVAS_ONLY = ("Canvas-only org: the service holds no credentials to read its op
                "(add server-to-server credentials to sync deal outcomes)")
 _PERMISSIONS_HINT = ("the integration user needs read access to Opportunity."
                      + ", ".join(DEAL_FIELDS[1:]))
-#: How many skipped records an org event names (the report keeps them all).
-_SKIPPED_IN_EVENT = 5
+_EVENTS = SyncEvents(SYNCED_EVENT, FAILED_EVENT, "deal outcome")
 _IDS_PER_LOOKUP = 500
 
 
@@ -193,7 +192,7 @@ def _sync_live(sessions: sessionmaker[Session], orgs: LiveOrgs, org_id: str, ful
         rows = read_deal_changes(source.client, source.health, deal_changes_query(since),
                                  sleep=sleep or source.sleep, retry_backoff=source.retry_backoff)
     except (SalesforceApiError, BreakerOpen) as exc:
-        return _fail(sessions, report, _explain(exc), now, started)
+        return _fail(sessions, report, explain_failure(exc, _PERMISSIONS_HINT), now, started)
     states, skipped = _parse(rows, now)
     report = replace(report, fetched=len(rows), skipped=skipped)
     return _write(sessions, report, states, forget_unseen=since is None, now=now,
@@ -206,27 +205,8 @@ def _parse(rows: list[Any], now: datetime) -> tuple[list[DealState], tuple[Skipp
         try:
             states.append(parse_deal_state(row, now=now))
         except BadDealRecord as exc:
-            skipped.append(SkippedRecord(_record_label(row, index), str(exc)))
+            skipped.append(SkippedRecord(record_label(row, index, "006"), str(exc)))
     return states, tuple(skipped)
-
-
-def _record_label(row: object, index: int) -> str:
-    """The record's Id if it is one, else its place in the answer: a hostile Id is never
-    echoed to a terminal or a page."""
-    try:
-        return to_18(row.get("Id") if isinstance(row, dict) else None, prefix="006")
-    except InvalidSalesforceId:
-        return f"record {index + 1} (no valid Id)"
-
-
-def _explain(exc: Exception) -> str:
-    if isinstance(exc, BreakerOpen):
-        return str(exc)
-    assert isinstance(exc, SalesforceApiError)
-    what = f"{exc.reason} ({exc.error_code})" if exc.error_code else exc.reason
-    if isinstance(exc, (QueryRejected, AccessRefused)):
-        what = f"{what}: {_PERMISSIONS_HINT}"
-    return what
 
 
 # Writing ----------------------------------------------------------------------------------
@@ -262,21 +242,9 @@ def _write(sessions: sessionmaker[Session], report: OutcomeSyncReport, states: l
 
 
 def _record_success(session: Session, report: OutcomeSyncReport, now: datetime) -> None:
-    """An event when the sync changed or skipped something, or when it is the first good one
-    after a failure: an hourly "nothing new" would push real problems off the admin's list."""
-    activity = OrgActivityRepository(session, report.org_id)
-    last = activity.last_event((SYNCED_EVENT, FAILED_EVENT))
-    if report.changed or (last is not None and last.kind == FAILED_EVENT):
-        activity.add_event(SYNCED_EVENT, _event_message(report), now)
-
-
-def _event_message(report: OutcomeSyncReport) -> str:
-    message = f"deal outcomes: {report.summary()}"
-    if report.skipped:
-        named = "; ".join(f"{s.record}: {s.reason}" for s in report.skipped[:_SKIPPED_IN_EVENT])
-        more = len(report.skipped) - _SKIPPED_IN_EVENT
-        message += f"; skipped {named}" + (f" and {more} more" if more > 0 else "")
-    return message
+    message = with_skipped(f"deal outcomes: {report.summary()}",
+                           ((s.record, s.reason) for s in report.skipped))
+    _EVENTS.record_success(session, report.org_id, message, changed=report.changed, now=now)
 
 
 def _fail(sessions: sessionmaker[Session], report: OutcomeSyncReport, error: str, now: datetime,
@@ -284,16 +252,7 @@ def _fail(sessions: sessionmaker[Session], report: OutcomeSyncReport, error: str
     failed = replace(report, won=0, lost=0, unchanged=0, forgotten=0, error=error,
                      elapsed=time.perf_counter() - started)
     log.warning("deal outcomes of org %s: %s", report.org_id, failed.summary())
-    message = f"deal outcomes: {failed.summary()}"
-    try:
-        with sessions.begin() as session:
-            activity = OrgActivityRepository(session, report.org_id)
-            last = activity.last_event((SYNCED_EVENT, FAILED_EVENT))
-            # An outage failing every hour the same way is one event, not a list of them.
-            if last is None or (last.kind, last.message) != (FAILED_EVENT, message):
-                activity.add_event(FAILED_EVENT, message, now)
-    except SQLAlchemyError:
-        log.exception("could not record the failed outcome sync of org %s", report.org_id)
+    _EVENTS.record_failure(sessions, report.org_id, f"deal outcomes: {failed.summary()}", now)
     return failed
 
 

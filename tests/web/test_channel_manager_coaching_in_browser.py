@@ -73,6 +73,7 @@ def test_a_channel_manager_coaches_a_partner_rep_of_his_region(chromium, coachin
     expect(row.locator("td[data-label='Days in stage']")).to_contain_text(
         str(STUCK_DAYS[STUCK_PARTNER_DEAL]))
     expect(row.locator("td[data-label='Content used']")).to_contain_text(opened_title)
+    assert marcus.evaluate("document.documentElement.scrollWidth") <= 1440  # no sideways scroll
     screenshot(marcus, suffix="-coaching-view")
 
     # The form offers partner content only, so a module not for partners cannot be picked there.

@@ -12,6 +12,7 @@ from plugin.web.identity import DEMO_IDENTITIES, Role, current_user, demo_identi
 #: The "view as" buttons' words, short enough for the demo header.
 BUTTON_LABELS = {"rep": "Rep", "partner_rep": "Partner rep", "manager": "Manager",
                  "enablement": "Enablement lead", "admin": "Admin"}
+BUTTON_LABELS["channel_manager"] = "Channel manager"
 
 blueprint = Blueprint("demo", __name__, url_prefix="/demo")
 

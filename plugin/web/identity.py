@@ -44,6 +44,8 @@ DEMO_IDENTITIES = {i.key: i for i in (
     DemoIdentity("rep", "Demo rep", Role.REP, DEMO_USER_ID, "Sam Carter"),
     DemoIdentity("partner_rep", "Demo partner rep", Role.REP, "0055e00000JAMIOAA5", "Jamie Ortiz"),
     DemoIdentity("manager", "Demo manager", Role.MANAGER, "0055e00000DANAWAA5", "Dana Whitfield"),
+    DemoIdentity("channel_manager", "Demo channel manager", Role.MANAGER, "0055e00000MARCBAA5",
+                 "Marcus Bell"),
     DemoIdentity("enablement", "Demo enablement lead", Role.ENABLEMENT, DEMO_USER_ID, "Sam Carter"),
     DemoIdentity("admin", "Demo admin", Role.ADMIN, DEMO_USER_ID, "Sam Carter"),
 )}

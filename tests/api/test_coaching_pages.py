@@ -111,6 +111,21 @@ def test_a_channel_manager_may_give_a_partner_rep_partner_content_only(app):
     assert saved.manager_name == "Marcus Bell"
 
 
+def test_the_channel_manager_is_refused_a_direct_only_module_for_his_partner_rep(app):
+    svc = app.extensions["be_inspired"]
+    partner_deal = next(o for o in svc.demo_org.opportunities() if o.owner_id == JAMIE)
+    marcus = as_(app, "channel_manager")
+    form = {"rep_id": JAMIE, "opportunity_id": partner_deal.opportunity_id,
+            "module_id": DIRECT_ONLY, "note": "", "csrf_token": csrf(marcus)}
+    answer = marcus.post("/workspace/coaching/recommendations", data=form)
+    assert answer.status_code == 400
+    assert "module_id is not marked for partners" in answer.get_data(as_text=True)
+    assert stored(app) == 0
+    saved = marcus.post("/workspace/coaching/recommendations",
+                        data={**form, "module_id": "pb-small-deal-fast-track"})
+    assert saved.status_code == 302 and stored(app) == 1
+
+
 def test_the_demo_reps_panel_shows_his_managers_recommendation_first(app):
     svc = app.extensions["be_inspired"]
     seed_demo_recommendation(svc.sessions, svc.demo_org)

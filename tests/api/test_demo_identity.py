@@ -76,7 +76,7 @@ def test_outside_demo_mode_there_is_no_picker(tmp_path):
 
 @pytest.mark.parametrize(("identity", "viewer"), [
     ("manager", "0055e00000DANAWAA5"), ("partner_rep", "0055e00000JAMIOAA5"),
-    ("rep", "0055e00000DEMOLAA5"),
+    ("rep", "0055e00000DEMOLAA5"), ("channel_manager", "0055e00000MARCBAA5"),
 ])
 def test_the_picked_person_is_who_the_demo_user_is(fresh_app, identity, viewer):
     from plugin.web import identity as who
@@ -106,3 +106,8 @@ def test_the_picker_offers_the_manager_and_the_partner_rep_with_their_people(fre
     page = fresh_app.test_client().get("/demo/identity").get_data(as_text=True)
     assert 'value="manager"' in page and "Dana Whitfield" in page
     assert 'value="partner_rep"' in page and "Jamie Ortiz" in page
+
+
+def test_the_picker_offers_the_channel_manager_with_his_person(fresh_app):
+    page = fresh_app.test_client().get("/demo/identity").get_data(as_text=True)
+    assert 'value="channel_manager"' in page and "Marcus Bell" in page

@@ -34,6 +34,7 @@ from plugin.app import create_app
 from plugin.crm.demo_org import DEMO_ORG_ID, DEMO_ORG_NAME, DemoOrg, demo_module_payloads
 from plugin.crm.records import OpportunityRecord
 from plugin.settings import Settings
+from tests.web.coaching_fixtures import serve_coaching_app
 from tests.web.canvas_fixtures import (
     BLOCK_THIRD_PARTY_COOKIES,
     CanvasApp,
@@ -235,3 +236,10 @@ def chromium_profile(playwright: Playwright, tmp_path) -> Iterator[Callable[...,
             return context
 
         yield launch
+
+
+# -- coaching: the demo with people and stage history (tests/web/coaching_fixtures.py) ----------
+@pytest.fixture
+def coaching_app(tmp_path) -> Iterator[tuple[str, object]]:
+    with serve_coaching_app(tmp_path, today=lambda: DEMO_TODAY) as served:
+        yield served

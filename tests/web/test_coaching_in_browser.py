@@ -4,55 +4,17 @@ the manager's name and note, at desktop width and at 320 px; the partner rep's p
 partner content only."""
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
+from playwright.sync_api import expect
 
-from plugin.app import create_app
 from plugin.coaching.demo_coaching import DEMO_REP_ID, demo_deal
-from plugin.crm.demo_org import demo_module_payloads, load_demo_catalog
-from plugin.deals.people_sync import PeopleSync
-from plugin.settings import Settings
-from tests.web.conftest import DEMO_TODAY
+from plugin.crm.demo_org import demo_module_payloads
+from tests.web.coaching_fixtures import be, page_at
 
 pytestmark = pytest.mark.browser
 
 NOTE = "Use the finance checklist before Thursday's call."
 FOR_PARTNERS = {m["title"] for m in demo_module_payloads() if m.get("for_partners")}
-
-
-@pytest.fixture
-def coaching_app(tmp_path) -> Iterator[tuple[str, object]]:
-    settings = Settings(demo_mode=True, database_url=f"sqlite:///{tmp_path / 'demo.sqlite3'}")
-    app = create_app(settings, today=lambda: DEMO_TODAY)
-    svc = app.extensions["be_inspired"]
-    load_demo_catalog(svc.engine, svc.sessions, svc.taxonomy)
-    PeopleSync(svc.sessions, svc.demo_org).sync_demo()
-    svc.outcome_sync.sync_stage_history(svc.demo_org.org_id)  # days in stage, stuck flags
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="coaching-app", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", svc
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        svc.engine.dispose()
-
-
-def page_at(chromium, width: int) -> Page:
-    context = chromium.new_context(viewport={"width": width, "height": 900})
-    context.set_default_timeout(10_000)
-    return context.new_page()
-
-
-def be(page: Page, url: str, identity: str) -> None:
-    page.goto(f"{url}/demo/identity")
-    page.locator(f"label[for=role-{identity}]").click()
-    page.get_by_role("button", name="Continue").click()
 
 
 def test_a_manager_recommends_a_module_and_the_rep_sees_it_first(chromium, coaching_app,

@@ -22,7 +22,8 @@ OPEN_STAGES = ("Prospecting", "Qualification", "Needs Analysis", "Value Proposit
 #: Typical days in each stage for a deal of 150,000 (bigger deals are slower).
 _MEDIAN_DAYS = dict(zip(OPEN_STAGES, (7, 9, 13, 11, 8, 9, 12, 14, 10)))
 #: Bundled open deals that are stuck, and for how many days they have been in their stage.
-STUCK_DAYS = {"006Dn0000kl0JfIIAU": 34, "006Dn0000Osq63HIQQ": 41, "006Dn0000x5uWHqIAM": 48}
+STUCK_DAYS = {"006Dn0000kl0JfIIAU": 34, "006Dn0000Osq63HIQQ": 41, "006Dn0000x5uWHqIAM": 48,
+              "006Dn0000sRS5dUIAT": 31}  # the last: a partner rep's, for the channel manager
 _FORMAT = "%Y-%m-%dT%H:%M:%S.000+0000"
 
 

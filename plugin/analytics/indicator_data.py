@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from content_catalog.deal_outcomes import DealOutcomes
 from content_catalog.events import ImpressionOrigin, PanelEventLog, ShownWithEvents
+from content_catalog.opportunity_history import OpportunityHistory
 from content_catalog.people_store import PeopleStore
+from content_catalog.taxonomy import DEFAULT_STAGE_PHASES, JourneyPhase
 from content_catalog.repository import CatalogRepository
 from plugin.analytics.leading_indicators import (
     DEFAULT_PREP_DAYS, IndicatorInputs, proposal_stage_of, week_of,
@@ -32,9 +34,11 @@ class IndicatorData:
 
 def load_indicator_data(session: Session, org_id: str, *, today: date, weeks: int,
                         stage_order: Sequence[str], known_owners: Mapping[str, str] = {},
-                        prep_days: int = DEFAULT_PREP_DAYS) -> IndicatorData:
+                        prep_days: int = DEFAULT_PREP_DAYS,
+                        stage_phases: Mapping[str, JourneyPhase] | None = None) -> IndicatorData:
     """``weeks`` whole weeks ending with the current one. ``known_owners`` (opportunity →
-    owner) comes first; else a meeting's owner; else the rep who saw the deal's suggestions most."""
+    owner) comes first; else a meeting's owner; else the rep who saw the deal's suggestions most.
+    ``stage_phases``: the org's stage → phase mapping (the defaults' without one)."""
     until = week_of(today) + timedelta(days=7)
     since = until - timedelta(weeks=weeks)
     start = datetime.combine(since, time(), timezone.utc)
@@ -54,8 +58,20 @@ def load_indicator_data(session: Session, org_id: str, *, today: date, weeks: in
         since=since, until=until, shown=shown,
         outcomes=DealOutcomes(session, org_id).by_opportunity(), meetings=meetings,
         owners=owners, module_kinds=kinds, stage_order=list(stage_order),
-        proposal_stage=proposal_stage_of(stage_order), prep_days=prep_days)
+        proposal_stage=proposal_stage_of(stage_order), prep_days=prep_days,
+        stage_history=stage_histories(session, org_id),
+        past_buying=frozenset(stage.strip().casefold() for stage, phase in
+                              (stage_phases or DEFAULT_STAGE_PHASES).items()
+                              if phase == JourneyPhase.IMPLEMENTATION_ADOPTION))
     return IndicatorData(inputs, people)
+
+
+def stage_histories(session: Session, org_id: str) -> dict[str, list[tuple[str, datetime]]]:
+    """Opportunity → its synced stage history, (stage, entered at) oldest first."""
+    found: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+    for entry in OpportunityHistory(session, org_id).entries():
+        found[entry.opportunity_id].append((entry.stage, entry.created_at))
+    return dict(found)
 
 
 def deal_owners(shown: Sequence[ShownWithEvents], meetings: Sequence, known: Mapping[str, str]
@@ -74,4 +90,4 @@ def deal_owners(shown: Sequence[ShownWithEvents], meetings: Sequence, known: Map
 
 
 __all__ = ["DEFAULT_WEEKS", "IndicatorData", "VALUE_ANALYSIS_LOOKBACK", "WINDOW_WEEKS",
-           "deal_owners", "load_indicator_data"]
+           "deal_owners", "load_indicator_data", "stage_histories"]

@@ -3,7 +3,7 @@ proposal, preparation before meetings, suggestions seen vs used. Pure; design: d
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Iterable, Mapping, Sequence
 
@@ -34,7 +34,8 @@ class DealLine:
     opportunity_id: str
     owner_id: str | None
     counted: int
-    #: When: the close date (value analysis), the meeting's day, the day suggestions were seen.
+    #: When: the day it got past buying or closed (value analysis), the meeting's day, the day
+    #: suggestions were seen.
     on: date
     #: Why it did or did not count, in a few words.
     detail: str
@@ -103,6 +104,11 @@ class IndicatorInputs:
     stage_order: Sequence[str]
     proposal_stage: str | None
     prep_days: int = DEFAULT_PREP_DAYS
+    #: Opportunity id → its synced stage history, (stage, entered at) oldest first; deals with
+    #: none fall back to the closed deals and the stages the panel logged.
+    stage_history: Mapping[str, Sequence[tuple[str, datetime]]] = field(default_factory=dict)
+    #: Stages (case-folded) the org maps to a phase past buying: reaching one counts a deal.
+    past_buying: frozenset[str] = frozenset()
 
 
 def week_of(day: date) -> date:
@@ -179,31 +185,57 @@ def _figure(lines: list[DealLine]) -> Figure:
 
 
 def _value_analysis_lines(inputs: IndicatorInputs):
-    """Closed deals of the window: was a business-value analysis used before the proposal?"""
+    """Deals past the buying phase in the window: was a business-value analysis used before the
+    proposal stage? With a stage history: the deals that reached a stage past buying in the
+    window, a use counted before the deal first entered the proposal stage (or a later one).
+    Without one: the deals closed in the window, a use counted in a stage the panel logged as
+    earlier than the proposal stage."""
     rank = {stage.casefold(): n for n, stage in enumerate(inputs.stage_order)}
     due = rank.get((inputs.proposal_stage or "").casefold())
+    history = inputs.stage_history
     used_before: set[str] = set()
     for item in inputs.shown:
         impression = item.impression
-        if inputs.module_kinds.get(impression.module_key) != VALUE_ANALYSIS_KIND:
+        deal = impression.opportunity_id
+        if inputs.module_kinds.get(impression.module_key) != VALUE_ANALYSIS_KIND or not deal:
+            continue
+        uses = [e.occurred_at for e in item.events if e.kind in VALUE_ANALYSIS_EVENTS]
+        if not uses or due is None:
+            continue
+        if history.get(deal):
+            proposal = _entered(history[deal], lambda st: rank.get(st, -1) >= due)
+            if proposal is None or min(uses) < proposal:
+                used_before.add(deal)
             continue
         stage = str(impression.context.get("stage") or "").casefold()
-        if due is None or rank.get(stage, due) >= due:
+        if rank.get(stage, due) < due:
+            used_before.add(deal)
+    lines = {}
+    for opportunity_id, stays in history.items():
+        reached = _entered(stays, lambda st: st in inputs.past_buying)
+        if reached is None or not inputs.since <= reached.date() < inputs.until:
             continue
-        if any(e.kind in VALUE_ANALYSIS_EVENTS for e in item.events) and impression.opportunity_id:
-            used_before.add(impression.opportunity_id)
+        lines[opportunity_id] = (reached.date(), "reached " + next(
+            st for st, at in stays if at == reached))
     for opportunity_id, outcome in inputs.outcomes.items():
         closed = outcome.close_date
-        if closed is None or not inputs.since <= closed < inputs.until:
+        if history.get(opportunity_id) or closed is None or not inputs.since <= closed < inputs.until:
             continue
+        lines[opportunity_id] = (closed, "won" if outcome.won else "lost")
+    for opportunity_id, (on, how) in lines.items():
         owner = inputs.owners.get(opportunity_id)
         if owner is None:
             continue
         counted = opportunity_id in used_before
-        yield owner, DealLine(opportunity_id, owner, int(counted), closed,
+        yield owner, DealLine(opportunity_id, owner, int(counted), on,
                               ("value analysis used before the proposal" if counted
                                else "no value analysis used before the proposal")
-                              + (" · won" if outcome.won else " · lost"))
+                              + f" · {how}")
+
+
+def _entered(stays: Sequence[tuple[str, datetime]], which) -> datetime | None:
+    """When the deal first entered a stage ``which`` (given the case-folded name) accepts."""
+    return next((at for stage, at in stays if which(stage.strip().casefold())), None)
 
 
 def _preparation_lines(inputs: IndicatorInputs):

@@ -1,5 +1,5 @@
-"""A lost deal's review: who is offered it, its choices and prefill from the panel's log, strict
-parsing of the answers, and saving them (design: docs/design/deals.md)."""
+"""A lost deal's review: who is offered it, its choices and prefill (from the stage history or the
+panel's log), strict parsing of the answers, and saving them (design: docs/design/deals.md)."""
 from __future__ import annotations
 
 import unicodedata
@@ -12,6 +12,7 @@ from content_catalog.loss_reviews import (
     LossReason, LossReasons, LossReview, LossReviews, ShownModule, deal_trail,
 )
 from content_catalog.modules import FieldError
+from content_catalog.opportunity_history import OpportunityHistory
 from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import Dimension, Taxonomy
 from plugin.crm.records import OpportunityRecord
@@ -44,7 +45,8 @@ class LossReviewOffer:
     stages: tuple[str, ...]
     reasons: tuple[LossReason, ...]
     modules: tuple[ModuleChoice, ...]
-    #: The last open stage the panel saw the deal in, when known.
+    #: The last open stage the deal was in, when known: from its stage history, else the last
+    #: one the panel saw it in.
     default_stage: str | None
     review: LossReview | None
     #: The viewer may write or change the review (the deal's owner, or anyone when the owner is
@@ -52,6 +54,8 @@ class LossReviewOffer:
     may_edit: bool
     #: Label of a stored reason no longer on the org's list.
     reason_labels: Mapping[str, str]
+    #: Where ``default_stage`` came from: "history" (Salesforce's stage history) or "panel".
+    default_from: str | None = None
 
     @property
     def done(self) -> bool:
@@ -123,7 +127,11 @@ class LostDealReviews:
                viewer: str | None) -> LossReviewOffer:
         stages = review_stages(self._taxonomy, record)
         trail = deal_trail(session, self.org_id, record.opportunity_id)
-        default = next((s for s in trail.stages_seen if s in stages), None)
+        default, source = _last_open_stage(session, self.org_id, record.opportunity_id, stages), \
+            "history"
+        if default is None:
+            default = next((s for s in trail.stages_seen if s in stages), None)
+            source = "panel" if default is not None else None
         reasons = LossReasons(session, self.org_id)
         review = LossReviews(session, self.org_id).get(record.opportunity_id)
         owner = record_owner(record)
@@ -133,6 +141,7 @@ class LostDealReviews:
             modules=self._choices(session, trail.shown), default_stage=default, review=review,
             may_edit=may_edit,
             reason_labels={key: reason.label for key, reason in reasons.known().items()},
+            default_from=source,
         )
 
     def _choices(self, session: Session, shown: tuple[ShownModule, ...]) -> tuple[ModuleChoice, ...]:
@@ -163,6 +172,17 @@ class LostDealReviews:
                 review = LossReview(**{**review.__dict__, "author_id": offer.review.author_id})
             saved = LossReviews(session, self.org_id).save(review)
         return saved, offer.review is None
+
+
+def _last_open_stage(session: Session, org_id: str, opportunity_id: str,
+                     stages: tuple[str, ...]) -> str | None:
+    """The last of ``stages`` (the review's open ones) the deal's synced stage history shows it
+    in, as the org's list spells it; None without a history."""
+    offered = {stage.casefold(): stage for stage in stages}
+    for entry in reversed(OpportunityHistory(session, org_id).entries([opportunity_id])):
+        if entry.stage.strip().casefold() in offered:
+            return offered[entry.stage.strip().casefold()]
+    return None
 
 
 def parse_review(answers: object, offer: LossReviewOffer, *, author_id: str | None) -> LossReview:

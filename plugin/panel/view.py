@@ -184,14 +184,26 @@ class PanelViews:
 
     def for_context(
         self, org_id: str, mapped: MappedContext, *, count_shown: bool = True,
-        viewer: str | None = None, partners_only: bool = False,
+        viewer: str | None = None, partners_only: bool = False, record_id: str | None = None,
     ) -> PanelSuggestions:
         """Suggestions for a context that names no record; recorded as impressions of no
-        opportunity."""
+        opportunity. With ``record_id`` (the deal an app token was issued for) a stuck deal's
+        lists are reordered as its panel's are."""
         if mapped.unknown:
             self._record_unknown(org_id, mapped)
         return self._rank(org_id, mapped, _ShownTo(None, viewer) if count_shown else None,
+                          stuck=self.stuck_for(org_id, record_id, mapped),
                           partners_only=partners_only)
+
+    def stuck_for(self, org_id: str, record_id: str | None,
+                  mapped: MappedContext) -> StuckDeal | None:
+        """Whether the deal ``record_id`` names (an app token's record) is stuck in the stage
+        ``mapped`` gives; None without a record id."""
+        if record_id is None:
+            return None
+        record = OpportunityRecord(record_id, "", stage=mapped.context.stage,
+                                   amount=mapped.context.amount)
+        return self._stuck(org_id, record)
 
     def _rank(self, org_id: str, mapped: MappedContext,
               shown_to: "_ShownTo | None", stuck: StuckDeal | None = None,

@@ -2,6 +2,7 @@
 the bundled deals (a few open ones stuck) and a seeded past pipeline, so its stage norms exist."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -24,6 +25,13 @@ _MEDIAN_DAYS = dict(zip(OPEN_STAGES, (7, 9, 13, 11, 8, 9, 12, 14, 10)))
 #: Bundled open deals that are stuck, and for how many days they have been in their stage.
 STUCK_DAYS = {"006Dn0000kl0JfIIAU": 34, "006Dn0000Osq63HIQQ": 41, "006Dn0000x5uWHqIAM": 48,
               "006Dn0000sRS5dUIAT": 31}  # the last: a partner rep's, for the channel manager
+#: The demo's hidden truth, the same for every deal, past or simulated: the chance that a deal
+#: leaves a stage forwards (else it closes lost), and the chance when a rep used a module that
+#: helps (``helps_move_on``): help cuts a stage's losses by three quarters.
+MOVES_ON, MOVES_ON_HELPED = 0.92, 0.98
+#: The kinds of content that help a deal move on in the demo's truth: what a rep acts on to get a
+#: decision (a playbook, a business case, a value message), 22 of the 70 bundled modules.
+HELPING_KINDS = frozenset({"playbook", "business_case_template", "value_message"})
 _FORMAT = "%Y-%m-%dT%H:%M:%S.000+0000"
 
 
@@ -91,7 +99,7 @@ def _past_deal(n: int, anchor: datetime, rng: np.random.Generator) -> list[dict[
             continue  # only deals that need one
         rows.append(_row(deal, stage, moment, amount))
         moment += timedelta(days=_days_in(stage, amount, rng))
-        if rng.random() < 0.08:
+        if rng.random() < 1 - MOVES_ON:  # the past pipeline had no panel: no help
             return rows + [_row(deal, "Closed Lost", moment, amount)]
     return rows + [_row(deal, "Closed Won", moment, amount)]
 
@@ -124,14 +132,23 @@ class SimulatedDeal:
 
 
 def helps_move_on(module_id: str) -> bool:
-    """The demo's hidden truth: a third of the modules, fixed by their key, help a deal move on."""
-    return int(hashlib.sha256(module_id.encode()).hexdigest(), 16) % 3 == 0
+    """The demo's hidden truth: the bundled modules of the ``HELPING_KINDS`` help a deal move on
+    from any stage; others (and modules the demo does not bundle) do not."""
+    return _bundled_kinds().get(module_id) in HELPING_KINDS
+
+
+@functools.cache
+def _bundled_kinds() -> dict[str, str]:
+    modules = json.loads(files(__package__).joinpath("modules.json").read_text("utf-8"))
+    return {m["id"]: m["kind"] for m in modules}
 
 
 def simulated_deal_records(deals: Sequence[SimulatedDeal], anchor: datetime) -> list[dict[str, Any]]:
     """Each simulated deal entered its stage a few days before its first view and left it
-    forwards with a chance of 30 %, or 75 % when a rep used a module that helps; otherwise it
-    closed lost. Seeded by the deal's Id: the same rows every time."""
+    forwards with a chance of ``MOVES_ON`` (as the past pipeline's deals), or ``MOVES_ON_HELPED``
+    when a rep used a module that helps; otherwise it closed lost. One that moved on goes through
+    the later stages as a past deal does (no panel there), up to ``anchor``. Seeded by the deal's
+    Id: the same rows every time."""
     anchor = anchor.astimezone(timezone.utc).replace(microsecond=0)
     rows: list[dict[str, Any]] = []
     for deal in deals:
@@ -140,18 +157,31 @@ def simulated_deal_records(deals: Sequence[SimulatedDeal], anchor: datetime) -> 
         seed = int(hashlib.sha256(deal.opportunity_id.encode()).hexdigest()[:12], 16)
         rng = np.random.default_rng(seed)
         entered = deal.first_seen - timedelta(days=float(rng.uniform(1, 4)))
-        moves = rng.random() < (0.75 if any(map(helps_move_on, deal.used)) else 0.3)
+        moves = rng.random() < (MOVES_ON_HELPED if any(map(helps_move_on, deal.used))
+                                else MOVES_ON)
         left = entered + timedelta(days=_days_in(deal.stage, deal.amount, rng))
-        after = OPEN_STAGES.index(deal.stage) + 1
-        following = (OPEN_STAGES[after] if after < len(OPEN_STAGES) else "Closed Won") if moves \
-            else "Closed Lost"
+        path = [(deal.stage, entered)]
+        later = list(OPEN_STAGES[OPEN_STAGES.index(deal.stage) + 1:])
+        if not moves:
+            path.append(("Closed Lost", left))
+        while moves and left <= anchor:
+            if not later:
+                path.append(("Closed Won", left))
+                break
+            stage = later.pop(0)
+            path.append((stage, left))
+            left += timedelta(days=_days_in(stage, deal.amount, rng))
+            moves = rng.random() < MOVES_ON
+            if not moves:
+                path.append(("Closed Lost", left))
         number = _base36(seed % 36**5)
-        rows.append(_shaped_sim(_row(deal.opportunity_id, deal.stage, entered, deal.amount),
-                                number, "A"))
-        if left <= anchor:
-            rows.append(_shaped_sim(_row(deal.opportunity_id, following, left, deal.amount),
-                                    number, "B"))
+        rows += [_shaped_sim(_row(deal.opportunity_id, stage, at, deal.amount), number, which)
+                 for (stage, at), which in zip(path, _STEPS) if at <= anchor]
     return rows
+
+
+#: One letter per row of a simulated deal, in its Id: its stage, each later one, its close.
+_STEPS = "ABCDEFGHIJKL"
 
 
 def _base36(number: int) -> str:

@@ -30,7 +30,8 @@ def opportunity_recommendations(opportunity_id: str):
         raise NotFound(f"No opportunity {opportunity_id[:40]!r} in this org.") from None
     if view.catalog_unavailable:
         raise CatalogUnavailable(org.org_id)  # 503 with Retry-After (error_responses)
-    return recommendations_json(view.mapped, view.suggestions, opportunity=view.opportunity, notice=view.notice)
+    return recommendations_json(view.mapped, view.suggestions, opportunity=view.opportunity, notice=view.notice,
+                                stuck=view.stuck)
 
 
 @blueprint.get("/opportunities/<opportunity_id>/search")
@@ -56,10 +57,14 @@ def context_recommendations():
     org = current_org()
     body = json_body("Send the opportunity context as a JSON object.")
     mapped = parse_context_request(body, services().taxonomy_for(org.org_id))
-    suggestions = services().panel_views.for_context(org.org_id, mapped, viewer=org.viewer,
-                                                     partners_only=org.partner)
+    views = services().panel_views
+    record_id = org.token.record_id if org.token is not None else None
+    stuck = views.stuck_for(org.org_id, record_id, mapped)
+    suggestions = views.for_context(org.org_id, mapped, viewer=org.viewer,
+                                    partners_only=org.partner, record_id=record_id)
     return recommendations_json(
-        mapped, suggestions, notice=FROM_MEMORY_NOTICE if suggestions.from_memory else None)
+        mapped, suggestions, notice=FROM_MEMORY_NOTICE if suggestions.from_memory else None,
+        stuck=stuck.notice if stuck is not None else None)
 
 
 @blueprint.get("/taxonomy")

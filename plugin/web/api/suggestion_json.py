@@ -7,6 +7,7 @@ from typing import Any
 from plugin.ranking.context_mapping import MappedContext
 from plugin.panel.suggestions import PanelSuggestions, SuggestionCard
 from plugin.crm.records import OpportunityRecord
+from plugin.deals.stage_norms import StuckNotice
 
 
 def card_json(card: SuggestionCard) -> dict[str, Any]:
@@ -40,6 +41,7 @@ def recommendations_json(
     *,
     opportunity: OpportunityRecord | None = None,
     notice: str | None = None,
+    stuck: StuckNotice | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if opportunity is not None:
@@ -54,6 +56,22 @@ def recommendations_json(
     body["context"] = asdict(mapped.context)
     body["unknown_values"] = {dim: list(values) for dim, values in mapped.unknown.items()}
     body["notice"] = notice
+    body["stuck"] = stuck_json(stuck) if stuck is not None else None
     body["client_facing"] = [card_json(c) for c in suggestions.client_facing]
     body["internal"] = [card_json(c) for c in suggestions.internal]
     return body
+
+
+def stuck_json(stuck: StuckNotice) -> dict[str, Any]:
+    """The panel's stuck-deal notice: the days in the stage against this org's usual figure."""
+    return {
+        "stage": stuck.stage,
+        "days_in_stage": stuck.days,
+        "usual_days": stuck.usual_days,
+        "most_days": stuck.most_days,
+        "percentile": stuck.percentile,
+        "deals": stuck.deals,
+        "size_band": stuck.band.label() if stuck.band is not None else None,
+        "text": stuck.text(),
+        "detail": stuck.detail(),
+    }

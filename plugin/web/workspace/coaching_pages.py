@@ -67,7 +67,8 @@ def _rep_indicators(view) -> dict:
               if demo is not None else {})
     with svc.sessions() as session:
         data = load_indicator_data(session, org_id, today=svc.today(), weeks=DEFAULT_WEEKS,
-                                   stage_order=stages, known_owners=owners)
+                                   stage_order=stages, known_owners=owners,
+                                   stage_phases=org_taxonomy().stage_phases)
     lines = rep_lines(data.inputs)
     return {rep.rep_id: indicators_for({rep.rep_id}, data.inputs, lines) for rep in view.reps}
 

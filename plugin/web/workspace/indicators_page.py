@@ -65,7 +65,8 @@ def _view() -> dict:
               if demo is not None else {})
     with svc.sessions() as session:
         data = load_indicator_data(session, org_id, today=svc.today(), weeks=weeks,
-                                   stage_order=stages, known_owners=owners, prep_days=prep_days)
+                                   stage_order=stages, known_owners=owners, prep_days=prep_days,
+                                   stage_phases=org_taxonomy().stage_phases)
     manager = g.user.role is Role.MANAGER
     visible = data.people.team(g.user.user_id) if manager else None
     found = scopes(data.people, data.inputs, visible=visible)

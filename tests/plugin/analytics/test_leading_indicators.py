@@ -56,6 +56,32 @@ def test_a_value_analysis_counts_when_opened_or_used_before_the_proposal_stage_o
     assert 0 < figure.interval.low < 0.25 < figure.interval.high < 0.85
 
 
+def test_with_a_stage_history_value_analysis_counts_deals_past_buying_and_uses_its_dates():
+    """o1 reached Closed Won (past buying) after a value analysis used before it entered the
+    proposal stage, though the panel logged Proposal; o2 used it after entering the proposal stage;
+    o3 closed lost without getting past buying: not in the denominator, though closed; o4 has no
+    history: counted as before, from its outcome and the stage the panel logged."""
+    history = {
+        "o1": [("Value Proposition", at(1)), ("Proposal/Price Quote", at(4)), ("Closed Won", at(6))],
+        "o2": [("Value Proposition", at(1)), ("Proposal/Price Quote", at(2)), ("closed won", at(9))],
+        "o3": [("Qualification", at(1)), ("Closed Lost", at(5))],
+    }
+    data = inputs(
+        [shown("o1", "bva", "Proposal/Price Quote", at(3), EventKind.OPEN),
+         shown("o2", "bva", "Value Proposition", at(3), EventKind.OPEN),
+         shown("o3", "bva", "Qualification", at(3), EventKind.OPEN),
+         shown("o4", "bva", "Value Proposition", at(3), EventKind.OPEN)],
+        [closed("o3", 5, won=False), closed("o4", 10, won=False)],
+        owners={f"o{n}": "sam" for n in range(1, 5)},
+        stage_history=history, past_buying=frozenset({"closed won"}))
+    figure = indicators_for({"sam"}, data).value_analysis
+    assert (figure.numerator, figure.denominator) == (2, 3)
+    assert {ln.opportunity_id: (ln.counted, ln.on) for ln in figure.lines} == {
+        "o1": (1, date(2026, 11, 6)), "o2": (0, date(2026, 11, 9)), "o4": (1, date(2026, 11, 10))}
+    assert next(ln.detail for ln in figure.lines if ln.opportunity_id == "o1").endswith(
+        "reached Closed Won")
+
+
 def test_preparation_counts_meetings_with_content_opened_or_personalised_in_the_days_before():
     data = inputs(
         [shown("o1", "story", "Value Proposition", at(3), EventKind.OPEN),

@@ -11,6 +11,7 @@ from content_catalog.database import session_factory
 from content_catalog.events import EventKind, Impression, PanelEvent, PanelEventLog, add_impressions
 from content_catalog.importing import import_modules
 from content_catalog.loss_reviews import LossReasons
+from content_catalog.opportunity_history import OpportunityHistory, StageHistoryEntry
 from content_catalog.repository import ensure_org
 from content_catalog.taxonomy import default_taxonomy
 from plugin.crm.records import OpportunityRecord
@@ -84,6 +85,23 @@ def test_the_offer_defaults_to_the_last_open_stage_seen_and_ticks_what_the_rep_u
     assert [(m.key, m.title, m.engaged) for m in offer.modules] == [
         ("story", "Acme story", False), ("roi", "ROI calculator", True)]
     assert offer.used == {"roi"} and not offer.done
+
+
+def test_the_offer_defaults_to_the_last_open_stage_of_the_deals_stage_history_when_synced(
+        reviews, engine):
+    """The panel last saw the deal in Proposal/Price Quote, but Salesforce says it went back to
+    Needs Analysis before closing lost: the history wins."""
+    with session_factory(engine).begin() as session:
+        OpportunityHistory(session, ORG).add([
+            StageHistoryEntry(f"008A000000{n}HistIAA", DEAL, stage, SHOWN + timedelta(days=n))
+            for n, stage in enumerate(("Prospecting", "Proposal/Price Quote", "needs analysis ",
+                                       "Closed Lost"))])
+    offer = reviews.offer(LOST, OWNER)
+    assert (offer.default_stage, offer.default_from) == ("Needs Analysis", "history")
+
+
+def test_without_a_stage_history_the_offer_says_it_defaults_from_the_panels_log(reviews):
+    assert reviews.offer(LOST, OWNER).default_from == "panel"
 
 
 def test_saving_stores_once_and_only_the_author_may_change_it_when_the_owner_is_unknown(reviews):

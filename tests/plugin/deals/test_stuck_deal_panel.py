@@ -73,3 +73,32 @@ def test_without_a_synced_history_there_are_no_norms_and_no_notice(tmp_path):
     html = client.get(f"/panel/{to_18('006Dn0000kl0JfIIAU')}").get_data(as_text=True)
     assert 'data-testid="stuck-notice"' not in html
     assert 'data-testid="client-facing"' in html  # the panel itself is unchanged
+
+
+def test_the_json_api_carries_the_stuck_notice_with_its_figures(client):
+    body = client.get(f"/api/v1/opportunities/{to_18('006Dn0000kl0JfIIAU')}/recommendations").json
+    stuck = body["stuck"]
+    assert (stuck["stage"], stuck["days_in_stage"]) == ("Proposal/Price Quote", 34)
+    assert 1 <= stuck["usual_days"] < 34 and stuck["percentile"] in (75, 90)
+    assert stuck["deals"] >= 10 and stuck["text"].startswith("34 days in Proposal/Price Quote")
+    moving = next(r for r in DemoOrg().opportunities()
+                  if not r.is_closed and r.opportunity_id not in STUCK_DAYS)
+    assert client.get(f"/api/v1/opportunities/{moving.opportunity_id}/recommendations"
+                      ).json["stuck"] is None
+
+
+def test_a_posted_context_carries_the_notice_only_when_the_record_is_known(client):
+    """Without an app token (the demo) no record is known: ``stuck`` is null. With one (a live
+    org's panel token names its record) the route passes its record id, as here."""
+    from plugin.ranking.context_mapping import map_context
+    svc = client.application.extensions["be_inspired"]
+    context = {"stage": "Proposal/Price Quote", "industry": "Healthcare", "amount": 640000}
+    assert client.post("/api/v1/recommendations", json=context).json["stuck"] is None
+    taxonomy = svc.taxonomy_for(DEMO_ORG_ID)
+    mapped = map_context(taxonomy, stage="Proposal/Price Quote", amount=640000.0)
+    aldric = to_18("006Dn0000kl0JfIIAU")
+    stuck = svc.panel_views.stuck_for(DEMO_ORG_ID, aldric, mapped)
+    assert stuck is not None and stuck.notice.days == 34
+    assert svc.panel_views.stuck_for(DEMO_ORG_ID, None, mapped) is None
+    elsewhere = map_context(taxonomy, stage="Negotiation/Review", amount=640000.0)
+    assert svc.panel_views.stuck_for(DEMO_ORG_ID, aldric, elsewhere) is None  # the CRM moved it

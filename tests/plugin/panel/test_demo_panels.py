@@ -74,3 +74,21 @@ def test_text_reasons_name_distinctive_phrases_never_a_generic_word(panels):
     for name, title, phrase in named:
         words = phrase.split()
         assert len(words) >= 2 and not set(words) <= GENERIC, (name, title, phrase)
+
+
+def test_a_stuck_demo_deal_ranks_content_that_moved_this_orgs_deals_on_first(demo, panels):
+    """The demo's simulated history holds enough deals that used a module in a stuck deal's
+    stage (at least StageAdvancePolicy.min_uses) and moved on more often than usual."""
+    from plugin.crm.demo_org.demo_stage_history import STUCK_DAYS
+    from recommender.stage_advance import StageAdvancePolicy
+
+    said = re.compile(r"used in (\d+) deals at this stage, (\d+) moved on \(usually \d+ in 10\)")
+    stuck = {r.name for r in demo.demo_org.opportunities() if r.opportunity_id in STUCK_DAYS}
+    found = [(name, card.title, said.fullmatch(reason))
+             for name in stuck for card in (panels[name].suggestions.client_facing
+                                            + panels[name].suggestions.internal)
+             for reason in card.reasons if said.fullmatch(reason)]
+    assert found, "no stuck demo deal shows a 'moved on' reason"
+    for name, title, match in found:
+        assert panels[name].stuck is not None, name
+        assert int(match.group(1)) >= StageAdvancePolicy().min_uses, (name, title)

@@ -196,7 +196,14 @@ def _reorder(
         return ()
     free = [n for n, s in enumerate(shown) if not s.explored]  # also the slots they fill
     boosts = [_boost(evidence.get(s.module_id), baseline, policy) for s in shown]
-    settled = sorted(free, key=lambda n: (-(shown[n].score + boosts[n]), n))
+    # The upstream order stands where no boost moves it: it may differ from the scores' order
+    # (the learned ranker puts what reps reject last whatever its score), so each card starts
+    # from the lowest score at or above its place, and only a boost lifts it past another.
+    base, lowest = {}, math.inf
+    for n in free:
+        lowest = min(lowest, shown[n].score)
+        base[n] = lowest
+    settled = sorted(free, key=lambda n: (-(base[n] + boosts[n]), n))
     untried = [n for n in settled if _untried(evidence.get(shown[n].module_id), policy)]
     if len(settled) < 2 or policy.explore <= 0:
         untried = []  # nothing to put first, or no exploring: one outcome

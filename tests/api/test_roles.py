@@ -73,6 +73,9 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("access_api.revoke_token", "POST"): ADMIN_ONLY,
     ("manager_picks_api.dismiss", "POST"): PANEL,
     ("refreshers_api.dismiss_refresher", "POST"): PANEL,
+    ("loss_review_api.get_loss_review", "GET"): PANEL,
+    ("loss_review_api.post_loss_review", "POST"): PANEL,
+    ("panel.save_loss_review", "POST"): PANEL,
     ("access_api.list_role_mappings", "GET"): ADMIN_ONLY,
     ("access_api.put_role_mapping", "PUT"): ADMIN_ONLY,
     ("access_api.delete_role_mapping", "DELETE"): ADMIN_ONLY,
@@ -87,6 +90,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
         ("coaching_view", "GET"), ("coaching_recommend_form", "GET"),
         ("coaching_recommend", "POST"),
         ("indicators_overview", "GET"), ("indicators_deals", "GET"),
+        ("coverage_loss_reasons", "GET"), ("analytics_losses", "GET"),
     ]},
 }
 #: The admin console (plugin/web/admin*): whatever it serves there is for admins only.

@@ -211,3 +211,14 @@ def test_a_list_of_one_is_never_explored():
     for seed in range(20):
         ranked = order(shown, {}, policy=StageAdvancePolicy(explore=1.0), seed=seed)
         assert not any(s.explored for s in ranked) and ranked == shown
+
+
+
+def test_the_upstream_order_stands_where_no_boost_moves_it():
+    """The learned ranker puts a module reps reject last whatever its score; reordering a stuck
+    deal's list must not lift it back above the cards reps did not reject. A boost still can."""
+    shown = Recommendations((suggestion("a", 8.0, 1), suggestion("b", 7.0, 2),
+                             suggestion("rejected", 9.0, 3)), ())
+    assert [s.module_id for s in order(shown, {}).client_facing] == ["a", "b", "rejected"]
+    lifted = order(shown, evidence(b=(40, 38)))
+    assert [s.module_id for s in lifted.client_facing] == ["b", "a", "rejected"]

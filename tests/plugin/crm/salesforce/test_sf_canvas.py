@@ -32,7 +32,7 @@ def test_a_valid_request_yields_who_is_looking_at_which_record(canvas_payload):
         org_id=ORG_ID, user_id=VIEWER_ID, user_name="rep@acme.example", full_name="Robin Rep",
         profile_id="00e5e000000Pr0fAAC", instance_url="https://acme.my.salesforce.com",
         oauth_token="00D5e000001AcmE!AQ0AQViewingUsersOwnToken", record_id=OPPORTUNITY_ID,
-        display_location="PageLayout")
+        display_location="PageLayout", user_type="STANDARD")
     assert "ViewingUsersOwnToken" not in repr(request)
 
 

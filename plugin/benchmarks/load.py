@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import create_engine, func, select
 
 from content_catalog.importing import import_modules
 from content_catalog.repository import ensure_org
 from content_catalog.tables.learning_tables import PanelImpressionRow
 from plugin.app import create_app
 from plugin.benchmarks.fake_salesforce import FakeSalesforce, salesforce_records, signed_request
+from plugin.benchmarks.scratch_database import scratch_database
 from plugin.crm.demo_org import DemoOrg, demo_module_payloads
 from plugin.crm.salesforce.config import OrgConnection
 from plugin.crm.salesforce.ids import to_18
@@ -207,20 +208,8 @@ def _database(kind: str, folder: Path, postgres_url: str) -> Iterator[tuple[str,
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'load.sqlite3'}", "SQLite (WAL)"
         return
-    schema = f"bi_load_bench_{secrets.token_hex(6)}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            version = connection.execute(text("SHOW server_version")).scalar()
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        try:
-            yield url.render_as_string(hide_password=False), f"PostgreSQL {version.split()[0]}"
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
+    with scratch_database(postgres_url, "load") as database:
+        yield database
 
 
 def _prepare(url: str, keys: str, fake: FakeSalesforce, canvas_secret: str) -> None:

@@ -26,7 +26,7 @@ def scratch_database(postgres_url: str | None, name: str) -> Iterator[tuple[str,
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
         try:
-            yield url.render_as_string(hide_password=False), f"PostgreSQL {server}"
+            yield url.render_as_string(hide_password=False), f"PostgreSQL {server.split()[0]}"
         finally:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

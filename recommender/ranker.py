@@ -93,6 +93,13 @@ class TagTextRanker:
         self._open_on: tuple[int, np.ndarray] | None = None
         return self
 
+    def prepare(self) -> "TagTextRanker":
+        """Make now what the first query would otherwise make (the TF-IDF postings), so that a
+        refit run on this process's own thread does not leave it to a view."""
+        if self.text_ is not None:
+            self.text_.postings  # noqa: B018 - made on first use
+        return self
+
     # -- scoring --------------------------------------------------------------------------------
     def scores(self, context: OpportunityContext, today: date) -> dict[str, float]:
         """Every eligible module's score (for tests, previews and the naive cross-check)."""

@@ -483,6 +483,7 @@ class RecommendationService:
         if result is None:
             return
         revision, ranker = result
+        ranker.prepare()  # handed back from a child: made on arrival already
         log.info("org %s: v1 refitted in the background for catalog revision %s in %.1f s",
                  org_id, revision, time.perf_counter() - started)
         with self._lock:

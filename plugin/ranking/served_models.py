@@ -117,6 +117,8 @@ class ServedModels:
         if result is None:  # nothing to do, or turned off meanwhile
             return
         marker, loaded = result
+        if loaded is not None and loaded.adapted is not None:
+            loaded.adapted.base_.prepare()  # handed back from a child: made on arrival already
         log.info("org %s: learned ranker made ready in the background in %.1f s", org_id,
                  time.perf_counter() - started)
         with self._lock_of(org_id):

@@ -78,12 +78,12 @@ def learned_model(catalog: Sequence[CandidateModule], seed: int) -> LearnedRanke
 
 
 def hand_back(ranker: TagTextRanker) -> dict[str, float]:
-    """Pickling the fit to the server and back, as it was (the postings copy in the pickle,
-    and the refit state the child now keeps) and as it is (both left out, postings rebuilt on
-    arrival)."""
+    """Pickling the fit to the server and back, as it was (the postings copy in the pickle)
+    and as it is (left out, rebuilt on arrival; the refit state, which did not exist, is left
+    out too)."""
     index = ranker.text_
     index.postings  # noqa: B018 - as a fit held a built copy before
-    before_state = (ranker, index.postings, index.counts)
+    before_state = (ranker, index.postings)
 
     def before() -> object:
         return pickle.loads(pickle.dumps(before_state, protocol=pickle.HIGHEST_PROTOCOL))

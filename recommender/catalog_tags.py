@@ -131,6 +131,15 @@ class CatalogTags:
     def _group(self, dims: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
         """(dims, combination → each dim's tag set, module → combination) for one group."""
         codes = np.stack([self.dimensions[d].codes for d in dims], axis=1)
+        radix = [len(self.dimensions[d].tag_sets) for d in dims]
+        if len(codes) and np.prod(radix, dtype=float) < 2.0**62:
+            # Each row as one number in mixed radix: sorting numbers orders the rows as sorting
+            # them by columns does (np.unique(axis=0)), several times faster.
+            key = np.zeros(len(codes), dtype=np.int64)
+            for column, base in zip(codes.T, radix):
+                key = key * base + column
+            _, first, per_module = np.unique(key, return_index=True, return_inverse=True)
+            return dims, codes[first], per_module.reshape(-1).astype(np.int32)
         combinations, per_module = np.unique(codes, axis=0, return_inverse=True)
         return dims, combinations, per_module.reshape(-1).astype(np.int32)
 

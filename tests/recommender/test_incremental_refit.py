@@ -206,3 +206,15 @@ def test_the_learned_ranker_laid_over_an_edited_catalog_from_the_previous_is_the
         from_v1 = model.with_catalog(catalog, previous=TagTextRanker().fit(catalog))
         _same_v1(from_v1.base_, fresh.base_, contexts[:3])
         previous = refitted
+
+
+def test_the_tag_index_groups_modules_as_sorting_their_code_rows_does():
+    """Every refit indexes the tags afresh; its combinations of tag sets are numbered as
+    ``np.unique(axis=0)`` numbers them, by a faster route."""
+    for n, seed in ((0, 1), (1, 1), (7, 2), (3000, 3)):
+        tags = TagTextRanker().fit(synthetic_catalog(n, seed)).tags_
+        for dims, combinations, per_module in tags.groups:
+            codes = np.stack([tags.dimensions[d].codes for d in dims], axis=1)
+            expected, inverse = np.unique(codes, axis=0, return_inverse=True)
+            np.testing.assert_array_equal(combinations, expected)
+            np.testing.assert_array_equal(per_module, inverse.reshape(-1))

@@ -313,16 +313,14 @@ class TextIndex:
         follows[1:] = (unchanged_new[1:] & unchanged_new[:-1]
                        & (previous_rows[1:] == previous_rows[:-1] + 1))
         runs = np.flatnonzero(unchanged_new & ~follows)
-        ends = np.searchsorted(changed, runs)  # the changed row (if any) that ends each run
+        stops = np.flatnonzero(unchanged_new & ~np.append(follows[1:], False)) + 1
+        ends = np.searchsorted(changed, runs)  # the changed rows before each run come first
         at, pending = 0, changed.tolist()
-        for start, bound in zip(runs.tolist(), ends.tolist()):
+        for start, stop, bound in zip(runs.tolist(), stops.tolist(), ends.tolist()):
             while at < bound:
                 pieces.append(self._tokens_row(found[pending[at]], new_columns))
                 lengths[pending[at]] = len(pieces[-1][0])
                 at += 1
-            stop = start + 1
-            while stop < len(texts) and follows[stop]:
-                stop += 1
             first, last = old_indptr[previous_rows[start]], old_indptr[previous_rows[stop - 1] + 1]
             pieces.append((old_renumbered[first:last], self.counts[first:last],
                            self.rows.data[first:last]))

@@ -104,11 +104,13 @@ def hand_back(ranker: TagTextRanker) -> dict[str, float]:
 
 def kept_bytes(ranker: TagTextRanker) -> tuple[int, int]:
     """(what the refit child keeps per org, beside the copy the server holds: the whole fit
-    with its texts, roughly; of it, the refit state: counts and first-seen keys)."""
+    with its texts, roughly, and no postings, which it never makes; of it, the refit state:
+    counts and first-seen keys)."""
     index = ranker.text_
     state = index.counts.nbytes + index.first_seen.nbytes
+    postings = index.rows.data.nbytes + index.rows.indices.nbytes + (index.n_terms + 1) * 8
     texts = sum(len(t.encode()) + 49 for t in ranker.texts_)  # str objects, roughly
-    return ranker.fitted_bytes + texts, state
+    return ranker.fitted_bytes - postings + texts, state
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -154,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> None:
           f" on arrival)")
     whole, state = kept_bytes(previous)
     print(f"kept by the refit child per org: about {whole / 2**20:.0f} MiB (the fit with its"
-          f" texts), of which refit state {state / 2**20:.0f} MiB")
+          f" texts, no postings), of which refit state {state / 2**20:.0f} MiB")
     load = os.getloadavg()
     print(f"load average at the end {load[0]:.1f}/{load[1]:.1f}")
     sys.stdout.flush()

@@ -57,8 +57,15 @@ class TagTextRanker:
         self.labels = labels or {}
 
     # -- learning -------------------------------------------------------------------------------
-    def fit(self, candidates: Sequence[CandidateModule]) -> "TagTextRanker":
-        """Index the catalog in one pass over its modules, in module-id order."""
+    def fit(
+        self, candidates: Sequence[CandidateModule], previous: "TagTextRanker | None" = None
+    ) -> "TagTextRanker":
+        """Index the catalog in one pass over its modules, in module-id order.
+
+        ``previous``: a ranker fitted before on this catalog as it was, in this process (a
+        refit after an edit). Its TF-IDF is reused, as is when no text changed, else brought up
+        to date tokenising only the changed texts (``TextIndex.updated``); the result is the
+        same, float for float, as without it."""
         ordered = sorted(candidates, key=lambda c: c.module_id)
         self.module_ids_ = np.array([c.module_id for c in ordered], dtype=object)
         self.client_facing_ = np.array([c.audience == CLIENT_FACING for c in ordered], dtype=bool)
@@ -68,9 +75,15 @@ class TagTextRanker:
         )
         self.for_partners_ = np.packbits(np.array([c.for_partners for c in ordered], dtype=bool))
         self.tags_ = CatalogTags.fit([c.tags for c in ordered], self.weights)
-        self.text_ = TextIndex.fit(c.text for c in ordered)
+        texts = [c.text for c in ordered]
+        if previous is None or getattr(previous, "text_", None) is None:
+            self.text_ = TextIndex.fit(texts)
+        else:
+            self.text_ = previous.text_.updated(
+                previous.texts_, texts, _previous_rows(previous.module_ids_, self.module_ids_)
+            )
         #: Each module's text, for the phrases a reason names (read for the few suggested).
-        self.texts_ = [c.text for c in ordered]
+        self.texts_ = texts
         #: Module → its phrases, made the first time a reason needs them (the texts never change
         #: for a fitted ranker; racing threads at worst make one twice), for at most
         #: ``PHRASES_KEPT`` modules: a big catalog's would outgrow the fit itself.
@@ -78,6 +91,13 @@ class TagTextRanker:
         self.text_matrix_ = None if self.text_ is None else self.text_.rows
         self.terms_ = None if self.text_ is None else self.text_.terms
         self._open_on: tuple[int, np.ndarray] | None = None
+        return self
+
+    def prepare(self) -> "TagTextRanker":
+        """Make now what the first query would otherwise make (the TF-IDF postings), so that a
+        refit run on this process's own thread does not leave it to a view."""
+        if self.text_ is not None:
+            self.text_.postings  # noqa: B018 - made on first use
         return self
 
     # -- scoring --------------------------------------------------------------------------------
@@ -324,6 +344,16 @@ class TagTextRanker:
         arrays = (self.module_ids_, self.client_facing_, self.review_by_, self.for_partners_)
         text = 0 if self.text_ is None else self.text_.nbytes
         return sum(a.nbytes for a in arrays) + self.tags_.nbytes + text
+
+
+def _previous_rows(before: np.ndarray, now: np.ndarray) -> np.ndarray:
+    """For each module of ``now``, its row in ``before`` (both ascending), -1 if it is new."""
+    if len(before) == len(now) and (before == now).all():
+        return np.arange(len(now))
+    at = np.searchsorted(before, now)
+    found = at < len(before)
+    found[found] = before[at[found]] == now[found]
+    return np.where(found, at, -1)
 
 
 #: Modules whose phrases a fitted ranker keeps (those suggested first; a few MB at most).

@@ -7,11 +7,12 @@ import re
 from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 #: Finds the same tokens as scikit-learn's default ``(?u)\b\w\w+\b``: a greedy run of two or
 #: more word characters already ends and starts at word boundaries. About a third faster.
@@ -74,6 +75,72 @@ def _phrase_word(word: str) -> bool:
     return word not in _STOP_WORDS and not word.isdigit() and "_" not in word
 
 
+def _first_seen(wanted: np.ndarray, terms: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+                texts: Sequence[str], found: dict[int, Counter]) -> np.ndarray:
+    """The first-seen keys (``TextIndex.first_seen``) of the terms ``wanted`` (columns of
+    ``terms``) in the rows ``indptr``/``indices``: the first row holding each, scanned in
+    growing blocks (most terms turn up in the first rows), then the term's place among that
+    row's tokens (``found`` holds the rows tokenised already)."""
+    first = np.full(len(terms), -1, dtype=np.int64)
+    missing = np.zeros(len(terms), dtype=bool)
+    missing[wanted] = True
+    start, step, n_rows = 0, 64, len(indptr) - 1
+    while missing.any() and start < n_rows:
+        end = min(n_rows, start + step)
+        block = indices[indptr[start]:indptr[end]]
+        block_rows = np.repeat(np.arange(start, end), np.diff(indptr[start:end + 1]))
+        hit = missing[block]
+        if hit.any():
+            columns, at = np.unique(block[hit], return_index=True)  # first: the lowest row
+            first[columns] = block_rows[hit][at]
+            missing[columns] = False
+        start, step = end, step * 2
+    places: dict[int, dict[str, int]] = {}
+    keys = np.empty(len(wanted), dtype=np.int64)
+    for n, column in enumerate(wanted.tolist()):
+        row = int(first[column])
+        place = places.get(row)
+        if place is None:
+            tokens = found[row] if row in found else text_terms(texts[row])
+            place = places[row] = {t: k for k, t in enumerate(tokens)}
+        keys[n] = row << 32 | place[str(terms[column])]
+    return keys
+
+
+def _weigh(rows: sparse.csr_matrix, counts: np.ndarray, redo: np.ndarray, idf: np.ndarray,
+           first_seen: np.ndarray) -> None:
+    """Rows ``redo`` of ``rows`` weighed again from their ``counts``, in place, with the
+    transformer's arithmetic in the order :meth:`TextIndex.fit` gives it: each row's terms by
+    first appearance, so that the squares of its norm are summed as a fresh fit sums them."""
+    if not len(redo):
+        return
+    if len(redo) == rows.shape[0]:  # every row (an idf every row holds changed): no gather
+        positions, indptr = slice(None), rows.indptr
+    else:
+        lengths = np.diff(rows.indptr)[redo]
+        indptr = np.zeros(len(redo) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        positions = np.repeat(rows.indptr[redo] - indptr[:-1], lengths) + np.arange(indptr[-1])
+    by_appearance = np.argsort(first_seen, kind="stable").astype(np.int32)  # rank → column
+    rank = np.empty_like(by_appearance)
+    rank[by_appearance] = np.arange(len(rank), dtype=np.int32)
+    weighed = sparse.csr_matrix(
+        (counts[positions].astype(np.float64), rank[rows.indices[positions]], indptr),
+        shape=(len(redo), rows.shape[1]),
+    )
+    weighed.has_sorted_indices = False
+    weighed.sort_indices()
+    weighed.indices = by_appearance[weighed.indices]
+    weighed.has_sorted_indices = False
+    np.log(weighed.data, out=weighed.data)  # TfidfTransformer.transform, step by step
+    weighed.data += 1.0
+    weighed.data *= idf[weighed.indices]
+    weighed = normalize(weighed, norm="l2", copy=False)
+    weighed.has_sorted_indices = False
+    weighed.sort_indices()
+    rows.data[positions] = weighed.data
+
+
 @dataclass(frozen=True)
 class QueryVector:
     """An opportunity's text as TF-IDF weights over the catalog's terms (L2-normalised)."""
@@ -83,17 +150,48 @@ class QueryVector:
 
 
 class TextIndex:
-    """TF-IDF rows of a catalog (module order) and what is needed to vectorise a query."""
+    """TF-IDF rows of a catalog (module order) and what is needed to vectorise a query.
 
-    def __init__(self, rows: sparse.csr_matrix, terms: np.ndarray, idf: np.ndarray):
+    The process that fits also keeps each entry's raw count (``counts``) and where each term was
+    first seen (``first_seen``): with them :meth:`updated` refits after an edit without
+    tokenising the unchanged texts. Neither is pickled (a served copy never refits)."""
+
+    def __init__(self, rows: sparse.csr_matrix, terms: np.ndarray, idf: np.ndarray,
+                 counts: np.ndarray | None = None, first_seen: np.ndarray | None = None):
         self.rows = rows
-        #: The same matrix by term: the postings of a term, for queries that need most rows.
-        self.postings = sparse.csc_matrix(rows)
         self.terms = terms
         self.idf = idf
+        #: int32 term counts aligned with ``rows.data``; None in a copy that cannot refit.
+        self.counts = counts
+        #: int64 per term: (first row holding it << 32) | its place among that row's terms.
+        #: The vectorizer sums each row's squares in this order (see :meth:`fit`).
+        self.first_seen = first_seen
         self._columns = {str(term): n for n, term in enumerate(terms)}
         self._row_lengths = np.diff(rows.indptr)
-        self._posting_lengths = np.diff(self.postings.indptr)
+        #: Document frequency of each term, i.e. the length of its postings.
+        self._posting_lengths = np.bincount(rows.indices, minlength=len(terms))
+        self._postings: sparse.csc_matrix | None = None
+
+    @property
+    def postings(self) -> sparse.csc_matrix:
+        """The same matrix by term: the postings of a term, for queries that need most rows.
+        Made on first use (racing threads at worst make it twice): a refit in a child process
+        never queries, and the copy it hands back is smaller without it (``__getstate__``)."""
+        postings = self._postings
+        if postings is None:
+            postings = self._postings = sparse.csc_matrix(self.rows)
+        return postings
+
+    def __getstate__(self) -> dict:
+        """What a served copy needs: no postings (rebuilt on arrival: cheaper than pickling and
+        piping them) and no refit state."""
+        state = self.__dict__.copy()
+        state.update(_postings=None, counts=None, first_seen=None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.postings  # noqa: B018 - built here, on the receiving refit thread, not in a view
 
     @classmethod
     def fit(cls, texts: Iterable[str]) -> "TextIndex | None":
@@ -101,11 +199,19 @@ class TextIndex:
         provisional: defaultdict[str, int] = defaultdict()
         provisional.default_factory = provisional.__len__  # a new term gets the next column
         columns, counts, indptr = array("i"), array("i"), array("q", [0])
-        for text in texts:
+        first_seen = array("q")  # by provisional column
+        for row, text in enumerate(texts):
             found = text_terms(text)
+            known = len(provisional)
             columns.extend(map(provisional.__getitem__, found))
             counts.extend(found.values())
             indptr.append(len(columns))
+            if len(provisional) > known:  # new terms, numbered in the order the row has them
+                first_seen.extend(
+                    row << 32 | place
+                    for place, column in enumerate(columns[indptr[-2]:])
+                    if column >= known
+                )
         if not provisional:
             return None
         terms = sorted(provisional)
@@ -122,15 +228,159 @@ class TextIndex:
         # catalog, then renumbers them alphabetically; its row norms sum in that order, so this
         # does the same to get the same floats, and only then sorts each row by column.
         counted.sort_indices()
+        first = np.array([provisional[t] for t in terms], dtype=np.int32)
         position = np.empty(len(terms), dtype=np.int32)  # first-appearance column → sorted column
-        position[[provisional[t] for t in terms]] = np.arange(len(terms), dtype=np.int32)
+        position[first] = np.arange(len(terms), dtype=np.int32)
         counted.indices = position[counted.indices]
         counted.has_sorted_indices = False
         transformer = TfidfTransformer(sublinear_tf=True)
         rows = sparse.csr_matrix(transformer.fit_transform(counted))
         rows.has_sorted_indices = False  # never trust a flag carried over from ``counted``
         rows.sort_indices()
-        return cls(rows, np.array(terms), transformer.idf_)
+        counted.has_sorted_indices = False
+        counted.sort_indices()  # the same order as ``rows``: the counts line up with its data
+        return cls(rows, np.array(terms), transformer.idf_, counted.data.astype(np.int32),
+                   np.frombuffer(first_seen, dtype=np.int64)[first])
+
+    def updated(self, before: Sequence[str], texts: Sequence[str],
+                previous_rows: np.ndarray) -> "TextIndex | None":
+        """What :meth:`fit` makes of ``texts``, from this index fitted on ``before``:
+        ``previous_rows[j]`` is the row of ``before`` that module ``j`` of ``texts`` was (-1 for
+        a new module). Only new or changed texts are tokenised; the rows whose floats can change
+        are weighed again from their kept counts (all of them when the number of modules
+        changes, since every idf does), the others are kept. Exact: the same terms, idf and row
+        floats as a fresh fit, or a fresh fit itself when this copy kept no counts."""
+        n_before = len(before)
+        if (self.counts is None or self.first_seen is None or len(self._row_lengths) != n_before
+                or len(previous_rows) != len(texts)):
+            return TextIndex.fit(texts)
+        previous_rows = np.asarray(previous_rows, dtype=np.int64)
+        kept = previous_rows >= 0
+        kept_rows = np.flatnonzero(kept)
+        differs = [j for j, i in zip(kept_rows.tolist(), previous_rows[kept].tolist())
+                   if texts[j] != before[i]]
+        changed = np.union1d(np.flatnonzero(~kept), np.array(differs, dtype=np.int64))
+        if (not len(changed) and len(texts) == n_before
+                and np.array_equal(previous_rows, np.arange(n_before))):
+            return self  # every text as it was: nothing to weigh again
+        if len(changed) > len(texts) // 2:  # mostly new texts: tokenising them is the fit
+            return TextIndex.fit(texts)
+        old_indptr, old_indices = self.rows.indptr, self.rows.indices
+        # Rows whose old content leaves: removed modules and the old text of changed ones.
+        leaving = np.ones(n_before, dtype=bool)
+        unchanged_new = np.ones(len(texts), dtype=bool)
+        unchanged_new[changed] = False
+        leaving[previous_rows[unchanged_new]] = False
+        found = {int(j): text_terms(texts[j]) for j in changed}
+
+        # Document frequencies after the edit, and the terms no row had before.
+        df = self._posting_lengths.astype(np.int64)
+        for i in np.flatnonzero(leaving).tolist():
+            df[old_indices[old_indptr[i]:old_indptr[i + 1]]] -= 1
+        extra: dict[str, int] = {}
+        columns = self._columns
+        for terms in found.values():
+            for term in terms:
+                column = columns.get(term)
+                if column is None:
+                    extra[term] = extra.get(term, 0) + 1
+                else:
+                    df[column] += 1
+        alive = df > 0
+        if not alive.any() and not extra:
+            return None
+        if extra or not alive.all():
+            terms = sorted([*self.terms[alive].tolist(), *extra])
+            new_columns = {t: n for n, t in enumerate(terms)}
+            renumber = np.full(len(self.terms), -1, dtype=np.int32)
+            renumber[alive] = [new_columns[t] for t in self.terms[alive].tolist()]
+            term_array = np.array(terms)
+        else:
+            new_columns, renumber, term_array = columns, None, self.terms
+        n_terms = len(term_array)
+        new_df = np.zeros(n_terms, dtype=np.int64)
+        new_df[renumber[alive] if renumber is not None else np.arange(n_terms)] = df[alive]
+        for term, count in extra.items():
+            new_df[new_columns[term]] = count
+
+        # The rows after the edit: runs of kept rows copied as they were (renumbered), each
+        # changed row from its tokens, in module order.
+        lengths = np.empty(len(texts), dtype=np.int64)
+        lengths[unchanged_new] = self._row_lengths[previous_rows[unchanged_new]]
+        old_renumbered = old_indices if renumber is None else renumber[old_indices]
+        pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        follows = np.zeros(len(texts), dtype=bool)  # continues the run of the row before it
+        follows[1:] = (unchanged_new[1:] & unchanged_new[:-1]
+                       & (previous_rows[1:] == previous_rows[:-1] + 1))
+        runs = np.flatnonzero(unchanged_new & ~follows)
+        stops = np.flatnonzero(unchanged_new & ~np.append(follows[1:], False)) + 1
+        ends = np.searchsorted(changed, runs)  # the changed rows before each run come first
+        at, pending = 0, changed.tolist()
+        for start, stop, bound in zip(runs.tolist(), stops.tolist(), ends.tolist()):
+            while at < bound:
+                pieces.append(self._tokens_row(found[pending[at]], new_columns))
+                lengths[pending[at]] = len(pieces[-1][0])
+                at += 1
+            first, last = old_indptr[previous_rows[start]], old_indptr[previous_rows[stop - 1] + 1]
+            pieces.append((old_renumbered[first:last], self.counts[first:last],
+                           self.rows.data[first:last]))
+        for j in pending[at:]:
+            pieces.append(self._tokens_row(found[j], new_columns))
+            lengths[j] = len(pieces[-1][0])
+        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        indices = np.concatenate([p[0] for p in pieces]).astype(np.int32, copy=False)
+        counts = np.concatenate([p[1] for p in pieces])
+        data = np.concatenate([p[2] for p in pieces])
+        del pieces
+
+        # Where each term is first seen now: only terms of leaving or changed rows can move.
+        moved = np.zeros(n_terms, dtype=bool)
+        for i in np.flatnonzero(leaving).tolist():
+            olds = old_indices[old_indptr[i]:old_indptr[i + 1]]
+            olds = olds[alive[olds]]
+            moved[olds if renumber is None else renumber[olds]] = True
+        for j in changed.tolist():
+            moved[indices[indptr[j]:indptr[j + 1]]] = True
+        new_row = np.full(n_before, -1, dtype=np.int64)
+        new_row[previous_rows[kept]] = np.flatnonzero(kept)
+        old_first = self.first_seen[alive]
+        old_first_row = new_row[old_first >> 32]
+        was = np.full(n_terms, -1, dtype=np.int64)  # old key, rows renumbered; -1: none
+        was[renumber[alive] if renumber is not None else np.arange(n_terms)] = np.where(
+            old_first_row >= 0, old_first_row << 32 | (old_first & 0xFFFFFFFF), -1)
+        first_seen = was.copy()
+        first_seen[moved] = _first_seen(
+            np.flatnonzero(moved), term_array, indptr, indices, texts, found)
+        reordered = first_seen != was
+
+        idf = np.full(n_terms, len(texts) + 1, dtype=np.float64)  # the transformer's arithmetic
+        idf /= new_df.astype(np.float64) + 1.0
+        np.log(idf, out=idf)
+        idf += 1.0
+        old_idf = np.full(n_terms, np.nan)
+        old_idf[renumber[alive] if renumber is not None else np.arange(n_terms)] = self.idf[alive]
+        touched = reordered | (idf != old_idf)
+        if touched.all():
+            redo = np.ones(len(texts), dtype=bool)
+        else:
+            redo = np.zeros(len(texts), dtype=bool)
+            filled = np.flatnonzero(lengths)
+            if len(filled):
+                redo[filled] = np.logical_or.reduceat(touched[indices], indptr[filled])
+        redo[changed] = True
+        rows = sparse.csr_matrix((data, indices, indptr), shape=(len(texts), n_terms))
+        rows.has_sorted_indices = True
+        _weigh(rows, counts, np.flatnonzero(redo), idf, first_seen)
+        return TextIndex(rows, term_array, idf, counts, first_seen)
+
+    @staticmethod
+    def _tokens_row(terms: Counter, columns: dict[str, int]
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A changed row's columns (sorted) and counts, its weights to be computed."""
+        row = sorted((columns[t], c) for t, c in terms.items())
+        return (np.array([t for t, _ in row], dtype=np.int32),
+                np.array([c for _, c in row], dtype=np.int32), np.zeros(len(row)))
 
     @property
     def n_terms(self) -> int:
@@ -194,6 +444,11 @@ class TextIndex:
 
     @property
     def nbytes(self) -> int:
-        matrices = (self.rows, self.postings)
-        arrays = [a for m in matrices for a in (m.data, m.indices, m.indptr)]
-        return sum(a.nbytes for a in (*arrays, self.idf, self._row_lengths, self._posting_lengths))
+        """Bytes of the arrays served, the postings counted whether made yet or not, plus the
+        refit state when this copy keeps it."""
+        rows = self.rows
+        postings = rows.data.nbytes + rows.indices.nbytes + (self.n_terms + 1) * 8
+        refit = [a for a in (self.counts, self.first_seen) if a is not None]
+        arrays = (rows.data, rows.indices, rows.indptr, self.idf, self._row_lengths,
+                  self._posting_lengths, *refit)
+        return postings + sum(a.nbytes for a in arrays)

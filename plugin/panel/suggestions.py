@@ -23,7 +23,7 @@ from content_catalog.repository import CatalogRepository
 from content_catalog.taxonomy import Audience, ModuleStatus, Taxonomy
 from plugin.panel.ranked_lists import RankedLists, session_key
 from plugin.ranking.candidates import candidate_from_module, catalog_candidates, tag_labels
-from plugin.ranking.refit_work import ChildProcess, InProcess
+from plugin.ranking.refit_work import ChildProcess, InProcess, keep_fit, last_fit
 from plugin.ranking.refits import OrgRefits
 from plugin.ranking.served_models import ServedModels
 from plugin.panel.rep_refreshers import RefresherStates, Situations
@@ -483,6 +483,7 @@ class RecommendationService:
         if result is None:
             return
         revision, ranker = result
+        ranker.prepare()  # handed back from a child: made on arrival already
         log.info("org %s: v1 refitted in the background for catalog revision %s in %.1f s",
                  org_id, revision, time.perf_counter() - started)
         with self._lock:
@@ -532,4 +533,6 @@ def refit_v1(session: Session, org_id: str, weights: ScoringWeights,
         return None
     candidates = catalog_candidates(session, org_id)
     session.rollback()  # ends the read: the fit that follows holds no connection
-    return revision, TagTextRanker(weights, labels).fit(candidates)
+    ranker = TagTextRanker(weights, labels).fit(candidates, previous=last_fit(org_id))
+    keep_fit(org_id, ranker)
+    return revision, ranker

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, TypeVar
@@ -12,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from content_catalog.database import make_engine, session_factory
+from recommender import TagTextRanker
 
 T = TypeVar("T")
 #: A module-level function (a child process finds it by name) given a session first.
@@ -88,3 +90,40 @@ def _in_child(url: str, work: Work[T], *args: Any) -> T:
         engine = _engines[url] = make_engine(url)
     with session_factory(engine)() as session:
         return work(session, *args)
+
+
+#: Modules, over all orgs, whose last fit a process keeps for its next refit (least recently
+#: refitted org dropped first): 100,000 modules' fit with its refit state is about 300 MiB.
+KEPT_MODULES = 150_000
+_last_fits: OrderedDict[str, TagTextRanker] = OrderedDict()
+_last_fits_guard = threading.Lock()
+
+
+def last_fit(org_id: str) -> TagTextRanker | None:
+    """The v1 fit this process made last for the org (a refit of v1, or the v1 part of the
+    learned ranker laid over the catalog), for the next refit to start from; None after a
+    restart or once dropped: that refit fits from scratch. Any catalog it was fitted on will do:
+    a refit from it gives the same floats as a fresh fit (``TagTextRanker.fit``)."""
+    with _last_fits_guard:
+        return _last_fits.get(org_id)
+
+
+def keep_fit(org_id: str, ranker: TagTextRanker) -> None:
+    """Keep ``ranker`` as the org's last fit, within ``KEPT_MODULES``. Kept in the process that
+    fitted it (the child, or the server with ``InProcess``): a copy handed back by pickle has no
+    refit state (``TextIndex.__getstate__``)."""
+    with _last_fits_guard:
+        _last_fits.pop(org_id, None)
+        _last_fits[org_id] = ranker
+        total = sum(len(fit.module_ids_) for fit in _last_fits.values())
+        while total > KEPT_MODULES and len(_last_fits) > 1:
+            _, dropped = _last_fits.popitem(last=False)
+            total -= len(dropped.module_ids_)
+        if total > KEPT_MODULES:  # one catalog bigger than the bound: keep none
+            _last_fits.clear()
+
+
+def forget_fits() -> None:
+    """Drop every kept fit (tests; what a restarted child starts with)."""
+    with _last_fits_guard:
+        _last_fits.clear()

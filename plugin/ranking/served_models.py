@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from content_catalog.model_store import ModelMarker, RankerModels, serving_state
 from content_catalog.org_activity import OrgActivityRepository
-from plugin.ranking.refit_work import ChildProcess, InProcess
+from plugin.ranking.refit_work import ChildProcess, InProcess, keep_fit, last_fit
 from plugin.ranking.refits import OrgRefits
 from recommender import CandidateModule
 from recommender.learning import LearnedRanker
@@ -117,6 +117,8 @@ class ServedModels:
         if result is None:  # nothing to do, or turned off meanwhile
             return
         marker, loaded = result
+        if loaded is not None and loaded.adapted is not None:
+            loaded.adapted.base_.prepare()  # handed back from a child: made on arrival already
         log.info("org %s: learned ranker made ready in the background in %.1f s", org_id,
                  time.perf_counter() - started)
         with self._lock_of(org_id):
@@ -226,7 +228,8 @@ def _adapt(org_id: str, loaded: _Loaded, revision: int,
     try:
         # Adapted even at the revision it was trained on: it costs what fitting v1 costs, and
         # the catalog may have moved between training's reads of the revision and modules.
-        adapted = loaded.model.with_catalog(candidates)
+        adapted = loaded.model.with_catalog(candidates, previous=last_fit(org_id))
+        keep_fit(org_id, adapted.base_)
     except Exception:  # noqa: BLE001 - as for loading
         log.exception("org %s: ranker model version %s could not take the current catalog",
                       org_id, loaded.version)

@@ -12,7 +12,7 @@ from sqlalchemy import event, text
 
 from content_catalog.taxonomy import Audience, ModuleStatus
 from plugin.panel.suggestions import RecommendationService
-from plugin.ranking.refit_work import ChildProcess
+from plugin.ranking.refit_work import ChildProcess, forget_fits, last_fit
 from plugin.ranking.refits import OrgRefits
 from recommender import OpportunityContext, TagTextRanker
 from tests.plugin.model_fixtures import (
@@ -47,9 +47,9 @@ def fits(monkeypatch):
     fitted = []
     original = TagTextRanker.fit
 
-    def counting_fit(self, candidates):
+    def counting_fit(self, candidates, previous=None):
         fitted.append(sorted(c.module_id for c in candidates))
-        return original(self, candidates)
+        return original(self, candidates, previous)
 
     monkeypatch.setattr(TagTextRanker, "fit", counting_fit)
     return fitted
@@ -89,6 +89,34 @@ def test_a_new_module_is_served_once_the_background_refit_is_ready(
     assert fits == [["a-generic"], ["a-generic", "b-banking"]]
     assert shown(service.recommend(ORG, BANKING, today)) == ["b-banking", "a-generic"]
     assert threads.held == []  # the new fit serves: nothing more to refit
+
+
+def test_a_background_refit_starts_from_the_orgs_last_refit(
+    services, service, threads, module_factory, monkeypatch, today
+):
+    forget_fits()  # as a new refit child starts: the first refit fits from scratch
+    started_from = []
+    original = TagTextRanker.fit
+
+    def recording_fit(self, candidates, previous=None):
+        started_from.append(previous)
+        return original(self, candidates, previous)
+
+    monkeypatch.setattr(TagTextRanker, "fit", recording_fit)
+    publish(services, module_factory("a-generic"))
+    service.recommend(ORG, BANKING, today)
+    publish(services, module_factory("b-banking", tags={"industry": "Banking"}))
+    service.recommend(ORG, BANKING, today)
+    threads.run_next()
+    kept = last_fit(ORG)
+    assert started_from == [None, None] and list(kept.module_ids_) == ["a-generic", "b-banking"]
+
+    publish(services, module_factory("c-banking", tags={"industry": "Banking"}))
+    service.recommend(ORG, BANKING, today)
+    threads.run_next()
+    assert started_from[-1] is kept
+    assert shown(service.recommend(ORG, BANKING, today)) == ["b-banking", "c-banking",
+                                                             "a-generic"]
 
 
 def test_many_views_during_a_refit_ask_for_it_once_and_it_fits_once(
@@ -197,11 +225,11 @@ def test_a_view_never_waits_for_a_refit_running_on_its_thread(
     started, release = threading.Event(), threading.Event()
     original = TagTextRanker.fit
 
-    def slow_fit(self, candidates):
+    def slow_fit(self, candidates, previous=None):
         if threading.current_thread().name == "beinspired-refit":
             started.set()
             assert release.wait(timeout=60)
-        return original(self, candidates)
+        return original(self, candidates, previous)
 
     monkeypatch.setattr(TagTextRanker, "fit", slow_fit)
     publish(services, module_factory("b-banking", tags={"industry": "Banking"}))

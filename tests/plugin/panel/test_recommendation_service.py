@@ -146,9 +146,9 @@ def test_catalog_is_refitted_only_when_revision_changes(service, publish, module
     fitted = []
     original_fit = TagTextRanker.fit
 
-    def counting_fit(self, candidates):
+    def counting_fit(self, candidates, previous=None):
         fitted.append(sorted(c.module_id for c in candidates))
-        return original_fit(self, candidates)
+        return original_fit(self, candidates, previous)
 
     monkeypatch.setattr(TagTextRanker, "fit", counting_fit)
     publish(module_factory("a"))

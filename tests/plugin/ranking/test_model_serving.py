@@ -152,7 +152,7 @@ def test_a_model_that_cannot_take_the_catalog_falls_back_to_v1(services, today, 
     v1_cards = served(services, today)
     services.trainer.train_org(ORG, today=today)
 
-    def broken(self, candidates):
+    def broken(self, candidates, previous=None):
         raise ValueError("the catalog has a module this model cannot lay out")
 
     monkeypatch.setattr(LearnedRanker, "with_catalog", broken)

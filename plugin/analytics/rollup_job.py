@@ -92,6 +92,9 @@ class AnalyticsRollupJob:
                 RollupState(org_id, starts_at, covered_until, self._now(), window_starts(today)),
                 activity=counted.activity, modules=counted.modules, deals=counted.deals,
                 outcomes=counted.outcomes)
+        # After the commit, so the rebuild's transaction holds no ANALYZE lock.
+        with self._sessions.begin() as session:
+            AnalyticsRollups(session, org_id).refresh_statistics()
         return RollupReport(org_id, impressions, rows, covered_until, self._timer() - started)
 
     def org_ids(self) -> list[str]:

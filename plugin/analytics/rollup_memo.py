@@ -7,7 +7,7 @@ import weakref
 from collections import OrderedDict
 from typing import Any, Hashable
 
-from content_catalog.analytics_rollups import AnalyticsRollups, RollupState
+from content_catalog.analytics_rollups import AnalyticsRollups, RollupState, outcome_changes
 
 #: Sums kept per database (about 1 kB to 50 kB each); the least recently read go first.
 MAX_ENTRIES = 512
@@ -43,8 +43,9 @@ class RollupMemo:
 
 
 class MemoRollups:
-    """:class:`AnalyticsRollups` for one roll-up: the sums from memory after the first read
-    (copies: callers add to them); what changes after it (outcomes, opportunities) read live."""
+    """:class:`AnalyticsRollups` for one roll-up: the sums and the outcomes it rolled up from
+    memory after the first read (copies where callers add to them); what changes after it (the
+    outcomes now, the opportunities shown since) read live."""
 
     def __init__(self, memo: RollupMemo, rollups: AnalyticsRollups, identity: tuple):
         self._memo = memo
@@ -70,8 +71,10 @@ class MemoRollups:
     def opportunities(self, *args, **kwargs):
         return self._rollups.opportunities(*args, **kwargs)
 
-    def changed_outcomes(self, *args, **kwargs):
-        return self._rollups.changed_outcomes(*args, **kwargs)
+    def changed_outcomes(self, kind: str):
+        """The roll-up's outcomes from memory, compared with the org's outcomes as they are now:
+        on PostgreSQL, reading the roll-up's side again cost a heap page per opportunity."""
+        return outcome_changes(self._kept("rolled_outcomes", kind), self._rollups.outcomes_now())
 
 
 _by_database: "weakref.WeakKeyDictionary[Any, RollupMemo]" = weakref.WeakKeyDictionary()

@@ -36,6 +36,8 @@ class WindowLog:
                          if usable else None)
         self._bucket = state.bucket(self.since_day) if usable else 0
         self._changed: dict[str, tuple[bool | None, bool | None]] | None = None
+        #: One page asks for the same opportunities' marks for its table and its deal totals.
+        self._marks: dict[tuple, dict] = {}
         tail_since = state.covered_until if usable else since
         self._tail: LogTally = tally(
             logged_impressions(session, org_id, tail_since, until, module_key=module_key), kinds)
@@ -154,10 +156,13 @@ class WindowLog:
         return self._changed
 
     def _opportunities(self, kind: str, opportunities: Iterable[str], values: ValueFilter):
-        opportunities = set(opportunities)
+        opportunities = frozenset(opportunities)
         if self._rollups is None or not opportunities:
             return {}
-        return self._rollups.opportunities(kind, opportunities, value=values)
+        key = (kind, opportunities, values)
+        if key not in self._marks:
+            self._marks[key] = self._rollups.opportunities(kind, opportunities, value=values)
+        return self._marks[key]
 
 
 def _picked(values: ValueFilter, value: str | None) -> bool:

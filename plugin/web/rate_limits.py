@@ -1,11 +1,6 @@
 """Rate limits on the expensive endpoints, per caller (org and user), with Flask-Limiter: counted
-in Redis when ``REDIS_URL`` is set (every process shares them), in memory otherwise.
-
-Only the expensive endpoints are limited, each by its own decorator, so the limiter costs the
-other requests (every panel view but a posted context) nothing: its check before every request,
-which would only find no limit, is not installed. In memory, counts expire as they are read and
-in one sweep a second at most, instead of the ``limits`` default that starts a timer thread
-every 10 ms while hits come (measured for issue 12: BENCHMARKS.md, "Panel under load")."""
+in Redis when ``REDIS_URL`` is set (every process shares them), in memory otherwise; no cost to
+any other request (design: docs/design/web.md)."""
 from __future__ import annotations
 
 import logging

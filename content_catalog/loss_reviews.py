@@ -218,12 +218,17 @@ def deal_trail(session: Session, org_id: str, opportunity_id: str, *, limit: int
     )) if ids else set()
     shown: dict[str, ShownModule] = {}
     stages: dict[str, None] = {}
+    # A view's impressions share its context, and a deal's views mostly one: each distinct
+    # context is parsed once (500 parses were most of a lost deal's panel view, issue 12).
+    stage_of: dict[str, str | None] = {}
     for row in rows:
         before = shown.get(row.module_key)
         engaged = row.impression_id in engaged_ids or (before is not None and before.engaged)
         last = before.last_shown if before is not None else utc(row.shown_at)
         shown[row.module_key] = ShownModule(row.module_key, last, engaged)
-        stage = _context_stage(row.context)
+        if row.context not in stage_of:
+            stage_of[row.context] = _context_stage(row.context)
+        stage = stage_of[row.context]
         if stage:
             stages.setdefault(stage)
     return DealTrail(tuple(shown.values()), tuple(stages))

@@ -94,7 +94,8 @@ def serving_state(session: Session, org_id: str) -> tuple[int, ModelMarker | Non
 def serving_markers(session: Session, org_id: str) -> tuple[int, ModelMarker | None, int]:
     """:func:`serving_state` and, in the same statement, the revision of the org's manager
     recommendations (0 before the first), so a warm view learns whether they changed for free."""
-    row = session.execute(_SERVING_STATE, {"org_id": org_id}).first()
+    # Core, not the ORM: a plain select gains nothing from it and costs a third more.
+    row = session.connection().execute(_SERVING_STATE, {"org_id": org_id}).first()
     if row is None:
         raise OrgNotFound(org_id)
     revision, pk, model_id, picks = row

@@ -92,7 +92,9 @@ def serving_markers_for_rep(session: Session, org_id: str, user_id: str,
                             ) -> tuple[int, ModelMarker | None, RepStamp, int]:
     """:func:`serving_state_for_rep` and the org's manager-recommendation revision
     (``model_store.serving_markers``), still one statement."""
-    row = session.execute(_SERVING_STATE_FOR_REP, {"org_id": org_id, "user_id": user_id}).first()
+    # Core, not the ORM: a plain select gains nothing from it and costs a third more.
+    row = session.connection().execute(
+        _SERVING_STATE_FOR_REP, {"org_id": org_id, "user_id": user_id}).first()
     if row is None:
         raise OrgNotFound(org_id)
     revision, pk, model_id, picks, latest_event, dismissals = row

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import cached_property
 from typing import Iterable, Mapping
 
 
@@ -43,16 +44,27 @@ class DimensionSpec:
     case_insensitive: bool = True
 
     def canonical(self, raw: str) -> str | None:
-        """The taxonomy's spelling of ``raw``, or None when the value is unknown."""
+        """The taxonomy's spelling of ``raw``, or None when the value is unknown: the first tag,
+        in the taxonomy's order, whose value is ``raw`` (any case where the dimension ignores
+        it) or whose label is, in any case."""
         needle = raw.strip()
-        for tag in self.values:
-            if tag.value == needle or (
-                self.case_insensitive and tag.value.casefold() == needle.casefold()
-            ):
-                return tag.value
-            if tag.label.casefold() == needle.casefold():
-                return tag.value
-        return None
+        exact, folded = self._lookup
+        found = (exact.get(needle), folded.get(needle.casefold()))
+        first = min((i for i in found if i is not None), default=None)
+        return None if first is None else self.values[first].value
+
+    @cached_property
+    def _lookup(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(value → first tag index, folded value or label → first tag index), made once: a
+        panel view maps a dozen CRM values, each a scan of every tag before (issue 12)."""
+        exact: dict[str, int] = {}
+        folded: dict[str, int] = {}
+        for i, tag in enumerate(self.values):
+            exact.setdefault(tag.value, i)
+            if self.case_insensitive:
+                folded.setdefault(tag.value.casefold(), i)
+            folded.setdefault(tag.label.casefold(), i)
+        return exact, folded
 
     def label_of(self, value: str) -> str:
         for tag in self.values:

@@ -34,6 +34,7 @@ from plugin.crm.records import OpportunityRecord
 from plugin.deals.stage_norms import StuckNotice
 from plugin.deals.stuck_deals import StuckDeal, StuckDeals
 from plugin.panel.stuck_ranking import stage_advance_cards
+from plugin.panel.ranked_lists import context_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -210,8 +211,12 @@ class PanelViews:
               partners_only: bool = False) -> PanelSuggestions:
         today = self._today()
         seed = None
-        if shown_to is not None and shown_to.opportunity_id is not None:
-            seed = working_session_seed(org_id, shown_to.user_id, shown_to.opportunity_id, today)
+        if shown_to is not None:
+            # A posted context without a record is its own working session: the same rep posting
+            # the same context that day sees the same list (and it is remembered).
+            seed = working_session_seed(org_id, shown_to.user_id,
+                                        shown_to.opportunity_id or posted_context_key(mapped),
+                                        today)
         suggestions = self._suggestions.recommend(
             org_id, mapped.context, today, explore=shown_to is not None, draw_seed=seed,
             partners_only=partners_only,
@@ -295,6 +300,13 @@ class PanelViews:
 class _ShownTo:
     opportunity_id: str | None
     user_id: str | None
+
+
+def posted_context_key(mapped: MappedContext) -> str:
+    """What stands for the record in a posted context's working session: every field of the
+    context, fingerprinted (no deal text kept). No Salesforce Id has a colon, so it never
+    names a record's session."""
+    return "context:" + context_fingerprint(mapped.context).hex()
 
 
 def _joined(first: str | None, second: str) -> str:

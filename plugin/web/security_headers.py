@@ -18,14 +18,21 @@ def content_security_policy(frame_ancestors: tuple[str, ...] | None) -> str:
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+#: The policy of every response but a framed panel's, made once rather than per response.
+DEFAULT_POLICY = content_security_policy(None)
+
+
 def add_security_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = content_security_policy(g.get("frame_ancestors"))
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    if request.endpoint != "static" and "Cache-Control" not in response.headers:
+    headers = response.headers
+    ancestors = g.get("frame_ancestors")
+    headers["Content-Security-Policy"] = (content_security_policy(ancestors) if ancestors
+                                          else DEFAULT_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if "Cache-Control" not in headers and request.endpoint != "static":
         # Pages and JSON carry a user's data, tokens or drafts: no browser or proxy may keep
         # them. Static assets keep Flask's own revalidation headers.
-        response.headers["Cache-Control"] = "no-store"
+        headers["Cache-Control"] = "no-store"
     if request.is_secure:  # as the trusted proxies said (plugin/web/proxy_trust.py)
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
+        headers.setdefault("Strict-Transport-Security", HSTS)
     return response

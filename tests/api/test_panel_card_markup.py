@@ -59,3 +59,30 @@ def test_a_views_own_reasons_and_a_changed_title_are_shown_escaped(demo_app, dem
 def test_an_odd_opportunity_id_is_rendered_by_the_template_itself(demo_app):
     assert CardMarkup().for_view("006/../x") is None
     assert CardMarkup().for_view("") is None
+
+
+def test_a_brought_back_or_recommended_card_is_the_templates_markup_compiled_once(
+        demo_app, demo_opportunities, monkeypatch):
+    """Cards with their own markup (a refresher brought back, its reason hostile; a manager's pick)
+    are rendered by the one-card template, which is compiled once, not once per card."""
+    svc = demo_app.extensions["be_inspired"]
+    record = demo_opportunities[0]
+    with demo_app.test_request_context(f"/panel/{record.opportunity_id}"):
+        view = svc.panel_views.view(svc.demo_org, record.opportunity_id)
+    first, second = view.suggestions.client_facing[:2]
+    own = (replace(first, recommended_by="Dana Whitfield"),
+           replace(second, back_because="You used it <b>3</b> weeks ago & more"))
+    changed = replace(view, suggestions=PanelSuggestions(
+        client_facing=own + view.suggestions.client_facing[2:],
+        internal=view.suggestions.internal))
+    compiled = []
+    original = type(demo_app.jinja_env).from_string
+    monkeypatch.setattr(type(demo_app.jinja_env), "from_string",
+                        lambda self, *a, **k: compiled.append(1) or original(self, *a, **k))
+    cache = CardMarkup()
+    for _ in range(3):
+        cached, fresh = both_renderings(demo_app, changed, record.opportunity_id, cache)
+        assert cached == fresh
+    assert 'data-testid="manager-recommendation"' in cached
+    assert "You used it &lt;b&gt;3&lt;/b&gt; weeks ago &amp; more" in cached
+    assert len(compiled) <= 1

@@ -94,3 +94,44 @@ def test_with_redis_every_process_counts_against_the_same_limit(tmp_path, jobs_r
             client.delete(key)
         for app in (first, second):
             app.extensions["be_inspired"].engine.dispose()
+
+
+def test_in_memory_counts_start_no_thread_per_hit_and_still_refuse_and_expire(monkeypatch):
+    """The memory storage counts a moving window exactly without the timer thread ``limits``
+    starts while hits come; a caller who stopped is swept once the window has passed."""
+    import threading
+
+    from limits import parse
+    from limits.strategies import MovingWindowRateLimiter
+
+    from plugin.web.rate_limits import MEMORY_URI, SweptMemoryStorage
+    from limits.storage import storage_from_string
+
+    clock = [1_000.0]
+    monkeypatch.setattr("limits.storage.memory.time.time", lambda: clock[0])
+    storage = storage_from_string(MEMORY_URI)
+    assert isinstance(storage, SweptMemoryStorage)
+    limiter, three = MovingWindowRateLimiter(storage), parse("3 per minute")
+    threads = threading.active_count()
+    assert [limiter.hit(three, "ada") for _ in range(4)] == [True, True, True, False]
+    assert limiter.hit(three, "bob")
+    assert threading.active_count() == threads
+    clock[0] += 61  # the window has passed: ada may again, and the sweep empties bob's
+    storage._next_sweep = 0
+    assert limiter.hit(three, "ada")
+    assert [len(v) for k, v in storage.events.items() if "/bob/" in k] == [0]
+
+
+def test_cheap_requests_never_reach_the_limiter(limited_app, bearer, monkeypatch):
+    """Only the expensive endpoints are counted: a cheap request costs no limit lookup."""
+    from flask_limiter._manager import LimitManager
+
+    client = limited_app.test_client()
+    ada = bearer(acme_org(), "ada")
+    calls = []
+    original = LimitManager.resolve_limits
+    monkeypatch.setattr(LimitManager, "resolve_limits",
+                        lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    assert client.get("/api/v1/modules", headers=ada).status_code == 200
+    assert calls == []
+    assert preview(client, ada).status_code == 200 and calls == [1]

@@ -139,3 +139,28 @@ def test_every_module_kind_has_a_readable_label():
     labels = [kind.label for kind in ModuleKind]
     assert all(label and label != kind.value for label, kind in zip(labels, ModuleKind))
     assert len(set(labels)) == len(labels)
+
+
+def test_canonical_spelling_is_the_first_tag_matching_by_value_or_label():
+    """The lookup made once answers what scanning the tags in order answered: the first tag whose
+    value (any case, where the dimension ignores case) or label (any case) is the raw value."""
+    from content_catalog.taxonomy import DimensionSpec, TagValue, default_taxonomy
+
+    def scanned(spec, raw):
+        needle = raw.strip()
+        for tag in spec.values:
+            if tag.value == needle or (spec.case_insensitive
+                                       and tag.value.casefold() == needle.casefold()):
+                return tag.value
+            if tag.label.casefold() == needle.casefold():
+                return tag.value
+        return None
+
+    tricky = DimensionSpec("challenge", "Challenge", (
+        TagValue("cost", "Downtime"), TagValue("Downtime", "Outages"), TagValue("risk", "COST")),
+        case_insensitive=False)
+    raws = ["Downtime", "downtime", " cost ", "COST", "Cost", "outages", "risk", "RISK", "none", ""]
+    for spec in (tricky, *default_taxonomy().dimensions.values()):
+        values = [v for t in spec.values for v in (t.value, t.label, t.value.upper(), t.label.lower())]
+        for raw in raws + values:
+            assert spec.canonical(raw) == scanned(spec, raw), (spec.dimension, raw)

@@ -97,19 +97,44 @@ def test_a_remembered_view_gets_fresh_impression_ids_and_is_recorded(remembering
     assert views_recorded(remembering) - before == 3
 
 
-def test_the_preview_is_remembered_and_a_posted_context_without_a_record_draws_afresh(
-        remembering):
+def test_the_preview_is_remembered_and_a_posted_context_is_its_own_working_session(
+        remembering, forgetting):
+    """Changed for issue 12 (a posted context used to draw afresh on every view): the same rep
+    posting the same context the same day is shown one list, as on a record; another rep or
+    another context draws again, and the list is what an unremembered view shows."""
     source = remembering.demo_org
-    record = source.opportunities()[1]
+    record, other = source.opportunities()[1], source.opportunities()[2]
     for _ in range(2):
         remembering.panel_views.view(source, record.opportunity_id, count_shown=False)
     assert remembering.recommendations.ranked_lists.stats().hits == 1
     mapped = remembering.panel_views.view(source, record.opportunity_id,
                                           count_shown=False).mapped
-    for _ in range(3):  # no record: no working session, each view draws again
-        remembering.panel_views.for_context(source.org_id, mapped, viewer=REPS[0])
+    posted = [remembering.panel_views.for_context(source.org_id, mapped, viewer=REPS[0])
+              for _ in range(3)]
     stats = remembering.recommendations.ranked_lists.stats()
-    assert (stats.hits, stats.misses) == (2, 1)
+    assert (stats.hits, stats.misses) == (4, 2)  # the previews: 2 and 1; the posts: 2 and 1
+    fresh = forgetting.panel_views.for_context(source.org_id, mapped, viewer=REPS[0])
+    assert shown(posted[0]) == shown(posted[1]) == shown(posted[2]) == shown(fresh)
+    ids = [c.impression_id for p in posted for c in p.client_facing + p.internal]
+    assert all(ids) and len(set(ids)) == len(ids)  # each view recorded on its own
+    remembering.panel_views.for_context(source.org_id, mapped, viewer=REPS[1])
+    other_mapped = remembering.panel_views.view(source, other.opportunity_id,
+                                                count_shown=False).mapped
+    remembering.panel_views.for_context(source.org_id, other_mapped, viewer=REPS[0])
+    assert remembering.recommendations.ranked_lists.stats().misses == 2 + 1 + 1 + 1
+
+
+def test_a_posted_context_draws_like_no_record_of_the_same_rep_and_day():
+    """The posted context's session key cannot be a record's: Salesforce Ids have no colon."""
+    from plugin.panel.view import posted_context_key
+    from plugin.ranking.context_mapping import MappedContext
+    from recommender import OpportunityContext
+
+    one = posted_context_key(MappedContext(OpportunityContext(stage="Prospecting")))
+    assert one.startswith("context:") and ":" not in RECORD
+    assert one == posted_context_key(MappedContext(OpportunityContext(stage="Prospecting")))
+    assert one != posted_context_key(MappedContext(OpportunityContext(stage="Prospecting",
+                                                                      text="spare parts")))
 
 
 # -- what makes a list be ranked again -----------------------------------------------------------

@@ -83,9 +83,12 @@ def test_metrics_add_up_every_workers_panel_views(tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(base, server)
-        def view(_):  # a new connection each, eight at once: both workers answer some
+        def view(n):  # a new connection each, eight at once: both workers answer some
+            # Each its own context (amount), so each is ranked: the same context posted again
+            # is a remembered list, fast enough for one worker to take all 60.
             return requests.post(f"{base}/api/v1/recommendations", timeout=30,
-                                 json={"stage": "Prospecting", "industry": "Healthcare"})
+                                 json={"stage": "Prospecting", "industry": "Healthcare",
+                                       "amount": 10_000 + n})
 
         with ThreadPoolExecutor(8) as pool:
             assert {answer.status_code for answer in pool.map(view, range(60))} == {200}

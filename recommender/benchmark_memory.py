@@ -2,7 +2,6 @@
 Design: docs/design/recommender.md."""
 from __future__ import annotations
 
-import ctypes
 import gc
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -10,6 +9,7 @@ from datetime import time as clock_time
 
 import numpy as np
 
+from recommender.heap import give_back_freed_heap
 from recommender.learning import LearnedRanker
 from recommender.ranker import TagTextRanker
 from recommender.simulation import DealSimulator
@@ -48,7 +48,7 @@ def measure_serving_memory(n_modules: int, seed: int, views: int, today: date) -
     learned = LearnedRanker.from_bytes(stored, catalog)  # as plugin/served_models.py loads it
     del catalog, stored
     gc.collect()
-    _give_back_freed_heap()
+    give_back_freed_heap()
     fitted = v1.fitted_bytes + learned.base_.fitted_bytes + _learned_bytes(learned)
     return ServingMemory(
         n_modules, baseline, _status_bytes("VmRSS"), _status_bytes("VmHWM"), fitted
@@ -72,9 +72,3 @@ def _status_bytes(field: str) -> int:
     raise RuntimeError(f"/proc/self/status has no {field}")
 
 
-def _give_back_freed_heap() -> None:
-    """glibc keeps freed memory for reuse; trimming shows what the process really still holds."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: the figure is an upper bound
-        pass

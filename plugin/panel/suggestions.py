@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 import sqlalchemy.exc
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content_catalog.history import CatalogHistory
@@ -20,7 +21,8 @@ from content_catalog.model_store import ModelMarker, serving_markers, serving_st
 from content_catalog.modules import ContentModule
 from content_catalog.refresher_state import RepStamp, serving_markers_for_rep
 from content_catalog.repository import CatalogRepository
-from content_catalog.taxonomy import Audience, ModuleStatus, Taxonomy
+from content_catalog.tables.catalog_tables import ModuleRow
+from content_catalog.taxonomy import Audience, ModuleKind, ModuleStatus, Taxonomy
 from plugin.panel.ranked_lists import RankedLists, session_key
 from plugin.ranking.candidates import candidate_from_module, catalog_candidates, tag_labels
 from plugin.ranking.refit_work import ChildProcess, InProcess, keep_fit, last_fit
@@ -35,6 +37,7 @@ from recommender import (
     Suggestion,
     TagTextRanker,
 )
+from recommender.heap import give_back_freed_heap
 from recommender.refreshers import (
     REFRESHER, SITUATION_WINDOW, bring_back, dismissed, due_refreshers,
 )
@@ -124,6 +127,23 @@ class DisplayFields:
                    kind=module.kind.value, kind_label=module.kind.label,
                    audience=module.audience.value, author=module.author, link=module.link,
                    for_partners=module.for_partners)
+
+
+def published_display(session: Session, org_id: str) -> dict[str, DisplayFields]:
+    """The display fields of the org's published modules, read as plain rows of those columns:
+    a big catalog's bodies and tags, which building ``ContentModule`` objects would read, would
+    cost a 100,000-module org about 700 MiB of peak memory for fields a card never shows."""
+    rows = session.execute(
+        select(ModuleRow.module_key, ModuleRow.title, ModuleRow.summary, ModuleRow.kind,
+               ModuleRow.audience, ModuleRow.author, ModuleRow.link, ModuleRow.for_partners)
+        .where(ModuleRow.org_id == org_id, ModuleRow.status == ModuleStatus.PUBLISHED.value)
+    )
+    return {
+        key: DisplayFields(key=key, title=title, summary=summary, kind=kind,
+                           kind_label=ModuleKind(kind).label, audience=audience, author=author,
+                           link=link, for_partners=bool(for_partners))
+        for key, title, summary, kind, audience, author, link, for_partners in rows
+    }
 
 
 @dataclass
@@ -374,12 +394,13 @@ class RecommendationService:
             served = self._catalogs.get(org_id)
             if served is not None and served.revision >= revision:
                 return
-            display = {m.key: DisplayFields.of(m)
-                       for m in CatalogRepository(session, org_id).published()}
+            display = published_display(session, org_id)
         with self._lock:
             served = self._catalogs.get(org_id)
             if served is None or served.revision < revision:
                 self._catalogs[org_id] = _ServedCatalog(revision, display, None)
+        del served
+        give_back_freed_heap()  # the previous revision's fields, and the read's rows
 
     @staticmethod
     def _candidates(session: Session, org_id: str, catalog: _ServedCatalog | None,
@@ -490,6 +511,8 @@ class RecommendationService:
             fitted = self._fitted.get(org_id)
             if fitted is None or fitted.revision < revision:
                 self._fitted[org_id] = _Fitted(revision, ranker)
+        del fitted, ranker, result
+        give_back_freed_heap()  # the fit swapped out and the hand-back's buffers
 
     @staticmethod
     def _card(suggestion: Suggestion,

@@ -17,6 +17,7 @@ from content_catalog.org_activity import OrgActivityRepository
 from plugin.ranking.refit_work import ChildProcess, InProcess, keep_fit, last_fit
 from plugin.ranking.refits import OrgRefits
 from recommender import CandidateModule
+from recommender.heap import give_back_freed_heap
 from recommender.learning import LearnedRanker
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,8 @@ class ServedModels:
             previous = self._loaded.get(org_id)
             self._keep(org_id, loaded)
         self._told(org_id, previous, marker, loaded)
+        del previous, loaded, result
+        give_back_freed_heap()  # the model swapped out and the hand-back's buffers
 
     def _keep(self, org_id: str, loaded: _Loaded | None) -> None:
         """Holding the org's lock: serve ``loaded`` from now on (a failure: v1 for a while)."""

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, text
 
-from content_catalog.taxonomy import Audience, ModuleStatus
+from content_catalog.taxonomy import Audience, ModuleKind, ModuleStatus
 from plugin.panel.suggestions import RecommendationService
 from plugin.ranking.refit_work import ChildProcess, forget_fits, last_fit
 from plugin.ranking.refits import OrgRefits
@@ -285,3 +285,23 @@ def test_views_during_a_refit_count_the_catalog_once_per_revision(
     finally:
         event.remove(services.engine, "before_cursor_execute", count_statements)
     assert len(counted) == 1 and len(threads.held) == 1
+
+
+def test_display_fields_read_as_rows_equal_those_of_the_stored_modules(services, module_factory):
+    """A big catalog's display fields are read as plain rows of the shown columns; they must be
+    what the cards showed when built from stored modules (drafts and retired ones left out)."""
+    from content_catalog.repository import CatalogRepository
+    from plugin.panel.suggestions import DisplayFields, published_display
+
+    publish(services, *buying_catalog(module_factory),
+            module_factory("partner-kit", title="Partner kit", summary="For partners",
+                           audience=Audience.INTERNAL, link="https://example.com/kit",
+                           kind=ModuleKind.PLAYBOOK, author="Partner team",
+                           for_partners=True),
+            module_factory("draft", title="Draft", status=ModuleStatus.DRAFT))
+    with services.sessions() as session:
+        stored = {m.key: DisplayFields.of(m) for m in CatalogRepository(session, ORG).published()}
+        read = published_display(session, ORG)
+    assert read == stored
+    assert "draft" not in read and read["partner-kit"].for_partners
+    assert read["partner-kit"].kind_label == stored["partner-kit"].kind_label != ""

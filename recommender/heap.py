@@ -1,8 +1,5 @@
-"""Handing freed heap back to the operating system after a big catalog's fit is swapped out.
-
-glibc keeps freed memory for reuse, per thread arena, so a server thread that unpickled or
-replaced a 100,000-module fit would keep its peak resident for good; a memory benchmark would
-likewise report the peak, not what the process holds."""
+"""Freed heap handed back to the operating system once a big catalog's fit is swapped out:
+glibc keeps it per thread arena otherwise (design: docs/design/ranking.md)."""
 from __future__ import annotations
 
 import ctypes

@@ -50,6 +50,8 @@ LOOPS = ("closed", "think")
 CANVAS_ORG = to_18("00D5e00000LOADB")
 CHALLENGE_FIELD = "Customer_Challenge__c"
 WARM_UP_S = 3
+#: wrk's threads; each holds an equal share of the connections (its script is told how many).
+WRK_THREADS = 2
 APP_SECRET = "load-benchmark-" + "x" * 32
 _ERROR_KINDS = ("connect", "read", "write", "status", "timeout")
 #: What wrk prints at the end of a run (its ``done`` callback), one JSON line.
@@ -63,6 +65,8 @@ function setup(thread)
   counter = counter + 1
 end
 function init(args)
+  -- wrk's argument after "--": this thread's connections, whose first requests go at once.
+  first_requests = tonumber(args[1]) or 0
   for i, r in ipairs(requests) do
     formatted[i] = wrk.format(r[1], r[2], r[3], r[4])
   end
@@ -72,7 +76,14 @@ end
 if think_ms > 0 then
   -- wrk calls delay() before each request a connection sends (after the previous answer):
   -- an exponential pause, capped at ten means, so that users' views arrive unsynchronised.
+  -- Not before a connection's first request (each thread's first calls, as every connection
+  -- opens at the start): a user opens a connection when they have a view to ask for, and a
+  -- connection left silent holds a gunicorn thread waiting for its first bytes.
   function delay()
+    if first_requests > 0 then
+      first_requests = first_requests - 1
+      return 0
+    end
     return math.floor(math.min(-math.log(1 - math.random()) * think_ms, 10 * think_ms))
   end
 end
@@ -313,8 +324,9 @@ def _server(url: str, keys: str, fake: FakeSalesforce, *, workers: int, threads:
 
 def _wrk(base: str, script: Path, users: int, seconds: int) -> dict:
     result = subprocess.run(
-        ["wrk", "-t2", f"-c{users}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
-         base + "/"], capture_output=True, text=True, check=True)
+        ["wrk", f"-t{WRK_THREADS}", f"-c{users}", f"-d{seconds}s", "--timeout", "10s", "-s",
+         str(script), base + "/", "--", str(-(-users // WRK_THREADS))],
+        capture_output=True, text=True, check=True)
     line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH "))
     return json.loads(line[len("BENCH "):])
 

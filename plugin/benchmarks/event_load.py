@@ -270,6 +270,9 @@ def _measure(port, svc, clock, recorder, paths, rate, batch, rounds, views_per_r
                 samples[mode][1].append(client_ms)
             per_round.append(Timings(tuple(clock.samples_ms[first_of_round:])).median_ms)
             if mode == "on":
+                # At least two batches' spacing: fast views alone can end a window before any
+                # batch is answered in it, and the achieved rate would count nothing.
+                time.sleep(max(0.0, window_start + 2 * batch / rate - time.monotonic()))
                 windows.append((window_start, time.monotonic()))
                 active.clear()
                 time.sleep(0.2)  # let the last batches answer before the next "off" round

@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from flask import current_app, render_template, request
-from jinja2 import Template
 from markupsafe import Markup, escape
 
 from plugin.panel.suggestions import SuggestionCard
@@ -18,7 +17,9 @@ from plugin.panel.suggestions import SuggestionCard
 _IMPRESSION = "c0ffee00" * 4
 _OPPORTUNITY = "OPPORTUNITYxSTANDxIN"
 _REASON_A, _REASON_B = "REASONxSTANDxINxA", "REASONxSTANDxINxB"
-_CARD = '{% from "base.html" import icon %}{% include "panel/_card.html" %}'
+#: One card as the page renders it (the icon macro imported), a template file so that Jinja's
+#: loader compiles it once per app, as it does every page.
+_ONE_CARD = "panel/_one_card.html"
 _ALNUM = re.compile(r"[A-Za-z0-9]{1,40}")
 _HEX_ID = re.compile(r"[0-9a-f]{32}")
 #: Entries kept before the cache starts again (a card is a few kilobytes).
@@ -68,7 +69,7 @@ class CardMarkup:
             # A refresher brought back (at most one a view) or a manager's recommendation (its
             # note is its own) has its own markup: rendered as is.
             # Autoescaped, as every Flask template is.
-            return Markup(render_template(card_template(), card=card,  # nosec B704
+            return Markup(render_template(_ONE_CARD, card=card,  # nosec B704
                                           opportunity_id=opportunity_id))
         key = (request.script_root, card.module_id, card.title, card.summary, card.kind,
                card.kind_label, card.audience, card.author, card.link,
@@ -78,7 +79,7 @@ class CardMarkup:
             if any(stand_in in field for field in key[1:9] if isinstance(field, str)
                    for stand_in in (_IMPRESSION, _OPPORTUNITY, _REASON_A, _REASON_B)):
                 return Markup(render_template(  # nosec B704 # why: autoescaped template
-                    card_template(), card=card, opportunity_id=opportunity_id))
+                    _ONE_CARD, card=card, opportunity_id=opportunity_id))
             parts = self._render(card)
             with self._lock:
                 if len(self._parts) >= self._max:
@@ -91,25 +92,13 @@ class CardMarkup:
         stand_in = replace(card, impression_id=_IMPRESSION if card.impression_id else None)
 
         def render(reasons: tuple[str, ...]) -> str:
-            return render_template(card_template(), card=replace(stand_in, reasons=reasons),
+            return render_template(_ONE_CARD, card=replace(stand_in, reasons=reasons),
                                    opportunity_id=_OPPORTUNITY)
 
         one, two = render((_REASON_A,)), render((_REASON_A, _REASON_B))
         at, end = one.index(_REASON_A), one.index(_REASON_A) + len(_REASON_A)
         return _Parts(head=one[:at], between=two[end:two.index(_REASON_B)], tail=one[end:],
                       bare=render(()))
-
-
-def card_template() -> Template:
-    """The one-card template, compiled once per app: ``render_template_string`` compiled it from
-    source on every call, ~1 ms for each view with a refresher brought back or a manager's pick
-    (one panel view in eight in the demo; issue 12). Compiled like render_template_string's, with
-    no file name, so Flask autoescapes it the same."""
-    template = current_app.extensions.get("be_inspired_card_template")
-    if template is None:
-        template = current_app.extensions.setdefault(
-            "be_inspired_card_template", current_app.jinja_env.from_string(_CARD))
-    return template
 
 
 def card_markup(opportunity_id: str) -> Callable[[SuggestionCard], Markup] | None:

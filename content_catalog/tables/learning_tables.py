@@ -19,8 +19,9 @@ class PanelImpressionRow(Base):
     __table_args__ = (
         Index("ix_panel_impressions_org_shown", "org_id", "shown_at"),
         Index("ix_panel_impressions_org_module_shown", "org_id", "module_key", "shown_at"),
-        # A lost deal's review reads what its panel showed (migration 0015).
-        Index("ix_panel_impressions_org_opportunity", "org_id", "opportunity_id"),
+        # A lost deal's review reads the newest of what its panel showed (migration 0018).
+        Index("ix_panel_impressions_org_opportunity_shown", "org_id", "opportunity_id",
+              "shown_at"),
     )
 
     impression_id: Mapped[str] = mapped_column(String(32), primary_key=True)

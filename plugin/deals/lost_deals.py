@@ -126,9 +126,10 @@ class LostDealReviews:
     def _offer(self, session: Session, record: OpportunityRecord,
                viewer: str | None) -> LossReviewOffer:
         stages = review_stages(self._taxonomy, record)
-        trail = deal_trail(session, self.org_id, record.opportunity_id)
         default, source = _last_open_stage(session, self.org_id, record.opportunity_id, stages), \
             "history"
+        # The stages the panel saw are only the fallback of a deal without a stage history.
+        trail = deal_trail(session, self.org_id, record.opportunity_id, stages=default is None)
         if default is None:
             default = next((s for s in trail.stages_seen if s in stages), None)
             source = "panel" if default is not None else None

@@ -114,6 +114,25 @@ def test_a_deals_trail_lists_each_module_once_newest_first_with_what_the_rep_did
     assert trail.stages_seen == ("Closed Lost", "Proposal/Price Quote", "Needs Analysis")
 
 
+def test_a_deals_trail_reads_only_its_newest_impressions_and_ties_keep_the_views_order(orgs):
+    view = SHOWN + timedelta(days=9)  # one view of three cards: the same time, ids in card order
+    add_impressions(orgs, [
+        shown(1, LOST, "oldest", "Prospecting"),
+        shown(2, LOST, "case-study", "Needs Analysis"),
+        *[Impression(**{**shown(n, LOST, key, "Proposal/Price Quote").__dict__, "shown_at": view})
+          for n, key in ((5, "battlecard"), (6, "case-study"), (7, "roi-calculator"))],
+    ])
+    PanelEventLog(orgs, ORG_A).add_events([did(1, EventKind.OPEN)])  # on the oldest, outside
+    orgs.commit()
+    trail = deal_trail(orgs, ORG_A, LOST, limit=4)
+    assert [(m.module_key, m.engaged) for m in trail.shown] == [
+        ("battlecard", False), ("case-study", False), ("roi-calculator", False)]
+    assert [m.last_shown for m in trail.shown] == [view, view, view]
+    assert trail.stages_seen == ("Proposal/Price Quote", "Needs Analysis")
+    assert deal_trail(orgs, ORG_A, LOST, limit=4, stages=False).stages_seen == ()
+    assert deal_trail(orgs, ORG_B, LOST).shown == deal_trail(orgs, ORG_A, WON).shown == ()
+
+
 def test_engaged_deals_count_each_module_once_per_closed_deal_by_outcome(orgs):
     add_impressions(orgs, [shown(1, LOST, "case-study", "Proposal/Price Quote"),
                            shown(2, LOST, "case-study", "Proposal/Price Quote"),

@@ -3,6 +3,7 @@ Design: docs/design/content_catalog.md."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
 
 from sqlalchemy import case, or_, select
@@ -33,25 +34,15 @@ class SuggestionStats:
         unique = sorted(key for key, n in counts.items() if n > 0)
         if not unique:
             return
-        insert = _UPSERTING_INSERT[self.session.get_bind().dialect.name]
         rows = [
             dict(org_id=self.org_id, module_key=key, times_suggested=counts[key],
                  last_suggested_at=at)
             for key in unique
         ]
-        statement = insert(_STATS).values(rows)
-        new_at, old_at = statement.excluded.last_suggested_at, _STATS.c.last_suggested_at
-        statement = statement.on_conflict_do_update(
-            index_elements=[_STATS.c.org_id, _STATS.c.module_key],
-            set_={
-                "times_suggested": _STATS.c.times_suggested + statement.excluded.times_suggested,
-                # A view recorded late must not move the last suggestion back in time.
-                "last_suggested_at": case(
-                    (or_(old_at.is_(None), new_at > old_at), new_at), else_=old_at
-                ),
-            },
-        )
-        self.session.execute(statement)
+        # The rows go as parameters of one statement, compiled once per dialect and cached;
+        # ``.values(rows)`` compiled a new statement for every batch size (the impression
+        # recorder runs this a few times a second per worker).
+        self.session.execute(_counting_upsert(self.session.get_bind().dialect.name), rows)
 
     def never_suggested(self, published_keys: Iterable[str]) -> list[str]:
         """The keys (in the order given) that the panel has never suggested."""
@@ -75,3 +66,20 @@ class SuggestionStats:
             ModuleStatsRow.org_id == self.org_id, ModuleStatsRow.last_suggested_at.is_not(None)
         )
         return {row.module_key: utc(row.last_suggested_at) for row in self.session.scalars(query)}
+
+
+@lru_cache(maxsize=None)
+def _counting_upsert(dialect: str):
+    """``INSERT … ON CONFLICT (org, module) DO UPDATE``: adds the counts, keeps the latest time."""
+    statement = _UPSERTING_INSERT[dialect](_STATS)
+    new_at, old_at = statement.excluded.last_suggested_at, _STATS.c.last_suggested_at
+    return statement.on_conflict_do_update(
+        index_elements=[_STATS.c.org_id, _STATS.c.module_key],
+        set_={
+            "times_suggested": _STATS.c.times_suggested + statement.excluded.times_suggested,
+            # A view recorded late must not move the last suggestion back in time.
+            "last_suggested_at": case(
+                (or_(old_at.is_(None), new_at > old_at), new_at), else_=old_at
+            ),
+        },
+    )

@@ -349,8 +349,8 @@ def settle_waiting_events(session: Session, impression_ids: Iterable[str]) -> in
     an event whose app token was for another record than the impression's is dropped, as it
     would have been refused. Returns the events moved."""
     ids = sorted(set(impression_ids))
-    if not ids:
-        return 0
+    if not ids or session.execute(select(_WAITING.c.impression_id).limit(1)).first() is None:
+        return 0  # nothing waits (the usual case): no write, no statements over the ids
     shown = and_(_IMPRESSIONS.c.impression_id == _WAITING.c.impression_id,
                  _IMPRESSIONS.c.org_id == _WAITING.c.org_id)
     matching = (

@@ -4,6 +4,7 @@ connections crosses a fork), limits its BLAS threads, and writes its queued impr
 from __future__ import annotations
 
 import errno
+import gc
 import logging
 import os
 import socket
@@ -70,22 +71,75 @@ class ServerPlan:
         return plan
 
 
-def bind_listener(host: str, port: int, backlog: int = 2048) -> socket.socket:
-    """The listening socket, bound here (not by gunicorn, which retries and logs five times) so
-    that a port in use is one clear error. Workers inherit it."""
+#: The kernel can spread one port's connections over several listening sockets (Linux, BSD).
+REUSE_PORT_AVAILABLE = hasattr(socket, "SO_REUSEPORT")
+
+
+def bind_listener(host: str, port: int, backlog: int = 2048, *,
+                  per_worker: bool = False) -> socket.socket:
+    """The port, bound here (not by gunicorn, which retries and logs five times) so that a port
+    in use is one clear error.
+
+    Without ``per_worker`` it is the listening socket, which workers inherit. With it, it is a
+    claim: bound with ``SO_REUSEPORT`` but not listening, which holds the port while each worker
+    listens on a socket of its own and the kernel spreads new connections evenly over them. On
+    one shared socket, whichever worker woke first took each connection, and keep-alive kept it
+    there: under 200 users one of two workers held most connections and saturated its core
+    while the other idled (p99 0.5–1.2 s; BENCHMARKS.md, "Panel under load")."""
     family, kind, proto, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
-    listener = socket.socket(family, kind, proto)
     try:
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(address)
-        listener.listen(backlog)
+        if per_worker:
+            # Sockets of one user that all set SO_REUSEPORT share a port, so another server
+            # started the same way would join this one's unnoticed. A plain listener refuses to
+            # share with anything bound there (a claim too: it sets no SO_REUSEADDR), so one is
+            # opened and closed first; the claim then follows at once.
+            _listen(family, kind, proto, address, backlog).close()
+            claim = socket.socket(family, kind, proto)
+            try:
+                claim.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                claim.bind(address)
+            except OSError:
+                claim.close()
+                raise
+            return claim
+        return _listen(family, kind, proto, address, backlog)
     except OSError as exc:
-        listener.close()
         if exc.errno == errno.EADDRINUSE:
             raise PortInUse(host, port) from None
         raise
+
+
+def _listen(family, kind, proto, address, backlog: int) -> socket.socket:
+    listener = socket.socket(family, kind, proto)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT
+        listener.bind(address)
+        listener.listen(backlog)
+    except OSError:
+        listener.close()
+        raise
     return listener
+
+
+def is_listening(listener: socket.socket) -> bool:
+    return bool(listener.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
+
+
+def _bind_address(listener: socket.socket) -> str:
+    """gunicorn's spelling of the claimed address (the kernel's port when 0 was asked)."""
+    host, port = listener.getsockname()[:2]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def freeze_startup_heap() -> None:
+    """Put what a worker built at start (~270,000 objects: modules, classes, the app) out of the
+    cyclic collector's reach. Every full collection walked all of them, 130–170 ms with the
+    whole worker stopped, every few seconds under load: most of the panel's p99 (issue 12).
+    Reference counting still frees them; only a cycle among them would outlive its use, and
+    what a worker builds at start lives as long as the worker."""
+    gc.collect()
+    gc.freeze()
 
 
 def limit_blas_threads(threads: int) -> None:
@@ -106,8 +160,13 @@ class ProductionServer(BaseApplication):
         self.settings = settings
         self.plan = plan
         self.flask_app = None
+        #: A per-worker claim stays open in the arbiter, holding the port (bind_listener).
+        self.claim = None if is_listening(listener) else listener
         self._options = {
-            "bind": [f"fd://{listener.detach()}"],  # gunicorn owns the descriptor from here
+            # gunicorn owns an inherited descriptor from here; each worker binds its own
+            # socket to a claimed port.
+            "bind": [_bind_address(listener) if self.claim else f"fd://{listener.detach()}"],
+            "reuse_port": self.claim is not None,
             "workers": plan.workers,
             "threads": plan.threads,
             "worker_class": "gthread",
@@ -145,6 +204,7 @@ class ProductionServer(BaseApplication):
 
     def _worker_ready(self, _worker) -> None:
         limit_blas_threads(self.settings.blas_threads)
+        freeze_startup_heap()
 
     def _child_exit(self, _server, worker) -> None:
         metrics.worker_gone(worker.pid)
@@ -156,6 +216,7 @@ class ProductionServer(BaseApplication):
 
 
 __all__ = [
-    "BLAS_THREAD_VARIABLES", "PortInUse", "ProductionServer", "SecretRequired", "ServerPlan",
-    "bind_listener", "limit_blas_threads", "usable_cpus",
+    "BLAS_THREAD_VARIABLES", "PortInUse", "ProductionServer", "REUSE_PORT_AVAILABLE",
+    "SecretRequired", "ServerPlan", "bind_listener", "freeze_startup_heap", "is_listening",
+    "limit_blas_threads", "usable_cpus",
 ]

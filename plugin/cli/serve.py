@@ -9,7 +9,9 @@ import tempfile
 import click
 
 from content_catalog.database import make_engine, upgrade
-from plugin.server import PortInUse, ProductionServer, SecretRequired, ServerPlan, bind_listener
+from plugin.server import (
+    REUSE_PORT_AVAILABLE, PortInUse, ProductionServer, SecretRequired, ServerPlan, bind_listener,
+)
 from plugin.settings import Settings
 from plugin.telemetry.metrics import MULTIPROCESS_DIR, prepare_multiprocess_dir
 
@@ -40,7 +42,8 @@ def claim_port(settings: Settings, *, host: str | None = None, port: int | None 
     try:
         plan = ServerPlan.from_settings(settings, host=host, port=port, workers=workers,
                                         threads=threads)
-        return plan, bind_listener(plan.host, plan.port)
+        return plan, bind_listener(plan.host, plan.port,
+                                   per_worker=plan.workers > 1 and REUSE_PORT_AVAILABLE)
     except (SecretRequired, PortInUse) as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -53,6 +53,34 @@ def test_a_port_in_use_is_one_line_naming_the_port_option(tmp_path):
                      "or pick another with --port"]
 
 
+def _listening_sockets(port: int) -> int:
+    """Sockets in LISTEN state on ``port`` (IPv4), read from the kernel's table."""
+    with open("/proc/net/tcp") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    return sum(1 for row in rows if int(row[1].rsplit(":", 1)[1], 16) == port and row[3] == "0A")
+
+
+def test_each_worker_listens_on_its_own_socket_and_a_second_server_cannot_join_them(tmp_path):
+    port = free_port()
+    env = _env(tmp_path, BEINSPIRED_APP_SECRET=SECRET)
+    server = beinspired("serve", "--port", str(port), "--workers", "2", "--threads", "2", env=env)
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}", server)
+        # The kernel spreads new connections over the two workers' sockets; the arbiter's
+        # claim on the port is bound but not listening.
+        assert _listening_sockets(port) == 2
+        second = beinspired("serve", "--port", str(port), "--workers", "2", env=env)
+        output = second.communicate(timeout=60)[0]
+        assert second.returncode == 1
+        assert output.strip().splitlines() == [
+            f"Error: port {port} on 127.0.0.1 is already in use: stop what uses it, or pick "
+            "another with --port"]
+        assert _listening_sockets(port) == 2
+    finally:
+        assert stop(server) == 0
+    assert "Traceback" not in server.stdout.read()
+
+
 def test_one_worker_needs_no_shared_secret(tmp_path):
     port = free_port()
     server = beinspired("serve", "--port", str(port), "--workers", "1",

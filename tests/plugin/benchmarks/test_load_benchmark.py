@@ -33,7 +33,8 @@ def test_every_view_served_under_load_is_recorded_and_both_paths_answer():
                     reason="wrk is not installed (apt-get install wrk)")
 def test_thinking_users_pause_between_views_and_every_view_is_still_recorded():
     result = run_load_benchmark(databases=("sqlite",), users=(4,), caches=("warm",),
-                                loops=("think",), think_ms=50, seconds=2, threads=2)
+                                loops=("think",), think_ms=50, seconds=2, threads=2,
+                                steady_after_s=0.5)
     assert [(r.loop, r.path) for r in result.rows] == [("think", "lean"), ("think", "previous")]
     for row in result.rows:
         assert row.errors == 0 and row.served > 0, row
@@ -42,6 +43,10 @@ def test_thinking_users_pause_between_views_and_every_view_is_still_recorded():
         # Four users pausing 50 ms on average send at most ~80 views a second, however fast
         # the server; without the pause the in-process server alone answers hundreds.
         assert row.served <= 1.5 * row.offered_per_s * row.seconds, row
+        # Each answer echoed its request's id, so the requests sent after the first 0.5 s
+        # were timed apart from the rest.
+        assert 0 < row.steady_requests < row.served, row
+        assert 0 < row.steady_p50_ms <= row.steady_p99_ms, row
     report = format_report(result)
     assert "think" in report and "target at 200 users thinking" not in report
 

@@ -82,3 +82,14 @@ def current_revision(engine: Engine) -> str | None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for code that only reads, each statement standing alone. On PostgreSQL they run
+    in autocommit: under READ COMMITTED every statement takes its own snapshot anyway, so this
+    reads the same rows and saves the BEGIN and the ROLLBACK around a warm panel view's one
+    statement (two of its three round trips). SQLite's driver opens no transaction for a
+    SELECT in the first place. Never for writes: each would commit on its own."""
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return sessionmaker(engine, expire_on_commit=False)

@@ -11,7 +11,7 @@ from typing import Callable
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from content_catalog.database import make_engine, session_factory
+from content_catalog.database import make_engine, read_session_factory, session_factory
 from content_catalog.taxonomy import Taxonomy, default_taxonomy
 from plugin.access.panel_tokens import AppTokenSigner
 from plugin.analytics.rollup_job import AnalyticsRollupJob
@@ -102,7 +102,7 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         [stage.value for stage in demo_org.stages()] if demo_org is not None else (),
     )
     recommendations = RecommendationService(
-        sessions, taxonomy,
+        read_session_factory(engine), taxonomy,
         k_client_facing=settings.suggestions_client_facing,
         k_internal=settings.suggestions_internal,
         display_in_memory=settings.panel_caches,

@@ -8,6 +8,7 @@ import gc
 import logging
 import os
 import socket
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,8 +72,10 @@ class ServerPlan:
         return plan
 
 
-#: The kernel can spread one port's connections over several listening sockets (Linux, BSD).
-REUSE_PORT_AVAILABLE = hasattr(socket, "SO_REUSEPORT")
+#: The kernel spreads one port's new connections over the sockets listening on it with
+#: SO_REUSEPORT: Linux does (3.9 and later). macOS and the BSDs accept the option without
+#: balancing (FreeBSD has SO_REUSEPORT_LB instead), so workers there share one socket.
+REUSE_PORT_AVAILABLE = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
 def bind_listener(host: str, port: int, backlog: int = 2048, *,

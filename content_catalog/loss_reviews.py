@@ -217,8 +217,8 @@ def deal_trail(session: Session, org_id: str, opportunity_id: str, *, limit: int
         return DealTrail((), ())
     contexts = session.scalars(contexts_query, where).all() if stages else ()
     shown = tuple(ShownModule(key, utc(last), bool(engaged)) for key, last, engaged in modules)
-    stages = (_context_stage(context) for context in contexts)
-    return DealTrail(shown, tuple(dict.fromkeys(stage for stage in stages if stage)))
+    seen = (_context_stage(context) for context in contexts)
+    return DealTrail(shown, tuple(dict.fromkeys(stage for stage in seen if stage)))
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,6 @@
 """The production server: the app on gunicorn, several processes with threads each, so every
-core serves panels. Each worker builds its own app after the fork (nothing with threads or open
-connections crosses a fork), limits its BLAS threads, and writes its queued impressions on exit."""
+core serves panels. Each worker listens on its own socket, builds its own app after the fork,
+limits its BLAS threads, freezes its start-up heap, and writes its queued impressions on exit."""
 from __future__ import annotations
 
 import errno

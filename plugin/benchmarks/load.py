@@ -141,10 +141,10 @@ function done(summary, latency, requests)
   io.write(string.format(
     '\nBENCH {"requests":%%d,"duration_us":%%d,"p50_us":%%d,"p99_us":%%d,' ..
     '"connect":%%d,"read":%%d,"write":%%d,"status":%%d,"timeout":%%d,' ..
-    '"steady_n":%%d,"steady_p50_us":%%d,"steady_p99_us":%%d,"steady_max_us":%%d}\n',
+    '"steady_n":%%d,"steady_p50_us":%%d,"steady_p99_us":%%d}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
     e.connect, e.read, e.write, e.status, e.timeout,
-    #all, percentile(all, 50), percentile(all, 99), all[#all] or 0))
+    #all, percentile(all, 50), percentile(all, 99)))
 end
 """
 

@@ -11,7 +11,7 @@ import numpy as np
 from recommender.diversity import maximal_marginal_relevance
 from recommender.exploration import exploration_pool
 from recommender.ranker import ScoredCatalog
-from recommender.selection import best_of
+from recommender.selection import best_bounds, best_of, probe_size
 from recommender.types import DIMENSIONS, OpportunityContext
 
 if TYPE_CHECKING:
@@ -130,8 +130,10 @@ class ContextView:
     phase: int
     rows: np.ndarray  # eligible modules, ascending
     client: np.ndarray  # aligned with rows
-    #: upper bounds of the eligible modules' learned scores
+    #: upper bounds of the eligible modules' learned scores (the text's at its most)
     upper: np.ndarray
+    #: the eligible modules' learned scores without the text term, for :meth:`tighter`
+    partial: np.ndarray
     #: the votes' multiplier of each eligible module in this phase (1: no one rejects it)
     rejection: np.ndarray
     #: every exact evaluation made for this context, for the suggestions to reuse
@@ -152,7 +154,22 @@ class ContextView:
         upper = np.maximum(partial + (text_most + bounds.margin), bounds.floored_score)
         rejection = np.take(ranker.effects_.rejection[:, phase], rows)
         return cls(ranker, context, today, query, phase, rows, base.client_facing_[rows], upper,
-                   rejection)
+                   partial, rejection)
+
+    def tighter(self, positions: np.ndarray) -> np.ndarray:
+        """Upper bounds of the learned scores of the eligible modules at ``positions``, with
+        each module's own bound on its text (the sketch's) where ``upper`` takes the most any
+        text can add: dearer, so asked only of modules ``upper`` keeps."""
+        if self.query is None:
+            return self.upper[positions]
+        ranker, base = self.ranker, self.ranker.base_
+        bounds = ranker._bounds
+        text = base.text_.similarity_bounds(self.query, self.rows[positions])
+        text *= bounds.text_factor * base.weights.text_weight
+        np.maximum(text, 0.0, out=text)  # the text adds between 0 and that
+        text += self.partial[positions]
+        text += bounds.margin
+        return np.maximum(text, bounds.floored_score)
 
     def exact(self, rows: np.ndarray) -> Exact:
         ranker = self.ranker
@@ -175,37 +192,44 @@ class ContextView:
 def heads(view: ContextView, lists: list[tuple[np.ndarray, int]]) -> list[tuple]:
     """For each (mask over the eligible modules, n): its n best modules by exact learned score,
     best first (ties: smaller id), their scores, and the positions in the list and scores of
-    every module scored exactly. Two exact evaluations for all lists: the 4n best bounds of
-    each list, whose n-th best exact score is its floor; then every module whose bound reaches
-    it (all of a short list)."""
+    every module scored exactly. Two exact evaluations for all lists: the best bounds of each
+    list (``probe_size``), whose n-th best exact score is its floor; then every other module
+    whose bound reaches it, first the constant bound, then its own (``tighter``)."""
     probes = []
     for mask, n in lists:
         upper = view.upper[mask]
-        if n <= 0 or upper.size <= max(_SCORE_ALL_BELOW, 4 * n):
+        if n <= 0 or upper.size <= max(_SCORE_ALL_BELOW, probe_size(n)):
             probes.append(np.empty(0, dtype=np.intp))
         else:
-            probes.append(np.argpartition(-upper, 4 * n - 1)[: 4 * n])
+            probes.append(np.sort(best_bounds(upper, probe_size(n))))
     probe_rows = np.concatenate([view.rows[m][p] for (m, _), p in zip(lists, probes)])
-    probed = view.exact(probe_rows) if probe_rows.size else None
-    kept, start = [], 0
+    probed = view.exact(probe_rows).final if probe_rows.size else np.empty(0)
+    fresh, known, start = [], [], 0
     for (mask, n), probe in zip(lists, probes):
         upper = view.upper[mask]
         if n <= 0:
-            kept.append(np.empty(0, dtype=np.intp))
+            fresh.append(np.empty(0, dtype=np.intp))
         elif probe.size == 0:
-            kept.append(np.arange(upper.size))
+            fresh.append(np.arange(upper.size))
         else:
-            scores = probed.final[start : start + probe.size]
+            scores = probed[start : start + probe.size]
             floor = np.partition(scores, scores.size - n)[scores.size - n]  # the n-th best
-            kept.append(np.flatnonzero(upper >= floor))
+            reach = np.flatnonzero(upper >= floor)
+            reach = reach[view.tighter(np.flatnonzero(mask)[reach]) >= floor]
+            fresh.append(reach[~np.isin(reach, probe, assume_unique=True)])
+        known.append(probed[start : start + probe.size])
         start += probe.size
-    rows = [view.rows[m][k] for (m, _), k in zip(lists, kept)]
-    found = view.exact(np.concatenate(rows))
+    rows = [view.rows[m][f] for (m, _), f in zip(lists, fresh)]
+    found = view.exact(np.concatenate(rows)).final
     out, start = [], 0
-    for (_, n), these, positions in zip(lists, rows, kept):
-        final = found.final[start : start + these.size]
-        order = best_of(these, final, n)
-        out.append((these[order], final[order], positions, final))  # the pool reuses the last two
+    for (mask, n), these, probe, probe_final in zip(lists, fresh, probes, known):
+        positions = np.concatenate([these, probe])
+        final = np.concatenate([found[start : start + these.size], probe_final])
+        order = np.argsort(positions, kind="stable")
+        positions, final = positions[order], final[order]
+        scored_rows = view.rows[mask][positions]
+        best = best_of(scored_rows, final, n)
+        out.append((scored_rows[best], final[best], positions, final))  # the pool reuses these
         start += these.size
     return out
 
@@ -262,6 +286,10 @@ def _pool(ranker, view: ContextView, mask: np.ndarray, chosen: list[int], known_
         optimistic = final[known] + boost[known]
         floor = np.partition(optimistic, optimistic.size - n)[optimistic.size - n]
     reach = upper + boost >= floor
+    unknown = np.flatnonzero(reach & ~known)
+    if unknown.size and floor > -np.inf:  # each module's own text bound, for those not scored
+        eligible = np.flatnonzero(mask)[rest][unknown]
+        reach[unknown[view.tighter(eligible) + boost[unknown] < floor]] = False
     _fill(view, rows, final, reach & ~known)
     kept = np.flatnonzero(reach | known)
     optimistic = final[kept] + boost[kept]

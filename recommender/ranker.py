@@ -94,10 +94,12 @@ class TagTextRanker:
         return self
 
     def prepare(self) -> "TagTextRanker":
-        """Make now what the first query would otherwise make (the TF-IDF postings), so that a
-        refit run on this process's own thread does not leave it to a view."""
+        """Make now what the first query would otherwise make (the TF-IDF postings and the
+        bounds' sketch), so that a refit run on this process's own thread does not leave it to
+        a view."""
         if self.text_ is not None:
             self.text_.postings  # noqa: B018 - made on first use
+            self.text_.sketch  # noqa: B018 - likewise
         return self
 
     # -- scoring --------------------------------------------------------------------------------
@@ -260,14 +262,17 @@ class TagTextRanker:
         margin = self._bound_margin()
         if query is None:
             return rows[contenders(estimates + margin, lambda p: estimates[p] - margin, k)]
-        dense = self.text_.dense(query)
         weight = self.weights.text_weight
 
         def lower(positions: np.ndarray) -> np.ndarray:
-            text = weight * self.text_.similarity_estimates(dense, rows[positions])
+            text = weight * self.text_.similarity(query, rows[positions])
             return estimates[positions] + text - margin
 
-        return rows[contenders(estimates + (high + margin), lower, k)]
+        def tighter(positions: np.ndarray) -> np.ndarray:
+            text = weight * self.text_.similarity_bounds(query, rows[positions])
+            return estimates[positions] + (np.maximum(text, 0.0) + margin)
+
+        return rows[contenders(estimates + (high + margin), lower, k, tighter)]
 
     # -- explaining -----------------------------------------------------------------------------
     def suggestion(

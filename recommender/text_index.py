@@ -171,6 +171,7 @@ class TextIndex:
         #: Document frequency of each term, i.e. the length of its postings.
         self._posting_lengths = np.bincount(rows.indices, minlength=len(terms))
         self._postings: sparse.csc_matrix | None = None
+        self._sketch: BucketNorms | None = None
 
     @property
     def postings(self) -> sparse.csc_matrix:
@@ -182,16 +183,27 @@ class TextIndex:
             postings = self._postings = sparse.csc_matrix(self.rows)
         return postings
 
+    @property
+    def sketch(self) -> "BucketNorms":
+        """Each module's norm within each bucket of terms, for bounds on its similarity to any
+        query (:meth:`similarity_bounds`); made on first use, as the postings are."""
+        sketch = self._sketch
+        if sketch is None:
+            sketch = self._sketch = BucketNorms.of(self.rows)
+        return sketch
+
     def __getstate__(self) -> dict:
-        """What a served copy needs: no postings (rebuilt on arrival: cheaper than pickling and
-        piping them) and no refit state."""
+        """What a served copy needs: no postings or sketch (rebuilt on arrival: cheaper than
+        pickling and piping them) and no refit state."""
         state = self.__dict__.copy()
-        state.update(_postings=None, counts=None, first_seen=None)
+        state.update(_postings=None, _sketch=None, counts=None, first_seen=None)
         return state
 
     def __setstate__(self, state: dict) -> None:
+        self.__dict__.setdefault("_sketch", None)  # a copy pickled before the sketch existed
         self.__dict__.update(state)
         self.postings  # noqa: B018 - built here, on the receiving refit thread, not in a view
+        self.sketch  # noqa: B018 - likewise
 
     @classmethod
     def fit(cls, texts: Iterable[str]) -> "TextIndex | None":
@@ -429,13 +441,10 @@ class TextIndex:
         dense[query.terms] = query.weights
         return dense
 
-    def similarity_estimates(self, dense: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Cosines of a few ``rows`` with the ``dense`` query, summed in whatever order the dot
-        product likes: within float rounding of :meth:`similarity`, for bounds only."""
-        indptr, indices, data = self.rows.indptr, self.rows.indices, self.rows.data
-        return np.array(
-            [data[indptr[i]:indptr[i + 1]] @ dense[indices[indptr[i]:indptr[i + 1]]] for i in rows]
-        )
+    def similarity_bounds(self, query: QueryVector, rows: np.ndarray) -> np.ndarray:
+        """Upper bounds of :meth:`similarity` for ``rows``, from the sketch: O(buckets) a row
+        whatever the texts' lengths (see :class:`BucketNorms`)."""
+        return self.sketch.bounds(query, rows)
 
     def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """Term columns and weights of module ``i``."""
@@ -451,4 +460,78 @@ class TextIndex:
         refit = [a for a in (self.counts, self.first_seen) if a is not None]
         arrays = (rows.data, rows.indices, rows.indptr, self.idf, self._row_lengths,
                   self._posting_lengths, *refit)
-        return postings + sum(a.nbytes for a in arrays)
+        return postings + BucketNorms.nbytes_for(*rows.shape) + sum(a.nbytes for a in arrays)
+
+
+#: Buckets of terms in :class:`BucketNorms`: more prune more and cost a byte a module each.
+SKETCH_BUCKETS = 64
+#: Rows summed at a time while sketching: bounds the float64 scratch to ~32 MB.
+_SKETCH_CHUNK = 1 << 16
+#: A bucket's norm (at most 1) is kept as a byte: the next 1/255 up.
+_LEVELS = 255
+#: A cosine is at most 1; computed, it may pass 1 by rounding (many ulps below this).
+_MOST_COSINE = 1.0 + 1e-9
+
+
+def _rounded_up(values: np.ndarray, dtype: type) -> np.ndarray:
+    """``values`` (float64, non-negative) in ``dtype``, each rounded up, never down."""
+    low = values.astype(dtype)
+    return np.where(low.astype(np.float64) < values, np.nextafter(low, dtype(np.inf)), low)
+
+
+@dataclass(frozen=True)
+class BucketNorms:
+    """Each module's TF-IDF norm within each of ``SKETCH_BUCKETS`` buckets of terms.
+
+    Why: the text term bounds which modules can reach a list at all, and the constant bound (a
+    cosine is at most 1) keeps thousands of modules a context in a catalog whose texts share
+    most words. By Cauchy–Schwarz per bucket, cos(q, m) = Σ_b q_b·m_b ≤ Σ_b ‖q_b‖·‖m_b‖: a
+    bound of ``SKETCH_BUCKETS`` multiplications a module, well under 1 where the best cosines
+    are 0.5 (docs/design/recommender.md, "Bounds"). Terms are dealt to buckets in order of
+    their weight in the catalog, so each bucket holds a share of every text's mass. A norm is
+    kept as a byte, rounded up to the next 1/255, so a bound is never below the truth; bytes
+    turn into floats several times faster than float16 does."""
+
+    bucket_of: np.ndarray  # int32 per term
+    levels: np.ndarray  # (modules, SKETCH_BUCKETS) uint8: ⌈norm × 255⌉
+
+    @classmethod
+    def of(cls, rows: sparse.csr_matrix) -> "BucketNorms":
+        n_rows, n_terms = rows.shape
+        squares = rows.data * rows.data
+        mass = np.bincount(rows.indices, weights=squares, minlength=n_terms)
+        bucket_of = np.empty(n_terms, dtype=np.int32)
+        bucket_of[np.argsort(-mass, kind="stable")] = np.arange(n_terms) % SKETCH_BUCKETS
+        levels = np.empty((n_rows, SKETCH_BUCKETS), dtype=np.uint8)
+        indptr, buckets = rows.indptr, bucket_of[rows.indices]
+        for start in range(0, n_rows, _SKETCH_CHUNK):
+            end = min(n_rows, start + _SKETCH_CHUNK)
+            lo, hi = indptr[start], indptr[end]
+            row_of = np.repeat(np.arange(end - start), np.diff(indptr[start:end + 1]))
+            sums = np.bincount(row_of * SKETCH_BUCKETS + buckets[lo:hi], weights=squares[lo:hi],
+                               minlength=(end - start) * SKETCH_BUCKETS)
+            # sqrt is correctly rounded, the product by 255 may lose an ulp: nudge it up first.
+            scaled = np.ceil(np.sqrt(sums) * (_LEVELS * (1.0 + 1e-12)))
+            levels[start:end] = np.minimum(scaled, _LEVELS).reshape(-1, SKETCH_BUCKETS)
+        return cls(bucket_of, levels)
+
+    def bounds(self, query: QueryVector, rows: np.ndarray) -> np.ndarray:
+        """Upper bounds of the cosine of ``query`` with each of ``rows``, at most 1 (and a
+        hair, as a computed cosine of a text with itself can exceed 1 by its rounding).
+
+        Summed in float32: every product is non-negative, so the sum's relative error is at
+        most ``SKETCH_BUCKETS`` × 2⁻²⁴, and the factor 1 + 2⁻¹⁶ covers it (and the rounding
+        of the query's norms, taken up as well)."""
+        squares = np.bincount(self.bucket_of[query.terms], weights=query.weights * query.weights,
+                              minlength=SKETCH_BUCKETS)
+        per_bucket = _rounded_up(np.sqrt(squares) / _LEVELS, np.float32)
+        sums = self.levels[rows] @ per_bucket
+        return np.minimum(sums.astype(np.float64) * (1.0 + 2.0**-16), _MOST_COSINE)
+
+    @staticmethod
+    def nbytes_for(n_rows: int, n_terms: int) -> int:
+        return n_rows * SKETCH_BUCKETS + n_terms * 4
+
+    @property
+    def nbytes(self) -> int:
+        return self.levels.nbytes + self.bucket_of.nbytes

@@ -3,7 +3,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recommender.text_index import TextIndex, build_vectorizer
+import pickle
+
+from recommender.synthetic import synthetic_catalog, synthetic_contexts
+from recommender.text_index import SKETCH_BUCKETS, TextIndex, build_vectorizer
 
 #: Words, stop words, digits, underscores, accents, non-Latin letters, punctuation and spacing:
 #: whatever decides where the tokenizer cuts.
@@ -44,3 +47,48 @@ def test_catalog_rows_and_queries_are_the_vectorizers_floats(catalog, query):
 
 def test_a_catalog_of_stop_words_has_no_text_index():
     assert TextIndex.fit(["the and of", "", "a"]) is None
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(catalog=st.lists(texts, min_size=1, max_size=8), query=texts)
+def test_text_bounds_are_never_below_the_similarity(catalog, query):
+    index = TextIndex.fit(iter(catalog))
+    found = None if index is None else index.query(query)
+    if found is None:
+        return
+    rows = np.arange(len(catalog))
+    bounds = index.similarity_bounds(found, rows)
+    assert (bounds >= index.similarity(found, rows)).all() and (bounds <= 1.0 + 1e-9).all()
+
+
+def test_text_bounds_hold_and_prune_on_a_catalog_whose_texts_share_most_words():
+    catalog = synthetic_catalog(3_000, seed=3)
+    index = TextIndex.fit(m.text for m in catalog)
+    rows = np.arange(len(catalog))
+    tight = []
+    for context in synthetic_contexts(40, seed=3):
+        query = index.query(context.text)
+        similarity, bounds = index.similarity(query, rows), index.similarity_bounds(query, rows)
+        assert (bounds >= similarity).all()
+        tight.append(np.median(bounds))
+    # A cosine is at most 1; the sketch bounds the typical module well below that (the best
+    # cosines on this catalog are ~0.5), which is what lets a ranker skip it.
+    assert np.median(tight) < 0.6
+
+
+def test_a_text_bounds_itself_closely():
+    index = TextIndex.fit(["audit trail for regulated banks", "cloud migration playbook", "roi"])
+    query = index.query("audit trail for regulated banks")
+    assert index.similarity_bounds(query, np.array([0]))[0] >= index.similarity(query)[0]
+    assert index.similarity_bounds(query, np.array([0]))[0] <= 1.0 + 1e-9
+
+
+def test_a_served_copy_rebuilds_the_sketch_and_counts_its_bytes():
+    index = TextIndex.fit(m.text for m in synthetic_catalog(500, seed=5))
+    index.sketch  # noqa: B018 - made, as a served index has it
+    copy = pickle.loads(pickle.dumps(index))
+
+    np.testing.assert_array_equal(copy.sketch.levels, index.sketch.levels)
+    assert copy.sketch.levels.shape == (500, SKETCH_BUCKETS)
+    assert index.__getstate__()["_sketch"] is None  # rebuilt on arrival, not piped
+    assert index.nbytes >= index.sketch.nbytes + index.rows.data.nbytes

@@ -55,8 +55,10 @@ def predict(ranker: "LearnedRanker", scored: ScoredCatalog, phase: int) -> np.nd
                 linear += scored.contributions[dim] * coef[n]
         linear += scored.total * coef[_TOTAL]
         generic = np.exp(linear + np.take(ranker._bounds.fixed, rows))
-    return (generic * np.take(effects.module, rows) * np.take(effects.phase[:, phase], rows)
-            * np.take(effects.rejection[:, phase], rows))
+    # A column is gathered as [rows, phase]: np.take of a column view copies the whole column
+    # first (~50 µs at 100,000 modules, whatever the rows).
+    return (generic * np.take(effects.module, rows) * effects.phase[rows, phase]
+            * effects.rejection[rows, phase])
 
 
 @dataclass(frozen=True)
@@ -148,11 +150,11 @@ class ContextView:
         rows = base.eligible_modules(context, today, partners_only=partners_only)
         phase = ranker._phase(context)
         partial = base.tags_.tag_score_estimates(tables, rows, bounds.factors)
-        partial += np.take(bounds.constant[:, phase], rows)
+        partial += bounds.constant[rows, phase]  # not np.take of a column: see predict
         low, high = base.text_bound() if query is not None else (0.0, 0.0)
         text_most = max(bounds.text_factor * low, bounds.text_factor * high)
         upper = np.maximum(partial + (text_most + bounds.margin), bounds.floored_score)
-        rejection = np.take(ranker.effects_.rejection[:, phase], rows)
+        rejection = ranker.effects_.rejection[rows, phase]
         return cls(ranker, context, today, query, phase, rows, base.client_facing_[rows], upper,
                    partial, rejection)
 

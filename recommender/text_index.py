@@ -525,7 +525,7 @@ class BucketNorms:
         squares = np.bincount(self.bucket_of[query.terms], weights=query.weights * query.weights,
                               minlength=SKETCH_BUCKETS)
         per_bucket = _rounded_up(np.sqrt(squares) / _LEVELS, np.float32)
-        sums = self.levels[rows] @ per_bucket
+        sums = np.take(self.levels, rows, axis=0) @ per_bucket  # take copies rows whole: ~2× []
         return np.minimum(sums.astype(np.float64) * (1.0 + 2.0**-16), _MOST_COSINE)
 
     @staticmethod

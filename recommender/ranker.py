@@ -173,13 +173,36 @@ class TagTextRanker:
         """Indices, ascending, of the modules ``context`` may be shown: no exclusion rule
         removes them and their review date has not passed (and, ``partners_only``, they are
         marked for partners)."""
+        return self._unpack(self._eligible_bits(context, today, partners_only))
+
+    def eligible_by_audience(self, context: OpportunityContext, today: date, *,
+                             partners_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """``eligible_modules`` split into the client-facing and the internal ones: two ANDs
+        on packed bits, where splitting the indices costs passes over every eligible module."""
+        bits = self._eligible_bits(context, today, partners_only)
+        client = self._client_bits()
+        return self._unpack(bits & client), self._unpack(bits & ~client)
+
+    def _eligible_bits(self, context: OpportunityContext, today: date,
+                       partners_only: bool) -> np.ndarray:
         self._check_fitted()
         bits = self.tags_.allowed_bits(context)
         current = self._current_bits(today)
         bits = current if bits is None else bits & current
         if partners_only:
             bits = bits & self.for_partners_
+        return bits
+
+    def _unpack(self, bits: np.ndarray) -> np.ndarray:
         return np.flatnonzero(np.unpackbits(bits, count=len(self.module_ids_)).view(bool))
+
+    def _client_bits(self) -> np.ndarray:
+        """Packed bits of the client-facing modules (made once; a ranker unpickled from before
+        they were kept makes them on first use)."""
+        bits = self.__dict__.get("_client_facing_bits")
+        if bits is None:
+            bits = self._client_facing_bits = np.packbits(self.client_facing_)
+        return bits
 
     def _current_bits(self, today: date) -> np.ndarray:
         """Packed bits of the modules still within their review date, kept for the day."""
@@ -236,12 +259,12 @@ class TagTextRanker:
         self._check_fitted()
         query = self.query_vector(context.text)
         tables = self.tags_.contributions(context)
-        rows = self.eligible_modules(context, today, partners_only=partners_only)
-        client = self.client_facing_[rows]
-        estimates = self.tags_.tag_score_estimates(tables, rows)
         per_list = [
-            self._contenders(rows[mask], estimates[mask], query, k)
-            for mask, k in ((client, k_client_facing), (~client, k_internal))
+            self._contenders(rows, self.tags_.tag_score_estimates(tables, rows), query, k)
+            for rows, k in zip(
+                self.eligible_by_audience(context, today, partners_only=partners_only),
+                (k_client_facing, k_internal),
+            )
         ]
         scored = self._score_rows(context, None, np.concatenate(per_list), query, tables)
         lists, start = [], 0

@@ -54,25 +54,36 @@ GENERIC_TERMS = frozenset("""
 
 #: Punctuation ends a phrase: "transfers, beneficiary" is two of them.
 _CLAUSE_BREAK = re.compile(r"[^\w\s]+")
+#: In ASCII text: word characters stay, spacing becomes a space, anything else a clause break
+#: ("|"), so one ``translate`` and two ``split`` find what the two regexes find, ~3× faster.
+_ASCII_CLAUSES = {
+    c: (" " if re.match(r"\s", chr(c)) else "|")
+    for c in range(128) if not re.match(r"\w", chr(c))
+}
 
 
 def text_phrases(text: str) -> set[tuple[str, str]]:
     """Pairs of adjacent words in ``text``, tokenised as the vectorizer tokenises it, neither a
     stop word nor a bare number, and not both generic: the phrases a reason may name ("spare
     parts", "vendor security"). A stop word or punctuation between two words breaks the pair."""
+    lowered = text.lower()
+    if lowered.isascii():
+        clauses = [
+            [w for w in clause.split() if len(w) > 1]
+            for clause in lowered.translate(_ASCII_CLAUSES).split("|")
+        ]
+    else:
+        clauses = [_WORD.findall(clause) for clause in _CLAUSE_BREAK.split(lowered)]
     found = set()
-    for clause in _CLAUSE_BREAK.split(text.lower()):
-        words = _WORD.findall(clause)
+    for words in clauses:
+        if len(words) < 2:
+            continue
+        usable = [w not in _STOP_WORDS and not w.isdigit() and "_" not in w for w in words]
         found.update(
-            (a, b) for a, b in zip(words, words[1:])
-            if _phrase_word(a) and _phrase_word(b)
-            and not (a in GENERIC_TERMS and b in GENERIC_TERMS)
+            (a, b) for a, b, ok_a, ok_b in zip(words, words[1:], usable, usable[1:])
+            if ok_a and ok_b and not (a in GENERIC_TERMS and b in GENERIC_TERMS)
         )
     return found
-
-
-def _phrase_word(word: str) -> bool:
-    return word not in _STOP_WORDS and not word.isdigit() and "_" not in word
 
 
 def _first_seen(wanted: np.ndarray, terms: np.ndarray, indptr: np.ndarray, indices: np.ndarray,

@@ -1,12 +1,20 @@
-"""TextIndex gives scikit-learn's TfidfVectorizer numbers bit for bit, fitted in one pass."""
+"""TextIndex gives scikit-learn's TfidfVectorizer numbers bit for bit, fitted in one pass; its
+text bounds never fall below a similarity; its phrases are the regexes' pairs."""
+import pickle
+import re
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import pickle
-
 from recommender.synthetic import synthetic_catalog, synthetic_contexts
-from recommender.text_index import SKETCH_BUCKETS, TextIndex, build_vectorizer
+from recommender.text_index import (
+    GENERIC_TERMS,
+    SKETCH_BUCKETS,
+    TextIndex,
+    build_vectorizer,
+    text_phrases,
+)
 
 #: Words, stop words, digits, underscores, accents, non-Latin letters, punctuation and spacing:
 #: whatever decides where the tokenizer cuts.
@@ -92,3 +100,31 @@ def test_a_served_copy_rebuilds_the_sketch_and_counts_its_bytes():
     assert copy.sketch.levels.shape == (500, SKETCH_BUCKETS)
     assert index.__getstate__()["_sketch"] is None  # rebuilt on arrival, not piped
     assert index.nbytes >= index.sketch.nbytes + index.rows.data.nbytes
+
+
+def _phrases_by_regex(text: str) -> set[tuple[str, str]]:
+    """The phrase rule restated with the vectorizer's own token and stop-word definitions."""
+    stop = build_vectorizer().get_stop_words()
+
+    def usable(word: str) -> bool:
+        return word not in stop and not word.isdigit() and "_" not in word
+
+    found = set()
+    for clause in re.split(r"[^\w\s]+", text.lower()):
+        words = re.findall(r"\w\w+", clause)
+        found.update((a, b) for a, b in zip(words, words[1:]) if usable(a) and usable(b)
+                     and not (a in GENERIC_TERMS and b in GENERIC_TERMS))
+    return found
+
+
+ascii_texts = st.lists(
+    st.sampled_from([*PIECES[:20], "spare", "parts", "x1", "a", "\x1c", "\x0b", "-", "vendor",
+                     "security", "2", "__", "account", "transfers"]),
+    max_size=30,
+).map(" ".join) | st.text(alphabet=st.characters(max_codepoint=127))
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(text=ascii_texts | texts)
+def test_phrases_are_the_pairs_the_regexes_find(text):
+    assert text_phrases(text) == _phrases_by_regex(text)

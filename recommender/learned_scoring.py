@@ -69,7 +69,8 @@ class RankingBounds:
     factors: dict[str, float]
     #: factor on v1's text term.
     text_factor: float
-    #: (modules, phases + 1) float32: the per-module constant of the score, per journey phase.
+    #: (phases + 1, modules) float32: the per-module constant of the score, per journey phase
+    #: (a phase's row contiguous: gathering a column of the other layout is ~5× slower).
     constant: np.ndarray
     #: The most any exact score can be when the prediction hits its floor.
     floored_score: float
@@ -78,6 +79,20 @@ class RankingBounds:
     maybe_new: np.ndarray
     #: (modules,) float64: intercept + audience and kind terms of the linear predictor, exact.
     fixed: np.ndarray
+    #: (phase, sink_below) → bool per module: its votes' multiplier in that phase is at least
+    #: ``sink_below`` (made on first use; racing threads at worst make one twice).
+    _kept: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def kept(self, ranker: "LearnedRanker", phase: int) -> np.ndarray:
+        """Which modules no vote sinks in ``phase``, by module (see ``LearnedRanker.rank``)."""
+        key = (phase, ranker.sink_below)
+        found = self._kept.get(key)
+        if found is None:
+            found = np.ascontiguousarray(ranker.effects_.rejection[:, phase] >= ranker.sink_below)
+            if len(self._kept) > 16:
+                self._kept.clear()
+            self._kept[key] = found
+        return found
 
     @classmethod
     def build(cls, ranker: "LearnedRanker") -> "RankingBounds":
@@ -109,7 +124,8 @@ class RankingBounds:
         published = ranker.published_ > np.iinfo(np.int64).min
         maybe_new = np.flatnonzero(published & (effects.exposure < ranker.explore_new_until))
         return cls(
-            factors, text_factor, constant.astype(np.float32), most_tags + high + floored,
+            factors, text_factor, np.ascontiguousarray(constant.T, dtype=np.float32),
+            most_tags + high + floored,
             1e-5 * (1.0 + scale), maybe_new, fixed,
         )  # fmt: skip
 
@@ -136,8 +152,9 @@ class ContextView:
     upper: np.ndarray
     #: the eligible modules' learned scores without the text term, for :meth:`tighter`
     partial: np.ndarray
-    #: the votes' multiplier of each eligible module in this phase (1: no one rejects it)
-    rejection: np.ndarray
+    #: aligned with rows: no vote sinks the module in this phase (its multiplier is at least
+    #: ``sink_below``), so the lists may hold it
+    kept: np.ndarray
     #: every exact evaluation made for this context, for the suggestions to reuse
     evaluated: list = field(default_factory=list)
 
@@ -150,13 +167,13 @@ class ContextView:
         rows = base.eligible_modules(context, today, partners_only=partners_only)
         phase = ranker._phase(context)
         partial = base.tags_.tag_score_estimates(tables, rows, bounds.factors)
-        partial += bounds.constant[rows, phase]  # not np.take of a column: see predict
+        partial += np.take(bounds.constant[phase], rows)
         low, high = base.text_bound() if query is not None else (0.0, 0.0)
         text_most = max(bounds.text_factor * low, bounds.text_factor * high)
         upper = np.maximum(partial + (text_most + bounds.margin), bounds.floored_score)
-        rejection = ranker.effects_.rejection[rows, phase]
+        kept = np.take(bounds.kept(ranker, phase), rows)
         return cls(ranker, context, today, query, phase, rows, base.client_facing_[rows], upper,
-                   partial, rejection)
+                   partial, kept)
 
     def tighter(self, positions: np.ndarray) -> np.ndarray:
         """Upper bounds of the learned scores of the eligible modules at ``positions``, with

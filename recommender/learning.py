@@ -338,7 +338,7 @@ class LearnedRanker(BaseEstimator):
         masks = (view.client, ~view.client)
         # Modules reps reject in this phase (votes' multiplier under ``sink_below``) are left
         # out of the lists; the exploratory slot may still draw them, with their probability.
-        kept = view.rejection >= self.sink_below
+        kept = view.kept
         heads = learned_scoring.heads(
             view, [(m & kept, learned_scoring.head_size(self, k)) for m, k in zip(masks, ks)]
         )

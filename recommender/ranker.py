@@ -11,7 +11,13 @@ import numpy as np
 
 from recommender.catalog_tags import CatalogTags
 from recommender.selection import best_of, contenders
-from recommender.text_index import QueryVector, TextIndex, build_vectorizer, text_phrases
+from recommender.text_index import (
+    QueryVector,
+    TextIndex,
+    build_vectorizer,
+    shared_phrases,
+    text_phrases,
+)
 from recommender.types import (
     CLIENT_FACING,
     DIMENSIONS,
@@ -84,10 +90,6 @@ class TagTextRanker:
             )
         #: Each module's text, for the phrases a reason names (read for the few suggested).
         self.texts_ = texts
-        #: Module → its phrases, made the first time a reason needs them (the texts never change
-        #: for a fitted ranker; racing threads at worst make one twice), for at most
-        #: ``PHRASES_KEPT`` modules: a big catalog's would outgrow the fit itself.
-        self._module_phrases: dict[int, frozenset[tuple[str, str]]] = {}
         self.text_matrix_ = None if self.text_ is None else self.text_.rows
         self.terms_ = None if self.text_ is None else self.text_.terms
         self._open_on: tuple[int, np.ndarray] | None = None
@@ -344,13 +346,7 @@ class TagTextRanker:
         Only when the texts share a term at all (``query``), so the score has a text part."""
         if query is None or self.text_ is None:
             return []
-        phrases = self._module_phrases
-        module = phrases.get(i)
-        if module is None:
-            module = frozenset(text_phrases(self.texts_[i]))
-            if len(phrases) < PHRASES_KEPT:
-                phrases[i] = module
-        shared = _context_phrases(text) & module
+        shared = shared_phrases(self.texts_[i], _context_phrases(text))
         if not shared:
             return []
         columns, idf = self.text_._columns, self.text_.idf
@@ -382,10 +378,6 @@ def _previous_rows(before: np.ndarray, now: np.ndarray) -> np.ndarray:
     found = at < len(before)
     found[found] = before[at[found]] == now[found]
     return np.where(found, at, -1)
-
-
-#: Modules whose phrases a fitted ranker keeps (those suggested first; a few MB at most).
-PHRASES_KEPT = 2048
 
 
 @functools.lru_cache(maxsize=256)

@@ -66,16 +66,8 @@ def text_phrases(text: str) -> set[tuple[str, str]]:
     """Pairs of adjacent words in ``text``, tokenised as the vectorizer tokenises it, neither a
     stop word nor a bare number, and not both generic: the phrases a reason may name ("spare
     parts", "vendor security"). A stop word or punctuation between two words breaks the pair."""
-    lowered = text.lower()
-    if lowered.isascii():
-        clauses = [
-            [w for w in clause.split() if len(w) > 1]
-            for clause in lowered.translate(_ASCII_CLAUSES).split("|")
-        ]
-    else:
-        clauses = [_WORD.findall(clause) for clause in _CLAUSE_BREAK.split(lowered)]
     found = set()
-    for words in clauses:
+    for words in _clauses(text):
         if len(words) < 2:
             continue
         usable = [w not in _STOP_WORDS and not w.isdigit() and "_" not in w for w in words]
@@ -84,6 +76,33 @@ def text_phrases(text: str) -> set[tuple[str, str]]:
             if ok_a and ok_b and not (a in GENERIC_TERMS and b in GENERIC_TERMS)
         )
     return found
+
+
+def shared_phrases(text: str, phrases: frozenset[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The pairs of ``phrases`` (another text's :func:`text_phrases`) that ``text`` has too.
+
+    Equal to ``phrases & text_phrases(text)``, since the phrase rule looks at the two words
+    alone and every pair of ``phrases`` passed it: so ``text``'s adjacent pairs are met against
+    ``phrases`` directly (in C), without the rule's test per word. About 5× cheaper; a reason
+    runs it for each module it explains."""
+    found: set[tuple[str, str]] = set()
+    if phrases:
+        for words in _clauses(text):
+            if len(words) > 1:
+                found.update(phrases.intersection(zip(words, words[1:])))
+    return found
+
+
+def _clauses(text: str) -> list[list[str]]:
+    """``text``'s clauses (punctuation ends one), each as its words, tokenised as the
+    vectorizer tokenises (stop words kept: they break phrases)."""
+    lowered = text.lower()
+    if lowered.isascii():
+        return [
+            [w for w in clause.split() if len(w) > 1]
+            for clause in lowered.translate(_ASCII_CLAUSES).split("|")
+        ]
+    return [_WORD.findall(clause) for clause in _CLAUSE_BREAK.split(lowered)]
 
 
 def _first_seen(wanted: np.ndarray, terms: np.ndarray, indptr: np.ndarray, indices: np.ndarray,

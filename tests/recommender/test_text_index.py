@@ -13,6 +13,7 @@ from recommender.text_index import (
     SKETCH_BUCKETS,
     TextIndex,
     build_vectorizer,
+    shared_phrases,
     text_phrases,
 )
 
@@ -128,3 +129,11 @@ ascii_texts = st.lists(
 @given(text=ascii_texts | texts)
 def test_phrases_are_the_pairs_the_regexes_find(text):
     assert text_phrases(text) == _phrases_by_regex(text)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(first=ascii_texts | texts, second=ascii_texts | texts)
+def test_shared_phrases_are_the_phrases_both_texts_have(first, second):
+    for other in (second, f"{second} {first}", f"{first}; {second}"):  # some sharing many
+        assert shared_phrases(other, frozenset(text_phrases(first))) == (
+            text_phrases(first) & text_phrases(other))

@@ -46,6 +46,7 @@ def measure_serving_memory(n_modules: int, seed: int, views: int, today: date) -
     del simulator, logged
     gc.collect()
     learned = LearnedRanker.from_bytes(stored, catalog)  # as plugin/served_models.py loads it
+    learned.base_.prepare()  # and prepares it: postings and the bounds' sketch
     del catalog, stored
     gc.collect()
     give_back_freed_heap()

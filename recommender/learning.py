@@ -339,10 +339,13 @@ class LearnedRanker(BaseEstimator):
         # Modules reps reject in this phase (votes' multiplier under ``sink_below``) are left
         # out of the lists; the exploratory slot may still draw them, with their probability.
         kept = view.kept
+        # The same mask objects throughout, so the view applies each once (``subset``).
+        parts = masks if kept.all() else tuple(m & kept for m in masks)
         heads = learned_scoring.heads(
-            view, [(m & kept, learned_scoring.head_size(self, k)) for m, k in zip(masks, ks)]
+            view, [(p, learned_scoring.head_size(self, k)) for p, k in zip(parts, ks)]
         )
-        heads = [learned_scoring.within(view, m, m & kept, head) for m, head in zip(masks, heads)]
+        heads = [learned_scoring.within(view, m, p, head)
+                 for m, p, head in zip(masks, parts, heads)]
         lists = [
             learned_scoring.choose(self, view, m, k, head, rng)
             for m, k, head in zip(masks, ks, heads)

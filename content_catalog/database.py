@@ -92,4 +92,4 @@ def read_session_factory(engine: Engine) -> sessionmaker[Session]:
     SELECT in the first place. Never for writes: each would commit on its own."""
     if engine.dialect.name == "postgresql":
         engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return sessionmaker(engine, expire_on_commit=False)
+    return session_factory(engine)

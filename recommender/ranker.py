@@ -90,6 +90,8 @@ class TagTextRanker:
             )
         #: Each module's text, for the phrases a reason names (read for the few suggested).
         self.texts_ = texts
+        #: (module, opportunity text) → their shared phrases, for at most ``EXPLAINED_KEPT``.
+        self._explained: dict[tuple[int, str], frozenset[tuple[str, str]]] = {}
         self.text_matrix_ = None if self.text_ is None else self.text_.rows
         self.terms_ = None if self.text_ is None else self.text_.terms
         self._open_on: tuple[int, np.ndarray] | None = None
@@ -292,7 +294,8 @@ class TagTextRanker:
         similarity: "_RememberedSimilarity",
     ) -> np.ndarray:
         """The modules of ``rows`` (one audience) that may be among its ``k`` best, given their
-        tag score estimates: their estimate plus the most the text can add reaches the floor."""
+        tag score estimates: their estimate plus the most the text can add reaches the floor,
+        and so does their estimate plus their own text bound (the sketch's)."""
         low, high = self.text_bound()
         margin = self._bound_margin()
         if query is None:
@@ -356,7 +359,14 @@ class TagTextRanker:
         Only when the texts share a term at all (``query``), so the score has a text part."""
         if query is None or self.text_ is None:
             return []
-        shared = shared_phrases(self.texts_[i], _context_phrases(text))
+        key = (i, text)
+        explained = self.__dict__.setdefault("_explained", {})  # a ranker pickled before it
+        shared = explained.get(key)
+        if shared is None:
+            shared = frozenset(shared_phrases(self.texts_[i], _context_phrases(text)))
+            if len(explained) >= EXPLAINED_KEPT:
+                explained.clear()
+            explained[key] = shared
         if not shared:
             return []
         columns, idf = self.text_._columns, self.text_.idf
@@ -417,6 +427,12 @@ def _previous_rows(before: np.ndarray, now: np.ndarray) -> np.ndarray:
     found = at < len(before)
     found[found] = before[at[found]] == now[found]
     return np.where(found, at, -1)
+
+
+#: (module, opportunity text) pairs whose shared phrases a fitted ranker keeps: a record viewed
+#: again (a list not remembered, an exploring one say) explains the same modules, and each
+#: would tokenise its text again. Small sets; racing threads at worst make one twice.
+EXPLAINED_KEPT = 4096
 
 
 @functools.lru_cache(maxsize=256)

@@ -567,4 +567,4 @@ class BucketNorms:
 
     @property
     def nbytes(self) -> int:
-        return self.levels.nbytes + self.bucket_of.nbytes
+        return self.nbytes_for(len(self.levels), len(self.bucket_of))

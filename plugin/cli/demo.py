@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from content_catalog.database import upgrade
+from content_catalog.database import refresh_statistics, upgrade
 from content_catalog.importing import ImportRejected
 from content_catalog.repository import CatalogRepository, OrgNotFound
 from plugin.learning.demo_history import (
@@ -101,6 +101,7 @@ def _load_demo(svc: Services, history: bool = True) -> None:
         _train_demo_if_untrained(svc)
         _seed_demo_refreshers(svc)
         _seed_demo_loss_reviews(svc)
+    refresh_statistics(svc.engine)
 
 
 def _seed_demo_refreshers(svc: Services) -> None:

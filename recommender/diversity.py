@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from recommender.sparse_rows import row_gram
+
 
 def maximal_marginal_relevance(
     ordered: np.ndarray,
@@ -27,8 +29,7 @@ def maximal_marginal_relevance(
     head, head_scores = ordered[:size], np.asarray(scores[:size], dtype=float)
     spread = head_scores.max() - head_scores.min()
     relevance = (head_scores - head_scores.min()) / spread if spread > 0 else np.ones(len(head))
-    rows = vectors[head]
-    similarity = (rows @ rows.T).toarray()
+    similarity = row_gram(vectors, head)
     lam = 1.0 - diversity
     chosen = [0]
     redundancy = similarity[0].copy()

@@ -90,6 +90,24 @@ def postgres_schema_engine() -> Iterator[Engine]:
         admin.dispose()
 
 
+@pytest.fixture
+def schema_url():
+    """A DATABASE_URL whose connections live in a new schema, dropped afterwards: for commands
+    and servers started as processes of their own."""
+    if SKIP_POSTGRES:
+        pytest.skip("BEINSPIRED_SKIP_POSTGRES=1")
+    schema = f"bi_cli_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 @contextmanager
 def empty_database(backend: str, directory) -> Iterator[Engine]:
     """An engine on an empty database of ``backend`` (no tables, no Alembic version)."""

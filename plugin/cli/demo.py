@@ -74,6 +74,7 @@ def demo_history(weeks: int, seed: int, views_per_week: int) -> None:
                 "the demo org is not loaded: run `beinspired load-demo --no-history` first"
             ) from None
     _seed(svc, weeks, seed, views_per_week)
+    refresh_statistics(svc.engine)  # weeks of impressions just written: plan with them
 
 
 def _load_demo(svc: Services, history: bool = True) -> None:

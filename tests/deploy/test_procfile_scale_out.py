@@ -14,14 +14,12 @@ import re
 import subprocess
 import sys
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
 import requests
-from sqlalchemy import create_engine, text
 
 from content_catalog.database import make_engine, session_factory
 from content_catalog.editing import ModuleEditor
@@ -29,7 +27,6 @@ from content_catalog.repository import CatalogRepository
 from plugin.crm.demo_org import DEMO_ORG_ID
 from plugin.crm.salesforce.breakers import breaker_store
 from plugin.crm.salesforce.health import OrgHealth
-from tests.conftest import POSTGRES_URL, SKIP_POSTGRES
 
 pytestmark = pytest.mark.postgres
 
@@ -39,23 +36,6 @@ ORG_ID = "00D5e0000000SCAEA2"
 SECRET = "procfile-test-secret-" + "y" * 32
 CONTEXT = {"stage": "Proposal/Price Quote", "industry": "Healthcare",
            "buyer_roles": ["Economic Buyer"], "description": "audit costs"}
-
-
-@pytest.fixture
-def schema_url():
-    """A DATABASE_URL whose connections live in a new schema, dropped afterwards."""
-    if SKIP_POSTGRES:
-        pytest.skip("BEINSPIRED_SKIP_POSTGRES=1")
-    schema = f"bi_procfile_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture

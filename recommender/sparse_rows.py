@@ -1,7 +1,6 @@
-"""A few rows of a CSR matrix read with numpy alone, where scipy's fixed costs dominate: for
-a list's head of 20 rows, indexing them out and multiplying the two sparse matrices cost about
-0.2 ms (issue 12: twice a learned panel view). For hundreds of rows scipy's one-pass copy is
-faster than these gathers (300 rows: 56 µs against 143 µs); use it there."""
+"""A few rows of a CSR matrix read with numpy alone, where scipy's fixed costs dominate (a
+list's head of 20 rows: ~0.2 ms to index and multiply them). For hundreds of rows scipy's
+one-pass copy is faster (300 rows: 56 µs against 143 µs here); use it there."""
 from __future__ import annotations
 
 import numpy as np

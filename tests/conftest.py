@@ -57,11 +57,10 @@ BACKENDS = [
 
 # -- databases ----------------------------------------------------------------------------------
 @contextmanager
-def postgres_schema_engine() -> Iterator[Engine]:
-    """An engine whose connections live in a brand-new schema, dropped afterwards.
+def scratch_schema() -> Iterator[str]:
+    """The name of a brand-new PostgreSQL schema, dropped (with everything in it) afterwards.
 
     A schema per use keeps concurrent runs (and a developer's own data in ``public``) apart.
-    ``lock_timeout`` turns a session a test forgot to close into an error instead of a hang.
     """
     if SKIP_POSTGRES:
         pytest.skip("BEINSPIRED_SKIP_POSTGRES=1")
@@ -77,35 +76,35 @@ def postgres_schema_engine() -> Iterator[Engine]:
             "start it or set BEINSPIRED_SKIP_POSTGRES=1",
             pytrace=False,
         )
-    engine = make_engine(
-        POSTGRES_URL,
-        connect_args={"options": f"-csearch_path={schema} -clock_timeout=10000"},
-    )
     try:
-        yield engine
+        yield schema
     finally:
-        engine.dispose()
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def postgres_schema_engine() -> Iterator[Engine]:
+    """An engine whose connections live in a :func:`scratch_schema`. ``lock_timeout`` turns a
+    session a test forgot to close into an error instead of a hang."""
+    with scratch_schema() as schema:
+        engine = make_engine(
+            POSTGRES_URL,
+            connect_args={"options": f"-csearch_path={schema} -clock_timeout=10000"},
+        )
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture
-def schema_url():
-    """A DATABASE_URL whose connections live in a new schema, dropped afterwards: for commands
-    and servers started as processes of their own."""
-    if SKIP_POSTGRES:
-        pytest.skip("BEINSPIRED_SKIP_POSTGRES=1")
-    schema = f"bi_cli_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
+def schema_url() -> Iterator[str]:
+    """A DATABASE_URL whose connections live in a :func:`scratch_schema`: for commands and
+    servers started as processes of their own."""
+    with scratch_schema() as schema:
         yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @contextmanager

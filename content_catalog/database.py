@@ -4,12 +4,15 @@ from __future__ import annotations
 import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterable
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+from content_catalog.tables import Base
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -113,20 +116,23 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def refresh_statistics(engine: Engine) -> None:
-    """PostgreSQL: ANALYZE this schema's tables after a bulk load (the demo's history, a big
-    import), as PostgreSQL's manual advises. Autovacuum would get there later, or never where it
-    is off (as on this project's benchmark server); until then the planner guesses. Under load
-    a lost deal's panel then took 70–80 ms of the database's CPU a view (issue 12): with no
-    statistics it probed the org's events by user instead of by impression, 500 times a view.
-    SQLite plans without statistics; nothing to do there."""
-    if engine.dialect.name != "postgresql":
+def analyze(connection: Connection, tables: Iterable[Table]) -> None:
+    """PostgreSQL: ANALYZE ``tables`` after a bulk write, so the planner plans with statistics.
+    Autovacuum would get there later, or never where it is off (as on this project's benchmark
+    server); until then it guesses. SQLite plans without statistics; nothing to do there."""
+    if connection.dialect.name != "postgresql":
         return
-    from content_catalog.tables import Base
+    for table in tables:
+        connection.exec_driver_sql(f'ANALYZE "{table.name}"')
 
+
+def refresh_statistics(engine: Engine) -> None:
+    """:func:`analyze` every table of the schema after a bulk load (the demo's history), as
+    PostgreSQL's manual advises. Unanalysed, a lost deal's panel took 70–80 ms of the
+    database's CPU a view under load (issue 12): the planner probed the org's events by user
+    instead of by impression, 500 times a view."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in Base.metadata.sorted_tables:
-            connection.exec_driver_sql(f'ANALYZE "{table.name}"')
+        analyze(connection, Base.metadata.sorted_tables)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

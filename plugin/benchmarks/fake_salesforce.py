@@ -73,7 +73,10 @@ class FakeSalesforce:
         context.load_cert_chain(cert, key)
         server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         server.daemon_threads = True
-        server.socket = context.wrap_socket(server.socket, server_side=True)
+        # The handshake on the connection's own thread (_QuietServer.finish_request), not in
+        # the accepting one: there, each client's handshake waited for every earlier one's.
+        server.socket = context.wrap_socket(server.socket, server_side=True,
+                                            do_handshake_on_connect=False)
         self._server = server
         self.instance_url = f"https://localhost:{server.server_address[1]}"
         self._thread = threading.Thread(target=server.serve_forever, name="fake-salesforce",
@@ -108,6 +111,17 @@ class FakeSalesforce:
 
 
 class _QuietServer(ThreadingHTTPServer):
+    #: Salesforce takes as many connections as the load opens; socketserver's queue of 5 made
+    #: clients beyond it wait for TCP retransmissions (a second, then three).
+    request_queue_size = 1024
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        try:
+            request.do_handshake()
+        except OSError:  # the client went away mid-handshake (ssl.SSLError is one)
+            return
+        super().finish_request(request, client_address)
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that gave up mid-answer (a timeout under test) is not an error here."""
 

@@ -51,15 +51,22 @@ class _Loaded:
         return self.revision == revision
 
 
+#: Told of each learned ranker an org starts to serve: (org, its catalog revision, the ranker).
+Swapped = Callable[[str, int, LearnedRanker], None]
+
+
 class ServedModels:
     def __init__(self, sessions: Callable[[], Session] | sessionmaker[Session],
                  clock: Callable[[], float] = time.monotonic, refits: OrgRefits | None = None,
-                 work: InProcess | ChildProcess | None = None):
-        """``work``: where a background refit runs (default: the refit's own thread)."""
+                 work: InProcess | ChildProcess | None = None,
+                 swapped: Swapped | None = None):
+        """``work``: where a background refit runs (default: the refit's own thread);
+        ``swapped``: called, outside any lock, with each ranker swapped in."""
         self._sessions = sessions
         self._clock = clock
         self._refits = refits or OrgRefits()
         self._work = work or InProcess(sessions)
+        self._swapped = swapped
         self._loaded: dict[str, _Loaded] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -139,11 +146,14 @@ class ServedModels:
 
     def _told(self, org_id: str, previous: _Loaded | None, marker: ModelMarker,
               loaded: _Loaded | None) -> LearnedRanker | None:
-        """After the lock is released: tell admins of a new failure; what to rank with."""
+        """After the lock is released: tell admins of a new failure, or whoever asked of a
+        ranker swapped in; what to rank with."""
         if loaded is None:
             return None
         if loaded.model is None and not _failed_before(previous, marker):
             self._tell_admins(org_id, loaded.version, loaded.failed_doing)
+        if loaded.adapted is not None and self._swapped is not None:
+            self._swapped(org_id, loaded.revision, loaded.adapted)
         return loaded.adapted
 
     def _failed(self, marker: ModelMarker, version: int | None, doing: str) -> _Loaded:

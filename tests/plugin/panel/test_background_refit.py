@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, text
 
+from content_catalog.model_store import RankerModels
 from content_catalog.taxonomy import Audience, ModuleKind, ModuleStatus
 from plugin.panel.suggestions import RecommendationService
 from plugin.ranking.refit_work import ChildProcess, forget_fits, last_fit
@@ -213,6 +214,32 @@ def test_the_previous_model_serves_until_the_next_one_is_ready(
     cards = service.recommend(ORG, BUYING, today, explore=False)
     assert {card.model_version for card in cards.client_facing} == {second.model_id}
     assert threads.held == []  # laid over the newest catalog in the same refit
+
+
+def test_an_org_serving_a_model_holds_its_v1_part_as_v1_not_a_second_fit(
+    services, service, threads, module_factory, today, fits
+):
+    publish(services, *buying_catalog(module_factory))
+    log_views(services, SHOWN_BY_V1, "f-gem", views=30, first_day=today - timedelta(days=20))
+    service.recommend(ORG, BUYING, today)  # v1, fitted in the view: the org's first fit
+    trained = services.trainer.train_org(ORG, today=today)
+    service.recommend(ORG, BUYING, today)
+    threads.run_next()  # the model laid over the catalog
+    publish(services, module_factory("g-stage-fit", tags={
+        "journey_phase": "buying", "deal_stage": "Negotiation/Review"}))
+    service.recommend(ORG, BUYING, today)
+    threads.run_next()  # and over the edited catalog: v1 itself was not refitted for it
+    cards = service.recommend(ORG, BUYING, today, explore=False).client_facing
+    assert {card.model_version for card in cards} == {trained.model_id}
+    fitted = len(fits)
+
+    with services.sessions.begin() as session:
+        RankerModels(session, ORG).deactivate()
+    cards = service.recommend(ORG, BUYING, today, explore=False).client_facing
+    # v1 serves the edited catalog at once, from the model's own v1 part: nothing is refitted
+    assert trained.model_id not in {card.model_version for card in cards}
+    assert "g-stage-fit" in [card.module_id for card in cards]
+    assert threads.held == [] and len(fits) == fitted
 
 
 def test_a_view_never_waits_for_a_refit_running_on_its_thread(

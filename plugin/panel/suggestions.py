@@ -501,7 +501,7 @@ class RecommendationService:
         service's rules and is at least as new as the v1 fit held. A learned ranker is laid over
         the catalog by fitting v1 on it (``LearnedRanker.with_catalog``): the same floats as this
         service's v1 fit of that revision. Held apart, an org serving a model kept a second v1
-        fit it no longer used (a third of a 100,000-module worker's memory, issue 12); shared,
+        fit it no longer used (a fifth of a 100,000-module worker's memory, issue 12); shared,
         the v1 fallback (model off or failed, database down) is current without a refit."""
         base = learned.base_
         if base.weights != self._weights or base.labels != self._labels:

@@ -35,6 +35,7 @@ from plugin.orgs.stage_phases import OrgTaxonomies
 from plugin.panel.impressions import ImpressionRecorder
 from plugin.panel.panel_search import SearchRateLimit
 from plugin.panel.ranked_lists import RankedLists
+from plugin.panel.serving_markers import ServingMarkers
 from plugin.panel.suggestions import RecommendationService
 from plugin.panel.view import PanelViews
 from plugin.ranking.refit_work import ChildProcess, InProcess
@@ -101,6 +102,9 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         taxonomy, lambda: orgs.current(), demo_org.org_id if demo_org is not None else None,
         [stage.value for stage in demo_org.stages()] if demo_org is not None else (),
     )
+    markers = ServingMarkers(settings.serving_state_hold_seconds if settings.panel_caches else 0)
+    # A commit of this process may have moved a marker; its next view must see it.
+    event.listen(sessions, "after_commit", lambda _session: markers.forget())
     recommendations = RecommendationService(
         read_session_factory(engine), taxonomy,
         k_client_facing=settings.suggestions_client_facing,
@@ -111,8 +115,11 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         ranked_lists=RankedLists(
             settings.ranked_list_cache_entries if settings.panel_caches else 0,
             int(settings.ranked_list_cache_mb * 1024 * 1024)),
+        markers=markers,
     )
-    impressions = ImpressionRecorder(sessions)
+    # Sessions of its own: what the recorder writes (impressions, counts, settled events) is no
+    # marker of this process's panels, and its commits, every batch, would forget them.
+    impressions = ImpressionRecorder(session_factory(engine))
     outcome_sync = OutcomeSync(sessions, orgs, demo_org, StageHistorySync(sessions, orgs),
                                PeopleSync(sessions, demo_org, orgs))
     trainer = Trainer(sessions, lambda: TagTextRanker(recommendations.weights,

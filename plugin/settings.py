@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     #: estimate); 0 entries remembers none (and so does ``panel_caches=false``).
     ranked_list_cache_entries: int = Field(default=4096, ge=0, le=1_000_000)
     ranked_list_cache_mb: float = Field(default=16.0, gt=0, le=4096)
+    #: Seconds a process reuses what a warm panel view reads of the database (the catalog
+    #: revision, the active model, the rep's refresher stamp) before it asks again; a change
+    #: another process commits reaches this one's panels at most this much later (this
+    #: process's own commits at once). 0 asks on every view. At most 2: a catalog edit or a new
+    #: model must reach every process within 5 s (issue 12).
+    serving_state_hold_seconds: float = Field(default=1.0, ge=0, le=2)
 
     @field_validator("crm_ca_bundle")
     @classmethod

@@ -341,8 +341,10 @@ def _server(url: str, keys: str, fake: FakeSalesforce, *, workers: int, threads:
     env = {**os.environ, "DATABASE_URL": url, "BEINSPIRED_DEMO_MODE": "true",
            "BEINSPIRED_APP_SECRET": APP_SECRET, "BEINSPIRED_ENCRYPTION_KEYS": keys,
            "BEINSPIRED_LOG_LEVEL": "WARNING",
-           # The previous path: main before the ranked lists were remembered (b69c7eb).
+           # The previous path: main before the ranked lists were remembered (b69c7eb), which
+           # also read the serving markers on every view.
            "BEINSPIRED_RANKED_LIST_CACHE_ENTRIES": "0" if previous else "4096",
+           "BEINSPIRED_SERVING_STATE_HOLD_SECONDS": "0" if previous else "1",
            # One demo user stands for every rep here: their per-person limit on posted contexts
            # (60 a minute) would refuse the load; the limiter still runs on each request.
            "BEINSPIRED_RATE_LIMIT_EXPENSIVE": "100000000 per minute",
@@ -477,8 +479,10 @@ def format_report(result: LoadBenchmark) -> str:
         "view asking Salesforce (faked at 150 ms). closed = next request on each answer (capacity);"
         f" think = each user pauses ~{result.think_ms} ms (exponential) first; offered = users /"
         " pause.",
-        "'previous' = ranked lists not remembered (BEINSPIRED_RANKED_LIST_CACHE_ENTRIES=0), "
-        "measured just after. wrk does not correct for coordinated omission.",
+        "'previous' = ranked lists not remembered, serving markers read on every view "
+        "(BEINSPIRED_RANKED_LIST_CACHE_ENTRIES=0,",
+        "BEINSPIRED_SERVING_STATE_HOLD_SECONDS=0), measured just after. wrk does not correct for "
+        "coordinated omission.",
         f"p50/p99: every request of the row; steady: p99 of those sent after its first "
         f"{result.steady_after_s:g} s, when all connections have sent their first request at "
         "once.",

@@ -29,9 +29,8 @@ PARTS = (
     ("  learned ranker", "recommender/learning.py", "rank"),
     ("  v1 ranker", "recommender/ranker.py", "rank"),
     ("display fields (repository.find)", "content_catalog/repository.py", "find"),
-    ("serving state query", "content_catalog/model_store.py", "serving_state"),
-    ("  with the rep's refresher stamp", "content_catalog/refresher_state.py",
-     "serving_state_for_rep"),
+    ("serving markers (held or read)", "plugin/panel/serving_markers.py", "get"),
+    ("  read from the database", "plugin/panel/serving_markers.py", "read_markers"),
     ("spaced refreshers", "plugin/panel/suggestions.py", "_refreshers_back"),
     ("unknown CRM values", "plugin/panel/view.py", "_record_unknown"),
     ("queue impressions", "plugin/panel/view.py", "_record_shown"),
@@ -168,12 +167,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the path before the lean warm path (BEINSPIRED_PANEL_CACHES=false)")
     parser.add_argument("--no-memo", action="store_true",
                         help="ranked lists not remembered (BEINSPIRED_RANKED_LIST_CACHE_ENTRIES=0)")
+    parser.add_argument("--no-hold", action="store_true",
+                        help="the serving markers read on every view "
+                             "(BEINSPIRED_SERVING_STATE_HOLD_SECONDS=0)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="beinspired-profile-") as tmp:
         url = args.database_url or _fresh_demo(Path(tmp))
         app = create_app(Settings(demo_mode=True, database_url=url, redis_url=None,
                                   log_level="WARNING", panel_caches=not args.previous,
                                   ranked_list_cache_entries=0 if args.no_memo else 4096,
+                                  serving_state_hold_seconds=0 if args.no_hold else 1.0,
                                   # One demo user makes every view: the per-person limit on
                                   # posted contexts (60 a minute) would refuse them; it still runs.
                                   rate_limit_expensive="100000000 per minute"))
@@ -182,6 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         stats = app.extensions["be_inspired"].recommendations.ranked_lists.stats()
         print(f"ranked lists remembered: {stats.hits} hits, {stats.misses} misses, "
               f"{stats.entries} entries, ~{stats.bytes / 1024:.0f} KiB")
+        markers = app.extensions["be_inspired"].recommendations.markers
+        print(f"serving markers (held {markers.hold_s:g} s): {markers.reads} read, "
+              f"{markers.reuses} reused")
         if args.top:
             print(report.top)
         app.extensions["be_inspired"].engine.dispose()

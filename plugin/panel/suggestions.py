@@ -17,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content_catalog.history import CatalogHistory
-from content_catalog.model_store import ModelMarker, serving_markers, serving_state
+from content_catalog.model_store import ModelMarker, serving_state
 from content_catalog.modules import ContentModule
-from content_catalog.refresher_state import RepStamp, serving_markers_for_rep
+from content_catalog.refresher_state import RepStamp
 from content_catalog.repository import CatalogRepository
 from content_catalog.tables.catalog_tables import ModuleRow
 from content_catalog.taxonomy import Audience, ModuleKind, ModuleStatus, Taxonomy
 from plugin.panel.ranked_lists import RankedLists, session_key
+from plugin.panel.serving_markers import ServingMarkers
 from plugin.ranking.candidates import candidate_from_module, catalog_candidates, tag_labels
 from plugin.ranking.refit_work import ChildProcess, InProcess, keep_fit, last_fit
 from plugin.ranking.refits import OrgRefits
@@ -179,13 +180,15 @@ class RecommendationService:
         work: InProcess | ChildProcess | None = None,
         refreshers: RefresherStates | None = None,
         ranked_lists: RankedLists | None = None,
+        markers: ServingMarkers | None = None,
     ):
         """``refit_inline_modules``: up to this many modules in an org's catalog, a view that
         finds the catalog (or the model) changed refits before it ranks, which costs less than a
         warm view's p99; above it the refit runs in the background (``refits``) and the previous
         fit serves meanwhile, filtered on the current catalog; ``work`` says where a background
         refit reads and fits (default: the refit's own thread); ``ranked_lists``: where the lists
-        of working sessions are remembered (default: nowhere)."""
+        of working sessions are remembered (default: nowhere); ``markers``: how long a
+        process reuses what a view reads of the database (default: not at all)."""
         self._sessions = sessions
         #: False: the previous path, display fields read from the database on every view.
         self._display_in_memory = display_in_memory
@@ -211,6 +214,7 @@ class RecommendationService:
         self.refreshers = refreshers or RefresherStates()
         self._situations = Situations()
         self._lists = ranked_lists or RankedLists(max_entries=0)
+        self._markers = markers or ServingMarkers(hold_s=0)
 
     @property
     def refits(self) -> OrgRefits:
@@ -221,6 +225,11 @@ class RecommendationService:
     def ranked_lists(self) -> RankedLists:
         """The lists remembered per working session (their hit rate)."""
         return self._lists
+
+    @property
+    def markers(self) -> ServingMarkers:
+        """What views read of the database, and how often it was reused (a benchmark asks)."""
+        return self._markers
 
     @property
     def weights(self) -> ScoringWeights:
@@ -252,14 +261,11 @@ class RecommendationService:
         try:
             with self._sessions() as session:
                 repository = CatalogRepository(session, org_id)
-                # One statement per warm view: the revisions and model marker (and, for a rep,
-                # whether their refresher state moved).
-                stamp = None
-                if viewer is None:
-                    revision, marker, picks_revision = serving_markers(session, org_id)
-                else:
-                    revision, marker, stamp, picks_revision = serving_markers_for_rep(
-                        session, org_id, viewer)
+                # At most one statement per warm view: the revisions and model marker (and, for
+                # a rep, whether their refresher state moved), held for a moment.
+                markers = self._markers.get(session, org_id, viewer)
+                revision, marker, stamp = markers.revision, markers.model, markers.stamp
+                picks_revision = markers.picks_revision
                 in_background = functools.cache(lambda: self._is_big(repository, revision))
                 catalog = None
                 if self._display_in_memory and self._may_hold_catalog(org_id, revision,

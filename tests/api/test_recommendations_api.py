@@ -5,6 +5,7 @@ import json
 import re
 import threading
 
+import pytest
 import yaml
 
 from plugin.app import create_app
@@ -79,13 +80,17 @@ def test_unknown_values_are_recorded_for_admins(demo_app, client, opportunity_wh
     assert ("deal_stage", "Security Review") in {(r.dimension, r.value) for r in rows}
 
 
+@pytest.mark.parametrize("hold_s, expected", [(0, 1), (2, 0)], ids=["read", "held"])
 def test_a_view_with_unknown_values_neither_reads_nor_writes_them_in_the_request(
-        demo_app, client, opportunity_where):
-    """One statement (the revision and model marker) even when the CRM sent values the taxonomy
-    does not know: they are counted by the background recorder with its next batch."""
+        demo_app, client, opportunity_where, monkeypatch, hold_s, expected):
+    """At most one statement (the revision and model marker, none while they are held) even when
+    the CRM sent values the taxonomy does not know: they are counted by the background recorder
+    with its next batch."""
     from sqlalchemy import event
 
     engine = demo_app.extensions["be_inspired"].engine
+    monkeypatch.setattr(demo_app.extensions["be_inspired"].recommendations.markers, "hold_s",
+                        hold_s)
     opp = opportunity_where(lambda o: o.stage == "Security Review")
     url = f"/api/v1/opportunities/{opp.opportunity_id}/recommendations"
     client.get(url)  # warm: the catalog is read once per revision
@@ -102,8 +107,34 @@ def test_a_view_with_unknown_values_neither_reads_nor_writes_them_in_the_request
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert body["unknown_values"] == {"deal_stage": ["Security Review"]}
-    assert len(statements) == 1, statements
-    assert "unknown_crm_values" not in statements[0]
+    assert len(statements) == expected, statements
+    assert not any("unknown_crm_values" in statement for statement in statements)
+
+
+def test_a_change_this_process_commits_shows_on_its_very_next_view(tmp_path, opportunity_where):
+    """What a view reads of the database is held for a second (issue 12), but any commit of the
+    process's own sessions forgets it: an edit is never hidden from the process that made it."""
+    from content_catalog.repository import CatalogRepository
+    from content_catalog.taxonomy import ModuleStatus
+    from plugin.crm.demo_org import DEMO_ORG_ID, load_demo_catalog
+
+    settings = Settings(demo_mode=True, database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    assert settings.serving_state_hold_seconds > 0
+    app = create_app(settings)
+    svc = app.extensions["be_inspired"]
+    load_demo_catalog(svc.engine, svc.sessions, svc.taxonomy)
+    url = (f"/api/v1/opportunities/"
+           f"{opportunity_where(lambda o: o.industry == 'Healthcare').opportunity_id}"
+           "/recommendations")
+    first = app.test_client().get(url).get_json()["client_facing"][0]["module_id"]
+    with svc.sessions() as session:
+        repository = CatalogRepository(session, DEMO_ORG_ID)
+        repository.row_for_update(first).status = ModuleStatus.RETIRED.value
+        repository.bump_revision()
+        session.commit()
+    shown = [c["module_id"] for c in app.test_client().get(url).get_json()["client_facing"]]
+    assert first not in shown
+    svc.engine.dispose()
 
 
 def test_context_in_the_body_is_ranked_like_a_salesforce_record(client, opportunity_where):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable
@@ -82,10 +83,12 @@ class Services:
 
 
 def build_services(settings: Settings, today: Callable[[], date] = date.today, *,
-                   engine: Engine | None = None, signs_panel_tokens: bool = False) -> Services:
+                   engine: Engine | None = None, signs_panel_tokens: bool = False,
+                   clock: Callable[[], float] = time.monotonic) -> Services:
     """``engine``: an engine the caller made (tests on either backend); else one for
     ``settings.database_url``. ``signs_panel_tokens``: this process serves panels (the web
-    app), the only case where an unset ``BEINSPIRED_APP_SECRET`` deserves a warning."""
+    app), the only case where an unset ``BEINSPIRED_APP_SECRET`` deserves a warning.
+    ``clock``: the monotonic clock the panel's held serving markers age by (tests move it)."""
     settings.ensure_data_dir()
     engine = engine or make_engine(settings.database_url)
     sessions = session_factory(engine)
@@ -102,7 +105,8 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         taxonomy, lambda: orgs.current(), demo_org.org_id if demo_org is not None else None,
         [stage.value for stage in demo_org.stages()] if demo_org is not None else (),
     )
-    markers = ServingMarkers(settings.serving_state_hold_seconds if settings.panel_caches else 0)
+    markers = ServingMarkers(settings.serving_state_hold_seconds if settings.panel_caches else 0,
+                             clock)
     # A commit of this process may have moved a marker; its next view must see it.
     event.listen(sessions, "after_commit", lambda _session: markers.forget())
     recommendations = RecommendationService(

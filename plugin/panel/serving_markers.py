@@ -1,15 +1,6 @@
-"""The few values a warm panel view must read from the database (the catalog revision, the
-active model, the manager picks' revision and, for a rep, their refresher stamp), held for a
-moment so that a busy process does not ask the database the same question hundreds of times a
-second.
-
-Why: that one statement was a sixth of a warm view's CPU on PostgreSQL (the session, the
-round trip and the server's side of it: about 0.3 ms of the web worker's CPU and a wake-up of a
-server process per view), and the p50 of 200 users went from 5 to 15 ms with it (issue 12).
-What holding costs: a change made by *another* process reaches this one's panels up to
-``hold_s`` later, well inside the issue's bound of 5 s for a catalog edit or a new model to
-reach every process. A change committed by *this* process is seen at once: every commit of
-its sessions forgets what is held (:meth:`ServingMarkers.forget`)."""
+"""The few values a warm panel view reads of the database (catalog revision, active model,
+picks revision, the rep's refresher stamp), held for a moment per (org, rep) and forgotten on
+any commit of this process. Why, and what it costs: docs/design/panel.md."""
 from __future__ import annotations
 
 import threading

@@ -19,6 +19,7 @@ from recommender.learning import LearnedRanker
 from tests.plugin.model_fixtures import (
     BUYING,
     GEM,
+    ManualClock,
     ORG,
     SHOWN_BY_V1,
     another_process,
@@ -64,25 +65,36 @@ def failure_events(services) -> list[str]:
 
 
 def test_a_new_version_and_a_rollback_are_served_without_a_restart(services, today):
-    other = another_process(services)
+    """The process that made the change serves it on its next view; another, once its held
+    serving markers are older than the hold (``BEINSPIRED_SERVING_STATE_HOLD_SECONDS``)."""
+    clock = ManualClock()
+    other = another_process(services, clock)
+    hold = services.settings.serving_state_hold_seconds
     v1_cards = served(services, today)
     assert versions_served(services, today) == versions_served(other, today) == {"v1"}
 
     first = services.trainer.train_org(ORG, today=today)
-    assert versions_served(services, today) == versions_served(other, today) == {first.model_id}
+    assert versions_served(services, today) == {first.model_id}
+    clock.advance(hold)
+    assert versions_served(other, today) == {first.model_id}
     cards = served(services, today)
     assert ids(cards)[0] == GEM or any(card.explored for card in cards)  # unless explored over
 
     second = services.trainer.train_org(ORG, today=today)
-    assert versions_served(services, today) == versions_served(other, today) == {second.model_id}
+    assert versions_served(services, today) == {second.model_id}
+    clock.advance(hold)
+    assert versions_served(other, today) == {second.model_id}
 
     with services.sessions.begin() as session:  # an admin, elsewhere: roll back
         RankerModels(session, ORG).activate(first.version)
-    assert versions_served(services, today) == versions_served(other, today) == {first.model_id}
+    assert versions_served(services, today) == {first.model_id}
+    clock.advance(hold)
+    assert versions_served(other, today) == {first.model_id}
 
     with services.sessions.begin() as session:
         RankerModels(session, ORG).deactivate()
     assert served(services, today) == v1_cards  # exactly v1 again
+    clock.advance(hold)
     assert served(other, today) == v1_cards
 
 

@@ -183,3 +183,22 @@ def test_the_service_serves_a_change_of_another_process_after_the_hold(
     clock.now += 1.0
     assert sorted(c.module_id for c in service.recommend(ORG, BANKING, today).client_facing) == [
         "a", "b"]
+
+
+def test_the_hold_comes_from_its_documented_variable(monkeypatch):
+    from plugin.settings import Settings
+
+    monkeypatch.setenv("BEINSPIRED_SERVING_STATE_HOLD_SECONDS", "0.5")
+    assert Settings(database_url="sqlite://").serving_state_hold_seconds == 0.5
+
+
+@pytest.mark.parametrize("value", ["-1", "2.5", "60", "soon"])
+def test_a_hold_that_would_break_the_propagation_bound_is_refused(monkeypatch, value):
+    """Over 2 s a catalog edit could miss the 5 s in which every process must serve it."""
+    from pydantic import ValidationError
+
+    from plugin.settings import Settings
+
+    monkeypatch.setenv("BEINSPIRED_SERVING_STATE_HOLD_SECONDS", value)
+    with pytest.raises(ValidationError, match="serving_state_hold_seconds"):
+        Settings(database_url="sqlite://")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime, time, timedelta, timezone
+from time import monotonic
 from typing import Callable, Sequence
 
 from sqlalchemy import Engine
@@ -33,24 +34,12 @@ def services_on(engine: Engine, today: date) -> Services:
     return build_services(Settings(database_url="sqlite://"), today=lambda: today, engine=engine)
 
 
-class ManualClock:
-    """A monotonic clock that moves only when told."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def another_process(services: Services, clock: Callable[[], float] | None = None) -> Services:
+def another_process(services: Services,
+                    clock: Callable[[], float] = monotonic) -> Services:
     """A second app process on the same database: its own ranker caches, and its own held
-    serving markers, aged by ``clock`` when given."""
+    serving markers, aged by ``clock``."""
     return build_services(services.settings, today=services.today, engine=services.engine,
-                          **({} if clock is None else {"clock": clock}))
+                          clock=clock)
 
 
 def publish(services: Services, *modules: ModuleInput, org_id: str = ORG) -> None:

@@ -13,19 +13,12 @@ from content_catalog.tables.catalog_tables import Org as OrgRow
 from plugin.panel.serving_markers import MAX_HELD, ServingMarkers, read_markers
 from plugin.panel.suggestions import RecommendationService
 from recommender import OpportunityContext
+from tests.plugin.crm.salesforce.sf_fakes import FakeClock
 
 ORG = "00DA0000000AaaaMAC"
 REP = "005A0000000RepAAA"
 BANKING = OpportunityContext(stage="Negotiation/Review", journey_phase="buying",
                              industry="Banking")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -62,7 +55,7 @@ def move_revision(sessions, to: int) -> None:
 
 
 def test_an_answer_is_reused_within_the_hold_and_read_again_after_it(sessions, org, statements):
-    clock = Clock()
+    clock = FakeClock()
     markers = ServingMarkers(hold_s=1.0, clock=clock)
     with sessions() as session:
         first = markers.get(session, ORG, None)
@@ -80,7 +73,7 @@ def test_an_answer_is_reused_within_the_hold_and_read_again_after_it(sessions, o
 
 
 def test_a_rep_is_held_apart_from_the_org_and_from_other_reps(sessions, org):
-    clock = Clock()
+    clock = FakeClock()
     markers = ServingMarkers(hold_s=1.0, clock=clock)
     with sessions() as session:
         assert markers.get(session, ORG, None).stamp is None
@@ -90,7 +83,7 @@ def test_a_rep_is_held_apart_from_the_org_and_from_other_reps(sessions, org):
 
 
 def test_forget_reads_afresh_at_once(sessions, org):
-    markers = ServingMarkers(hold_s=1.0, clock=Clock())
+    markers = ServingMarkers(hold_s=1.0, clock=FakeClock())
     with sessions() as session:
         revision = markers.get(session, ORG, REP).revision
     move_revision(sessions, revision + 1)
@@ -102,7 +95,7 @@ def test_forget_reads_afresh_at_once(sessions, org):
 def test_an_answer_read_while_this_process_committed_is_not_kept(sessions, org, engine):
     """The read may have seen the database before the commit: keeping it would hide the commit
     for a whole hold."""
-    markers = ServingMarkers(hold_s=1.0, clock=Clock())
+    markers = ServingMarkers(hold_s=1.0, clock=FakeClock())
     with sessions() as session:
         revision = read_markers(session, ORG, None).revision
 
@@ -126,7 +119,7 @@ def test_an_answer_read_while_this_process_committed_is_not_kept(sessions, org, 
 
 
 def test_no_hold_reads_on_every_view(sessions, org, statements):
-    markers = ServingMarkers(hold_s=0, clock=Clock())
+    markers = ServingMarkers(hold_s=0, clock=FakeClock())
     with sessions() as session:
         for _ in range(3):
             markers.get(session, ORG, REP)
@@ -135,7 +128,7 @@ def test_no_hold_reads_on_every_view(sessions, org, statements):
 
 
 def test_an_unknown_org_is_refused_every_time_and_nothing_is_held(sessions, org):
-    markers = ServingMarkers(hold_s=1.0, clock=Clock())
+    markers = ServingMarkers(hold_s=1.0, clock=FakeClock())
     with sessions() as session:
         for _ in range(2):
             with pytest.raises(OrgNotFound):
@@ -145,7 +138,7 @@ def test_an_unknown_org_is_refused_every_time_and_nothing_is_held(sessions, org)
 
 def test_past_the_bound_only_answers_within_the_hold_are_kept(sessions, org, monkeypatch):
     monkeypatch.setattr("plugin.panel.serving_markers.MAX_HELD", 3)
-    clock = Clock()
+    clock = FakeClock()
     markers = ServingMarkers(hold_s=1.0, clock=clock)
     with sessions() as session:
         markers.get(session, ORG, "rep-1")
@@ -169,7 +162,7 @@ def test_a_negative_hold_is_refused():
 
 def test_the_service_serves_a_change_of_another_process_after_the_hold(
         sessions, org, taxonomy, module_factory, today):
-    clock = Clock()
+    clock = FakeClock()
     service = RecommendationService(sessions, taxonomy,
                                     markers=ServingMarkers(hold_s=1.0, clock=clock))
     with sessions() as session:

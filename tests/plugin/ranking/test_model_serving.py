@@ -16,10 +16,10 @@ from content_catalog.taxonomy import ModuleStatus
 from plugin.panel.suggestions import CatalogUnavailable
 from plugin.ranking.served_models import MODEL_FAILED_EVENT, RETRY_FAILED_S
 from recommender.learning import LearnedRanker
+from tests.plugin.crm.salesforce.sf_fakes import FakeClock
 from tests.plugin.model_fixtures import (
     BUYING,
     GEM,
-    ManualClock,
     ORG,
     SHOWN_BY_V1,
     another_process,
@@ -67,7 +67,7 @@ def failure_events(services) -> list[str]:
 def test_a_new_version_and_a_rollback_are_served_without_a_restart(services, today):
     """The process that made the change serves it on its next view; another, once its held
     serving markers are older than the hold (``BEINSPIRED_SERVING_STATE_HOLD_SECONDS``)."""
-    clock = ManualClock()
+    clock = FakeClock()
     other = another_process(services, clock)
     hold = services.settings.serving_state_hold_seconds
     v1_cards = served(services, today)

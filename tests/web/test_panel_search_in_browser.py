@@ -132,6 +132,25 @@ def test_panel_search_fits_the_narrowest_panel_and_shows_hostile_text_as_text(
     assert tab.console_errors == []
 
 
+def test_panel_fits_the_narrowest_panel_before_its_stylesheets_arrive(open_tab, opportunity_named):
+    """Chromium lays out a page whose stylesheets are still on the way (a revalidation after a
+    search's navigation) when a script asks: without width and height attributes every SLDS
+    icon is then 300 x 150 and the 320 px panel scrolls sideways."""
+    opportunity = opportunity_named("St. Aldric Health Partners")
+    tab = open_tab(320, 800)
+    page = tab.page
+    page.route("**/*.css", lambda route: route.abort())
+    page.goto(f"{tab.base_url}/panel/{opportunity.opportunity_id}/search?q=economic+buyer")
+    expect(page.locator(RESULTS).first).to_be_visible()
+    unstyled = "getComputedStyle(document.querySelector('.slds-assistive-text')).position"
+    assert page.evaluate(unstyled) == "static"  # SLDS would make it absolute
+
+    icons = page.evaluate("[...document.querySelectorAll('svg')].map(i => i.getBoundingClientRect().width)")
+    assert icons and max(icons) <= 48
+    width = page.evaluate("document.scrollingElement.clientWidth")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+
+
 def test_canvas_panel_searches_with_its_token_and_shows_results_in_place(
     chromium_profile, host_site, canvas_app, salesforce, screenshot
 ):

@@ -11,12 +11,12 @@ UPGRADE ?= --upgrade
 COMPILE = ../.venv-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
           --no-emit-find-links --no-emit-index-url $(UPGRADE)
 
-.PHONY: demo test lint install install-test check-lock lock test-latest assets browser services clean
+.PHONY: demo test lint install install-test check-lock lock test-latest assets browser wrk services clean
 
 demo: install assets                 ## install, load the demo org and serve it on http://localhost:8000/demo
 	$(BIN)/beinspired demo
 
-test: install-test check-lock lint assets browser services   ## install everything and run the whole test suite
+test: install-test check-lock lint assets browser wrk services   ## install everything and run the whole test suite
 	$(BIN)/pytest
 
 # Static checks before the tests: ruff (pyproject.toml says which rules and why), and bandit's
@@ -71,6 +71,10 @@ $(STATIC)/styles/salesforce-lightning-design-system.min.css: package.json packag
 # Debian's Chromium for the Playwright tests (Playwright's own browser download cannot work here).
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation; }
+
+# The load generator `beinspired benchmark-load` drives (its end-to-end tests skip without it).
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 
 # PostgreSQL and Redis on loopback, which the tests use for real.
 services:

@@ -86,3 +86,34 @@ def test_the_usefulness_model_predicts_the_same(fitted):
             before.predict_usefulness(context, ids, today=TODAY),
             rtol=1e-12,
         )
+
+
+@pytest.fixture(scope="module")
+def fitted_large():
+    """Lists of several thousand modules: the heads and the exploratory pool score only the
+    modules their bounds keep (below 1,024 a list is scored whole)."""
+    catalog = synthetic_catalog(12_000, SEED)
+    simulator = DealSimulator(catalog, SEED, today=TODAY)
+    v1 = TagTextRanker().fit(catalog)
+    logged = simulator.log_sessions(
+        lambda c, r: v1.rank(c, today=TODAY), simulator.contexts(150, 1),
+        np.random.default_rng(SEED), start=datetime(2026, 9, 1, 9),
+    )  # fmt: skip
+    now = LearnedRanker(sink_rejected=False).fit(catalog, logged, today=TODAY)
+    before = PreviousLearnedRanker().fit(catalog, logged, today=TODAY)
+    return simulator, now, before
+
+
+def test_exploratory_picks_from_pruned_lists_are_the_same(fitted_large):
+    simulator, now, before = fitted_large
+    explored = 0
+    for n, context in enumerate(simulator.contexts(40, 4)):
+        got = unversioned(now.rank(context, today=TODAY, rng=np.random.default_rng(n)))
+        expected = unversioned(before.rank(context, today=TODAY, rng=np.random.default_rng(n)))
+        assert [(s.module_id, s.explored) for s in got] == [
+            (s.module_id, s.explored) for s in expected]
+        np.testing.assert_allclose(
+            [s.propensity for s in got], [s.propensity for s in expected], rtol=1e-12
+        )
+        explored += sum(s.explored for s in got)
+    assert explored > 10

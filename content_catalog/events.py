@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import and_, delete, exists, false, func, or_, select
+from sqlalchemy import and_, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -345,31 +345,37 @@ def _event(row: PanelEventRow) -> PanelEvent:
 
 def settle_waiting_events(session: Session, impression_ids: Iterable[str]) -> int:
     """Move the waiting events (of any org) whose impression is now stored into ``panel_events``
-    (an event already there is left as it is), and drop the waiting rows of those impressions;
-    an event whose app token was for another record than the impression's is dropped, as it
-    would have been refused. Returns the events moved."""
+    (an event already there is left as it is), and drop their waiting rows; an event whose app
+    token was for another record than the impression's is dropped, as it would have been
+    refused. Returns the events moved.
+
+    The rows dropped are exactly the rows read: under PostgreSQL's read committed each statement
+    sees its own snapshot, and a delete by impression dropped events parked by another process
+    between the read and the delete, unmoved (20 of 2,400 in a mixed load run). One parked later
+    is settled by its own request, which settles after its commit."""
     ids = sorted(set(impression_ids))
     if not ids or session.execute(select(_WAITING.c.impression_id).limit(1)).first() is None:
         return 0  # nothing waits (the usual case): no write, no statements over the ids
     shown = and_(_IMPRESSIONS.c.impression_id == _WAITING.c.impression_id,
                  _IMPRESSIONS.c.org_id == _WAITING.c.org_id)
-    matching = (
-        select(*(_WAITING.c[name] for name in _EVENT_COLUMNS))
+    found = session.execute(
+        select(*(_WAITING.c[name] for name in _EVENT_COLUMNS), _WAITING.c.has_token,
+               _WAITING.c.token_record_id, _IMPRESSIONS.c.opportunity_id.label("shown_on"))
         .join(_IMPRESSIONS, shown)
-        .where(_WAITING.c.impression_id.in_(ids),
-               or_(_WAITING.c.has_token == false(),
-                   _IMPRESSIONS.c.opportunity_id.is_not_distinct_from(_WAITING.c.token_record_id)))
-    )
-    insert = _UPSERTING_INSERT[session.get_bind().dialect.name]
-    moved = session.execute(
-        insert(_EVENTS).from_select(list(_EVENT_COLUMNS), matching)
-        .on_conflict_do_nothing(index_elements=[_EVENTS.c.org_id, _EVENTS.c.event_id])
-    ).rowcount
+        .where(_WAITING.c.impression_id.in_(ids))
+    ).all()
+    if not found:
+        return 0
+    events = [{name: getattr(row, name) for name in _EVENT_COLUMNS} for row in found
+              if not row.has_token or row.token_record_id == row.shown_on]
+    moved = 0
+    if events:
+        statement = _insert_ignoring(session, _EVENTS, [_EVENTS.c.org_id, _EVENTS.c.event_id])
+        moved = len(session.execute(statement.returning(_EVENTS.c.event_id), events).all())
     session.execute(delete(_WAITING).where(
-        _WAITING.c.impression_id.in_(ids),
-        exists(select(1).select_from(_IMPRESSIONS).where(shown)),
-    ))
-    return max(moved or 0, 0)
+        tuple_(_WAITING.c.org_id, _WAITING.c.event_id).in_(
+            [(row.org_id, row.event_id) for row in found])))
+    return moved
 
 
 def expire_waiting_events(session: Session, received_before: datetime) -> int:

@@ -8,9 +8,10 @@ import secrets
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
-from content_catalog.events import EventKind, PanelEventLog
+from content_catalog.events import EventKind, PanelEvent, PanelEventLog, settle_waiting_events
+from content_catalog.tables.base import utcnow
 from content_catalog.tables.learning_tables import PanelEventRow, WaitingPanelEventRow
 from plugin.crm.demo_org import DemoOrg, load_demo_catalog
 from plugin.panel.feedback_events import (
@@ -123,3 +124,35 @@ def test_a_waiting_vote_whose_impression_never_lands_expires(two):
     assert vote(b, new_impression_id(), event_id="2" * 32).accepted == 1
     with b.sessions() as session:
         assert session.scalars(select(WaitingPanelEventRow.event_id)).all() == ["2" * 32]
+
+
+def test_a_vote_parked_while_its_impression_is_settled_is_not_dropped(two, engine):
+    """B parked a vote before A's impression landed, and its commit came between the two
+    statements of A's settling (PostgreSQL's read committed gives each its own snapshot): A must
+    not drop it unmoved. B's request settles after its own commit and stores it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer at a time: nothing commits inside the settling")
+    a, b = two
+    impression_id, _ = shown_by(a)
+    assert vote(b, impression_id, event_id="1" * 32).accepted == 1  # parked, as before
+    late = PanelEvent(event_id="2" * 32, impression_id=impression_id, kind=EventKind.OPEN,
+                      user_id="0055e00000DEMOL", occurred_at=utcnow())
+    parked = []
+
+    def park_late(_conn, _cursor, statement, *_args) -> None:
+        delete = statement.lstrip().upper().startswith("DELETE FROM WAITING_PANEL_EVENTS")
+        if delete and not parked:  # (a listener cannot remove itself while it runs)
+            parked.append(late)
+            with b.sessions.begin() as session:  # another connection, committed now
+                PanelEventLog(session, b.demo_org.org_id).park_events(
+                    [late], has_token=False, token_record_id=None)
+
+    event.listen(engine, "before_cursor_execute", park_late)
+    try:
+        a.impressions.flush()  # writes the impression, then settles what waits for it
+    finally:
+        event.remove(engine, "before_cursor_execute", park_late)
+    assert parked and counts(b) == (1, 1)  # the first moved; the late one still waits, not dropped
+    with b.sessions.begin() as session:  # what B's request does after its commit
+        assert settle_waiting_events(session, [impression_id]) == 1
+    assert counts(b) == (2, 0)

@@ -60,6 +60,9 @@ class Services:
     #: Where panel views leave what they showed (impressions, suggestion counts); written in the
     #: background.
     impressions: ImpressionRecorder
+    #: Sessions for what reps' panels write (impressions, events): no serving marker moves with
+    #: them, so their commits do not make this process's next views read the markers again.
+    recording_sessions: sessionmaker[Session]
     panel_views: PanelViews
     outcome_sync: OutcomeSync
     trainer: Trainer
@@ -121,9 +124,11 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
             int(settings.ranked_list_cache_mb * 1024 * 1024)),
         markers=markers,
     )
-    # Sessions of its own: what the recorder writes (impressions, counts, settled events) is no
-    # marker of this process's panels, and its commits, every batch, would forget them.
-    impressions = ImpressionRecorder(session_factory(engine))
+    # Sessions of their own: what the recorder writes (impressions, counts, settled events) and
+    # the panel's event batches are no marker of this process's panels, and their commits, one
+    # a batch, would forget them (a view in four became a marker read under reps' events).
+    recording = session_factory(engine)
+    impressions = ImpressionRecorder(recording)
     outcome_sync = OutcomeSync(sessions, orgs, demo_org, StageHistorySync(sessions, orgs),
                                PeopleSync(sessions, demo_org, orgs))
     trainer = Trainer(sessions, lambda: TagTextRanker(recommendations.weights,
@@ -145,6 +150,7 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         app_tokens=AppTokenSigner(settings.app_secret or _process_secret(
             warn=signs_panel_tokens and not settings.demo_mode)),
         impressions=impressions,
+        recording_sessions=recording,
         panel_views=PanelViews(recommendations, impressions, sessions, taxonomies.for_org, today,
                                SearchRateLimit(settings.panel_searches_per_minute),
                                unknown_in_background=settings.panel_caches,

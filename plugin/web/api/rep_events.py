@@ -76,7 +76,7 @@ def record_events():
         EventReport(e.event_id, e.impression_id, e.kind, e.reason, e.at) for e in batch.events
     ]
     svc = services()
-    receipt = record_panel_events(svc.sessions, svc.impressions, reporter, reports)
+    receipt = record_panel_events(svc.recording_sessions, svc.impressions, reporter, reports)
     log.info("events from panel view %s: %d accepted, %d duplicates, %d rejected",
              g.request_id, receipt.accepted, receipt.duplicates, len(receipt.rejected))
     return {

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, func, select
 
 from content_catalog.importing import import_modules
 from content_catalog.repository import ensure_org
-from content_catalog.tables.learning_tables import PanelImpressionRow
+from content_catalog.tables.learning_tables import PanelEventRow, PanelImpressionRow
 from plugin.app import create_app
 from plugin.benchmarks.fake_salesforce import FakeSalesforce, salesforce_records, signed_request
 from plugin.benchmarks.scratch_database import scratch_database
@@ -62,6 +62,9 @@ _WRK_SCRIPT = r"""
 local requests = {%s}
 local think_ms = %d
 local steady_after_us = %d
+-- Every events_every-th request of a connection (0: none) is a batch of one event, as the
+-- panel's script sends them, naming a suggestion of a view this thread was shown.
+local events_every = %d
 local ffi = require("ffi")
 ffi.cdef[[
 typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
@@ -86,6 +89,20 @@ function init(args)
   position = (offset or 0) %% #requests
   math.randomseed(1000003 * ((offset or 0) + 1))
   sent, steady, sequence, started = {}, {}, 0, nil
+  -- events: batches made; answered: those answered (wrk counts only answered requests)
+  events, answered, event_errors, shown = 0, 0, 0, nil
+  kinds, event_ids = {"open", "helpful", "share", "not_helpful"}, {}
+end
+local function event_request(headers)
+  events = events + 1
+  event_ids[headers["X-Request-Id"]] = true
+  headers["Content-Type"] = "application/json"
+  -- unique across runs of this script (the warm-up runs it too): the clock, then the thread
+  local id = string.format("%%08x%%08x%%08x%%08x", math.floor(now_us() / 1000) %% 0x7fffffff,
+                           math.random(0, 0x7fffffff), number, events)
+  local body = string.format('{"events":[{"event_id":"%%s","impression_id":"%%s","kind":"%%s"}]}',
+                             id, shown, kinds[events %% #kinds + 1])
+  return wrk.format("POST", "/api/v1/events", headers, body)
 end
 if think_ms > 0 then
   -- wrk calls delay() before each request a connection sends (after the previous answer):
@@ -106,14 +123,17 @@ end
 -- passed since this thread's first, leaving out the start, when every connection's first
 -- request arrives at once (wrk opens them all together).
 function request()
-  position = position %% #requests + 1
-  local r = requests[position]
   sequence = sequence + 1
   local id = string.format("bench%%02d%%010d", number, sequence)
   local headers = {["X-Request-Id"] = id}
-  for k, v in pairs(r[3]) do headers[k] = v end
   local now = now_us()
   started = started or now
+  if events_every > 0 and shown and sequence %% events_every == 0 then
+    return event_request(headers)  -- not a view: its latency is not counted with theirs
+  end
+  position = position %% #requests + 1
+  local r = requests[position]
+  for k, v in pairs(r[3]) do headers[k] = v end
   sent[id] = now
   return wrk.format(r[1], r[2], headers, r[4])
 end
@@ -125,6 +145,15 @@ function response(status, headers, body)
     if at - started >= steady_after_us then
       steady[#steady + 1] = now_us() - at
     end
+    if events_every > 0 then
+      shown = body:match('impression[_-]id"?%%s*[:=]%%s*"(%%x+)"') or shown
+    end
+  elseif id and event_ids[id] then
+    event_ids[id] = nil
+    answered = answered + 1
+    if status ~= 202 or not body:find('"rejected":[]', 1, true) then
+      event_errors = event_errors + 1  -- not accepted, or accepted with an event refused
+    end
   end
 end
 local function percentile(sorted, p)
@@ -132,19 +161,21 @@ local function percentile(sorted, p)
   return sorted[math.max(1, math.ceil(#sorted * p / 100))]
 end
 function done(summary, latency, requests)
-  local all = {}
+  local all, events, event_errors = {}, 0, 0
   for _, thread in ipairs(threads) do
     for _, us in ipairs(thread:get("steady") or {}) do all[#all + 1] = us end
+    events = events + (thread:get("answered") or 0)
+    event_errors = event_errors + (thread:get("event_errors") or 0)
   end
   table.sort(all)
   local e = summary.errors
   io.write(string.format(
     '\nBENCH {"requests":%%d,"duration_us":%%d,"p50_us":%%d,"p99_us":%%d,' ..
     '"connect":%%d,"read":%%d,"write":%%d,"status":%%d,"timeout":%%d,' ..
-    '"steady_n":%%d,"steady_p50_us":%%d,"steady_p99_us":%%d}\n',
+    '"steady_n":%%d,"steady_p50_us":%%d,"steady_p99_us":%%d,"events":%%d,"event_errors":%%d}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
     e.connect, e.read, e.write, e.status, e.timeout,
-    #all, percentile(all, 50), percentile(all, 99)))
+    #all, percentile(all, 50), percentile(all, 99), events, event_errors))
 end
 """
 
@@ -182,6 +213,13 @@ class LoadRow:
     steady_p50_ms: float = 0.0
     steady_p99_ms: float = 0.0
     steady_requests: int = 0
+    #: Event batches sent among the views (``events_every``; not counted as views), and those
+    #: not acknowledged with 202.
+    events: int = 0
+    event_errors: int = 0
+    #: Events in the database after the server stopped (a batch's event may be refused with 202:
+    #: an impression of another record, say; none should be here).
+    events_stored: int = 0
 
     @property
     def offered_per_s(self) -> float | None:
@@ -206,6 +244,8 @@ class LoadBenchmark:
     load_after: str
     think_ms: int = THINK_MS
     steady_after_s: float = STEADY_AFTER_S
+    #: Every how many requests of a thread one is an event batch (0: views only).
+    events_every: int = 0
 
 
 @dataclass(frozen=True)
@@ -256,14 +296,14 @@ def _lua_string(value: str) -> str:
 
 
 def wrk_script(requests: Sequence[_Request], think_ms: int = 0,
-               steady_after_s: float = STEADY_AFTER_S) -> str:
+               steady_after_s: float = STEADY_AFTER_S, events_every: int = 0) -> str:
     items = []
     for r in requests:
         headers = "{" + ",".join(f"[{_lua_string(k)}]={_lua_string(v)}"
                                  for k, v in r.headers.items()) + "}"
         body = _lua_string(r.body) if r.body is not None else "nil"
         items.append(f"{{{_lua_string(r.method)},{_lua_string(r.path)},{headers},{body}}}")
-    return _WRK_SCRIPT % (",\n".join(items), think_ms, round(steady_after_s * 1e6))
+    return _WRK_SCRIPT % (",\n".join(items), think_ms, round(steady_after_s * 1e6), events_every)
 
 
 # -- databases ------------------------------------------------------------------------------------
@@ -305,11 +345,18 @@ def _fake_salesforce_settings(fake: FakeSalesforce) -> dict[str, str]:
 
 
 def _views_recorded(url: str) -> int:
+    return _count(url, select(func.count(func.distinct(PanelImpressionRow.view_id))))
+
+
+def _events_stored(url: str) -> int:
+    return _count(url, select(func.count()).select_from(PanelEventRow))
+
+
+def _count(url: str, statement) -> int:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return connection.execute(
-                select(func.count(func.distinct(PanelImpressionRow.view_id)))).scalar_one()
+            return connection.execute(statement).scalar_one()
     finally:
         engine.dispose()
 
@@ -404,7 +451,7 @@ def run_load_benchmark(*, databases: Sequence[str] = ("sqlite", "postgresql"),
                        seconds: int = 10, previous: bool = True, delay_s: float = 0.150,
                        postgres_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/test",
                        workers: int | None = None, threads: int = 4,
-                       steady_after_s: float = STEADY_AFTER_S,
+                       steady_after_s: float = STEADY_AFTER_S, events_every: int = 0,
                        progress=lambda line: None) -> LoadBenchmark:
     if shutil.which("wrk") is None:
         raise WrkMissing()
@@ -424,7 +471,8 @@ def run_load_benchmark(*, databases: Sequence[str] = ("sqlite", "postgresql"),
         for cache, loop in ((c, p) for c in requests for p in LOOPS):
             scripts[cache, loop] = folder / f"{cache}-{loop}.lua"
             scripts[cache, loop].write_text(
-                wrk_script(requests[cache], think_ms if loop == "think" else 0, steady_after_s))
+                wrk_script(requests[cache], think_ms if loop == "think" else 0, steady_after_s,
+                           events_every if cache == "warm" else 0))
         for kind in databases:
             with _database(kind, folder, postgres_url) as (url, described):
                 progress(f"{described}: loading the demo org")
@@ -436,7 +484,8 @@ def run_load_benchmark(*, databases: Sequence[str] = ("sqlite", "postgresql"),
                                          loop, think_ms if loop == "think" else 0))
                         progress(_format_row(rows[-1]))
     return LoadBenchmark(tuple(rows), MachineFacts.collect(), workers, threads, seconds,
-                         _wrk_version(), load_before, _load_average(), think_ms, steady_after_s)
+                         _wrk_version(), load_before, _load_average(), think_ms, steady_after_s,
+                         events_every)
 
 
 def _row(url, described, keys, fake, cache, users, path, seconds, workers, threads, script,
@@ -445,18 +494,23 @@ def _row(url, described, keys, fake, cache, users, path, seconds, workers, threa
                  previous=path == "previous", log=folder / "server.log") as base:
         _wrk(base, script, users, WARM_UP_S)  # fits the rankers in every worker; not counted
         before = _settled_views(url)  # the warm-up's views in flight end and are written
+        events_before = _events_stored(url)
         figures = _wrk(base, script, users, seconds)
     recorded = _views_recorded(url) - before
     errors = sum(figures[k] for k in _ERROR_KINDS)
     return LoadRow(database=described, path=path, cache=cache, users=users, loop=loop,
                    think_ms=think_ms,
-                   served=figures["requests"] - figures["status"],
+                   # (the batches' refusals are among wrk's status errors too)
+                   served=figures["requests"] - figures["events"]
+                   - max(0, figures["status"] - figures["event_errors"]),
                    seconds=figures["duration_us"] / 1e6, p50_ms=figures["p50_us"] / 1000,
                    p99_ms=figures["p99_us"] / 1000, errors=errors, recorded=recorded,
                    error_kinds=", ".join(f"{k} {figures[k]}" for k in _ERROR_KINDS if figures[k]),
                    steady_p50_ms=figures["steady_p50_us"] / 1000,
                    steady_p99_ms=figures["steady_p99_us"] / 1000,
-                   steady_requests=figures["steady_n"])
+                   steady_requests=figures["steady_n"], events=figures["events"],
+                   event_errors=figures["event_errors"],
+                   events_stored=_events_stored(url) - events_before if figures["events"] else 0)
 
 
 # -- reporting ----------------------------------------------------------------------------------
@@ -466,7 +520,9 @@ def _format_row(row: LoadRow, baseline: LoadRow | None = None) -> str:
     return (f"{row.database:<18}{row.cache:<6}{row.loop:<7}{row.users:>6}  {row.path:<9}"
             f"{offered:>8}{row.views_per_s:>9.1f}{ratio:>9}{row.p50_ms:>9.1f}{row.p99_ms:>9.1f}"
             f"{row.steady_p99_ms:>9.1f}{row.errors:>8}{row.served:>9}{row.recorded:>10}"
-            + (f"  ({row.error_kinds})" if row.error_kinds else ""))
+            + (f"  ({row.error_kinds})" if row.error_kinds else "")
+            + (f"  + {row.events / row.seconds:.0f} event batches/s ({row.events} sent, "
+               f"{row.events_stored} stored, {row.event_errors} refused)" if row.events else ""))
 
 
 def format_report(result: LoadBenchmark) -> str:
@@ -513,4 +569,8 @@ def format_report(result: LoadBenchmark) -> str:
                          f"of {row.steady_requests} requests; whole row {row.p99_ms:.1f} ms)")
     lines.append("recorded = views whose impressions are in the database after the server "
                  "stopped; it can exceed served (wrk stops counting with views in flight)")
+    if result.events_every:
+        lines.append(f"warm rows: one request in {result.events_every} of each wrk thread is a "
+                     "batch of one event (open, helpful, share or not_helpful) on a suggestion "
+                     "that thread was shown, POST /api/v1/events; not counted as views")
     return "\n".join(lines)

@@ -76,9 +76,12 @@ def benchmark_events(rate: int, batch: int, rounds: int, views: int, postgres: s
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="gunicorn workers (default: one per usable core).")
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--events-every", type=click.IntRange(0, 1000), default=0, show_default=True,
+              help="Warm rows: one request in N is a batch of one event on a suggestion shown "
+              "(what reps do with the panel), not a view; 0: views only.")
 def benchmark_load(seconds: int, users: str, databases: tuple[str, ...], caches: tuple[str, ...],
                    postgres_url: str, no_previous: bool, loops: tuple[str, ...], think_ms: int,
-                   workers: int | None, threads: int) -> None:
+                   workers: int | None, threads: int, events_every: int) -> None:
     from plugin.benchmarks.load import WrkMissing, format_report, run_load_benchmark
 
     try:
@@ -93,7 +96,8 @@ def benchmark_load(seconds: int, users: str, databases: tuple[str, ...], caches:
             databases=databases, users=counts, caches=caches, loops=loops, think_ms=think_ms,
             seconds=seconds,
             previous=not no_previous, postgres_url=postgres_url, workers=workers,
-            threads=threads, progress=lambda line: click.echo(line, err=True))
+            threads=threads, events_every=events_every,
+            progress=lambda line: click.echo(line, err=True))
     except WrkMissing as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(format_report(result))

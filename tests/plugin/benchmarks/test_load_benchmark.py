@@ -66,3 +66,24 @@ def test_a_bad_user_count_is_refused_before_anything_starts():
     assert result.exit_code == 2 and "comma-separated whole numbers" in result.output
     result = CliRunner().invoke(beinspired, ["benchmark-load", "--users", "1"])
     assert result.exit_code == 2 and "between 2 and 10000" in result.output
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None,
+                    reason="wrk is not installed (apt-get install wrk)")
+def test_event_batches_among_the_views_are_answered_stored_and_not_counted_as_views():
+    result = run_load_benchmark(databases=("sqlite",), users=(4,), caches=("warm",),
+                                loops=("closed",), seconds=2, delay_s=0.01, threads=2,
+                                previous=False, events_every=3)
+    (row,) = result.rows
+    assert row.errors == 0 and row.event_errors == 0 and row.served > 0, row
+    assert row.events > 0 and row.events_stored >= row.events, row
+    # A view in flight when wrk stops is recorded, not counted; event batches are neither views
+    # nor impressions.
+    assert row.served <= row.recorded <= row.served + 4, row
+    assert "event batches/s" in format_report(result) and "one request in 3" in format_report(result)
+
+
+def test_the_wrk_script_sends_events_only_when_asked():
+    requests = warm_requests()[:2]
+    assert "local events_every = 0" in wrk_script(requests)
+    assert "local events_every = 5" in wrk_script(requests, events_every=5)

@@ -60,8 +60,9 @@ class Services:
     #: Where panel views leave what they showed (impressions, suggestion counts); written in the
     #: background.
     impressions: ImpressionRecorder
-    #: Sessions for what reps' panels write (impressions, events): no serving marker moves with
-    #: them, so their commits do not make this process's next views read the markers again.
+    #: Sessions for what reps' panels write (impressions, events), whose commits do not empty the
+    #: held serving markers: an event moves at most its rep's stamp, which this process shows
+    #: within the hold, as every other does (a rep's next view may land on any worker).
     recording_sessions: sessionmaker[Session]
     panel_views: PanelViews
     outcome_sync: OutcomeSync
@@ -125,8 +126,8 @@ def build_services(settings: Settings, today: Callable[[], date] = date.today, *
         markers=markers,
     )
     # Sessions of their own: what the recorder writes (impressions, counts, settled events) and
-    # the panel's event batches are no marker of this process's panels, and their commits, one
-    # a batch, would forget them (a view in four became a marker read under reps' events).
+    # the panel's event batches move no org's markers (a rep's stamp at most, shown within the
+    # hold), and their commits, one a batch, would forget every rep's.
     recording = session_factory(engine)
     impressions = ImpressionRecorder(recording)
     outcome_sync = OutcomeSync(sessions, orgs, demo_org, StageHistorySync(sessions, orgs),

@@ -29,10 +29,16 @@ def fitted():
         replace(m, published_on=TODAY - timedelta(days=n % 90)) if n % 7 == 0 else m
         for n, m in enumerate(synthetic_catalog(2_500, SEED))
     ]
+    return fitted_both(catalog, views=500)
+
+
+def fitted_both(catalog, views: int):
+    """(simulator, this ranker, the previous one), both fitted on the same ``views`` simulated
+    panel views logged by v1."""
     simulator = DealSimulator(catalog, SEED, today=TODAY)
     v1 = TagTextRanker().fit(catalog)
     logged = simulator.log_sessions(
-        lambda c, r: v1.rank(c, today=TODAY), simulator.contexts(500, 1),
+        lambda c, r: v1.rank(c, today=TODAY), simulator.contexts(views, 1),
         np.random.default_rng(SEED), start=datetime(2026, 9, 1, 9),
     )  # fmt: skip
     # The previous ranker read votes only as the reward: compared without sinking rejected
@@ -92,16 +98,7 @@ def test_the_usefulness_model_predicts_the_same(fitted):
 def fitted_large():
     """Lists of several thousand modules: the heads and the exploratory pool score only the
     modules their bounds keep (below 1,024 a list is scored whole)."""
-    catalog = synthetic_catalog(12_000, SEED)
-    simulator = DealSimulator(catalog, SEED, today=TODAY)
-    v1 = TagTextRanker().fit(catalog)
-    logged = simulator.log_sessions(
-        lambda c, r: v1.rank(c, today=TODAY), simulator.contexts(150, 1),
-        np.random.default_rng(SEED), start=datetime(2026, 9, 1, 9),
-    )  # fmt: skip
-    now = LearnedRanker(sink_rejected=False).fit(catalog, logged, today=TODAY)
-    before = PreviousLearnedRanker().fit(catalog, logged, today=TODAY)
-    return simulator, now, before
+    return fitted_both(synthetic_catalog(12_000, SEED), views=150)
 
 
 def test_exploratory_picks_from_pruned_lists_are_the_same(fitted_large):

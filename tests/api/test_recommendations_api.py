@@ -111,21 +111,32 @@ def test_a_view_with_unknown_values_neither_reads_nor_writes_them_in_the_request
     assert not any("unknown_crm_values" in statement for statement in statements)
 
 
-def test_a_change_this_process_commits_shows_on_its_very_next_view(tmp_path, opportunity_where):
-    """What a view reads of the database is held for a second (issue 12), but any commit of the
-    process's own sessions forgets it: an edit is never hidden from the process that made it."""
-    from content_catalog.repository import CatalogRepository
-    from content_catalog.taxonomy import ModuleStatus
-    from plugin.crm.demo_org import DEMO_ORG_ID, load_demo_catalog
+@pytest.fixture
+def holding_app(tmp_path, opportunity_where):
+    """The demo app with its default hold of the serving markers, on a file of its own, and the
+    recommendations URL of a Healthcare opportunity."""
+    from plugin.crm.demo_org import load_demo_catalog
 
-    settings = Settings(demo_mode=True, database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}")
-    assert settings.serving_state_hold_seconds > 0
-    app = create_app(settings)
+    app = create_app(Settings(demo_mode=True,
+                              database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}"))
     svc = app.extensions["be_inspired"]
     load_demo_catalog(svc.engine, svc.sessions, svc.taxonomy)
     url = (f"/api/v1/opportunities/"
            f"{opportunity_where(lambda o: o.industry == 'Healthcare').opportunity_id}"
            "/recommendations")
+    yield app, svc, url
+    svc.engine.dispose()
+
+
+def test_a_change_this_process_commits_shows_on_its_very_next_view(holding_app):
+    """What a view reads of the database is held for a second (issue 12), but any commit of the
+    process's own sessions forgets it: an edit is never hidden from the process that made it."""
+    from content_catalog.repository import CatalogRepository
+    from content_catalog.taxonomy import ModuleStatus
+    from plugin.crm.demo_org import DEMO_ORG_ID
+
+    app, svc, url = holding_app
+    assert svc.settings.serving_state_hold_seconds > 0
     first = app.test_client().get(url).get_json()["client_facing"][0]["module_id"]
     with svc.sessions() as session:
         repository = CatalogRepository(session, DEMO_ORG_ID)
@@ -134,23 +145,14 @@ def test_a_change_this_process_commits_shows_on_its_very_next_view(tmp_path, opp
         session.commit()
     shown = [c["module_id"] for c in app.test_client().get(url).get_json()["client_facing"]]
     assert first not in shown
-    svc.engine.dispose()
 
 
-def test_a_reps_event_batch_leaves_the_held_markers_in_place(tmp_path, opportunity_where):
+def test_a_reps_event_batch_leaves_the_held_markers_in_place(holding_app):
     """An event moves no org's marker (its rep's stamp at most, shown within the hold as by any
     other process): its commit must not send the next views back to the database (under reps'
     events, one request in four, the PostgreSQL row fell from 377 to 281 views/s)."""
-    from plugin.crm.demo_org import load_demo_catalog
-
-    settings = Settings(demo_mode=True, database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}")
-    app = create_app(settings)
-    svc = app.extensions["be_inspired"]
-    load_demo_catalog(svc.engine, svc.sessions, svc.taxonomy)
+    app, svc, url = holding_app
     markers = svc.recommendations.markers
-    url = (f"/api/v1/opportunities/"
-           f"{opportunity_where(lambda o: o.industry == 'Healthcare').opportunity_id}"
-           "/recommendations")
     client = app.test_client()
     shown = client.get(url).get_json()["client_facing"][0]["impression_id"]
     reads = markers.reads
@@ -159,7 +161,6 @@ def test_a_reps_event_batch_leaves_the_held_markers_in_place(tmp_path, opportuni
     assert answer.status_code == 202 and answer.get_json()["accepted"] == 1
     client.get(url)
     assert markers.reads == reads  # held, not read again
-    svc.engine.dispose()
 
 
 def test_context_in_the_body_is_ranked_like_a_salesforce_record(client, opportunity_where):

@@ -102,6 +102,8 @@ class TagTextRanker:
         bounds' sketch), so that a refit run on this process's own thread does not leave it to
         a view."""
         if self.text_ is not None:
+            from recommender import kernels  # noqa: F401 - compiled (or loaded) here, once
+
             self.text_.postings  # noqa: B018 - made on first use
             self.text_.sketch  # noqa: B018 - likewise
         return self

@@ -6,7 +6,7 @@ import math
 import re
 from array import array
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -463,7 +463,13 @@ class TextIndex:
         if by_term:
             every = np.asarray(self.postings[:, query.terms] @ query.weights).ravel()
             return every if rows is None else every[rows]
-        return np.asarray(self.rows[rows] @ self.dense(query)).ravel()
+        from recommender import kernels  # numba: imported by ``prepare``, not by every process
+
+        out = np.empty(len(rows))
+        matrix = self.rows
+        kernels.row_cosines(matrix.indptr, matrix.indices, matrix.data, self.dense(query),
+                            np.ascontiguousarray(rows, dtype=np.intp), out)
+        return out
 
     def dense(self, query: QueryVector) -> np.ndarray:
         """``query`` as a vector over every term."""
@@ -524,6 +530,8 @@ class BucketNorms:
 
     bucket_of: np.ndarray  # int32 per term
     levels: np.ndarray  # (modules, SKETCH_BUCKETS) uint8: ⌈norm × 255⌉
+    #: (the last query, its bucket weights): see :meth:`query_weights`.
+    _last: tuple | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, rows: sparse.csr_matrix) -> "BucketNorms":
@@ -552,14 +560,24 @@ class BucketNorms:
         Summed in float32 (in whatever order): every product is non-negative, so the sum's
         relative error is at most ``SKETCH_BUCKETS`` × 2⁻²⁴, and the factor 1 + 2⁻¹⁶ covers it
         (the query's norms are rounded up as well)."""
+        from recommender import kernels
+
+        out = np.empty(len(rows))
+        kernels.sketch_bounds(self.levels, self.query_weights(query),
+                              np.ascontiguousarray(rows, dtype=np.intp), 1.0 + 2.0**-16, _MOST_COSINE, out)
+        return out
+
+    def query_weights(self, query: QueryVector) -> np.ndarray:
+        """``query``'s norm within each bucket, in float32 and rounded up, over ``_LEVELS`` (a
+        level's scale). The last query's are kept: one ``rank`` asks for bounds several times."""
+        last = self._last
+        if last is not None and last[0] is query:
+            return last[1]
         squares = np.bincount(self.bucket_of[query.terms], weights=query.weights * query.weights,
                               minlength=SKETCH_BUCKETS)
-        per_bucket = _rounded_up(np.sqrt(squares) / _LEVELS, np.float32)
-        # take copies 64-byte rows whole (~2× faster than []); einsum sums without BLAS, whose
-        # threads woke for large gathers (spikes of a millisecond) and whose cast of the
-        # gathered bytes to floats doubled the memory traffic at 100,000 rows.
-        sums = np.einsum("ij,j->i", np.take(self.levels, rows, axis=0), per_bucket)
-        return np.minimum(sums.astype(np.float64) * (1.0 + 2.0**-16), _MOST_COSINE)
+        weights = _rounded_up(np.sqrt(squares) / _LEVELS, np.float32)
+        object.__setattr__(self, "_last", (query, weights))  # one assignment: threads see a pair
+        return weights
 
     @staticmethod
     def nbytes_for(n_rows: int, n_terms: int) -> int:

@@ -6,6 +6,7 @@ import re
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 
 from recommender.synthetic import synthetic_catalog, synthetic_contexts
 from recommender.text_index import (
@@ -52,6 +53,38 @@ def test_catalog_rows_and_queries_are_the_vectorizers_floats(catalog, query):
     np.testing.assert_array_equal(index.similarity(found), columns @ transformed.data)
     rows = np.arange(0, len(catalog), 2)
     np.testing.assert_array_equal(index.similarity(found, rows), (columns @ transformed.data)[rows])
+
+
+def test_a_few_rows_are_scored_as_scipys_product_of_those_rows_float_for_float():
+    catalog = synthetic_catalog(3_000, seed=11)
+    index = TextIndex.fit(m.text for m in catalog)
+    wide = TextIndex(_with_int64_indices(index.rows), index.terms, index.idf)
+    picks = np.random.default_rng(11)
+    for context in synthetic_contexts(20, seed=11):
+        query = index.query(context.text)
+        rows = np.sort(picks.choice(len(catalog), 40, replace=False))  # fewer than the postings
+        expected = index.rows[rows] @ index.dense(query)
+        np.testing.assert_array_equal(index.similarity(query, rows), expected)
+        np.testing.assert_array_equal(wide.similarity(query, rows), expected)
+
+
+def _with_int64_indices(rows: sparse.csr_matrix) -> sparse.csr_matrix:
+    """The same matrix with the index dtype scipy moves to past 2³¹ stored entries."""
+    wide = sparse.csr_matrix(rows.shape)
+    wide.data, wide.indices, wide.indptr = (
+        rows.data, rows.indices.astype(np.int64), rows.indptr.astype(np.int64))
+    return wide
+
+
+def test_each_query_gets_its_own_bounds_when_queries_alternate():
+    catalog = synthetic_catalog(500, seed=13)
+    index = TextIndex.fit(m.text for m in catalog)
+    rows = np.arange(len(catalog))
+    queries = [index.query(c.text) for c in synthetic_contexts(6, seed=13)]
+    alone = [TextIndex.fit(m.text for m in catalog).similarity_bounds(q, rows) for q in queries]
+    for _ in range(2):
+        for query, expected in zip(queries, alone):
+            np.testing.assert_array_equal(index.similarity_bounds(query, rows), expected)
 
 
 def test_a_catalog_of_stop_words_has_no_text_index():

@@ -4,21 +4,34 @@ and scipy spend more on each call than on the arithmetic.
 Why compiled: a panel view scores a few dozen to a few thousand modules exactly, several times
 (the probes, the contenders, the exploratory pool). scipy's row indexing builds a new matrix
 each time, ~100 µs before it multiplies anything; a loop over the rows' stored entries costs
-~5 µs for the same 30 rows. The bounds' sketch is read the same way, only over the buckets the
-query has. Design: docs/design/recommender.md ("Compiled loops").
+~5 µs for the same 30 rows. The bounds' sketch is read the same way, a module's 64 buckets
+summed in vector lanes. Design: docs/design/recommender.md (recommender/kernels.py).
 
-Each function is compiled for its one signature when this module is first imported (and cached
-on disk, so a second process loads it): ``TagTextRanker.prepare`` imports it, so the served
-path never waits for the compiler. The loops keep IEEE arithmetic (no fast-math): a sum runs
-over a row's entries in stored order from 0.0, as scipy's CSR product sums, so the floats are
-the same as scipy's, not merely close.
+Each function is compiled for its signatures when this module is first imported, and cached on
+disk (beside this file, or in ``NUMBA_CACHE_DIR``) so that the next process loads it; where no
+cache directory is writable it is compiled in memory instead. ``TagTextRanker.prepare`` imports
+it, so the served path never waits for the compiler. ``row_cosines`` keeps IEEE arithmetic (no
+fast-math): a sum runs over a row's entries in stored order from 0.0, as scipy's CSR product
+sums, so the floats are the same as scipy's, not merely close.
 """
 from __future__ import annotations
 
 import numba
 import numpy as np
 
-_COMPILE = dict(cache=True, nogil=True, boundscheck=False)
+_COMPILE = dict(nogil=True, boundscheck=False)
+
+
+def _compiled(signatures, **options):
+    """``numba.njit`` with an on-disk cache when a directory for it is writable: numba refuses
+    to compile a cached function with nowhere to cache it (a read-only install, no writable
+    home), and compiling in memory costs ~1 s a process, not a failed ranking."""
+    def decorate(function):
+        try:
+            return numba.njit(signatures, cache=True, **options)(function)
+        except RuntimeError:  # "cannot cache function ...: no locator available"
+            return numba.njit(signatures, cache=False, **options)(function)
+    return decorate
 
 
 #: scipy keeps a matrix's indices in int32 until they outgrow it, then in int64.
@@ -26,7 +39,7 @@ _ROW_COSINES = [f"void({ptr}[::1], {ind}[::1], float64[::1], float64[::1], intp[
                 for ptr, ind in (("int32", "int32"), ("int64", "int32"), ("int64", "int64"))]
 
 
-@numba.njit(_ROW_COSINES, **_COMPILE)
+@_compiled(_ROW_COSINES, **_COMPILE)
 def row_cosines(indptr, indices, data, dense_query, rows, out):  # pragma: no cover - compiled
     """``out[n]`` = Σ over the stored entries of row ``rows[n]`` of data × query, in stored
     (column) order from 0.0: ``(matrix[rows] @ dense_query)`` float for float."""
@@ -44,8 +57,8 @@ def row_cosines(indptr, indices, data, dense_query, rows, out):  # pragma: no co
 _REASSOCIATE = dict(_COMPILE, fastmath={"reassoc"})
 
 
-@numba.njit("void(uint8[:, ::1], float32[::1], intp[::1], float64, float64, float64[::1])",
-            **_REASSOCIATE)
+@_compiled("void(uint8[:, ::1], float32[::1], intp[::1], float64, float64, float64[::1])",
+           **_REASSOCIATE)
 def sketch_bounds(levels, weights, rows, factor, most, out):  # pragma: no cover - compiled
     """``out[n]`` = min(Σ_b levels[rows[n], b] × weights[b] (float32) × ``factor``, ``most``):
     every bucket of a module's row, contiguous (a bucket the query lacks weighs 0)."""

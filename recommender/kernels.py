@@ -1,19 +1,5 @@
-"""The ranking's innermost loops, compiled (numba): a few rows of the catalog read where numpy
-and scipy spend more on each call than on the arithmetic.
-
-Why compiled: a panel view scores a few dozen to a few thousand modules exactly, several times
-(the probes, the contenders, the exploratory pool). scipy's row indexing builds a new matrix
-each time, ~100 µs before it multiplies anything; a loop over the rows' stored entries costs
-~5 µs for the same 30 rows. The bounds' sketch is read the same way, a module's 64 buckets
-summed in vector lanes. Design: docs/design/recommender.md (recommender/kernels.py).
-
-Each function is compiled for its signatures when this module is first imported, and cached on
-disk (beside this file, or in ``NUMBA_CACHE_DIR``) so that the next process loads it; where no
-cache directory is writable it is compiled in memory instead. ``TagTextRanker.prepare`` imports
-it, so the served path never waits for the compiler. ``row_cosines`` keeps IEEE arithmetic (no
-fast-math): a sum runs over a row's entries in stored order from 0.0, as scipy's CSR product
-sums, so the floats are the same as scipy's, not merely close.
-"""
+"""The ranking's innermost loops compiled with numba: the exact similarity of a few rows (scipy's
+floats) and the sketch's bounds. Design: docs/design/recommender.md (recommender/kernels.py)."""
 from __future__ import annotations
 
 import numba

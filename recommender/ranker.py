@@ -148,10 +148,8 @@ class TagTextRanker:
         tables = self.tags_.contributions(context)
         return self._score_rows(context, None, rows, query, tables)
 
-    def _score_rows(self, context, today, rows, query, tables,
-                    similarity: np.ndarray | None = None) -> ScoredCatalog:
-        """``today`` None: the rows are eligible, so exclusion is not checked. ``similarity``:
-        the rows' text similarity, known already (the same floats, whoever computed them)."""
+    def _score_rows(self, context, today, rows, query, tables) -> ScoredCatalog:
+        """``today`` None: the rows are eligible, so exclusion is not checked."""
         selected = slice(None) if rows is None else np.asarray(rows, dtype=np.intp)
         contributions = self.tags_.module_contributions(tables, selected)
         total = np.zeros(len(self.review_by_[selected]))
@@ -165,10 +163,7 @@ class TagTextRanker:
                 context, selected
             )
         if query is not None:
-            if similarity is None:
-                text = self.text_contributions(query, None if rows is None else selected)
-            else:
-                text = self.weights.text_weight * similarity
+            text = self.text_contributions(query, None if rows is None else selected)
             contributions["text"] = text
             total += text
         return ScoredCatalog(
@@ -270,18 +265,15 @@ class TagTextRanker:
         self._check_fitted()
         query = self.query_vector(context.text)
         tables = self.tags_.contributions(context)
-        similarity = _RememberedSimilarity(self.text_, query)
         per_list = [
-            self._contenders(rows, self.tags_.tag_score_estimates(tables, rows), query, k,
-                             similarity)
+            self._contenders(rows, self.tags_.tag_score_estimates(tables, rows), query, k)
             for rows, k in zip(
                 self.eligible_by_audience(context, today, partners_only=partners_only),
                 (k_client_facing, k_internal),
             )
         ]
         wanted = np.concatenate(per_list)
-        scored = self._score_rows(context, None, wanted, query, tables,
-                                  None if query is None else similarity(wanted))
+        scored = self._score_rows(context, None, wanted, query, tables)
         lists, start = [], 0
         for kept, k in zip(per_list, (k_client_facing, k_internal)):
             at = start + best_of(kept, scored.total[start : start + len(kept)], k)
@@ -292,8 +284,7 @@ class TagTextRanker:
         return Recommendations(*lists)
 
     def _contenders(
-        self, rows: np.ndarray, estimates: np.ndarray, query: QueryVector | None, k: int,
-        similarity: "_RememberedSimilarity",
+        self, rows: np.ndarray, estimates: np.ndarray, query: QueryVector | None, k: int
     ) -> np.ndarray:
         """The modules of ``rows`` (one audience) that may be among its ``k`` best, given their
         tag score estimates: their estimate plus the most the text can add reaches the floor,
@@ -305,7 +296,7 @@ class TagTextRanker:
         weight = self.weights.text_weight
 
         def lower(positions: np.ndarray) -> np.ndarray:
-            text = weight * similarity(rows[positions])
+            text = weight * self.text_.similarity(query, rows[positions])
             return estimates[positions] + text - margin
 
         def tighter(positions: np.ndarray) -> np.ndarray:
@@ -390,35 +381,6 @@ class TagTextRanker:
         arrays = (self.module_ids_, self.client_facing_, self.review_by_, self.for_partners_)
         text = 0 if self.text_ is None else self.text_.nbytes
         return sum(a.nbytes for a in arrays) + self.tags_.nbytes + text
-
-
-class _RememberedSimilarity:
-    """One context's text similarity, computed once per module for one ``rank`` call: the
-    probes' similarities (their lower bounds) are most of the contenders' exact scores, and
-    each call into scipy costs tens of microseconds before it multiplies anything."""
-
-    def __init__(self, index: TextIndex | None, query: QueryVector | None):
-        self.index, self.query = index, query
-        self.rows: list[np.ndarray] = []
-        self.values: list[np.ndarray] = []
-
-    def __call__(self, rows: np.ndarray) -> np.ndarray:
-        out = np.empty(len(rows))
-        missing = np.ones(len(rows), dtype=bool)
-        if self.rows:
-            known = np.concatenate(self.rows)
-            order = np.argsort(known, kind="stable")
-            known = known[order]
-            at = np.minimum(np.searchsorted(known, rows), len(known) - 1)
-            found = known[at] == rows
-            out[found] = np.concatenate(self.values)[order][at[found]]
-            missing = ~found
-        if missing.any():
-            fresh = rows[missing]
-            out[missing] = values = self.index.similarity(self.query, fresh)
-            self.rows.append(fresh)
-            self.values.append(values)
-        return out
 
 
 def _previous_rows(before: np.ndarray, now: np.ndarray) -> np.ndarray:

@@ -54,4 +54,3 @@ def sketch_bounds(levels, weights, rows, factor, most, out):  # pragma: no cover
         for b in range(levels.shape[1]):
             total += np.float32(levels[row, b]) * weights[b]
         out[n] = min(np.float64(total) * factor, most)
-

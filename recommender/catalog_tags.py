@@ -192,17 +192,29 @@ class CatalogTags:
         float32 and summed in another order than the exact score: within 1e-6 or so of it,
         for bounds only."""
         total = np.zeros(len(rows), dtype=np.float32)
-        for dims, combinations, per_module in self.groups:
+        for (_, _, per_module), table in zip(self.groups, self.group_tables(tables, factors)):
+            if table is not None:
+                total += np.take(table, np.take(per_module, rows))
+        return total
+
+    def group_tables(
+        self, tables: Mapping[str, np.ndarray], factors: Mapping[str, float] | None = None
+    ) -> list[np.ndarray | None]:
+        """Per group, the float32 tag estimate of each of its combinations (None: the context
+        wants none of the group's dimensions)."""
+        out: list[np.ndarray | None] = []
+        for dims, combinations, _ in self.groups:
             wanted = [n for n, d in enumerate(dims) if d in tables]
             if not wanted:
+                out.append(None)
                 continue
             table = sum(
                 np.take(tables[dims[n]], combinations[:, n])
                 * (1.0 if factors is None else factors[dims[n]])
                 for n in wanted
             )
-            total += np.take(table.astype(np.float32), np.take(per_module, rows))
-        return total
+            out.append(table.astype(np.float32))
+        return out
 
     def module_contributions(
         self, tables: Mapping[str, np.ndarray], rows: np.ndarray | slice

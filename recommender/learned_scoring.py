@@ -193,14 +193,24 @@ class ContextView:
         tables = base.tags_.contributions(context)
         rows = base.eligible_modules(context, today, partners_only=partners_only)
         phase = ranker._phase(context)
-        partial = base.tags_.tag_score_estimates(tables, rows, bounds.factors)
-        partial += np.take(bounds.constant[phase], rows)
         low, high = base.text_bound() if query is not None else (0.0, 0.0)
         text_most = max(bounds.text_factor * low, bounds.text_factor * high)
-        upper = np.maximum(partial + (text_most + bounds.margin), bounds.floored_score)
-        kept = np.take(bounds.kept(ranker, phase), rows)
-        return cls(ranker, context, today, query, phase, rows, base.client_facing_[rows], upper,
-                   partial, kept)
+        (_, first_sets, first), (_, second_sets, second) = base.tags_.groups
+        first_table, second_table = (  # a group the context wants nothing of adds 0
+            np.zeros(len(sets), dtype=np.float32) if table is None else table
+            for sets, table in zip((first_sets, second_sets),
+                                   base.tags_.group_tables(tables, bounds.factors))
+        )
+        partial, upper = np.empty(rows.size, dtype=np.float32), np.empty(rows.size)
+        kept, client = np.empty(rows.size, dtype=bool), np.empty(rows.size, dtype=bool)
+        from recommender import kernels  # numba: imported by ``prepare``
+
+        kernels.context_bounds(
+            rows, first, second, first_table, second_table, bounds.constant[phase],
+            float(text_most + bounds.margin), float(bounds.floored_score),
+            bounds.kept(ranker, phase), base.client_facing_, partial, upper, kept, client,
+        )  # fmt: skip
+        return cls(ranker, context, today, query, phase, rows, client, upper, partial, kept)
 
     def tighter(self, positions: np.ndarray) -> np.ndarray:
         """Upper bounds of the learned scores of the eligible modules at ``positions``, with

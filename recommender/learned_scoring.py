@@ -23,6 +23,12 @@ _TOTAL, _AUDIENCE = len(FEATURE_DIMENSIONS), len(FEATURE_DIMENSIONS) + 1
 _LEAST_PREDICTION = 1e-12
 #: Lists this short are scored exactly throughout, once: bounds would cost more than they save.
 _SCORE_ALL_BELOW = 1024
+#: How a module's bound in ``ContextView._tight`` was made: its text bounded by the sketch, or
+#: its text exact (a higher level is tighter).
+_SKETCHED, _TEXT_EXACT = 1, 2
+#: More modules than this left after the sketch get their exact text first (``tightest``):
+#: below it the extra call costs more than the gathers it spares.
+_TEXT_FIRST_ABOVE = 256
 
 
 def n_features(kinds: tuple[str, ...]) -> int:
@@ -170,8 +176,9 @@ class ContextView:
     evaluated: list = field(default_factory=list)
     #: id(mask) → (mask, its Subset): each mask of one ``rank`` call is applied once
     _subsets: dict = field(default_factory=dict, repr=False)
-    #: [each eligible module's tighter bound, which of them are made]: the exploratory pool
-    #: asks again for most of what the heads asked (11,767 of 12,093 modules in a slow context)
+    #: [each eligible module's tightest bound made, how it was made (``_SKETCHED`` or
+    #: ``_TEXT_EXACT``; 0: not yet)]: the exploratory pool asks again for most of what the heads
+    #: asked (11,767 of 12,093 modules in a slow context)
     _tight: list = field(default_factory=list, repr=False)
 
     def subset(self, mask: np.ndarray) -> "Subset":
@@ -216,26 +223,41 @@ class ContextView:
         """Upper bounds of the learned scores of the eligible modules at ``positions``, with
         each module's own bound on its text (the sketch's) where ``upper`` takes the most any
         text can add: dearer, so asked only of modules ``upper`` keeps."""
+        return self._bounded(positions, _SKETCHED)
+
+    def tightest(self, positions: np.ndarray) -> np.ndarray:
+        """As :meth:`tighter`, with each module's exact text similarity: the score's only loose
+        part left is its float32 tag estimate. Reading a module's text row is most of what an
+        exact evaluation costs it (the rest is a dozen gathers), and of the thousands of modules
+        the sketch keeps in a slow context only the few that reach the floor need the rest."""
+        return self._bounded(positions, _TEXT_EXACT)
+
+    def _bounded(self, positions: np.ndarray, level: int) -> np.ndarray:
         if self.query is None:
             return self.upper[positions]
         if not self._tight:  # np.empty: no pass writing every eligible module's float
-            self._tight.extend((np.empty(self.rows.size), np.zeros(self.rows.size, dtype=bool)))
+            self._tight.extend((np.empty(self.rows.size), np.zeros(self.rows.size, dtype=np.int8)))
         known, made = self._tight
-        missing = ~made[positions]
+        missing = made[positions] < level
         if missing.all():
-            out = known[positions] = self._sketched(positions)
+            out = known[positions] = self._bound(positions, level)
+            made[positions] = level
         else:
             out = known[positions]
             if missing.any():
                 fresh = positions[missing]
-                out[missing] = known[fresh] = self._sketched(fresh)
-        made[positions] = True
+                out[missing] = known[fresh] = self._bound(fresh, level)
+                made[fresh] = level
         return out
 
-    def _sketched(self, positions: np.ndarray) -> np.ndarray:
+    def _bound(self, positions: np.ndarray, level: int) -> np.ndarray:
         ranker, base = self.ranker, self.ranker.base_
         bounds = ranker._bounds
-        text = base.text_.similarity_bounds(self.query, self.rows[positions])
+        rows = self.rows[positions]
+        if level == _TEXT_EXACT:
+            text = base.text_.similarity(self.query, rows)
+        else:
+            text = base.text_.similarity_bounds(self.query, rows)
         text *= bounds.text_factor * base.weights.text_weight
         np.maximum(text, 0.0, out=text)  # the text adds between 0 and that
         text += self.partial[positions]
@@ -265,7 +287,8 @@ def heads(view: ContextView, lists: list[tuple[np.ndarray, int]]) -> list[tuple]
     best first (ties: smaller id), their scores, and the positions in the list and scores of
     every module scored exactly. Two exact evaluations for all lists: the best bounds of each
     list (``probe_size``), whose n-th best exact score is its floor; then every other module
-    whose bound reaches it, first the constant bound, then its own (``tighter``)."""
+    whose bound reaches it, first the constant bound, then its own (``tighter``), then, when
+    hundreds are left, the bound with its exact text (``tightest``)."""
     probes = []
     for mask, n in lists:
         upper = view.subset(mask).upper
@@ -287,7 +310,10 @@ def heads(view: ContextView, lists: list[tuple[np.ndarray, int]]) -> list[tuple]
             floor = np.partition(scores, scores.size - n)[scores.size - n]  # the n-th best
             reach = np.flatnonzero(upper >= floor)
             reach = reach[view.tighter(view.subset(mask).positions[reach]) >= floor]
-            fresh.append(reach[~np.isin(reach, probe, assume_unique=True)])
+            reach = reach[~np.isin(reach, probe, assume_unique=True)]
+            if reach.size > _TEXT_FIRST_ABOVE:
+                reach = reach[view.tightest(view.subset(mask).positions[reach]) >= floor]
+            fresh.append(reach)
         known.append(probed[start : start + probe.size])
         start += probe.size
     rows = [view.subset(m).rows[f] for (m, _), f in zip(lists, fresh)]
@@ -372,6 +398,10 @@ def _pool(ranker, view: ContextView, mask: np.ndarray, chosen: list[int], known_
         positions = whole.positions[candidates[unknown]]
         reach[unknown[view.tighter(positions) + boost[unknown] < floor]] = False
     missing = reach & ~known
+    if floor > -np.inf and np.count_nonzero(missing) > _TEXT_FIRST_ABOVE:
+        at = np.flatnonzero(missing)
+        short = at[view.tightest(whole.positions[candidates[at]]) + boost[at] < floor]
+        reach[short] = missing[short] = False
     if missing.any():
         found[missing] = final[candidates[missing]] = view.exact(rows[candidates[missing]]).final
     kept = np.flatnonzero(reach | known)

@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
+from recommender import learned_scoring
 from recommender._previous.learning import LearnedRanker as PreviousLearnedRanker
+from recommender.learned_scoring import ContextView
 from recommender.learning import LearnedRanker
 from recommender.ranker import TagTextRanker
 from recommender.simulation import DealSimulator
@@ -101,8 +103,19 @@ def fitted_large():
     return fitted_both(synthetic_catalog(12_000, SEED), views=150)
 
 
-def test_exploratory_picks_from_pruned_lists_are_the_same(fitted_large):
+@pytest.mark.parametrize("text_first_above", [None, 0])
+def test_exploratory_picks_from_pruned_lists_are_the_same(fitted_large, monkeypatch,
+                                                          text_first_above):
+    """Also with every module the sketch keeps given its exact text first (``tightest``), which
+    the default threshold does only past a few hundred: that stage leaves out nothing that
+    could reach a list."""
     simulator, now, before = fitted_large
+    first = []
+    if text_first_above is not None:
+        tightest = ContextView.tightest
+        monkeypatch.setattr(ContextView, "tightest", lambda view, positions: first.append(
+            len(positions)) or tightest(view, positions))
+        monkeypatch.setattr(learned_scoring, "_TEXT_FIRST_ABOVE", text_first_above)
     explored = 0
     for n, context in enumerate(simulator.contexts(40, 4)):
         got = unversioned(now.rank(context, today=TODAY, rng=np.random.default_rng(n)))
@@ -114,3 +127,5 @@ def test_exploratory_picks_from_pruned_lists_are_the_same(fitted_large):
         )
         explored += sum(s.explored for s in got)
     assert explored > 10
+    if text_first_above is not None:
+        assert sum(first) > 500 and max(first) > 100, first  # whole heads went through it

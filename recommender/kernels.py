@@ -20,21 +20,37 @@ def _compiled(signatures, **options):
     return decorate
 
 
+#: Rows a kernel first touches, then computes: the touching loads have nothing to wait for,
+#: so the memory fetches many rows at once (a compute loop waits on one row's chain of adds
+#: before the next row's address is read); on rows not in cache, 100,000-module catalog:
+#: 172 rows' cosines 161 -> 88 µs, 1,000 rows' sketch bounds 82 -> 55 µs.
+_TOUCHED_ROWS, _TOUCHED_SKETCH_ROWS = 64, 512
+
 #: scipy keeps a matrix's indices in int32 until they outgrow it, then in int64.
-_ROW_COSINES = [f"void({ptr}[::1], {ind}[::1], float64[::1], float64[::1], intp[::1], float64[::1])"
+_ROW_COSINES = [f"float64({ptr}[::1], {ind}[::1], float64[::1], float64[::1], intp[::1], "
+                "float64[::1])"
                 for ptr, ind in (("int32", "int32"), ("int64", "int32"), ("int64", "int64"))]
 
 
 @_compiled(_ROW_COSINES, **_COMPILE)
 def row_cosines(indptr, indices, data, dense_query, rows, out):  # pragma: no cover - compiled
     """``out[n]`` = Σ over the stored entries of row ``rows[n]`` of data × query, in stored
-    (column) order from 0.0: ``(matrix[rows] @ dense_query)`` float for float."""
-    for n in range(rows.size):
-        row = rows[n]
-        total = 0.0
-        for at in range(indptr[row], indptr[row + 1]):
-            total += data[at] * dense_query[indices[at]]
-        out[n] = total
+    (column) order from 0.0: ``(matrix[rows] @ dense_query)`` float for float. Returns the
+    touched values' sum, so that the compiler keeps the touching loads."""
+    touched = 0.0
+    for start in range(0, rows.size, _TOUCHED_ROWS):
+        end = min(start + _TOUCHED_ROWS, rows.size)
+        for n in range(start, end):
+            first = indptr[rows[n]]
+            if first < indptr[rows[n] + 1]:
+                touched += data[first] + indices[first]
+        for n in range(start, end):
+            row = rows[n]
+            total = 0.0
+            for at in range(indptr[row], indptr[row + 1]):
+                total += data[at] * dense_query[indices[at]]
+            out[n] = total
+    return touched
 
 
 #: Reassociation only: it lets the compiler sum a module's 64 products in vector lanes (3–4×
@@ -43,17 +59,24 @@ def row_cosines(indptr, indices, data, dense_query, rows, out):  # pragma: no co
 _REASSOCIATE = dict(_COMPILE, fastmath={"reassoc"})
 
 
-@_compiled("void(uint8[:, ::1], float32[::1], intp[::1], float64, float64, float64[::1])",
+@_compiled("int64(uint8[:, ::1], float32[::1], intp[::1], float64, float64, float64[::1])",
            **_REASSOCIATE)
 def sketch_bounds(levels, weights, rows, factor, most, out):  # pragma: no cover - compiled
     """``out[n]`` = min(Σ_b levels[rows[n], b] × weights[b] (float32) × ``factor``, ``most``):
-    every bucket of a module's row, contiguous (a bucket the query lacks weighs 0)."""
-    for n in range(rows.size):
-        row = rows[n]
-        total = np.float32(0.0)
-        for b in range(levels.shape[1]):
-            total += np.float32(levels[row, b]) * weights[b]
-        out[n] = min(np.float64(total) * factor, most)
+    every bucket of a module's row, contiguous (a bucket the query lacks weighs 0). Returns the
+    touched values' sum (see :func:`row_cosines`)."""
+    touched = 0
+    for start in range(0, rows.size, _TOUCHED_SKETCH_ROWS):
+        end = min(start + _TOUCHED_SKETCH_ROWS, rows.size)
+        for n in range(start, end):
+            touched += levels[rows[n], 0]
+        for n in range(start, end):
+            row = rows[n]
+            total = np.float32(0.0)
+            for b in range(levels.shape[1]):
+                total += np.float32(levels[row, b]) * weights[b]
+            out[n] = min(np.float64(total) * factor, most)
+    return touched
 
 
 @_compiled("void(intp[::1], int32[::1], int32[::1], float32[::1], float32[::1], float32[::1], "

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
+from recommender import kernels
 from recommender.synthetic import synthetic_catalog, synthetic_contexts
 from recommender.text_index import (
     GENERIC_TERMS,
@@ -66,6 +67,24 @@ def test_a_few_rows_are_scored_as_scipys_product_of_those_rows_float_for_float()
         expected = index.rows[rows] @ index.dense(query)
         np.testing.assert_array_equal(index.similarity(query, rows), expected)
         np.testing.assert_array_equal(wide.similarity(query, rows), expected)
+
+
+def test_many_rows_and_rows_without_terms_are_scored_as_scipys_product():
+    """The compiled loop touches rows in chunks before scoring them: past one chunk, and with
+    rows that hold no term (a text of stop words), the floats are still scipy's."""
+    catalog = [m.text for m in synthetic_catalog(2_000, seed=17)]
+    catalog[::97] = ["the and of it"] * len(catalog[::97])
+    index = TextIndex.fit(catalog)
+    assert (np.diff(index.rows.indptr) == 0).sum() >= 20
+    picks = np.random.default_rng(17)
+    for context in synthetic_contexts(10, seed=17):
+        query = index.query(context.text)
+        rows = np.sort(picks.choice(len(catalog), 700, replace=False))
+        rows[-1] = len(catalog) - 1  # the last row too (no stored entry after it)
+        out = np.empty(rows.size)
+        kernels.row_cosines(index.rows.indptr, index.rows.indices, index.rows.data,
+                            index.dense(query), rows.astype(np.intp), out)  # fmt: skip
+        np.testing.assert_array_equal(out, index.rows[rows] @ index.dense(query))
 
 
 def _with_int64_indices(rows: sparse.csr_matrix) -> sparse.csr_matrix:

@@ -191,10 +191,16 @@ class CatalogTags:
         """Each module's tag score (each dimension's part times its factor, default 1), in
         float32 and summed in another order than the exact score: within 1e-6 or so of it,
         for bounds only."""
-        total = np.zeros(len(rows), dtype=np.float32)
-        for (_, _, per_module), table in zip(self.groups, self.group_tables(tables, factors)):
-            if table is not None:
-                total += np.take(table, np.take(per_module, rows))
+        from recommender import kernels  # numba: imported by ``TagTextRanker.prepare``
+
+        (_, first_sets, first), (_, second_sets, second) = self.groups
+        first_table, second_table = (
+            np.zeros(len(sets), dtype=np.float32) if table is None else table  # adds 0
+            for sets, table in zip((first_sets, second_sets), self.group_tables(tables, factors))
+        )
+        total = np.empty(len(rows), dtype=np.float32)
+        kernels.tag_estimates(np.ascontiguousarray(rows, dtype=np.intp), first, second,
+                              first_table, second_table, total)  # fmt: skip
         return total
 
     def group_tables(

@@ -85,14 +85,24 @@ def sketch_bounds(levels, weights, rows, factor, most, out):  # pragma: no cover
 def context_bounds(rows, first, second, first_table, second_table, constant, add, floored,
                    kept_by_module, client_by_module, partial, upper, kept, client):  # pragma: no cover - compiled
     """For each eligible module ``rows[n]``: ``partial[n]`` = its two groups' tag estimates and
-    its constant, summed in float32 in that order (as numpy sums the arrays); ``upper[n]`` =
+    its constant, summed in float32 in that order from 0 (as numpy sums the arrays); ``upper[n]`` =
     max(partial + ``add`` in float64, ``floored``); its ``kept`` and ``client`` flags. One pass
     where numpy made eight over every eligible module."""
     for n in range(rows.size):
         row = rows[n]
-        total = first_table[first[row]] + second_table[second[row]]
+        total = np.float32(0.0) + first_table[first[row]] + second_table[second[row]]
         total = total + constant[row]
         partial[n] = total
         upper[n] = max(np.float64(total) + add, floored)
         kept[n] = kept_by_module[row]
         client[n] = client_by_module[row]
+
+
+@_compiled("void(intp[::1], int32[::1], int32[::1], float32[::1], float32[::1], float32[::1])",
+           **_COMPILE)
+def tag_estimates(rows, first, second, first_table, second_table, out):  # pragma: no cover - compiled
+    """``out[n]`` = module ``rows[n]``'s two groups' tag estimates summed in float32 from 0, in
+    that order (``CatalogTags.tag_score_estimates``): one pass where numpy made five."""
+    for n in range(rows.size):
+        row = rows[n]
+        out[n] = np.float32(0.0) + first_table[first[row]] + second_table[second[row]]

@@ -1,6 +1,5 @@
-"""The learned ranker's bounds: the compiled pass over a context's eligible modules gives numpy's
-floats, and each tighter bound (the sketch's, then the exact text's) still bounds the exact score.
-"""
+"""The rankers' bounds: the compiled passes over a context's eligible modules give numpy's floats,
+and each tighter bound (the sketch's, then the exact text's) still bounds the exact score."""
 from dataclasses import replace
 
 import numpy as np
@@ -21,6 +20,27 @@ def contexts(history, n: int = 25):
     ]  # fmt: skip
 
 
+def numpy_estimates(tags, tables, rows, factors=None):
+    """CatalogTags.tag_score_estimates as numpy computed it before it was compiled."""
+    total = np.zeros(len(rows), dtype=np.float32)
+    for (_, _, per_module), table in zip(tags.groups, tags.group_tables(tables, factors)):
+        if table is not None:
+            total += np.take(table, np.take(per_module, rows))
+    return total
+
+
+def test_v1s_tag_estimates_are_numpys_floats(history):
+    v1, today = history.v1, history.today
+    for context in contexts(history):
+        tables = v1.tags_.contributions(context)
+        for rows in v1.eligible_by_audience(context, today):
+            got = v1.tags_.tag_score_estimates(tables, rows)
+            expected = numpy_estimates(v1.tags_, tables, rows)
+            assert got.dtype == expected.dtype == np.float32
+            np.testing.assert_array_equal(got, expected)
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
+
+
 def numpy_view(ranker, context, today):
     """ContextView.of's arrays as numpy computed them before they were compiled: the
     specification, pass by pass."""
@@ -29,7 +49,7 @@ def numpy_view(ranker, context, today):
     tables = base.tags_.contributions(context)
     rows = base.eligible_modules(context, today)
     phase = ranker._phase(context)
-    partial = base.tags_.tag_score_estimates(tables, rows, bounds.factors)
+    partial = numpy_estimates(base.tags_, tables, rows, bounds.factors)
     partial += np.take(bounds.constant[phase], rows)
     low, high = base.text_bound() if query is not None else (0.0, 0.0)
     text_most = max(bounds.text_factor * low, bounds.text_factor * high)
@@ -48,6 +68,7 @@ def test_the_compiled_pass_over_eligible_modules_gives_numpys_floats(history):
                                         numpy_view(ranker, context, today)):  # fmt: skip
             assert mine.dtype == expected.dtype, name
             np.testing.assert_array_equal(mine, expected, err_msg=name)
+            np.testing.assert_array_equal(np.signbit(mine), np.signbit(expected), err_msg=name)
 
 
 def test_each_tighter_bound_still_bounds_the_exact_score(history):

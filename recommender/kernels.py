@@ -106,3 +106,27 @@ def tag_estimates(rows, first, second, first_table, second_table, out):  # pragm
     for n in range(rows.size):
         row = rows[n]
         out[n] = np.float32(0.0) + first_table[first[row]] + second_table[second[row]]
+
+
+_ROW_GRAM = [f"void({ptr}[::1], {ind}[::1], float64[::1], intp[::1], int64, float64[:, ::1])"
+             for ptr, ind in (("int32", "int32"), ("int64", "int32"), ("int64", "int64"))]
+
+
+@_compiled(_ROW_GRAM, **_COMPILE)
+def row_gram(indptr, indices, data, rows, n_columns, out):  # pragma: no cover - compiled
+    """``out`` = the dot products of every pair of ``rows``: each row in turn spread over a
+    dense vector of ``n_columns``, then each later row's stored entries multiplied into it (in
+    stored order), a number per entry with no branch to mispredict."""
+    dense = np.zeros(n_columns)
+    for i in range(rows.size):
+        start, end = indptr[rows[i]], indptr[rows[i] + 1]
+        for at in range(start, end):
+            dense[indices[at]] = data[at]
+        for j in range(i, rows.size):
+            total = 0.0
+            for at in range(indptr[rows[j]], indptr[rows[j] + 1]):
+                total += dense[indices[at]] * data[at]
+            out[i, j] = total
+            out[j, i] = total
+        for at in range(start, end):
+            dense[indices[at]] = 0.0

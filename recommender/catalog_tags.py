@@ -106,6 +106,8 @@ def _dimension(
 
 #: Contribution tables kept per (dimension, wanted values): contexts repeat them constantly.
 _CACHED_TABLES = 4096
+#: Group tables kept (``CatalogTags.group_tables``): a few KB to a few hundred KB each.
+_CACHED_GROUP_TABLES = 256
 
 
 class CatalogTags:
@@ -123,6 +125,8 @@ class CatalogTags:
         }
         self.groups = [self._group(dims) for dims in _GROUPS]
         self._tables: dict[tuple[str, tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = {}
+        #: (group, factors, its dimensions' tables' bytes) → ``group_tables``' table
+        self._group_tables: dict[tuple, np.ndarray] = {}
 
     @classmethod
     def fit(cls, tags: Sequence[Tags], weights: ScoringWeights) -> "CatalogTags":
@@ -207,19 +211,29 @@ class CatalogTags:
         self, tables: Mapping[str, np.ndarray], factors: Mapping[str, float] | None = None
     ) -> list[np.ndarray | None]:
         """Per group, the float32 tag estimate of each of its combinations (None: the context
-        wants none of the group's dimensions)."""
+        wants none of the group's dimensions). Kept by content (the dimensions' tables and the
+        factors): contexts repeat a group's values far more often than a whole context's, and a
+        group's table costs a pass over each of its thousands of combinations."""
+        weighed = None if factors is None else tuple(sorted(factors.items()))
+        kept = self.__dict__.setdefault("_group_tables", {})  # a fit pickled before it
         out: list[np.ndarray | None] = []
-        for dims, combinations, _ in self.groups:
+        for n_group, (dims, combinations, _) in enumerate(self.groups):
             wanted = [n for n, d in enumerate(dims) if d in tables]
             if not wanted:
                 out.append(None)
                 continue
-            table = sum(
-                np.take(tables[dims[n]], combinations[:, n])
-                * (1.0 if factors is None else factors[dims[n]])
-                for n in wanted
-            )
-            out.append(table.astype(np.float32))
+            key = (n_group, weighed, *((n, tables[dims[n]].tobytes()) for n in wanted))
+            table = kept.get(key)
+            if table is None:
+                table = sum(
+                    np.take(tables[dims[n]], combinations[:, n])
+                    * (1.0 if factors is None else factors[dims[n]])
+                    for n in wanted
+                ).astype(np.float32)
+                if len(kept) >= _CACHED_GROUP_TABLES:
+                    kept.clear()
+                kept[key] = table
+            out.append(table)
         return out
 
     def module_contributions(

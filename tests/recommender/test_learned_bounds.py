@@ -99,3 +99,27 @@ def test_the_exact_text_is_much_tighter_than_the_sketch_where_texts_are_shared(h
         gaps.append(view.tighter(everywhere) - view.tightest(everywhere))
     gaps = np.concatenate(gaps)
     assert np.median(gaps) > 1.0, np.median(gaps)
+
+
+def test_a_groups_table_is_kept_by_content_and_never_mixed_up(history):
+    """Group tables are kept by their dimensions' tables and the factors: a context repeating a
+    group's values reuses the table, other values or other factors never do."""
+    ranker = history.learner
+    tags, factors = ranker.base_.tags_, ranker._bounds.factors
+    tags.__dict__.pop("_group_tables", None)
+    for context in contexts(history):
+        tables = tags.contributions(context)
+        plain, weighed = tags.group_tables(tables), tags.group_tables(tables, factors)
+        again = tags.group_tables(dict(tables))
+        for dims_group, mine, other, same in zip(tags.groups, plain, weighed, again):
+            dims, combinations, _ = dims_group
+            wanted = [n for n, d in enumerate(dims) if d in tables]
+            if not wanted:
+                assert mine is other is same is None
+                continue
+            assert same is mine
+            for table, scale in ((mine, lambda d: 1.0), (other, factors.get)):
+                expected = sum(np.take(tables[dims[n]], combinations[:, n]) * scale(dims[n])
+                               for n in wanted).astype(np.float32)  # fmt: skip
+                np.testing.assert_array_equal(table, expected)
+    assert 0 < len(tags._group_tables) < 4 * len(contexts(history))

@@ -11,7 +11,7 @@ _COMPILE = dict(nogil=True, boundscheck=False)
 def _compiled(signatures, **options):
     """``numba.njit`` with an on-disk cache when a directory for it is writable: numba refuses
     to compile a cached function with nowhere to cache it (a read-only install, no writable
-    home), and compiling in memory costs ~1 s a process, not a failed ranking."""
+    home), and compiling in memory costs ~5 s a process, not a failed ranking."""
     def decorate(function):
         try:
             return numba.njit(signatures, cache=True, **options)(function)

@@ -1,5 +1,6 @@
-"""The ranking's innermost loops compiled with numba: the exact similarity of a few rows (scipy's
-floats) and the sketch's bounds. Design: docs/design/recommender.md (recommender/kernels.py)."""
+"""The ranking's innermost loops compiled with numba: exact text similarities (scipy's floats),
+the sketch's bounds, every eligible module's tag bounds, a list head's cosines.
+Design: docs/design/recommender.md (recommender/kernels.py)."""
 from __future__ import annotations
 
 import numba

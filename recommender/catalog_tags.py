@@ -197,15 +197,24 @@ class CatalogTags:
         for bounds only."""
         from recommender import kernels  # numba: imported by ``TagTextRanker.prepare``
 
-        (_, first_sets, first), (_, second_sets, second) = self.groups
-        first_table, second_table = (
-            np.zeros(len(sets), dtype=np.float32) if table is None else table  # adds 0
-            for sets, table in zip((first_sets, second_sets), self.group_tables(tables, factors))
-        )
+        (first, first_table), (second, second_table) = self.group_lookups(tables, factors)
         total = np.empty(len(rows), dtype=np.float32)
         kernels.tag_estimates(np.ascontiguousarray(rows, dtype=np.intp), first, second,
                               first_table, second_table, total)  # fmt: skip
         return total
+
+    def group_lookups(
+        self, tables: Mapping[str, np.ndarray], factors: Mapping[str, float] | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per group, (each module's combination, each combination's float32 estimate) as the
+        compiled passes read them: a group the context wants nothing of has a table of zeros
+        (adding 0.0 changes no float32 sum)."""
+        return [
+            (per_module,
+             np.zeros(len(combinations), dtype=np.float32) if table is None else table)
+            for (_, combinations, per_module), table in zip(self.groups,
+                                                            self.group_tables(tables, factors))
+        ]  # fmt: skip
 
     def group_tables(
         self, tables: Mapping[str, np.ndarray], factors: Mapping[str, float] | None = None

@@ -202,12 +202,8 @@ class ContextView:
         phase = ranker._phase(context)
         low, high = base.text_bound() if query is not None else (0.0, 0.0)
         text_most = max(bounds.text_factor * low, bounds.text_factor * high)
-        (_, first_sets, first), (_, second_sets, second) = base.tags_.groups
-        first_table, second_table = (  # a group the context wants nothing of adds 0
-            np.zeros(len(sets), dtype=np.float32) if table is None else table
-            for sets, table in zip((first_sets, second_sets),
-                                   base.tags_.group_tables(tables, bounds.factors))
-        )
+        (first, first_table), (second, second_table) = base.tags_.group_lookups(
+            tables, bounds.factors)
         partial, upper = np.empty(rows.size, dtype=np.float32), np.empty(rows.size)
         kept, client = np.empty(rows.size, dtype=bool), np.empty(rows.size, dtype=bool)
         from recommender import kernels  # numba: imported by ``prepare``

@@ -304,9 +304,12 @@ def heads(view: ContextView, lists: list[tuple[np.ndarray, int]]) -> list[tuple]
         else:
             scores = probed[start : start + probe.size]
             floor = np.partition(scores, scores.size - n)[scores.size - n]  # the n-th best
-            reach = np.flatnonzero(upper >= floor)
+            # The probes are scored already: out before any bound is made of them (np.isin
+            # on the survivors cost 50-70 µs a list).
+            reaching = upper >= floor
+            reaching[probe] = False
+            reach = np.flatnonzero(reaching)
             reach = reach[view.tighter(view.subset(mask).positions[reach]) >= floor]
-            reach = reach[~np.isin(reach, probe, assume_unique=True)]
             if reach.size > _TEXT_FIRST_ABOVE:
                 reach = reach[view.tightest(view.subset(mask).positions[reach]) >= floor]
             fresh.append(reach)

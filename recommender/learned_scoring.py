@@ -165,6 +165,7 @@ class ContextView:
     phase: int
     rows: np.ndarray  # eligible modules, ascending
     client: np.ndarray  # aligned with rows
+    internal: np.ndarray  # ~client: the internal list's mask, its subset made with the view's
     #: upper bounds of the eligible modules' learned scores (the text's at its most)
     upper: np.ndarray
     #: the eligible modules' learned scores without the text term, for :meth:`tighter`
@@ -206,14 +207,23 @@ class ContextView:
             tables, bounds.factors)
         partial, upper = np.empty(rows.size, dtype=np.float32), np.empty(rows.size)
         kept, client = np.empty(rows.size, dtype=bool), np.empty(rows.size, dtype=bool)
+        positions, their_rows = np.empty(rows.size, dtype=np.intp), np.empty_like(rows)
+        their_upper = np.empty(rows.size)
         from recommender import kernels  # numba: imported by ``prepare``
 
-        kernels.context_bounds(
+        n_client = kernels.context_bounds(
             rows, first, second, first_table, second_table, bounds.constant[phase],
             float(text_most + bounds.margin), float(bounds.floored_score),
             bounds.kept(ranker, phase), base.client_facing_, partial, upper, kept, client,
+            positions, their_rows, their_upper,
         )  # fmt: skip
-        return cls(ranker, context, today, query, phase, rows, client, upper, partial, kept)
+        view = cls(ranker, context, today, query, phase, rows, client, ~client, upper, partial,
+                   kept)  # fmt: skip
+        # Each list's subset as the compiled pass wrote it (``subset`` would pass again).
+        for mask, part in ((client, slice(None, n_client)), (view.internal, slice(n_client, None))):
+            view._subsets[id(mask)] = (mask, Subset(positions[part], their_rows[part],
+                                                    their_upper[part]))
+        return view
 
     def tighter(self, positions: np.ndarray) -> np.ndarray:
         """Upper bounds of the learned scores of the eligible modules at ``positions``, with

@@ -335,7 +335,7 @@ class LearnedRanker(BaseEstimator):
             )  # fmt: skip
         view = learned_scoring.ContextView.of(self, context, today, partners_only=partners_only)
         ks = (k_client_facing, k_internal)
-        masks = (view.client, ~view.client)
+        masks = (view.client, view.internal)
         # Modules reps reject in this phase (votes' multiplier under ``sink_below``) are left
         # out of the lists; the exploratory slot may still draw them, with their probability.
         kept = view.kept

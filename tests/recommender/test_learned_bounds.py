@@ -71,6 +71,22 @@ def test_the_compiled_pass_over_eligible_modules_gives_numpys_floats(history):
             np.testing.assert_array_equal(np.signbit(mine), np.signbit(expected), err_msg=name)
 
 
+def test_each_lists_modules_come_from_the_compiled_pass_as_numpy_selects_them(history):
+    ranker, today = history.learner, history.today
+    for context in contexts(history):
+        view = ContextView.of(ranker, context, today)
+        np.testing.assert_array_equal(view.internal, ~view.client)
+        for mask in (view.client, view.internal):
+            positions = np.flatnonzero(mask)
+            made = view.subset(mask)
+            for mine, expected in zip(made, (positions, view.rows[positions],
+                                             view.upper[positions])):  # fmt: skip
+                assert mine.dtype == expected.dtype
+                np.testing.assert_array_equal(mine, expected)
+        assert view.subset(view.client).rows.size + view.subset(view.internal).rows.size == (
+            view.rows.size)
+
+
 def test_each_tighter_bound_still_bounds_the_exact_score(history):
     ranker, today = history.learner, history.today
     for context in contexts(history):

@@ -1,5 +1,6 @@
 """The ranking's innermost loops compiled with numba: exact text similarities (scipy's floats),
-the sketch's bounds, every eligible module's tag bounds, a list head's cosines.
+the sketch's bounds (module by module or bucket by bucket), every eligible module's tag bounds
+and a list head's cosines.
 Design: docs/design/recommender.md (recommender/kernels.py)."""
 from __future__ import annotations
 
@@ -78,6 +79,24 @@ def sketch_bounds(levels, weights, rows, factor, most, out):  # pragma: no cover
                 total += np.float32(levels[row, b]) * weights[b]
             out[n] = min(np.float64(total) * factor, most)
     return touched
+
+
+@_compiled("void(uint8[:, ::1], float32[::1], intp[::1], intp[::1], float64, float64, "
+           "float64[::1])", **_REASSOCIATE)
+def sketch_bounds_by_bucket(by_bucket, weights, buckets, rows, factor, most, out):  # pragma: no cover - compiled
+    """:func:`sketch_bounds` from the sketch stored bucket by bucket (``by_bucket[b, row]``),
+    over the query's ``buckets`` (those of non-zero weight) one after the other: each bucket's
+    bytes of ascending ``rows`` are read in address order, which the memory streams, where a
+    module's row is a fetch of its own. For thousands of rows a few apart, not for a few rows
+    far apart (``BucketNorms.bounds`` chooses). The same bound, its sum in another order."""
+    totals = np.zeros(rows.size, dtype=np.float32)
+    for k in range(buckets.size):
+        column = by_bucket[buckets[k]]
+        weight = weights[buckets[k]]
+        for n in range(rows.size):
+            totals[n] += np.float32(column[rows[n]]) * weight
+    for n in range(rows.size):
+        out[n] = min(np.float64(totals[n]) * factor, most)
 
 
 @_compiled("int64(intp[::1], int32[::1], int32[::1], float32[::1], float32[::1], float32[::1], "

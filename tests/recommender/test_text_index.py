@@ -137,6 +137,27 @@ def test_text_bounds_hold_and_prune_on_a_catalog_whose_texts_share_most_words():
     assert np.median(tight) < 0.6
 
 
+def test_the_sketch_read_bucket_by_bucket_gives_the_bound_read_module_by_module():
+    """Thousands of rows a few apart are read bucket by bucket, a few rows far apart module by
+    module: the same bounds either way but for the float32 sum's order (within its error
+    bound), each above the similarity."""
+    catalog = synthetic_catalog(3_000, seed=11)
+    index = TextIndex.fit(m.text for m in catalog)
+    sketch, every = index.sketch, np.arange(len(catalog))
+    few = every[::500]
+    for context in synthetic_contexts(20, seed=11):
+        query = index.query(context.text)
+        weights, buckets = sketch.query_weights(query)
+        assert sketch._streams(every, len(buckets)) and not sketch._streams(few, len(buckets))
+        streamed = sketch.bounds(query, every)
+        fetched = np.empty(len(every))
+        kernels.sketch_bounds(sketch.levels, weights, every, 1.0 + 2.0**-16, 1.0 + 1e-9, fetched)
+        np.testing.assert_allclose(streamed, fetched, rtol=2 * 64 * 2.0**-24, atol=0)  # each sum's
+        assert (streamed >= index.similarity(query, every)).all()
+        np.testing.assert_array_equal(sketch.bounds(query, few), fetched[few])
+        np.testing.assert_array_equal(sketch.by_bucket, sketch.levels.T)
+
+
 def test_a_text_bounds_itself_closely():
     index = TextIndex.fit(["audit trail for regulated banks", "cloud migration playbook", "roi"])
     query = index.query("audit trail for regulated banks")
@@ -150,7 +171,9 @@ def test_a_served_copy_rebuilds_the_sketch_and_counts_its_bytes():
     copy = pickle.loads(pickle.dumps(index))
 
     np.testing.assert_array_equal(copy.sketch.levels, index.sketch.levels)
+    np.testing.assert_array_equal(copy.sketch.by_bucket, index.sketch.by_bucket)
     assert copy.sketch.levels.shape == (500, SKETCH_BUCKETS)
+    assert copy.sketch.by_bucket.shape == (SKETCH_BUCKETS, 500)
     assert index.__getstate__()["_sketch"] is None  # rebuilt on arrival, not piped
     assert index.nbytes >= index.sketch.nbytes + index.rows.data.nbytes
 

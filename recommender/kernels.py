@@ -1,6 +1,5 @@
 """The ranking's innermost loops compiled with numba: exact text similarities (scipy's floats),
-the sketch's bounds (module by module or bucket by bucket), every eligible module's tag bounds
-and a list head's cosines.
+the sketch's bounds (by module or by bucket), eligible modules' tag bounds, a head's cosines.
 Design: docs/design/recommender.md (recommender/kernels.py)."""
 from __future__ import annotations
 

@@ -165,7 +165,7 @@ class ContextView:
     phase: int
     rows: np.ndarray  # eligible modules, ascending
     client: np.ndarray  # aligned with rows
-    internal: np.ndarray  # ~client: the internal list's mask, its subset made with the view's
+    internal: np.ndarray  # ~client: the internal list's mask (made, and its subset, with the view)
     #: upper bounds of the eligible modules' learned scores (the text's at its most)
     upper: np.ndarray
     #: the eligible modules' learned scores without the text term, for :meth:`tighter`

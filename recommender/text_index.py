@@ -509,6 +509,9 @@ _LEVELS = 255
 _MOST_COSINE = 1.0 + 1e-9
 #: A line read in address order costs about this fraction of a line fetched on its own.
 _STREAMED_PER_FETCHED = 10
+#: Fewer rows than this are read row by row: a few rows' bytes in a bucket are lines apart, each
+#: a fetch of its own, so a query of few buckets would otherwise read several lines for one.
+_STREAMED_FROM = 512
 
 
 def _rounded_up(values: np.ndarray, dtype: type) -> np.ndarray:
@@ -588,6 +591,8 @@ class BucketNorms:
         line per row or every line the rows span, whichever is fewer, but in address order, at
         about a tenth of the cost of fetching a row's line of its own (measured on 100,000
         modules: equal at 3,000 rows over the catalog, 21 buckets)."""
+        if len(rows) < _STREAMED_FROM:
+            return False
         span_lines = abs(int(rows[-1]) - int(rows[0])) // 64 + 1
         return n_buckets * min(len(rows), span_lines) < _STREAMED_PER_FETCHED * len(rows)
 

@@ -149,6 +149,7 @@ def test_the_sketch_read_bucket_by_bucket_gives_the_bound_read_module_by_module(
         query = index.query(context.text)
         weights, buckets = sketch.query_weights(query)
         assert sketch._streams(every, len(buckets)) and not sketch._streams(few, len(buckets))
+        assert not sketch._streams(every[:3], 1)  # one bucket, but each row's byte a line apart
         streamed = sketch.bounds(query, every)
         fetched = np.empty(len(every))
         kernels.sketch_bounds(sketch.levels, weights, every, 1.0 + 2.0**-16, 1.0 + 1e-9, fetched)

@@ -507,6 +507,8 @@ _SKETCH_CHUNK = 1 << 16
 _LEVELS = 255
 #: A cosine is at most 1; computed, it may pass 1 by rounding (many ulps below this).
 _MOST_COSINE = 1.0 + 1e-9
+#: Covers a float32 sum of the sketch's non-negative products (see :meth:`BucketNorms.bounds`).
+_SUM_ERROR = 1.0 + 2.0**-16
 #: A line read in address order costs about this fraction of a line fetched on its own.
 _STREAMED_PER_FETCHED = 10
 #: Fewer rows than this are read row by row: a few rows' bytes in a bucket are lines apart, each
@@ -578,11 +580,11 @@ class BucketNorms:
         out = np.empty(len(rows))
         weights, buckets = self.query_weights(query)
         rows = np.ascontiguousarray(rows, dtype=np.intp)
-        if len(rows) and self._streams(rows, len(buckets)):
-            kernels.sketch_bounds_by_bucket(self.by_bucket, weights, buckets, rows,
-                                            1.0 + 2.0**-16, _MOST_COSINE, out)  # fmt: skip
+        if self._streams(rows, len(buckets)):
+            kernels.sketch_bounds_by_bucket(self.by_bucket, weights, buckets, rows, _SUM_ERROR,
+                                            _MOST_COSINE, out)  # fmt: skip
         else:
-            kernels.sketch_bounds(self.levels, weights, rows, 1.0 + 2.0**-16, _MOST_COSINE, out)
+            kernels.sketch_bounds(self.levels, weights, rows, _SUM_ERROR, _MOST_COSINE, out)
         return out
 
     @staticmethod

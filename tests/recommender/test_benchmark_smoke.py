@@ -138,3 +138,29 @@ def test_sizes_run_in_fresh_processes_and_report_serving_memory(capsys):
     for size in ("300", "500"):
         assert f"{size}  v1 " in table and f"{size}  learned previous" in table
     assert "(no target at these sizes)" in table
+
+
+def test_no_earlier_result_is_alive_while_a_call_is_timed(monkeypatch):
+    """A served request's result is freed once rendered: the benchmark must not keep its own
+    results as objects meanwhile, or the collector's passes over them are timed as ranking."""
+    import weakref
+
+    from recommender.ranker import TagTextRanker
+
+    honest = TagTextRanker.rank
+    earlier: list[weakref.ref] = []
+    alive_at_call: list[int] = []
+
+    def recording(self, context, **kwargs):
+        alive_at_call.append(sum(ref() is not None for ref in earlier))
+        found = honest(self, context, **kwargs)
+        earlier.append(weakref.ref(found))
+        return found
+
+    monkeypatch.setattr(TagTextRanker, "rank", recording)
+    result = run_ranking_benchmark(
+        n_modules=200, n_contexts=4, naive_contexts=2, learned_views=0, previous=False
+    )
+    assert len(result.vectorised.samples_ms) == 4 and result.agreeing_contexts == 2
+    assert len(alive_at_call) == 3 + 4  # the warm-up, then the timed calls
+    assert alive_at_call == [0] * 7

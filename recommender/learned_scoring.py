@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Mapping, NamedTuple
 
 import numpy as np
 
@@ -173,6 +173,8 @@ class ContextView:
     #: aligned with rows: no vote sinks the module in this phase (its multiplier is at least
     #: ``sink_below``), so the lists may hold it
     kept: np.ndarray
+    #: the context's tag tables (``CatalogTags.contributions``), made once for its exact scores
+    tables: Mapping[str, np.ndarray]
     #: every exact evaluation made for this context, for the suggestions to reuse
     evaluated: list = field(default_factory=list)
     #: id(mask) → (mask, its Subset): each mask of one ``rank`` call is applied once
@@ -218,7 +220,7 @@ class ContextView:
             positions, their_rows, their_upper,
         )  # fmt: skip
         view = cls(ranker, context, today, query, phase, rows, client, ~client, upper, partial,
-                   kept)  # fmt: skip
+                   kept, tables)  # fmt: skip
         # Each list's subset as the compiled pass wrote it (``subset`` would pass again).
         for mask, part in ((client, slice(None, n_client)), (view.internal, slice(n_client, None))):
             view._subsets[id(mask)] = (mask, Subset(positions[part], their_rows[part],
@@ -272,7 +274,7 @@ class ContextView:
 
     def exact(self, rows: np.ndarray) -> Exact:
         ranker = self.ranker
-        scored = ranker.base_.score_eligible(self.context, rows, self.query)
+        scored = ranker.base_.score_eligible(self.context, rows, self.query, self.tables)
         predicted = np.maximum(predict(ranker, scored, self.phase), _LEAST_PREDICTION)
         lift = ranker.blend * np.log2(predicted / ranker.reference_rate_)
         found = Exact(scored, lift, scored.total + lift)

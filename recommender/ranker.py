@@ -141,18 +141,21 @@ class TagTextRanker:
         return self._score_rows(context, today, rows, query, tables)
 
     def score_eligible(
-        self, context: OpportunityContext, rows: np.ndarray, query: QueryVector | None
+        self, context: OpportunityContext, rows: np.ndarray, query: QueryVector | None,
+        tables: Mapping[str, np.ndarray] | None = None,
     ) -> ScoredCatalog:
         """``score_modules`` for modules already known to be eligible (``eligible_modules``):
-        the same floats, without checking exclusion again (``excluded`` is all False)."""
-        tables = self.tags_.contributions(context)
+        the same floats, without checking exclusion again (``excluded`` is all False).
+        ``tables``: the context's ``tags_.contributions``, from a caller that made them."""
+        if tables is None:
+            tables = self.tags_.contributions(context)
         return self._score_rows(context, None, rows, query, tables)
 
     def _score_rows(self, context, today, rows, query, tables) -> ScoredCatalog:
         """``today`` None: the rows are eligible, so exclusion is not checked."""
         selected = slice(None) if rows is None else np.asarray(rows, dtype=np.intp)
         contributions = self.tags_.module_contributions(tables, selected)
-        total = np.zeros(len(self.review_by_[selected]))
+        total = np.zeros(len(self.review_by_) if rows is None else len(selected))
         for dim in DIMENSIONS:  # the order the sum has always been taken in
             if dim in contributions:
                 total += contributions[dim]

@@ -300,7 +300,7 @@ def _time_each(rank: Callable, contexts: Sequence[OpportunityContext], warm_up: 
         result = rank(context)
         samples.append((time.perf_counter_ns() - start) / 1e6)
         kept.append(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-        del result
+        del result  # else alive while the next call is timed
     return Timings(tuple(samples)), [pickle.loads(blob) for blob in kept]
 
 

@@ -301,7 +301,8 @@ def _time_each(rank: Callable, contexts: Sequence[OpportunityContext], warm_up: 
         samples.append((time.perf_counter_ns() - start) / 1e6)
         kept.append(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
         del result  # else alive while the next call is timed
-    return Timings(tuple(samples)), [pickle.loads(blob) for blob in kept]
+    results = [pickle.loads(blob) for blob in kept]  # nosec B301 # why: loads only bytes this loop has just pickled
+    return Timings(tuple(samples)), results
 
 
 def _ids(found) -> tuple[tuple[str, ...], ...]:

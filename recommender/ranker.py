@@ -142,13 +142,11 @@ class TagTextRanker:
 
     def score_eligible(
         self, context: OpportunityContext, rows: np.ndarray, query: QueryVector | None,
-        tables: Mapping[str, np.ndarray] | None = None,
+        tables: Mapping[str, np.ndarray],
     ) -> ScoredCatalog:
         """``score_modules`` for modules already known to be eligible (``eligible_modules``):
         the same floats, without checking exclusion again (``excluded`` is all False).
-        ``tables``: the context's ``tags_.contributions``, from a caller that made them."""
-        if tables is None:
-            tables = self.tags_.contributions(context)
+        ``tables``: the context's ``tags_.contributions``, which the caller made already."""
         return self._score_rows(context, None, rows, query, tables)
 
     def _score_rows(self, context, today, rows, query, tables) -> ScoredCatalog:
